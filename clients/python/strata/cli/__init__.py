@@ -1,0 +1,1 @@
+"""The `strata` command line. Each command group lives in its own module with a `register(subparsers)`."""
