@@ -1,0 +1,1 @@
+"""Code every service shares: configuration, logging, errors, database, blob storage, auth, the server chassis."""

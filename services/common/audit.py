@@ -1,0 +1,47 @@
+"""The audit log: one row per committed mutating action, written in the action's own transaction.
+
+Call `record()` with the connection of the transaction that performs the action: if the action rolls
+back, so does its audit record (a failed action leaves none). Actor, source address and request id
+come from the call context; background tasks record the system principal.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from .context import current_call, current_principal
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, default=str, sort_keys=True)
+
+
+async def record(
+    conn: asyncpg.Connection,
+    action: str,
+    *,
+    target: str,
+    project_id: int | None = None,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Append one audit event. `action` is dotted lower_snake, e.g. "run.create", "alias.set"."""
+    call = current_call()
+    principal = current_principal()
+    await conn.execute(
+        """INSERT INTO audit_events (actor_name, actor_kind, source_address, request_id, action,
+                                     project_id, target, before, after)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)""",
+        principal.name,
+        principal.kind,
+        call.peer if call else "",
+        call.request_id if call else "",
+        action,
+        project_id,
+        target,
+        _json(before),
+        _json(after),
+    )

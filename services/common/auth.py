@@ -1,0 +1,97 @@
+"""Authentication and authorization, in one place.
+
+The interceptor calls `Authorizer.authenticate()` with the call's metadata, then `authorize()` with the
+RPC's rule from permissions.RULES and the request (or the first message of a stream). Domain code that
+must decide something the table cannot (moving a protected alias needs PROJECT_ADMIN; lineage answers
+leave out nodes in projects the caller cannot read) calls `require()` / `readable_project_ids()` on the
+same object, so every decision is made here.
+
+Modes (STRATA_AUTH_MODE):
+  open-local  no credentials; every caller is the local user with full rights. Refused unless the
+              server binds to loopback only: a single-user laptop mode.
+  keys        API keys required ("authorization: Bearer <key>"); see the IAM service.
+"""
+
+from __future__ import annotations
+
+import getpass
+import ipaddress
+from collections.abc import Iterable, Mapping
+
+from strata.common.v1 import actor_pb2
+
+from .context import Principal
+from .errors import Reason, Unimplemented
+from .permissions import Access, Rule
+
+
+def is_loopback_addr(addr: str) -> bool:
+    host = addr.rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Authorizer:
+    """Interface every auth mode implements."""
+
+    mode = "abstract"
+
+    async def start(self) -> None:
+        """Called once the pool is open (bootstrap, caches)."""
+
+    async def authenticate(self, metadata: Mapping[str, str], peer: str) -> Principal:
+        raise NotImplementedError
+
+    async def authorize(self, principal: Principal, rule: Rule, request: object) -> None:
+        raise NotImplementedError
+
+    async def require(self, principal: Principal, access: Access, resource: str | None) -> None:
+        raise NotImplementedError
+
+    async def readable_project_ids(self, principal: Principal, project_ids: Iterable[int]) -> set[int]:
+        raise NotImplementedError
+
+
+class OpenLocalAuthorizer(Authorizer):
+    """No credentials: everyone is the local OS user, with every right. Loopback only."""
+
+    mode = "open-local"
+
+    def __init__(self) -> None:
+        try:
+            user = getpass.getuser()
+        except Exception:
+            user = "local"
+        self.principal = Principal(name=user, kind=actor_pb2.ACTOR_KIND_LOCAL, server_admin=True)
+
+    async def authenticate(self, metadata: Mapping[str, str], peer: str) -> Principal:
+        return self.principal
+
+    async def authorize(self, principal: Principal, rule: Rule, request: object) -> None:
+        return None
+
+    async def require(self, principal: Principal, access: Access, resource: str | None) -> None:
+        return None
+
+    async def readable_project_ids(self, principal: Principal, project_ids: Iterable[int]) -> set[int]:
+        return set(project_ids)
+
+
+def make_authorizer(mode: str, addr: str, pool: object) -> Authorizer:
+    if mode == "open-local":
+        if not is_loopback_addr(addr):
+            raise SystemExit(
+                f"STRATA_AUTH_MODE=open-local needs a loopback address, not {addr!r}; "
+                "use STRATA_AUTH_MODE=keys to serve other machines"
+            )
+        return OpenLocalAuthorizer()
+    if mode == "keys":
+        raise Unimplemented("STRATA_AUTH_MODE=keys", "issue 8: teams and trust")
+    raise SystemExit(f"unknown STRATA_AUTH_MODE {mode!r}; expected open-local or keys")
+
+
+__all__ = ["Authorizer", "OpenLocalAuthorizer", "Reason", "is_loopback_addr", "make_authorizer"]

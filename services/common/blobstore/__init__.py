@@ -1,0 +1,38 @@
+"""Blob storage: an async interface with a local-folder backend and an S3 backend (minio client).
+
+Keys are opaque strings chosen by the services ("blobs/ab/cd/<sha256>", "uploads/<id>"). Large objects
+are written as multipart uploads whose parts carry their byte offset, so an upload can continue after
+a server restart, and read back as ranged streams; neither side holds a whole object in memory.
+"""
+
+from __future__ import annotations
+
+from ..config import Settings
+from .base import BlobNotFound, BlobStore, BlobStoreUnavailable
+from .local import LocalBlobStore
+from .s3 import S3BlobStore
+
+
+def make_blob_store(settings: Settings) -> BlobStore:
+    if settings.s3 is not None:
+        s3 = settings.s3
+        return S3BlobStore(
+            endpoint=s3.endpoint,
+            access_key=s3.access_key,
+            secret_key=s3.secret_key,
+            bucket=s3.bucket,
+            region=s3.region,
+            secure=s3.secure,
+            threads=s3.threads,
+        )
+    return LocalBlobStore(settings.blob_dir)
+
+
+__all__ = [
+    "BlobNotFound",
+    "BlobStore",
+    "BlobStoreUnavailable",
+    "LocalBlobStore",
+    "S3BlobStore",
+    "make_blob_store",
+]

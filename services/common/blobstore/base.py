@@ -1,0 +1,82 @@
+"""The blob store contract every backend fulfils (tests/test_blobstore.py runs it against both)."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from ..errors import NotFound, Unavailable
+
+DEFAULT_READ_CHUNK = 1 << 20
+
+
+class BlobNotFound(NotFound):
+    def __init__(self, key: str) -> None:
+        super().__init__("blob", key)
+
+
+class BlobStoreUnavailable(Unavailable):
+    pass
+
+
+@dataclass(frozen=True)
+class Part:
+    number: int  # 1-based, contiguous
+    offset: int  # byte offset of the part within the object
+    size: int
+    etag: str
+
+
+class BlobStore(abc.ABC):
+    """Async object storage. Every method may raise BlobStoreUnavailable when the backend is down."""
+
+    #: smallest size of a non-final multipart part the backend accepts
+    min_part_size: int = 1
+
+    async def start(self) -> None:
+        """Prepare the backend (create folder or bucket). Idempotent."""
+
+    async def close(self) -> None:
+        """Release clients and threads."""
+
+    @abc.abstractmethod
+    async def put(self, key: str, data: bytes) -> None:
+        """Store a small object in one call (replaces an existing one atomically)."""
+
+    @abc.abstractmethod
+    def read(
+        self, key: str, offset: int = 0, length: int | None = None, chunk_size: int = DEFAULT_READ_CHUNK
+    ) -> AsyncIterator[bytes]:
+        """Stream bytes [offset, offset+length) in chunks of at most chunk_size. Raises BlobNotFound."""
+
+    @abc.abstractmethod
+    async def size(self, key: str) -> int | None:
+        """Object size, or None when the key does not exist."""
+
+    @abc.abstractmethod
+    async def delete(self, key: str) -> None:
+        """Delete an object; deleting a missing key is not an error."""
+
+    @abc.abstractmethod
+    async def start_multipart(self, key: str) -> str:
+        """Begin a multipart upload to `key`; returns an upload id that survives process restarts."""
+
+    @abc.abstractmethod
+    async def upload_part(self, key: str, upload_id: str, number: int, offset: int, data: bytes) -> Part:
+        """Store one part. Parts are numbered from 1 and are contiguous in offset."""
+
+    @abc.abstractmethod
+    async def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> None:
+        """Make the object visible at `key` from `parts` (in order)."""
+
+    @abc.abstractmethod
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Discard an unfinished multipart upload and its parts (idempotent)."""
+
+    async def check(self) -> None:
+        """Raise BlobStoreUnavailable when the backend cannot serve requests."""
+
+    async def read_all(self, key: str) -> bytes:
+        """Convenience for small objects."""
+        return b"".join([chunk async for chunk in self.read(key)])

@@ -1,0 +1,135 @@
+"""The S3 backend through the `minio` client (MinIO, AWS S3, SeaweedFS).
+
+The minio client is blocking, so every call runs in a bounded thread pool (STRATA_S3_THREADS) and the
+event loop never waits on the network. Multipart uploads use minio's low-level multipart calls
+(`_create_multipart_upload`, `_upload_part`, ...: the same ones its own put_object uses; minio is
+pinned below 8 and tests/test_blobstore.py exercises them against a real SeaweedFS), because a
+resumable upload must control its parts across process restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+import urllib3
+from minio import Minio
+from minio.datatypes import Part as MinioPart
+from minio.error import S3Error
+
+from .base import DEFAULT_READ_CHUNK, BlobNotFound, BlobStore, BlobStoreUnavailable, Part
+
+_MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchUpload", "ResourceNotFound"}
+
+
+class S3BlobStore(BlobStore):
+    min_part_size = 5 * 1024 * 1024
+
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        region: str | None = None,
+        secure: bool = False,
+        threads: int = 16,
+    ) -> None:
+        self.bucket = bucket
+        http = urllib3.PoolManager(
+            maxsize=threads,
+            retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)),
+            timeout=urllib3.Timeout(connect=5, read=120),
+        )
+        self.client = Minio(
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            region=region,
+            secure=secure,
+            http_client=http,
+        )
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="blob-s3")
+
+    async def _run(self, fn, *args, key: str | None = None):  # type: ignore[no-untyped-def]
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        except S3Error as e:
+            if e.code in _MISSING:
+                raise BlobNotFound(key or "?") from None
+            raise BlobStoreUnavailable(f"S3 error {e.code}") from e
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            raise BlobStoreUnavailable(f"S3 unreachable: {type(e).__name__}") from e
+
+    async def start(self) -> None:
+        def ensure() -> None:
+            if not self.client.bucket_exists(self.bucket):
+                try:
+                    self.client.make_bucket(self.bucket)
+                except S3Error as e:
+                    if e.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                        raise
+
+        await self._run(ensure)
+
+    async def close(self) -> None:
+        self._pool.shutdown(wait=False)
+
+    async def check(self) -> None:
+        await self._run(self.client.bucket_exists, self.bucket)
+
+    async def put(self, key: str, data: bytes) -> None:
+        await self._run(
+            lambda: self.client.put_object(self.bucket, key, io.BytesIO(data), len(data)), key=key
+        )
+
+    async def read(
+        self, key: str, offset: int = 0, length: int | None = None, chunk_size: int = DEFAULT_READ_CHUNK
+    ) -> AsyncIterator[bytes]:
+        if length == 0:
+            return
+        response = await self._run(
+            lambda: self.client.get_object(self.bucket, key, offset=offset, length=length or 0), key=key
+        )
+        try:
+            while True:
+                chunk = await self._run(response.read, chunk_size, key=key)
+                if not chunk:
+                    break
+                yield chunk
+        finally:
+            response.close()
+            response.release_conn()
+
+    async def size(self, key: str) -> int | None:
+        try:
+            return (await self._run(self.client.stat_object, self.bucket, key, key=key)).size
+        except BlobNotFound:
+            return None
+
+    async def delete(self, key: str) -> None:
+        await self._run(self.client.remove_object, self.bucket, key, key=key)
+
+    async def start_multipart(self, key: str) -> str:
+        return await self._run(self.client._create_multipart_upload, self.bucket, key, {}, key=key)
+
+    async def upload_part(self, key: str, upload_id: str, number: int, offset: int, data: bytes) -> Part:
+        etag = await self._run(
+            self.client._upload_part, self.bucket, key, data, None, upload_id, number, key=key
+        )
+        return Part(number=number, offset=offset, size=len(data), etag=etag)
+
+    async def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> None:
+        minio_parts = [MinioPart(p.number, p.etag) for p in parts]
+        await self._run(
+            self.client._complete_multipart_upload, self.bucket, key, upload_id, minio_parts, key=key
+        )
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        try:
+            await self._run(self.client._abort_multipart_upload, self.bucket, key, upload_id, key=key)
+        except BlobNotFound:
+            pass

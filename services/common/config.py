@@ -1,0 +1,144 @@
+"""Configuration from environment variables, read once at start-up.
+
+Every variable, its default and meaning is listed in `SETTINGS_DOC` (the README's configuration table
+is generated from it by `python -m strata_server.common.config`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# (variable, default, description): the single source of the configuration table.
+SETTINGS_DOC: list[tuple[str, str, str]] = [
+    ("STRATA_ADDR", "127.0.0.1:50051", "Address the all-in-one server (and each service alone) listens on."),
+    (
+        "STRATA_DATA_DIR",
+        "./.strata",
+        "Data folder of the embedded default: PostgreSQL data and the blob folder.",
+    ),
+    (
+        "STRATA_PG_DSN",
+        "(unset)",
+        "PostgreSQL DSN. Unset: start an embedded PostgreSQL (pgserver) in $STRATA_DATA_DIR/pg.",
+    ),
+    ("STRATA_PG_POOL_MIN", "2", "Minimum connections in the asyncpg pool."),
+    ("STRATA_PG_POOL_MAX", "16", "Maximum connections in the asyncpg pool."),
+    (
+        "STRATA_BLOB_DIR",
+        "$STRATA_DATA_DIR/blobs",
+        "Blob folder of the local backend (used when STRATA_S3_ENDPOINT is unset).",
+    ),
+    ("STRATA_S3_ENDPOINT", "(unset)", "S3 endpoint host:port (MinIO, AWS, SeaweedFS). Set: blobs go to S3."),
+    ("STRATA_S3_ACCESS_KEY", "(empty)", "S3 access key."),
+    ("STRATA_S3_SECRET_KEY", "(empty)", "S3 secret key."),
+    ("STRATA_S3_BUCKET", "strata", "S3 bucket (created at start when missing)."),
+    ("STRATA_S3_REGION", "(unset)", "S3 region."),
+    ("STRATA_S3_SECURE", "false", "Use HTTPS for S3."),
+    ("STRATA_S3_THREADS", "16", "Bound on concurrent blocking S3 calls (they run in threads)."),
+    ("STRATA_LOG_LEVEL", "info", "debug, info, warning or error."),
+    ("STRATA_LOG_FORMAT", "json", "json (one object per line) or console."),
+    ("STRATA_GRACE_SECONDS", "10", "On SIGTERM/SIGINT: seconds in-flight calls get to finish."),
+    ("STRATA_AUTH_MODE", "open-local", "open-local (no keys, loopback only) or keys (API keys required)."),
+    (
+        "STRATA_RUN_CRASH_TIMEOUT",
+        "300",
+        "Seconds without heartbeat after which a running run becomes crashed.",
+    ),
+    (
+        "STRATA_UPLOAD_EXPIRY",
+        "86400",
+        "Seconds after which an idle upload session expires and its parts are deleted.",
+    ),
+    (
+        "STRATA_GC_INTERVAL",
+        "3600",
+        "Seconds between background TTL-expiry and garbage-collection passes (0: off).",
+    ),
+    ("STRATA_MAX_MESSAGE_BYTES", "67108864", "Maximum gRPC message size accepted by servers."),
+]
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "")
+    return value if value != "" else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    return _env(name, "true" if default else "false").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint: str
+    access_key: str
+    secret_key: str
+    bucket: str
+    region: str | None
+    secure: bool
+    threads: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    addr: str = "127.0.0.1:50051"
+    data_dir: Path = Path(".strata")
+    pg_dsn: str | None = None
+    pg_pool_min: int = 2
+    pg_pool_max: int = 16
+    blob_dir: Path = Path(".strata/blobs")
+    s3: S3Settings | None = None
+    log_level: str = "info"
+    log_format: str = "json"
+    grace_seconds: float = 10.0
+    auth_mode: str = "open-local"
+    run_crash_timeout: float = 300.0
+    upload_expiry: float = 86400.0
+    gc_interval: float = 3600.0
+    max_message_bytes: int = 64 * 1024 * 1024
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        data_dir = Path(_env("STRATA_DATA_DIR", ".strata"))
+        s3 = None
+        if os.environ.get("STRATA_S3_ENDPOINT"):
+            s3 = S3Settings(
+                endpoint=os.environ["STRATA_S3_ENDPOINT"],
+                access_key=_env("STRATA_S3_ACCESS_KEY", ""),
+                secret_key=_env("STRATA_S3_SECRET_KEY", ""),
+                bucket=_env("STRATA_S3_BUCKET", "strata"),
+                region=os.environ.get("STRATA_S3_REGION") or None,
+                secure=_bool("STRATA_S3_SECURE", False),
+                threads=int(_env("STRATA_S3_THREADS", "16")),
+            )
+        values: dict[str, object] = dict(
+            addr=_env("STRATA_ADDR", "127.0.0.1:50051"),
+            data_dir=data_dir,
+            pg_dsn=os.environ.get("STRATA_PG_DSN") or None,
+            pg_pool_min=int(_env("STRATA_PG_POOL_MIN", "2")),
+            pg_pool_max=int(_env("STRATA_PG_POOL_MAX", "16")),
+            blob_dir=Path(_env("STRATA_BLOB_DIR", str(data_dir / "blobs"))),
+            s3=s3,
+            log_level=_env("STRATA_LOG_LEVEL", "info"),
+            log_format=_env("STRATA_LOG_FORMAT", "json"),
+            grace_seconds=float(_env("STRATA_GRACE_SECONDS", "10")),
+            auth_mode=_env("STRATA_AUTH_MODE", "open-local"),
+            run_crash_timeout=float(_env("STRATA_RUN_CRASH_TIMEOUT", "300")),
+            upload_expiry=float(_env("STRATA_UPLOAD_EXPIRY", "86400")),
+            gc_interval=float(_env("STRATA_GC_INTERVAL", "3600")),
+            max_message_bytes=int(_env("STRATA_MAX_MESSAGE_BYTES", str(64 * 1024 * 1024))),
+        )
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def markdown_table() -> str:
+    rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{name}` | `{default}` | {doc} |" for name, default, doc in SETTINGS_DOC]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -1,0 +1,57 @@
+"""Per-call context shared by the interceptor, handlers, audit and auth: who is calling, from where."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from strata.common.v1 import actor_pb2
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller. `kind` is a strata.common.v1.ActorKind value."""
+
+    name: str
+    kind: int
+    user_id: int | None = None
+    service_account_id: int | None = None
+    team_id: int | None = None  # service accounts: their team
+    server_admin: bool = False
+    api_key_id: str | None = None
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
+
+    def actor(self) -> actor_pb2.Actor:
+        return actor_pb2.Actor(name=self.name, kind=self.kind)  # type: ignore[arg-type]
+
+
+SYSTEM = Principal(name="strata-system", kind=actor_pb2.ACTOR_KIND_SYSTEM, server_admin=True)
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    rpc: str
+    request_id: str
+    peer: str
+    principal: Principal
+
+
+_current: ContextVar[CallInfo | None] = ContextVar("strata_call", default=None)
+
+
+def set_call(info: CallInfo) -> object:
+    return _current.set(info)
+
+
+def reset_call(token: object) -> None:
+    _current.reset(token)  # type: ignore[arg-type]
+
+
+def current_call() -> CallInfo | None:
+    return _current.get()
+
+
+def current_principal() -> Principal:
+    """The caller of the RPC being served; the system principal in background tasks."""
+    info = _current.get()
+    return info.principal if info is not None else SYSTEM

@@ -1,0 +1,200 @@
+"""The server interceptor: one wrapper around every handler that
+
+1. binds `rpc`, `request_id`, `peer` and `principal` into structlog's contextvars,
+2. authenticates the caller and authorizes the call against permissions.RULES (for client-streaming
+   RPCs, on the first message, before the handler sees it),
+3. maps any exception to a google.rpc.Status with an ErrorInfo (errors.to_status) and aborts with it;
+   unexpected exceptions are logged with their traceback and reach the caller as a generic INTERNAL.
+Cancellation (asyncio.CancelledError) always propagates untouched.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+import structlog
+from grpc_status import rpc_status
+
+from .auth import Authorizer
+from .context import CallInfo, reset_call, set_call
+from .errors import PermissionDenied, Reason, to_status
+from .logging import get_logger
+from .permissions import RULES, Access, Rule
+
+log = get_logger("strata.rpc")
+
+
+class StrataServerInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, authorizer: Authorizer, rules: dict[str, Rule] | None = None) -> None:
+        self.authorizer = authorizer
+        self.rules = RULES if rules is None else rules
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(details)
+        if handler is None:
+            return None
+        method = details.method
+        metadata = {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
+        rule = self.rules.get(method)
+        call = _Call(self.authorizer, method, metadata, rule)
+        if handler.unary_unary:
+            return handler._replace(unary_unary=call.wrap_unary(handler.unary_unary))
+        if handler.unary_stream:
+            return handler._replace(unary_stream=call.wrap_unary_stream(handler.unary_stream))
+        if handler.stream_unary:
+            return handler._replace(stream_unary=call.wrap_stream_unary(handler.stream_unary))
+        return handler._replace(stream_stream=call.wrap_stream_stream(handler.stream_stream))
+
+
+class _Call:
+    def __init__(
+        self, authorizer: Authorizer, method: str, metadata: dict[str, str], rule: Rule | None
+    ) -> None:
+        self.authorizer = authorizer
+        self.method = method
+        self.metadata = metadata
+        self.rule = rule
+        self.request_id = metadata.get("x-request-id") or uuid.uuid4().hex[:16]
+
+    # --- the shared steps ---
+
+    async def _begin(self, context: grpc.aio.ServicerContext) -> tuple[object, object]:
+        peer = context.peer() or ""
+        structlog.contextvars.bind_contextvars(rpc=self.method, request_id=self.request_id, peer=peer)
+        principal = await self.authorizer.authenticate(self.metadata, peer)
+        structlog.contextvars.bind_contextvars(principal=principal.name)
+        token = set_call(CallInfo(self.method, self.request_id, peer, principal))
+        return token, principal
+
+    async def _authorize(self, principal: Any, request: object) -> None:
+        if self.rule is None:
+            raise PermissionDenied(Reason.PERMISSION_DENIED, f"{self.method} has no permission rule")
+        if self.rule.primary.access is not Access.PUBLIC:
+            await self.authorizer.authorize(principal, self.rule, request)
+
+    async def _fail(self, context: grpc.aio.ServicerContext, exc: BaseException, started: float) -> None:
+        status, unexpected = to_status(exc)
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+        if unexpected:
+            log.error("rpc_failed", exc_info=exc, code=status.code, elapsed_ms=elapsed_ms)
+        else:
+            log.info("rpc_error", code=status.code, reason=_reason(status), elapsed_ms=elapsed_ms)
+        grpc_status = rpc_status.to_status(status)
+        await context.abort(grpc_status.code, grpc_status.details, grpc_status.trailing_metadata)
+
+    def _end(self, token: object | None) -> None:
+        if token is not None:
+            reset_call(token)
+        structlog.contextvars.clear_contextvars()
+
+    # --- one wrapper per handler shape ---
+
+    def wrap_unary(self, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def wrapper(request: object, context: grpc.aio.ServicerContext) -> Any:
+            started, token = time.perf_counter(), None
+            try:
+                token, principal = await self._begin(context)
+                await self._authorize(principal, request)
+                return await behavior(request, context)
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await self._fail(context, exc, started)
+            finally:
+                self._end(token)
+
+        return wrapper
+
+    def wrap_unary_stream(self, behavior: Callable[..., Any]) -> Callable[..., AsyncIterator[Any]]:
+        async def wrapper(request: object, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            started, token = time.perf_counter(), None
+            try:
+                token, principal = await self._begin(context)
+                await self._authorize(principal, request)
+                result = behavior(request, context)
+                if inspect.isasyncgen(result):
+                    async for response in result:
+                        yield response
+                else:
+                    await result
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await self._fail(context, exc, started)
+            finally:
+                self._end(token)
+
+        return wrapper
+
+    async def _checked_stream(
+        self, request_iterator: AsyncIterator[Any], principal: Any
+    ) -> AsyncIterator[Any]:
+        first = await anext(request_iterator.__aiter__(), None)
+        await self._authorize(principal, first if first is not None else object())
+
+        async def chained() -> AsyncIterator[Any]:
+            if first is not None:
+                yield first
+            async for item in request_iterator:
+                yield item
+
+        return chained()
+
+    def wrap_stream_unary(self, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def wrapper(request_iterator: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
+            started, token = time.perf_counter(), None
+            try:
+                token, principal = await self._begin(context)
+                requests = await self._checked_stream(request_iterator, principal)
+                return await behavior(requests, context)
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await self._fail(context, exc, started)
+            finally:
+                self._end(token)
+
+        return wrapper
+
+    def wrap_stream_stream(self, behavior: Callable[..., Any]) -> Callable[..., AsyncIterator[Any]]:
+        async def wrapper(
+            request_iterator: AsyncIterator[Any], context: grpc.aio.ServicerContext
+        ) -> AsyncIterator[Any]:
+            started, token = time.perf_counter(), None
+            try:
+                token, principal = await self._begin(context)
+                requests = await self._checked_stream(request_iterator, principal)
+                result = behavior(requests, context)
+                if inspect.isasyncgen(result):
+                    async for response in result:
+                        yield response
+                else:
+                    await result
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await self._fail(context, exc, started)
+            finally:
+                self._end(token)
+
+        return wrapper
+
+
+def _reason(status: Any) -> str:
+    from google.rpc import error_details_pb2
+
+    for d in status.details:
+        if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            d.Unpack(info)
+            return info.reason
+    return ""

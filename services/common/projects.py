@@ -1,0 +1,77 @@
+"""Projects and entities as every service sees them: resolve a project name to its row, creating it
+on first use when the caller may (W&B creates a project the first time a run logs to it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import asyncpg
+
+from .errors import NotFound
+from .names import ProjectName
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    entity_id: int
+    name: ProjectName
+    visibility: int
+    default_ttl: timedelta | None
+    protected_aliases: tuple[str, ...]
+
+
+_SELECT = """SELECT p.id, p.entity_id, e.name AS entity, p.name, p.visibility, p.default_ttl, p.protected_aliases
+             FROM projects p JOIN entities e ON e.id = p.entity_id"""
+
+
+def _row(r: asyncpg.Record) -> Project:
+    return Project(
+        r["id"],
+        r["entity_id"],
+        ProjectName(r["entity"], r["name"]),
+        r["visibility"],
+        r["default_ttl"],
+        tuple(r["protected_aliases"]),
+    )
+
+
+async def get_project(conn: asyncpg.Connection, name: ProjectName) -> Project:
+    r = await conn.fetchrow(_SELECT + " WHERE e.name = $1 AND p.name = $2", name.entity, name.project)
+    if r is None:
+        raise NotFound("project", str(name))
+    return _row(r)
+
+
+async def get_project_by_id(conn: asyncpg.Connection, project_id: int) -> Project:
+    r = await conn.fetchrow(_SELECT + " WHERE p.id = $1", project_id)
+    if r is None:
+        raise NotFound("project", f"id {project_id}")
+    return _row(r)
+
+
+async def ensure_project(conn: asyncpg.Connection, name: ProjectName, *, create_entity: bool) -> Project:
+    """Get the project, creating it (and, when allowed, its entity as a user entity) if missing.
+
+    Authorization to create was decided before this call (permissions: PROJECT_WRITE on a missing
+    project needs write access to the entity); `create_entity` is true only in open local mode.
+    """
+    r = await conn.fetchrow(_SELECT + " WHERE e.name = $1 AND p.name = $2", name.entity, name.project)
+    if r is not None:
+        return _row(r)
+    entity_id = await conn.fetchval("SELECT id FROM entities WHERE name = $1", name.entity)
+    if entity_id is None:
+        if not create_entity:
+            raise NotFound("entity", f"entities/{name.entity}")
+        entity_id = await conn.fetchval(
+            """INSERT INTO entities (name, kind) VALUES ($1, 'user')
+               ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id""",
+            name.entity,
+        )
+    await conn.execute(
+        "INSERT INTO projects (entity_id, name) VALUES ($1, $2) ON CONFLICT (entity_id, name) DO NOTHING",
+        entity_id,
+        name.project,
+    )
+    return await get_project(conn, name)

@@ -1,0 +1,212 @@
+"""The service chassis: one way to build, start and stop a Strata gRPC server.
+
+A server hosts one or more services (`ServiceSpec`s): each service alone for Kubernetes
+(`python -m strata_server.ingest`), or all of them in one process on one port (the embedded default,
+`python -m strata_server` / `strata server` / `make run`). Every server also has the standard gRPC
+health service (one status per service plus "") and server reflection, the interceptor from
+interceptors.py, and graceful shutdown on SIGTERM/SIGINT: stop accepting, let in-flight calls finish
+within STRATA_GRACE_SECONDS, stop background tasks, close the pool and the blob store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import asyncpg
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from . import logging as slog
+from .auth import Authorizer, make_authorizer
+from .blobstore import BlobStore, make_blob_store
+from .config import Settings
+from .db import create_pool
+from .embedded_pg import EmbeddedPostgres
+from .interceptors import StrataServerInterceptor
+
+log = slog.get_logger(__name__)
+
+
+@dataclass
+class Deps:
+    """What handlers and background tasks get: shared, process-wide resources."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    blobs: BlobStore
+    authorizer: Authorizer
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How to mount one service: its proto full name, how to register it, its background tasks."""
+
+    name: str  # short name: "ingest"
+    full_name: str  # "strata.ingest.v1.IngestService"
+    register: Callable[[grpc.aio.Server, Deps], object]
+    background: tuple[Callable[[Deps], Awaitable[None]], ...] = ()
+
+
+class StrataServer:
+    def __init__(self, specs: Sequence[ServiceSpec], settings: Settings) -> None:
+        self.specs = list(specs)
+        self.settings = settings
+        self.port: int | None = None
+        self.deps: Deps | None = None
+        self._server: grpc.aio.Server | None = None
+        self._health = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
+        self._embedded: EmbeddedPostgres | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> int:
+        s = self.settings
+        dsn = s.pg_dsn
+        if dsn is None:
+            self._embedded = EmbeddedPostgres(s.data_dir / "pg")
+            dsn = await asyncio.to_thread(self._embedded.start)
+        pool = await create_pool(dsn, min_size=s.pg_pool_min, max_size=s.pg_pool_max)
+        blobs = make_blob_store(s)
+        await blobs.start()
+        authorizer = make_authorizer(s.auth_mode, s.addr, pool)
+        await authorizer.start()
+        self.deps = Deps(settings=s, pool=pool, blobs=blobs, authorizer=authorizer)
+
+        options = [
+            ("grpc.max_receive_message_length", s.max_message_bytes),
+            ("grpc.max_send_message_length", s.max_message_bytes),
+            ("grpc.so_reuseport", 0),
+        ]
+        server = grpc.aio.server(interceptors=[StrataServerInterceptor(authorizer)], options=options)
+        for spec in self.specs:
+            spec.register(server, self.deps)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        names = [spec.full_name for spec in self.specs]
+        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+        self.port = server.add_insecure_port(s.addr)
+        if not self.port:
+            raise SystemExit(f"cannot listen on {s.addr}")
+        await server.start()
+        self._server = server
+        for name in ["", *names]:
+            await _maybe_await(self._health.set(name, health_pb2.HealthCheckResponse.SERVING))
+        for spec in self.specs:
+            for task_fn in spec.background:
+                self._tasks.append(
+                    asyncio.create_task(_supervised(task_fn, self.deps), name=task_fn.__name__)
+                )
+        log.info(
+            "server_started",
+            addr=self.address,
+            services=[sp.name for sp in self.specs],
+            postgres="embedded" if self._embedded else "external",
+            blobs=type(blobs).__name__,
+            auth=authorizer.mode,
+        )
+        return self.port
+
+    @property
+    def address(self) -> str:
+        host = self.settings.addr.rsplit(":", 1)[0]
+        return f"{host}:{self.port}"
+
+    async def stop(self, grace: float | None = None) -> None:
+        grace = self.settings.grace_seconds if grace is None else grace
+        if self._server is not None:
+            for name in ["", *[sp.full_name for sp in self.specs]]:
+                await _maybe_await(self._health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING))
+            await self._server.stop(grace)
+            self._server = None
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.deps is not None:
+            await self.deps.pool.close()
+            await self.deps.blobs.close()
+            self.deps = None
+        if self._embedded is not None:
+            await asyncio.to_thread(self._embedded.stop)
+            self._embedded = None
+        log.info("server_stopped")
+
+    async def serve_until_signal(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        print(self.banner(), file=sys.stderr, flush=True)
+        await stop.wait()
+        log.info("shutdown_requested", grace_seconds=self.settings.grace_seconds)
+        await self.stop()
+
+    def banner(self) -> str:
+        s = self.settings
+        pg = (
+            f"embedded PostgreSQL in {s.data_dir / 'pg'}" if self._embedded else "PostgreSQL at STRATA_PG_DSN"
+        )
+        blobs = f"S3 {s.s3.endpoint}/{s.s3.bucket}" if s.s3 else f"blob folder {s.blob_dir}"
+        services = ", ".join(sp.name for sp in self.specs)
+        return (
+            f"Strata is serving {services} on {self.address}\n"
+            f"  storage: {pg}; {blobs}\n  auth: {s.auth_mode}\n"
+            f"  clients: export STRATA_ADDR={self.address}\n  stop: Ctrl-C (or SIGTERM)"
+        )
+
+
+async def _maybe_await(value: object) -> None:
+    if asyncio.iscoroutine(value):
+        await value
+
+
+async def _supervised(fn: Callable[[Deps], Awaitable[None]], deps: Deps) -> None:
+    """Run a background task forever, restarting it (with a pause) if it fails."""
+    while True:
+        try:
+            await fn(deps)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background_task_failed", task=fn.__name__)
+            await asyncio.sleep(5)
+
+
+def parse_args(argv: Sequence[str] | None, description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--addr", help="listen address (default $STRATA_ADDR or 127.0.0.1:50051)")
+    parser.add_argument(
+        "--data-dir", help="data folder of the embedded default (default $STRATA_DATA_DIR or ./.strata)"
+    )
+    parser.add_argument(
+        "--log-format", choices=["json", "console"], help="log format (default $STRATA_LOG_FORMAT)"
+    )
+    return parser.parse_args(argv)
+
+
+def run_main(specs: Sequence[ServiceSpec], argv: Sequence[str] | None = None, description: str = "") -> None:
+    """Entry point used by `python -m strata_server[.<service>]` and `strata server`."""
+    args = parse_args(argv, description)
+    overrides: dict[str, object] = {}
+    if args.addr:
+        overrides["addr"] = args.addr
+    if args.data_dir:
+        overrides["data_dir"] = Path(args.data_dir)
+        overrides["blob_dir"] = Path(args.data_dir) / "blobs"
+    if args.log_format:
+        overrides["log_format"] = args.log_format
+    settings = Settings.from_env()
+    settings = replace(settings, **overrides)  # type: ignore[arg-type]
+    slog.configure(settings.log_level, settings.log_format)
+    asyncio.run(StrataServer(specs, settings).serve_until_signal())

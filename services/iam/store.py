@@ -1,0 +1,1 @@
+"""SQL of the iam service. Built in issue 8 (teams and trust)."""

@@ -1,0 +1,5 @@
+"""The ingest service: Runs, the metric stream and content-addressed uploads.
+
+Layout (the same in every service): server.py wires the service into a server, handlers.py converts
+proto <-> domain, domain.py holds the logic (no gRPC, no SQL), store.py holds the SQL, migrations/ the schema.
+"""

@@ -1,0 +1,105 @@
+-- Runs, metrics, blobs, uploads and run files (owned by the ingest service).
+
+CREATE TABLE runs (
+    id                 bigserial PRIMARY KEY,
+    project_id         bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    run_id             text NOT NULL,
+    display_name       text NOT NULL DEFAULT '',
+    state              smallint NOT NULL DEFAULT 1,   -- strata.ingest.v1.RunState
+    job_type           text NOT NULL DEFAULT '',
+    run_group          text NOT NULL DEFAULT '',
+    tags               text[] NOT NULL DEFAULT '{}',
+    notes              text NOT NULL DEFAULT '',
+    config             jsonb NOT NULL DEFAULT '{}',
+    exit_code          int NOT NULL DEFAULT 0,
+    author_name        text NOT NULL DEFAULT '',
+    author_kind        smallint NOT NULL DEFAULT 0,
+    provenance         jsonb NOT NULL DEFAULT '{}',
+    allow_out_of_order boolean NOT NULL DEFAULT false,
+    next_step          bigint NOT NULL DEFAULT 0,
+    point_count        bigint NOT NULL DEFAULT 0,
+    create_time        timestamptz NOT NULL DEFAULT now(),
+    update_time        timestamptz NOT NULL DEFAULT now(),
+    heartbeat_time     timestamptz NOT NULL DEFAULT now(),
+    finish_time        timestamptz,
+    UNIQUE (project_id, run_id)
+);
+CREATE INDEX runs_running_heartbeat ON runs (heartbeat_time) WHERE state = 1;
+
+-- Per-run key dictionary and server-maintained summary (one row per run and metric key).
+CREATE TABLE metric_keys (
+    run_id        bigint NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key_id        int NOT NULL,
+    key           text NOT NULL,
+    count         bigint NOT NULL DEFAULT 0,
+    finite_count  bigint NOT NULL DEFAULT 0,
+    last          double precision,
+    last_step     bigint NOT NULL DEFAULT -1,
+    min           double precision,
+    min_step      bigint,
+    max           double precision,
+    max_step      bigint,
+    sum           double precision NOT NULL DEFAULT 0,
+    override      jsonb,
+    PRIMARY KEY (run_id, key_id),
+    UNIQUE (run_id, key)
+);
+
+-- Compact point storage: one row holds many points of one key as packed little-endian arrays
+-- (steps int64, values float64, times float64). Reads of one run never touch other runs' rows.
+CREATE TABLE metric_chunks (
+    run_id      bigint NOT NULL,
+    key_id      int NOT NULL,
+    first_step  bigint NOT NULL,
+    last_step   bigint NOT NULL,
+    n           int NOT NULL,
+    steps       bytea NOT NULL,
+    vals        bytea NOT NULL,
+    times       bytea NOT NULL
+);
+CREATE INDEX metric_chunks_run_key_step ON metric_chunks (run_id, key_id, first_step);
+
+-- Exactly-once: a stream's high-water mark, committed in the same transaction as its batches.
+CREATE TABLE metric_streams (
+    run_id       bigint NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    stream_id    text NOT NULL,
+    sequence     bigint NOT NULL DEFAULT 0,
+    update_time  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (run_id, stream_id)
+);
+
+-- Content-addressed blobs: stored once per sha256 (hex) under storage_key.
+CREATE TABLE blobs (
+    sha256       text PRIMARY KEY,
+    size         bigint NOT NULL,
+    storage_key  text NOT NULL,
+    create_time  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE upload_sessions (
+    id               text PRIMARY KEY,
+    project_id       bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    owner_name       text NOT NULL DEFAULT '',
+    expected_size    bigint NOT NULL,
+    expected_sha256  text NOT NULL DEFAULT '',
+    committed_offset bigint NOT NULL DEFAULT 0,
+    state            smallint NOT NULL DEFAULT 1,     -- strata.ingest.v1.UploadState
+    storage_key      text NOT NULL,
+    multipart_id     text NOT NULL DEFAULT '',
+    parts            jsonb NOT NULL DEFAULT '[]',
+    blob_sha256      text,
+    create_time      timestamptz NOT NULL DEFAULT now(),
+    update_time      timestamptz NOT NULL DEFAULT now(),
+    expire_time      timestamptz NOT NULL
+);
+CREATE INDEX upload_sessions_open_expiry ON upload_sessions (expire_time) WHERE state = 1;
+
+CREATE TABLE run_files (
+    run_id       bigint NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    path         text NOT NULL,
+    sha256       text NOT NULL REFERENCES blobs(sha256),
+    size         bigint NOT NULL,
+    create_time  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (run_id, path)
+);
+CREATE INDEX run_files_sha256 ON run_files (sha256);

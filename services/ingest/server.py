@@ -1,0 +1,18 @@
+"""Wiring of the ingest service."""
+
+from __future__ import annotations
+
+import grpc
+from strata.ingest.v1 import ingest_service_pb2_grpc
+
+from ..common.server import Deps, ServiceSpec
+from .handlers import IngestServiceHandlers
+
+
+def register(server: grpc.aio.Server, deps: Deps) -> object:
+    servicer = IngestServiceHandlers(deps)
+    ingest_service_pb2_grpc.add_IngestServiceServicer_to_server(servicer, server)
+    return servicer
+
+
+SPEC = ServiceSpec(name="ingest", full_name="strata.ingest.v1.IngestService", register=register)

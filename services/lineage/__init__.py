@@ -1,0 +1,5 @@
+"""The lineage service: The run <-> artifact graph: traversal, impact analysis, version diffs, export.
+
+Layout (the same in every service): server.py wires the service into a server, handlers.py converts
+proto <-> domain, domain.py holds the logic (no gRPC, no SQL), store.py holds the SQL, migrations/ the schema.
+"""

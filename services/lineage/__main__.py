@@ -1,0 +1,12 @@
+"""Run the lineage service alone: `python -m strata_server.lineage` (one Kubernetes deployment)."""
+
+from ..common.server import run_main
+from .server import SPEC
+
+
+def main() -> None:
+    run_main([SPEC], description="Strata lineage service (alone).")
+
+
+if __name__ == "__main__":
+    main()

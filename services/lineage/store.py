@@ -1,0 +1,1 @@
+"""SQL of the lineage service. Built in issue 6 (lineage)."""

@@ -1,0 +1,1 @@
+"""SQL of the query service. Built in issue 7 (query)."""

@@ -1,0 +1,5 @@
+"""The registry service: Artifact versions, aliases with history, WatchAlias, TTL and garbage collection, downloads.
+
+Layout (the same in every service): server.py wires the service into a server, handlers.py converts
+proto <-> domain, domain.py holds the logic (no gRPC, no SQL), store.py holds the SQL, migrations/ the schema.
+"""
