@@ -25,7 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--addr", help="server address host:port (default $STRATA_ADDR or 127.0.0.1:50051)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:
+                continue
+            raise
+        module.register(sub)
     for command in sub.choices.values():  # `strata server --addr X` works as well as `strata --addr X server`
         _add_addr(command)
     return parser
