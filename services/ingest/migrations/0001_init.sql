@@ -48,6 +48,7 @@ CREATE TABLE metric_keys (
 -- Compact point storage: one row holds many points of one key as packed little-endian arrays
 -- (steps int64, values float64, times float64). Reads of one run never touch other runs' rows.
 CREATE TABLE metric_chunks (
+    id          bigserial,
     run_id      bigint NOT NULL,
     key_id      int NOT NULL,
     first_step  bigint NOT NULL,
@@ -68,13 +69,26 @@ CREATE TABLE metric_streams (
     PRIMARY KEY (run_id, stream_id)
 );
 
--- Content-addressed blobs: stored once per sha256 (hex) under storage_key.
+-- Content-addressed blobs: stored once per sha256 (hex) under storage_key (unique per upload, so
+-- garbage collection never deletes bytes a concurrent re-upload just wrote). touch_time is set
+-- whenever a client is told it need not upload the blob; GC spares blobs touched within its grace.
 CREATE TABLE blobs (
     sha256       text PRIMARY KEY,
     size         bigint NOT NULL,
     storage_key  text NOT NULL,
-    create_time  timestamptz NOT NULL DEFAULT now()
+    create_time  timestamptz NOT NULL DEFAULT now(),
+    touch_time   timestamptz NOT NULL DEFAULT now()
 );
+
+-- Which projects have uploaded (or proven possession of) a blob: the basis of access checks on
+-- digests and of per-project storage accounting.
+CREATE TABLE project_blobs (
+    project_id   bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    sha256       text NOT NULL REFERENCES blobs(sha256) ON DELETE CASCADE,
+    create_time  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (project_id, sha256)
+);
+CREATE INDEX project_blobs_sha256 ON project_blobs (sha256);
 
 CREATE TABLE upload_sessions (
     id               text PRIMARY KEY,

@@ -1,0 +1,108 @@
+"""Run rows -> strata.ingest.v1.Run messages, shared by the ingest and query services.
+
+`RUN_COLUMNS` selects what `run_from_row` needs from `runs r JOIN projects p JOIN entities e`;
+`summaries_by_run` loads metric_keys summaries for many runs in one query.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+
+import asyncpg
+from google.protobuf import timestamp_pb2
+from strata.common.v1 import actor_pb2
+from strata.ingest.v1 import run_pb2
+
+RUN_FROM = "runs r JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id"
+RUN_COLUMNS = """r.id, r.run_id, e.name AS entity, p.name AS project, r.display_name, r.state, r.job_type,
+    r.run_group, r.tags, r.notes, r.config::text AS config, r.exit_code, r.author_name, r.author_kind,
+    r.provenance::text AS provenance, r.allow_out_of_order, r.next_step, r.point_count, r.create_time,
+    r.update_time, r.heartbeat_time, r.finish_time"""
+
+
+def ts(value) -> timestamp_pb2.Timestamp | None:  # type: ignore[no-untyped-def]
+    if value is None:
+        return None
+    t = timestamp_pb2.Timestamp()
+    t.FromDatetime(value)
+    return t
+
+
+def run_name(entity: str, project: str, run_id: str) -> str:
+    return f"entities/{entity}/projects/{project}/runs/{run_id}"
+
+
+def run_from_row(
+    row: asyncpg.Record, summary: Sequence[run_pb2.MetricSummary] = (), *, include_config: bool = True
+) -> run_pb2.Run:
+    prov = json.loads(row["provenance"] or "{}")
+    run = run_pb2.Run(
+        name=run_name(row["entity"], row["project"], row["run_id"]),
+        run_id=row["run_id"],
+        display_name=row["display_name"],
+        state=row["state"],
+        job_type=row["job_type"],
+        group=row["run_group"],
+        tags=list(row["tags"]),
+        notes=row["notes"],
+        config_json=row["config"] if include_config else "",
+        exit_code=row["exit_code"],
+        author=actor_pb2.Actor(name=row["author_name"], kind=row["author_kind"]),
+        provenance=actor_pb2.Provenance(**{k: v for k, v in prov.items() if k in _PROVENANCE_FIELDS}),
+        allow_out_of_order_steps=row["allow_out_of_order"],
+        next_step=row["next_step"],
+        point_count=row["point_count"],
+        summary=list(summary),
+    )
+    for field in ("create_time", "update_time", "heartbeat_time", "finish_time"):
+        value = ts(row[field])
+        if value is not None:
+            getattr(run, field).CopyFrom(value)
+    return run
+
+
+_PROVENANCE_FIELDS = set(actor_pb2.Provenance.DESCRIPTOR.fields_by_name)
+
+SUMMARY_COLUMNS = """run_id, key, count, finite_count, last, last_step, min, min_step, max, max_step, sum,
+    override::text AS override"""
+
+
+def summary_from_row(row: asyncpg.Record) -> run_pb2.MetricSummary:
+    finite = row["finite_count"]
+    return run_pb2.MetricSummary(
+        key=row["key"],
+        last=row["last"] if row["last"] is not None else math.nan,
+        last_step=row["last_step"],
+        min=row["min"] if row["min"] is not None else math.nan,
+        min_step=row["min_step"] or 0,
+        max=row["max"] if row["max"] is not None else math.nan,
+        max_step=row["max_step"] or 0,
+        mean=row["sum"] / finite if finite else math.nan,
+        count=row["count"],
+        finite_count=finite,
+        override_json=row["override"] or "",
+    )
+
+
+async def summaries_by_run(
+    conn: asyncpg.Connection, run_ids: Iterable[int], keys: Sequence[str] | None = None
+) -> dict[int, list[run_pb2.MetricSummary]]:
+    ids = list(run_ids)
+    out: dict[int, list[run_pb2.MetricSummary]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    if keys is None:
+        rows = await conn.fetch(
+            f"SELECT {SUMMARY_COLUMNS} FROM metric_keys WHERE run_id = ANY($1) ORDER BY run_id, key", ids
+        )
+    else:
+        rows = await conn.fetch(
+            f"SELECT {SUMMARY_COLUMNS} FROM metric_keys WHERE run_id = ANY($1) AND key = ANY($2) ORDER BY run_id, key",
+            ids,
+            list(keys),
+        )
+    for r in rows:
+        out[r["run_id"]].append(summary_from_row(r))
+    return out
