@@ -56,6 +56,16 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "3600",
         "Seconds between background TTL-expiry and garbage-collection passes (0: off).",
     ),
+    (
+        "STRATA_GC_GRACE",
+        "3600",
+        "Seconds a blob must be untouched (not uploaded, not reported present) before GC may delete it.",
+    ),
+    (
+        "STRATA_DRAFT_EXPIRY",
+        "86400",
+        "Seconds after which an idle uncommitted artifact draft is discarded by the GC pass.",
+    ),
     ("STRATA_MAX_MESSAGE_BYTES", "67108864", "Maximum gRPC message size accepted by servers."),
 ]
 
@@ -96,6 +106,8 @@ class Settings:
     run_crash_timeout: float = 300.0
     upload_expiry: float = 86400.0
     gc_interval: float = 3600.0
+    gc_grace: float = 3600.0
+    draft_expiry: float = 86400.0
     max_message_bytes: int = 64 * 1024 * 1024
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -128,6 +140,8 @@ class Settings:
             run_crash_timeout=float(_env("STRATA_RUN_CRASH_TIMEOUT", "300")),
             upload_expiry=float(_env("STRATA_UPLOAD_EXPIRY", "86400")),
             gc_interval=float(_env("STRATA_GC_INTERVAL", "3600")),
+            gc_grace=float(_env("STRATA_GC_GRACE", "3600")),
+            draft_expiry=float(_env("STRATA_DRAFT_EXPIRY", "86400")),
             max_message_bytes=int(_env("STRATA_MAX_MESSAGE_BYTES", str(64 * 1024 * 1024))),
         )
         values.update(overrides)
