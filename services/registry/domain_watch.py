@@ -37,6 +37,7 @@ class AliasHub:
     def __init__(self) -> None:
         self._watchers: dict[int, set[asyncio.Event]] = {}
         self.listening = asyncio.Event()
+        self.backend_pid: int | None = None  # PostgreSQL pid of the listening connection (diagnostics)
 
     def subscribe(self, artifact_id: int) -> asyncio.Event:
         wake = asyncio.Event()
@@ -83,6 +84,7 @@ class AliasHub:
             lost = asyncio.Event()
             conn.add_termination_listener(lambda _c: lost.set())
             await conn.add_listener(store_alias.NOTIFY_CHANNEL, self._on_notify)
+            self.backend_pid = conn.get_server_pid()
             try:
                 self.listening.set()
                 self.wake_all()  # catch up on anything missed while not listening
