@@ -55,7 +55,7 @@ def watch_alias(
     while stop is None or not stop.is_set():
         try:
             request = pb.WatchAliasRequest(artifact=artifact, alias=alias, after_revision=last)
-            for msg in client.registry.WatchAlias(request, timeout=stream_timeout):
+            for msg in _stream(client, request, stream_timeout, stop):
                 if last and msg.event.revision <= last:
                     continue  # already delivered before a reconnect
                 last = msg.event.revision
@@ -71,3 +71,29 @@ def watch_alias(
         if stop is None:
             time.sleep(backoff)
         backoff = min(backoff * 2, max_backoff)
+
+
+def _stream(
+    client: Client, request: pb.WatchAliasRequest, timeout: float, stop: threading.Event | None
+) -> Iterator[pb.WatchAliasResponse]:
+    """One WatchAlias call; setting `stop` cancels it at once (from a small helper thread)."""
+    call = client.registry._stub.WatchAlias(request, timeout=timeout, metadata=client.call_metadata())
+    done = threading.Event()
+    if stop is not None:
+
+        def cancel_on_stop() -> None:
+            while not done.is_set():
+                if stop.wait(0.2):
+                    call.cancel()
+                    return
+
+        threading.Thread(target=cancel_on_stop, name="strata-watch-stop", daemon=True).start()
+    try:
+        yield from call
+    except grpc.RpcError as e:
+        if stop is not None and stop.is_set():
+            return
+        raise StrataError.from_rpc_error(e) from None
+    finally:
+        done.set()
+        call.cancel()
