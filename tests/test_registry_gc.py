@@ -249,7 +249,6 @@ def _upload_rounds(server, rounds: int, seed: int, problems: list[str]) -> None:
                         raise
 
 
-@pytest.mark.slow
 def test_gc_racing_deduping_uploads_and_commits_never_deletes_a_live_blob(gc_server, client) -> None:  # type: ignore[no-untyped-def]
     stop = threading.Event()
     passes, deleted = [0], [0]

@@ -82,7 +82,11 @@ class AliasHub:
     async def _listen(self, deps: Deps) -> None:
         async with deps.pool.acquire() as conn:  # held for the hub's lifetime: a dedicated connection
             lost = asyncio.Event()
-            conn.add_termination_listener(lambda _c: lost.set())
+
+            def on_termination(_conn: object) -> None:
+                lost.set()
+
+            conn.add_termination_listener(on_termination)
             await conn.add_listener(store_alias.NOTIFY_CHANNEL, self._on_notify)
             self.backend_pid = conn.get_server_pid()
             try:
@@ -96,6 +100,7 @@ class AliasHub:
                 raise ConnectionError("listening connection closed")
             finally:
                 self.listening.clear()
+                conn.remove_termination_listener(on_termination)
                 if not conn.is_closed():
                     with contextlib.suppress(Exception):
                         await conn.remove_listener(store_alias.NOTIFY_CHANNEL, self._on_notify)

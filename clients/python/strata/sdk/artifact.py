@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import duration_pb2, field_mask_pb2
+from google.protobuf import field_mask_pb2
 
 from strata.client import Client
 from strata.errors import Reason, StrataError
@@ -37,6 +36,7 @@ from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
 
 from . import _references
+from ._artifact_log import jsonable, log_version, say
 from ._artifact_refs import TTL, ArtifactTTL, parse_ref
 from ._context import default_entity, default_project, project_parent
 
@@ -51,8 +51,6 @@ __all__ = [
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _TYPE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
-ENTRIES_PER_CALL = 10_000
-COMMIT_ATTEMPTS = 3
 
 
 def _invalid(field: str, reason: str, message: str) -> StrataError:
@@ -64,21 +62,6 @@ def _check_path(path: str) -> str:
     if not path or path.startswith("/") or "\\" in path or any(s in ("", ".", "..") for s in segments):
         raise _invalid("name", Reason.UNSAFE_PATH, f"artifact path {path!r} must be relative, without '..'")
     return path
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return value.item()
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"metadata value {value!r} is not JSON serializable")
-
-
-def _say(message: str) -> None:
-    if os.environ.get("STRATA_QUIET", "").lower() not in {"1", "true", "yes"}:
-        print(f"strata: {message}", file=sys.stderr)
 
 
 class Artifact:
@@ -345,9 +328,7 @@ class Artifact:
             )
         ]
         if skipped:
-            _say(
-                f"{len(skipped)} reference(s) logged without checksum were not downloaded, e.g. {skipped[0]}"
-            )
+            say(f"{len(skipped)} reference(s) logged without checksum were not downloaded, e.g. {skipped[0]}")
         return str(target)
 
     def verify(self, root: str | os.PathLike[str] | None = None) -> None:
@@ -385,7 +366,9 @@ class Artifact:
         if self._version is None:
             client = self._require_client()
             parent = project_parent(default_entity(client, entity), default_project(project))
-            return _log(client, parent, self, [a for a in dict.fromkeys(self.aliases) if a != "latest"], "")
+            return log_version(
+                client, parent, self, [a for a in dict.fromkeys(self.aliases) if a != "latest"], ""
+            )
         client = self._require_client()
         mask, update = self._changes()
         if mask:
@@ -406,7 +389,7 @@ class Artifact:
             update.description = self.description
         if self.metadata != json.loads(v.metadata_json or "{}"):
             mask.append("metadata_json")
-            update.metadata_json = json.dumps(self.metadata, default=_jsonable)
+            update.metadata_json = json.dumps(self.metadata, default=jsonable)
         if self._ttl != _ttl_of(v):
             if isinstance(self._ttl, timedelta):
                 mask.append("ttl")
@@ -481,72 +464,7 @@ def log_artifact(run: Any, artifact: Artifact, aliases: list[str] | None = None)
     """Log `artifact` as the next version of its collection in the run's project; returns it, bound to
     the logged version (or to the existing latest when the content is identical: .deduplicated)."""
     wanted = [a for a in dict.fromkeys([*(aliases or []), *artifact.aliases]) if a != "latest"]
-    return _log(run.client, run.parent, artifact, wanted, run.name)
-
-
-def _create_request(parent: str, art: Artifact, entries: list[artifact_pb2.ManifestEntry], run: str):  # type: ignore[no-untyped-def]
-    from ._provenance import capture
-
-    request = pb.CreateArtifactVersionRequest(
-        parent=parent,
-        artifact=art.collection,
-        type=art.type,
-        description=art.description,
-        metadata_json=json.dumps(art.metadata, default=_jsonable),
-        entries=entries[:ENTRIES_PER_CALL],
-        base_version=art._base.name if art._base is not None else "",
-        removed_paths=sorted(art._removed),
-        run=run,
-        provenance=capture(),
-    )
-    if isinstance(art.ttl, timedelta):
-        request.ttl.CopyFrom(_duration(art.ttl))
-    elif art.ttl is None:
-        request.ttl_disabled = True
-    return request
-
-
-def _duration(value: timedelta) -> duration_pb2.Duration:
-    d = duration_pb2.Duration()
-    d.FromTimedelta(value)
-    return d
-
-
-def _entries(client: Client, parent: str, art: Artifact) -> list[artifact_pb2.ManifestEntry]:
-    from strata.sdk import transfer
-
-    digests = transfer.upload_files(client, parent, sorted(art._files.items())) if art._files else {}
-    entries = [artifact_pb2.ManifestEntry(path=path, blob=digest) for path, digest in sorted(digests.items())]
-    for ref in sorted(art._refs.values(), key=lambda r: r.path):
-        ext = artifact_pb2.ExternalReference(uri=ref.uri, etag=ref.etag, size=ref.size, checksum=ref.checksum)
-        entries.append(artifact_pb2.ManifestEntry(path=ref.path, reference=ext))
-    return entries
-
-
-def _log(client: Client, parent: str, art: Artifact, aliases: list[str], run: str) -> Artifact:
-    if art._version is not None:
-        raise ValueError(f"{art.qualified_name} is already logged; use new_draft() for a new version")
-    entries = _entries(client, parent, art)
-    draft = client.registry.CreateArtifactVersion(_create_request(parent, art, entries, run)).version
-    for start in range(ENTRIES_PER_CALL, len(entries), ENTRIES_PER_CALL):
-        chunk = entries[start : start + ENTRIES_PER_CALL]
-        client.registry.AppendManifestEntries(
-            pb.AppendManifestEntriesRequest(draft=draft.name, entries=chunk)
-        )
-    for attempt in range(COMMIT_ATTEMPTS):
-        try:
-            response = client.registry.CommitArtifactVersion(
-                pb.CommitArtifactVersionRequest(draft=draft.name, aliases=aliases)
-            )
-            break
-        except StrataError as e:  # garbage collection took a blob between upload and commit: upload again
-            if e.reason != Reason.BLOB_MISSING or attempt == COMMIT_ATTEMPTS - 1 or not art._files:
-                raise
-            _entries(client, parent, art)
-    art._bind(client, response.version, response.deduplicated)
-    if response.deduplicated:
-        _say(f"{art.collection}: content identical to {art.qualified_name}; no new version logged")
-    return art
+    return log_version(run.client, run.parent, artifact, wanted, run.name)
 
 
 def use_artifact(run: Any, ref: str | Artifact, type: str | None = None) -> Artifact:
