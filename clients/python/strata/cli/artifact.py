@@ -338,6 +338,32 @@ def register(sub: Any) -> None:
     p = _add(asub, "usage", cmd_usage, "storage of a project: logical bytes vs. stored after dedupe")
     p.add_argument("project", nargs="?", help="[entity/]project (default $STRATA_PROJECT)")
 
+    _register_alias(sub)
+    _register_alias(asub)  # `strata artifact alias ...` works too
+
+    p = _add(sub, "gc", cmd_gc, "run TTL expiry and garbage collection now (server admins)")
+    p.add_argument("--dry-run", action="store_true", help="report only; delete nothing")
+
+    p = _add(
+        sub,
+        "sidecar",
+        cmd_sidecar,
+        "keep a folder synced with an alias (Kubernetes model sidecar)",
+        "Download the version an alias points at into DIR/vN, switch DIR/current to it atomically, "
+        "and repeat on every move of the alias. See deploy/kubernetes/model-sidecar.yaml.",
+    )
+    p.add_argument("--artifact", required=True, help="entity/project/name:alias (or :v3 to pin)")
+    p.add_argument("--dir", required=True, help="folder to keep in sync")
+    p.add_argument("--keep", type=int, default=2, help="version folders to keep (default 2)")
+    p.add_argument(
+        "--once", action="store_true", help="download the current holder and exit (init container)"
+    )
+    p.add_argument(
+        "--on-change", help="shell command run after each switch ($STRATA_VERSION, $STRATA_VERSION_DIR)"
+    )
+
+
+def _register_alias(sub: Any) -> None:
     alias = sub.add_parser(
         "alias",
         help="move, list, revert aliases and show their history",
@@ -361,24 +387,3 @@ def register(sub: Any) -> None:
     p.add_argument("--reason", default="", help="why")
     p = _add(lsub, "ls", cmd_alias_ls, "list an artifact's aliases")
     p.add_argument("ref", help="[[entity/]project/]name")
-
-    p = _add(sub, "gc", cmd_gc, "run TTL expiry and garbage collection now (server admins)")
-    p.add_argument("--dry-run", action="store_true", help="report only; delete nothing")
-
-    p = _add(
-        sub,
-        "sidecar",
-        cmd_sidecar,
-        "keep a folder synced with an alias (Kubernetes model sidecar)",
-        "Download the version an alias points at into DIR/vN, switch DIR/current to it atomically, "
-        "and repeat on every move of the alias. See deploy/kubernetes/model-sidecar.yaml.",
-    )
-    p.add_argument("--artifact", required=True, help="entity/project/name:alias (or :v3 to pin)")
-    p.add_argument("--dir", required=True, help="folder to keep in sync")
-    p.add_argument("--keep", type=int, default=2, help="version folders to keep (default 2)")
-    p.add_argument(
-        "--once", action="store_true", help="download the current holder and exit (init container)"
-    )
-    p.add_argument(
-        "--on-change", help="shell command run after each switch ($STRATA_VERSION, $STRATA_VERSION_DIR)"
-    )
