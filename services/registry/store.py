@@ -25,19 +25,18 @@ VERSION_SELECT = f"""SELECT v.id, v.artifact_id, a.project_id, e.name AS entity,
     v.metadata::text AS metadata,
     ARRAY(SELECT al.alias FROM aliases al WHERE al.version_id = v.id ORDER BY al.alias) AS aliases,
     v.manifest_digest, v.file_count, v.total_size, v.ttl, v.ttl_disabled, v.expire_time,
-    CASE WHEN r.id IS NULL THEN '' ELSE
-      'entities/' || re.name || '/projects/' || rp.name || '/runs/' || r.run_id END AS producer_run,
-    CASE WHEN bv.version IS NULL THEN '' ELSE 'entities/' || e.name || '/projects/' || p.name
-      || '/artifacts/' || ba.name || '/versions/v' || bv.version END AS base_version,
+    CASE WHEN v.producer_run_id IS NULL THEN '' ELSE coalesce((
+      SELECT 'entities/' || re.name || '/projects/' || rp.name || '/runs/' || r.run_id
+      FROM runs r JOIN projects rp ON rp.id = r.project_id JOIN entities re ON re.id = rp.entity_id
+      WHERE r.id = v.producer_run_id), '') END AS producer_run,
+    CASE WHEN v.base_version_id IS NULL THEN '' ELSE coalesce((
+      SELECT 'entities/' || e.name || '/projects/' || p.name || '/artifacts/' || ba.name || '/versions/v' || bv.version
+      FROM artifact_versions bv JOIN artifacts ba ON ba.id = bv.artifact_id
+      WHERE bv.id = v.base_version_id AND bv.version IS NOT NULL), '') END AS base_version,
     v.author_name, v.author_kind, v.provenance::text AS provenance,
     v.create_time, v.commit_time, v.update_time, v.delete_time
   FROM artifact_versions v
-  {_NAMES}
-  LEFT JOIN runs r ON r.id = v.producer_run_id
-  LEFT JOIN projects rp ON rp.id = r.project_id
-  LEFT JOIN entities re ON re.id = rp.entity_id
-  LEFT JOIN artifact_versions bv ON bv.id = v.base_version_id
-  LEFT JOIN artifacts ba ON ba.id = bv.artifact_id"""
+  {_NAMES}"""
 
 ARTIFACT_SELECT = """SELECT a.id, a.project_id, e.name AS entity, p.name AS project, a.name, a.type,
     a.description, a.create_time, a.update_time,
