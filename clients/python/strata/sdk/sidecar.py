@@ -55,6 +55,7 @@ class Sidecar:
         self.on_change = on_change
         self.progress = progress
         self.switches = 0
+        self.attempts = 5
 
     def run(self, stop: threading.Event | None = None, once: bool = False) -> None:
         """Sync now; then, for an alias (unless once), follow its moves until `stop` is set."""
@@ -72,7 +73,7 @@ class Sidecar:
                         msg.HasField("version")
                         and msg.version.state == artifact_pb2.ARTIFACT_VERSION_STATE_COMMITTED
                     ):
-                        self.switch(msg.version)
+                        self._switch_with_retries(msg.version, stop)
                     else:
                         log.warning("alias %s removed; keeping %s", self.ref, self.current())
                 return
@@ -84,6 +85,24 @@ class Sidecar:
                     return
                 if stop is None:
                     time.sleep(2.0)
+
+    def _switch_with_retries(
+        self, version: artifact_pb2.ArtifactVersion, stop: threading.Event | None
+    ) -> None:
+        """A failed download (network, blob store) is retried with backoff; a version that still cannot
+        be fetched is skipped with an error and `current` stays where it is."""
+        for attempt in range(self.attempts):
+            try:
+                self.switch(version)
+                return
+            except (StrataError, OSError) as e:
+                delay = min(2.0**attempt, 30.0)
+                log.warning("download of %s failed (%s); retrying in %.0fs", version.name, e, delay)
+                if stop is not None and stop.wait(delay):
+                    return
+                if stop is None:
+                    time.sleep(delay)
+        log.error("giving up on %s; %s stays current", version.name, self.current())
 
     def current(self) -> str | None:
         link = self.dir / CURRENT
