@@ -155,3 +155,14 @@ def test_a_watcher_across_a_registry_restart_misses_no_move(server, client, pg_d
     finally:
         w.close()
         watched.stop()
+
+
+def test_watching_latest_follows_new_commits(server, client) -> None:  # type: ignore[no-untyped-def]
+    w = Watcher(server.addr, alias="latest")
+    try:
+        current = w.take(1)[0]
+        assert current[1] == v(3)
+        logged = log_version(server, client, E, P, "model", {"w": b"4"}, type="model").version
+        assert w.take(1)[0][1] == logged.name == v(4)
+    finally:
+        w.close()
