@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -203,7 +204,8 @@ def run_main(specs: Sequence[ServiceSpec], argv: Sequence[str] | None = None, de
         overrides["addr"] = args.addr
     if args.data_dir:
         overrides["data_dir"] = Path(args.data_dir)
-        overrides["blob_dir"] = Path(args.data_dir) / "blobs"
+        if not os.environ.get("STRATA_BLOB_DIR"):
+            overrides["blob_dir"] = Path(args.data_dir) / "blobs"
     if args.log_format:
         overrides["log_format"] = args.log_format
     settings = Settings.from_env()
