@@ -4,9 +4,9 @@ For two versions of one artifact: the manifest diff (files added, removed, or ch
 reference), the metadata diff (top-level keys whose JSON values differ), and the upstream-lineage
 diff: both versions' upstream graphs are walked (store-side, like TraceUpstream) and, artifact by
 artifact, the versions found on one side only are paired up (oldest with oldest), each with the
-nearest depth where it appears. A change is the `origin` when nothing upstream of it differs too: in
-the article's story the clean dataset differs because the tokenizer was swapped, so the tokenizer is
-the origin and the dataset is not.
+nearest depth where it appears. `origin` marks where a difference started (see _origins): in the
+article's story the clean dataset differs because the tokenizer was swapped, so the tokenizer is the
+origin and the dataset is not.
 """
 
 from __future__ import annotations
@@ -131,19 +131,35 @@ def _inputs(graph: Graph) -> dict[str, dict[NodeKey, int]]:
     return out
 
 
-def _downstream_of(graph: Graph, sources: set[NodeKey]) -> set[NodeKey]:
-    """Nodes with at least one of `sources` strictly upstream of them (within the graph)."""
-    children: dict[NodeKey, list[NodeKey]] = defaultdict(list)
+def _reach(graph: Graph, sources: set[NodeKey], *, forward: bool) -> set[NodeKey]:
+    """Nodes strictly downstream (forward) or upstream of any of `sources`, within the graph."""
+    step: dict[NodeKey, list[NodeKey]] = defaultdict(list)
     for e in graph.edges:
-        children[e.source].append(e.target)
+        if forward:
+            step[e.source].append(e.target)
+        else:
+            step[e.target].append(e.source)
     reached: set[NodeKey] = set()
-    stack = [child for s in sources for child in children[s]]
+    stack = [nxt for s in sources for nxt in step[s]]
     while stack:
         key = stack.pop()
         if key not in reached:
             reached.add(key)
-            stack.extend(children[key])
+            stack.extend(step[key])
     return reached
+
+
+def _origins(graph: Graph, paired: set[NodeKey], unpaired: set[NodeKey]) -> set[NodeKey]:
+    """Which differing inputs of one side are where a difference started.
+
+    A version that changed (paired with another version of its artifact) is the origin unless some
+    differing input lies upstream of it: then it merely inherited the change (a dataset re-made with
+    a swapped tokenizer). An input present on this side only is the origin unless another one-sided
+    input lies downstream of it: then it was only pulled in along with that one.
+    """
+    inherited = _reach(graph, paired | unpaired, forward=True)
+    pulled_in = _reach(graph, unpaired, forward=False)
+    return {k for k in paired if k not in inherited} | {k for k in unpaired if k not in pulled_in}
 
 
 def input_changes(old: Graph, new: Graph) -> list[InputChange]:
@@ -156,8 +172,8 @@ def input_changes(old: Graph, new: Graph) -> list[InputChange]:
         only_old = sorted((k for k in o if k not in n), key=lambda k: old_nodes[k].version)
         only_new = sorted((k for k in n if k not in o), key=lambda k: new_nodes[k].version)
         pairs.extend((artifact, a, b) for a, b in itertools.zip_longest(only_old, only_new))
-    tainted_old = _downstream_of(old, {a for _, a, _ in pairs if a is not None})
-    tainted_new = _downstream_of(new, {b for _, _, b in pairs if b is not None})
+    old_origins = _origins(old, {a for _, a, b in pairs if a and b}, {a for _, a, b in pairs if a and not b})
+    new_origins = _origins(new, {b for _, a, b in pairs if a and b}, {b for _, a, b in pairs if b and not a})
     changes = []
     for artifact, a, b in pairs:
         depths = [old_nodes[a].depth] if a else []
@@ -168,7 +184,7 @@ def input_changes(old: Graph, new: Graph) -> list[InputChange]:
                 old_nodes[a].name if a else "",
                 new_nodes[b].name if b else "",
                 min(depths),
-                origin=(a is None or a not in tainted_old) and (b is None or b not in tainted_new),
+                origin=(a is None or a in old_origins) and (b is None or b in new_origins),
             )
         )
     return sorted(changes, key=lambda c: (c.depth, c.artifact, c.old_version, c.new_version))
