@@ -3,11 +3,14 @@
 No gRPC and no SQL here: SQL is in store.py, proto conversion in handlers.py.
 
 The walk is a breadth-first search done one hop at a time with one set-based query per hop
-(store.hop: every edge leaving the whole frontier, filters applied in SQL), and a visited set kept here.
-So a depth-d trace costs d + 1 queries whatever the fan-out, terminates on cycles, and yields each
-node's shortest distance from the start. (bench/bench_lineage.py compares it with a recursive CTE and
-a one-query-per-node walk.) The whole walk reads one snapshot (a REPEATABLE READ, read-only
-transaction opened by the handler).
+(store.hop_from_versions / hop_from_runs: every edge leaving the whole frontier, filters applied in
+SQL), and a visited set kept here. So a depth-d trace costs d + 1 queries whatever the fan-out,
+terminates on cycles, visits each node and edge once (O(V + E) even for "everything downstream"),
+yields each node's shortest distance from the start, and can stop as soon as the node cap is reached.
+A single recursive CTE saves round trips on shallow traces but cannot keep one visited set across
+paths (it dedups per (node, depth), so an unbounded walk would not terminate on a cycle) nor ask the
+authorizer between hops; bench/bench_lineage.py measures both and a one-query-per-node walk. The
+whole walk reads one snapshot (a REPEATABLE READ, read-only transaction opened by the handler).
 
 Visibility is decided in one place, `Visibility`, which asks the authorizer which projects the caller
 may read (once per project per call). Nodes in other projects are left out as if they did not exist,
@@ -20,7 +23,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..common.auth import Authorizer
 from ..common.context import Principal
@@ -54,8 +57,9 @@ MAX_DEPTH, DEFAULT_DEPTH = 50, 5
 MAX_NODES, DEFAULT_NODES, DEFAULT_IMPACT_NODES = 100_000, 1000, 10_000
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
+    """A run or version as answers show it (a tuple: an impact answer can hold 100,000 of them)."""
+
     key: NodeKey
     name: str  # resource name
     label: str  # run display name (or id), or "artifact:vN"
@@ -72,8 +76,10 @@ class Node:
         return self.key[0]
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
+    """An edge as stored: PRODUCED is run -> version, USED is version -> run (data flow).
+    A tuple, not a dataclass: "everything downstream" can hold 100,000s of them."""
+
     run_id: int
     version_id: int
     kind: EdgeKind
@@ -88,6 +94,9 @@ class Edge:
     def target(self) -> NodeKey:
         run, version = (NodeKind.RUN, self.run_id), (NodeKind.VERSION, self.version_id)
         return version if self.kind is EdgeKind.PRODUCED else run
+
+
+_EDGE_KINDS = {int(k): k for k in EdgeKind}
 
 
 @dataclass
@@ -218,47 +227,37 @@ async def _resolve_version(reader: Reader, ref: ArtifactRef) -> tuple[Resolved |
 
 async def trace(reader: Reader, root: Resolved, direction: Direction, opts: TraversalOptions) -> Graph:
     """Walk from `root` (upstream, downstream or both) within the options' bounds and filters."""
+    await store.prefer_generic_plans(reader.conn, reader.timeout)
     if direction is Direction.BOTH:
-        depths, edges, truncated = await _walk(reader, root.key, True, opts)
+        depths, edges, truncated = await walk(reader, root.key, True, opts)
         room = TraversalOptions(opts.max_depth, opts.max_nodes - len(depths) + 1, *_filters(opts))
-        down, down_edges, down_truncated = await _walk(reader, root.key, False, room)
+        down, down_edges, down_truncated = await walk(reader, root.key, False, room)
         for key, depth in down.items():
             depths.setdefault(key, depth)
-        edges.update(down_edges)
+        edges = list({e[:3]: e for e in [*edges, *down_edges]}.values())  # a cycle can show both ways
         truncated = truncated or down_truncated
     else:
-        depths, edges, truncated = await _walk(reader, root.key, direction is Direction.UPSTREAM, opts)
+        depths, edges, truncated = await walk(reader, root.key, direction is Direction.UPSTREAM, opts)
     nodes = await _details(reader, depths)
     ordered = sorted(nodes.values(), key=lambda n: (n.key != root.key, n.depth, n.kind, n.name))
-    return Graph(ordered[0], ordered, sorted(edges.values(), key=_edge_order), truncated)
+    return Graph(ordered[0], ordered, sorted(edges), truncated)
 
 
 def _filters(opts: TraversalOptions) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return opts.artifact_types, opts.job_types
 
 
-def _edge_order(e: Edge) -> tuple[int, int, int]:
-    return (e.run_id, e.version_id, e.kind)
-
-
-async def _walk(
+async def walk(
     reader: Reader, root: NodeKey, upstream: bool, opts: TraversalOptions
-) -> tuple[dict[NodeKey, int], dict[tuple[int, int, int], Edge], bool]:
-    """Breadth-first, one query per hop; returns node depths, edges among them, truncated."""
+) -> tuple[dict[NodeKey, int], list[Edge], bool]:
+    """Breadth-first, one query per hop; returns node depths, edges among them, truncated.
+    Each node is expanded once, so each edge is seen once."""
     depths: dict[NodeKey, int] = {root: 0}
-    edges: dict[tuple[int, int, int], Edge] = {}
+    edges: list[Edge] = []
     frontier, depth, truncated = [root], 0, False
     while frontier:
-        rows = await store.hop(
-            reader.conn,
-            [i for k, i in frontier if k is NodeKind.VERSION],
-            [i for k, i in frontier if k is NodeKind.RUN],
-            upstream=upstream,
-            job_types=opts.job_types,
-            artifact_types=opts.artifact_types,
-            timeout=reader.timeout,
-        )
-        new = await _admissible(reader, rows, depths)
+        rows, to_runs = await _hop(reader, frontier, upstream, opts)
+        new = await _admissible(reader, rows, to_runs, depths)
         if opts.max_depth is not None and depth >= opts.max_depth:
             truncated, new = truncated or bool(new), []
         room = max(0, opts.max_nodes - len(depths))
@@ -266,27 +265,44 @@ async def _walk(
             truncated, new = True, new[:room]
         depth += 1
         depths.update((key, depth) for key in new)
-        for r in rows:
-            edge = Edge(r["run_id"], r["version_id"], EdgeKind(r["kind"]), r["create_time"])
-            if edge.source in depths and edge.target in depths:
-                edges[(edge.run_id, edge.version_id, edge.kind)] = edge
+        _collect_edges(rows, to_runs, depths, edges)
         frontier = new
     return depths, edges, truncated
 
 
-def _neighbour(row: Any) -> NodeKey:
-    return (NodeKind.RUN, row["run_id"]) if row["to_run"] else (NodeKind.VERSION, row["version_id"])
+async def _hop(
+    reader: Reader, frontier: list[NodeKey], upstream: bool, opts: TraversalOptions
+) -> tuple[list[Any], bool]:
+    """The graph is bipartite, so a frontier holds only runs or only versions."""
+    ids = [i for _, i in frontier]
+    if frontier[0][0] is NodeKind.VERSION:
+        rows = await store.hop_from_versions(
+            reader.conn, ids, upstream=upstream, job_types=opts.job_types, timeout=reader.timeout
+        )
+        return rows, True
+    rows = await store.hop_from_runs(
+        reader.conn, ids, upstream=upstream, artifact_types=opts.artifact_types, timeout=reader.timeout
+    )
+    return rows, False
 
 
-async def _admissible(reader: Reader, rows: Sequence[Any], seen: dict[NodeKey, int]) -> list[NodeKey]:
+def _collect_edges(rows: Sequence[Any], to_runs: bool, depths: dict[NodeKey, int], edges: list[Edge]) -> None:
+    """Keep the hop's edges whose neighbour was admitted (the frontier end always was)."""
+    kinds, run_kind, version_kind = _EDGE_KINDS, NodeKind.RUN, NodeKind.VERSION
+    if to_runs:
+        edges.extend(Edge(r, v, kinds[k], t) for r, v, k, t, _ in rows if (run_kind, r) in depths)
+    else:
+        edges.extend(Edge(r, v, kinds[k], t) for r, v, k, t, _ in rows if (version_kind, v) in depths)
+
+
+async def _admissible(
+    reader: Reader, rows: Sequence[Any], to_runs: bool, seen: dict[NodeKey, int]
+) -> list[NodeKey]:
     """Unvisited neighbours the caller may read, in a stable order (kind, id)."""
-    candidates: dict[NodeKey, int] = {}
-    for r in rows:
-        key = _neighbour(r)
-        if key not in seen:
-            candidates[key] = r["project_id"]
-    readable = await reader.visibility.readable(candidates.values())
-    return sorted(k for k, project in candidates.items() if project in readable)
+    kind, column = (NodeKind.RUN, 0) if to_runs else (NodeKind.VERSION, 1)
+    candidates = {(kind, r[column]): r[4] for r in rows}
+    readable = await reader.visibility.readable(set(candidates.values()))
+    return sorted(k for k, project in candidates.items() if project in readable and k not in seen)
 
 
 async def _details(reader: Reader, depths: dict[NodeKey, int]) -> dict[NodeKey, Node]:

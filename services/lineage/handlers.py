@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 
 import grpc
 from strata.lineage.v1 import lineage_pb2, lineage_service_pb2, lineage_service_pb2_grpc
@@ -11,10 +12,9 @@ from strata.lineage.v1 import lineage_pb2, lineage_service_pb2, lineage_service_
 from ..common.context import current_principal
 from ..common.db import timeout_from
 from ..common.errors import InvalidArgument, Reason
-from ..common.runs import ts
 from ..common.server import Deps
 from . import domain, domain_diff, domain_export, domain_link
-from .domain import Direction, EdgeKind, Graph, Reader, Visibility
+from .domain import Direction, EdgeKind, Graph, NodeKind, Reader, Visibility
 
 _FORMATS = {
     lineage_service_pb2.GRAPH_FORMAT_JSON: "json",
@@ -33,13 +33,23 @@ _FILE_CHANGES = {
 }
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _timestamp(value: datetime) -> dict[str, int]:
+    """Timestamp fields by arithmetic (Timestamp.FromDatetime is ~5x slower; 100,000s of edges)."""
+    delta = value - _EPOCH
+    return {"seconds": delta.days * 86400 + delta.seconds, "nanos": delta.microseconds * 1000}
+
+
 def graph_to_proto(graph: Graph) -> lineage_pb2.Graph:
-    names = {n.key: n.name for n in graph.nodes}
+    runs = {n.key[1]: n.name for n in graph.nodes if n.kind is NodeKind.RUN}
+    versions = {n.key[1]: n.name for n in graph.nodes if n.kind is NodeKind.VERSION}
     out = lineage_pb2.Graph(root=graph.root.name, truncated=graph.truncated)
     out.nodes.extend(
         lineage_pb2.Node(
             name=n.name,
-            kind=int(n.kind),
+            kind=n.kind,
             job_type=n.job_type,
             artifact_type=n.artifact_type,
             label=n.label,
@@ -48,9 +58,13 @@ def graph_to_proto(graph: Graph) -> lineage_pb2.Graph:
         )
         for n in graph.nodes
     )
+    produced = EdgeKind.PRODUCED
     out.edges.extend(
         lineage_pb2.Edge(
-            source=names[e.source], target=names[e.target], kind=int(e.kind), create_time=ts(e.create_time)
+            source=runs[e.run_id] if e.kind is produced else versions[e.version_id],
+            target=versions[e.version_id] if e.kind is produced else runs[e.run_id],
+            kind=e.kind,
+            create_time=_timestamp(e.create_time),
         )
         for e in graph.edges
     )
@@ -189,6 +203,9 @@ class LineageServiceHandlers(lineage_service_pb2_grpc.LineageServiceServicer):
             (link.run, link.version) if link.edge.kind is EdgeKind.PRODUCED else (link.version, link.run)
         )
         edge = lineage_pb2.Edge(
-            source=source, target=target, kind=int(link.edge.kind), create_time=ts(link.edge.create_time)
+            source=source,
+            target=target,
+            kind=int(link.edge.kind),
+            create_time=_timestamp(link.edge.create_time),
         )
         return lineage_service_pb2.CreateLineageEdgeResponse(edge=edge, existed=link.existed)

@@ -16,46 +16,51 @@ import asyncpg
 PRODUCED, USED = 1, 2
 COMMITTED, DELETED = 2, 3
 
-# One hop of a breadth-first walk: every edge leaving the frontier in one direction, with what the
-# neighbour needs for filtering (project for visibility, job type / artifact type for the filters).
-# $1 frontier versions, $2 frontier runs, $3 edge kind to follow from versions, $4 from runs,
-# $5 job types (empty: all), $6 artifact types (empty: all).
-HOP_SQL = """
-SELECT e.run_id, e.version_id, e.kind, e.create_time, TRUE AS to_run, r.project_id
+# One hop of a breadth-first walk: every edge leaving the frontier, with what the neighbour needs for
+# filtering (its project for visibility; job type / artifact type filters are applied here). The graph
+# is bipartite (run <-> version), so a frontier is all versions or all runs: one statement per hop.
+# Columns: run_id, version_id, kind, create_time, neighbour project_id.
+HOP_FROM_VERSIONS_SQL = """
+SELECT e.run_id, e.version_id, e.kind, e.create_time, r.project_id
 FROM lineage_edges e JOIN runs r ON r.id = e.run_id
-WHERE e.version_id = ANY($1::bigint[]) AND e.kind = $3
-  AND (cardinality($5::text[]) = 0 OR r.job_type = ANY($5::text[]))
-UNION ALL
-SELECT e.run_id, e.version_id, e.kind, e.create_time, FALSE AS to_run, a.project_id
+WHERE e.version_id = ANY($1::bigint[]) AND e.kind = $2
+  AND (cardinality($3::text[]) = 0 OR r.job_type = ANY($3::text[]))
+"""
+HOP_FROM_RUNS_SQL = """
+SELECT e.run_id, e.version_id, e.kind, e.create_time, a.project_id
 FROM lineage_edges e
 JOIN artifact_versions v ON v.id = e.version_id
 JOIN artifacts a ON a.id = v.artifact_id
-WHERE e.run_id = ANY($2::bigint[]) AND e.kind = $4 AND v.version IS NOT NULL
-  AND (cardinality($6::text[]) = 0 OR a.type = ANY($6::text[]))
+WHERE e.run_id = ANY($1::bigint[]) AND e.kind = $2 AND v.version IS NOT NULL
+  AND (cardinality($3::text[]) = 0 OR a.type = ANY($3::text[]))
 """
 
 
-async def hop(
+async def prefer_generic_plans(conn: asyncpg.Connection, timeout: float) -> None:
+    """Inside the walk's transaction only: reuse one plan for the hop statements instead of
+    re-planning each execution (planning costs more than running a hop; bench/bench_lineage.py)."""
+    await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan", timeout=timeout)
+
+
+async def hop_from_versions(
+    conn: asyncpg.Connection, ids: Sequence[int], *, upstream: bool, job_types: Sequence[str], timeout: float
+) -> list[asyncpg.Record]:
+    """Upstream: the runs that produced the versions; downstream: the runs that used them."""
+    kind = PRODUCED if upstream else USED
+    return await conn.fetch(HOP_FROM_VERSIONS_SQL, list(ids), kind, list(job_types), timeout=timeout)
+
+
+async def hop_from_runs(
     conn: asyncpg.Connection,
-    versions: Sequence[int],
-    runs: Sequence[int],
+    ids: Sequence[int],
     *,
     upstream: bool,
-    job_types: Sequence[str],
     artifact_types: Sequence[str],
     timeout: float,
 ) -> list[asyncpg.Record]:
-    from_versions, from_runs = (PRODUCED, USED) if upstream else (USED, PRODUCED)
-    return await conn.fetch(
-        HOP_SQL,
-        list(versions),
-        list(runs),
-        from_versions,
-        from_runs,
-        list(job_types),
-        list(artifact_types),
-        timeout=timeout,
-    )
+    """Upstream: the versions the runs used; downstream: the versions they produced."""
+    kind = USED if upstream else PRODUCED
+    return await conn.fetch(HOP_FROM_RUNS_SQL, list(ids), kind, list(artifact_types), timeout=timeout)
 
 
 RUN_DETAILS_SQL = """
