@@ -71,6 +71,46 @@ def graph_to_proto(graph: Graph) -> lineage_pb2.Graph:
     return out
 
 
+def diff_to_proto(d: domain_diff.VersionDiff) -> lineage_service_pb2.DiffArtifactVersionsResponse:
+    return lineage_service_pb2.DiffArtifactVersionsResponse(
+        old_version=d.old_version,
+        new_version=d.new_version,
+        manifest_changes=[
+            lineage_pb2.ManifestChange(
+                path=f.path,
+                change=_FILE_CHANGES[f.change],
+                old_sha256=f.old_sha256,
+                new_sha256=f.new_sha256,
+                old_size=f.old_size,
+                new_size=f.new_size,
+                old_reference_uri=f.old_reference_uri,
+                new_reference_uri=f.new_reference_uri,
+            )
+            for f in d.files
+        ],
+        files_added=d.files_added,
+        files_removed=d.files_removed,
+        files_changed=d.files_changed,
+        manifest_changes_truncated=d.files_truncated,
+        metadata_changes=[
+            lineage_pb2.MetadataChange(
+                key=m.key, old_value_json=m.old_value_json, new_value_json=m.new_value_json
+            )
+            for m in d.metadata
+        ],
+        input_changes=[
+            lineage_pb2.InputChange(
+                artifact=c.artifact,
+                old_version=c.old_version,
+                new_version=c.new_version,
+                depth=c.depth,
+                origin=c.origin,
+            )
+            for c in d.inputs
+        ],
+    )
+
+
 def _options(opts: lineage_service_pb2.TraversalOptions) -> domain.TraversalOptions:
     return domain.traversal_options(
         opts.max_depth, opts.max_nodes, list(opts.artifact_types), list(opts.job_types)
@@ -143,43 +183,7 @@ class LineageServiceHandlers(lineage_service_pb2_grpc.LineageServiceServicer):
                 request.max_depth,
                 request.max_manifest_changes,
             )
-        return lineage_service_pb2.DiffArtifactVersionsResponse(
-            old_version=d.old_version,
-            new_version=d.new_version,
-            manifest_changes=[
-                lineage_pb2.ManifestChange(
-                    path=f.path,
-                    change=_FILE_CHANGES[f.change],
-                    old_sha256=f.old_sha256,
-                    new_sha256=f.new_sha256,
-                    old_size=f.old_size,
-                    new_size=f.new_size,
-                    old_reference_uri=f.old_reference_uri,
-                    new_reference_uri=f.new_reference_uri,
-                )
-                for f in d.files
-            ],
-            files_added=d.files_added,
-            files_removed=d.files_removed,
-            files_changed=d.files_changed,
-            manifest_changes_truncated=d.files_truncated,
-            metadata_changes=[
-                lineage_pb2.MetadataChange(
-                    key=m.key, old_value_json=m.old_value_json, new_value_json=m.new_value_json
-                )
-                for m in d.metadata
-            ],
-            input_changes=[
-                lineage_pb2.InputChange(
-                    artifact=c.artifact,
-                    old_version=c.old_version,
-                    new_version=c.new_version,
-                    depth=c.depth,
-                    origin=c.origin,
-                )
-                for c in d.inputs
-            ],
-        )
+        return diff_to_proto(d)
 
     async def ExportLineageGraph(
         self, request: lineage_service_pb2.ExportLineageGraphRequest, context: grpc.aio.ServicerContext

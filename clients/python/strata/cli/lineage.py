@@ -36,6 +36,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("target", nargs="+", metavar="ARG", help="NODE, or: diff OLD NEW, or: link RUN VERSION")
+    _trace_options(p)
+    kind = p.add_argument_group("link").add_mutually_exclusive_group()
+    kind.add_argument(
+        "--produced", dest="kind", action="store_const", const="produced", help="RUN produced VERSION"
+    )
+    kind.add_argument("--used", dest="kind", action="store_const", const="used", help="RUN used VERSION")
+    p.add_argument("--entity", help="entity for relative references")
+    p.add_argument("--project", help="project for relative references")
+    p.set_defaults(func=run, direction=None, kind=None)
+
+
+def _trace_options(p: argparse.ArgumentParser) -> None:
     walk = p.add_argument_group("tracing NODE").add_mutually_exclusive_group()
     walk.add_argument(
         "--upstream",
@@ -73,14 +85,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="text",
         help="output: text (tree), json, dot (Graphviz) or mermaid; diff supports text and json",
     )
-    kind = p.add_argument_group("link").add_mutually_exclusive_group()
-    kind.add_argument(
-        "--produced", dest="kind", action="store_const", const="produced", help="RUN produced VERSION"
-    )
-    kind.add_argument("--used", dest="kind", action="store_const", const="used", help="RUN used VERSION")
-    p.add_argument("--entity", help="entity for relative references")
-    p.add_argument("--project", help="project for relative references")
-    p.set_defaults(func=run, direction=None, kind=None)
 
 
 def _fail(message: str) -> int:
