@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pydot
@@ -12,6 +13,9 @@ import pytest
 from strata.errors import Reason, StrataError
 from strata.lineage.v1 import lineage_pb2
 from strata.lineage.v1 import lineage_service_pb2 as ls
+from strata_server.common.auth import OpenLocalAuthorizer
+from strata_server.common.errors import PermissionDenied
+from strata_server.common.permissions import Access
 
 from tests.fixtures.lineage import (
     ArticlePipeline,
@@ -370,3 +374,45 @@ def test_deleted_versions_take_no_new_edges(lineage, builder, pipe) -> None:
 def test_link_bad_input(lineage, pipe, run, version, kind, code, field_or_reason) -> None:
     err = error(lambda: link(lineage, run, version, kind))
     assert (err.code, err.reason) == (code, field_or_reason)
+
+
+def test_racing_producers_one_wins(server, builder: GraphBuilder) -> None:
+    """Two links racing to become a version's producer: the version row lock lets exactly one win."""
+    runs = [builder.run(f"racer-{i}", "train") for i in range(6)]
+    target = builder.version("raced", "model", 0)
+
+    def attempt(run: str) -> str:
+        with server.client() as c:
+            try:
+                link(c.lineage, run, target, lineage_pb2.EDGE_KIND_PRODUCED)
+                return "ok"
+            except StrataError as e:
+                return e.reason
+
+    with ThreadPoolExecutor(len(runs)) as pool:
+        outcomes = sorted(pool.map(attempt, runs))
+    assert outcomes == [*[Reason.PRODUCER_CONFLICT] * 5, "ok"]
+
+
+class ReadOnlyOn(OpenLocalAuthorizer):
+    """Open-local, except that the caller may only read one project (stands in for the IAM check)."""
+
+    def __init__(self, project: str) -> None:
+        super().__init__()
+        self.project = project
+
+    async def require(self, principal, access, resource) -> None:
+        if access is Access.PROJECT_WRITE and resource == self.project:
+            raise PermissionDenied(Reason.PERMISSION_DENIED, "read-only")
+
+
+def test_claiming_to_produce_a_version_needs_write_on_its_project(server, lineage, builder, pipe) -> None:
+    theirs = builder.version("their-model", "model", 0, entity="other-team", project="shared")
+    original = server.deps.authorizer
+    server.deps.authorizer = ReadOnlyOn("entities/other-team/projects/shared")
+    try:
+        err = error(lambda: link(lineage, pipe.train_1, theirs, lineage_pb2.EDGE_KIND_PRODUCED))
+        assert (err.code, err.reason) == (grpc.StatusCode.PERMISSION_DENIED, Reason.PERMISSION_DENIED)
+        assert not link(lineage, pipe.train_1, theirs, lineage_pb2.EDGE_KIND_USED).existed  # using is reading
+    finally:
+        server.deps.authorizer = original
