@@ -36,7 +36,7 @@ def artifact(tmp: Path, name: str, type_: str, content: str, **metadata: object)
 
 
 def step(job_type: str, uses: list[str], logs: list[object], aliases: list[str] | None = None) -> str:
-    run = strata.init(project=P, entity=E, job_type=job_type)
+    run = strata.init(project=P, entity=E, job_type=job_type)  # addr: $STRATA_ADDR
     for ref in uses:
         run.use_artifact(ref)
     for art in logs:
@@ -48,8 +48,9 @@ def step(job_type: str, uses: list[str], logs: list[object], aliases: list[str] 
 @pytest.fixture(scope="module")
 def pipeline(server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     mp = pytest.MonkeyPatch()
-    mp.setenv("STRATA_ADDR", server.addr)
     tmp = tmp_path_factory.mktemp("e2e")
+    mp.setenv("STRATA_ADDR", server.addr)
+    mp.setenv("STRATA_SPOOL_DIR", str(tmp / "spool"))  # never a developer's spool
     try:
         runs = {
             "log_raw": step(
