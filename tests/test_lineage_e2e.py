@@ -1,10 +1,10 @@
 """The seed article's pipeline built through the SDK (strata.init + log_artifact / use_artifact), so the
 edges come from the registry's own writes, then traced, impact-analysed and diffed.
 
-Skipped until the SDK's run and artifact modules exist (ingest and registry work). Written against the
-SDK contract of CONVENTIONS.md / BRIEF.md (`strata.init(...) -> Run` with `.client`, `.name`,
-`log_artifact(artifact, aliases)`, `use_artifact(ref)`, `finish()`; `strata.Artifact(name, type=,
-metadata=)` with `add_file`).
+Skipped until the SDK's run, artifact and transfer modules exist (ingest, registry and files work).
+Written against the SDK contract of CONVENTIONS.md (`strata.init(...) -> Run` with `.client`, `.name`,
+`log_artifact`, `use_artifact`, `finish()`; `strata.Artifact(name, type=, metadata=)`, `add_file`) and
+checked to pass on a trial merge of the ingest, registry and files branches.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 
 pytest.importorskip("strata.sdk.run", reason="needs the ingest SDK (strata.init)")
 pytest.importorskip("strata.sdk.artifact", reason="needs the registry SDK (log_artifact / use_artifact)")
+pytest.importorskip("strata.sdk.transfer", reason="needs the files SDK (the registry SDK uploads through it)")
 
 import strata
 from strata.sdk import lineage
