@@ -26,6 +26,7 @@ _LAZY = {
     "finish": "strata.sdk.run",
     "Artifact": "strata.sdk.artifact",
     "Api": "strata.sdk.api",
+    "Lineage": "strata.sdk.lineage",
 }
 
 __all__ = sorted(_LAZY)
