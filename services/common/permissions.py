@@ -1,10 +1,13 @@
 """The per-RPC permission table: every RPC of every service, and what the caller needs to call it.
 
 The interceptor (interceptors.py) looks every call up here before the handler runs; an RPC missing from
-the table is refused, and tests/test_permissions.py fails when a service defines an RPC without an
-entry. For streaming requests the check runs on the first message (StreamMetrics `open`, UploadChunks
-`session`). A resource path names the request field holding the resource name that decides the
-project, team or entity (`runs[]` for a repeated field); `ref:` fields hold artifact references.
+the table is refused, and tests/test_schema_and_rules.py and tests/test_iam_matrix.py fail when a
+service defines an RPC without an entry. For streaming requests the check runs on the first message
+(StreamMetrics `open`, UploadChunks `session`). A resource path names the request field holding the
+resource name that decides the project, team or entity (`runs[]` for a repeated field); `ref:` fields
+hold artifact references (relative ones resolve in the request's `default_parent`, else in the project
+of the rule's first resource). The first check's resource is required; later checks apply when their field is set.
+Every value of every check must pass (auth_keys.KeysAuthorizer; the policy is auth_policy.py).
 """
 
 from __future__ import annotations
@@ -76,7 +79,9 @@ RULES: dict[str, Rule] = {
     INGEST + "AddRunFiles": _w(A.PROJECT_WRITE, "run"),
     INGEST + "ListRunFiles": _r(A.PROJECT_READ, "run"),
     # --- registry ---
-    REGISTRY + "CreateArtifactVersion": _r(A.PROJECT_WRITE, "parent", Check(A.PROJECT_WRITE, "run")),
+    REGISTRY + "CreateArtifactVersion": _r(
+        A.PROJECT_WRITE, "parent", Check(A.PROJECT_WRITE, "run"), Check(A.PROJECT_READ, "ref:base_version")
+    ),
     REGISTRY + "AppendManifestEntries": _r(A.PROJECT_WRITE, "draft"),
     REGISTRY + "CommitArtifactVersion": _w(A.PROJECT_WRITE, "draft"),
     REGISTRY + "GetArtifactVersion": _r(A.PROJECT_READ, "name"),
