@@ -94,7 +94,7 @@ def expected(persona: str, method: str) -> tuple[str, str] | None:
 def _value(method: str, access: Access, field: str, world: dict[str, str]) -> str:
     if field.startswith("ref:"):
         return REF
-    if access in (Access.TEAM_READ, Access.TEAM_ADMIN, Access.ENTITY_WRITE):
+    if access in (Access.TEAM_READ, Access.TEAM_ADMIN, Access.ENTITY_WRITE) or field.endswith("entity"):
         return TEAM
     if access is Access.KEY_OWNER:
         return world["spare_key"] if field == "name" else "entities/alpha/serviceAccounts/spare"

@@ -26,7 +26,7 @@ class Access(enum.Enum):
     TEAM_READ = "team_read"  # any member of the team
     TEAM_ADMIN = "team_admin"  # admin of the team
     KEY_OWNER = "key_owner"  # the caller itself, or a team admin for a service account
-    AUDIT_READ = "audit_read"  # project admin for a project filter, server admin otherwise
+    AUDIT_READ = "audit_read"  # admin of the filter's project / entity; no filter: server admin
     SERVER_ADMIN = "server_admin"
 
 
@@ -140,8 +140,8 @@ RULES: dict[str, Rule] = {
     IAM + "GetProject": _r(A.PROJECT_READ, "name"),
     IAM + "ListProjects": _r(A.AUTHENTICATED),
     IAM + "UpdateProject": _w(A.PROJECT_ADMIN, "project.name"),
-    IAM + "ListAuditEvents": _r(A.AUDIT_READ, "filter.project"),
-    IAM + "ExportAuditEvents": _r(A.AUDIT_READ, "filter.project"),
+    IAM + "ListAuditEvents": _r(A.AUDIT_READ, "filter.project", Check(A.AUDIT_READ, "filter.entity")),
+    IAM + "ExportAuditEvents": _r(A.AUDIT_READ, "filter.project", Check(A.AUDIT_READ, "filter.entity")),
     # --- infrastructure ---
     "/grpc.health.v1.Health/Check": _r(A.PUBLIC),
     "/grpc.health.v1.Health/Watch": _r(A.PUBLIC),
