@@ -11,6 +11,7 @@ import pytest
 from strata_server.common import logging as slog
 from strata_server.common.config import S3Settings
 
+from tests.fixtures.iam import keys_server  # noqa: F401  (all services in keys mode, admin bootstrapped)
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.seaweed import ACCESS_KEY, SECRET_KEY, SeaweedS3
 from tests.fixtures.servers import ServerThread, make_settings

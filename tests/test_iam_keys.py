@@ -25,7 +25,7 @@ from strata.iam.v1 import iam_service_pb2 as iam
 from strata_server.common import apikeys
 from strata_server.common.auth_keys import KeysAuthorizer
 
-from tests.fixtures.iam import KeysServer, keys_server, start_keys_server  # noqa: F401
+from tests.fixtures.iam import KeysServer, start_keys_server
 
 WHO = iam.GetPrincipalRequest()
 
@@ -51,11 +51,11 @@ def fetch(ks: KeysServer, sql: str, *args: Any) -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def alice(keys_server: KeysServer) -> str:  # noqa: F811
+def alice(keys_server: KeysServer) -> str:
     return keys_server.user("alice")
 
 
-def test_bootstrap_writes_the_admin_key_once_with_mode_0600(keys_server: KeysServer) -> None:  # noqa: F811
+def test_bootstrap_writes_the_admin_key_once_with_mode_0600(keys_server: KeysServer) -> None:
     """First start: user `admin` (server admin) and its key in $STRATA_DATA_DIR/admin-api-key (0600)."""
     path = keys_server.thread.settings.data_dir / "admin-api-key"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -73,7 +73,7 @@ def test_bootstrap_writes_the_admin_key_once_with_mode_0600(keys_server: KeysSer
     assert path.read_text().strip() == keys_server.admin_key
 
 
-def test_a_key_is_not_recoverable_from_the_database(keys_server: KeysServer, alice: str) -> None:  # noqa: F811
+def test_a_key_is_not_recoverable_from_the_database(keys_server: KeysServer, alice: str) -> None:
     """The row holds an HMAC under a pepper kept outside the database: not the secret, not sha256."""
     (row,) = fetch(keys_server, "SELECT * FROM api_keys WHERE id = $1", key_id(alice))
     everything = " ".join(repr(v) for v in row.values())
@@ -89,7 +89,7 @@ def test_a_key_is_not_recoverable_from_the_database(keys_server: KeysServer, ali
     assert row["prefix"] == alice[:19]
 
 
-def test_key_checks_compare_in_constant_time(keys_server: KeysServer, alice: str) -> None:  # noqa: F811
+def test_key_checks_compare_in_constant_time(keys_server: KeysServer, alice: str) -> None:
     """By construction: lookup by the public id, then hmac.compare_digest of fixed-length HMACs, so the
     time does not depend on how much of the secret matched. Near misses at either end are refused alike."""
     assert "hmac.compare_digest" in inspect.getsource(apikeys.verify)
@@ -100,7 +100,7 @@ def test_key_checks_compare_in_constant_time(keys_server: KeysServer, alice: str
     assert rejected(keys_server, "strata_" + "x" * 12 + "_" + "A" * 43) == "INVALID_API_KEY"
 
 
-def test_only_bearer_strata_keys_are_accepted(keys_server: KeysServer, alice: str) -> None:  # noqa: F811
+def test_only_bearer_strata_keys_are_accepted(keys_server: KeysServer, alice: str) -> None:
     """Wrong scheme or shape: UNAUTHENTICATED with INVALID_API_KEY; no key: UNAUTHENTICATED."""
     with keys_server.client("") as c:
         for header in (f"Basic {alice}", "Bearer", f"Bearer {alice}x"):
@@ -112,7 +112,7 @@ def test_only_bearer_strata_keys_are_accepted(keys_server: KeysServer, alice: st
         assert e.value.reason == "UNAUTHENTICATED"
 
 
-def test_revocation_takes_effect_on_the_next_call(keys_server: KeysServer) -> None:  # noqa: F811
+def test_revocation_takes_effect_on_the_next_call(keys_server: KeysServer) -> None:
     """A revoked key (even one just verified and cached) is refused at once; revoking is idempotent."""
     token = keys_server.key_for("entities/alice")
     with keys_server.client(token) as c:
@@ -129,7 +129,7 @@ def test_revocation_takes_effect_on_the_next_call(keys_server: KeysServer) -> No
     assert f"apiKeys/{key_id(token)}" not in [k.name for k in active.api_keys]
 
 
-def test_expired_keys_are_refused_and_expiry_must_be_in_the_future(keys_server: KeysServer) -> None:  # noqa: F811
+def test_expired_keys_are_refused_and_expiry_must_be_in_the_future(keys_server: KeysServer) -> None:
     soon = timestamp_pb2.Timestamp()
     soon.FromDatetime(datetime.now(timezone.utc) + timedelta(hours=1))
     token = keys_server.key_for("entities/alice", expire_time=soon)
@@ -158,7 +158,7 @@ def test_expired_keys_are_refused_and_expiry_must_be_in_the_future(keys_server: 
     assert (e.value.code, e.value.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "OUT_OF_RANGE")
 
 
-def test_last_use_time_is_written_at_most_once_a_minute(keys_server: KeysServer) -> None:  # noqa: F811
+def test_last_use_time_is_written_at_most_once_a_minute(keys_server: KeysServer) -> None:
     token = keys_server.key_for("entities/alice")
     with keys_server.client(token) as c:
         c.iam.GetPrincipal(WHO)
@@ -180,7 +180,7 @@ def test_last_use_time_is_written_at_most_once_a_minute(keys_server: KeysServer)
 
 
 def test_revocation_reaches_another_process_through_notify(
-    keys_server: KeysServer,  # noqa: F811
+    keys_server: KeysServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """A second server on the same database, caching keys for an hour, refuses a key revoked through
@@ -212,7 +212,7 @@ def test_revocation_reaches_another_process_through_notify(
         other.thread.stop()
 
 
-def test_a_process_with_another_pepper_refuses_to_start(keys_server: KeysServer) -> None:  # noqa: F811
+def test_a_process_with_another_pepper_refuses_to_start(keys_server: KeysServer) -> None:
     """Keys hashed under one pepper cannot be checked under another: fail loudly at start instead."""
     settings = replace(keys_server.thread.settings, api_key_pepper="a-different-pepper-value")
 
@@ -227,7 +227,7 @@ def test_a_process_with_another_pepper_refuses_to_start(keys_server: KeysServer)
         asyncio.run(start_stranger())
 
 
-def test_service_accounts_act_under_their_team_name(keys_server: KeysServer, alice: str) -> None:  # noqa: F811
+def test_service_accounts_act_under_their_team_name(keys_server: KeysServer, alice: str) -> None:
     """A service account authenticates as "team/name" (the author of what it does) and may manage its
     own keys, which the audit log attributes to it."""
     keys_server.team("keysteam", admin=alice)

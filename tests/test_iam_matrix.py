@@ -28,7 +28,7 @@ from strata.iam.v1 import iam_service_pb2 as iam
 from strata_server.__main__ import all_specs
 from strata_server.common.permissions import RULES, Access
 
-from tests.fixtures.iam import KeysServer, keys_server  # noqa: F401
+from tests.fixtures.iam import KeysServer
 
 PROJECT = "entities/alpha/projects/vision"
 RUN = f"{PROJECT}/runs/r1"
@@ -153,7 +153,7 @@ def call(client: Any, method: str, request: Any) -> tuple[str, str] | None:
 
 
 @pytest.fixture(scope="module")
-def world(keys_server: KeysServer) -> Iterator[dict[str, Any]]:  # noqa: F811
+def world(keys_server: KeysServer) -> Iterator[dict[str, Any]]:
     ks = keys_server
     keys = {"server_admin": ks.admin_key, "anonymous": ""}
     keys["admin"] = ks.user("ana")

@@ -20,7 +20,7 @@ from strata_server.common.names import ProjectName
 from strata_server.common.permissions import Access
 from strata_server.common.projects import ensure_project
 
-from tests.fixtures.iam import KeysServer, keys_server  # noqa: F401
+from tests.fixtures.iam import KeysServer
 
 ADMIN, MEMBER, VIEWER = iam_pb2.ROLE_ADMIN, iam_pb2.ROLE_MEMBER, iam_pb2.ROLE_VIEWER
 
@@ -40,7 +40,7 @@ def audit_count(ks: KeysServer) -> int:
 
 
 @pytest.fixture(scope="module")
-def lab(keys_server: KeysServer) -> Iterator[dict[str, Any]]:  # noqa: F811
+def lab(keys_server: KeysServer) -> Iterator[dict[str, Any]]:
     """Team lab (admin ada, member max, viewer vic), outsider oz; projects lab/vision (private),
     lab/audio (private), lab/demo (public); service accounts lab/ci (limited to vision), lab/ops."""
     ks = keys_server
@@ -69,7 +69,7 @@ def project_names(client: Any, parent: str = "entities/lab") -> list[str]:
 # --- teams and roles ---
 
 
-def test_team_membership_lifecycle_keeps_an_admin_and_is_audited(keys_server: KeysServer, lab: dict) -> None:  # noqa: F811
+def test_team_membership_lifecycle_keeps_an_admin_and_is_audited(keys_server: KeysServer, lab: dict) -> None:
     """Add, change role, remove; the last admin can be neither demoted nor removed (LAST_TEAM_ADMIN),
     and only committed changes leave audit events."""
     ks, ada = keys_server, lab["ada"]
@@ -151,7 +151,7 @@ def test_a_limited_service_account_stays_in_its_projects(lab: dict) -> None:
     assert made.project.name == "entities/lab/projects/ops-made"
 
 
-def test_update_project_settings_with_a_mask(keys_server: KeysServer, lab: dict) -> None:  # noqa: F811
+def test_update_project_settings_with_a_mask(keys_server: KeysServer, lab: dict) -> None:
     """Admins change description, visibility, default TTL and protected aliases; the audit event holds
     before/after; making a project public lets outsiders read it at once."""
     name = "entities/lab/projects/audio"
@@ -243,7 +243,7 @@ def test_audit_events_are_filtered_paged_and_scoped(lab: dict) -> None:
     assert [e.id for e in since] == [e.id for e in by_actor]
 
 
-def test_the_audit_log_is_append_only_and_written_with_its_action(keys_server: KeysServer) -> None:  # noqa: F811
+def test_the_audit_log_is_append_only_and_written_with_its_action(keys_server: KeysServer) -> None:
     """UPDATE, DELETE and TRUNCATE are refused; an event recorded in a transaction that rolls back is
     gone with it, one created with a project on first use exists with it."""
 
@@ -277,7 +277,7 @@ def test_the_audit_log_is_append_only_and_written_with_its_action(keys_server: K
 # --- the hooks other services call ---
 
 
-def test_readable_project_ids_filters_by_caller(keys_server: KeysServer, lab: dict) -> None:  # noqa: F811
+def test_readable_project_ids_filters_by_caller(keys_server: KeysServer, lab: dict) -> None:
     """What lineage and search use to drop nodes and rows of projects the caller cannot read."""
     ks = keys_server
     ks.project("oz", "home", as_key=None)  # oz's personal project (created by the server admin)
@@ -302,7 +302,7 @@ def test_readable_project_ids_filters_by_caller(keys_server: KeysServer, lab: di
     assert "lab/vision" in seen["ci"] and "lab/audio" not in seen["ci"] and "lab/demo" in seen["ci"]
 
 
-def test_require_decides_like_the_table(keys_server: KeysServer, lab: dict) -> None:  # noqa: F811
+def test_require_decides_like_the_table(keys_server: KeysServer, lab: dict) -> None:
     """E.g. moving a protected alias: PROJECT_ADMIN on the project."""
     ks = keys_server
 
