@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hmac
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,7 @@ ID_LENGTH = 12
 SECRET_BYTES = 32
 _SECRET_LENGTH = 43  # base64url of 32 bytes, unpadded
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
-_ID_CHARS = frozenset(_ID_ALPHABET)
-_SECRET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_KEY_RE = re.compile(rf"{KEY_PREFIX}([a-z0-9]{{{ID_LENGTH}}})_([A-Za-z0-9_-]{{{_SECRET_LENGTH}}})")
 _FINGERPRINT_MESSAGE = b"strata api-key pepper fingerprint v1"
 
 
@@ -50,13 +50,8 @@ def generate(pepper: bytes) -> NewKey:
 
 def parse(token: str) -> tuple[str, str] | None:
     """Split a presented key into (id, secret); None when it is not shaped like a Strata key."""
-    if len(token) != len(KEY_PREFIX) + ID_LENGTH + 1 + _SECRET_LENGTH or not token.startswith(KEY_PREFIX):
-        return None
-    key_id = token[len(KEY_PREFIX) : len(KEY_PREFIX) + ID_LENGTH]
-    sep, secret = token[len(KEY_PREFIX) + ID_LENGTH], token[len(KEY_PREFIX) + ID_LENGTH + 1 :]
-    if sep != "_" or not _ID_CHARS.issuperset(key_id) or not _SECRET_CHARS.issuperset(secret):
-        return None
-    return key_id, secret
+    m = _KEY_RE.fullmatch(token)
+    return (m.group(1), m.group(2)) if m is not None else None
 
 
 def hash_secret(pepper: bytes, key_id: str, secret: str) -> bytes:

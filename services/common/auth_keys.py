@@ -212,11 +212,11 @@ class KeysAuthorizer(Authorizer):
                 "send 'authorization: Bearer <api key>' (strata login, or STRATA_API_KEY)",
             )
         default: list[ProjectName | None] = []
-        audit: list[str] = []
+        audit: list[str] | None = None
         for index, check in enumerate(rule.checks):
             values = resource_values(request, check.field) if check.field else []
             if check.access is Access.AUDIT_READ:
-                audit += values
+                audit = (audit or []) + values
                 continue
             if not values and check.access in _NEEDS_RESOURCE:
                 if index == 0:  # the resource that decides the call: required
@@ -228,7 +228,7 @@ class KeysAuthorizer(Authorizer):
                 ref_default = self._ref_default(request, rule, default) if _is_ref(check) else None
                 if not await self._allowed(principal, check.access, value, check, ref_default):
                     raise _denied(principal, check.access, value)
-        if any(c.access is Access.AUDIT_READ for c in rule.checks):
+        if audit is not None:
             await self._authorize_audit(principal, audit)
 
     async def _authorize_audit(self, principal: Principal, values: list[str]) -> None:
@@ -283,8 +283,10 @@ class KeysAuthorizer(Authorizer):
         if value is None:
             return p.server_admin
         if access in _PROJECT_ACCESS or (access is Access.AUDIT_READ and "/projects/" in value):
-            project = _project_of(value, field, check is not None and _is_ref(check), ref_default)
-            ref = await self._project(project)
+            ref = self._cached_project(value)
+            if ref is None:
+                project = _project_of(value, field, check is not None and _is_ref(check), ref_default)
+                ref = await self._project(project)
             return ref is not None and policy.project_role(p, ref) >= policy.MIN_ROLE[access]
         entity = await self._entity(parse_entity(value, field))
         if entity is None:
@@ -316,6 +318,14 @@ class KeysAuthorizer(Authorizer):
         return sa_id == p.service_account_id or (
             p.user_id is not None and team_id is not None and p.roles.get(team_id) == policy.ADMIN
         )
+
+    def _cached_project(self, value: str) -> store.ProjectRef | None:
+        """The hot path: a resource name whose project is cached needs no parsing (cached names exist,
+        so they are valid)."""
+        parts = value.split("/", 4)
+        if len(parts) >= 4 and parts[0] == "entities" and parts[2] == "projects":
+            return self._projects.get((parts[1], parts[3]))
+        return None
 
     async def _project(self, name: ProjectName) -> store.ProjectRef | None:
         key = (name.entity, name.project)

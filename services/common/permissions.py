@@ -154,6 +154,9 @@ RULES: dict[str, Rule] = {
 def resource_values(request: object, field: str) -> list[str]:
     """Read a dotted field path ('run.name', 'runs[]', 'ref:node') from a request message."""
     path = field.split(":", 1)[-1]
+    if "." not in path and not path.endswith("]"):  # the common case: one plain field
+        value = getattr(request, path, None)
+        return [value] if isinstance(value, str) and value else []
     values: list[object] = [request]
     for part in path.split("."):
         repeated = part.endswith("[]")
