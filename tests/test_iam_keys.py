@@ -247,3 +247,19 @@ def test_service_accounts_act_under_their_team_name(keys_server: KeysServer, ali
     assert [(r["actor_name"], r["actor_kind"]) for r in rows] == [
         ("keysteam/ci", actor_pb2.ACTOR_KIND_SERVICE_ACCOUNT)
     ]
+
+
+def test_the_break_glass_tool_mints_a_working_admin_key(keys_server: KeysServer) -> None:
+    """python -m strata_server.iam.admin_key: a new server-admin key straight in the database, audited."""
+    from strata_server.iam.admin_key import mint
+
+    settings = keys_server.thread.settings
+    pepper = apikeys.load_pepper(None, settings.data_dir / "api-key-pepper")
+    token = asyncio.run(mint(settings.pg_dsn, pepper, "rescuer"))
+    with keys_server.client(token) as c:
+        who = c.iam.GetPrincipal(WHO)
+    assert (who.actor.name, who.server_admin) == ("rescuer", True)
+    rows = fetch(
+        keys_server, "SELECT actor_name FROM audit_events WHERE target = $1", f"apiKeys/{key_id(token)}"
+    )
+    assert [r["actor_name"] for r in rows] == ["strata-system"]

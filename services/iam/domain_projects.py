@@ -68,6 +68,9 @@ async def create_project(ctx: Ctx, parent: str, project_id: str, s: ProjectSetti
     name = check(project_id, PROJECT_RE, "project_id", "project")
     async with ctx.tx() as conn:
         entity = await store.get_entity(conn, entity_name)
+        if entity is None and ctx.authorizer.mode == "open-local":  # as ensure_project does there
+            await store.ensure_user(conn, entity_name)
+            entity = await store.get_entity(conn, entity_name)
         if entity is None:
             raise NotFound("entity", parent)
         row = await store_projects.insert_project(

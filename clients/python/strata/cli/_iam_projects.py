@@ -10,6 +10,7 @@ from typing import Any
 from google.protobuf import field_mask_pb2
 
 from strata.cli._iam_commands import VISIBILITY, _client, _time, duration, entity, project
+from strata.common.v1 import actor_pb2
 from strata.iam.v1 import iam_pb2
 from strata.iam.v1 import iam_service_pb2 as iam
 
@@ -106,7 +107,7 @@ def event_json(e: iam_pb2.AuditEvent) -> dict[str, Any]:
         "id": e.id,
         "time": e.create_time.ToDatetime().isoformat() + "Z",
         "actor": e.actor.name,
-        "actor_kind": e.actor.kind,
+        "actor_kind": actor_pb2.ActorKind.Name(e.actor.kind).removeprefix("ACTOR_KIND_").lower(),
         "source_address": e.source_address,
         "request_id": e.request_id,
         "action": e.action,
