@@ -102,6 +102,7 @@ class KeysAuthorizer(Authorizer):
         self._keys.clear()
         self._projects.clear()
         self._entities.clear()
+        self._loading.clear()  # loads already running may predate the change: later calls start anew
 
     def describe(self) -> str:
         if Path(self.key_file).exists():
@@ -138,10 +139,14 @@ class KeysAuthorizer(Authorizer):
         if future is None:
             future = asyncio.ensure_future(self._fetch_key(key_id))
             self._loading[key_id] = future
-            future.add_done_callback(
-                lambda f: (self._loading.pop(key_id, None), f.cancelled() or f.exception())
-            )
+            future.add_done_callback(lambda f: self._loaded(key_id, f))
         return await asyncio.shield(future)
+
+    def _loaded(self, key_id: str, future: asyncio.Future[_Key]) -> None:
+        if self._loading.get(key_id) is future:
+            del self._loading[key_id]
+        if not future.cancelled():
+            future.exception()  # retrieved: no "never retrieved" warning when every waiter left
 
     async def _fetch_key(self, key_id: str) -> _Key:
         generation = self._keys.generation
