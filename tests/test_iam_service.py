@@ -12,6 +12,7 @@ import asyncpg
 import grpc
 import pytest
 from google.protobuf import duration_pb2, field_mask_pb2
+from strata.common.v1 import actor_pb2
 from strata.errors import StrataError
 from strata.iam.v1 import iam_pb2
 from strata.iam.v1 import iam_service_pb2 as iam
@@ -321,3 +322,22 @@ def test_require_decides_like_the_table(keys_server: KeysServer, lab: dict) -> N
         "PermissionDenied",
         "PermissionDenied",
     ]
+
+
+def test_open_local_mode_acts_as_the_local_user(postgres: Any, tmp_path: Any) -> None:
+    """Without keys, the local user owns what it creates: a team it creates has it as admin, and it may
+    mint keys (for a later switch to keys mode)."""
+    from tests.fixtures.servers import ServerThread, make_settings
+
+    srv = ServerThread(make_settings(tmp_path, postgres.create_database())).start()
+    try:
+        with srv.client(api_key="") as c:
+            me = c.iam.GetPrincipal(iam.GetPrincipalRequest())
+            c.iam.CreateTeam(iam.CreateTeamRequest(team=iam_pb2.Team(name="entities/solo")))
+            members = c.iam.ListTeamMembers(iam.ListTeamMembersRequest(team="entities/solo")).members
+            key = c.iam.CreateApiKey(iam.CreateApiKeyRequest(description="for later")).api_key
+    finally:
+        srv.stop()
+    assert me.server_admin and me.actor.kind == actor_pb2.ACTOR_KIND_LOCAL
+    assert [(m.user, m.role) for m in members] == [(f"entities/{me.actor.name}", ADMIN)]
+    assert key.owner == f"entities/{me.actor.name}"
