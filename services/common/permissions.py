@@ -6,8 +6,8 @@ service defines an RPC without an entry. For streaming requests the check runs o
 (StreamMetrics `open`, UploadChunks `session`). A resource path names the request field holding the
 resource name that decides the project, team or entity (`runs[]` for a repeated field); `ref:` fields
 hold artifact references (relative ones resolve in the request's `default_parent`, else in the project
-of the rule's first resource). The first check's resource is required; later checks apply when their field is set.
-Every value of every check must pass (auth_keys.KeysAuthorizer; the policy is auth_policy.py).
+of the rule's first resource). The first check's resource is required; later checks apply when their
+field is set. Every value of every check must pass (auth_keys.KeysAuthorizer; policy: auth_policy.py).
 """
 
 from __future__ import annotations
