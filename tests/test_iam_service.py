@@ -294,6 +294,10 @@ def test_readable_project_ids_filters_by_caller(keys_server: KeysServer, lab: di
         for who in ("max", "oz", "ci"):
             principal = await authz.authenticate({"authorization": f"Bearer {lab[who].api_key}"}, "")
             out[who] = {names[i] for i in await authz.readable_project_ids(principal, list(names))}
+            authz.invalidate()
+            async with ks.deps.pool.acquire() as conn:  # a caller holding a connection lends it
+                lent = await authz.readable_project_ids(principal, set(names), conn=conn)
+            assert {names[i] for i in lent} == out[who]
         return out
 
     seen = ks.run(go())

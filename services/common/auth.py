@@ -64,7 +64,11 @@ class Authorizer:
     async def require(self, principal: Principal, access: Access, resource: str | None) -> None:
         raise NotImplementedError
 
-    async def readable_project_ids(self, principal: Principal, project_ids: Iterable[int]) -> set[int]:
+    async def readable_project_ids(
+        self, principal: Principal, project_ids: Iterable[int], conn: object = None
+    ) -> set[int]:
+        """The ids among `project_ids` the principal may read. Pass `conn` when the caller already
+        holds a pool connection (no second one is taken then; a miss is looked up on it)."""
         raise NotImplementedError
 
 
@@ -92,7 +96,9 @@ class OpenLocalAuthorizer(Authorizer):
     async def require(self, principal: Principal, access: Access, resource: str | None) -> None:
         return None
 
-    async def readable_project_ids(self, principal: Principal, project_ids: Iterable[int]) -> set[int]:
+    async def readable_project_ids(
+        self, principal: Principal, project_ids: Iterable[int], conn: object = None
+    ) -> set[int]:
         return set(project_ids)
 
 

@@ -71,6 +71,7 @@ class KeysAuthorizer(Authorizer):
         self._keys: TtlCache[str, _Key] = TtlCache(ttl)
         self._projects: TtlCache[tuple[str, str], store.ProjectRef] = TtlCache(ttl)
         self._entities: TtlCache[str, tuple[int, str]] = TtlCache(ttl)
+        self._projects_by_id: TtlCache[int, store.ProjectRef] = TtlCache(ttl)
         self._loading: dict[str, asyncio.Future[_Key]] = {}
         self._touching: set[asyncio.Task[None]] = set()
         self.listener = AuthListener(dsn, self.invalidate) if dsn else None
@@ -102,6 +103,7 @@ class KeysAuthorizer(Authorizer):
         self._keys.clear()
         self._projects.clear()
         self._entities.clear()
+        self._projects_by_id.clear()
         self._loading.clear()  # loads already running may predate the change: later calls start anew
 
     def describe(self) -> str:
@@ -253,13 +255,25 @@ class KeysAuthorizer(Authorizer):
         if not await self._allowed(principal, access, resource or None, None, None):
             raise _denied(principal, access, resource)
 
-    async def readable_project_ids(self, principal: Principal, project_ids: Iterable[int]) -> set[int]:
-        ids = list(project_ids)
+    async def readable_project_ids(
+        self, principal: Principal, project_ids: Iterable[int], conn: object = None
+    ) -> set[int]:
+        ids = set(project_ids)
         if not ids or principal.server_admin:
-            return set(ids)
-        entity_ids, limited_to = policy.readable_entities(principal)
-        async with self.pool.acquire(timeout=_ACQUIRE_TIMEOUT) as conn:
-            return await store.readable_projects(conn, ids, entity_ids, limited_to)
+            return ids
+        refs = {i: ref for i in ids if (ref := self._projects_by_id.get(i)) is not None}
+        missing = sorted(ids - refs.keys())
+        if missing:
+            generation = self._projects_by_id.generation
+            if conn is not None:
+                found = await store.projects_by_id(conn, missing)  # type: ignore[arg-type]
+            else:
+                async with self.pool.acquire(timeout=_ACQUIRE_TIMEOUT) as own:
+                    found = await store.projects_by_id(own, missing)
+            for project_id, ref in found.items():
+                self._projects_by_id.put(project_id, ref, generation)
+            refs.update(found)
+        return {i for i, ref in refs.items() if policy.project_role(principal, ref) >= policy.VIEWER}
 
     def _ref_default(
         self, request: object, rule: Rule, cache: list[ProjectName | None]

@@ -61,12 +61,3 @@ def team_role(p: Principal, team_id: int) -> int:
     if p.service_account_id is not None and p.team_id == team_id:
         return VIEWER
     return NONE
-
-
-def readable_entities(p: Principal) -> tuple[list[int], list[int] | None]:
-    """(entity ids whose projects `p` reads, project ids it is limited to or None) for bulk filters."""
-    if p.user_id is not None:
-        return [p.user_id, *p.roles], None
-    if p.service_account_id is not None and p.team_id is not None:
-        return [p.team_id], (sorted(p.project_ids) if p.project_ids is not None else None)
-    return [], None

@@ -100,20 +100,13 @@ async def key_owner(
     return (r["user_id"], r["service_account_id"], r["team_id"]) if r is not None else None
 
 
-async def readable_projects(
-    conn: asyncpg.Connection, ids: list[int], entity_ids: list[int], limited_to: list[int] | None
-) -> set[int]:
-    """Of `ids`: the public-read projects, and those of `entity_ids` (within `limited_to` if given)."""
+async def projects_by_id(conn: asyncpg.Connection, ids: list[int]) -> dict[int, ProjectRef]:
     rows = await conn.fetch(
-        """SELECT id FROM projects WHERE id = ANY($1::bigint[])
-           AND (visibility = $4 OR (entity_id = ANY($2::bigint[])
-                                    AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[]))))""",
+        """SELECT p.id, p.entity_id, e.kind, p.visibility FROM projects p JOIN entities e ON e.id = p.entity_id
+           WHERE p.id = ANY($1::bigint[])""",
         ids,
-        entity_ids,
-        limited_to,
-        PUBLIC_READ,
     )
-    return {r["id"] for r in rows}
+    return {r["id"]: ProjectRef(r["id"], r["entity_id"], r["kind"], r["visibility"]) for r in rows}
 
 
 async def touch_key(conn: asyncpg.Connection, key_id: str) -> None:
