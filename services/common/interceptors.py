@@ -21,8 +21,8 @@ import structlog
 from grpc_status import rpc_status
 
 from .auth import Authorizer
-from .context import CallInfo, reset_call, set_call
-from .errors import PermissionDenied, Reason, to_status
+from .context import ANONYMOUS, CallInfo, reset_call, set_call
+from .errors import PermissionDenied, Reason, Unauthenticated, to_status
 from .logging import get_logger
 from .permissions import RULES, Access, Rule
 
@@ -70,7 +70,12 @@ class _Call:
     async def _begin(self, context: grpc.aio.ServicerContext) -> tuple[object, object]:
         peer = context.peer() or ""
         structlog.contextvars.bind_contextvars(rpc=self.method, request_id=self.request_id, peer=peer)
-        principal = await self.authorizer.authenticate(self.metadata, peer)
+        try:
+            principal = await self.authorizer.authenticate(self.metadata, peer)
+        except Unauthenticated:
+            if self.rule is None or self.rule.primary.access is not Access.PUBLIC:
+                raise
+            principal = ANONYMOUS  # health and reflection answer whatever credentials come along
         structlog.contextvars.bind_contextvars(principal=principal.name)
         token = set_call(CallInfo(self.method, self.request_id, peer, principal))
         return token, principal
