@@ -184,7 +184,7 @@ class HidingAuthorizer(OpenLocalAuthorizer):
         super().__init__()
         self.hidden = hidden
 
-    async def readable_project_ids(self, principal, project_ids):
+    async def readable_project_ids(self, principal, project_ids, conn=None):
         return {p for p in project_ids if p != self.hidden}
 
 

@@ -146,15 +146,15 @@ def traversal_options(
 class Visibility:
     """The one place lineage decides which nodes a caller may see (cached per call)."""
 
-    def __init__(self, authorizer: Authorizer, principal: Principal) -> None:
-        self.authorizer, self.principal = authorizer, principal
+    def __init__(self, authorizer: Authorizer, principal: Principal, conn: Any = None) -> None:
+        self.authorizer, self.principal, self.conn = authorizer, principal, conn
         self._readable: dict[int, bool] = {}
 
     async def readable(self, project_ids: Iterable[int]) -> set[int]:
         wanted = set(project_ids)
         unknown = wanted - self._readable.keys()
         if unknown:
-            allowed = await self.authorizer.readable_project_ids(self.principal, unknown)
+            allowed = await self.authorizer.readable_project_ids(self.principal, unknown, conn=self.conn)
             self._readable.update({p: p in allowed for p in unknown})
         return {p for p in wanted if self._readable[p]}
 

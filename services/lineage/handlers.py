@@ -135,8 +135,9 @@ class LineageServiceHandlers(lineage_service_pb2_grpc.LineageServiceServicer):
     ) -> AsyncIterator[Reader]:
         """A connection in one snapshot (read-only REPEATABLE READ), or a read-write transaction."""
         timeout = timeout_from(context)
-        visibility = Visibility(self.deps.authorizer, current_principal())
         async with self.deps.pool.acquire(timeout=timeout) as conn:
+            # the authorizer reads project rows on this connection: no second pool connection per call
+            visibility = Visibility(self.deps.authorizer, current_principal(), conn)
             tx = conn.transaction() if write else conn.transaction(isolation="repeatable_read", readonly=True)
             async with tx:
                 yield Reader(conn, visibility, timeout)
