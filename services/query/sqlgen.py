@@ -158,6 +158,8 @@ def _summary_leaf(sql: Sql, leaf: Leaf) -> str:
 
 
 def _config_leaf(sql: Sql, leaf: Leaf) -> str:
+    if leaf.op == "in" and not leaf.value:
+        return "false"  # (and no unused parameter: PostgreSQL could not type it)
     x = sql.expr(leaf.attr)
     if leaf.op == "exists":
         return f"({x} IS {'NOT ' if leaf.value else ''}NULL)"

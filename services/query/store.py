@@ -246,9 +246,10 @@ async def group_runs(
     cond = where(sql, node)
     query = f"""SELECT g::text AS value, count(*) AS run_count, count(m) AS metric_count,
                        avg(m) AS mean, min(m) AS min, max(m) AS max
-                FROM (SELECT {g} AS g, {m} AS m FROM runs r {sql.joins(_inner_metrics(node))} {extra}
+                FROM (SELECT COALESCE({g}, 'null'::jsonb) AS g, {m} AS m
+                      FROM runs r {sql.joins(_inner_metrics(node))} {extra}
                       WHERE r.project_id = {project} AND {cond}) t
-                GROUP BY g ORDER BY g NULLS LAST LIMIT {MAX_GROUPS + 1}"""
+                GROUP BY g ORDER BY g = 'null'::jsonb, g LIMIT {MAX_GROUPS + 1}"""
     return await conn.fetch(query, *sql.params, timeout=timeout)
 
 
