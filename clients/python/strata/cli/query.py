@@ -1,7 +1,7 @@
 """`strata runs ...`: search runs, show one, print or export sampled history, count and group.
 
     strata runs list ml-research/text-classifier --filter '{"config.lr": {"$gt": 1e-4}}' \\
-        --order -summary.val/f1 --limit 10 --columns config.lr,summary.val/f1
+        --order=-summary.val/f1 --limit 10 --columns config.lr,summary.val/f1
     strata runs get ml-research/text-classifier/abc123
     strata runs history ml-research/text-classifier/abc123 --keys train/loss,val/loss --samples 200 --format csv
     strata runs count ml-research/text-classifier --filter '{"state": "finished"}'
@@ -50,7 +50,13 @@ def _list(cmds: argparse._SubParsersAction) -> None:
     )
     p.add_argument("project", metavar="ENTITY/PROJECT")
     p.add_argument("--filter", default="", help='Mongo-style JSON, e.g. \'{"config.lr": {"$gt": 0.001}}\'')
-    p.add_argument("--order", action="append", default=[], help="order key with +/- prefix; repeatable")
+    p.add_argument(
+        "--order",
+        action="append",
+        default=[],
+        type=_order_key,
+        help="order key, repeatable: --order=-summary.val/f1 (note the '='), or summary.val/f1:desc",
+    )
     p.add_argument("--limit", type=int, default=50, help="at most this many runs (default 50)")
     p.add_argument(
         "--columns", default="", help="extra columns, comma-separated (config.<key>, summary.<key>)"
@@ -106,6 +112,13 @@ def _group(cmds: argparse._SubParsersAction) -> None:
     p.add_argument("--filter", default="")
     _format(p)
     p.set_defaults(func=cmd_group)
+
+
+def _order_key(text: str) -> str:
+    for suffix, sign in ((":desc", "-"), (":asc", "+")):
+        if text.endswith(suffix):
+            return sign + text[: -len(suffix)]
+    return text
 
 
 def _api(args: argparse.Namespace) -> Any:

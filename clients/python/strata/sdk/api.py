@@ -320,8 +320,8 @@ class Run:
         ]
 
     def _keys(self, keys: Sequence[str] | str | None) -> list[str]:
-        if keys is None:
-            return [k["key"] for k in self.keys()]
+        if keys is None:  # every logged key (not summary-only ones)
+            return [k["key"] for k in self.keys() if k["count"] > 0]
         return [keys] if isinstance(keys, str) else list(keys)
 
     def history(
