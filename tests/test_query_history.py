@@ -301,13 +301,19 @@ def test_history_bad_input_has_field_and_reason(env) -> None:  # type: ignore[no
 
 def test_the_rollup_job_finds_new_chunks_and_rolls_long_series(env) -> None:  # type: ignore[no-untyped-def]
     server, _ = env
+    pool = server.deps.pool
 
     async def passes() -> tuple[dict, int]:
+        pid = await fx.create_project(pool, "hist", "p")
+        pk = await fx.add_run(pool, pid, "fresh")
+        await fx.add_series(pool, pk, "y", np.arange(20_000), np.ones(20_000), chunk_points=2000)
         first = await rollup.rollup_pass(server.deps)
-        async with server.deps.pool.acquire() as conn:
-            rolled = await conn.fetchval("SELECT count(*) FROM metric_rollups")
-        return first, rolled
+        async with pool.acquire() as conn:
+            covered = await conn.fetchval(
+                "SELECT sum(cardinality(chunk_ids)) FROM metric_rollups WHERE run_id = $1", pk
+            )
+        return first, covered
 
-    result, rolled = server.run(passes())
-    assert rolled >= 1
+    first, covered = server.run(passes())
+    assert first["keys_rolled"] >= 1 and covered == 10
     assert server.run(rollup.rollup_pass(server.deps)) == {}  # nothing new: nothing to do
