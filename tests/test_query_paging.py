@@ -118,7 +118,17 @@ def test_pages_are_sorted_across_page_boundaries(env) -> None:  # type: ignore[n
 
 @pytest.mark.parametrize(
     "filter_doc",
-    [None, {"config.lr": "auto"}, {"summary.val/f1": {"$gt": 0.5}}, {"config.lr": {"$in": [0.1]}}],
+    [
+        None,
+        {"config.lr": "auto"},
+        {"summary.val/f1": {"$gt": 0.5}},
+        {"config.lr": {"$in": [0.1]}},
+        {"config.lr": 0.1, "summary.val/f1": {"$lt": 0.5}},
+        {
+            "$or": [{"config.lr": 0.01}, {"summary.val/f1": {"$gt": 0.9}}],
+            "created_at": {"$gte": "2024-01-01T00:05:00Z"},
+        },
+    ],
 )
 @pytest.mark.parametrize("order", [["-summary.val/f1"], ["summary.val/f1"], ["-created_at"], ["created_at"]])
 def test_ordered_walk_with_a_tiny_budget_falls_back_to_the_same_answer(
@@ -240,10 +250,18 @@ FUZZ_ORDERS = [[], ["-summary.val/f1"], ["config.lr", "-created_at"], ["summary.
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(doc=st.one_of(DOCS, TYPED_DOCS), order=st.sampled_from(FUZZ_ORDERS))
-def test_fuzzed_filters_answer_results_or_invalid_argument_never_internal(env, doc, order) -> None:  # type: ignore[no-untyped-def]
+@given(doc=st.one_of(DOCS, TYPED_DOCS), order=st.sampled_from(FUZZ_ORDERS), budget=st.sampled_from([1, 2000]))
+def test_fuzzed_filters_answer_results_or_invalid_argument_never_internal(env, doc, order, budget) -> None:  # type: ignore[no-untyped-def]
     client = env[0].client(retry=NO_RETRY)
     text = json.dumps(doc)
+    store.WALK_BUDGET, saved = budget, store.WALK_BUDGET  # 1: every search takes the fallback path
+    try:
+        _check_fuzzed(client, doc, text, order)
+    finally:
+        store.WALK_BUDGET = saved
+
+
+def _check_fuzzed(client, doc, text: str, order: list[str]) -> None:  # type: ignore[no-untyped-def]
     try:
         resp = client.query.SearchRuns(
             q.SearchRunsRequest(parent=SMALL, filter_json=text, order_by=order, page_size=3), timeout=30

@@ -204,7 +204,10 @@ class OrderExpr:
     cast: str
 
     def clause(self) -> str:
-        return f"{self.sql} {'DESC' if self.descending else 'ASC'} NULLS LAST"
+        """Missing values sort last. A never-NULL expression gets the plain direction, which is what a
+        btree yields scanning forward (ASC) or backward (DESC), so an index can supply the order."""
+        direction = "DESC" if self.descending else "ASC"
+        return f"{self.sql} {direction} NULLS LAST" if self.nullable else f"{self.sql} {direction}"
 
 
 def order_exprs(sql: Sql, keys: list[OrderKey]) -> list[OrderExpr]:

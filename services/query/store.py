@@ -23,8 +23,8 @@ import asyncpg
 from ..common.runs import RUN_COLUMNS, RUN_FROM
 from .attrs import Attr, OrderKey
 from .cursor import Position
-from .filters import Leaf, Node, required_present
-from .sqlgen import OrderExpr, Sql, keyset_after, order_exprs, where
+from .filters import And, Leaf, Node, required_present, summary_metrics
+from .sqlgen import RANGE_OPS, OrderExpr, Sql, keyset_after, order_exprs, where
 
 WALK_BUDGET = 2000
 MAX_GROUPS = 10_000
@@ -82,14 +82,22 @@ async def search_ids(conn: asyncpg.Connection, spec: SearchSpec, timeout: float)
 async def _part_a(conn: asyncpg.Connection, spec: SearchSpec, timeout: float) -> list[Row]:
     walk = _walk(spec, spec.limit, WALK_BUDGET)
     if walk is not None:
+        # Candidates must stream through nested loops in index order so the walk stops once the page
+        # is full; a hash join would read the whole budget first.
+        await conn.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
         rows = await _run(conn, walk[0], walk[1], timeout)
+        await conn.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
         if len(rows) >= spec.limit:
             return rows
         count_query, count_params = _walk(spec, spec.limit, WALK_BUDGET, count_only=True)  # type: ignore[misc]
         candidates = await conn.fetchval(count_query, *count_params, timeout=timeout)
         if candidates < WALK_BUDGET:
             return rows  # the walk saw every candidate: part A is complete
-    return await _run(conn, *_general(spec, spec.limit, tail=False), timeout)
+    # After a walk ran out of budget the filter is selective: let the planner filter first and sort
+    # the few survivors, rather than walk the order index again (what it picks when it guesses wrong).
+    return await _run(
+        conn, *_general(spec, spec.limit, tail=False, unordered_index=walk is not None), timeout
+    )
 
 
 async def _run(conn: asyncpg.Connection, query: str, params: list[Any], timeout: float) -> list[Row]:
@@ -101,10 +109,21 @@ def _inner_metrics(node: Node) -> set[str]:
     return {a.path[0] for a in required_present(node) if a.kind == "summary"}
 
 
-def _general(spec: SearchSpec, limit: int, *, tail: bool) -> tuple[str, list[Any]]:
-    """The planner-chosen query for part A (k1 present) or part B (tail: k1 missing)."""
+def _general(
+    spec: SearchSpec, limit: int, *, tail: bool, unordered_index: bool = False
+) -> tuple[str, list[Any]]:
+    """The planner-chosen query for part A (k1 present) or part B (tail: k1 missing). With
+    unordered_index, k1's ORDER BY is an expression no index provides (`+ 0`, `+ interval '0'`)."""
     sql = Sql()
     project = sql.param(spec.project_id, "int8")
+    source = "runs r"
+    runs_only, rest = _split(spec.filter)
+    if unordered_index and runs_only:
+        # Run-attribute conditions first, on their own (MATERIALIZED: the planner may not merge them
+        # back); summary joins and sorting then only see the few runs that pass.
+        first_pass = where(sql, And(tuple(runs_only)))
+        source = f"(WITH c AS MATERIALIZED (SELECT * FROM runs r WHERE r.project_id = {project} AND {first_pass}) SELECT * FROM c) r"
+        spec = SearchSpec(spec.project_id, And(tuple(rest)), spec.keys, spec.position, spec.limit)
     exprs = order_exprs(sql, spec.keys)
     k1 = exprs[0]
     conds = [f"r.project_id = {project}", where(sql, spec.filter)]
@@ -124,14 +143,26 @@ def _general(spec: SearchSpec, limit: int, *, tail: bool) -> tuple[str, list[Any
             conds.append(f"{k1.sql} IS NOT NULL")
         if pos is not None:
             conds.append(keyset_after(sql, [_not_null(k1), *exprs[1:]], list(pos.values), pos.run_pk, desc))
-        order = exprs
+        first = _not_null(k1)
+        if unordered_index:
+            zero = "interval '0'" if k1.cast == "timestamptz" else "0"
+            first = OrderExpr(f"({k1.sql} + {zero})", k1.descending, False, k1.cast)
+        order = [first, *exprs[1:]]
         select = [e.sql for e in exprs]
     clauses = [e.clause() for e in order] + [f"r.id {'DESC' if desc else 'ASC'}"]
     query = (
-        f"SELECT r.id, {', '.join(select)} FROM runs r {sql.joins(inner)} WHERE {' AND '.join(conds)} "
+        f"SELECT r.id, {', '.join(select)} FROM {source} {sql.joins(inner)} WHERE {' AND '.join(conds)} "
         f"ORDER BY {', '.join(clauses)} LIMIT {sql.param(limit, 'int8')}"
     )
     return query, sql.params
+
+
+def _split(node: Node) -> tuple[list[Node], list[Node]]:
+    """Top-level conjuncts that read only the runs row, and the others (which read summaries)."""
+    if isinstance(node, And):
+        parts = [_split(c) for c in node.children]
+        return [n for p in parts for n in p[0]], [n for p in parts for n in p[1]]
+    return ([], [node]) if summary_metrics(node) else ([node], [])
 
 
 def _not_null(e: OrderExpr) -> OrderExpr:
@@ -162,6 +193,7 @@ def _walk_summary(spec: SearchSpec, limit: int, budget: int, count_only: bool) -
     pos = spec.position
     if pos is not None:
         conds.append(f"{value} {'<=' if k1.descending else '>='} {sql.param(pos.values[0], 'float8')}")
+    conds += [f"{value} {op} {sql.param(v, 'float8')}" for op, v in _bounds(spec.filter, k1.attr)]
     walk = (
         f"SELECT m.*, {value} AS v FROM metric_keys m WHERE {' AND '.join(conds)} "
         f"ORDER BY {value} {direction}, m.run_id {direction} LIMIT {sql.param(budget, 'int8')}"
@@ -182,6 +214,7 @@ def _walk_created(spec: SearchSpec, limit: int, budget: int, count_only: bool) -
         conds.append(
             f"create_time {'<=' if k1.descending else '>='} {sql.param(pos.values[0], 'timestamptz')}"
         )
+    conds += [f"create_time {op} {sql.param(v, 'timestamptz')}" for op, v in _bounds(spec.filter, k1.attr)]
     walk = (
         f"SELECT id, create_time AS v FROM runs WHERE {' AND '.join(conds)} "
         f"ORDER BY create_time {direction}, id {direction} LIMIT {sql.param(budget, 'int8')}"
@@ -190,6 +223,21 @@ def _walk_created(spec: SearchSpec, limit: int, budget: int, count_only: bool) -
         return f"SELECT count(*) FROM ({walk}) w", sql.params
     first = OrderExpr("w.v", k1.descending, False, "timestamptz")
     return _walk_outer(sql, spec, f"({walk}) w JOIN runs r ON r.id = w.id", first, set(), limit)
+
+
+def _bounds(node: Node, attr: Attr) -> list[tuple[str, Any]]:
+    """Top-level range/equality conditions on attr: they bound the walk's index range, so the walk
+    starts where matching runs start instead of spending its budget above them."""
+    if isinstance(node, And):
+        return [b for child in node.children for b in _bounds(child, attr)]
+    if (
+        isinstance(node, Leaf)
+        and node.attr == attr
+        and node.op in ("eq", *RANGE_OPS)
+        and node.value is not None
+    ):
+        return [(RANGE_OPS.get(node.op, "="), node.value)]
+    return []
 
 
 def _walk_outer(
