@@ -125,36 +125,47 @@ def _general(
         source = f"(WITH c AS MATERIALIZED (SELECT * FROM runs r WHERE r.project_id = {project} AND {first_pass}) SELECT * FROM c) r"
         spec = SearchSpec(spec.project_id, And(tuple(rest)), spec.keys, spec.position, spec.limit)
     exprs = order_exprs(sql, spec.keys)
-    k1 = exprs[0]
     conds = [f"r.project_id = {project}", where(sql, spec.filter)]
-    desc = k1.descending
-    pos = spec.position
     inner = _inner_metrics(spec.filter)
     if tail:
-        conds.append(f"{k1.sql} IS NULL")
-        if pos is not None and pos.values[0] is None:
-            conds.append(keyset_after(sql, exprs[1:], list(pos.values[1:]), pos.run_pk, desc))
-        order = exprs[1:]
-        select = ["NULL", *(e.sql for e in exprs[1:])]
+        order, select = _tail_part(sql, spec, exprs, conds)
     else:
+        order, select = _present_part(sql, spec, exprs, conds, unordered_index)
         if spec.keys[0].attr.kind == "summary":
             inner.add(spec.keys[0].attr.path[0])
-        if k1.nullable:
-            conds.append(f"{k1.sql} IS NOT NULL")
-        if pos is not None:
-            conds.append(keyset_after(sql, [_not_null(k1), *exprs[1:]], list(pos.values), pos.run_pk, desc))
-        first = _not_null(k1)
-        if unordered_index:
-            zero = "interval '0'" if k1.cast == "timestamptz" else "0"
-            first = OrderExpr(f"({k1.sql} + {zero})", k1.descending, False, k1.cast)
-        order = [first, *exprs[1:]]
-        select = [e.sql for e in exprs]
-    clauses = [e.clause() for e in order] + [f"r.id {'DESC' if desc else 'ASC'}"]
+    clauses = [e.clause() for e in order] + [f"r.id {'DESC' if exprs[0].descending else 'ASC'}"]
     query = (
         f"SELECT r.id, {', '.join(select)} FROM {source} {sql.joins(inner)} WHERE {' AND '.join(conds)} "
         f"ORDER BY {', '.join(clauses)} LIMIT {sql.param(limit, 'int8')}"
     )
     return query, sql.params
+
+
+def _tail_part(sql: Sql, spec: SearchSpec, exprs: list[OrderExpr], conds: list[str]) -> tuple[list, list]:
+    """Part B: runs whose first order key is missing, ordered by the other keys."""
+    k1, pos = exprs[0], spec.position
+    conds.append(f"{k1.sql} IS NULL")
+    if pos is not None and pos.values[0] is None:
+        conds.append(keyset_after(sql, exprs[1:], list(pos.values[1:]), pos.run_pk, k1.descending))
+    return exprs[1:], ["NULL", *(e.sql for e in exprs[1:])]
+
+
+def _present_part(
+    sql: Sql, spec: SearchSpec, exprs: list[OrderExpr], conds: list[str], unordered_index: bool
+) -> tuple[list, list]:
+    """Part A: runs whose first order key is present."""
+    k1, pos = exprs[0], spec.position
+    if k1.nullable:
+        conds.append(f"{k1.sql} IS NOT NULL")
+    if pos is not None:
+        conds.append(
+            keyset_after(sql, [_not_null(k1), *exprs[1:]], list(pos.values), pos.run_pk, k1.descending)
+        )
+    first = _not_null(k1)
+    if unordered_index:
+        zero = "interval '0'" if k1.cast == "timestamptz" else "0"
+        first = OrderExpr(f"({k1.sql} + {zero})", k1.descending, False, k1.cast)
+    return [first, *exprs[1:]], [e.sql for e in exprs]
 
 
 def _split(node: Node) -> tuple[list[Node], list[Node]]:
