@@ -244,9 +244,8 @@ TYPED_DOCS = st.recursive(
 FUZZ_ORDERS = [[], ["-summary.val/f1"], ["config.lr", "-created_at"], ["summary.val/f1.min"], ["group"]]
 
 
-@pytest.mark.slow
 @settings(
-    max_examples=250,
+    max_examples=400,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

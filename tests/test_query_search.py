@@ -151,6 +151,9 @@ ORDERS = [
     (["group", "-summary.val/f1"], "dafbcegh"),
     (["user", "-created_at"], "fcaebdhg"),
     (["-summary.val/loss", "created_at"], "bafcdegh"),
+    (["state", "-display_name"], "dhgbacfe"),  # running, finished, failed, killed, crashed (enum order)
+    (["-finished_at"], "hgfedcba"),  # nobody has finished_at: all in the missing tail, by run id
+    (["summary.train/loss.mean", "config.model.layers"], "gcabdefh"),
 ]
 
 
