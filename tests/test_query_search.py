@@ -174,6 +174,10 @@ def test_paging_two_at_a_time_returns_the_same_sequence(client, order, expected)
     assert seen == expected
 
 
+def test_existing_summary_rows_with_missing_values_still_sort_last(client) -> None:  # type: ignore[no-untyped-def]
+    assert ids(client, {"summary.val/f1": {"$exists": True}}, ["-summary.val/f1"]) == "gfabchd"
+
+
 def test_paging_with_a_filter_on_the_order_key_skips_the_missing_tail(client) -> None:  # type: ignore[no-untyped-def]
     filter_doc = {"summary.val/f1": {"$gte": 0.7}}
     first = search(client, filter_doc, ["-summary.val/f1"], page_size=3)

@@ -88,7 +88,7 @@ def check_x_axis(x_axis: str) -> str:
         return "_step"
     if x_axis == "_timestamp":
         return x_axis
-    if x_axis.startswith("_") and x_axis not in _RESERVED_X:
+    if x_axis.startswith("_") and x_axis != "_runtime":  # the only logged key that may start with "_"
         raise InvalidArgument(
             "x_axis", Reason.INVALID_NAME, 'x_axis is "_step", "_timestamp" or a metric key'
         )

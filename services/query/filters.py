@@ -322,8 +322,8 @@ def required_present(node: Node) -> set[Attr]:
     if isinstance(node, And):
         return set().union(*(required_present(c) for c in node.children)) if node.children else set()
     if isinstance(node, Leaf):
-        if node.op == "exists":
-            return {node.attr} if node.value else set()
+        if node.op == "exists":  # a summary row can exist with a missing value (NaN)
+            return {node.attr} if node.value and node.attr.kind != "summary" else set()
         if node.op == "in":
             return set() if None in node.value or not node.value else {node.attr}
         if node.op == "eq" and node.value is None:
