@@ -32,8 +32,13 @@ class QueryServiceStub:
     Filter documents (filter_json) use W&B's Mongo-style operators: $eq $ne $gt
     $gte $lt $lte $in $nin $exists $regex $and $or $nor $not, on state, tags,
     group, job_type, user, display_name, created_at, heartbeat_at,
-    config.<key>[.<nested>] and summary.<key>[.min|.max|.mean]. Order keys are
-    the same attribute paths with a "+" (default) or "-" prefix.
+    config.<key>[.<nested>] and summary.<key>[.min|.max|.mean|.last|.count].
+    In summary.<rest> everything after "summary." is the metric key (which may
+    contain "/" and ".") except a trailing aggregate; a metric whose name itself
+    ends in one is backticked: summary.`x.min`. Config keys containing "." are
+    backticked too: config.`a.b`. Order keys are the same attribute paths with a
+    "+" (default) or "-" prefix; missing values sort last and ties are broken by
+    run id in the direction of the first key.
     Errors carry a google.rpc.ErrorInfo with a strata.common.v1.ErrorReason name.
     Every RPC may return UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE, INTERNAL.
     """
@@ -93,8 +98,13 @@ class QueryServiceServicer:
     Filter documents (filter_json) use W&B's Mongo-style operators: $eq $ne $gt
     $gte $lt $lte $in $nin $exists $regex $and $or $nor $not, on state, tags,
     group, job_type, user, display_name, created_at, heartbeat_at,
-    config.<key>[.<nested>] and summary.<key>[.min|.max|.mean]. Order keys are
-    the same attribute paths with a "+" (default) or "-" prefix.
+    config.<key>[.<nested>] and summary.<key>[.min|.max|.mean|.last|.count].
+    In summary.<rest> everything after "summary." is the metric key (which may
+    contain "/" and ".") except a trailing aggregate; a metric whose name itself
+    ends in one is backticked: summary.`x.min`. Config keys containing "." are
+    backticked too: config.`a.b`. Order keys are the same attribute paths with a
+    "+" (default) or "-" prefix; missing values sort last and ties are broken by
+    run id in the direction of the first key.
     Errors carry a google.rpc.ErrorInfo with a strata.common.v1.ErrorReason name.
     Every RPC may return UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE, INTERNAL.
     """
@@ -230,8 +240,13 @@ class QueryService:
     Filter documents (filter_json) use W&B's Mongo-style operators: $eq $ne $gt
     $gte $lt $lte $in $nin $exists $regex $and $or $nor $not, on state, tags,
     group, job_type, user, display_name, created_at, heartbeat_at,
-    config.<key>[.<nested>] and summary.<key>[.min|.max|.mean]. Order keys are
-    the same attribute paths with a "+" (default) or "-" prefix.
+    config.<key>[.<nested>] and summary.<key>[.min|.max|.mean|.last|.count].
+    In summary.<rest> everything after "summary." is the metric key (which may
+    contain "/" and ".") except a trailing aggregate; a metric whose name itself
+    ends in one is backticked: summary.`x.min`. Config keys containing "." are
+    backticked too: config.`a.b`. Order keys are the same attribute paths with a
+    "+" (default) or "-" prefix; missing values sort last and ties are broken by
+    run id in the direction of the first key.
     Errors carry a google.rpc.ErrorInfo with a strata.common.v1.ErrorReason name.
     Every RPC may return UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE, INTERNAL.
     """
