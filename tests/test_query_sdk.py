@@ -45,6 +45,7 @@ def test_runs_is_lazy_paged_iterable_with_len_and_indexing(api) -> None:  # type
     assert runs[0].id == "run09" and runs[-1].id == "run00"
     assert [r.id for r in runs] == [f"run{i:02d}" for i in range(9, -1, -1)]
     assert [r.id for r in api.runs(PATH, {"config.model.depth": {"$gte": 10}})] == ["run11", "run10"]
+    assert [r.id for r in runs[2:4]] == ["run07", "run06"] and [r.id for r in runs[-2:]] == ["run01", "run00"]
 
 
 def test_run_view_has_dict_like_config_and_summary_that_never_raise(api) -> None:  # type: ignore[no-untyped-def]

@@ -16,10 +16,11 @@ pandas is optional (`pip install 'strata-client[pandas]'`); only the methods ret
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, overload
 
 import grpc
 
@@ -239,7 +240,17 @@ class Runs:
             self._count = resp.count
         return self._count
 
-    def __getitem__(self, index: int) -> Run:
+    @overload
+    def __getitem__(self, index: int) -> Run: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Run]: ...
+
+    def __getitem__(self, index: int | slice) -> Run | list[Run]:
+        if isinstance(index, slice):  # runs[:10] fetches only the pages it needs
+            start, stop, step = index.start or 0, index.stop, index.step or 1
+            if start < 0 or (stop is not None and stop < 0) or step < 0:
+                return list(self)[index]
+            return list(itertools.islice(self, start, stop, step))
         if index < 0:
             index += len(self)
         while index >= len(self._cache) and self._token is not None:
