@@ -79,6 +79,11 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "Seconds between background TTL-expiry and garbage-collection passes (0: off).",
     ),
     ("STRATA_MAX_MESSAGE_BYTES", "67108864", "Maximum gRPC message size accepted by servers."),
+    (
+        "STRATA_ROLLUP_INTERVAL",
+        "2",
+        "Seconds between passes of the query service's history rollup job (0: off; reads stay exact).",
+    ),
 ]
 
 
@@ -122,6 +127,7 @@ class Settings:
     upload_expiry: float = 86400.0
     gc_interval: float = 3600.0
     max_message_bytes: int = 64 * 1024 * 1024
+    rollup_interval: float = 2.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -159,6 +165,7 @@ class Settings:
             upload_expiry=float(_env("STRATA_UPLOAD_EXPIRY", "86400")),
             gc_interval=float(_env("STRATA_GC_INTERVAL", "3600")),
             max_message_bytes=int(_env("STRATA_MAX_MESSAGE_BYTES", str(64 * 1024 * 1024))),
+            rollup_interval=float(_env("STRATA_ROLLUP_INTERVAL", "2")),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
