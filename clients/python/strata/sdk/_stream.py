@@ -209,6 +209,8 @@ class BatchStreamer(threading.Thread):
             reader = threading.Thread(target=self._read_acks, args=(call, state), daemon=True)
             reader.start()
             self._send(requests, opened.committed_sequence + 1, state)
+            if self._stopping.is_set():
+                call.cancel()  # stopped from outside (drained, or the caller gave up): do not wait
             reader.join()
         finally:
             requests.put(None)

@@ -217,6 +217,7 @@ class Run:
         self._key_order: dict[str, int] = {}
         self._key_names: list[str] = []
         self._finished = False
+        self._spool_closed = False
         self._warned_step = False
         self._lock = threading.Lock()
         self.stream_id = new_stream_id()
@@ -319,7 +320,10 @@ class Run:
         run.name = self.name
         request = pb.UpdateRunRequest(run=run)
         request.update_mask.paths.append(path)
-        self._spool.control(UPDATE, request.SerializeToString())
+        if not self._spool_closed:  # after finish, updates go straight to the server
+            self._spool.control(UPDATE, request.SerializeToString())
+        elif self._offline:
+            raise RuntimeError(f"offline run {self.path} is finished; sync it, then update it on the server")
         if self._offline:
             return
         try:
@@ -413,6 +417,7 @@ class Run:
         return drained
 
     def _close_spool(self, delete: bool) -> None:
+        self._spool_closed = True
         self._spool.close()
         self._spool_lock.release()
         if delete:
