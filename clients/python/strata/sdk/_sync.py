@@ -14,7 +14,6 @@ import secrets
 import shutil
 import socket
 import string
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -182,24 +181,21 @@ def sync_paths(
     return results
 
 
-def deliver_leftovers(client: object, own: Path, warn: Callable[[str], None]) -> threading.Thread | None:
-    """Spools of earlier (crashed) processes of the same run: deliver them in the background, without
-    finishing the run (this process is running it now); delete each once delivered."""
-    others = [p for p in own.parent.iterdir() if p != own and (p / "control.log").exists()]
-    if not others:
-        return None
-
-    def work() -> None:
-        for directory in others:
-            try:
-                result = sync_spool(client, directory, finish=False, warn=warn)
-            except StrataError as e:
-                warn(f"could not deliver the earlier spool {directory}: {e}")
-                continue
-            if result.complete:
-                shutil.rmtree(directory, ignore_errors=True)
-                warn(f"delivered {result.sent_batches} batches left by an earlier process of this run")
-
-    thread = threading.Thread(target=work, name="strata-leftovers", daemon=True)
-    thread.start()
-    return thread
+def deliver_leftovers(client: object, run_dir: Path, warn: Callable[[str], None]) -> int:
+    """Spools that earlier (crashed) processes of this run left in `run_dir`: deliver them before this
+    process logs anything (their steps come first), without finishing the run; delete each once
+    delivered. Returns how many were delivered."""
+    if not run_dir.is_dir():
+        return 0
+    delivered = 0
+    for directory in sorted(p for p in run_dir.iterdir() if (p / "control.log").exists()):
+        try:
+            result = sync_spool(client, directory, finish=False, warn=warn)
+        except StrataError as e:
+            warn(f"could not deliver the earlier spool {directory}: {e}; try `strata sync {directory}`")
+            continue
+        if result.complete:
+            shutil.rmtree(directory, ignore_errors=True)
+            delivered += 1
+            warn(f"delivered {result.sent_batches} batches an earlier process of this run had not sent")
+    return delivered

@@ -234,7 +234,6 @@ class Run:
         )
         self._streamer: BatchStreamer | None = None
         self._heartbeat: Heartbeat | None = None
-        self._leftovers: threading.Thread | None = None
         if self._window is not None:
             self._window.on_ack = self._spool.acked
             self._streamer = BatchStreamer(
@@ -245,7 +244,6 @@ class Run:
         if self._streamer is not None and self._heartbeat is not None:
             self._streamer.start()
             self._heartbeat.start()
-            self._leftovers = deliver_leftovers(client, self.spool_path, warn=_say)
 
     # --- logging ---
 
@@ -380,8 +378,6 @@ class Run:
                 finished = True
             except StrataError as e:
                 _say(f"could not mark the run finished ({e}); `strata sync {self.spool_path}` will")
-        if self._leftovers is not None:
-            self._leftovers.join(timeout=60)
         self._close_spool(delete=drained and finished)
         self.committed_points = self._window.committed_points if self._window is not None else 0
         if drained:
@@ -526,6 +522,12 @@ def init(
     created = None
     if not offline:
         created = client.ingest.CreateRun(request, timeout=30)
+        if created.resumed:  # a crashed process of this run may have left batches: they come first
+            run_dir = _settings.spool_dir() / default_project(project) / created.run.run_id
+            if deliver_leftovers(client, run_dir, warn=_say):
+                created.run.CopyFrom(
+                    client.ingest.GetRun(pb.GetRunRequest(name=created.run.name), timeout=30).run
+                )
     run = Run(client, request, created.run if created is not None else None, offline)
     run.resumed = bool(created and created.resumed)
     _current = run
