@@ -12,6 +12,8 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
+from itertools import chain, groupby
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -32,15 +34,13 @@ def columns(
     """(keys, key_indices, steps, values, times) of entries, key-major and in log order per key.
     `key_order` (key -> first-seen rank, `key_names` the inverse) orders the batch's keys so the
     server's key ids increase along the batch (then it need not sort)."""
-    groups: list[tuple[tuple[str, ...], list[Entry]]] = []
-    prev: tuple[str, ...] | None = None
-    for entry in entries:
-        keys = tuple(entry[2])
-        if keys != prev:
-            groups.append((keys, []))
-            prev = keys
-        groups[-1][1].append(entry)
-    parts = [_group_columns(keys, items, key_order) for keys, items in groups if keys]
+    shapes = list(map(tuple, map(_values_of, entries)))  # the key tuple of each entry
+    parts, start = [], 0
+    for keys, run in groupby(shapes):
+        count = sum(1 for _ in run)
+        if keys:
+            parts.append(_group_columns(keys, entries[start : start + count], key_order))
+        start += count
     if not parts:
         empty = np.empty(0)
         return [], empty.astype(np.int64), empty.astype(np.int64), empty, empty
@@ -51,24 +51,32 @@ def columns(
     if len(parts) > 1:
         order = np.argsort(ranks, kind="stable")
         ranks, steps, values, times = ranks[order], steps[order], values[order], times[order]
-    used, key_indices = np.unique(ranks, return_inverse=True)
-    return [key_names[r] for r in used.tolist()], key_indices, steps, values, times
+    used = np.unique(np.concatenate([p[4] for p in parts]))
+    lookup = np.zeros(int(used[-1]) + 1, dtype=np.int64)
+    lookup[used] = np.arange(len(used))
+    return [key_names[r] for r in used.tolist()], lookup[ranks], steps, values, times
+
+
+_steps_of, _times_of, _values_of = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 def _group_columns(
     keys: tuple[str, ...], items: list[Entry], key_order: dict[str, int]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     m, k = len(items), len(keys)
-    matrix = np.array([list(e[2].values()) for e in items], dtype=np.float64).reshape(m, k)
-    key_ranks = np.fromiter((key_order[key] for key in keys), dtype=np.int64, count=k)
+    flat = chain.from_iterable(map(dict.values, map(_values_of, items)))
+    matrix = np.fromiter(flat, dtype=np.float64, count=m * k).reshape(m, k)
+    key_ranks = np.fromiter(map(key_order.__getitem__, keys), dtype=np.int64, count=k)
     perm = np.argsort(key_ranks, kind="stable")
-    steps = np.fromiter((e[0] for e in items), dtype=np.int64, count=m)
-    times = np.fromiter((e[1] for e in items), dtype=np.float64, count=m)
+    steps = np.fromiter(map(_steps_of, items), dtype=np.int64, count=m)
+    times = np.fromiter(map(_times_of, items), dtype=np.float64, count=m)
+    sorted_ranks = key_ranks[perm]
     return (
-        np.repeat(key_ranks[perm], m),
+        np.repeat(sorted_ranks, m),
         np.tile(steps, k),
         matrix[:, perm].T.ravel(),
         np.tile(times, k),
+        sorted_ranks,
     )
 
 

@@ -261,7 +261,7 @@ def wait_drained(window: Window, timeout: float, progress: Callable[[float], Non
             if elapsed >= timeout:
                 return False
             window.cond.wait(min(1.0, timeout - elapsed))
-            if progress is not None:
+            if progress is not None and window.acked < window.produced:
                 window.cond.release()
                 try:
                     progress(time.monotonic() - start)
