@@ -129,9 +129,11 @@ class StreamSession:
         for r in rows:
             self.last_steps[r["key_id"]] = r["last_step"]
 
-    def _key_ids_for(self, keys: list[str], new: dict[str, int]) -> np.ndarray:
-        out = np.empty(len(keys), dtype=np.int64)
-        for i, key in enumerate(keys):
+    def _key_ids_for(self, keys: list[str], used: np.ndarray, new: dict[str, int]) -> np.ndarray:
+        """Run key ids of the batch's keys (-1 for listed keys no point uses: they get no id)."""
+        out = np.full(len(keys), -1, dtype=np.int64)
+        for i in used.tolist():
+            key = keys[i]
             kid = self.key_ids.get(key)
             if kid is None:
                 kid = new.get(key)
@@ -150,7 +152,10 @@ class StreamSession:
         """Map keys to ids, order points by (key, step) and check step order; mutates the cache only
         when the batch is accepted."""
         new: dict[str, int] = {}
-        kid = self._key_ids_for(b.keys, new)[b.key_idx] if len(b.key_idx) else np.empty(0, np.int64)
+        if len(b.key_idx):
+            kid = self._key_ids_for(b.keys, np.unique(b.key_idx), new)[b.key_idx]
+        else:
+            kid = np.empty(0, np.int64)
         if allow_out_of_order:
             order = np.lexsort((b.steps, kid))
         elif len(kid) > 1 and not bool(np.all(kid[1:] >= kid[:-1])):

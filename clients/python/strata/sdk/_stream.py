@@ -205,6 +205,10 @@ class BatchStreamer(threading.Thread):
                 opened = next(call).opened
             except grpc.RpcError as e:
                 raise StrataError.from_rpc_error(e) from None
+            except StopIteration:
+                raise StrataError(
+                    grpc.StatusCode.UNAVAILABLE, Reason.BACKEND_UNAVAILABLE, "stream closed"
+                ) from None
             self.window.ack(opened.committed_sequence)
             reader = threading.Thread(target=self._read_acks, args=(call, state), daemon=True)
             reader.start()
