@@ -298,3 +298,12 @@ def test_wide_batches_store_one_row_per_key_and_long_ones_split_into_bounded_row
     count, rows, _ = written(server, name)
     assert count == 150 + 1000
     assert rows == 50 + math.ceil(1000 / 320)
+
+
+def test_an_empty_batch_only_moves_the_high_water_mark(server: ServerThread) -> None:
+    """The SDK replaces a batch the server refused for good by an empty one with the same sequence."""
+    name = new_run(server)
+    batches = [batch(1, {"a": [(0, 1.0)]}), metric_pb2.MetricBatch(sequence=2), batch(3, {"a": [(1, 2.0)]})]
+    responses, error = stream(server.client(), name, batches)
+    assert error is None and last_ack(responses) == 3
+    assert written(server, name)[0] == 2 and written(server, name)[2] == 3

@@ -4,7 +4,9 @@ The metric_chunks contract (CONVENTIONS): one row holds many points of ONE (run_
 `steps` = n int64 little-endian, `vals` = n float64 LE (NaN/inf as is), `times` = n float64 LE;
 steps are non-decreasing within a row; first_step/last_step = min/max of the row; `id` is insertion
 order. Rows hold at most ROW_POINTS points so they stay inline in the heap page (no TOAST, no
-compression attempt: see the ingest migration).
+compression attempt: see the ingest migration). Each committed batch gives one row per key (more past
+ROW_POINTS points); a group of batches committed together keeps the per-batch rows and merges only
+the small per-key summaries.
 """
 
 from __future__ import annotations
@@ -34,64 +36,94 @@ class Planned:
         return np.r_[self.starts()[1:], len(self.key_ids)]
 
 
-@dataclass
-class Group(Planned):
-    """Several batches merged for one transaction (same ordering rules)."""
-
-    @property
-    def size(self) -> int:
-        return len(self.key_ids)
-
-
-def merge_planned(planned: list[Planned], out_of_order: bool) -> Group:
-    if len(planned) == 1:
-        p = planned[0]
-        return Group(p.sequence, p.key_ids, p.steps, p.values, p.times)
-    kid = np.concatenate([p.key_ids for p in planned])
-    steps = np.concatenate([p.steps for p in planned])
-    values = np.concatenate([p.values for p in planned])
-    times = np.concatenate([p.times for p in planned])
-    # Batches are in sequence order and each is checked against the ones before it, so a stable sort
-    # by key keeps steps non-decreasing; out-of-order runs sort by step within a key.
-    order = np.lexsort((steps, kid)) if out_of_order else np.argsort(kid, kind="stable")
-    return Group(planned[-1].sequence, kid[order], steps[order], values[order], times[order])
+SUMMARY_FIELDS = (
+    "key_id",
+    "count",
+    "finite_count",
+    "last",
+    "last_step",
+    "min",
+    "min_step",
+    "max",
+    "max_step",
+    "sum",
+)
+Summary = dict[str, np.ndarray]
 
 
-def summarize(g: Group, names: dict[int, str]) -> list[list[Any]]:
-    """Per-key columns for store_metrics.commit_summary: key_id, key, count, finite_count, last,
-    last_step, min, min_step, max, max_step, sum (NaN/inf ignored by min/max/sum)."""
-    if g.size == 0:
-        return [[] for _ in range(11)]
-    starts, ends = g.starts(), g.ends()
+def summarize(p: Planned) -> Summary:
+    """Per-key summary of one batch (min/max/sum over finite values; min is +inf when none)."""
+    if len(p.key_ids) == 0:
+        return {f: np.empty(0) for f in SUMMARY_FIELDS}
+    starts, ends = p.starts(), p.ends()
     lens = ends - starts
-    v, steps = g.values, g.steps
+    v, steps, n = p.values, p.steps, len(p.key_ids)
     finite = np.isfinite(v)
-    finite_count = np.add.reduceat(finite.astype(np.int64), starts)
-    total = np.add.reduceat(np.where(finite, v, 0.0), starts)
     vmin = np.minimum.reduceat(np.where(finite, v, np.inf), starts)
     vmax = np.maximum.reduceat(np.where(finite, v, -np.inf), starts)
-    index = np.arange(g.size)
-    at_min = finite & (v == np.repeat(vmin, lens))
-    at_max = finite & (v == np.repeat(vmax, lens))
-    first_min = np.minimum.reduceat(np.where(at_min, index, g.size - 1), starts)
-    first_max = np.minimum.reduceat(np.where(at_max, index, g.size - 1), starts)
-    kids = g.key_ids[starts]
-    return [
-        kids.tolist(),
-        [names[k] for k in kids.tolist()],
-        lens.tolist(),
-        finite_count.tolist(),
-        v[ends - 1].tolist(),
-        steps[ends - 1].tolist(),
-        vmin.tolist(),
-        steps[first_min].tolist(),
-        vmax.tolist(),
-        steps[first_max].tolist(),
-        total.tolist(),
-    ]
+    index = np.arange(n)
+    first_min = np.minimum.reduceat(np.where(finite & (v == np.repeat(vmin, lens)), index, n - 1), starts)
+    first_max = np.minimum.reduceat(np.where(finite & (v == np.repeat(vmax, lens)), index, n - 1), starts)
+    return {
+        "key_id": p.key_ids[starts],
+        "count": lens,
+        "finite_count": np.add.reduceat(finite.astype(np.int64), starts),
+        "last": v[ends - 1],
+        "last_step": steps[ends - 1],
+        "min": vmin,
+        "min_step": steps[first_min],
+        "max": vmax,
+        "max_step": steps[first_max],
+        "sum": np.add.reduceat(np.where(finite, v, 0.0), starts),
+    }
 
 
-def build_rows(run_pk: int, g: Group) -> list[tuple[Any, ...]]:
+def combine(parts: list[Summary]) -> Summary:
+    """Merge per-batch summaries (in sequence order) into one row per key, with the same rules the
+    database applies: last by highest step (ties: the later batch), first min/max in that order."""
+    if len(parts) == 1:
+        return parts[0]
+    cat = {f: np.concatenate([p[f] for p in parts]) for f in SUMMARY_FIELDS}
+    if len(cat["key_id"]) == 0:
+        return cat
+    batch = np.concatenate([np.full(len(p["key_id"]), i) for i, p in enumerate(parts)])
+    order = np.lexsort((batch, cat["last_step"], cat["key_id"]))
+    c = {f: a[order] for f, a in cat.items()}
+    kid = c["key_id"]
+    starts = np.flatnonzero(np.r_[True, kid[1:] != kid[:-1]])
+    ends = np.r_[starts[1:], len(kid)]
+    lens, n = ends - starts, len(kid)
+    index = np.arange(n)
+    vmin = np.minimum.reduceat(c["min"], starts)
+    vmax = np.maximum.reduceat(c["max"], starts)
+    at_min = np.minimum.reduceat(np.where(c["min"] == np.repeat(vmin, lens), index, n - 1), starts)
+    at_max = np.minimum.reduceat(np.where(c["max"] == np.repeat(vmax, lens), index, n - 1), starts)
+    return {
+        "key_id": kid[starts],
+        "count": np.add.reduceat(c["count"], starts),
+        "finite_count": np.add.reduceat(c["finite_count"], starts),
+        "last": c["last"][ends - 1],
+        "last_step": c["last_step"][ends - 1],
+        "min": vmin,
+        "min_step": c["min_step"][at_min],
+        "max": vmax,
+        "max_step": c["max_step"][at_max],
+        "sum": np.add.reduceat(c["sum"], starts),
+    }
+
+
+def summary_columns(summary: Summary, names: dict[int, str]) -> list[list[Any]]:
+    """The arrays store_metrics.commit_summary takes: key_id, key, count, finite_count, last,
+    last_step, min, min_step, max, max_step, sum."""
+    kids = summary["key_id"].astype(np.int64).tolist()
+    columns = [kids, [names[k] for k in kids]]
+    for f in SUMMARY_FIELDS[1:]:
+        dtype = np.float64 if f in ("last", "min", "max", "sum") else np.int64
+        columns.append(summary[f].astype(dtype).tolist())
+    return columns
+
+
+def build_rows(run_pk: int, g: Planned) -> list[tuple[Any, ...]]:
     """One row per key per ROW_POINTS points: (run_id, key_id, first_step, last_step, n, steps, vals, times)."""
     starts, ends = g.starts(), g.ends()
     lens = ends - starts

@@ -27,7 +27,7 @@ from ..common.db import DEFAULT_TIMEOUT
 from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ServiceError
 from ..common.names import RunName
 from . import store_metrics
-from .chunks import Group, Planned, build_rows, merge_planned, summarize
+from .chunks import Planned, build_rows, combine, summarize, summary_columns
 from .limits import (
     GROUP_POINTS,
     MAX_BATCH_KEYS,
@@ -153,7 +153,8 @@ class StreamSession:
         when the batch is accepted."""
         new: dict[str, int] = {}
         if len(b.key_idx):
-            kid = self._key_ids_for(b.keys, np.unique(b.key_idx), new)[b.key_idx]
+            used = np.flatnonzero(np.bincount(b.key_idx, minlength=len(b.keys)))
+            kid = self._key_ids_for(b.keys, used, new)[b.key_idx]
         else:
             kid = np.empty(0, np.int64)
         if allow_out_of_order:
@@ -236,23 +237,24 @@ class StreamSession:
                 committed = b.sequence
             points = lock["point_count"]
             if planned:
-                points = await self._write(
-                    conn, merge_planned(planned, lock["allow_out_of_order"]), committed
-                )
+                points = await self._write(conn, planned, committed)
                 self._cache_token = (points, len(self.key_ids) - 1)
             else:
                 self._cache_token = token
         self.committed = committed
         return Ack(committed, points), error
 
-    async def _write(self, conn: asyncpg.Connection, group: Group, sequence: int) -> int:
-        if group.size:
-            await store_metrics.copy_chunks(conn, build_rows(self.run_pk, group), self.timeout)
+    async def _write(self, conn: asyncpg.Connection, planned: list[Planned], sequence: int) -> int:
+        """COPY the rows of every batch, then one statement for summaries, counters and the mark."""
+        rows = [row for p in planned for row in build_rows(self.run_pk, p)]
+        if rows:
+            await store_metrics.copy_chunks(conn, rows, self.timeout)
         names = {v: k for k, v in self.key_ids.items()}
-        summary = summarize(group, names)
-        next_step = int(group.steps.max()) + 1 if group.size else 0
+        summary = summary_columns(combine([summarize(p) for p in planned]), names)
+        points = sum(len(p.key_ids) for p in planned)
+        next_step = max((int(p.steps.max()) + 1 for p in planned if len(p.steps)), default=0)
         return await store_metrics.commit_summary(
-            conn, self.run_pk, self.stream_id, summary, sequence, group.size, next_step, self.timeout
+            conn, self.run_pk, self.stream_id, summary, sequence, points, next_step, self.timeout
         )
 
 
