@@ -224,7 +224,7 @@ def test_a_run_without_heartbeats_becomes_crashed_and_a_sign_of_life_revives_it(
     silent = create(fast_crash_server).run
     alive = create(fast_crash_server).run
     ingest = fast_crash_server.client().ingest
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 4
     while time.monotonic() < deadline:  # keep one run alive while the other goes silent
         ingest.SendHeartbeat(pb.SendHeartbeatRequest(name=alive.name))
         time.sleep(0.2)
