@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from strata.errors import StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import run_pb2
 from strata.sdk import _provenance
+from strata.sdk._config import Config, Summary, to_json
 from strata.sdk._context import default_entity, default_project, project_parent
 from strata.sdk._keys import MAX_KEYS_PER_RUN, key_problem
 from strata.sdk._sender import Heartbeat, Producer
@@ -75,120 +76,6 @@ def _say(message: str) -> None:
     print(f"strata: {message}", file=sys.stderr, flush=True)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, default=_jsonable)
-
-
-class Config(MutableMapping[str, Any]):
-    """The run's config: a dict that pushes every change to the server (a JSON merge patch)."""
-
-    def __init__(self, run: Run, data: dict[str, Any]) -> None:
-        object.__setattr__(self, "_run", run)
-        object.__setattr__(self, "_data", data)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.update({key: value})
-
-    def __delitem__(self, key: str) -> None:
-        if key not in self._data:
-            raise KeyError(key)
-        self.update({key: None})
-
-    def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
-        patch = dict(other, **kwargs)
-        if not patch:
-            return
-        data = json.loads(_dumps(patch))
-        for key, value in data.items():
-            if value is None:
-                self._data.pop(key, None)
-            else:
-                self._data[key] = value
-        self._run._push(run_pb2.Run(config_json=json.dumps(data)), "config_json")
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        try:
-            return self._data[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self.update({name: value})
-
-    def as_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self._data))
-
-    def __repr__(self) -> str:
-        return f"Config({self._data!r})"
-
-
-class Summary(MutableMapping[str, Any]):
-    """The run's summary. Reading asks the server (override, else the last value); assigning
-    `summary[key] = value` sets an explicit override (any JSON value); `del summary[key]` clears it."""
-
-    def __init__(self, run: Run) -> None:
-        self._run = run
-        self._overrides: dict[str, Any] = {}
-
-    def _server(self) -> dict[str, Any]:
-        if self._run._offline:
-            return {}
-        got = self._run.client.ingest.GetRun(pb.GetRunRequest(name=self._run.name), timeout=30).run
-        return {s.key: (json.loads(s.override_json) if s.override_json else s.last) for s in got.summary}
-
-    def __getitem__(self, key: str) -> Any:
-        if key in self._overrides:
-            return self._overrides[key]
-        return self._server()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter({**self._server(), **self._overrides})
-
-    def __len__(self) -> int:
-        return len({**self._server(), **self._overrides})
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.update({key: value})
-
-    def __delitem__(self, key: str) -> None:
-        self._overrides.pop(key, None)
-        self._run._push(
-            run_pb2.Run(summary=[run_pb2.MetricSummary(key=key, override_json="null")]), "summary"
-        )
-
-    def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
-        values = dict(other, **kwargs)
-        entries = []
-        for key, value in values.items():
-            problem = key_problem(key)
-            if problem:
-                raise ValueError(problem)
-            encoded = _dumps(value)
-            self._overrides[key] = json.loads(encoded)
-            entries.append(run_pb2.MetricSummary(key=key, override_json=encoded))
-        if entries:
-            self._run._push(run_pb2.Run(summary=entries), "summary")
-
-
 class Run:
     """One run. Create it with `strata.init(...)`; see the module docstring."""
 
@@ -220,28 +107,31 @@ class Run:
         self._spool_closed = False
         self._warned_step = False
         self._lock = threading.Lock()
+        self._start(create)
+
+    def _start(self, create: pb.CreateRunRequest) -> None:
+        """Open this process's spool (recording how to recreate the run) and start the threads."""
         self.stream_id = new_stream_id()
         self.spool_path = _settings.spool_dir() / self.project / self.id / self.stream_id
         self._spool_lock = SpoolLock(self.spool_path)
         self._spool_lock.acquire()
         self._spool = SpoolWriter(self.spool_path)
-        create = pb.CreateRunRequest.FromString(create.SerializeToString())
-        create.run_id, create.resume = self.id, run_pb2.RESUME_MODE_ALLOW  # a replay (sync) resumes
-        self._spool.control(CREATE, create.SerializeToString())
-        self._window = None if offline else Window()
+        replay = pb.CreateRunRequest.FromString(create.SerializeToString())
+        replay.run_id, replay.resume = self.id, run_pb2.RESUME_MODE_ALLOW  # a replay (sync) resumes
+        self._spool.control(CREATE, replay.SerializeToString())
+        self._window = None if self._offline else Window()
         self._producer = Producer(
             self._buffer, self._key_order, self._key_names, self._spool, self._window, warn=_say
         )
         self._streamer: BatchStreamer | None = None
         self._heartbeat: Heartbeat | None = None
+        self._producer.start()
         if self._window is not None:
             self._window.on_ack = self._spool.acked
             self._streamer = BatchStreamer(
-                client, self.name, self.stream_id, self._window, on_rejected=self._rejected, warn=_say
+                self.client, self.name, self.stream_id, self._window, on_rejected=self._rejected, warn=_say
             )
             self._heartbeat = Heartbeat(self._send_heartbeat, HEARTBEAT_INTERVAL)
-        self._producer.start()
-        if self._streamer is not None and self._heartbeat is not None:
             self._streamer.start()
             self._heartbeat.start()
 
@@ -512,7 +402,7 @@ def init(
         group=group,
         tags=list(tags or ()),
         notes=notes,
-        config_json=_dumps(dict(config or {})),
+        config_json=to_json(dict(config or {})),
         resume=_RESUME[resume],  # type: ignore[index]
         allow_out_of_order_steps=allow_out_of_order,
         provenance=_provenance.capture(),
