@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 import grpc
@@ -197,3 +198,38 @@ def test_offline_runs_go_only_to_the_spool_and_strata_sync_uploads_them_once(
     assert "offline-1" in capsys.readouterr().out
     assert cli(["sync", "--addr", server.addr, "--clean", str(spool)]) == 0
     assert not list(spool.rglob("control.log"))
+
+
+def test_a_batch_the_server_refuses_is_dropped_with_a_warning_and_the_stream_goes_on(
+    server: ServerThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Here the run already holds 9,999 keys (another writer), so the SDK's two new keys exceed the
+    server's limit: that batch is replaced by an empty one, later batches still arrive."""
+    from tests.fixtures.ingest import batch, stream
+
+    run = strata.init(project="sdk", entity="tester", addr=server.addr, id="full-of-keys")
+    many = {f"k{i}": [(0, 1.0)] for i in range(9_999)}
+    assert stream(server.client(), run.name, [batch(1, many)], stream_id="other-writer")[1] is None
+    run.log({"new1": 1.0, "new2": 2.0}, step=1)
+    assert run.wait_spooled()
+    deadline = time.monotonic() + 30
+    while run._window.acked < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    run.log({"k0": 5.0}, step=2)
+    run.finish()
+    points = stored(server, run.name)
+    assert "new1" not in points and points["k0"][1].tolist() == [1.0, 5.0]
+    assert "TOO_MANY_KEYS" in capsys.readouterr().err
+
+
+def test_the_sdk_sends_heartbeats(server: ServerThread, monkeypatch: pytest.MonkeyPatch) -> None:
+    import strata.sdk.run as sdk_run
+
+    monkeypatch.setattr(sdk_run, "HEARTBEAT_INTERVAL", 0.05)
+    run = strata.init(project="sdk", entity="tester", addr=server.addr)
+    first = get_run(server, run.name).heartbeat_time.ToDatetime()
+    deadline = time.monotonic() + 30
+    while get_run(server, run.name).heartbeat_time.ToDatetime() <= first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert get_run(server, run.name).heartbeat_time.ToDatetime() > first
+    run.finish()
