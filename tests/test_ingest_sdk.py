@@ -98,8 +98,11 @@ def test_config_and_summary_behave_like_dicts_and_reach_the_server(server: Serve
         run.log({"acc": step / 10})
     run.summary["best_acc"] = 0.97
     run.summary.update({"note": "kept"})
+    run.tags = ["baseline", "bert"]
+    run.notes = "tuned the lr"
     run.finish()
     final = get_run(server, run.name)
+    assert list(final.tags) == ["baseline", "bert"] and final.notes == "tuned the lr"
     assert json.loads(final.config_json) == {
         "lr": 0.1,
         "bs": 32,

@@ -99,6 +99,8 @@ class Run:
             self, json.loads((run.config_json if run is not None else create.config_json) or "{}")
         )
         self.summary = Summary(self)
+        self._tags = tuple(run.tags if run is not None else create.tags)
+        self._notes = run.notes if run is not None else create.notes
         self._buffer: deque[tuple[int, float, dict[str, Any]]] = deque()
         self._known: set[str] = set()
         self._key_order: dict[str, int] = {}
@@ -201,6 +203,25 @@ class Run:
             time.sleep(0.001)
 
     # --- run record updates ---
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self._tags
+
+    @tags.setter
+    def tags(self, tags: list[str] | tuple[str, ...]) -> None:
+        """`run.tags = [...]` replaces the run's tags on the server (W&B style)."""
+        self._tags = tuple(tags)
+        self._push(run_pb2.Run(tags=list(tags)), "tags")
+
+    @property
+    def notes(self) -> str:
+        return self._notes
+
+    @notes.setter
+    def notes(self, notes: str) -> None:
+        self._notes = notes
+        self._push(run_pb2.Run(notes=notes), "notes")
 
     def _push(self, run: run_pb2.Run, path: str) -> None:
         run.name = self.name
