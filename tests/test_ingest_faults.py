@@ -196,3 +196,24 @@ def test_a_postgresql_restart_mid_stream_answers_unavailable_and_the_client_resu
             server.stop()
         finally:
             pg.cleanup()
+
+
+def test_a_stream_whose_acks_stall_is_abandoned_and_resumed_without_duplicates(
+    server: ServerThread, pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commits are blocked (metric_chunks locked) longer than STRATA_ACK_TIMEOUT: the client gives the
+    call up, reconnects, and once commits go through every point is stored exactly once."""
+    monkeypatch.setenv("STRATA_ACK_TIMEOUT", "1")
+    lock = server.run(asyncpg.connect(pg_dsn))
+    server.run(lock.execute("BEGIN; LOCK TABLE metric_chunks IN EXCLUSIVE MODE"))
+    try:
+        run = strata.init(project="faults", entity="tester", addr=server.addr)
+        log_steps(run, range(0, 500))
+        wait_for(lambda: run._streamer.reconnects >= 1)
+    finally:
+        server.run(lock.execute("ROLLBACK"))
+        server.run(lock.close())
+    log_steps(run, range(500, 1000))
+    run.finish(timeout=120)
+    assert run.committed_points == 100_000
+    assert_same_points(points_of(server, run.name), expected(range(0, 1000)))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,7 +56,32 @@ async def load_keys(conn: asyncpg.Connection, run_pk: int) -> list[asyncpg.Recor
 
 
 async def copy_chunks(conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]], timeout: float) -> None:
-    await conn.copy_records_to_table("metric_chunks", records=records, columns=CHUNK_COLUMNS, timeout=timeout)
+    """COPY the rows. asyncpg's COPY IN can wait forever when the server goes away mid-COPY (its own
+    timeout does not cover that wait), so the COPY races a connection-lost listener and a deadline."""
+    lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_lost(_: object) -> None:
+        if not lost.done():
+            lost.set_result(None)
+
+    conn.add_termination_listener(on_lost)
+    copy = asyncio.ensure_future(
+        conn.copy_records_to_table("metric_chunks", records=records, columns=CHUNK_COLUMNS, timeout=timeout)
+    )
+    try:
+        done, _ = await asyncio.wait({copy, lost}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if copy in done:
+            copy.result()
+            return
+        copy.cancel()
+        await asyncio.wait({copy}, timeout=5)
+        if lost.done():
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection lost during COPY")
+        raise asyncio.TimeoutError("COPY did not finish in time")
+    finally:
+        if not copy.done():
+            copy.cancel()
+        conn.remove_termination_listener(on_lost)
 
 
 _COMMIT_SQL = """

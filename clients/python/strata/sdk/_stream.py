@@ -10,6 +10,7 @@ ignores batches it already committed.
 
 from __future__ import annotations
 
+import os
 import queue
 import random
 import threading
@@ -148,6 +149,7 @@ class BatchStreamer(threading.Thread):
         self.on_rejected = on_rejected
         self.warn = warn
         self.max_backoff = max_backoff
+        self.ack_timeout = float(os.environ.get("STRATA_ACK_TIMEOUT") or 120)
         self.fatal: StrataError | None = None
         self.reconnects = 0
         self._stopping = threading.Event()
@@ -227,6 +229,7 @@ class BatchStreamer(threading.Thread):
 
     def _send(self, requests: queue.Queue[bytes | None], next_seq: int, state: dict[str, object]) -> None:
         w = self.window
+        sent_at: dict[int, float] = {}
         while True:
             with w.cond:
                 while not (state["done"] or self._stopping.is_set()):
@@ -236,10 +239,23 @@ class BatchStreamer(threading.Thread):
                         requests.put(None)  # half-close: the server commits what it has and ends the call
                         return
                     w.cond.wait(0.5)
+                    self._check_progress(sent_at, w.acked)
                 if state["done"] or self._stopping.is_set():
                     return
             requests.put(batch_request(w.payload(next_seq)))
+            sent_at[next_seq] = time.monotonic()
             next_seq += 1
+
+    def _check_progress(self, sent_at: dict[int, float], acked: int) -> None:
+        """A batch unacknowledged for ack_timeout seconds means a stuck call: give it up and reconnect
+        (the server keeps exactly-once; keepalives only catch dead connections, not stuck servers)."""
+        for seq in [s for s in sent_at if s <= acked]:
+            del sent_at[seq]
+        oldest = sent_at.get(acked + 1)
+        if oldest is not None and time.monotonic() - oldest > self.ack_timeout:
+            raise StrataError(
+                grpc.StatusCode.DEADLINE_EXCEEDED, Reason.INTERNAL, f"no ack for {self.ack_timeout:.0f}s"
+            )
 
     def _read_acks(self, call: object, state: dict[str, object]) -> None:
         try:
