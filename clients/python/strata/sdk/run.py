@@ -298,22 +298,20 @@ class Run:
 
     def _drain(self, timeout: float) -> bool:
         assert self._window is not None and self._streamer is not None
-        shown = [False]
+        tty = sys.stderr.isatty()
+        last = [0.0]
 
         def progress(elapsed: float) -> None:
-            if elapsed < 2:
+            # a progress line after two seconds: redrawn on a terminal, every 10 s in a log file
+            if elapsed < 2 or (not tty and elapsed - last[0] < 10):
                 return
             batches, points = self._window.pending  # type: ignore[union-attr]
-            print(
-                f"\rstrata: waiting for the server to commit {points} points ({batches} batches), {elapsed:.0f}s",
-                end="",
-                file=sys.stderr,
-                flush=True,
-            )
-            shown[0] = True
+            line = f"strata: waiting for the server to commit {points} points ({batches} batches), {elapsed:.0f}s"
+            print(f"\r{line}" if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+            last[0] = elapsed
 
         drained = wait_drained(self._window, timeout, progress) and self._producer.error is None
-        if shown[0]:
+        if tty and last[0]:
             print(file=sys.stderr)
         self._streamer.stop()
         self._streamer.join(timeout=10)
