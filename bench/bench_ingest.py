@@ -205,18 +205,25 @@ def main(argv: list[str]) -> None:
     preload_points = 2_000_000 if args.quick else 50_000_000
     os.environ.setdefault("STRATA_SPOOL_DIR", tempfile.mkdtemp(prefix="bench-spool-"))
     pg = PostgresServer()
-    dsn = pg.create_database("bench")
+    dsn, full_dsn = pg.create_database("bench"), pg.create_database("benchfull")
     server = IngestProcess(dsn, Path(tempfile.mkdtemp(prefix="bench-ingest-"))).start()
     assert server.proc is not None
     try:
-        _bench(server, dsn, steps, width, preload_points, quick=args.quick)
+        _bench(server, dsn, full_dsn, steps, width, preload_points, quick=args.quick)
     finally:
         server.stop()
         pg.stop()
 
 
 def _bench(
-    server: IngestProcess, dsn: str, steps: int, width: int, preload_points: int, *, quick: bool
+    server: IngestProcess,
+    dsn: str,
+    full_dsn: str,
+    steps: int,
+    width: int,
+    preload_points: int,
+    *,
+    quick: bool,
 ) -> None:
     assert server.proc is not None
     print(f"machine: {os.cpu_count()} cores (shared); SDK, ingest server and PostgreSQL on this machine")
@@ -263,15 +270,33 @@ def _bench(
         f"  floor (dict copy + append) {floor:.2f} µs; ratio {wall / floor:.1f}x; wandb 0.31 offline: 124 µs"
     )
 
-    load_seconds = asyncio.run(preload(dsn, preload_points))
-    print(f"\npreloaded {preload_points:,} points of other runs into metric_chunks in {load_seconds:.1f} s")
-    full_seconds, full_points = sdk_stream(server.addr, steps, width, project="bench-full")
-    full_rate = full_points / full_seconds
-    print(f"  SDK end to end, empty DB          {fmt(empty_rate)}")
-    print(
-        f"  SDK end to end, {preload_points / 1e6:.0f}M points in DB  {fmt(full_rate)}   "
-        f"(ratio {full_rate / empty_rate:.2f})"
-    )
+    growth(server, full_dsn, steps, width, preload_points)
+
+
+def growth(server: IngestProcess, full_dsn: str, steps: int, width: int, preload_points: int) -> None:
+    """Rate into the empty database vs one holding `preload_points` other points: a second database
+    and server, measured alternately (A B A B A B) so that load from other work on a shared machine
+    hits both alike; medians are compared."""
+    full = IngestProcess(full_dsn, Path(tempfile.mkdtemp(prefix="bench-full-"))).start()
+    try:
+        load_seconds = asyncio.run(preload(full_dsn, preload_points))
+        print(
+            f"\npreloaded {preload_points:,} points of other runs into metric_chunks in {load_seconds:.1f} s"
+        )
+        empty_rates, full_rates = [], []
+        for _ in range(3):
+            seconds, points = sdk_stream(server.addr, steps // 2, width, project="bench-empty")
+            empty_rates.append(points / seconds)
+            seconds, points = sdk_stream(full.addr, steps // 2, width, project="bench-full")
+            full_rates.append(points / seconds)
+        empty_rate, full_rate = float(np.median(empty_rates)), float(np.median(full_rates))
+        print(f"  SDK end to end, empty DB (median of 3)    {fmt(empty_rate)}")
+        print(
+            f"  SDK end to end, {preload_points / 1e6:.0f}M points in DB (median of 3)  {fmt(full_rate)}   "
+            f"(ratio {full_rate / empty_rate:.2f})"
+        )
+    finally:
+        full.stop()
 
 
 if __name__ == "__main__":
