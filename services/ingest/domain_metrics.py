@@ -25,6 +25,7 @@ import numpy as np
 
 from ..common.db import DEFAULT_TIMEOUT
 from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ServiceError
+from ..common.logging import get_logger
 from ..common.names import RunName
 from . import store_metrics
 from .chunks import Planned, build_rows, combine, summarize, summary_columns
@@ -40,6 +41,7 @@ from .limits import (
 )
 
 TERMINAL = frozenset({2, 3, 4})
+log = get_logger(__name__)
 
 
 @dataclass
@@ -291,6 +293,7 @@ async def pump(session: StreamSession, batches: AsyncIterator[Batch]) -> AsyncIt
         await queue.put(_END)
 
     task = asyncio.create_task(reader(), name=f"stream-reader-{session.stream_id}")
+    log.info("metric_stream_opened", stream_id=session.stream_id, committed=session.committed)
     try:
         while True:
             group, tail = await _take_group(queue)
@@ -306,6 +309,7 @@ async def pump(session: StreamSession, batches: AsyncIterator[Batch]) -> AsyncIt
     finally:
         task.cancel()
         await asyncio.wait([task])  # the reader's outcome was already delivered through the queue
+        log.info("metric_stream_closed", stream_id=session.stream_id, committed=session.committed)
 
 
 async def _take_group(queue: asyncio.Queue[object]) -> tuple[list[Batch], object]:
