@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 import uuid
 
 import grpc
@@ -307,3 +308,48 @@ def test_an_empty_batch_only_moves_the_high_water_mark(server: ServerThread) -> 
     responses, error = stream(server.client(), name, batches)
     assert error is None and last_ack(responses) == 3
     assert written(server, name)[0] == 2 and written(server, name)[2] == 3
+
+
+def test_a_server_that_cannot_commit_stops_reading_the_stream(server: ServerThread, pg_dsn: str) -> None:
+    """Backpressure: while commits are blocked, the server holds a bounded number of batches and stops
+    reading, so the client's writes wait; once commits resume every batch is acknowledged."""
+    import asyncpg
+
+    name = new_run(server, allow_out_of_order_steps=True)
+    n = 50_000
+    template = metric_pb2.MetricBatch(
+        keys=["a"], key_indices=[0] * n, steps=range(n), values=[1.0] * n, times=[0.0] * n
+    )
+    pulled: list[int] = []
+
+    def requests():  # type: ignore[no-untyped-def]
+        yield pb.StreamMetricsRequest(open=pb.StreamOpen(run=name, stream_id="slow"))
+        for seq in range(1, 61):
+            pulled.append(seq)
+            template.sequence = seq
+            yield pb.StreamMetricsRequest(batch=template)
+
+    lock = server.run(asyncpg.connect(pg_dsn))
+    server.run(lock.execute("BEGIN; LOCK TABLE metric_chunks IN EXCLUSIVE MODE"))
+    acks: list[int] = []
+    consumer = threading.Thread(
+        target=lambda: acks.extend(
+            r.ack.sequence
+            for r in server.client().ingest.StreamMetrics(requests(), timeout=120)
+            if r.ack.sequence
+        )
+    )
+    try:
+        consumer.start()
+        seen, stable_since = -1, time.monotonic()
+        while time.monotonic() - stable_since < 1.5:
+            if len(pulled) != seen:
+                seen, stable_since = len(pulled), time.monotonic()
+            time.sleep(0.1)
+        assert len(pulled) <= 40, f"the server kept reading while it could not commit ({len(pulled)} of 60)"
+    finally:
+        server.run(lock.execute("ROLLBACK"))
+        server.run(lock.close())
+    consumer.join(timeout=120)
+    assert acks and acks[-1] == 60
+    assert get_run(server, name).point_count == 3_000_000
