@@ -213,6 +213,8 @@ class StreamSession:
     async def _commit(self, batches: list[Batch]) -> tuple[Ack, ServiceError | None]:
         async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
             lock = await store_metrics.lock_for_batch(conn, self.run_pk, self.stream_id)
+            if lock is None:
+                raise NotFound("run", f"run {self.run_pk} (deleted while streaming)")
             token = (lock["point_count"], lock["max_key_id"])
             await self._refresh_keys(conn, token)
             committed, error, planned = lock["sequence"], None, []
