@@ -228,12 +228,7 @@ def _bench(
     assert server.proc is not None
     print(f"machine: {os.cpu_count()} cores (shared); SDK, ingest server and PostgreSQL on this machine")
     sdk_stream(server.addr, 1000, width, project="warmup")
-    samples: list[int] = []
-    stop = threading.Event()
-    sampler = rss_sampler(server.proc.pid, samples, stop)
     seconds, points = sdk_stream(server.addr, steps, width)
-    stop.set()
-    sampler.join()
     empty_rate = points / seconds
     copy_seconds = asyncio.run(copy_baseline(dsn, steps, width))
     copy_rate = points / copy_seconds
@@ -241,11 +236,6 @@ def _bench(
     print(f"  SDK end to end        {fmt(empty_rate)}   ({seconds:.2f} s)")
     print(f"  raw asyncpg COPY rows {fmt(copy_rate)}   ({copy_seconds:.2f} s; baseline)")
     print(f"  ratio SDK / COPY      {empty_rate / copy_rate:12.2f}x")
-    mib = [s / 2**20 for s in samples] or [0.0]
-    print(
-        f"  server RSS during the stream: start {mib[0]:.0f} MiB, max {max(mib):.0f} MiB, end {mib[-1]:.0f} MiB"
-    )
-
     w10_seconds, w10_points = sdk_stream(server.addr, steps * 5, 10, project="bench-w10")
     print(
         f"\n1 run, 10 keys/step: {fmt(w10_points / w10_seconds)}   ({w10_points:,} points, {w10_seconds:.2f} s)"
@@ -270,7 +260,27 @@ def _bench(
         f"  floor (dict copy + append) {floor:.2f} µs; ratio {wall / floor:.1f}x; wandb 0.31 offline: 124 µs"
     )
 
+    long_stream_rss(server, steps * 4, width)
     growth(server, full_dsn, steps, width, preload_points)
+
+
+def long_stream_rss(server: IngestProcess, steps: int, width: int) -> None:
+    """Server RSS sampled every 0.25 s during one long stream: it must not grow with the stream."""
+    assert server.proc is not None
+    samples: list[int] = []
+    stop = threading.Event()
+    sampler = rss_sampler(server.proc.pid, samples, stop)
+    seconds, points = sdk_stream(server.addr, steps, width, project="bench-long")
+    stop.set()
+    sampler.join()
+    mib = [s / 2**20 for s in samples] or [0.0]
+    quarters = [mib[min(len(mib) - 1, len(mib) * q // 4)] for q in range(5)]
+    print(f"\nlong stream, {points:,} points in {seconds:.1f} s ({fmt(points / seconds).strip()})")
+    print(
+        "  server RSS at 0/25/50/75/100% of the stream: "
+        + " / ".join(f"{q:.0f}" for q in quarters)
+        + f" MiB (max {max(mib):.0f} MiB)"
+    )
 
 
 def growth(server: IngestProcess, full_dsn: str, steps: int, width: int, preload_points: int) -> None:
