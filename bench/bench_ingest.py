@@ -188,6 +188,7 @@ async def preload(dsn: str, points: int, per_row: int = 320) -> float:
                 columns=("run_id", "key_id", "first_step", "last_step", "n", "steps", "vals", "times"),
             )
         await conn.execute("ANALYZE metric_chunks")
+        await conn.execute("CHECKPOINT")  # the load's dirty pages are not flushed during the measurement
         return time.perf_counter() - t0
     finally:
         await conn.close()
@@ -285,7 +286,7 @@ def long_stream_rss(server: IngestProcess, steps: int, width: int) -> None:
 
 def growth(server: IngestProcess, full_dsn: str, steps: int, width: int, preload_points: int) -> None:
     """Rate into the empty database vs one holding `preload_points` other points: a second database
-    and server, measured alternately (A B A B A B) so that load from other work on a shared machine
+    and server, measured alternately (A B A B ...) so that load from other work on a shared machine
     hits both alike; medians are compared."""
     full = IngestProcess(full_dsn, Path(tempfile.mkdtemp(prefix="bench-full-"))).start()
     try:
@@ -294,15 +295,17 @@ def growth(server: IngestProcess, full_dsn: str, steps: int, width: int, preload
             f"\npreloaded {preload_points:,} points of other runs into metric_chunks in {load_seconds:.1f} s"
         )
         empty_rates, full_rates = [], []
-        for _ in range(3):
+        for _ in range(5):
             seconds, points = sdk_stream(server.addr, steps // 2, width, project="bench-empty")
             empty_rates.append(points / seconds)
             seconds, points = sdk_stream(full.addr, steps // 2, width, project="bench-full")
             full_rates.append(points / seconds)
         empty_rate, full_rate = float(np.median(empty_rates)), float(np.median(full_rates))
-        print(f"  SDK end to end, empty DB (median of 3)    {fmt(empty_rate)}")
+        print("  rounds, empty: " + ", ".join(f"{r / 1e6:.2f}" for r in empty_rates) + " M points/s")
+        print("  rounds, full:  " + ", ".join(f"{r / 1e6:.2f}" for r in full_rates) + " M points/s")
+        print(f"  SDK end to end, empty DB (median of 5)    {fmt(empty_rate)}")
         print(
-            f"  SDK end to end, {preload_points / 1e6:.0f}M points in DB (median of 3)  {fmt(full_rate)}   "
+            f"  SDK end to end, {preload_points / 1e6:.0f}M points in DB (median of 5)  {fmt(full_rate)}   "
             f"(ratio {full_rate / empty_rate:.2f})"
         )
     finally:
