@@ -98,7 +98,10 @@ class _Call:
 
     def _end(self, token: object | None) -> None:
         if token is not None:
-            reset_call(token)
+            try:
+                reset_call(token)
+            except ValueError:  # a stream closed from another task (client gone): nothing to restore
+                pass
         structlog.contextvars.clear_contextvars()
 
     # --- one wrapper per handler shape ---
