@@ -2,7 +2,8 @@
 
 Call `record()` with the connection of the transaction that performs the action: if the action rolls
 back, so does its audit record (a failed action leaves none). Actor, source address and request id
-come from the call context; background tasks record the system principal.
+come from the call context; background tasks record the system principal. The event's entity is the
+owner of `project_id` unless `entity_id` names one (global actions: a team's member change, a key).
 """
 
 from __future__ import annotations
@@ -27,14 +28,16 @@ async def record(
     project_id: int | None = None,
     before: Any = None,
     after: Any = None,
+    entity_id: int | None = None,
 ) -> None:
     """Append one audit event. `action` is dotted lower_snake, e.g. "run.create", "alias.set"."""
     call = current_call()
     principal = current_principal()
     await conn.execute(
         """INSERT INTO audit_events (actor_name, actor_kind, source_address, request_id, action,
-                                     project_id, target, before, after)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)""",
+                                     project_id, target, before, after, entity_id)
+           VALUES ($1, $2, $3, $4, $5, $6::bigint, $7, $8::jsonb, $9::jsonb,
+                   COALESCE($10::bigint, (SELECT entity_id FROM projects WHERE id = $6::bigint)))""",
         principal.name,
         principal.kind,
         call.peer if call else "",
@@ -44,4 +47,5 @@ async def record(
         target,
         _json(before),
         _json(after),
+        entity_id,
     )

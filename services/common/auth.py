@@ -9,7 +9,8 @@ same object, so every decision is made here.
 Modes (STRATA_AUTH_MODE):
   open-local  no credentials; every caller is the local user with full rights. Refused unless the
               server binds to loopback only: a single-user laptop mode.
-  keys        API keys required ("authorization: Bearer <key>"); see the IAM service.
+  keys        API keys required ("authorization: Bearer <key>"): auth_keys.KeysAuthorizer, with the
+              policy in auth_policy.py. The default; the first start creates an admin and its key.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from collections.abc import Iterable, Mapping
 
 from strata.common.v1 import actor_pb2
 
+from .config import Settings
 from .context import Principal
-from .errors import Reason, Unimplemented
+from .errors import Reason
 from .permissions import Access, Rule
 
 
@@ -43,6 +45,16 @@ class Authorizer:
     async def start(self) -> None:
         """Called once the pool is open (bootstrap, caches)."""
 
+    async def stop(self) -> None:
+        """Called before the pool closes."""
+
+    def invalidate(self) -> None:
+        """Forget cached keys and roles (called after a change that may narrow access commits)."""
+
+    def describe(self) -> str:
+        """One line for the start-up banner."""
+        return self.mode
+
     async def authenticate(self, metadata: Mapping[str, str], peer: str) -> Principal:
         raise NotImplementedError
 
@@ -52,7 +64,11 @@ class Authorizer:
     async def require(self, principal: Principal, access: Access, resource: str | None) -> None:
         raise NotImplementedError
 
-    async def readable_project_ids(self, principal: Principal, project_ids: Iterable[int]) -> set[int]:
+    async def readable_project_ids(
+        self, principal: Principal, project_ids: Iterable[int], conn: object = None
+    ) -> set[int]:
+        """The ids among `project_ids` the principal may read. Pass `conn` when the caller already
+        holds a pool connection (no second one is taken then; a miss is looked up on it)."""
         raise NotImplementedError
 
 
@@ -60,6 +76,9 @@ class OpenLocalAuthorizer(Authorizer):
     """No credentials: everyone is the local OS user, with every right. Loopback only."""
 
     mode = "open-local"
+
+    def describe(self) -> str:
+        return "open-local (no keys; every caller is the local user)"
 
     def __init__(self) -> None:
         try:
@@ -77,11 +96,15 @@ class OpenLocalAuthorizer(Authorizer):
     async def require(self, principal: Principal, access: Access, resource: str | None) -> None:
         return None
 
-    async def readable_project_ids(self, principal: Principal, project_ids: Iterable[int]) -> set[int]:
+    async def readable_project_ids(
+        self, principal: Principal, project_ids: Iterable[int], conn: object = None
+    ) -> set[int]:
         return set(project_ids)
 
 
-def make_authorizer(mode: str, addr: str, pool: object) -> Authorizer:
+def make_authorizer(
+    mode: str, addr: str, pool: object, settings: Settings | None = None, dsn: str | None = None
+) -> Authorizer:
     if mode == "open-local":
         if not is_loopback_addr(addr):
             raise SystemExit(
@@ -90,7 +113,9 @@ def make_authorizer(mode: str, addr: str, pool: object) -> Authorizer:
             )
         return OpenLocalAuthorizer()
     if mode == "keys":
-        raise Unimplemented("STRATA_AUTH_MODE=keys", "issue 8: teams and trust")
+        from .auth_keys import KeysAuthorizer
+
+        return KeysAuthorizer(pool, settings or Settings(addr=addr), dsn)  # type: ignore[arg-type]
     raise SystemExit(f"unknown STRATA_AUTH_MODE {mode!r}; expected open-local or keys")
 
 

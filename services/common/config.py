@@ -40,7 +40,29 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("STRATA_LOG_LEVEL", "info", "debug, info, warning or error."),
     ("STRATA_LOG_FORMAT", "json", "json (one object per line) or console."),
     ("STRATA_GRACE_SECONDS", "10", "On SIGTERM/SIGINT: seconds in-flight calls get to finish."),
-    ("STRATA_AUTH_MODE", "open-local", "open-local (no keys, loopback only) or keys (API keys required)."),
+    (
+        "STRATA_AUTH_MODE",
+        "keys",
+        "keys (API keys required; the first start creates an admin user and its key) or open-local "
+        "(no keys, every caller is the local user; loopback addresses only).",
+    ),
+    (
+        "STRATA_ADMIN_KEY_FILE",
+        "$STRATA_DATA_DIR/admin-api-key",
+        "keys mode: where the first start writes the bootstrap admin's API key (mode 0600).",
+    ),
+    (
+        "STRATA_API_KEY_PEPPER",
+        "(generated)",
+        "Secret of the keyed hash (HMAC-SHA256) API keys are stored under. Unset: generated once into "
+        "$STRATA_DATA_DIR/api-key-pepper (0600). Give every process of one deployment the same value.",
+    ),
+    (
+        "STRATA_AUTH_CACHE_SECONDS",
+        "10",
+        "How long each process trusts a verified key and its roles; revocations and role changes "
+        "also reach every process at once through PostgreSQL LISTEN/NOTIFY.",
+    ),
     (
         "STRATA_RUN_CRASH_TIMEOUT",
         "300",
@@ -67,6 +89,11 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "Seconds after which an idle uncommitted artifact draft is discarded by the GC pass.",
     ),
     ("STRATA_MAX_MESSAGE_BYTES", "67108864", "Maximum gRPC message size accepted by servers."),
+    (
+        "STRATA_ROLLUP_INTERVAL",
+        "2",
+        "Seconds between passes of the query service's history rollup job (0: off; reads stay exact).",
+    ),
 ]
 
 
@@ -102,13 +129,17 @@ class Settings:
     log_level: str = "info"
     log_format: str = "json"
     grace_seconds: float = 10.0
-    auth_mode: str = "open-local"
+    auth_mode: str = "keys"
+    admin_key_file: Path | None = None  # None: data_dir / "admin-api-key"
+    api_key_pepper: str | None = None  # None: data_dir / "api-key-pepper", generated once
+    auth_cache_seconds: float = 10.0
     run_crash_timeout: float = 300.0
     upload_expiry: float = 86400.0
     gc_interval: float = 3600.0
     gc_grace: float = 3600.0
     draft_expiry: float = 86400.0
     max_message_bytes: int = 64 * 1024 * 1024
+    rollup_interval: float = 2.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -136,13 +167,19 @@ class Settings:
             log_level=_env("STRATA_LOG_LEVEL", "info"),
             log_format=_env("STRATA_LOG_FORMAT", "json"),
             grace_seconds=float(_env("STRATA_GRACE_SECONDS", "10")),
-            auth_mode=_env("STRATA_AUTH_MODE", "open-local"),
+            auth_mode=_env("STRATA_AUTH_MODE", "keys"),
+            admin_key_file=Path(os.environ["STRATA_ADMIN_KEY_FILE"])
+            if os.environ.get("STRATA_ADMIN_KEY_FILE")
+            else None,
+            api_key_pepper=os.environ.get("STRATA_API_KEY_PEPPER") or None,
+            auth_cache_seconds=float(_env("STRATA_AUTH_CACHE_SECONDS", "10")),
             run_crash_timeout=float(_env("STRATA_RUN_CRASH_TIMEOUT", "300")),
             upload_expiry=float(_env("STRATA_UPLOAD_EXPIRY", "86400")),
             gc_interval=float(_env("STRATA_GC_INTERVAL", "3600")),
             gc_grace=float(_env("STRATA_GC_GRACE", "3600")),
             draft_expiry=float(_env("STRATA_DRAFT_EXPIRY", "86400")),
             max_message_bytes=int(_env("STRATA_MAX_MESSAGE_BYTES", str(64 * 1024 * 1024))),
+            rollup_interval=float(_env("STRATA_ROLLUP_INTERVAL", "2")),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -10,7 +10,11 @@ from strata.common.v1 import actor_pb2
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller. `kind` is a strata.common.v1.ActorKind value."""
+    """The authenticated caller. `kind` is a strata.common.v1.ActorKind value.
+
+    Users carry their team roles (`roles`: team entity id -> strata.iam.v1.Role value); a service
+    account carries its team (`team_id`), its `role` and, when limited, its `project_ids`.
+    """
 
     name: str
     kind: int
@@ -20,12 +24,20 @@ class Principal:
     server_admin: bool = False
     api_key_id: str | None = None
     extra: dict[str, object] = field(default_factory=dict, compare=False)
+    roles: dict[int, int] = field(default_factory=dict, compare=False)
+    role: int = 0  # service accounts: their role in the team's projects
+    project_ids: frozenset[int] | None = None  # service accounts: limited to these projects
 
     def actor(self) -> actor_pb2.Actor:
         return actor_pb2.Actor(name=self.name, kind=self.kind)  # type: ignore[arg-type]
 
+    @property
+    def anonymous(self) -> bool:
+        return self.kind == actor_pb2.ACTOR_KIND_UNSPECIFIED
+
 
 SYSTEM = Principal(name="strata-system", kind=actor_pb2.ACTOR_KIND_SYSTEM, server_admin=True)
+ANONYMOUS = Principal(name="anonymous", kind=actor_pb2.ACTOR_KIND_UNSPECIFIED)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ import structlog
 from grpc_status import rpc_status
 
 from .auth import Authorizer
-from .context import CallInfo, reset_call, set_call
-from .errors import PermissionDenied, Reason, to_status
+from .context import ANONYMOUS, CallInfo, reset_call, set_call
+from .errors import PermissionDenied, Reason, Unauthenticated, to_status
 from .logging import get_logger
 from .permissions import RULES, Access, Rule
 
@@ -70,7 +70,12 @@ class _Call:
     async def _begin(self, context: grpc.aio.ServicerContext) -> tuple[object, object]:
         peer = context.peer() or ""
         structlog.contextvars.bind_contextvars(rpc=self.method, request_id=self.request_id, peer=peer)
-        principal = await self.authorizer.authenticate(self.metadata, peer)
+        try:
+            principal = await self.authorizer.authenticate(self.metadata, peer)
+        except Unauthenticated:
+            if self.rule is None or self.rule.primary.access is not Access.PUBLIC:
+                raise
+            principal = ANONYMOUS  # health and reflection answer whatever credentials come along
         structlog.contextvars.bind_contextvars(principal=principal.name)
         token = set_call(CallInfo(self.method, self.request_id, peer, principal))
         return token, principal
@@ -93,7 +98,10 @@ class _Call:
 
     def _end(self, token: object | None) -> None:
         if token is not None:
-            reset_call(token)
+            try:
+                reset_call(token)
+            except ValueError:  # a stream closed from another task (client gone): nothing to restore
+                pass
         structlog.contextvars.clear_contextvars()
 
     # --- one wrapper per handler shape ---

@@ -1,10 +1,13 @@
 """The per-RPC permission table: every RPC of every service, and what the caller needs to call it.
 
 The interceptor (interceptors.py) looks every call up here before the handler runs; an RPC missing from
-the table is refused, and tests/test_permissions.py fails when a service defines an RPC without an
-entry. For streaming requests the check runs on the first message (StreamMetrics `open`, UploadChunks
-`session`). A resource path names the request field holding the resource name that decides the
-project, team or entity (`runs[]` for a repeated field); `ref:` fields hold artifact references.
+the table is refused, and tests/test_schema_and_rules.py and tests/test_iam_matrix.py fail when a
+service defines an RPC without an entry. For streaming requests the check runs on the first message
+(StreamMetrics `open`, UploadChunks `session`). A resource path names the request field holding the
+resource name that decides the project, team or entity (`runs[]` for a repeated field); `ref:` fields
+hold artifact references (relative ones resolve in the request's `default_parent`, else in the project
+of the rule's first resource). The first check's resource is required; later checks apply when their
+field is set. Every value of every check must pass (auth_keys.KeysAuthorizer; policy: auth_policy.py).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ class Access(enum.Enum):
     TEAM_READ = "team_read"  # any member of the team
     TEAM_ADMIN = "team_admin"  # admin of the team
     KEY_OWNER = "key_owner"  # the caller itself, or a team admin for a service account
-    AUDIT_READ = "audit_read"  # project admin for a project filter, server admin otherwise
+    AUDIT_READ = "audit_read"  # admin of the filter's project / entity; no filter: server admin
     SERVER_ADMIN = "server_admin"
 
 
@@ -76,7 +79,9 @@ RULES: dict[str, Rule] = {
     INGEST + "AddRunFiles": _w(A.PROJECT_WRITE, "run"),
     INGEST + "ListRunFiles": _r(A.PROJECT_READ, "run"),
     # --- registry ---
-    REGISTRY + "CreateArtifactVersion": _r(A.PROJECT_WRITE, "parent", Check(A.PROJECT_WRITE, "run")),
+    REGISTRY + "CreateArtifactVersion": _r(
+        A.PROJECT_WRITE, "parent", Check(A.PROJECT_WRITE, "run"), Check(A.PROJECT_READ, "ref:base_version")
+    ),
     REGISTRY + "AppendManifestEntries": _r(A.PROJECT_WRITE, "draft"),
     REGISTRY + "CommitArtifactVersion": _w(A.PROJECT_WRITE, "draft"),
     REGISTRY + "GetArtifactVersion": _r(A.PROJECT_READ, "name"),
@@ -135,8 +140,8 @@ RULES: dict[str, Rule] = {
     IAM + "GetProject": _r(A.PROJECT_READ, "name"),
     IAM + "ListProjects": _r(A.AUTHENTICATED),
     IAM + "UpdateProject": _w(A.PROJECT_ADMIN, "project.name"),
-    IAM + "ListAuditEvents": _r(A.AUDIT_READ, "filter.project"),
-    IAM + "ExportAuditEvents": _r(A.AUDIT_READ, "filter.project"),
+    IAM + "ListAuditEvents": _r(A.AUDIT_READ, "filter.project", Check(A.AUDIT_READ, "filter.entity")),
+    IAM + "ExportAuditEvents": _r(A.AUDIT_READ, "filter.project", Check(A.AUDIT_READ, "filter.entity")),
     # --- infrastructure ---
     "/grpc.health.v1.Health/Check": _r(A.PUBLIC),
     "/grpc.health.v1.Health/Watch": _r(A.PUBLIC),
@@ -149,6 +154,9 @@ RULES: dict[str, Rule] = {
 def resource_values(request: object, field: str) -> list[str]:
     """Read a dotted field path ('run.name', 'runs[]', 'ref:node') from a request message."""
     path = field.split(":", 1)[-1]
+    if "." not in path and not path.endswith("]"):  # the common case: one plain field
+        value = getattr(request, path, None)
+        return [value] if isinstance(value, str) and value else []
     values: list[object] = [request]
     for part in path.split("."):
         repeated = part.endswith("[]")

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import asyncpg
 
+from . import audit
 from .errors import NotFound
 from .names import ProjectName
 
@@ -55,7 +56,9 @@ async def ensure_project(conn: asyncpg.Connection, name: ProjectName, *, create_
     """Get the project, creating it (and, when allowed, its entity as a user entity) if missing.
 
     Authorization to create was decided before this call (permissions: PROJECT_WRITE on a missing
-    project needs write access to the entity); `create_entity` is true only in open local mode.
+    project needs write access to the entity); `create_entity` is true only in open local mode. A
+    project created here gets a "project.create" audit event on `conn` (call it in the action's
+    transaction, so the event exists exactly when the project does).
     """
     r = await conn.fetchrow(_SELECT + " WHERE e.name = $1 AND p.name = $2", name.entity, name.project)
     if r is not None:
@@ -69,9 +72,14 @@ async def ensure_project(conn: asyncpg.Connection, name: ProjectName, *, create_
                ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id""",
             name.entity,
         )
-    await conn.execute(
-        "INSERT INTO projects (entity_id, name) VALUES ($1, $2) ON CONFLICT (entity_id, name) DO NOTHING",
+    project_id = await conn.fetchval(
+        """INSERT INTO projects (entity_id, name) VALUES ($1, $2)
+           ON CONFLICT (entity_id, name) DO NOTHING RETURNING id""",
         entity_id,
         name.project,
     )
+    if project_id is not None:  # created here: audited with the action that created it
+        await audit.record(
+            conn, "project.create", target=str(name), project_id=project_id, after={"on_first_use": True}
+        )
     return await get_project(conn, name)

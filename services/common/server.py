@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -76,7 +77,7 @@ class StrataServer:
         pool = await create_pool(dsn, min_size=s.pg_pool_min, max_size=s.pg_pool_max)
         blobs = make_blob_store(s)
         await blobs.start()
-        authorizer = make_authorizer(s.auth_mode, s.addr, pool)
+        authorizer = make_authorizer(s.auth_mode, s.addr, pool, settings=s, dsn=dsn)
         await authorizer.start()
         self.deps = Deps(settings=s, pool=pool, blobs=blobs, authorizer=authorizer)
 
@@ -132,6 +133,7 @@ class StrataServer:
                 await task
         self._tasks.clear()
         if self.deps is not None:
+            await self.deps.authorizer.stop()
             await self.deps.pool.close()
             await self.deps.blobs.close()
             self.deps = None
@@ -158,9 +160,10 @@ class StrataServer:
         )
         blobs = f"S3 {s.s3.endpoint}/{s.s3.bucket}" if s.s3 else f"blob folder {s.blob_dir}"
         services = ", ".join(sp.name for sp in self.specs)
+        auth = self.deps.authorizer.describe() if self.deps is not None else s.auth_mode
         return (
             f"Strata is serving {services} on {self.address}\n"
-            f"  storage: {pg}; {blobs}\n  auth: {s.auth_mode}\n"
+            f"  storage: {pg}; {blobs}\n  auth: {auth}\n"
             f"  clients: export STRATA_ADDR={self.address}\n  stop: Ctrl-C (or SIGTERM)"
         )
 
@@ -203,7 +206,8 @@ def run_main(specs: Sequence[ServiceSpec], argv: Sequence[str] | None = None, de
         overrides["addr"] = args.addr
     if args.data_dir:
         overrides["data_dir"] = Path(args.data_dir)
-        overrides["blob_dir"] = Path(args.data_dir) / "blobs"
+        if not os.environ.get("STRATA_BLOB_DIR"):
+            overrides["blob_dir"] = Path(args.data_dir) / "blobs"
     if args.log_format:
         overrides["log_format"] = args.log_format
     settings = Settings.from_env()

@@ -1,4 +1,7 @@
-"""gRPC handlers of the ingest service: proto <-> domain, nothing else."""
+"""gRPC handlers of the ingest service: proto <-> domain, nothing else.
+
+Runs and the metric stream live in handlers_runs.py (issue 3); RPCs not built yet answer UNIMPLEMENTED.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,17 @@ from strata.ingest.v1 import ingest_service_pb2, ingest_service_pb2_grpc
 
 from ..common.pending import fill_pending
 from ..common.server import Deps
+from .handlers_runs import RunHandlers
 
 
 @fill_pending(
     ingest_service_pb2.DESCRIPTOR.services_by_name["IngestService"],
-    "issue 3 (runs and metrics) / issue 4 (uploads)",
+    "issue 4 (uploads)",
 )
-class IngestServiceHandlers(ingest_service_pb2_grpc.IngestServiceServicer):
+class _PendingIngest(ingest_service_pb2_grpc.IngestServiceServicer):
+    """Every RPC answers UNIMPLEMENTED unless a mixin before it in the MRO defines it."""
+
+
+class IngestServiceHandlers(RunHandlers, _PendingIngest):
     def __init__(self, deps: Deps) -> None:
         self.deps = deps

@@ -5,7 +5,9 @@ from __future__ import annotations
 import grpc
 from strata.ingest.v1 import ingest_service_pb2_grpc
 
+from ..common.background import every
 from ..common.server import Deps, ServiceSpec
+from . import domain_runs
 from .handlers import IngestServiceHandlers
 
 
@@ -15,4 +17,18 @@ def register(server: grpc.aio.Server, deps: Deps) -> object:
     return servicer
 
 
-SPEC = ServiceSpec(name="ingest", full_name="strata.ingest.v1.IngestService", register=register)
+def _crash_check_interval(deps: Deps) -> float:
+    """Check often enough that a run is marked crashed within ~1.25x the timeout."""
+    return min(30.0, max(0.2, deps.settings.run_crash_timeout / 4))
+
+
+async def _detect_crashed(deps: Deps) -> int:
+    return await domain_runs.detect_crashed(deps.pool, deps.settings.run_crash_timeout)
+
+
+SPEC = ServiceSpec(
+    name="ingest",
+    full_name="strata.ingest.v1.IngestService",
+    register=register,
+    background=(every(_crash_check_interval, "run-crash-detection", _detect_crashed),),
+)

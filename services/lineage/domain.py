@@ -1,1 +1,356 @@
-"""Domain logic of the lineage service (no gRPC, no SQL). Built in issue 6 (lineage)."""
+"""Domain logic of the lineage service: resolving nodes, walking the graph, impact, retroactive links.
+
+No gRPC and no SQL here: SQL is in store.py, proto conversion in handlers.py.
+
+The walk is a breadth-first search done one hop at a time with one set-based query per hop
+(store.hop_from_versions / hop_from_runs: every edge leaving the whole frontier, filters applied in
+SQL), and a visited set kept here. So a depth-d trace costs d + 1 queries whatever the fan-out,
+terminates on cycles, visits each node and edge once (O(V + E) even for "everything downstream"),
+yields each node's shortest distance from the start, and can stop as soon as the node cap is reached.
+A single recursive CTE saves round trips on shallow traces but cannot keep one visited set across
+paths (it dedups per (node, depth), so an unbounded walk would not terminate on a cycle) nor ask the
+authorizer between hops; bench/bench_lineage.py measures both and a one-query-per-node walk. The
+whole walk reads one snapshot (a REPEATABLE READ, read-only transaction opened by the handler).
+
+Visibility is decided in one place, `Visibility`, which asks the authorizer which projects the caller
+may read (once per project per call). Nodes in other projects are left out as if they did not exist,
+and the walk does not pass through them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from ..common.auth import Authorizer
+from ..common.context import Principal
+from ..common.errors import InvalidArgument, NotFound, Reason
+from ..common.names import ArtifactRef, RunName, parse_artifact_ref, parse_run
+from . import store
+
+
+class NodeKind(enum.IntEnum):  # values of strata.lineage.v1.NodeKind
+    RUN = 1
+    VERSION = 2
+
+
+class EdgeKind(enum.IntEnum):  # values of strata.lineage.v1.EdgeKind and of lineage_edges.kind
+    PRODUCED = store.PRODUCED
+    USED = store.USED
+
+
+class Direction(enum.Enum):
+    UPSTREAM = "upstream"
+    DOWNSTREAM = "downstream"
+    BOTH = "both"
+
+
+NodeKey = tuple[NodeKind, int]  # (kind, runs.id or artifact_versions.id)
+
+RUN_STATES = {1: "running", 2: "finished", 3: "failed", 4: "killed", 5: "crashed"}
+VERSION_STATES = {1: "draft", store.COMMITTED: "committed", store.DELETED: "deleted"}
+
+MAX_DEPTH, DEFAULT_DEPTH = 50, 5
+MAX_NODES, DEFAULT_NODES, DEFAULT_IMPACT_NODES = 100_000, 1000, 10_000
+
+
+class Node(NamedTuple):
+    """A run or version as answers show it (a tuple: an impact answer can hold 100,000 of them)."""
+
+    key: NodeKey
+    name: str  # resource name
+    label: str  # run display name (or id), or "artifact:vN"
+    depth: int
+    project_id: int
+    job_type: str = ""
+    artifact_type: str = ""
+    state: str = ""
+    artifact: str = ""  # versions: the collection's resource name
+    version: int = -1
+
+    @property
+    def kind(self) -> NodeKind:
+        return self.key[0]
+
+
+class Edge(NamedTuple):
+    """An edge as stored: PRODUCED is run -> version, USED is version -> run (data flow).
+    A tuple, not a dataclass: "everything downstream" can hold 100,000s of them."""
+
+    run_id: int
+    version_id: int
+    kind: EdgeKind
+    create_time: datetime
+
+    @property
+    def source(self) -> NodeKey:
+        run, version = (NodeKind.RUN, self.run_id), (NodeKind.VERSION, self.version_id)
+        return run if self.kind is EdgeKind.PRODUCED else version
+
+    @property
+    def target(self) -> NodeKey:
+        run, version = (NodeKind.RUN, self.run_id), (NodeKind.VERSION, self.version_id)
+        return version if self.kind is EdgeKind.PRODUCED else run
+
+
+_EDGE_KINDS = {int(k): k for k in EdgeKind}
+
+
+@dataclass
+class Graph:
+    root: Node
+    nodes: list[Node]  # root first, then by depth, kind, name
+    edges: list[Edge]
+    truncated: bool
+
+    def by_key(self) -> dict[NodeKey, Node]:
+        return {n.key: n for n in self.nodes}
+
+
+@dataclass(frozen=True)
+class TraversalOptions:
+    max_depth: int | None  # None: no limit (impact analysis)
+    max_nodes: int
+    artifact_types: tuple[str, ...] = ()
+    job_types: tuple[str, ...] = ()
+
+
+def bounded(value: int, default: int, maximum: int, field_name: str) -> int:
+    if value < 0 or value > maximum:
+        raise InvalidArgument(
+            field_name, Reason.OUT_OF_RANGE, f"{field_name} must be between 1 and {maximum} (0: default)"
+        )
+    return value or default
+
+
+def traversal_options(
+    max_depth: int,
+    max_nodes: int,
+    artifact_types: Sequence[str] = (),
+    job_types: Sequence[str] = (),
+    *,
+    prefix: str = "options.",
+) -> TraversalOptions:
+    """Validate request bounds: 0 means the default; above the documented maximum is OUT_OF_RANGE."""
+    return TraversalOptions(
+        max_depth=bounded(max_depth, DEFAULT_DEPTH, MAX_DEPTH, prefix + "max_depth"),
+        max_nodes=bounded(max_nodes, DEFAULT_NODES, MAX_NODES, prefix + "max_nodes"),
+        artifact_types=tuple(sorted({t for t in artifact_types if t})),
+        job_types=tuple(sorted({t for t in job_types if t})),
+    )
+
+
+class Visibility:
+    """The one place lineage decides which nodes a caller may see (cached per call)."""
+
+    def __init__(self, authorizer: Authorizer, principal: Principal, conn: Any = None) -> None:
+        self.authorizer, self.principal, self.conn = authorizer, principal, conn
+        self._readable: dict[int, bool] = {}
+
+    async def readable(self, project_ids: Iterable[int]) -> set[int]:
+        wanted = set(project_ids)
+        unknown = wanted - self._readable.keys()
+        if unknown:
+            allowed = await self.authorizer.readable_project_ids(self.principal, unknown, conn=self.conn)
+            self._readable.update({p: p in allowed for p in unknown})
+        return {p for p in wanted if self._readable[p]}
+
+
+@dataclass
+class Reader:
+    """What every read needs: a connection inside the call's snapshot, visibility, the deadline."""
+
+    conn: Any  # asyncpg connection, used only through store functions
+    visibility: Visibility
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Resolved:
+    key: NodeKey
+    project_id: int
+    name: str
+    artifact_id: int | None = None
+    state: int | None = None
+    producer_run_id: int | None = None
+
+
+def parse_node(value: str, field_name: str) -> RunName | ArtifactRef:
+    """A run resource name, a version resource name, or a fully qualified artifact ref."""
+    parts = value.split("/")
+    if len(parts) == 6 and parts[0] == "entities" and parts[4] == "runs":
+        return parse_run(value, field_name)
+    return parse_artifact_ref(value, None, field_name)
+
+
+async def resolve(reader: Reader, value: str, field_name: str) -> Resolved:
+    """Find a node; NOT_FOUND (with the resource) when it does not exist or the caller may not read it."""
+    parsed = parse_node(value, field_name)
+    if isinstance(parsed, RunName):
+        p = parsed.project
+        row = await store.find_run(reader.conn, p.entity, p.project, parsed.run_id, reader.timeout)
+        found = None if row is None else Resolved((NodeKind.RUN, row["id"]), row["project_id"], str(parsed))
+        what = ("run", str(parsed))
+    else:
+        found, what = await _resolve_version(reader, parsed)
+    if found is None or not await reader.visibility.readable([found.project_id]):
+        raise NotFound(*what)
+    return found
+
+
+async def _resolve_version(reader: Reader, ref: ArtifactRef) -> tuple[Resolved | None, tuple[str, str]]:
+    a, p = ref.artifact, ref.artifact.project
+    if ref.version is not None:
+        row = await store.find_version(
+            reader.conn, p.entity, p.project, a.artifact, ref.version, reader.timeout
+        )
+        what = ("artifact_version", f"{a}/versions/v{ref.version}")
+    else:
+        alias = ref.alias or "latest"
+        row = await store.find_alias(reader.conn, p.entity, p.project, a.artifact, alias, reader.timeout)
+        what = ("artifact_version", f"{a}:{alias}")
+    if row is None:
+        return None, what
+    resolved = Resolved(
+        (NodeKind.VERSION, row["id"]),
+        row["project_id"],
+        f"{a}/versions/v{row['version']}",
+        artifact_id=row["artifact_id"],
+        state=row["state"],
+        producer_run_id=row["producer_run_id"],
+    )
+    return resolved, what
+
+
+async def trace(reader: Reader, root: Resolved, direction: Direction, opts: TraversalOptions) -> Graph:
+    """Walk from `root` (upstream, downstream or both) within the options' bounds and filters."""
+    await store.prefer_generic_plans(reader.conn, reader.timeout)
+    if direction is Direction.BOTH:
+        depths, edges, truncated = await walk(reader, root.key, True, opts)
+        room = TraversalOptions(opts.max_depth, opts.max_nodes - len(depths) + 1, *_filters(opts))
+        down, down_edges, down_truncated = await walk(reader, root.key, False, room)
+        for key, depth in down.items():
+            depths.setdefault(key, depth)
+        edges = list({e[:3]: e for e in [*edges, *down_edges]}.values())  # a cycle can show both ways
+        truncated = truncated or down_truncated
+    else:
+        depths, edges, truncated = await walk(reader, root.key, direction is Direction.UPSTREAM, opts)
+    nodes = await _details(reader, depths)
+    ordered = sorted(nodes.values(), key=lambda n: (n.key != root.key, n.depth, n.kind, n.name))
+    return Graph(ordered[0], ordered, sorted(edges), truncated)
+
+
+def _filters(opts: TraversalOptions) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return opts.artifact_types, opts.job_types
+
+
+async def walk(
+    reader: Reader, root: NodeKey, upstream: bool, opts: TraversalOptions
+) -> tuple[dict[NodeKey, int], list[Edge], bool]:
+    """Breadth-first, one query per hop; returns node depths, edges among them, truncated.
+    Each node is expanded once, so each edge is seen once."""
+    depths: dict[NodeKey, int] = {root: 0}
+    edges: list[Edge] = []
+    frontier, depth, truncated = [root], 0, False
+    while frontier:
+        rows, to_runs = await _hop(reader, frontier, upstream, opts)
+        new = await _admissible(reader, rows, to_runs, depths)
+        if opts.max_depth is not None and depth >= opts.max_depth:
+            truncated, new = truncated or bool(new), []
+        room = max(0, opts.max_nodes - len(depths))
+        if len(new) > room:
+            truncated, new = True, new[:room]
+        depth += 1
+        depths.update((key, depth) for key in new)
+        _collect_edges(rows, to_runs, depths, edges)
+        frontier = new
+    return depths, edges, truncated
+
+
+async def _hop(
+    reader: Reader, frontier: list[NodeKey], upstream: bool, opts: TraversalOptions
+) -> tuple[list[Any], bool]:
+    """The graph is bipartite, so a frontier holds only runs or only versions."""
+    ids = [i for _, i in frontier]
+    if frontier[0][0] is NodeKind.VERSION:
+        rows = await store.hop_from_versions(
+            reader.conn, ids, upstream=upstream, job_types=opts.job_types, timeout=reader.timeout
+        )
+        return rows, True
+    rows = await store.hop_from_runs(
+        reader.conn, ids, upstream=upstream, artifact_types=opts.artifact_types, timeout=reader.timeout
+    )
+    return rows, False
+
+
+def _collect_edges(rows: Sequence[Any], to_runs: bool, depths: dict[NodeKey, int], edges: list[Edge]) -> None:
+    """Keep the hop's edges whose neighbour was admitted (the frontier end always was)."""
+    kinds, run_kind, version_kind = _EDGE_KINDS, NodeKind.RUN, NodeKind.VERSION
+    if to_runs:
+        edges.extend(Edge(r, v, kinds[k], t) for r, v, k, t, _ in rows if (run_kind, r) in depths)
+    else:
+        edges.extend(Edge(r, v, kinds[k], t) for r, v, k, t, _ in rows if (version_kind, v) in depths)
+
+
+async def _admissible(
+    reader: Reader, rows: Sequence[Any], to_runs: bool, seen: dict[NodeKey, int]
+) -> list[NodeKey]:
+    """Unvisited neighbours the caller may read, in a stable order (kind, id)."""
+    kind, column = (NodeKind.RUN, 0) if to_runs else (NodeKind.VERSION, 1)
+    candidates = {(kind, r[column]): r[4] for r in rows}
+    readable = await reader.visibility.readable(set(candidates.values()))
+    return sorted(k for k, project in candidates.items() if project in readable and k not in seen)
+
+
+async def _details(reader: Reader, depths: dict[NodeKey, int]) -> dict[NodeKey, Node]:
+    run_ids = [i for k, i in depths if k is NodeKind.RUN]
+    version_ids = [i for k, i in depths if k is NodeKind.VERSION]
+    nodes: dict[NodeKey, Node] = {}
+    for r in await store.run_details(reader.conn, run_ids, reader.timeout):
+        key = (NodeKind.RUN, r["id"])
+        nodes[key] = Node(
+            key,
+            f"entities/{r['entity']}/projects/{r['project']}/runs/{r['run_id']}",
+            r["display_name"] or r["run_id"],
+            depths[key],
+            r["project_id"],
+            job_type=r["job_type"],
+            state=RUN_STATES.get(r["state"], "unknown"),
+        )
+    for r in await store.version_details(reader.conn, version_ids, reader.timeout):
+        key = (NodeKind.VERSION, r["id"])
+        artifact = f"entities/{r['entity']}/projects/{r['project']}/artifacts/{r['artifact']}"
+        nodes[key] = Node(
+            key,
+            f"{artifact}/versions/v{r['version']}",
+            f"{r['artifact']}:v{r['version']}",
+            depths[key],
+            r["project_id"],
+            artifact_type=r["type"],
+            state=VERSION_STATES.get(r["state"], "unknown"),
+            artifact=artifact,
+            version=r["version"],
+        )
+    return nodes
+
+
+@dataclass
+class Impact:
+    graph: Graph
+    affected_versions: list[str]
+    affected_runs: list[str]
+
+
+async def impact(reader: Reader, root: Resolved, max_nodes: int) -> Impact:
+    """Everything downstream of `root`, to any depth (bounded by max_nodes)."""
+    nodes = bounded(max_nodes, DEFAULT_IMPACT_NODES, MAX_NODES, "max_nodes")
+    graph = await trace(reader, root, Direction.DOWNSTREAM, TraversalOptions(None, nodes))
+    rest = graph.nodes[1:]
+    return Impact(
+        graph,
+        [n.name for n in rest if n.kind is NodeKind.VERSION],
+        [n.name for n in rest if n.kind is NodeKind.RUN],
+    )

@@ -1,12 +1,14 @@
-"""Wiring of the query service."""
+"""Wiring of the query service: the gRPC handlers and the history rollup job."""
 
 from __future__ import annotations
 
 import grpc
 from strata.query.v1 import query_service_pb2_grpc
 
+from ..common.background import every
 from ..common.server import Deps, ServiceSpec
 from .handlers import QueryServiceHandlers
+from .rollup import rollup_pass
 
 
 def register(server: grpc.aio.Server, deps: Deps) -> object:
@@ -15,4 +17,9 @@ def register(server: grpc.aio.Server, deps: Deps) -> object:
     return servicer
 
 
-SPEC = ServiceSpec(name="query", full_name="strata.query.v1.QueryService", register=register)
+SPEC = ServiceSpec(
+    name="query",
+    full_name="strata.query.v1.QueryService",
+    register=register,
+    background=(every(lambda deps: deps.settings.rollup_interval, "query_rollup", rollup_pass),),
+)

@@ -32,7 +32,16 @@ const call = (client, method, request) =>
 (async () => {
   const principal = await call(iamClient, "GetPrincipal", {});
   const badRun = await call(ingestClient, "GetRun", { name: "not-a-run-name" });
-  console.log(JSON.stringify({ principal, badRun }));
+  const created = await call(ingestClient, "CreateRun", {
+    parent: "entities/polyglot/projects/node",
+    job_type: "eval",
+    tags: ["node"],
+    config_json: JSON.stringify({ lr: 0.001, layers: [64, 64] }),
+  });
+  const fetched = created.response
+    ? await call(ingestClient, "GetRun", { name: created.response.run.name })
+    : created;
+  console.log(JSON.stringify({ principal, badRun, created, fetched }));
   iamClient.close();
   ingestClient.close();
 })();

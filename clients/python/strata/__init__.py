@@ -27,6 +27,7 @@ _LAZY = {
     "Artifact": "strata.sdk.artifact",
     "ArtifactTTL": "strata.sdk.artifact",
     "Api": "strata.sdk.api",
+    "Lineage": "strata.sdk.lineage",
 }
 
 __all__ = sorted(_LAZY)

@@ -47,9 +47,15 @@ def store_api_key(addr: str, api_key: str) -> Path:
     except (OSError, ValueError):
         data = {}
     data[addr] = {"api_key": api_key}
-    tmp = path.with_suffix(".tmp")
+    write_private_file(path, json.dumps(data, indent=2))
+    return path
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write `text` atomically with mode 0600 (never readable by others, not even for a moment)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
+        f.write(text)
     os.replace(tmp, path)
-    return path

@@ -60,14 +60,16 @@ def resolve_addr(addr: str | None) -> str:
     return addr or os.environ.get("STRATA_ADDR") or DEFAULT_ADDR
 
 
-def resolve_api_key(api_key: str | None) -> str | None:
+def resolve_api_key(api_key: str | None, addr: str | None = None) -> str | None:
+    """The key to send: `api_key` ("" for none), else $STRATA_API_KEY, else the one `strata login`
+    stored for this server address."""
     if api_key is not None:
         return api_key or None
     if os.environ.get("STRATA_API_KEY"):
         return os.environ["STRATA_API_KEY"]
     from strata._settings import stored_api_key  # written by `strata login`
 
-    return stored_api_key(resolve_addr(None))
+    return stored_api_key(resolve_addr(addr))
 
 
 def channel_options() -> list[tuple[str, Any]]:
@@ -154,7 +156,7 @@ class Client:
         tls: bool | None = None,
     ) -> None:
         self.addr = resolve_addr(addr)
-        self.api_key = resolve_api_key(api_key)
+        self.api_key = resolve_api_key(api_key, self.addr)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         use_tls = tls if tls is not None else os.environ.get("STRATA_TLS", "") in {"1", "true"}

@@ -43,6 +43,15 @@ CREATE TABLE api_keys (
     revoke_time         timestamptz,
     CHECK ((user_id IS NULL) <> (service_account_id IS NULL))
 );
+CREATE INDEX api_keys_user ON api_keys (user_id) WHERE user_id IS NOT NULL;
+CREATE INDEX api_keys_service_account ON api_keys (service_account_id) WHERE service_account_id IS NOT NULL;
+
+-- Server-wide settings of the iam service, e.g. the fingerprint of the API-key pepper (so a process
+-- started with a different pepper refuses to start instead of rejecting every key).
+CREATE TABLE iam_settings (
+    key    text PRIMARY KEY,
+    value  bytea NOT NULL
+);
 
 CREATE TABLE projects (
     id                 bigserial PRIMARY KEY,
@@ -56,6 +65,9 @@ CREATE TABLE projects (
     UNIQUE (entity_id, name)
 );
 
+-- No foreign keys: the log outlives what it describes, and the append-only trigger below would refuse
+-- the UPDATE an ON DELETE SET NULL performs. entity_id is the owning entity of project_id, or the entity
+-- a global action concerns (the team of a member change, the owner of an API key).
 CREATE TABLE audit_events (
     id              bigserial PRIMARY KEY,
     create_time     timestamptz NOT NULL DEFAULT now(),
@@ -64,13 +76,15 @@ CREATE TABLE audit_events (
     source_address  text NOT NULL DEFAULT '',
     request_id      text NOT NULL DEFAULT '',
     action          text NOT NULL,
-    project_id      bigint REFERENCES projects(id) ON DELETE SET NULL,
+    project_id      bigint,
+    entity_id       bigint,
     target          text NOT NULL DEFAULT '',
     before          jsonb,
     after           jsonb
 );
-CREATE INDEX audit_events_project_time ON audit_events (project_id, create_time);
-CREATE INDEX audit_events_actor_time ON audit_events (actor_name, create_time);
+CREATE INDEX audit_events_project ON audit_events (project_id, id);
+CREATE INDEX audit_events_entity ON audit_events (entity_id, id);
+CREATE INDEX audit_events_actor ON audit_events (actor_name, id);
 CREATE INDEX audit_events_time ON audit_events (create_time);
 
 -- The audit log is append-only: no update or delete, whoever asks.
@@ -80,3 +94,23 @@ BEGIN
 END $$;
 CREATE TRIGGER audit_events_no_update BEFORE UPDATE OR DELETE ON audit_events
     FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
+
+-- Every process caches verified API keys and roles for a few seconds (STRATA_AUTH_CACHE_SECONDS); a
+-- change that narrows access notifies them all at commit so they drop their caches at once.
+CREATE FUNCTION strata_auth_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('strata_auth', TG_TABLE_NAME);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER api_keys_auth_changed AFTER UPDATE OF revoke_time, expire_time OR DELETE ON api_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION strata_auth_changed();
+CREATE TRIGGER team_members_auth_changed AFTER INSERT OR UPDATE OR DELETE ON team_members
+    FOR EACH STATEMENT EXECUTE FUNCTION strata_auth_changed();
+CREATE TRIGGER service_accounts_auth_changed AFTER UPDATE OR DELETE ON service_accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION strata_auth_changed();
+CREATE TRIGGER entities_auth_changed AFTER UPDATE OR DELETE ON entities
+    FOR EACH STATEMENT EXECUTE FUNCTION strata_auth_changed();
+CREATE TRIGGER projects_auth_changed AFTER UPDATE OF visibility OR DELETE ON projects
+    FOR EACH STATEMENT EXECUTE FUNCTION strata_auth_changed();

@@ -59,6 +59,14 @@ CREATE TABLE metric_chunks (
     times       bytea NOT NULL
 );
 CREATE INDEX metric_chunks_run_key_step ON metric_chunks (run_id, key_id, first_step);
+-- Rows are written with at most 320 points (3 x 8 x 320 bytes): with toast_tuple_target at its maximum
+-- they stay inline in the heap page, never compressed nor moved to TOAST (float data hardly
+-- compresses, and pglz would cost more CPU than the whole COPY). EXTERNAL keeps any larger row from a
+-- future writer uncompressed too.
+ALTER TABLE metric_chunks SET (toast_tuple_target = 8160);
+ALTER TABLE metric_chunks ALTER COLUMN steps SET STORAGE EXTERNAL,
+                          ALTER COLUMN vals SET STORAGE EXTERNAL,
+                          ALTER COLUMN times SET STORAGE EXTERNAL;
 
 -- Exactly-once: a stream's high-water mark, committed in the same transaction as its batches.
 CREATE TABLE metric_streams (

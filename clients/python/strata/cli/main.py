@@ -11,7 +11,15 @@ from strata import __version__
 from strata.errors import StrataError
 
 # Command modules, each exposing register(subparsers). A module that is missing is skipped.
-COMMAND_MODULES = ("strata.cli.server", "strata.cli.artifact")
+COMMAND_MODULES = (
+    "strata.cli.server",
+    "strata.cli.runs",
+    "strata.cli.files",
+    "strata.cli.artifact",
+    "strata.cli.lineage",
+    "strata.cli.query",
+    "strata.cli.iam",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

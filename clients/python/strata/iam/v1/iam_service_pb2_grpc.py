@@ -196,7 +196,8 @@ class IamServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListTeams(self, request, context):
-        """Lists the teams the caller belongs to. page_size defaults to 100, maximum 1000.
+        """Lists the teams the caller belongs to (server admins: every team).
+        page_size defaults to 100, maximum 1000.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -305,8 +306,9 @@ class IamServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAuditEvents(self, request, context):
-        """Lists audit events, newest first, filtered by project, actor and time.
-        Project admins see their projects' events; server admins see all.
+        """Lists audit events, newest first, filtered by project, entity, actor,
+        time and action. Project admins see their projects' events, entity admins
+        their entity's; without a project or entity filter, server admins only.
         page_size defaults to 100, maximum 1000.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -183,9 +183,14 @@ class IngestServiceServicer:
         Each later request is a MetricBatch; the server answers with MetricAcks
         (possibly one ack for several batches). Re-sent batches at or below the
         committed sequence are acknowledged and ignored: exactly-once delivery.
+        A rejected batch writes nothing; the batches before it are committed and
+        acknowledged first. A batch for a CRASHED run makes it RUNNING again.
+        Limits: 100,000 points per batch (StreamOpened.max_batch_points), 10,000
+        distinct keys per run, keys as documented on MetricBatch.keys.
         Returns INVALID_ARGUMENT (STREAM_NOT_OPEN, COLUMN_LENGTH_MISMATCH,
         KEY_INDEX_OUT_OF_RANGE, INVALID_NAME, TOO_MANY_KEYS, STEP_OUT_OF_ORDER,
-        SEQUENCE_GAP), NOT_FOUND, FAILED_PRECONDITION (RUN_FINISHED).
+        SEQUENCE_GAP, TOO_LARGE, OUT_OF_RANGE for a negative step or sequence 0),
+        NOT_FOUND, FAILED_PRECONDITION (RUN_FINISHED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

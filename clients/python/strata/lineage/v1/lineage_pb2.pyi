@@ -21,12 +21,23 @@ class EdgeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EDGE_KIND_UNSPECIFIED: _ClassVar[EdgeKind]
     EDGE_KIND_PRODUCED: _ClassVar[EdgeKind]
     EDGE_KIND_USED: _ClassVar[EdgeKind]
+
+class FileChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FILE_CHANGE_KIND_UNSPECIFIED: _ClassVar[FileChangeKind]
+    FILE_CHANGE_KIND_ADDED: _ClassVar[FileChangeKind]
+    FILE_CHANGE_KIND_REMOVED: _ClassVar[FileChangeKind]
+    FILE_CHANGE_KIND_MODIFIED: _ClassVar[FileChangeKind]
 NODE_KIND_UNSPECIFIED: NodeKind
 NODE_KIND_RUN: NodeKind
 NODE_KIND_ARTIFACT_VERSION: NodeKind
 EDGE_KIND_UNSPECIFIED: EdgeKind
 EDGE_KIND_PRODUCED: EdgeKind
 EDGE_KIND_USED: EdgeKind
+FILE_CHANGE_KIND_UNSPECIFIED: FileChangeKind
+FILE_CHANGE_KIND_ADDED: FileChangeKind
+FILE_CHANGE_KIND_REMOVED: FileChangeKind
+FILE_CHANGE_KIND_MODIFIED: FileChangeKind
 
 class Node(_message.Message):
     __slots__ = ("name", "kind", "job_type", "artifact_type", "label", "depth", "state")
@@ -71,18 +82,24 @@ class Graph(_message.Message):
     def __init__(self, root: _Optional[str] = ..., nodes: _Optional[_Iterable[_Union[Node, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[Edge, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...
 
 class ManifestChange(_message.Message):
-    __slots__ = ("path", "old_sha256", "new_sha256", "old_size", "new_size")
+    __slots__ = ("path", "old_sha256", "new_sha256", "old_size", "new_size", "change", "old_reference_uri", "new_reference_uri")
     PATH_FIELD_NUMBER: _ClassVar[int]
     OLD_SHA256_FIELD_NUMBER: _ClassVar[int]
     NEW_SHA256_FIELD_NUMBER: _ClassVar[int]
     OLD_SIZE_FIELD_NUMBER: _ClassVar[int]
     NEW_SIZE_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    OLD_REFERENCE_URI_FIELD_NUMBER: _ClassVar[int]
+    NEW_REFERENCE_URI_FIELD_NUMBER: _ClassVar[int]
     path: str
     old_sha256: str
     new_sha256: str
     old_size: int
     new_size: int
-    def __init__(self, path: _Optional[str] = ..., old_sha256: _Optional[str] = ..., new_sha256: _Optional[str] = ..., old_size: _Optional[int] = ..., new_size: _Optional[int] = ...) -> None: ...
+    change: FileChangeKind
+    old_reference_uri: str
+    new_reference_uri: str
+    def __init__(self, path: _Optional[str] = ..., old_sha256: _Optional[str] = ..., new_sha256: _Optional[str] = ..., old_size: _Optional[int] = ..., new_size: _Optional[int] = ..., change: _Optional[_Union[FileChangeKind, str]] = ..., old_reference_uri: _Optional[str] = ..., new_reference_uri: _Optional[str] = ...) -> None: ...
 
 class MetadataChange(_message.Message):
     __slots__ = ("key", "old_value_json", "new_value_json")
@@ -95,13 +112,15 @@ class MetadataChange(_message.Message):
     def __init__(self, key: _Optional[str] = ..., old_value_json: _Optional[str] = ..., new_value_json: _Optional[str] = ...) -> None: ...
 
 class InputChange(_message.Message):
-    __slots__ = ("artifact", "old_version", "new_version", "depth")
+    __slots__ = ("artifact", "old_version", "new_version", "depth", "origin")
     ARTIFACT_FIELD_NUMBER: _ClassVar[int]
     OLD_VERSION_FIELD_NUMBER: _ClassVar[int]
     NEW_VERSION_FIELD_NUMBER: _ClassVar[int]
     DEPTH_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     artifact: str
     old_version: str
     new_version: str
     depth: int
-    def __init__(self, artifact: _Optional[str] = ..., old_version: _Optional[str] = ..., new_version: _Optional[str] = ..., depth: _Optional[int] = ...) -> None: ...
+    origin: bool
+    def __init__(self, artifact: _Optional[str] = ..., old_version: _Optional[str] = ..., new_version: _Optional[str] = ..., depth: _Optional[int] = ..., origin: _Optional[bool] = ...) -> None: ...

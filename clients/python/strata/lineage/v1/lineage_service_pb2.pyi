@@ -89,24 +89,38 @@ class AnalyzeImpactResponse(_message.Message):
     def __init__(self, graph: _Optional[_Union[_lineage_pb2.Graph, _Mapping]] = ..., affected_versions: _Optional[_Iterable[str]] = ..., affected_runs: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DiffArtifactVersionsRequest(_message.Message):
-    __slots__ = ("old_version", "new_version", "max_depth")
+    __slots__ = ("old_version", "new_version", "max_depth", "max_manifest_changes")
     OLD_VERSION_FIELD_NUMBER: _ClassVar[int]
     NEW_VERSION_FIELD_NUMBER: _ClassVar[int]
     MAX_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    MAX_MANIFEST_CHANGES_FIELD_NUMBER: _ClassVar[int]
     old_version: str
     new_version: str
     max_depth: int
-    def __init__(self, old_version: _Optional[str] = ..., new_version: _Optional[str] = ..., max_depth: _Optional[int] = ...) -> None: ...
+    max_manifest_changes: int
+    def __init__(self, old_version: _Optional[str] = ..., new_version: _Optional[str] = ..., max_depth: _Optional[int] = ..., max_manifest_changes: _Optional[int] = ...) -> None: ...
 
 class DiffArtifactVersionsResponse(_message.Message):
-    __slots__ = ("manifest_changes", "metadata_changes", "input_changes")
+    __slots__ = ("manifest_changes", "metadata_changes", "input_changes", "old_version", "new_version", "files_added", "files_removed", "files_changed", "manifest_changes_truncated")
     MANIFEST_CHANGES_FIELD_NUMBER: _ClassVar[int]
     METADATA_CHANGES_FIELD_NUMBER: _ClassVar[int]
     INPUT_CHANGES_FIELD_NUMBER: _ClassVar[int]
+    OLD_VERSION_FIELD_NUMBER: _ClassVar[int]
+    NEW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FILES_ADDED_FIELD_NUMBER: _ClassVar[int]
+    FILES_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    FILES_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    MANIFEST_CHANGES_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     manifest_changes: _containers.RepeatedCompositeFieldContainer[_lineage_pb2.ManifestChange]
     metadata_changes: _containers.RepeatedCompositeFieldContainer[_lineage_pb2.MetadataChange]
     input_changes: _containers.RepeatedCompositeFieldContainer[_lineage_pb2.InputChange]
-    def __init__(self, manifest_changes: _Optional[_Iterable[_Union[_lineage_pb2.ManifestChange, _Mapping]]] = ..., metadata_changes: _Optional[_Iterable[_Union[_lineage_pb2.MetadataChange, _Mapping]]] = ..., input_changes: _Optional[_Iterable[_Union[_lineage_pb2.InputChange, _Mapping]]] = ...) -> None: ...
+    old_version: str
+    new_version: str
+    files_added: int
+    files_removed: int
+    files_changed: int
+    manifest_changes_truncated: bool
+    def __init__(self, manifest_changes: _Optional[_Iterable[_Union[_lineage_pb2.ManifestChange, _Mapping]]] = ..., metadata_changes: _Optional[_Iterable[_Union[_lineage_pb2.MetadataChange, _Mapping]]] = ..., input_changes: _Optional[_Iterable[_Union[_lineage_pb2.InputChange, _Mapping]]] = ..., old_version: _Optional[str] = ..., new_version: _Optional[str] = ..., files_added: _Optional[int] = ..., files_removed: _Optional[int] = ..., files_changed: _Optional[int] = ..., manifest_changes_truncated: _Optional[bool] = ...) -> None: ...
 
 class ExportLineageGraphRequest(_message.Message):
     __slots__ = ("node", "direction", "format", "options")

@@ -86,7 +86,8 @@ class LineageServiceServicer:
     def TraceUpstream(self, request, context):
         """Walks upstream (towards inputs) from a run or artifact version.
         Required: node. max_depth defaults to 5, maximum 50; max_nodes defaults to
-        1000, maximum 100000. Returns NOT_FOUND, INVALID_ARGUMENT (OUT_OF_RANGE).
+        1000, maximum 100000. Returns NOT_FOUND (unknown node, with ResourceInfo),
+        INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_NAME, INVALID_ARTIFACT_REF).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -101,9 +102,9 @@ class LineageServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AnalyzeImpact(self, request, context):
-        """Lists everything downstream of a version, to any depth (up to max_nodes):
-        which versions were derived from it and which runs consumed them.
-        Required: node. Returns NOT_FOUND, INVALID_ARGUMENT.
+        """Lists everything downstream of a version (or a run), to any depth (up to
+        max_nodes): which versions were derived from it and which runs consumed
+        them. Required: node. Returns NOT_FOUND, INVALID_ARGUMENT (OUT_OF_RANGE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -112,7 +113,8 @@ class LineageServiceServicer:
     def DiffArtifactVersions(self, request, context):
         """Compares two versions of one artifact: manifest, metadata and upstream
         lineage (which inputs differ, down to which version). Required: old_version,
-        new_version. Returns NOT_FOUND, INVALID_ARGUMENT (different artifacts).
+        new_version. Returns NOT_FOUND, INVALID_ARGUMENT (DIFFERENT_ARTIFACTS,
+        OUT_OF_RANGE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -128,7 +130,10 @@ class LineageServiceServicer:
 
     def CreateLineageEdge(self, request, context):
         """Records an edge after the fact (e.g. linking an artifact to a finished run).
-        Idempotent. Required: run, version, kind. Returns NOT_FOUND, INVALID_ARGUMENT.
+        Idempotent. Required: run, version, kind. PRODUCED also needs write access
+        to the version's project and sets the version's producer_run when it has
+        none. Returns NOT_FOUND, INVALID_ARGUMENT, FAILED_PRECONDITION
+        (PRODUCER_CONFLICT, VERSION_DELETED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bstrata/query/v1/query.proto\x12\x0fstrata.query.v1\"l\n\x0cMetricSeries\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\r\n\x05steps\x18\x03 \x03(\x03\x12\x0e\n\x06values\x18\x04 \x03(\x01\x12\r\n\x05times\x18\x05 \x03(\x01\x12\x14\n\x0ctotal_points\x18\x06 \x01(\x03\"o\n\x08RunGroup\x12\x12\n\nvalue_json\x18\x01 \x01(\t\x12\x11\n\trun_count\x18\x02 \x01(\x03\x12\x14\n\x0cmetric_count\x18\x03 \x01(\x03\x12\x0c\n\x04mean\x18\x04 \x01(\x01\x12\x0b\n\x03min\x18\x05 \x01(\x01\x12\x0b\n\x03max\x18\x06 \x01(\x01\"i\n\tCurveBand\x12\x12\n\nvalue_json\x18\x01 \x01(\t\x12\x11\n\trun_count\x18\x02 \x01(\x03\x12\r\n\x05steps\x18\x03 \x03(\x03\x12\x0c\n\x04mean\x18\x04 \x03(\x01\x12\x0b\n\x03min\x18\x05 \x03(\x01\x12\x0b\n\x03max\x18\x06 \x03(\x01\"O\n\rMetricKeyInfo\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\x12\x10\n\x08min_step\x18\x03 \x01(\x03\x12\x10\n\x08max_step\x18\x04 \x01(\x03\x42<Z:github.com/strata-ml/strata/gen/go/strata/query/v1;queryv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bstrata/query/v1/query.proto\x12\x0fstrata.query.v1\"~\n\x0cMetricSeries\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\r\n\x05steps\x18\x03 \x03(\x03\x12\x0e\n\x06values\x18\x04 \x03(\x01\x12\r\n\x05times\x18\x05 \x03(\x01\x12\x14\n\x0ctotal_points\x18\x06 \x01(\x03\x12\x10\n\x08x_values\x18\x07 \x03(\x01\"o\n\x08RunGroup\x12\x12\n\nvalue_json\x18\x01 \x01(\t\x12\x11\n\trun_count\x18\x02 \x01(\x03\x12\x14\n\x0cmetric_count\x18\x03 \x01(\x03\x12\x0c\n\x04mean\x18\x04 \x01(\x01\x12\x0b\n\x03min\x18\x05 \x01(\x01\x12\x0b\n\x03max\x18\x06 \x01(\x01\"i\n\tCurveBand\x12\x12\n\nvalue_json\x18\x01 \x01(\t\x12\x11\n\trun_count\x18\x02 \x01(\x03\x12\r\n\x05steps\x18\x03 \x03(\x03\x12\x0c\n\x04mean\x18\x04 \x03(\x01\x12\x0b\n\x03min\x18\x05 \x03(\x01\x12\x0b\n\x03max\x18\x06 \x03(\x01\"O\n\rMetricKeyInfo\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\x12\x10\n\x08min_step\x18\x03 \x01(\x03\x12\x10\n\x08max_step\x18\x04 \x01(\x03\x42<Z:github.com/strata-ml/strata/gen/go/strata/query/v1;queryv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,11 +33,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z:github.com/strata-ml/strata/gen/go/strata/query/v1;queryv1'
   _globals['_METRICSERIES']._serialized_start=48
-  _globals['_METRICSERIES']._serialized_end=156
-  _globals['_RUNGROUP']._serialized_start=158
-  _globals['_RUNGROUP']._serialized_end=269
-  _globals['_CURVEBAND']._serialized_start=271
-  _globals['_CURVEBAND']._serialized_end=376
-  _globals['_METRICKEYINFO']._serialized_start=378
-  _globals['_METRICKEYINFO']._serialized_end=457
+  _globals['_METRICSERIES']._serialized_end=174
+  _globals['_RUNGROUP']._serialized_start=176
+  _globals['_RUNGROUP']._serialized_end=287
+  _globals['_CURVEBAND']._serialized_start=289
+  _globals['_CURVEBAND']._serialized_end=394
+  _globals['_METRICKEYINFO']._serialized_start=396
+  _globals['_METRICKEYINFO']._serialized_end=475
 # @@protoc_insertion_point(module_scope)

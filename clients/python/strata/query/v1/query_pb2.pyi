@@ -7,20 +7,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class MetricSeries(_message.Message):
-    __slots__ = ("run", "key", "steps", "values", "times", "total_points")
+    __slots__ = ("run", "key", "steps", "values", "times", "total_points", "x_values")
     RUN_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
     TIMES_FIELD_NUMBER: _ClassVar[int]
     TOTAL_POINTS_FIELD_NUMBER: _ClassVar[int]
+    X_VALUES_FIELD_NUMBER: _ClassVar[int]
     run: str
     key: str
     steps: _containers.RepeatedScalarFieldContainer[int]
     values: _containers.RepeatedScalarFieldContainer[float]
     times: _containers.RepeatedScalarFieldContainer[float]
     total_points: int
-    def __init__(self, run: _Optional[str] = ..., key: _Optional[str] = ..., steps: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., times: _Optional[_Iterable[float]] = ..., total_points: _Optional[int] = ...) -> None: ...
+    x_values: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, run: _Optional[str] = ..., key: _Optional[str] = ..., steps: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., times: _Optional[_Iterable[float]] = ..., total_points: _Optional[int] = ..., x_values: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class RunGroup(_message.Message):
     __slots__ = ("value_json", "run_count", "metric_count", "mean", "min", "max")

@@ -32,8 +32,13 @@ class QueryServiceStub:
     Filter documents (filter_json) use W&B's Mongo-style operators: $eq $ne $gt
     $gte $lt $lte $in $nin $exists $regex $and $or $nor $not, on state, tags,
     group, job_type, user, display_name, created_at, heartbeat_at,
-    config.<key>[.<nested>] and summary.<key>[.min|.max|.mean]. Order keys are
-    the same attribute paths with a "+" (default) or "-" prefix.
+    config.<key>[.<nested>] and summary.<key>[.min|.max|.mean|.last|.count].
+    In summary.<rest> everything after "summary." is the metric key (which may
+    contain "/" and ".") except a trailing aggregate; a metric whose name itself
+    ends in one is backticked: summary.`x.min`. Config keys containing "." are
+    backticked too: config.`a.b`. Order keys are the same attribute paths with a
+    "+" (default) or "-" prefix; missing values sort last and ties are broken by
+    run id in the direction of the first key.
     Errors carry a google.rpc.ErrorInfo with a strata.common.v1.ErrorReason name.
     Every RPC may return UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE, INTERNAL.
     """
@@ -93,8 +98,13 @@ class QueryServiceServicer:
     Filter documents (filter_json) use W&B's Mongo-style operators: $eq $ne $gt
     $gte $lt $lte $in $nin $exists $regex $and $or $nor $not, on state, tags,
     group, job_type, user, display_name, created_at, heartbeat_at,
-    config.<key>[.<nested>] and summary.<key>[.min|.max|.mean]. Order keys are
-    the same attribute paths with a "+" (default) or "-" prefix.
+    config.<key>[.<nested>] and summary.<key>[.min|.max|.mean|.last|.count].
+    In summary.<rest> everything after "summary." is the metric key (which may
+    contain "/" and ".") except a trailing aggregate; a metric whose name itself
+    ends in one is backticked: summary.`x.min`. Config keys containing "." are
+    backticked too: config.`a.b`. Order keys are the same attribute paths with a
+    "+" (default) or "-" prefix; missing values sort last and ties are broken by
+    run id in the direction of the first key.
     Errors carry a google.rpc.ErrorInfo with a strata.common.v1.ErrorReason name.
     Every RPC may return UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE, INTERNAL.
     """
@@ -133,9 +143,12 @@ class QueryServiceServicer:
 
     def GetHistory(self, request, context):
         """Returns a run's history, sampled deterministically to at most `samples`
-        points per key (first and last points and per-bucket extremes kept).
-        Required: run, keys. samples defaults to 500, maximum 100000.
-        Returns NOT_FOUND, INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_NAME).
+        points per key (first and last points and per-bucket extremes kept: the
+        minimum and maximum of each of (samples - 2) / 2 equal x-ranges; the same
+        call on the same data returns the same points). Unknown keys give an empty
+        series. Required: run, keys. samples defaults to 500, maximum 100000.
+        Returns NOT_FOUND, INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_NAME,
+        FIELD_REQUIRED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -160,8 +173,10 @@ class QueryServiceServicer:
 
     def AggregateHistory(self, request, context):
         """Aggregate curves of one key across the runs matching a filter, grouped by
-        a key: mean and min/max band per step bucket. Required: parent, key.
-        buckets defaults to 200, maximum 10000. Returns INVALID_ARGUMENT, NOT_FOUND.
+        a key: per step bucket, each run's mean in the bucket, then the mean, min
+        and max of those across the group's runs. Required: parent, key. buckets
+        defaults to 200, maximum 10000; at most 1000 runs (OUT_OF_RANGE beyond).
+        Returns INVALID_ARGUMENT, NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -225,8 +240,13 @@ class QueryService:
     Filter documents (filter_json) use W&B's Mongo-style operators: $eq $ne $gt
     $gte $lt $lte $in $nin $exists $regex $and $or $nor $not, on state, tags,
     group, job_type, user, display_name, created_at, heartbeat_at,
-    config.<key>[.<nested>] and summary.<key>[.min|.max|.mean]. Order keys are
-    the same attribute paths with a "+" (default) or "-" prefix.
+    config.<key>[.<nested>] and summary.<key>[.min|.max|.mean|.last|.count].
+    In summary.<rest> everything after "summary." is the metric key (which may
+    contain "/" and ".") except a trailing aggregate; a metric whose name itself
+    ends in one is backticked: summary.`x.min`. Config keys containing "." are
+    backticked too: config.`a.b`. Order keys are the same attribute paths with a
+    "+" (default) or "-" prefix; missing values sort last and ties are broken by
+    run id in the direction of the first key.
     Errors carry a google.rpc.ErrorInfo with a strata.common.v1.ErrorReason name.
     Every RPC may return UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE, INTERNAL.
     """

@@ -1,0 +1,274 @@
+"""Query benchmarks: run search at 100k runs, sampled history of a 1M-point series, scan throughput,
+and what the query service's indexes cost the ingest path. Every figure is printed next to a baseline
+measured in the same run.
+
+    make bench BENCH_ARGS=query            # 100,000 runs, 1,000,000 points
+    make bench BENCH_ARGS="query --quick"  # 10,000 runs, 200,000 points
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from strata.query.v1 import query_service_pb2 as q
+
+from tests.fixtures import query as fx
+from tests.fixtures.postgres import PostgresServer
+from tests.fixtures.servers import ServerThread, make_settings
+
+PARENT = "entities/bench/projects/sweep"
+SEARCHES = {
+    "config == + summary range, sort by another summary": (
+        {"config.optimizer": "adam", "summary.val/loss": {"$lt": 0.5}},
+        ["-summary.val/f1"],
+    ),
+    "config == + summary range, sort by the same summary": (
+        {"config.model.name": "roberta", "summary.val/f1": {"$gte": 0.2, "$lt": 0.9}},
+        ["-summary.val/f1"],
+    ),
+    "state + config range, sort by summary (README example)": (
+        {"state": "finished", "config.lr": {"$gt": 1e-4}},
+        ["-summary.val/f1"],
+    ),
+    "very selective config filter (~no match), sort by summary": (
+        {"config.seed": 4242, "summary.val/loss": {"$lt": 2}},
+        ["-summary.val/f1"],
+    ),
+    "default order (-created_at), tag + config filter": ({"tags": "t3", "config.fp16": True}, []),
+}
+NAIVE_SQL = """
+SELECT r.id FROM runs r
+JOIN metric_keys f ON f.run_id = r.id AND f.key = 'val/f1'
+JOIN metric_keys l ON l.run_id = r.id AND l.key = 'val/loss'
+WHERE r.project_id = $1 AND r.config ->> 'optimizer' = 'adam' AND l.last < 0.5
+ORDER BY f.last DESC, r.id DESC LIMIT 10"""
+
+
+def p50(fn: Callable[[], Any], n: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def line(label: str, ms: float, base_label: str, base_ms: float) -> None:
+    print(f"  {label:<58} p50 {ms:8.2f} ms   | {base_label}: {base_ms:8.1f} ms   ({base_ms / ms:6.1f}x)")
+
+
+def bench_search(srv: ServerThread, project_id: int, n_runs: int, iters: int) -> None:
+    client = srv.client()
+    print(
+        f"\n-- run search: {n_runs:,} runs x 20 config keys x 20 summary metrics, top 10 (gRPC, end to end)"
+    )
+
+    async def naive() -> float:
+        async with srv.deps.pool.acquire() as conn, conn.transaction():
+            for setting in ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"):
+                await conn.execute(f"SET LOCAL {setting} = off")
+            times = []
+            for _ in range(max(3, iters // 5)):
+                t = time.perf_counter()
+                await conn.fetch(NAIVE_SQL, project_id)
+                times.append(time.perf_counter() - t)
+            return statistics.median(times) * 1000
+
+    naive_ms = srv.run(naive(), timeout=600)
+    for label, (doc, order) in SEARCHES.items():
+        req = q.SearchRunsRequest(parent=PARENT, filter_json=json.dumps(doc), order_by=order, page_size=10)
+        found = len(client.query.SearchRuns(req).runs)
+        ms = p50(lambda req=req: client.query.SearchRuns(req), iters)
+        line(f"{label} [{found}]", ms, "same filter as unindexed SQL scan", naive_ms)
+    req = q.CountRunsRequest(parent=PARENT, filter_json=json.dumps(SEARCHES[next(iter(SEARCHES))][0]))
+    print(f"  CountRuns of the first filter: {client.query.CountRuns(req).count:,} runs, p50 "
+          f"{p50(lambda: client.query.CountRuns(req), max(3, iters // 5)):.1f} ms")  # fmt: skip
+
+
+def bench_history(srv: ServerThread, project_id: int, points: int, iters: int) -> None:
+    from strata_server.query import rollup
+
+    client = srv.client()
+    print(f"\n-- history: one series of {points:,} points in rows of 1,000 (the metric_chunks layout)")
+    pool = srv.deps.pool
+    run_pk = srv.run(fx.add_run(pool, project_id, "long-run"))
+    steps = np.arange(points)
+    values = np.cumsum(np.random.default_rng(1).standard_normal(points))
+    values[points // 3] = 1e9  # a spike sampling must keep
+    srv.run(fx.add_series(pool, run_pk, "train/loss", steps, values, chunk_points=1000), timeout=600)
+    req = q.GetHistoryRequest(run=f"{PARENT}/runs/long-run", keys=["train/loss"], samples=1000)
+    raw_ms = p50(lambda: client.query.GetHistory(req), iters)
+
+    async def roll() -> float:
+        t = time.perf_counter()
+        async with pool.acquire() as conn:
+            await rollup.roll_key(conn, run_pk, 0)
+        return time.perf_counter() - t
+
+    roll_s = srv.run(roll(), timeout=600)
+    got = client.query.GetHistory(req).series[0]
+    assert 1e9 in got.values and len(got.steps) <= 1000
+    ms = p50(lambda: client.query.GetHistory(req), iters)
+    line("GetHistory(samples=1000), with rollup", ms, "same call reading every point", raw_ms)
+    print(
+        f"  rollup job: {points / roll_s / 1e6:.2f} M points/s rolled ({roll_s * 1000:.0f} ms for the series)"
+    )
+    bench_scan(srv, run_pk, points)
+
+
+def bench_scan(srv: ServerThread, run_pk: int, points: int) -> None:
+    from strata.sdk.api import Api
+
+    client = srv.client()
+    req = q.ScanHistoryRequest(run=f"{PARENT}/runs/long-run", keys=["train/loss"], page_size=10_000)
+    t = time.perf_counter()
+    n = sum(len(s.steps) for page in client.query.ScanHistory(req) for s in page.series)
+    scan_s = time.perf_counter() - t
+    assert n == points
+
+    async def raw() -> float:
+        t0 = time.perf_counter()
+        async with srv.deps.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT steps, vals, times FROM metric_chunks WHERE run_id = $1 ORDER BY first_step, id",
+                run_pk,
+            )
+            np.frombuffer(b"".join(r["vals"] for r in rows))
+        return time.perf_counter() - t0
+
+    raw_s = srv.run(raw(), timeout=600)
+    print(f"  ScanHistory stream (gRPC, columnar pages)     {points / scan_s / 1e6:7.2f} M points/s"
+          f"   | raw asyncpg read of the chunks: {points / raw_s / 1e6:.2f} M points/s ({scan_s / raw_s:.1f}x slower)")  # fmt: skip
+    run = Api(srv.addr).run(f"{PARENT}/runs/long-run")
+    t = time.perf_counter()
+    rows = sum(1 for _ in run.scan_history(["train/loss"], page_size=10_000))
+    sdk_s = time.perf_counter() - t
+    print(f"  SDK scan_history (one dict per row)           {rows / sdk_s / 1e6:7.2f} M rows/s")
+
+
+async def ingest_cost(dsn: str, updates: int) -> None:
+    """What the query service's indexes cost the ingest path, each next to the same statement
+    without the index, interleaved so load from other processes hits both alike."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        print("\n-- cost of the query service's indexes to ingest")
+        await update_cost(conn, updates)
+        await runs_cost(conn, updates)
+        await copy_cost(conn)
+    finally:
+        await conn.close()
+
+
+async def update_cost(conn: Any, updates: int) -> None:
+    """metric_keys updates (ingest: once per key per batch) with and without metric_keys_key_value."""
+    await conn.execute(
+        "CREATE TEMP TABLE mk_plain (LIKE metric_keys INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+    )
+    await conn.execute("ALTER TABLE mk_plain ADD PRIMARY KEY (run_id, key_id), ADD UNIQUE (run_id, key)")
+    await conn.execute("CREATE TEMP TABLE mk_indexed (LIKE metric_keys INCLUDING ALL)")
+    for table in ("mk_plain", "mk_indexed"):
+        await conn.execute(
+            f"INSERT INTO {table} (run_id, key_id, key, last) SELECT r, k, 'key' || k, 0 "
+            "FROM generate_series(1, 100) r, generate_series(1, 100) k"
+        )
+    times: dict[str, list[float]] = {"mk_plain": [], "mk_indexed": []}
+    for i in range(updates):
+        for table in ("mk_plain", "mk_indexed") if i % 2 else ("mk_indexed", "mk_plain"):
+            t = time.perf_counter()
+            await conn.execute(
+                f"""UPDATE {table} m SET count = count + 10, last = u.v, last_step = last_step + 10,
+                           sum = sum + u.v, max = greatest(max, u.v), min = least(min, u.v)
+                    FROM unnest($1::int[], $2::float8[]) AS u(k, v) WHERE m.run_id = $3 AND m.key_id = u.k""",
+                list(range(1, 101)), list(np.random.default_rng(i).random(100)), i % 100 + 1,
+            )  # fmt: skip
+            times[table].append(time.perf_counter() - t)
+    per = {table: statistics.median(v) / 100 * 1e6 for table, v in times.items()}
+    extra = 100 * 100 * (per["mk_indexed"] - per["mk_plain"]) / 1e4
+    print(f"  metric_keys row update (batch of 100 keys)    {per['mk_indexed']:.2f} us with metric_keys_key_value"
+          f"   | without: {per['mk_plain']:.2f} us ({per['mk_indexed'] / per['mk_plain']:.2f}x)")  # fmt: skip
+    print(
+        f"    at 1M points/s in batches of 10,000 points x 100 keys (10,000 key updates/s): {extra:.2f}% of a core"
+    )
+
+
+async def runs_cost(conn: Any, updates: int) -> None:
+    """The per-batch runs update of ingest (point_count, heartbeat_time: already not HOT because of
+    runs_running_heartbeat) with and without runs_project_created."""
+    await conn.execute("CREATE TEMP TABLE runs_plain (LIKE runs INCLUDING DEFAULTS)")
+    await conn.execute("ALTER TABLE runs_plain ADD PRIMARY KEY (id), ADD UNIQUE (project_id, run_id)")
+    await conn.execute("CREATE INDEX ON runs_plain (heartbeat_time) WHERE state = 1")
+    await conn.execute("CREATE TEMP TABLE runs_indexed (LIKE runs_plain INCLUDING ALL)")
+    await conn.execute("CREATE INDEX ON runs_indexed (project_id, create_time, id)")
+    times: dict[str, list[float]] = {"runs_plain": [], "runs_indexed": []}
+    for table in times:
+        await conn.execute(
+            f"INSERT INTO {table} (id, project_id, run_id) SELECT i, 1, 'r' || i FROM generate_series(1, 100) i"
+        )
+    for i in range(updates * 10):
+        for table in ("runs_plain", "runs_indexed") if i % 2 else ("runs_indexed", "runs_plain"):
+            t = time.perf_counter()
+            await conn.execute(
+                f"UPDATE {table} SET point_count = point_count + 100, heartbeat_time = now() WHERE id = $1",
+                i % 100 + 1,
+            )
+            times[table].append(time.perf_counter() - t)
+    per = {table: statistics.median(v) * 1e6 for table, v in times.items()}
+    print(f"  runs update per metric batch                  {per['runs_indexed']:.1f} us with runs_project_created"
+          f"   | without: {per['runs_plain']:.1f} us ({per['runs_indexed'] / per['runs_plain']:.2f}x)")  # fmt: skip
+
+
+async def copy_cost(conn: Any) -> None:
+    """COPY into metric_chunks with and without the BRIN index on id."""
+    await conn.execute("CREATE TEMP TABLE mc_plain (LIKE metric_chunks INCLUDING DEFAULTS)")
+    await conn.execute("CREATE INDEX ON mc_plain (run_id, key_id, first_step)")
+    await conn.execute("CREATE TEMP TABLE mc_brin (LIKE metric_chunks INCLUDING ALL)")
+    chunk = np.arange(100, dtype="<i8").tobytes()
+    rows = [(1, k, i, i + 99, 100, chunk, chunk, chunk) for i in range(40) for k in range(50)]
+    cols = ["run_id", "key_id", "first_step", "last_step", "n", "steps", "vals", "times"]
+    copies: dict[str, list[float]] = {"mc_plain": [], "mc_brin": []}
+    for i in range(10):
+        for table in ("mc_plain", "mc_brin") if i % 2 else ("mc_brin", "mc_plain"):
+            t = time.perf_counter()
+            await conn.copy_records_to_table(table, records=rows, columns=cols)
+            copies[table].append(time.perf_counter() - t)
+    rate = {table: len(rows) / statistics.median(v) for table, v in copies.items()}
+    print(f"  COPY into metric_chunks (rows of 100 points)  {rate['mc_brin']:,.0f} rows/s with the BRIN index"
+          f"   | without: {rate['mc_plain']:,.0f} rows/s ({rate['mc_brin'] / rate['mc_plain']:.2f}x)")  # fmt: skip
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bench query")
+    parser.add_argument("--quick", action="store_true", help="10k runs, 200k points, fewer repetitions")
+    args = parser.parse_args(argv)
+    n_runs, points, iters = (10_000, 200_000, 10) if args.quick else (100_000, 1_000_000, 30)
+    pg = PostgresServer()
+    try:
+        dsn = pg.create_database("bench")
+        with tempfile.TemporaryDirectory() as tmp:
+            srv = ServerThread(make_settings(Path(tmp), dsn, rollup_interval=0.0, pg_pool_max=4)).start()
+            try:
+                t = time.perf_counter()
+                project_id = srv.run(fx.create_project(srv.deps.pool, "bench", "sweep"))
+                srv.run(fx.bulk_runs(srv.deps.pool, project_id, n_runs), timeout=3600)
+                print(f"loaded {n_runs:,} runs in {time.perf_counter() - t:.0f} s (COPY)")
+                bench_search(srv, project_id, n_runs, iters)
+                bench_history(srv, project_id, points, iters)
+            finally:
+                srv.stop()
+        asyncio.run(ingest_cost(dsn, 50 if args.quick else 300))
+    finally:
+        pg.stop()
+    print("\n(figures from a shared 2-core machine: other work was running; re-measure on a quiet one)")

@@ -1,0 +1,130 @@
+"""`run.config` and `run.summary`: dicts whose changes go to the server (and the run's spool)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from strata.ingest.v1 import ingest_service_pb2 as pb
+from strata.ingest.v1 import run_pb2
+from strata.sdk._keys import key_problem
+
+if TYPE_CHECKING:
+    from strata.sdk.run import Run
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, default=_jsonable)
+
+
+class Config(MutableMapping[str, Any]):
+    """The run's config: a dict that pushes every change to the server (a JSON merge patch)."""
+
+    def __init__(self, run: Run, data: dict[str, Any]) -> None:
+        object.__setattr__(self, "_run", run)
+        object.__setattr__(self, "_data", data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.update({key: value})
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._data:
+            raise KeyError(key)
+        self.update({key: None})
+
+    def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
+        patch = dict(other, **kwargs)
+        if not patch:
+            return
+        data = json.loads(to_json(patch))
+        for key, value in data.items():
+            if value is None:
+                self._data.pop(key, None)
+            else:
+                self._data[key] = value
+        self._run._push(run_pb2.Run(config_json=json.dumps(data)), "config_json")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._data[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.update({name: value})
+
+    def as_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(self._data))
+
+    def __repr__(self) -> str:
+        return f"Config({self._data!r})"
+
+
+class Summary(MutableMapping[str, Any]):
+    """The run's summary. Reading asks the server (override, else the last value); assigning
+    `summary[key] = value` sets an explicit override (any JSON value); `del summary[key]` clears it."""
+
+    def __init__(self, run: Run) -> None:
+        self._run = run
+        self._overrides: dict[str, Any] = {}
+
+    def _server(self) -> dict[str, Any]:
+        if self._run._offline:
+            return {}
+        got = self._run.client.ingest.GetRun(pb.GetRunRequest(name=self._run.name), timeout=30).run
+        return {s.key: (json.loads(s.override_json) if s.override_json else s.last) for s in got.summary}
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._overrides:
+            return self._overrides[key]
+        return self._server()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._server(), **self._overrides})
+
+    def __len__(self) -> int:
+        return len({**self._server(), **self._overrides})
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.update({key: value})
+
+    def __delitem__(self, key: str) -> None:
+        self._overrides.pop(key, None)
+        self._run._push(
+            run_pb2.Run(summary=[run_pb2.MetricSummary(key=key, override_json="null")]), "summary"
+        )
+
+    def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
+        values = dict(other, **kwargs)
+        entries = []
+        for key, value in values.items():
+            problem = key_problem(key)
+            if problem:
+                raise ValueError(problem)
+            encoded = to_json(value)
+            self._overrides[key] = json.loads(encoded)
+            entries.append(run_pb2.MetricSummary(key=key, override_json=encoded))
+        if entries:
+            self._run._push(run_pb2.Run(summary=entries), "summary")

@@ -1,0 +1,290 @@
+"""Delivering metric batches over StreamMetrics, exactly once, across reconnects.
+
+`Window` holds the batches that are produced but not yet acknowledged (in memory up to a bound,
+otherwise read back from the spool). `BatchStreamer` is a thread that opens the stream, learns the
+server's committed sequence, sends everything after it (at most MAX_INFLIGHT unacknowledged batches on
+the wire), and drops batches as acks arrive. When the connection or the server's database fails, it
+backs off (full jitter, capped) and opens the stream again: the server tells it where to resume and
+ignores batches it already committed.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import grpc
+import numpy as np
+
+from strata.errors import Reason, StrataError
+from strata.ingest.v1 import ingest_service_pb2 as pb
+from strata.sdk._spool import read_at
+from strata.sdk._wire import batch_request, encode_batch
+
+METHOD = "/strata.ingest.v1.IngestService/StreamMetrics"
+MAX_INFLIGHT = 32
+MAX_MEMORY_BYTES = 256 * 1024 * 1024
+RETRYABLE = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.INTERNAL,
+    }
+)
+# A batch the server refuses for good is replaced by an empty batch (same sequence) so the stream goes on.
+BATCH_REJECTIONS = frozenset(
+    {
+        Reason.INVALID_NAME,
+        Reason.TOO_MANY_KEYS,
+        Reason.STEP_OUT_OF_ORDER,
+        Reason.COLUMN_LENGTH_MISMATCH,
+        Reason.KEY_INDEX_OUT_OF_RANGE,
+        Reason.TOO_LARGE,
+        Reason.OUT_OF_RANGE,
+    }
+)
+
+
+def empty_batch(seq: int) -> bytes:
+    """A batch without points: it only moves the stream's high-water mark."""
+    empty = np.empty(0)
+    return encode_batch(seq, [], empty, empty, empty, empty)
+
+
+class Window:
+    """Produced-but-unacknowledged batches, shared by the producer and the streamer."""
+
+    def __init__(self, acked: int = 0) -> None:
+        self.cond = threading.Condition()
+        self._entries: dict[int, tuple[bytes | None, Path | None, int, int]] = {}
+        self.produced = acked
+        self.acked = acked
+        self.closed = False
+        self.committed_points = 0
+        self.acked_points = 0
+        self._memory = 0
+        self.on_ack: Callable[[int], None] | None = None  # e.g. delete acknowledged spool segments
+
+    def add(self, seq: int, payload: bytes | None, where: tuple[Path, int] | None, points: int) -> None:
+        """Add batch `seq`; its payload stays in memory within MAX_MEMORY_BYTES, else it is read back
+        from the spool (`where`) when sent."""
+        with self.cond:
+            keep = payload is not None and (where is None or self._memory + len(payload) <= MAX_MEMORY_BYTES)
+            path, offset = where if where is not None else (None, 0)
+            self._entries[seq] = (payload if keep else None, path, offset, points)
+            if keep:
+                self._memory += len(payload)  # type: ignore[arg-type]
+            self.produced = seq
+            self.cond.notify_all()
+
+    def payload(self, seq: int) -> bytes:
+        with self.cond:
+            payload, path, offset, _ = self._entries[seq]
+        if payload is None:
+            assert path is not None
+            payload = read_at(path, offset)
+        return payload
+
+    def replace(self, seq: int, payload: bytes) -> None:
+        with self.cond:
+            old = self._entries[seq][0]
+            self._memory += len(payload) - (len(old) if old is not None else 0)
+            self._entries[seq] = (payload, None, 0, 0)
+
+    def ack(self, seq: int, committed_points: int | None = None) -> None:
+        with self.cond:
+            for s in range(self.acked + 1, seq + 1):
+                entry = self._entries.pop(s, None)
+                if entry is not None:
+                    if entry[0] is not None:
+                        self._memory -= len(entry[0])
+                    self.acked_points += entry[3]
+            self.acked = max(self.acked, seq)
+            if committed_points is not None:
+                self.committed_points = committed_points
+            self.cond.notify_all()
+        if self.on_ack is not None:
+            self.on_ack(seq)
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    @property
+    def pending(self) -> tuple[int, int]:
+        """(batches, points) not yet acknowledged."""
+        with self.cond:
+            return len(self._entries), sum(e[3] for e in self._entries.values())
+
+    def drained(self) -> bool:
+        return self.closed and self.acked >= self.produced
+
+
+class BatchStreamer(threading.Thread):
+    """Sends a Window's batches over StreamMetrics until the window is closed and drained."""
+
+    def __init__(
+        self,
+        client: object,
+        run_name: str,
+        stream_id: str,
+        window: Window,
+        *,
+        on_rejected: Callable[[int, StrataError], bytes] | None = None,
+        warn: Callable[[str], None] = print,
+        max_backoff: float = 5.0,
+    ) -> None:
+        super().__init__(name=f"strata-stream-{stream_id}", daemon=True)
+        self.client, self.run_name, self.stream_id, self.window = client, run_name, stream_id, window
+        self.on_rejected = on_rejected
+        self.warn = warn
+        self.max_backoff = max_backoff
+        self.ack_timeout = float(os.environ.get("STRATA_ACK_TIMEOUT") or 120)
+        self.fatal: StrataError | None = None
+        self.reconnects = 0
+        self._stopping = threading.Event()
+        channel = client.channel  # type: ignore[attr-defined]
+        self._call = channel.stream_stream(
+            METHOD, request_serializer=lambda b: b, response_deserializer=pb.StreamMetricsResponse.FromString
+        )
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self.window.cond:
+            self.window.cond.notify_all()
+
+    def run(self) -> None:
+        backoff = 0.05
+        while not self._stopping.is_set():
+            try:
+                self._session()
+                if self.window.drained():
+                    return
+                backoff = 0.05
+            except StrataError as e:
+                if not self._handle(e):
+                    return
+                self.reconnects += 1
+                self._stopping.wait(random.uniform(backoff / 2, backoff))
+                backoff = min(self.max_backoff, backoff * 2)
+
+    def _handle(self, e: StrataError) -> bool:
+        """True to reconnect, False to give up (the spool keeps the data for `strata sync`)."""
+        if e.code in RETRYABLE or e.reason == Reason.SEQUENCE_GAP:
+            return True
+        if e.code == grpc.StatusCode.INVALID_ARGUMENT and e.reason in BATCH_REJECTIONS:
+            seq = self.window.acked + 1
+            self.warn(
+                f"the server rejected metric batch {seq} ({e.reason}: {e.message}); its points are dropped"
+            )
+            empty = self.on_rejected(seq, e) if self.on_rejected else empty_batch(seq)
+            self.window.replace(seq, empty)
+            return True
+        self.fatal = e
+        self.warn(f"metric stream stopped: {e}; the points stay in the spool for `strata sync`")
+        return False
+
+    def _session(self) -> None:
+        requests: queue.Queue[bytes | None] = queue.Queue()
+        opening = pb.StreamMetricsRequest(open=pb.StreamOpen(run=self.run_name, stream_id=self.stream_id))
+        requests.put(opening.SerializeToString())
+        md = self.client.call_metadata()  # type: ignore[attr-defined]
+        call = self._call(iter(requests.get, None), metadata=md)
+        state: dict[str, object] = {"done": False, "error": None}
+        reader = None
+        try:
+            try:
+                opened = next(call).opened
+            except grpc.RpcError as e:
+                raise StrataError.from_rpc_error(e) from None
+            except StopIteration:
+                raise StrataError(
+                    grpc.StatusCode.UNAVAILABLE, Reason.BACKEND_UNAVAILABLE, "stream closed"
+                ) from None
+            self.window.ack(opened.committed_sequence)
+            reader = threading.Thread(target=self._read_acks, args=(call, state), daemon=True)
+            reader.start()
+            self._send(requests, opened.committed_sequence + 1, state)
+            if self._stopping.is_set():
+                call.cancel()  # stopped from outside (drained, or the caller gave up): do not wait
+            reader.join()
+        finally:
+            requests.put(None)
+            if not state["done"]:
+                call.cancel()
+            if reader is not None:
+                reader.join(timeout=10)
+        if state["error"] is not None:
+            raise state["error"]  # type: ignore[misc]
+
+    def _send(self, requests: queue.Queue[bytes | None], next_seq: int, state: dict[str, object]) -> None:
+        w = self.window
+        sent_at: dict[int, float] = {}
+        while True:
+            with w.cond:
+                while not (state["done"] or self._stopping.is_set()):
+                    if next_seq <= w.produced and next_seq - w.acked <= MAX_INFLIGHT:
+                        break
+                    if w.closed and next_seq > w.produced:
+                        requests.put(None)  # half-close: the server commits what it has and ends the call
+                        return
+                    w.cond.wait(0.5)
+                    self._check_progress(sent_at, w.acked)
+                if state["done"] or self._stopping.is_set():
+                    return
+            requests.put(batch_request(w.payload(next_seq)))
+            sent_at[next_seq] = time.monotonic()
+            next_seq += 1
+
+    def _check_progress(self, sent_at: dict[int, float], acked: int) -> None:
+        """A batch unacknowledged for ack_timeout seconds means a stuck call: give it up and reconnect
+        (the server keeps exactly-once; keepalives only catch dead connections, not stuck servers)."""
+        for seq in [s for s in sent_at if s <= acked]:
+            del sent_at[seq]
+        oldest = sent_at.get(acked + 1)
+        if oldest is not None and time.monotonic() - oldest > self.ack_timeout:
+            raise StrataError(
+                grpc.StatusCode.DEADLINE_EXCEEDED, Reason.INTERNAL, f"no ack for {self.ack_timeout:.0f}s"
+            )
+
+    def _read_acks(self, call: object, state: dict[str, object]) -> None:
+        try:
+            for response in call:  # type: ignore[attr-defined]
+                if response.WhichOneof("kind") == "ack":
+                    self.window.ack(response.ack.sequence, response.ack.committed_points)
+        except grpc.RpcError as e:
+            state["error"] = StrataError.from_rpc_error(e)
+        except Exception as e:  # pragma: no cover - defensive: never die silently
+            state["error"] = StrataError(grpc.StatusCode.UNKNOWN, Reason.INTERNAL, repr(e))
+        finally:
+            state["done"] = True
+            with self.window.cond:
+                self.window.cond.notify_all()
+
+
+def wait_drained(window: Window, timeout: float, progress: Callable[[float], None] | None = None) -> bool:
+    """Wait until every produced batch is acknowledged; calls progress(elapsed) about once a second."""
+    start = time.monotonic()
+    with window.cond:
+        while not (window.acked >= window.produced):
+            elapsed = time.monotonic() - start
+            if elapsed >= timeout:
+                return False
+            window.cond.wait(min(1.0, timeout - elapsed))
+            if progress is not None and window.acked < window.produced:
+                window.cond.release()
+                try:
+                    progress(time.monotonic() - start)
+                finally:
+                    window.cond.acquire()
+    return True

@@ -1,0 +1,201 @@
+"""Uploading spools: `strata sync PATH`, and the leftovers of a crashed process of the same run.
+
+Syncing is idempotent: the run is created with resume="allow", the stream is reopened with the
+spool's own stream id so the server says which batches it already committed and only the rest is
+sent, config/summary updates are JSON merge patches (applying one twice changes nothing), and
+FinishRun is idempotent for the same state.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import socket
+import string
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from strata.errors import StrataError
+from strata.ingest.v1 import ingest_service_pb2 as pb
+from strata.ingest.v1 import run_pb2
+from strata.sdk._context import default_entity
+from strata.sdk._spool import SpoolContents, SpoolLock, find_spools, read_spool
+from strata.sdk._stream import METHOD, BatchStreamer, Window
+
+
+def new_run_id() -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def new_stream_id() -> str:
+    host = re.sub(r"[^A-Za-z0-9_.-]", "-", socket.gethostname())[:64] or "host"
+    return f"{host}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+@dataclass
+class SyncResult:
+    directory: Path
+    run: str = ""
+    sent_batches: int = 0
+    run_points: int = 0
+    finished: bool = False
+    complete: bool = False  # every batch is committed (and the run finished, when the spool says so)
+    skipped: str = ""
+
+
+def committed_sequence(client: object, run_name: str, stream_id: str) -> int:
+    """Open the stream only to learn its committed sequence."""
+    call = client.channel.stream_stream(  # type: ignore[attr-defined]
+        METHOD, request_serializer=lambda b: b, response_deserializer=pb.StreamMetricsResponse.FromString
+    )
+    opening = pb.StreamMetricsRequest(
+        open=pb.StreamOpen(run=run_name, stream_id=stream_id)
+    ).SerializeToString()
+    try:
+        responses = call(iter([opening]), metadata=client.call_metadata(), timeout=60)  # type: ignore[attr-defined]
+        return next(responses).opened.committed_sequence
+    except grpc.RpcError as e:
+        raise StrataError.from_rpc_error(e) from None
+
+
+def _fix_names(contents: SpoolContents, client: object) -> tuple[pb.CreateRunRequest, str]:
+    assert contents.create is not None
+    create = pb.CreateRunRequest.FromString(contents.create)
+    parts = create.parent.split("/")
+    if not parts[1]:  # an offline run without entity: the caller's default entity
+        parts[1] = default_entity(client)  # type: ignore[arg-type]
+        create.parent = "/".join(parts)
+    create.resume = run_pb2.RESUME_MODE_ALLOW
+    return create, f"{create.parent}/runs/{create.run_id}"
+
+
+def sync_spool(
+    client: object,
+    directory: Path,
+    *,
+    finish: bool = True,
+    timeout: float = 600.0,
+    warn: Callable[[str], None] = print,
+) -> SyncResult:
+    """Deliver one spool directory (see module docstring). Skips spools a live process holds."""
+    result = SyncResult(directory)
+    lock = SpoolLock(directory)
+    if not lock.acquire():
+        result.skipped = "in use by a running process"
+        return result
+    try:
+        contents = read_spool(directory)
+        if contents.create is None:
+            result.skipped = "no run record (not a spool)"
+            return result
+        create, name = _fix_names(contents, client)
+        result.run = name
+        ingest = client.ingest  # type: ignore[attr-defined]
+        try:
+            run = ingest.GetRun(pb.GetRunRequest(name=name), timeout=30).run
+        except StrataError as e:
+            if e.code != grpc.StatusCode.NOT_FOUND:
+                raise
+            run = ingest.CreateRun(create, timeout=30).run
+        committed = committed_sequence(client, name, directory.name)
+        todo = sorted(s for s in contents.batches if s > committed)
+        if todo and run.state != run_pb2.RUN_STATE_RUNNING:
+            ingest.CreateRun(create, timeout=30)  # resume: a finished or crashed run takes the rest
+        delivered = _stream(client, name, directory.name, contents, committed, todo, timeout, warn)
+        result.sent_batches = len(todo) if delivered else 0
+        for payload in contents.updates:
+            update = pb.UpdateRunRequest.FromString(payload)
+            update.run.name = name
+            ingest.UpdateRun(update, timeout=30)
+        if finish and contents.finish is not None and delivered:
+            result.finished = _finish(ingest, name, contents.finish, warn)
+        result.run_points = ingest.GetRun(pb.GetRunRequest(name=name), timeout=30).run.point_count
+        result.complete = delivered and (contents.finish is None or result.finished or not finish)
+        return result
+    finally:
+        lock.release()
+
+
+def _stream(
+    client: object,
+    name: str,
+    stream_id: str,
+    contents: SpoolContents,
+    committed: int,
+    todo: list[int],
+    timeout: float,
+    warn: Callable[[str], None],
+) -> bool:
+    if not todo:
+        return True
+    window = Window(acked=committed)
+    for seq in todo:
+        window.add(seq, None, contents.batches[seq], 0)
+    window.close()
+    streamer = BatchStreamer(client, name, stream_id, window, warn=warn)
+    streamer.start()
+    deadline = time.monotonic() + timeout
+    while streamer.is_alive() and time.monotonic() < deadline:
+        streamer.join(timeout=0.5)
+    if streamer.is_alive():
+        streamer.stop()
+        streamer.join(timeout=10)
+    return window.acked >= todo[-1]
+
+
+def _finish(ingest: object, name: str, payload: bytes, warn: Callable[[str], None]) -> bool:
+    request = pb.FinishRunRequest.FromString(payload)
+    request.name = name
+    try:
+        ingest.FinishRun(request, timeout=30)  # type: ignore[attr-defined]
+        return True
+    except StrataError as e:
+        if e.code == grpc.StatusCode.FAILED_PRECONDITION:
+            warn(f"{name} already ended in another state; left as it is")
+            return True
+        raise
+
+
+def sync_paths(
+    client: object,
+    paths: list[Path],
+    *,
+    finish: bool = True,
+    clean: bool = False,
+    warn: Callable[[str], None] = print,
+) -> list[SyncResult]:
+    results = []
+    for root in paths:
+        for directory in find_spools(root):
+            result = sync_spool(client, directory, finish=finish, warn=warn)
+            if clean and result.complete:
+                shutil.rmtree(directory, ignore_errors=True)
+            results.append(result)
+    return results
+
+
+def deliver_leftovers(client: object, run_dir: Path, warn: Callable[[str], None]) -> int:
+    """Spools that earlier (crashed) processes of this run left in `run_dir`: deliver them before this
+    process logs anything (their steps come first), without finishing the run; delete each once
+    delivered. Returns how many were delivered."""
+    if not run_dir.is_dir():
+        return 0
+    delivered = 0
+    for directory in sorted(p for p in run_dir.iterdir() if (p / "control.log").exists()):
+        try:
+            result = sync_spool(client, directory, finish=False, warn=warn)
+        except StrataError as e:
+            warn(f"could not deliver the earlier spool {directory}: {e}; try `strata sync {directory}`")
+            continue
+        if result.complete:
+            shutil.rmtree(directory, ignore_errors=True)
+            delivered += 1
+            warn(f"delivered {result.sent_batches} batches an earlier process of this run had not sent")
+    return delivered

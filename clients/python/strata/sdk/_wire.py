@@ -1,0 +1,85 @@
+"""Protobuf wire encoding of MetricBatch straight from numpy arrays (no per-point Python work).
+
+Building a MetricBatch message with `extend()` costs ~100 µs per 1000 points; writing the packed
+wire format from arrays costs a few µs. Varints (key_indices, steps) are written at one fixed width
+per field (the width of the largest value): protobuf parsers accept such padded varints, and a fixed
+width makes the encoding a reshape instead of a scatter. The output parses with any protobuf library
+(`MetricBatch.FromString`, Go, Node, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def packed_varints(values: np.ndarray) -> bytes:
+    """Non-negative integers as varints, all padded to the width of the largest."""
+    if values.size == 0:
+        return b""
+    a = values.astype(np.uint64, copy=False)
+    top = int(a.max())
+    if top < 0x80:
+        return a.astype(np.uint8).tobytes()
+    width = (top.bit_length() + 6) // 7
+    if top < 2**32:  # 32-bit lanes: half the memory traffic of the common case (steps, indices)
+        a = a.astype(np.uint32)
+    shifts = np.arange(width, dtype=a.dtype) * a.dtype.type(7)
+    out = ((a[:, None] >> shifts) & a.dtype.type(0x7F)).astype(np.uint8)
+    out[:, :-1] |= 0x80
+    return out.tobytes()
+
+
+def _field(tag: int, payload: bytes) -> bytes:
+    return bytes((tag,)) + varint(len(payload)) + payload if payload else b""
+
+
+def encode_batch(
+    sequence: int,
+    keys: Sequence[str],
+    key_indices: np.ndarray,
+    steps: np.ndarray,
+    values: np.ndarray,
+    times: np.ndarray,
+) -> bytes:
+    """strata.ingest.v1.MetricBatch bytes (field numbers 1..6 of metric.proto)."""
+    parts = [b"\x08" + varint(sequence)]
+    for key in keys:
+        raw = key.encode()
+        parts.append(b"\x12" + varint(len(raw)) + raw)
+    parts.append(_field(0x1A, packed_varints(key_indices)))
+    parts.append(_field(0x22, packed_varints(steps)))
+    parts.append(_field(0x2A, values.astype("<f8", copy=False).tobytes()))
+    parts.append(_field(0x32, times.astype("<f8", copy=False).tobytes()))
+    return b"".join(parts)
+
+
+def batch_request(batch: bytes) -> bytes:
+    """StreamMetricsRequest{batch: ...} bytes around already encoded MetricBatch bytes."""
+    return b"\x12" + varint(len(batch)) + batch
+
+
+def batch_sequence(batch: bytes) -> int:
+    """The sequence number of encoded MetricBatch bytes (always written first by encode_batch)."""
+    if not batch or batch[0] != 0x08:
+        return 0
+    value, shift = 0, 0
+    for byte in batch[1:11]:
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value
+        shift += 7
+    raise ValueError("malformed sequence varint")

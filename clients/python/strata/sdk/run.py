@@ -1,0 +1,466 @@
+"""Runs, W&B-shaped: `strata.init(...)`, `run.log({...})`, `run.config`, `run.summary`, `run.finish()`.
+
+    import strata
+    with strata.init(project="text-classifier", config={"lr": 3e-4}) as run:
+        for step in range(1000):
+            run.log({"train/loss": loss, "lr": lr})        # never blocks on the network
+
+`run.log` appends (step, time, values) to an in-process buffer (~2 µs of the caller's CPU). A producer thread turns the
+buffer into columnar batches every 20 ms, writes them to the run's spool file (append-only,
+checksummed) and hands them to a streamer thread that sends them over StreamMetrics and drops them
+when the server acknowledges that they are committed. A server or network outage only delays the
+acks; a crashed process leaves a spool that `strata sync` (or the next `strata.init(id=..., resume=...)`
+of the same run) delivers. The server ignores batches it already committed, so nothing is stored twice.
+
+Only numbers are logged (int, float, bool, numpy scalars, 1-element arrays/tensors); nested dicts
+are flattened with "/". Strings, histograms and media raise TypeError: Strata stores metrics as
+float64 series. Put text in `run.config` or `run.summary`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from strata import _settings
+from strata.client import Client
+from strata.errors import StrataError
+from strata.ingest.v1 import ingest_service_pb2 as pb
+from strata.ingest.v1 import run_pb2
+from strata.sdk import _provenance
+from strata.sdk._config import Config, Summary, to_json
+from strata.sdk._context import default_entity, default_project, project_parent
+from strata.sdk._keys import MAX_KEYS_PER_RUN, key_problem
+from strata.sdk._sender import Heartbeat, Producer
+from strata.sdk._spool import CREATE, FINISH, UPDATE, SpoolLock, SpoolWriter
+from strata.sdk._stream import BatchStreamer, Window, wait_drained
+from strata.sdk._sync import deliver_leftovers, new_run_id, new_stream_id
+
+__all__ = ["Config", "Run", "Summary", "finish", "init"]
+
+_FAST = frozenset(
+    {
+        float,
+        int,
+        bool,
+        np.float64,
+        np.float32,
+        np.float16,
+        np.int64,
+        np.int32,
+        np.int16,
+        np.int8,
+        np.uint8,
+        np.bool_,
+    }
+)
+_RESUME = {None: 1, False: 1, "never": 1, True: 2, "allow": 2, "auto": 2, "must": 3}
+HEARTBEAT_INTERVAL = 10.0
+MAX_BUFFERED = 200_000  # log entries waiting for the producer; beyond, log() yields the CPU to it
+_current: Run | None = None
+_failed_by_exception = False
+
+
+def _say(message: str) -> None:
+    print(f"strata: {message}", file=sys.stderr, flush=True)
+
+
+class Run:
+    """One run. Create it with `strata.init(...)`; see the module docstring."""
+
+    def __init__(
+        self, client: Client, create: pb.CreateRunRequest, run: run_pb2.Run | None, offline: bool
+    ) -> None:
+        self.client = client
+        self._offline = offline
+        parent = create.parent.split("/")
+        self.entity, self.project = parent[1], parent[3]
+        self.id = run.run_id if run is not None else create.run_id
+        self.display_name = run.display_name if run is not None else create.display_name
+        self.parent = project_parent(self.entity, self.project)
+        self.name = f"{self.parent}/runs/{self.id}"
+        self.path = f"{self.entity}/{self.project}/{self.id}"
+        self.allow_out_of_order = create.allow_out_of_order_steps
+        self.step = run.next_step if run is not None else 0
+        self.resumed = False
+        self.committed_points = 0
+        self.config = Config(
+            self, json.loads((run.config_json if run is not None else create.config_json) or "{}")
+        )
+        self.summary = Summary(self)
+        self._tags = tuple(run.tags if run is not None else create.tags)
+        self._notes = run.notes if run is not None else create.notes
+        self._buffer: deque[tuple[int, float, dict[str, Any]]] = deque()
+        self._known: set[str] = set()
+        self._key_order: dict[str, int] = {}
+        self._key_names: list[str] = []
+        self._finished = False
+        self._spool_closed = False
+        self._warned_step = False
+        self._lock = threading.Lock()
+        self._start(create)
+
+    def _start(self, create: pb.CreateRunRequest) -> None:
+        """Open this process's spool (recording how to recreate the run) and start the threads."""
+        self.stream_id = new_stream_id()
+        self.spool_path = _settings.spool_dir() / self.project / self.id / self.stream_id
+        self._spool_lock = SpoolLock(self.spool_path)
+        self._spool_lock.acquire()
+        self._spool = SpoolWriter(self.spool_path)
+        replay = pb.CreateRunRequest.FromString(create.SerializeToString())
+        replay.run_id, replay.resume = self.id, run_pb2.RESUME_MODE_ALLOW  # a replay (sync) resumes
+        self._spool.control(CREATE, replay.SerializeToString())
+        self._window = None if self._offline else Window()
+        self._producer = Producer(
+            self._buffer, self._key_order, self._key_names, self._spool, self._window, warn=_say
+        )
+        self._streamer: BatchStreamer | None = None
+        self._heartbeat: Heartbeat | None = None
+        self._producer.start()
+        if self._window is not None:
+            self._window.on_ack = self._spool.acked
+            self._streamer = BatchStreamer(
+                self.client, self.name, self.stream_id, self._window, on_rejected=self._rejected, warn=_say
+            )
+            self._heartbeat = Heartbeat(self._send_heartbeat, HEARTBEAT_INTERVAL)
+            self._streamer.start()
+            self._heartbeat.start()
+
+    # --- logging ---
+
+    def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool = True) -> None:
+        """Log metrics at `step` (default: the run's current step, which then advances when
+        commit=True). Never waits for the network."""
+        if self._finished:
+            raise RuntimeError(f"run {self.path} is finished; start a new one with strata.init()")
+        if step is None:
+            s = self.step
+        else:
+            s = int(step)
+            if s < self.step and not self.allow_out_of_order:
+                if not self._warned_step:
+                    self._warned_step = True
+                    _say(
+                        f"step {s} < current step {self.step}: ignored (steps must increase; see allow_out_of_order)"
+                    )
+                return
+            if s > self.step:
+                self.step = s
+        # the common case (known keys, plain numbers) is checked by two C-level set operations
+        if type(data) is dict and self._known.issuperset(data) and _FAST.issuperset(map(type, data.values())):
+            data = data.copy()
+        else:
+            data = self._checked(data)
+        self._buffer.append((s, time.time(), data))  # type: ignore[arg-type]
+        if commit:
+            self.step = s + 1
+        if len(self._buffer) > MAX_BUFFERED:
+            self._yield_to_producer()
+
+    def _checked(self, data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            if not isinstance(k, str):
+                raise TypeError(f"metric keys are strings, not {type(k).__name__}")
+            key = prefix + k
+            if isinstance(v, Mapping):
+                out.update(self._checked(v, key + "/"))
+                continue
+            if type(v) not in _FAST:
+                v = _to_float(key, v)
+            if key not in self._known:
+                self._register(key)
+            out[key] = v
+        return out
+
+    def _register(self, key: str) -> None:
+        with self._lock:
+            if key in self._known:
+                return
+            problem = key_problem(key)
+            if problem:
+                raise ValueError(problem)
+            if len(self._known) >= MAX_KEYS_PER_RUN:
+                raise ValueError(f"a run has at most {MAX_KEYS_PER_RUN} distinct metric keys")
+            self._key_names.append(key)
+            self._key_order[key] = len(self._key_names) - 1
+            self._known.add(key)
+
+    def _yield_to_producer(self) -> None:
+        self._producer.kick()
+        while len(self._buffer) > MAX_BUFFERED // 2 and self._producer.is_alive():
+            time.sleep(0.001)
+
+    # --- run record updates ---
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self._tags
+
+    @tags.setter
+    def tags(self, tags: list[str] | tuple[str, ...]) -> None:
+        """`run.tags = [...]` replaces the run's tags on the server (W&B style)."""
+        self._tags = tuple(tags)
+        self._push(run_pb2.Run(tags=list(tags)), "tags")
+
+    @property
+    def notes(self) -> str:
+        return self._notes
+
+    @notes.setter
+    def notes(self, notes: str) -> None:
+        self._notes = notes
+        self._push(run_pb2.Run(notes=notes), "notes")
+
+    def _push(self, run: run_pb2.Run, path: str) -> None:
+        run.name = self.name
+        request = pb.UpdateRunRequest(run=run)
+        request.update_mask.paths.append(path)
+        if not self._spool_closed:  # after finish, updates go straight to the server
+            self._spool.control(UPDATE, request.SerializeToString())
+        elif self._offline:
+            raise RuntimeError(f"offline run {self.path} is finished; sync it, then update it on the server")
+        if self._offline:
+            return
+        try:
+            self.client.ingest.UpdateRun(request, timeout=30)
+        except StrataError as e:
+            if e.code.name != "UNAVAILABLE":
+                raise
+            _say(f"server unavailable; the {path} update stays in the spool for `strata sync`")
+
+    def _send_heartbeat(self) -> None:
+        response = self.client.ingest.SendHeartbeat(pb.SendHeartbeatRequest(name=self.name), timeout=10)
+        if response.should_stop:
+            _say(f"run {self.path} was stopped on the server")
+
+    def _rejected(self, seq: int, error: StrataError) -> bytes:
+        from strata.sdk._stream import empty_batch
+
+        payload = empty_batch(seq)
+        self._producer.replace_rejected(seq, payload)
+        return payload
+
+    def wait_spooled(self, timeout: float = 60.0) -> bool:
+        """Block until everything logged so far is written to the spool file (it then survives a
+        crash of this process). Returns False on timeout."""
+        return self._producer.sync(timeout)
+
+    # --- finishing ---
+
+    def finish(self, exit_code: int = 0, *, state: int | None = None, timeout: float | None = None) -> None:
+        """Flush, wait until the server committed every point (a progress line appears when that takes
+        more than two seconds), and mark the run finished (exit_code 0) or failed."""
+        global _current
+        if self._finished:
+            return
+        self._finished = True
+        if state is None:
+            state = run_pb2.RUN_STATE_FINISHED if exit_code == 0 else run_pb2.RUN_STATE_FAILED
+        self._producer.close()
+        request = pb.FinishRunRequest(name=self.name, state=state, exit_code=exit_code)
+        self._spool.control(FINISH, request.SerializeToString())
+        if _current is self:
+            _current = None
+        if self._offline:
+            self._close_spool(delete=False)
+            _say(f"offline run saved in {self.spool_path}; upload it with `strata sync {self.spool_path}`")
+            return
+        drained = self._drain(
+            timeout if timeout is not None else float(os.environ.get("STRATA_FINISH_TIMEOUT", "600"))
+        )
+        finished = False
+        if drained:
+            try:
+                self.client.ingest.FinishRun(request, timeout=30)
+                finished = True
+            except StrataError as e:
+                _say(f"could not mark the run finished ({e}); `strata sync {self.spool_path}` will")
+        self._close_spool(delete=drained and finished)
+        self.committed_points = self._window.committed_points if self._window is not None else 0
+        if drained:
+            _say(
+                f"run {self.path} {_STATE_WORD.get(state, 'ended')}: {self.committed_points} points committed"
+            )
+        else:
+            _say(f"the server did not acknowledge every batch; run `strata sync {self.spool_path}` later")
+
+    def _drain(self, timeout: float) -> bool:
+        assert self._window is not None and self._streamer is not None
+        tty = sys.stderr.isatty()
+        last = [0.0]
+
+        def progress(elapsed: float) -> None:
+            # a progress line after two seconds: redrawn on a terminal, every 10 s in a log file
+            if elapsed < 2 or (not tty and elapsed - last[0] < 10):
+                return
+            batches, points = self._window.pending  # type: ignore[union-attr]
+            line = f"strata: waiting for the server to commit {points} points ({batches} batches), {elapsed:.0f}s"
+            print(f"\r{line}" if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+            last[0] = elapsed
+
+        drained = wait_drained(self._window, timeout, progress) and self._producer.error is None
+        if tty and last[0]:
+            print(file=sys.stderr)
+        self._streamer.stop()
+        self._streamer.join(timeout=10)
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+        return drained
+
+    def _close_spool(self, delete: bool) -> None:
+        self._spool_closed = True
+        self._spool.close()
+        self._spool_lock.release()
+        if delete:
+            shutil.rmtree(self.spool_path, ignore_errors=True)
+            for parent in (self.spool_path.parent, self.spool_path.parent.parent):
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.finish(0)
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.finish(130, state=run_pb2.RUN_STATE_KILLED)
+        else:
+            self.finish(1)
+
+    # --- artifacts: the registry owner's module does the work ---
+
+    def log_artifact(self, artifact: Any, aliases: Any = None) -> Any:
+        from strata.sdk import artifact as _artifact
+
+        return _artifact.log_artifact(self, artifact, aliases)
+
+    def use_artifact(self, ref: Any, type: str | None = None) -> Any:  # W&B's name
+        from strata.sdk import artifact as _artifact
+
+        return _artifact.use_artifact(self, ref, type)
+
+    def __repr__(self) -> str:
+        return f"<strata.Run {self.path} ({'offline' if self._offline else 'online'})>"
+
+
+_STATE_WORD = {
+    run_pb2.RUN_STATE_FINISHED: "finished",
+    run_pb2.RUN_STATE_FAILED: "failed",
+    run_pb2.RUN_STATE_KILLED: "killed",
+}
+
+
+def _to_float(key: str, value: Any) -> float:
+    if value is None or isinstance(value, (str, bytes, bytearray)):
+        raise TypeError(
+            f"cannot log {type(value).__name__} under {key!r}: Strata stores metrics as numbers "
+            "(strings, histograms and media are not stored; put text in run.config or run.summary)"
+        )
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"cannot log {type(value).__name__} under {key!r}: only numbers can be logged"
+        ) from None
+
+
+def init(
+    project: str | None = None,
+    entity: str | None = None,
+    *,
+    job_type: str = "",
+    group: str = "",
+    tags: list[str] | tuple[str, ...] | None = None,
+    notes: str = "",
+    config: Mapping[str, Any] | None = None,
+    id: str | None = None,  # W&B's name
+    resume: bool | str | None = None,
+    name: str | None = None,
+    allow_out_of_order: bool = False,
+    mode: str | None = None,
+    addr: str | None = None,
+    api_key: str | None = None,
+) -> Run:
+    """Create (or resume) a run and start its background sender. See README "Runs and metrics".
+
+    mode: "online" (default) or "offline" (only the spool; upload later with `strata sync`);
+    $STRATA_MODE sets the default. resume: "never" (default), "allow"/True, or "must" (needs id).
+    """
+    global _current
+    mode = (mode or os.environ.get("STRATA_MODE") or "online").lower()
+    if mode not in ("online", "offline"):
+        raise ValueError(f"mode must be 'online' or 'offline', not {mode!r}")
+    if resume not in _RESUME:
+        raise ValueError(f"resume must be one of 'never', 'allow', 'must' (got {resume!r})")
+    client = Client(addr, api_key=api_key)
+    offline = mode == "offline"
+    # offline: the entity may stay empty; `strata sync` fills in the caller's default entity
+    entity_name = (
+        (entity or os.environ.get("STRATA_ENTITY", "")) if offline else default_entity(client, entity)
+    )
+    request = pb.CreateRunRequest(
+        parent=project_parent(entity_name or "", default_project(project)),
+        run_id=id or (new_run_id() if offline else ""),
+        display_name=name or "",
+        job_type=job_type,
+        group=group,
+        tags=list(tags or ()),
+        notes=notes,
+        config_json=to_json(dict(config or {})),
+        resume=_RESUME[resume],  # type: ignore[index]
+        allow_out_of_order_steps=allow_out_of_order,
+        provenance=_provenance.capture(),
+    )
+    created = None
+    if not offline:
+        created = client.ingest.CreateRun(request, timeout=30)
+        if created.resumed:  # a crashed process of this run may have left batches: they come first
+            run_dir = _settings.spool_dir() / default_project(project) / created.run.run_id
+            if deliver_leftovers(client, run_dir, warn=_say):
+                created.run.CopyFrom(
+                    client.ingest.GetRun(pb.GetRunRequest(name=created.run.name), timeout=30).run
+                )
+    run = Run(client, request, created.run if created is not None else None, offline)
+    run.resumed = bool(created and created.resumed)
+    _current = run
+    _register_atexit()
+    return run
+
+
+def finish(exit_code: int = 0) -> None:
+    """Finish the current run (the last one `strata.init` returned), like `wandb.finish()`."""
+    if _current is not None:
+        _current.finish(exit_code)
+
+
+_atexit_registered = False
+
+
+def _register_atexit() -> None:
+    global _atexit_registered
+    if _atexit_registered:
+        return
+    _atexit_registered = True
+    previous = sys.excepthook
+
+    def excepthook(*args: Any) -> None:
+        global _failed_by_exception
+        _failed_by_exception = True
+        previous(*args)
+
+    sys.excepthook = excepthook
+    atexit.register(lambda: _current is not None and _current.finish(1 if _failed_by_exception else 0))

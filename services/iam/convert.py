@@ -1,0 +1,125 @@
+"""Rows of the iam tables -> strata.iam.v1 messages, and request fields -> domain values."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from google.protobuf import timestamp_pb2
+from strata.common.v1 import actor_pb2
+from strata.iam.v1 import iam_pb2, iam_service_pb2
+
+from .domain_audit import Filter
+from .domain_projects import ProjectSettings
+
+
+def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    out = timestamp_pb2.Timestamp()
+    out.FromDatetime(value)
+    return out
+
+
+def when(message: Any, field: str) -> datetime | None:
+    """A Timestamp field as an aware datetime, None when unset."""
+    if not message.HasField(field):
+        return None
+    return getattr(message, field).ToDatetime(tzinfo=timezone.utc)
+
+
+def user(r: Any) -> iam_pb2.User:
+    return iam_pb2.User(
+        name=f"entities/{r['name']}",
+        display_name=r["display_name"],
+        email=r["email"],
+        server_admin=r["server_admin"],
+        create_time=ts(r["create_time"]),
+    )
+
+
+def team(r: Any) -> iam_pb2.Team:
+    return iam_pb2.Team(
+        name=f"entities/{r['name']}", display_name=r["display_name"], create_time=ts(r["create_time"])
+    )
+
+
+def member(team_name: str, user_name: str, r: Any) -> iam_pb2.TeamMember:
+    return iam_pb2.TeamMember(
+        team=f"entities/{team_name}",
+        user=f"entities/{user_name}",
+        role=r["role"],
+        create_time=ts(r["create_time"]),
+    )
+
+
+def service_account(r: Any) -> iam_pb2.ServiceAccount:
+    return iam_pb2.ServiceAccount(
+        name=f"entities/{r['team']}/serviceAccounts/{r['name']}",
+        description=r["description"],
+        role=r["role"],
+        projects=list(r["projects"]),
+        create_time=ts(r["create_time"]),
+    )
+
+
+def api_key(r: Any) -> iam_pb2.ApiKey:
+    return iam_pb2.ApiKey(
+        name=f"apiKeys/{r['id']}",
+        owner=r["owner"],
+        description=r["description"],
+        prefix=r["prefix"],
+        create_time=ts(r["create_time"]),
+        expire_time=ts(r["expire_time"]),
+        last_use_time=ts(r["last_use_time"]),
+        revoke_time=ts(r["revoke_time"]),
+    )
+
+
+def project(r: Any) -> iam_pb2.Project:
+    out = iam_pb2.Project(
+        name=f"entities/{r['entity']}/projects/{r['name']}",
+        description=r["description"],
+        visibility=r["visibility"],
+        protected_aliases=list(r["protected_aliases"]),
+        create_time=ts(r["create_time"]),
+    )
+    if r["default_ttl"] is not None:
+        out.default_ttl.FromTimedelta(r["default_ttl"])
+    return out
+
+
+def project_settings(p: iam_pb2.Project) -> ProjectSettings:
+    ttl: timedelta | None = p.default_ttl.ToTimedelta() if p.HasField("default_ttl") else None
+    return ProjectSettings(
+        description=p.description,
+        visibility=p.visibility,
+        default_ttl=ttl,
+        protected_aliases=list(p.protected_aliases),
+    )
+
+
+def audit_event(r: Any) -> iam_pb2.AuditEvent:
+    return iam_pb2.AuditEvent(
+        id=r["id"],
+        create_time=ts(r["create_time"]),
+        actor=actor_pb2.Actor(name=r["actor_name"], kind=r["actor_kind"]),
+        source_address=r["source_address"],
+        request_id=r["request_id"],
+        action=r["action"],
+        project=r["project"],
+        target=r["target"],
+        before_json=r["before_json"] or "",
+        after_json=r["after_json"] or "",
+    )
+
+
+def audit_filter(f: iam_service_pb2.AuditFilter) -> Filter:
+    return Filter(
+        project=f.project,
+        entity=f.entity,
+        actor=f.actor,
+        start_time=when(f, "start_time"),
+        end_time=when(f, "end_time"),
+        actions=list(f.actions),
+    )

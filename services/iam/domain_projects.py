@@ -1,0 +1,150 @@
+"""Projects (no gRPC, no SQL): create, get, list what the caller can see, update settings.
+
+Projects are also created on first use by the data services (services/common/projects.ensure_project);
+here they are created explicitly, with settings. Listing never reveals a private project to someone
+who cannot read it, and a missing entity lists as empty (no existence probe).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from ..common import audit
+from ..common import auth_policy as policy
+from ..common.errors import AlreadyExists, InvalidArgument, NotFound, Reason
+from ..common.names import PROJECT_RE, check, check_alias, parse_entity, parse_project
+from . import store, store_projects
+from .domain import Ctx, Page, decode_token, next_token, page_size
+
+PRIVATE, PUBLIC_READ = 1, 2
+VISIBILITY_NAMES = {PRIVATE: "private", PUBLIC_READ: "public_read"}
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """A project's settings as given by the caller (None: not given)."""
+
+    description: str | None = None
+    visibility: int | None = None
+    default_ttl: timedelta | None = None
+    protected_aliases: list[str] | None = None
+
+
+def _visibility(value: int) -> int:
+    if value == 0:
+        return PRIVATE
+    if value not in VISIBILITY_NAMES:
+        raise InvalidArgument("project.visibility", Reason.OUT_OF_RANGE, f"unknown visibility {value}")
+    return value
+
+
+def _aliases(values: list[str]) -> list[str]:
+    return sorted({check_alias(a, "project.protected_aliases") for a in values})
+
+
+def _ttl(value: timedelta | None) -> timedelta | None:
+    if value is not None and value <= timedelta(0):
+        raise InvalidArgument("project.default_ttl", Reason.OUT_OF_RANGE, "default_ttl must be positive")
+    return value
+
+
+def _doc(row: asyncpg.Record, fields: tuple[str, ...] = store_projects.UPDATABLE) -> dict[str, Any]:
+    doc = {f: row[f] for f in fields}
+    if "visibility" in doc:
+        doc["visibility"] = VISIBILITY_NAMES.get(doc["visibility"], doc["visibility"])
+    if "protected_aliases" in doc:
+        doc["protected_aliases"] = list(doc["protected_aliases"])
+    if doc.get("default_ttl") is not None:
+        doc["default_ttl"] = doc["default_ttl"].total_seconds()
+    return doc
+
+
+async def create_project(ctx: Ctx, parent: str, project_id: str, s: ProjectSettings) -> asyncpg.Record:
+    entity_name = parse_entity(parent, "parent")
+    name = check(project_id, PROJECT_RE, "project_id", "project")
+    async with ctx.tx() as conn:
+        entity = await store.get_entity(conn, entity_name)
+        if entity is None and ctx.authorizer.mode == "open-local":  # as ensure_project does there
+            await store.ensure_user(conn, entity_name)
+            entity = await store.get_entity(conn, entity_name)
+        if entity is None:
+            raise NotFound("entity", parent)
+        row = await store_projects.insert_project(
+            conn,
+            entity["id"],
+            name,
+            s.description or "",
+            _visibility(s.visibility or 0),
+            _ttl(s.default_ttl),
+            _aliases(s.protected_aliases or []),
+        )
+        if row is None:
+            raise AlreadyExists(Reason.ALREADY_EXISTS, f"{parent}/projects/{name} already exists")
+        target = f"{parent}/projects/{name}"
+        await audit.record(conn, "project.create", target=target, project_id=row["id"], after=_doc(row))
+    return row
+
+
+async def get_project(ctx: Ctx, name: str, field: str = "name") -> asyncpg.Record:
+    project = parse_project(name, field)
+    async with ctx.conn() as conn:
+        row = await store_projects.get_project(conn, project.entity, project.project)
+    if row is None:
+        raise NotFound("project", name)
+    return row
+
+
+async def list_projects(ctx: Ctx, parent: str, size: int, token: str) -> Page:
+    entity_name = parse_entity(parent, "parent")
+    limit = page_size(size)
+    after = decode_token(token, "projects", "")
+    p = ctx.principal
+    async with ctx.conn() as conn:
+        entity = await store.get_entity(conn, entity_name)
+        if entity is None:
+            return Page([])
+        full = policy.entity_role(p, entity["id"]) > policy.NONE
+        limited = sorted(p.project_ids) if p.project_ids is not None and p.team_id == entity["id"] else None
+        rows = await store_projects.list_projects(
+            conn, entity["id"], after, limit, public_only=not full and limited is None, limited_to=limited
+        )
+    return Page(rows, next_token(rows, limit, "projects", "name"))
+
+
+async def update_project(ctx: Ctx, name: str, paths: list[str], s: ProjectSettings) -> asyncpg.Record:
+    if not paths:
+        raise InvalidArgument("update_mask", Reason.FIELD_REQUIRED, "update_mask is required")
+    bad = [path for path in paths if path not in store_projects.UPDATABLE]
+    if bad:
+        raise InvalidArgument("update_mask", Reason.INVALID_UPDATE_MASK, f"cannot update {bad[0]!r}")
+    changes: dict[str, Any] = {}
+    for path in dict.fromkeys(paths):
+        if path == "description":
+            changes[path] = s.description or ""
+        elif path == "visibility":
+            changes[path] = _visibility(s.visibility or 0)
+        elif path == "default_ttl":
+            changes[path] = _ttl(s.default_ttl)
+        else:
+            changes[path] = _aliases(s.protected_aliases or [])
+    project = parse_project(name, "project.name")
+    async with ctx.tx() as conn:
+        before = await store_projects.get_project(conn, project.entity, project.project, lock=True)
+        if before is None:
+            raise NotFound("project", name)
+        row = await store_projects.update_project(conn, before["id"], changes)
+        fields = tuple(changes)
+        await audit.record(
+            conn,
+            "project.update",
+            target=name,
+            project_id=row["id"],
+            before=_doc(before, fields),
+            after=_doc(row, fields),
+        )
+    ctx.authorizer.invalidate()
+    return row

@@ -1,0 +1,330 @@
+"""The metric stream: validate columnar batches, and commit them exactly once.
+
+A stream (run, stream_id) has a high-water mark in metric_streams. A batch with sequence
+  <= committed   is a replay: acknowledged, nothing written;
+  == committed+1 is committed: its points (COPY into metric_chunks, one row per key and up to
+                 ROW_POINTS points), the per-key summary (one set-based statement), the run's counters
+                 and the new high-water mark, all in ONE transaction;
+  >  committed+1 is a SEQUENCE_GAP error.
+Acks are sent only after the commit. Several queued batches are committed in one transaction (group
+commit) and acknowledged with the highest sequence. The run row is locked in that transaction, so
+concurrent streams of one run cannot corrupt its summary.
+
+Validation happens before anything is written: a bad batch is rejected whole (the batches before it
+in the same group are committed and acknowledged first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import numpy as np
+
+from ..common.db import DEFAULT_TIMEOUT
+from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ServiceError
+from ..common.logging import get_logger
+from ..common.names import RunName
+from . import store_metrics
+from .chunks import Planned, build_rows, combine, summarize, summary_columns
+from .limits import (
+    GROUP_POINTS,
+    MAX_BATCH_KEYS,
+    MAX_BATCH_POINTS,
+    MAX_KEYS_PER_RUN,
+    MAX_STREAM_ID,
+    QUEUE_BATCHES,
+    STREAM_ID_RE,
+    key_problem,
+)
+
+TERMINAL = frozenset({2, 3, 4})
+log = get_logger(__name__)
+
+
+@dataclass
+class Batch:
+    """A MetricBatch as arrays: point i is (keys[key_idx[i]], steps[i], values[i], times[i])."""
+
+    sequence: int
+    keys: list[str]
+    key_idx: np.ndarray
+    steps: np.ndarray
+    values: np.ndarray
+    times: np.ndarray
+
+
+@dataclass(frozen=True)
+class Ack:
+    sequence: int
+    committed_points: int
+
+
+def check_batch(b: Batch, checked_keys: set[str]) -> None:
+    """Structural validation (no database): lengths, key grammar, index range, steps, size."""
+    if b.sequence < 1:
+        raise InvalidArgument("batch.sequence", Reason.OUT_OF_RANGE, "sequence numbers start at 1")
+    n = len(b.key_idx)
+    for name, column in (("steps", b.steps), ("values", b.values), ("times", b.times)):
+        if len(column) != n:
+            raise InvalidArgument(
+                f"batch.{name}",
+                Reason.COLUMN_LENGTH_MISMATCH,
+                f"batch.{name} has {len(column)} entries, batch.key_indices has {n}",
+            )
+    if n > MAX_BATCH_POINTS:
+        raise InvalidArgument("batch", Reason.TOO_LARGE, f"a batch holds at most {MAX_BATCH_POINTS} points")
+    if len(b.keys) > MAX_BATCH_KEYS:
+        raise InvalidArgument(
+            "batch.keys", Reason.TOO_MANY_KEYS, f"a batch names at most {MAX_BATCH_KEYS} keys"
+        )
+    for i, key in enumerate(b.keys):
+        if key not in checked_keys:
+            problem = key_problem(key)
+            if problem:
+                raise InvalidArgument(f"batch.keys[{i}]", Reason.INVALID_NAME, problem)
+            checked_keys.add(key)
+    if n and int(b.key_idx.max()) >= len(b.keys):
+        raise InvalidArgument(
+            "batch.key_indices",
+            Reason.KEY_INDEX_OUT_OF_RANGE,
+            f"a key index is >= {len(b.keys)} (the number of keys)",
+        )
+    if n and int(b.steps.min()) < 0:
+        raise InvalidArgument("batch.steps", Reason.OUT_OF_RANGE, "steps must be >= 0")
+
+
+def check_stream_id(stream_id: str) -> str:
+    if not stream_id:
+        raise InvalidArgument("open.stream_id", Reason.FIELD_REQUIRED, "open.stream_id is required")
+    if len(stream_id) > MAX_STREAM_ID or not STREAM_ID_RE.match(stream_id):
+        raise InvalidArgument(
+            "open.stream_id", Reason.INVALID_NAME, f"stream id must match {STREAM_ID_RE.pattern}"
+        )
+    return stream_id
+
+
+class StreamSession:
+    """One open StreamMetrics call: the stream's state and a cache of the run's key dictionary."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, run_pk: int, stream_id: str, committed: int, next_step: int
+    ) -> None:
+        self.pool, self.run_pk, self.stream_id = pool, run_pk, stream_id
+        self.committed, self.next_step = committed, next_step
+        self.checked_keys: set[str] = set()
+        self.key_ids: dict[str, int] = {}
+        self.last_steps = np.full(16, -1, dtype=np.int64)
+        self._cache_token: tuple[int, int] | None = None
+        self.timeout = DEFAULT_TIMEOUT
+
+    # --- key dictionary cache, valid while nobody else wrote to the run ---
+
+    async def _refresh_keys(self, conn: asyncpg.Connection, token: tuple[int, int]) -> None:
+        if token == self._cache_token:
+            return
+        rows = await store_metrics.load_keys(conn, self.run_pk)
+        self.key_ids = {r["key"]: r["key_id"] for r in rows}
+        self.last_steps = np.full(max(16, token[1] + 1), -1, dtype=np.int64)
+        for r in rows:
+            self.last_steps[r["key_id"]] = r["last_step"]
+
+    def _key_ids_for(self, keys: list[str], used: np.ndarray, new: dict[str, int]) -> np.ndarray:
+        """Run key ids of the batch's keys (-1 for listed keys no point uses: they get no id)."""
+        out = np.full(len(keys), -1, dtype=np.int64)
+        for i in used.tolist():
+            key = keys[i]
+            kid = self.key_ids.get(key)
+            if kid is None:
+                kid = new.get(key)
+                if kid is None:
+                    if len(self.key_ids) + len(new) >= MAX_KEYS_PER_RUN:
+                        raise InvalidArgument(
+                            f"batch.keys[{i}]",
+                            Reason.TOO_MANY_KEYS,
+                            f"a run has at most {MAX_KEYS_PER_RUN} distinct keys",
+                        )
+                    kid = new[key] = len(self.key_ids) + len(new)
+            out[i] = kid
+        return out
+
+    def plan(self, b: Batch, allow_out_of_order: bool) -> Planned:
+        """Map keys to ids, order points by (key, step) and check step order; mutates the cache only
+        when the batch is accepted."""
+        new: dict[str, int] = {}
+        if len(b.key_idx):
+            used = np.flatnonzero(np.bincount(b.key_idx, minlength=len(b.keys)))
+            kid = self._key_ids_for(b.keys, used, new)[b.key_idx]
+        else:
+            kid = np.empty(0, np.int64)
+        if allow_out_of_order:
+            order = np.lexsort((b.steps, kid))
+        elif len(kid) > 1 and not bool(np.all(kid[1:] >= kid[:-1])):
+            order = np.argsort(kid, kind="stable")
+        else:
+            order = None
+        if order is not None:
+            kid, steps, values, times = kid[order], b.steps[order], b.values[order], b.times[order]
+        else:
+            steps, values, times = b.steps, b.values, b.times
+        size = max(len(self.key_ids) + len(new), 1)
+        if size > len(self.last_steps):
+            self.last_steps = np.concatenate([self.last_steps, np.full(size * 2, -1, dtype=np.int64)])
+        planned = Planned(b.sequence, kid, steps, values, times)
+        if not allow_out_of_order:
+            self._check_order(planned)
+        for key, key_id in new.items():
+            self.key_ids[key] = key_id
+        if len(kid):
+            ends = planned.ends()
+            np.maximum.at(self.last_steps, kid[ends - 1], steps[ends - 1])
+        return planned
+
+    def _check_order(self, p: Planned) -> None:
+        if len(p.key_ids) == 0:
+            return
+        same_key = p.key_ids[1:] == p.key_ids[:-1]
+        if bool(np.any(same_key & (p.steps[1:] < p.steps[:-1]))):
+            raise InvalidArgument(
+                "batch.steps", Reason.STEP_OUT_OF_ORDER, "steps of a key go backwards within the batch"
+            )
+        starts = p.starts()
+        first_kid = p.key_ids[starts]
+        if bool(np.any(p.steps[starts] < self.last_steps[first_kid])):
+            raise InvalidArgument(
+                "batch.steps",
+                Reason.STEP_OUT_OF_ORDER,
+                "a step is lower than one already committed for the same key (create the run with "
+                "allow_out_of_order_steps to accept it)",
+            )
+
+    # --- committing a group of batches in one transaction ---
+
+    async def commit(self, batches: list[Batch]) -> tuple[Ack, ServiceError | None]:
+        """Commit the acceptable prefix of `batches`; returns the ack and the error that stopped it."""
+        try:
+            return await self._commit(batches)
+        except BaseException:
+            self._cache_token = None  # the in-memory dictionary may be ahead of the rolled-back database
+            raise
+
+    async def _commit(self, batches: list[Batch]) -> tuple[Ack, ServiceError | None]:
+        async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
+            lock = await store_metrics.lock_for_batch(conn, self.run_pk, self.stream_id)
+            if lock is None:
+                raise NotFound("run", f"run {self.run_pk} (deleted while streaming)")
+            token = (lock["point_count"], lock["max_key_id"])
+            await self._refresh_keys(conn, token)
+            committed, error, planned = lock["sequence"], None, []
+            for b in batches:
+                if b.sequence <= committed:
+                    continue  # a replay of an acknowledged batch: exactly-once means do nothing
+                if b.sequence != committed + 1:
+                    error = InvalidArgument(
+                        "batch.sequence",
+                        Reason.SEQUENCE_GAP,
+                        f"expected sequence {committed + 1}, got {b.sequence}",
+                    )
+                    break
+                if lock["state"] in TERMINAL:
+                    error = FailedPrecondition(
+                        Reason.RUN_FINISHED, "the run is finished and accepts no more points"
+                    )
+                    break
+                try:
+                    planned.append(self.plan(b, lock["allow_out_of_order"]))
+                except InvalidArgument as e:
+                    error = e
+                    break
+                committed = b.sequence
+            points = lock["point_count"]
+            if planned:
+                points = await self._write(conn, planned, committed)
+                self._cache_token = (points, len(self.key_ids) - 1)
+            else:
+                self._cache_token = token
+        self.committed = committed
+        return Ack(committed, points), error
+
+    async def _write(self, conn: asyncpg.Connection, planned: list[Planned], sequence: int) -> int:
+        """COPY the rows of every batch, then one statement for summaries, counters and the mark."""
+        rows = [row for p in planned for row in build_rows(self.run_pk, p)]
+        if rows:
+            await store_metrics.copy_chunks(conn, rows, self.timeout)
+        names = {v: k for k, v in self.key_ids.items()}
+        summary = summary_columns(combine([summarize(p) for p in planned]), names)
+        points = sum(len(p.key_ids) for p in planned)
+        next_step = max((int(p.steps.max()) + 1 for p in planned if len(p.steps)), default=0)
+        return await store_metrics.commit_summary(
+            conn, self.run_pk, self.stream_id, summary, sequence, points, next_step, self.timeout
+        )
+
+
+async def open_stream(
+    pool: asyncpg.Pool, run: RunName, stream_id: str, timeout: float = DEFAULT_TIMEOUT
+) -> StreamSession:
+    check_stream_id(stream_id)
+    async with pool.acquire(timeout=timeout) as conn, conn.transaction():
+        row = await store_metrics.find_run(conn, run.project.entity, run.project.project, run.run_id)
+        if row is None:
+            raise NotFound("run", str(run))
+        committed = await store_metrics.open_stream(conn, row["id"], stream_id)
+    return StreamSession(pool, row["id"], stream_id, committed, row["next_step"])
+
+
+_END = object()
+
+
+async def pump(session: StreamSession, batches: AsyncIterator[Batch]) -> AsyncIterator[Ack]:
+    """Read batches into a bounded queue (a full queue stops reading: the client's writes wait) and
+    commit them in groups; yield one ack per committed group. Errors surface in stream order."""
+    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=QUEUE_BATCHES)
+
+    async def reader() -> None:
+        try:
+            async for b in batches:
+                check_batch(b, session.checked_keys)
+                await queue.put(b)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:
+            await queue.put(e)
+            return
+        await queue.put(_END)
+
+    task = asyncio.create_task(reader(), name=f"stream-reader-{session.stream_id}")
+    log.info("metric_stream_opened", stream_id=session.stream_id, committed=session.committed)
+    try:
+        while True:
+            group, tail = await _take_group(queue)
+            if group:
+                ack, error = await session.commit(group)
+                yield ack
+                if error is not None:
+                    raise error
+            if tail is _END:
+                return
+            if isinstance(tail, BaseException):
+                raise tail
+    finally:
+        task.cancel()
+        await asyncio.wait([task])  # the reader's outcome was already delivered through the queue
+        log.info("metric_stream_closed", stream_id=session.stream_id, committed=session.committed)
+
+
+async def _take_group(queue: asyncio.Queue[object]) -> tuple[list[Batch], object]:
+    """Wait for one item, then take what is already queued up to GROUP_POINTS. Returns the batches
+    and the terminating item (end marker or exception) if one was reached."""
+    item = await queue.get()
+    group: list[Batch] = []
+    points = 0
+    while True:
+        if not isinstance(item, Batch):
+            return group, item
+        group.append(item)
+        points += len(item.key_idx)
+        if points >= GROUP_POINTS or queue.empty():
+            return group, None
+        item = queue.get_nowait()

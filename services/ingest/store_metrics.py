@@ -1,0 +1,171 @@
+"""SQL of the metric stream: stream high-water marks, the per-run key dictionary and summary
+(metric_keys), and point storage (metric_chunks, written with COPY)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from ..common.errors import InvalidArgument, Reason
+from .limits import MAX_KEYS_PER_RUN
+
+CHUNK_COLUMNS = ("run_id", "key_id", "first_step", "last_step", "n", "steps", "vals", "times")
+
+
+async def find_run(conn: asyncpg.Connection, entity: str, project: str, run_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT r.id, r.state, r.allow_out_of_order, r.next_step
+           FROM runs r JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id
+           WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3""",
+        entity,
+        project,
+        run_id,
+    )
+
+
+async def open_stream(conn: asyncpg.Connection, run_pk: int, stream_id: str) -> int:
+    """The stream's committed sequence (0 for a new stream, whose row is created)."""
+    return await conn.fetchval(
+        """WITH ins AS (INSERT INTO metric_streams (run_id, stream_id) VALUES ($1, $2)
+                        ON CONFLICT (run_id, stream_id) DO NOTHING RETURNING sequence)
+           SELECT sequence FROM ins UNION ALL
+           SELECT sequence FROM metric_streams WHERE run_id = $1 AND stream_id = $2""",
+        run_pk,
+        stream_id,
+    )
+
+
+async def lock_for_batch(conn: asyncpg.Connection, run_pk: int, stream_id: str) -> asyncpg.Record:
+    """Lock the run and stream rows (concurrent streams of one run commit one after the other) and
+    read what a batch's validation needs, plus a cache token for the key dictionary."""
+    return await conn.fetchrow(
+        """SELECT r.state, r.allow_out_of_order, r.point_count, s.sequence,
+                  (SELECT coalesce(max(k.key_id), -1) FROM metric_keys k WHERE k.run_id = r.id) AS max_key_id
+           FROM runs r JOIN metric_streams s ON s.run_id = r.id AND s.stream_id = $2
+           WHERE r.id = $1 FOR UPDATE OF r, s""",
+        run_pk,
+        stream_id,
+    )
+
+
+async def load_keys(conn: asyncpg.Connection, run_pk: int) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT key_id, key, last_step FROM metric_keys WHERE run_id = $1", run_pk)
+
+
+async def copy_chunks(conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]], timeout: float) -> None:
+    """COPY the rows. asyncpg's COPY IN can wait forever when the server goes away mid-COPY (its own
+    timeout does not cover that wait), so the COPY races a connection-lost listener and a deadline."""
+    lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_lost(_: object) -> None:
+        if not lost.done():
+            lost.set_result(None)
+
+    conn.add_termination_listener(on_lost)
+    copy = asyncio.ensure_future(
+        conn.copy_records_to_table("metric_chunks", records=records, columns=CHUNK_COLUMNS, timeout=timeout)
+    )
+    try:
+        done, _ = await asyncio.wait({copy, lost}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if copy in done:
+            copy.result()
+            return
+        copy.cancel()
+        await asyncio.wait({copy}, timeout=5)
+        if lost.done():
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection lost during COPY")
+        raise asyncio.TimeoutError("COPY did not finish in time")
+    finally:
+        if not copy.done():
+            copy.cancel()
+        conn.remove_termination_listener(on_lost)
+
+
+_COMMIT_SQL = """
+WITH u AS (
+    SELECT * FROM unnest($3::int[], $4::text[], $5::bigint[], $6::bigint[], $7::float8[], $8::bigint[],
+                         $9::float8[], $10::bigint[], $11::float8[], $12::bigint[], $13::float8[])
+        AS u(key_id, key, count, finite_count, last, last_step, min, min_step, max, max_step, sum)
+), k AS (
+    INSERT INTO metric_keys AS m (run_id, key_id, key, count, finite_count, last, last_step,
+                                  min, min_step, max, max_step, sum)
+    SELECT $1, key_id, key, count, finite_count, last, last_step,
+           CASE WHEN finite_count > 0 THEN min END, CASE WHEN finite_count > 0 THEN min_step END,
+           CASE WHEN finite_count > 0 THEN max END, CASE WHEN finite_count > 0 THEN max_step END, sum
+    FROM u
+    ON CONFLICT (run_id, key_id) DO UPDATE SET
+        count = m.count + EXCLUDED.count,
+        finite_count = m.finite_count + EXCLUDED.finite_count,
+        sum = m.sum + EXCLUDED.sum,
+        last = CASE WHEN EXCLUDED.last_step >= m.last_step THEN EXCLUDED.last ELSE m.last END,
+        last_step = greatest(m.last_step, EXCLUDED.last_step),
+        min_step = CASE WHEN m.min IS NULL OR EXCLUDED.min < m.min
+                        THEN coalesce(EXCLUDED.min_step, m.min_step) ELSE m.min_step END,
+        min = CASE WHEN m.min IS NULL OR EXCLUDED.min < m.min THEN coalesce(EXCLUDED.min, m.min) ELSE m.min END,
+        max_step = CASE WHEN m.max IS NULL OR EXCLUDED.max > m.max
+                        THEN coalesce(EXCLUDED.max_step, m.max_step) ELSE m.max_step END,
+        max = CASE WHEN m.max IS NULL OR EXCLUDED.max > m.max THEN coalesce(EXCLUDED.max, m.max) ELSE m.max END
+), s AS (
+    UPDATE metric_streams SET sequence = $14, update_time = now() WHERE run_id = $1 AND stream_id = $2
+)
+UPDATE runs SET point_count = point_count + $15, next_step = greatest(next_step, $16),
+                heartbeat_time = now(),
+                state = CASE WHEN state = 5 THEN 1 ELSE state END,
+                finish_time = CASE WHEN state = 5 THEN NULL ELSE finish_time END
+WHERE id = $1
+RETURNING point_count
+"""
+
+
+async def commit_summary(
+    conn: asyncpg.Connection,
+    run_pk: int,
+    stream_id: str,
+    summary: Sequence[list[Any]],
+    sequence: int,
+    points: int,
+    next_step: int,
+    timeout: float,
+) -> int:
+    """Merge per-key summaries (one set-based statement), move the stream's high-water mark and the
+    run's counters. Returns the run's point count. A crashed run that sends data is running again."""
+    return await conn.fetchval(
+        _COMMIT_SQL, run_pk, stream_id, *summary, sequence, points, next_step, timeout=timeout
+    )
+
+
+async def set_advance_only(conn: asyncpg.Connection, run_pk: int, stream_id: str, sequence: int) -> None:
+    """Move a stream's high-water mark without points (an empty batch)."""
+    await conn.execute(
+        "UPDATE metric_streams SET sequence = $3, update_time = now() WHERE run_id = $1 AND stream_id = $2",
+        run_pk,
+        stream_id,
+        sequence,
+    )
+
+
+async def set_override(conn: asyncpg.Connection, run_pk: int, key: str, value: str | None) -> None:
+    """Set (or clear, value None) a summary override; creates the key (count 0) when new.
+    The caller holds the run row lock, so key ids are allocated without races."""
+    updated = await conn.execute(
+        "UPDATE metric_keys SET override = $3::jsonb WHERE run_id = $1 AND key = $2", run_pk, key, value
+    )
+    if updated != "UPDATE 0" or value is None:
+        return
+    count, max_id = await conn.fetchrow(
+        "SELECT count(*), coalesce(max(key_id), -1) FROM metric_keys WHERE run_id = $1", run_pk
+    )
+    if count >= MAX_KEYS_PER_RUN:
+        raise InvalidArgument(
+            "run.summary", Reason.TOO_MANY_KEYS, f"a run has at most {MAX_KEYS_PER_RUN} keys"
+        )
+    await conn.execute(
+        "INSERT INTO metric_keys (run_id, key_id, key, override) VALUES ($1, $2, $3, $4::jsonb)",
+        run_pk,
+        max_id + 1,
+        key,
+        value,
+    )

@@ -1,0 +1,190 @@
+"""Version diffs: "why did accuracy drop in v12?"
+
+For two versions of one artifact: the manifest diff (files added, removed, or changed by digest or
+reference), the metadata diff (top-level keys whose JSON values differ), and the upstream-lineage
+diff: both versions' upstream graphs are walked (store-side, like TraceUpstream) and, artifact by
+artifact, the versions found on one side only are paired up (oldest with oldest), each with the
+nearest depth where it appears. `origin` marks where a difference started (see _origins): in the
+article's story the clean dataset differs because the tokenizer was swapped, so the tokenizer is the
+origin and the dataset is not.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ..common.errors import InvalidArgument, Reason
+from . import store
+from .domain import (
+    MAX_DEPTH,
+    Direction,
+    Graph,
+    NodeKey,
+    NodeKind,
+    Reader,
+    TraversalOptions,
+    bounded,
+    trace,
+)
+from .domain_link import resolve_version
+
+DEFAULT_DIFF_DEPTH = 10
+DEFAULT_MANIFEST_CHANGES, MAX_MANIFEST_CHANGES = 1000, 100_000
+LINEAGE_NODE_CAP = 10_000  # per side; lineages beyond that are compared on what was reached
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    change: str  # "added" | "removed" | "modified"
+    old_sha256: str = ""
+    new_sha256: str = ""
+    old_size: int = 0
+    new_size: int = 0
+    old_reference_uri: str = ""
+    new_reference_uri: str = ""
+
+
+@dataclass(frozen=True)
+class MetadataChange:
+    key: str
+    old_value_json: str  # "" when absent
+    new_value_json: str
+
+
+@dataclass(frozen=True)
+class InputChange:
+    artifact: str
+    old_version: str  # resource names; "" when absent on that side
+    new_version: str
+    depth: int
+    origin: bool
+
+
+@dataclass
+class VersionDiff:
+    old_version: str
+    new_version: str
+    files: list[FileChange] = field(default_factory=list)
+    files_added: int = 0
+    files_removed: int = 0
+    files_changed: int = 0
+    files_truncated: bool = False
+    metadata: list[MetadataChange] = field(default_factory=list)
+    inputs: list[InputChange] = field(default_factory=list)
+
+
+async def diff_versions(
+    reader: Reader, old_value: str, new_value: str, max_depth: int, max_changes: int
+) -> VersionDiff:
+    depth = bounded(max_depth, DEFAULT_DIFF_DEPTH, MAX_DEPTH, "max_depth")
+    limit = bounded(max_changes, DEFAULT_MANIFEST_CHANGES, MAX_MANIFEST_CHANGES, "max_manifest_changes")
+    old = await resolve_version(reader, old_value, "old_version")
+    new = await resolve_version(reader, new_value, "new_version")
+    if old.artifact_id != new.artifact_id:
+        raise InvalidArgument(
+            "new_version",
+            Reason.DIFFERENT_ARTIFACTS,
+            f"{old.name} and {new.name} are versions of different artifacts",
+        )
+    result = VersionDiff(old.name, new.name)
+    await _diff_manifest(reader, old.key[1], new.key[1], limit, result)
+    rows = await store.metadata_diff(reader.conn, old.key[1], new.key[1], reader.timeout)
+    result.metadata = [MetadataChange(r["key"], r["old_value"] or "", r["new_value"] or "") for r in rows]
+    opts = TraversalOptions(depth, LINEAGE_NODE_CAP)
+    old_graph = await trace(reader, old, Direction.UPSTREAM, opts)
+    new_graph = await trace(reader, new, Direction.UPSTREAM, opts)
+    result.inputs = input_changes(old_graph, new_graph)
+    return result
+
+
+async def _diff_manifest(reader: Reader, old_id: int, new_id: int, limit: int, out: VersionDiff) -> None:
+    rows = await store.manifest_diff(reader.conn, old_id, new_id, limit, reader.timeout)
+    for r in rows:
+        change = "added" if not r["in_old"] else "removed" if not r["in_new"] else "modified"
+        out.files.append(
+            FileChange(
+                r["path"],
+                change,
+                r["old_sha256"] or "",
+                r["new_sha256"] or "",
+                r["old_size"] or 0,
+                r["new_size"] or 0,
+                r["old_ref"] or "",
+                r["new_ref"] or "",
+            )
+        )
+    if rows:
+        out.files_added, out.files_removed = rows[0]["added"], rows[0]["removed"]
+        out.files_changed = rows[0]["changed"]
+    out.files_truncated = out.files_added + out.files_removed + out.files_changed > len(rows)
+
+
+def _inputs(graph: Graph) -> dict[str, dict[NodeKey, int]]:
+    """artifact -> {version key: depth}, the compared version itself excluded."""
+    out: dict[str, dict[NodeKey, int]] = defaultdict(dict)
+    for n in graph.nodes[1:]:
+        if n.kind is NodeKind.VERSION:
+            out[n.artifact][n.key] = n.depth
+    return out
+
+
+def _reach(graph: Graph, sources: set[NodeKey], *, forward: bool) -> set[NodeKey]:
+    """Nodes strictly downstream (forward) or upstream of any of `sources`, within the graph."""
+    step: dict[NodeKey, list[NodeKey]] = defaultdict(list)
+    for e in graph.edges:
+        if forward:
+            step[e.source].append(e.target)
+        else:
+            step[e.target].append(e.source)
+    reached: set[NodeKey] = set()
+    stack = [nxt for s in sources for nxt in step[s]]
+    while stack:
+        key = stack.pop()
+        if key not in reached:
+            reached.add(key)
+            stack.extend(step[key])
+    return reached
+
+
+def _origins(graph: Graph, paired: set[NodeKey], unpaired: set[NodeKey]) -> set[NodeKey]:
+    """Which differing inputs of one side are where a difference started.
+
+    A version that changed (paired with another version of its artifact) is the origin unless some
+    differing input lies upstream of it: then it merely inherited the change (a dataset re-made with
+    a swapped tokenizer). An input present on this side only is the origin unless another one-sided
+    input lies downstream of it: then it was only pulled in along with that one.
+    """
+    inherited = _reach(graph, paired | unpaired, forward=True)
+    pulled_in = _reach(graph, unpaired, forward=False)
+    return {k for k in paired if k not in inherited} | {k for k in unpaired if k not in pulled_in}
+
+
+def input_changes(old: Graph, new: Graph) -> list[InputChange]:
+    """Upstream artifacts whose versions differ between the two lineages, nearest first."""
+    old_inputs, new_inputs = _inputs(old), _inputs(new)
+    old_nodes, new_nodes = old.by_key(), new.by_key()
+    pairs: list[tuple[str, NodeKey | None, NodeKey | None]] = []
+    for artifact in sorted(old_inputs.keys() | new_inputs.keys()):
+        o, n = old_inputs.get(artifact, {}), new_inputs.get(artifact, {})
+        only_old = sorted((k for k in o if k not in n), key=lambda k: old_nodes[k].version)
+        only_new = sorted((k for k in n if k not in o), key=lambda k: new_nodes[k].version)
+        pairs.extend((artifact, a, b) for a, b in itertools.zip_longest(only_old, only_new))
+    old_origins = _origins(old, {a for _, a, b in pairs if a and b}, {a for _, a, b in pairs if a and not b})
+    new_origins = _origins(new, {b for _, a, b in pairs if a and b}, {b for _, a, b in pairs if b and not a})
+    changes = []
+    for artifact, a, b in pairs:
+        depths = [old_nodes[a].depth] if a else []
+        depths += [new_nodes[b].depth] if b else []
+        changes.append(
+            InputChange(
+                artifact,
+                old_nodes[a].name if a else "",
+                new_nodes[b].name if b else "",
+                min(depths),
+                origin=(a is None or a in old_origins) and (b is None or b in new_origins),
+            )
+        )
+    return sorted(changes, key=lambda c: (c.depth, c.artifact, c.old_version, c.new_version))
