@@ -7,6 +7,7 @@ from strata.ingest.v1 import ingest_service_pb2_grpc
 
 from ..common.server import Deps, ServiceSpec
 from .handlers import IngestServiceHandlers
+from .handlers_upload import expire_uploads_task
 
 
 def register(server: grpc.aio.Server, deps: Deps) -> object:
@@ -15,4 +16,9 @@ def register(server: grpc.aio.Server, deps: Deps) -> object:
     return servicer
 
 
-SPEC = ServiceSpec(name="ingest", full_name="strata.ingest.v1.IngestService", register=register)
+SPEC = ServiceSpec(
+    name="ingest",
+    full_name="strata.ingest.v1.IngestService",
+    register=register,
+    background=(expire_uploads_task,),
+)

@@ -26,6 +26,7 @@ _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchUpload", "ResourceNotFound"}
 
 class S3BlobStore(BlobStore):
     min_part_size = 5 * 1024 * 1024
+    max_part_number = 10_000
 
     def __init__(
         self,

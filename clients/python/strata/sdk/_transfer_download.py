@@ -1,0 +1,146 @@
+"""The download engine: resumable, verified, atomic fetches of one blob into one destination.
+
+The bytes go to a temp file next to the destination (".<name>.<sha256[:16]>.strata-partial", so any
+later process resumes it). After a cut the fetch continues from the temp file's length, hashing what
+is already there first. At the end the sha256 must match: a corrupt or tampered temp file is thrown
+away and fetched once more from zero; only a verified file is renamed (atomically) onto the
+destination, so the destination never holds a truncated or corrupt file. An exclusive lock on the temp
+file keeps two processes downloading the same file to the same place from interleaving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import grpc
+
+from strata.client import Client
+from strata.errors import Reason, StrataError
+from strata.ingest.v1 import ingest_service_pb2 as ingest_pb
+from strata.registry.v1 import registry_service_pb2 as registry_pb
+
+from ._transfer_common import Retrier, hash_prefix, stream_timeout
+from ._transfer_progress import Progress
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no cross-process lock on the temp file
+    fcntl = None  # type: ignore[assignment]
+
+PARTIAL_SUFFIX = ".strata-partial"
+
+
+class Source(Protocol):
+    """Where a blob's bytes come from: a server-streaming read from an offset."""
+
+    def read(self, offset: int, length: int) -> Iterator[tuple[int, bytes]]: ...
+
+
+@dataclass(frozen=True)
+class VersionBlob:
+    """A blob read through an artifact version (or draft) whose manifest lists it (ReadBlob)."""
+
+    client: Client
+    version: str
+    sha256: str
+
+    def read(self, offset: int, length: int) -> Iterator[tuple[int, bytes]]:
+        req = registry_pb.ReadBlobRequest(
+            version=self.version, sha256=self.sha256, offset=offset, length=length
+        )
+        for msg in self.client.registry.ReadBlob(req, timeout=stream_timeout(length)):
+            yield msg.offset, msg.data
+
+
+@dataclass(frozen=True)
+class RunFileBlob:
+    """A run's file (ReadRunFile)."""
+
+    client: Client
+    run: str
+    path: str
+
+    def read(self, offset: int, length: int) -> Iterator[tuple[int, bytes]]:
+        req = ingest_pb.ReadRunFileRequest(run=self.run, path=self.path, offset=offset, length=length)
+        for msg in self.client.ingest.ReadRunFile(req, timeout=stream_timeout(length)):
+            yield msg.offset, msg.data
+
+
+def partial_path(dest: Path, sha256: str) -> Path:
+    return dest.with_name(f".{dest.name}.{sha256[:16]}{PARTIAL_SUFFIX}")
+
+
+def fetch(source: Source, sha256: str, size: int, dest: Path, progress: Progress, retrier: Retrier) -> Path:
+    """Download into `dest` (resuming a temp file left by an earlier attempt) and verify it."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = partial_path(dest, sha256)
+    with open(tmp, "a+b") as f:
+        if fcntl is not None:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        if not tmp.exists():  # finished by another process while we waited for the lock
+            return dest
+        for _attempt in range(2):
+            have = f.seek(0, os.SEEK_END)
+            if have > size:
+                f.truncate(0)
+                have = 0
+            h = hash_prefix(f, have)
+            progress.update(have)
+            _stream_into(f, h, have, size, source, progress, retrier)
+            if h.hexdigest() == sha256:
+                break
+            f.truncate(0)  # corrupt or tampered partial file: fetch everything once more
+            progress.update(-size)
+        else:
+            raise StrataError(
+                grpc.StatusCode.DATA_LOSS,
+                Reason.DIGEST_MISMATCH,
+                f"downloaded bytes for {dest} do not match sha256 {sha256} (twice)",
+            )
+        f.flush()
+        os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    _drop_stale_partials(dest)
+    return dest
+
+
+def _stream_into(f, h, have: int, size: int, source: Source, progress: Progress, retrier: Retrier) -> None:  # type: ignore[no-untyped-def]
+    """Append [have, size) to f, hashing as we go; resumes after cuts while they make progress."""
+    while have < size:
+        start = have
+        try:
+            for offset, data in source.read(have, size - have):
+                if offset != have:
+                    raise StrataError(
+                        grpc.StatusCode.DATA_LOSS,
+                        Reason.INTERNAL,
+                        f"server sent offset {offset}, expected {have}",
+                    )
+                f.write(data)
+                h.update(data)
+                have += len(data)
+                progress.update(len(data))
+            if have < size:
+                raise StrataError(
+                    grpc.StatusCode.UNAVAILABLE, Reason.BACKEND_UNAVAILABLE, "stream ended early"
+                )
+        except StrataError as e:
+            f.flush()
+            if have > start:
+                retrier.made_progress()
+            retrier.backoff(e)
+
+
+def _drop_stale_partials(dest: Path) -> None:
+    """Partial files of earlier versions of this destination are useless once it is complete."""
+    prefix = f".{dest.name}."
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(dest.parent):
+            if entry.name.startswith(prefix) and entry.name.endswith(PARTIAL_SUFFIX):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)

@@ -1,0 +1,322 @@
+"""One UploadChunks stream: validate chunks, gather them into blob-store parts, upload parts
+concurrently (bounded) while receiving the next chunks, and record durable parts in order.
+
+Pipeline per stream:
+  chunks --validate--> part buffer --(full)--> hash (thread) --> part upload task (blob store thread)
+  finished parts, in offset order --> one UPDATE (committed_offset, parts, hash_state), epoch-fenced
+committed_offset therefore only moves past bytes that are durable in the blob store, and the saved
+hash state always matches exactly those bytes. At most `max_parallel` parts are in flight per stream,
+and all streams of the process share a ByteBudget (STRATA_UPLOAD_BUFFER): when it is spent a stream
+stops reading, and gRPC flow control pushes back on the client. No whole file is ever in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import asyncpg
+import google_crc32c
+
+from ..common.blobstore import BlobStore
+from ..common.blobstore.base import Part
+from ..common.errors import Aborted, FailedPrecondition, InvalidArgument, Reason
+from . import resumable_hash
+from . import store_upload as store
+
+PART_NUMBER_BLOCK = 16  # part numbers reserved per DB round trip
+
+
+@dataclass(frozen=True)
+class Chunk:
+    offset: int
+    data: bytes
+    crc32c: int
+
+
+@dataclass(frozen=True)
+class StreamLimits:
+    part_size: int
+    max_chunk: int
+    min_part_size: int
+    max_part_number: int | None
+    max_parallel: int = 4
+    expiry: float = 86400.0
+
+
+def part_size_for(expected_size: int, configured: int, min_part: int, max_part_number: int | None) -> int:
+    """Parts big enough that the file needs at most half the backend's part numbers (room for resumes)."""
+    size = max(configured, min_part)
+    if max_part_number:
+        size = max(size, math.ceil(expected_size / (max_part_number // 2)))
+    return size
+
+
+class ByteBudget:
+    """A process-wide bound on bytes held by upload streams (FIFO; a request never exceeds the limit)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self.used = 0
+        self._cond = asyncio.Condition()
+
+    async def acquire(self, n: int) -> int:
+        n = min(n, self.limit)
+        async with self._cond:
+            await self._cond.wait_for(lambda: self.used + n <= self.limit)
+            self.used += n
+        return n
+
+    async def release(self, n: int) -> None:
+        if n:
+            async with self._cond:
+                self.used -= n
+                self._cond.notify_all()
+
+
+class ActiveStreams:
+    """At most one running stream per session in this process: a newer stream cancels the older one
+    and waits until its in-flight part writes have finished (so they cannot land after the newer
+    stream's writes at the same offsets on the local backend)."""
+
+    def __init__(self) -> None:
+        self._active: dict[str, tuple[asyncio.Task[object], asyncio.Event]] = {}
+
+    async def supersede(self, session_id: str, timeout: float = 60.0) -> None:
+        entry = self._active.get(session_id)
+        if entry is None:
+            return
+        task, done = entry
+        if task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(done.wait(), timeout)
+
+    async def enter(self, session_id: str) -> asyncio.Event:
+        await self.supersede(session_id)
+        done = asyncio.Event()
+        task = asyncio.current_task()
+        assert task is not None
+        self._active[session_id] = (task, done)
+        return done
+
+    def leave(self, session_id: str, done: asyncio.Event) -> None:
+        entry = self._active.get(session_id)
+        if entry is not None and entry[1] is done:
+            del self._active[session_id]
+        done.set()
+
+
+@dataclass
+class _Pending:
+    number: int
+    offset: int
+    size: int
+    reserved: int
+    hash_state: bytes | None
+    task: asyncio.Task[Part]
+
+
+@dataclass
+class UploadStream:
+    """The receiving side of one stream on one session (built by domain_upload.open_stream)."""
+
+    pool: asyncpg.Pool
+    blobs: BlobStore
+    budget: ByteBudget
+    limits: StreamLimits
+    session_id: str
+    storage_key: str
+    multipart_id: str
+    expected_size: int
+    epoch: int
+    durable: int  # committed_offset: everything before is recorded
+    next_number: int
+    numbers_left: int
+    hasher: resumable_hash.ResumableSha256 | None
+    received: int = 0
+    received_total: int = 0
+    _buffer: list[bytes] = field(default_factory=list)
+    _buffered: int = 0
+    _reserved: int = 0
+    _pending: deque[_Pending] = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        self.received = self.durable
+        self.part_size = part_size_for(
+            self.expected_size, self.limits.part_size, self.limits.min_part_size, self.limits.max_part_number
+        )
+
+    # --- receiving ---
+
+    async def feed(self, chunk: Chunk) -> None:
+        self._check(chunk)
+        if not chunk.data:
+            return
+        if not self._buffered:
+            self._reserved = await self.budget.acquire(
+                min(self.part_size, self.expected_size - self.received)
+            )
+        self._buffer.append(chunk.data)
+        self._buffered += len(chunk.data)
+        self.received += len(chunk.data)
+        self.received_total += len(chunk.data)
+        if self._buffered >= self.part_size or self.received == self.expected_size:
+            await self._flush()
+
+    def _check(self, chunk: Chunk) -> None:
+        n = len(chunk.data)
+        if n > self.limits.max_chunk:
+            raise InvalidArgument(
+                "chunk.data",
+                Reason.CHUNK_TOO_LARGE,
+                f"chunk of {n} bytes exceeds the maximum of {self.limits.max_chunk}",
+                max_chunk_size=str(self.limits.max_chunk),
+            )
+        if chunk.offset != self.received:
+            raise InvalidArgument(
+                "chunk.offset",
+                Reason.CHUNK_OFFSET_MISMATCH,
+                f"chunk offset {chunk.offset} is not the expected offset {self.received}",
+                expected_offset=str(self.received),
+            )
+        if chunk.offset + n > self.expected_size:
+            raise InvalidArgument(
+                "chunk.data",
+                Reason.SIZE_EXCEEDED,
+                f"chunk ends at {chunk.offset + n}, past the declared size {self.expected_size}",
+            )
+        if google_crc32c.value(chunk.data) != chunk.crc32c:
+            raise InvalidArgument(
+                "chunk.crc32c", Reason.CHUNK_CHECKSUM_MISMATCH, f"crc32c mismatch at offset {chunk.offset}"
+            )
+
+    # --- parts ---
+
+    async def _flush(self) -> None:
+        data = self._buffer[0] if len(self._buffer) == 1 else b"".join(self._buffer)
+        offset, reserved = self.received - len(data), self._reserved
+        self._buffer, self._buffered, self._reserved = [], 0, 0
+        try:
+            number = await self._part_number()
+            state = None
+            if self.hasher is not None:
+                await asyncio.to_thread(self.hasher.update, data)
+                state = self.hasher.state()
+        except BaseException:
+            await self.budget.release(reserved)
+            raise
+        task = asyncio.create_task(
+            self.blobs.upload_part(self.storage_key, self.multipart_id, number, offset, data)
+        )
+        self._pending.append(_Pending(number, offset, len(data), reserved, state, task))
+        await self._collect(wait=len(self._pending) >= self.limits.max_parallel)
+
+    async def _part_number(self) -> int:
+        if self.numbers_left == 0:
+            async with self.pool.acquire() as conn:
+                first = await store.reserve_parts(conn, self.session_id, self.epoch, PART_NUMBER_BLOCK)
+            if first is None:
+                raise _superseded()
+            self.next_number, self.numbers_left = first, PART_NUMBER_BLOCK
+        limit = self.limits.max_part_number
+        if limit is not None and self.next_number > limit:
+            raise FailedPrecondition(
+                Reason.UPLOAD_SESSION_CLOSED, "the session ran out of part numbers; start a new upload"
+            )
+        number = self.next_number
+        self.next_number += 1
+        self.numbers_left -= 1
+        return number
+
+    async def _collect(self, *, wait: bool) -> None:
+        """Record the finished parts at the head of the queue (waiting for the oldest when asked)."""
+        if wait and self._pending:
+            await asyncio.wait({self._pending[0].task})
+        done: list[_Pending] = []
+        while self._pending and self._pending[0].task.done():
+            head = self._pending[0]
+            if head.task.exception() is not None:
+                break
+            done.append(self._pending.popleft())
+        try:
+            if done:
+                await self._record(done)
+        finally:
+            for p in done:
+                await self.budget.release(p.reserved)
+        if self._pending and self._pending[0].task.done() and self._pending[0].task.exception():
+            raise self._pending[0].task.exception()  # type: ignore[misc]
+
+    async def _record(self, done: list[_Pending]) -> None:
+        new_offset = done[-1].offset + done[-1].size
+        parts = [
+            {"number": p.number, "offset": p.offset, "size": p.size, "etag": p.task.result().etag}
+            for p in done
+        ]
+        async with self.pool.acquire() as conn:
+            ok = await store.record_parts(
+                conn,
+                self.session_id,
+                epoch=self.epoch,
+                old_offset=self.durable,
+                new_offset=new_offset,
+                parts=parts,
+                hash_state=done[-1].hash_state,
+                expiry=self.limits.expiry,
+            )
+        if not ok:
+            raise _superseded()
+        self.durable = new_offset
+
+    # --- ending ---
+
+    async def finish(self) -> int:
+        """Clean end of the client's stream: make what can be durable durable; returns committed_offset."""
+        if self._buffered and (
+            self._buffered >= self.limits.min_part_size or self.received == self.expected_size
+        ):
+            await self._flush()
+        await self._drop_buffer()
+        while self._pending:
+            await self._collect(wait=True)
+        return self.durable
+
+    async def salvage(self) -> None:
+        """After an error or cancellation: wait for in-flight part writes (they must not land after a
+        newer stream's), record those that finished in order (best effort), release everything."""
+        await self._drop_buffer()
+        cancelled = await _wait_all([p.task for p in self._pending])
+        with contextlib.suppress(Exception):
+            await self._collect(wait=False)
+        for p in self._pending:
+            p.task.exception()  # retrieved: the error was reported (or superseded) already
+            await self.budget.release(p.reserved)
+        self._pending.clear()
+        if cancelled:
+            raise asyncio.CancelledError
+
+    async def _drop_buffer(self) -> None:
+        self._buffer, self._buffered = [], 0
+        reserved, self._reserved = self._reserved, 0
+        await self.budget.release(reserved)
+
+
+async def _wait_all(tasks: list[asyncio.Task[Part]]) -> bool:
+    """Wait until every task is done even if we are cancelled meanwhile; returns whether we were."""
+    cancelled = False
+    while not all(t.done() for t in tasks):
+        try:
+            await asyncio.wait(tasks)
+        except asyncio.CancelledError:
+            cancelled = True
+    return cancelled
+
+
+def _superseded() -> Exception:
+    return Aborted(
+        Reason.CONFLICT, "another stream (or a commit, abort or expiry) took over this upload session"
+    )
