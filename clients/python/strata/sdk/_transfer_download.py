@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,7 @@ except ImportError:  # pragma: no cover - Windows: no cross-process lock on the 
     fcntl = None  # type: ignore[assignment]
 
 PARTIAL_SUFFIX = ".strata-partial"
+PIPELINE_MIN = 8 * 1024 * 1024  # below this, a second thread costs more than it saves
 
 
 class Source(Protocol):
@@ -102,38 +105,82 @@ def fetch(source: Source, sha256: str, size: int, dest: Path, progress: Progress
                 Reason.DIGEST_MISMATCH,
                 f"downloaded bytes for {dest} do not match sha256 {sha256} (twice)",
             )
-        f.flush()
-        os.fsync(f.fileno())
         os.replace(tmp, dest)
     _drop_stale_partials(dest)
     return dest
 
 
 def _stream_into(f, h, have: int, size: int, source: Source, progress: Progress, retrier: Retrier) -> None:  # type: ignore[no-untyped-def]
-    """Append [have, size) to f, hashing as we go; resumes after cuts while they make progress."""
-    while have < size:
-        start = have
-        try:
-            for offset, data in source.read(have, size - have):
-                if offset != have:
+    """Append [have, size) to f, hashing as we go; resumes after cuts while they make progress.
+    Large remainders are written and hashed on a second thread, overlapping the network."""
+    sink = _Sink(f, h, threaded=size - have >= PIPELINE_MIN)
+    try:
+        while have < size:
+            start = have
+            try:
+                for offset, data in source.read(have, size - have):
+                    if offset != have:
+                        raise StrataError(
+                            grpc.StatusCode.DATA_LOSS,
+                            Reason.INTERNAL,
+                            f"server sent offset {offset}, expected {have}",
+                        )
+                    sink.put(data)
+                    have += len(data)
+                    progress.update(len(data))
+                if have < size:
                     raise StrataError(
-                        grpc.StatusCode.DATA_LOSS,
-                        Reason.INTERNAL,
-                        f"server sent offset {offset}, expected {have}",
+                        grpc.StatusCode.UNAVAILABLE, Reason.BACKEND_UNAVAILABLE, "stream ended early"
                     )
-                f.write(data)
-                h.update(data)
-                have += len(data)
-                progress.update(len(data))
-            if have < size:
-                raise StrataError(
-                    grpc.StatusCode.UNAVAILABLE, Reason.BACKEND_UNAVAILABLE, "stream ended early"
-                )
-        except StrataError as e:
-            f.flush()
-            if have > start:
-                retrier.made_progress()
-            retrier.backoff(e)
+            except StrataError as e:
+                if have > start:
+                    retrier.made_progress()
+                retrier.backoff(e)
+    finally:
+        sink.close()
+
+
+class _Sink:
+    """Writes and hashes received pieces in order, inline or on its own thread (bounded queue)."""
+
+    def __init__(self, f, h, *, threaded: bool) -> None:  # type: ignore[no-untyped-def]
+        self.f, self.h = f, h
+        self.error: BaseException | None = None
+        self.queue: queue.Queue[bytes | None] | None = None
+        if threaded:
+            self.queue = queue.Queue(maxsize=16)
+            self.thread = threading.Thread(target=self._run, name="strata-download-sink", daemon=True)
+            self.thread.start()
+
+    def _write(self, data: bytes) -> None:
+        self.f.write(data)
+        self.h.update(data)
+
+    def _run(self) -> None:
+        assert self.queue is not None
+        while (data := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self._write(data)
+                except BaseException as e:
+                    self.error = e
+
+    def put(self, data: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        if self.queue is None:
+            self._write(data)
+        else:
+            self.queue.put(data)
+
+    def close(self) -> None:
+        if self.queue is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.queue = None
+        self.f.flush()
+        if self.error is not None:
+            raise self.error
 
 
 def _drop_stale_partials(dest: Path) -> None:
