@@ -35,7 +35,15 @@ from ..common.projects import ensure_project
 from . import resumable_hash
 from . import store_blobs as blob_store
 from . import store_upload as store
-from .upload_stream import PART_NUMBER_BLOCK, ActiveStreams, ByteBudget, Chunk, StreamLimits, UploadStream
+from .upload_stream import (
+    PART_NUMBER_BLOCK,
+    ActiveStreams,
+    ByteBudget,
+    Chunk,
+    StreamLimits,
+    UploadStream,
+    until_stopped,
+)
 
 log = get_logger(__name__)
 
@@ -167,15 +175,15 @@ class Uploads:
         async with self.pool.acquire() as conn:
             row = await self._load(conn, principal, name)
         _require_open(row)
-        done = await self.active.enter(name.id)
+        entry = await self.active.enter(name.id)
         try:
             async with self.pool.acquire() as conn:
                 row = await store.begin_stream(conn, name.id, PART_NUMBER_BLOCK, self.limits.expiry)
             if row is None:
                 raise _closed()
-            await self._receive(self._open_stream(row), chunks)
+            await self._receive(self._open_stream(row), until_stopped(chunks, entry[0]))
         finally:
-            self.active.leave(name.id, done)
+            self.active.leave(name.id, entry)
         return await self.get(principal, name)
 
     def _open_stream(self, row: asyncpg.Record) -> UploadStream:

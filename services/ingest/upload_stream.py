@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import math
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -78,36 +79,56 @@ class ByteBudget:
 
 
 class ActiveStreams:
-    """At most one running stream per session in this process: a newer stream cancels the older one
-    and waits until its in-flight part writes have finished (so they cannot land after the newer
-    stream's writes at the same offsets on the local backend)."""
+    """At most one running stream per session in this process. A newer stream tells the older one to
+    stop (it fails with ABORTED CONFLICT) and waits until the older one's in-flight part writes have
+    finished, so they cannot land after the newer stream's writes at the same offsets (local folder)."""
 
     def __init__(self) -> None:
-        self._active: dict[str, tuple[asyncio.Task[object], asyncio.Event]] = {}
+        self._active: dict[str, tuple[asyncio.Event, asyncio.Event]] = {}
 
     async def supersede(self, session_id: str, timeout: float = 60.0) -> None:
         entry = self._active.get(session_id)
         if entry is None:
             return
-        task, done = entry
-        if task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(done.wait(), timeout)
+        stop, done = entry
+        stop.set()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(done.wait(), timeout)
 
-    async def enter(self, session_id: str) -> asyncio.Event:
+    async def enter(self, session_id: str) -> tuple[asyncio.Event, asyncio.Event]:
+        """Register a new stream; returns (stop, done): the stream watches `stop` and sets `done`."""
         await self.supersede(session_id)
-        done = asyncio.Event()
-        task = asyncio.current_task()
-        assert task is not None
-        self._active[session_id] = (task, done)
-        return done
+        entry = (asyncio.Event(), asyncio.Event())
+        self._active[session_id] = entry
+        return entry
 
-    def leave(self, session_id: str, done: asyncio.Event) -> None:
-        entry = self._active.get(session_id)
-        if entry is not None and entry[1] is done:
+    def leave(self, session_id: str, entry: tuple[asyncio.Event, asyncio.Event]) -> None:
+        if self._active.get(session_id) is entry:
             del self._active[session_id]
-        done.set()
+        entry[1].set()
+
+
+async def until_stopped(chunks: AsyncIterator[Chunk], stop: asyncio.Event) -> AsyncIterator[Chunk]:
+    """The chunks, until `stop` is set (then ABORTED CONFLICT, even while waiting for the client)."""
+    it = chunks.__aiter__()
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            nxt = asyncio.ensure_future(it.__anext__())
+            await asyncio.wait({nxt, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if not nxt.done():
+                nxt.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
+                    await nxt
+                raise superseded()
+            try:
+                yield nxt.result()
+            except StopAsyncIteration:
+                return
+            if stop.is_set():
+                raise superseded()
+    finally:
+        stopper.cancel()
 
 
 @dataclass
@@ -220,7 +241,7 @@ class UploadStream:
             async with self.pool.acquire() as conn:
                 first = await store.reserve_parts(conn, self.session_id, self.epoch, PART_NUMBER_BLOCK)
             if first is None:
-                raise _superseded()
+                raise superseded()
             self.next_number, self.numbers_left = first, PART_NUMBER_BLOCK
         limit = self.limits.max_part_number
         if limit is not None and self.next_number > limit:
@@ -269,7 +290,7 @@ class UploadStream:
                 expiry=self.limits.expiry,
             )
         if not ok:
-            raise _superseded()
+            raise superseded()
         self.durable = new_offset
 
     # --- ending ---
@@ -316,7 +337,7 @@ async def _wait_all(tasks: list[asyncio.Task[Part]]) -> bool:
     return cancelled
 
 
-def _superseded() -> Exception:
+def superseded() -> Exception:
     return Aborted(
         Reason.CONFLICT, "another stream (or a commit, abort or expiry) took over this upload session"
     )

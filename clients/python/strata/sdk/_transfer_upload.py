@@ -207,6 +207,10 @@ class LargeUpload:
                     self.state.clear()
                     session = None
                     continue
+                if e.reason == Reason.CHUNK_OFFSET_MISMATCH and restarts < 4:
+                    restarts += 1  # another writer moved the offset since we read it: re-read, go on
+                    session = upload_pb2.UploadSession(name=session.name) if session else None
+                    continue
                 if e.code not in RESUMABLE:
                     self.state.clear()
                     raise
