@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 
 import asyncpg
 
+from ..common.blobstore.streaming import transfer_stats
 from ..common.context import Principal
 from ..common.errors import InvalidArgument, Reason
 from ..common.names import ProjectName
@@ -182,6 +183,7 @@ class BlobAccess:
             raise InvalidArgument(
                 "blobs", Reason.TOO_LARGE, f"a batch may carry at most {BATCH_MAX_BYTES} bytes"
             )
+        transfer_stats(self.deps.extras).upload_bytes_received += sum(len(data) for _, data in blobs)
         await asyncio.to_thread(_verify_contents, blobs)
         unique = {d.sha256: (d, data) for d, data in blobs}
         async with self.pool.acquire() as conn:

@@ -25,10 +25,10 @@ ADD_BATCH = 10_000
 
 def run_parent(run_name: str) -> str:
     """entities/e/projects/p/runs/r -> entities/e/projects/p."""
-    parent, sep, _ = run_name.partition("/runs/")
-    if not sep:
-        raise ValueError(f"not a run resource name: {run_name!r}")
-    return parent
+    parts = run_name.split("/")
+    if len(parts) != 6 or parts[0] != "entities" or parts[2] != "projects" or parts[4] != "runs":
+        raise ValueError(f"not a run resource name (entities/e/projects/p/runs/r): {run_name!r}")
+    return "/".join(parts[:4])
 
 
 def upload_run_files(
