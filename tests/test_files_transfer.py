@@ -460,3 +460,42 @@ def test_progress_is_quiet_off_a_terminal_or_when_asked_and_shows_rate_when_forc
         transfer.upload_files(c, _parent("progress"), [("q.bin", g)], progress=True)
     err = capsys.readouterr().err
     assert "upload 1 file(s)" in err and "2.00M/2.00M" in err and "B/s" in err
+
+
+def test_cli_puts_lists_and_gets_run_files(
+    server: ServerThread, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from strata.cli.main import main
+
+    ensure_run(server, "files-test", "cli", "r1")
+    logs = tmp_path / "logs"
+    (logs / "deep").mkdir(parents=True)
+    (logs / "train.log").write_text("loss 0.1\n")
+    (logs / "deep" / "eval.log").write_text("f1 0.9\n")
+    model = tmp_path / "model.pt"
+    random_file(model, 2 * MiB)
+    run = "files-test/cli/r1"
+    assert main(["--addr", server.addr, "files", "put", run, str(model), str(logs), "-q"]) == 0
+    assert "attached 3 file(s)" in capsys.readouterr().out
+    assert main(["--addr", server.addr, "files", "ls", run]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[-1] for line in listed] == ["logs/deep/eval.log", "logs/train.log", "model.pt"]
+    assert (
+        main(
+            [
+                "--addr",
+                server.addr,
+                "files",
+                "get",
+                run,
+                "--dest",
+                str(tmp_path / "got"),
+                "--prefix",
+                "logs/",
+                "-q",
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "got" / "logs" / "deep" / "eval.log").read_text() == "f1 0.9\n"
+    assert not (tmp_path / "got" / "model.pt").exists()

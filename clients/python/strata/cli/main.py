@@ -11,7 +11,7 @@ from strata import __version__
 from strata.errors import StrataError
 
 # Command modules, each exposing register(subparsers). A module that is missing is skipped.
-COMMAND_MODULES = ("strata.cli.server",)
+COMMAND_MODULES = ("strata.cli.server", "strata.cli.files")
 
 
 def build_parser() -> argparse.ArgumentParser:
