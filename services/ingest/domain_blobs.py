@@ -29,6 +29,7 @@ import asyncpg
 
 from ..common.blobstore.streaming import transfer_stats
 from ..common.context import Principal
+from ..common.db import DEFAULT_TIMEOUT
 from ..common.errors import InvalidArgument, Reason
 from ..common.names import ProjectName
 from ..common.projects import ensure_project, get_project
@@ -79,8 +80,9 @@ def check_digests(digests: Sequence[Digest], field: str) -> list[Digest]:
 
 
 class BlobAccess:
-    def __init__(self, deps) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, deps, timeout: float = DEFAULT_TIMEOUT) -> None:  # type: ignore[no-untyped-def]
         self.deps = deps
+        self.timeout = timeout  # the caller's remaining deadline (db.timeout_from)
         self.pool: asyncpg.Pool = deps.pool
         self.blobs = deps.blobs
 
@@ -95,7 +97,7 @@ class BlobAccess:
         if not digests:
             raise InvalidArgument("digests", Reason.FIELD_REQUIRED, "at least one digest is required")
         wanted = list(dict.fromkeys(check_digests(digests, "digests")))
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
             project = await ensure_project(conn, parent, create_entity=self._create_entity())
             rows = await store.lookup(conn, project.id, [d.sha256 for d in wanted])
             known = {r["sha256"]: r for r in rows}
@@ -136,7 +138,7 @@ class BlobAccess:
             raise InvalidArgument("proofs", Reason.OUT_OF_RANGE, f"at most {MAX_DIGESTS} proofs per call")
         for i, p in enumerate(proofs):
             check_digest(p.digest.sha256, p.digest.size, f"proofs[{i}].digest")
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=self.timeout) as conn:
             project = await get_project(conn, parent)
             taken = await store.take_challenges(
                 conn, project.id, [(p.digest.sha256, p.nonce) for p in proofs]
@@ -148,7 +150,7 @@ class BlobAccess:
         verdicts = await asyncio.gather(*(self._verify(p, valid, keys, sem) for p in proofs))
         accepted = [p.digest for p, ok in zip(proofs, verdicts, strict=True) if ok]
         if accepted:
-            async with self.pool.acquire() as conn, conn.transaction():
+            async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
                 await store.touch(conn, [d.sha256 for d in accepted])
                 await store.grant(conn, project.id, [d.sha256 for d in accepted])
         return accepted, [p.digest for p, ok in zip(proofs, verdicts, strict=True) if not ok]
@@ -186,7 +188,7 @@ class BlobAccess:
         transfer_stats(self.deps.extras).upload_bytes_received += sum(len(data) for _, data in blobs)
         await asyncio.to_thread(_verify_contents, blobs)
         unique = {d.sha256: (d, data) for d, data in blobs}
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=self.timeout) as conn:
             project = await ensure_project(conn, parent, create_entity=self._create_entity())
             existing = {r["sha256"] for r in await store.lookup(conn, project.id, list(unique))}
         fresh = [unique[sha] for sha in unique if sha not in existing]
@@ -211,7 +213,7 @@ class BlobAccess:
         await asyncio.gather(*(put(d, data) for d, data in fresh))
         redundant: list[str] = []
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
+            async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
                 for d, _ in fresh:
                     if await store.insert_blob(conn, d.sha256, d.size, keys[d.sha256]) != keys[d.sha256]:
                         redundant.append(keys[d.sha256])

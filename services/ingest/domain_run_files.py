@@ -16,6 +16,7 @@ import asyncpg
 
 from ..common import audit
 from ..common.blobstore.streaming import check_range, serve_range, transfer_stats
+from ..common.db import DEFAULT_TIMEOUT
 from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 from ..common.names import RunName
 from ..common.paths import check_safe_path
@@ -35,8 +36,9 @@ class RunFileView:
 
 
 class RunFiles:
-    def __init__(self, deps) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, deps, timeout: float = DEFAULT_TIMEOUT) -> None:  # type: ignore[no-untyped-def]
         self.deps = deps
+        self.timeout = timeout  # the caller's remaining deadline (db.timeout_from)
         self.pool: asyncpg.Pool = deps.pool
 
     async def _run(self, conn: asyncpg.Connection, name: RunName) -> asyncpg.Record:
@@ -47,7 +49,7 @@ class RunFiles:
 
     async def add(self, name: RunName, files: Sequence[RunFileView]) -> list[RunFileView]:
         checked = _check_files(files)
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
             run = await self._run(conn, name)
             held = await store_blobs.lock_for_reference(
                 conn, run["project_id"], [f.blob.sha256 for f in checked]
@@ -77,7 +79,7 @@ class RunFiles:
             raise InvalidArgument("page_size", Reason.OUT_OF_RANGE, f"page_size must be within 0..{MAX_PAGE}")
         size = page_size or DEFAULT_PAGE
         after = _decode_token(page_token)
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=self.timeout) as conn:
             run = await self._run(conn, name)
             rows = await store.list_files(conn, run["id"], after, size + 1)
         files = [
@@ -90,7 +92,7 @@ class RunFiles:
         self, name: RunName, path: str, offset: int, length: int
     ) -> AsyncIterator[tuple[int, bytes]]:
         check_safe_path(path, "path")
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=self.timeout) as conn:
             run = await self._run(conn, name)
             row = await store.get_file(conn, run["id"], path)
         if row is None:

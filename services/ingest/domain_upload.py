@@ -28,6 +28,7 @@ from ..common.blobstore import BlobNotFound
 from ..common.blobstore.base import Part
 from ..common.blobstore.streaming import transfer_stats
 from ..common.context import Principal
+from ..common.db import DEFAULT_TIMEOUT
 from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 from ..common.logging import get_logger
 from ..common.names import ChildName, ProjectName
@@ -116,7 +117,7 @@ class Uploads:
         storage_key = f"blobs/{session_id[:2]}/{session_id}"
         multipart_id = await self.blobs.start_multipart(storage_key)
         hasher = resumable_hash.new()
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn, conn.transaction():
             project = await ensure_project(
                 conn, parent, create_entity=self.deps.authorizer.mode == "open-local"
             )
@@ -135,7 +136,7 @@ class Uploads:
         return self._view(parent, row)
 
     async def get(self, principal: Principal, name: ChildName) -> SessionView:
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             return self._view(name.project, await self._load(conn, principal, name))
 
     async def _load(self, conn: asyncpg.Connection, principal: Principal, name: ChildName) -> asyncpg.Record:
@@ -172,12 +173,12 @@ class Uploads:
     async def stream(
         self, principal: Principal, name: ChildName, chunks: AsyncIterator[Chunk]
     ) -> SessionView:
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             row = await self._load(conn, principal, name)
         _require_open(row)
         entry = await self.active.enter(name.id)
         try:
-            async with self.pool.acquire() as conn:
+            async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
                 row = await store.begin_stream(conn, name.id, PART_NUMBER_BLOCK, self.limits.expiry)
             if row is None:
                 raise _closed()
@@ -233,7 +234,7 @@ class Uploads:
     ) -> tuple[SessionView, Digest]:
         if client_sha256:
             check_sha256(client_sha256, "sha256")
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             row = await self._load(conn, principal, name)
         if row["state"] == store.COMMITTED:
             return self._view(name.project, row), Digest(row["blob_sha256"], row["expected_size"])
@@ -260,7 +261,7 @@ class Uploads:
         return self._view(name.project, final), Digest(digest, row["expected_size"])
 
     async def _existing(self, sha256: str) -> bool:
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             return bool(await conn.fetchval("SELECT 1 FROM blobs WHERE sha256 = $1", sha256))
 
     async def _complete(self, row: asyncpg.Record) -> None:
@@ -284,7 +285,7 @@ class Uploads:
         return h.hexdigest()
 
     async def _make_visible(self, row: asyncpg.Record, sha256: str, *, stored: bool) -> asyncpg.Record:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn, conn.transaction():
             locked = await store.get_session(conn, row["id"], lock=True)
             if locked is None or locked["state"] == store.COMMITTED:
                 return locked or row  # a concurrent commit of the same session won
@@ -312,7 +313,7 @@ class Uploads:
 
     async def _reject(self, row: asyncpg.Record) -> None:
         """Digest mismatch: abort the session, delete whatever was stored, make nothing visible."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn, conn.transaction():
             await store.fence(conn, row["id"])
             await store.close_session(conn, row["id"], store.ABORTED)
         await self._cleanup_parts(row["id"], row["storage_key"], row["multipart_id"], delete_object=True)
@@ -323,14 +324,14 @@ class Uploads:
     # --- abort / expiry ---
 
     async def abort(self, principal: Principal, name: ChildName) -> None:
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             row = await self._load(conn, principal, name)
         if row["state"] == store.COMMITTED:
             raise FailedPrecondition(Reason.UPLOAD_SESSION_CLOSED, "the upload is already committed")
         if row["state"] != store.OPEN:
             return
         await self.active.supersede(name.id)
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn, conn.transaction():
             await store.fence(conn, name.id)
             await store.close_session(conn, name.id, store.ABORTED)
         await self._cleanup_parts(name.id, row["storage_key"], row["multipart_id"], delete_object=True)
@@ -342,14 +343,14 @@ class Uploads:
                 await self.blobs.abort_multipart(key, upload_id)
             if delete_object:
                 await self.blobs.delete(key)
-            async with self.pool.acquire() as conn:
+            async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
                 await store.clear_multipart(conn, session_id)
         except Exception as e:
             log.warning("upload_cleanup_deferred", session=session_id, error=type(e).__name__)
 
     async def expire_pass(self) -> dict[str, int]:
         """Expire idle sessions, delete the parts of closed ones, purge stale challenges and rows."""
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             expired = await store.expire_open_sessions(conn, 500)
             leftovers = await store.closed_with_parts(conn, 500)
             purged = await blob_store.purge_challenges(conn)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import grpc
 from strata.common.v1 import blob_pb2
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import upload_pb2
 
 from ..common.background import every
 from ..common.context import current_principal
+from ..common.db import timeout_from
 from ..common.errors import InvalidArgument, Reason
 from ..common.names import parse_child, parse_project, parse_run
 from ..common.runs import ts
@@ -75,10 +77,10 @@ class UploadHandlers:
     deps: object
 
     async def FindMissingBlobs(
-        self, request: pb.FindMissingBlobsRequest, context: object
+        self, request: pb.FindMissingBlobsRequest, context: grpc.aio.ServicerContext
     ) -> pb.FindMissingBlobsResponse:
         parent = parse_project(request.parent, "parent")
-        missing, challenges = await BlobAccess(self.deps).find_missing(
+        missing, challenges = await BlobAccess(self.deps, timeout_from(context)).find_missing(
             current_principal(), parent, [_digest(d) for d in request.digests]
         )
         return pb.FindMissingBlobsResponse(
@@ -86,27 +88,29 @@ class UploadHandlers:
         )
 
     async def ProveBlobPossession(
-        self, request: pb.ProveBlobPossessionRequest, context: object
+        self, request: pb.ProveBlobPossessionRequest, context: grpc.aio.ServicerContext
     ) -> pb.ProveBlobPossessionResponse:
         parent = parse_project(request.parent, "parent")
         proofs = [Proof(_digest(p.digest), p.nonce, p.proof_sha256) for p in request.proofs]
-        accepted, rejected = await BlobAccess(self.deps).prove(current_principal(), parent, proofs)
+        accepted, rejected = await BlobAccess(self.deps, timeout_from(context)).prove(
+            current_principal(), parent, proofs
+        )
         return pb.ProveBlobPossessionResponse(
             accepted=[_digest_pb(d) for d in accepted], rejected=[_digest_pb(d) for d in rejected]
         )
 
     async def BatchUploadBlobs(
-        self, request: pb.BatchUploadBlobsRequest, context: object
+        self, request: pb.BatchUploadBlobsRequest, context: grpc.aio.ServicerContext
     ) -> pb.BatchUploadBlobsResponse:
         parent = parse_project(request.parent, "parent")
         blobs = [(_digest(b.digest), b.data) for b in request.blobs]
-        stored = await BlobAccess(self.deps).batch_upload(
+        stored = await BlobAccess(self.deps, timeout_from(context)).batch_upload(
             current_principal(), parent, blobs, request.ByteSize()
         )
         return pb.BatchUploadBlobsResponse(stored=[_digest_pb(d) for d in stored])
 
     async def CreateUploadSession(
-        self, request: pb.CreateUploadSessionRequest, context: object
+        self, request: pb.CreateUploadSessionRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateUploadSessionResponse:
         parent = parse_project(request.parent, "parent")
         view = await uploads_of(self.deps).create(
@@ -115,7 +119,7 @@ class UploadHandlers:
         return pb.CreateUploadSessionResponse(session=_session_pb(view))
 
     async def GetUploadSession(
-        self, request: pb.GetUploadSessionRequest, context: object
+        self, request: pb.GetUploadSessionRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetUploadSessionResponse:
         name = parse_child(request.name, "uploads", "name")
         return pb.GetUploadSessionResponse(
@@ -123,7 +127,7 @@ class UploadHandlers:
         )
 
     async def UploadChunks(
-        self, request_iterator: AsyncIterator[pb.UploadChunksRequest], context: object
+        self, request_iterator: AsyncIterator[pb.UploadChunksRequest], context: grpc.aio.ServicerContext
     ) -> pb.UploadChunksResponse:
         first = await anext(request_iterator.__aiter__(), None)
         if first is None or first.WhichOneof("kind") != "session":
@@ -132,32 +136,44 @@ class UploadHandlers:
         view = await uploads_of(self.deps).stream(current_principal(), name, _chunks(request_iterator))
         return pb.UploadChunksResponse(session=_session_pb(view))
 
-    async def CommitUpload(self, request: pb.CommitUploadRequest, context: object) -> pb.CommitUploadResponse:
+    async def CommitUpload(
+        self, request: pb.CommitUploadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CommitUploadResponse:
         name = parse_child(request.name, "uploads", "name")
         view, digest = await uploads_of(self.deps).commit(current_principal(), name, request.sha256)
         return pb.CommitUploadResponse(session=_session_pb(view), blob=_digest_pb(digest))
 
-    async def AbortUpload(self, request: pb.AbortUploadRequest, context: object) -> pb.AbortUploadResponse:
+    async def AbortUpload(
+        self, request: pb.AbortUploadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AbortUploadResponse:
         name = parse_child(request.name, "uploads", "name")
         await uploads_of(self.deps).abort(current_principal(), name)
         return pb.AbortUploadResponse()
 
-    async def AddRunFiles(self, request: pb.AddRunFilesRequest, context: object) -> pb.AddRunFilesResponse:
+    async def AddRunFiles(
+        self, request: pb.AddRunFilesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AddRunFilesResponse:
         run = parse_run(request.run, "run")
         files = [RunFileView(f.path, _digest(f.blob)) for f in request.files]
-        added = await RunFiles(self.deps).add(run, files)
+        added = await RunFiles(self.deps, timeout_from(context)).add(run, files)
         return pb.AddRunFilesResponse(files=[_run_file_pb(f) for f in added])
 
-    async def ListRunFiles(self, request: pb.ListRunFilesRequest, context: object) -> pb.ListRunFilesResponse:
+    async def ListRunFiles(
+        self, request: pb.ListRunFilesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListRunFilesResponse:
         run = parse_run(request.run, "run")
-        files, token = await RunFiles(self.deps).list(run, request.page_size, request.page_token)
+        files, token = await RunFiles(self.deps, timeout_from(context)).list(
+            run, request.page_size, request.page_token
+        )
         return pb.ListRunFilesResponse(files=[_run_file_pb(f) for f in files], next_page_token=token)
 
     async def ReadRunFile(
-        self, request: pb.ReadRunFileRequest, context: object
+        self, request: pb.ReadRunFileRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.ReadRunFileResponse]:
         run = parse_run(request.run, "run")
-        async for offset, data in RunFiles(self.deps).read(run, request.path, request.offset, request.length):
+        async for offset, data in RunFiles(self.deps, timeout_from(context)).read(
+            run, request.path, request.offset, request.length
+        ):
             yield pb.ReadRunFileResponse(offset=offset, data=data)
 
 

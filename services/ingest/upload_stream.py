@@ -24,6 +24,7 @@ import google_crc32c
 
 from ..common.blobstore import BlobStore
 from ..common.blobstore.base import Part
+from ..common.db import DEFAULT_TIMEOUT
 from ..common.errors import Aborted, FailedPrecondition, InvalidArgument, Reason
 from . import resumable_hash
 from . import store_upload as store
@@ -238,7 +239,7 @@ class UploadStream:
 
     async def _part_number(self) -> int:
         if self.numbers_left == 0:
-            async with self.pool.acquire() as conn:
+            async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
                 first = await store.reserve_parts(conn, self.session_id, self.epoch, PART_NUMBER_BLOCK)
             if first is None:
                 raise superseded()
@@ -278,7 +279,7 @@ class UploadStream:
             {"number": p.number, "offset": p.offset, "size": p.size, "etag": p.task.result().etag}
             for p in done
         ]
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             ok = await store.record_parts(
                 conn,
                 self.session_id,

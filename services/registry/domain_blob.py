@@ -19,13 +19,13 @@ from . import store_blob as store
 MESSAGE_BYTES = 1 << 20
 
 
-async def read_blob(
-    deps, version: str, sha256: str, offset: int, length: int
-) -> AsyncIterator[tuple[int, bytes]]:  # type: ignore[no-untyped-def]
+async def read_blob(  # type: ignore[no-untyped-def]
+    deps, version: str, sha256: str, offset: int, length: int, timeout: float
+) -> AsyncIterator[tuple[int, bytes]]:
     name = parse_version(version, "version")
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise InvalidArgument("sha256", Reason.INVALID_DIGEST, "sha256 must be 64 lowercase hex characters")
-    async with deps.pool.acquire() as conn:
+    async with deps.pool.acquire(timeout=timeout) as conn:
         row = await store.blob_in_version(
             conn,
             entity=name.artifact.project.entity,
