@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from ..common.blobstore.streaming import check_range, serve_range, transfer_stats
+from ..common.blobstore.streaming import check_range, release_large_buffers_to_os, serve_range, transfer_stats
 from ..common.errors import InvalidArgument, NotFound, Reason
 from ..common.names import parse_version
 from . import store_blob as store
@@ -22,6 +22,7 @@ MESSAGE_BYTES = 1 << 20
 async def read_blob(  # type: ignore[no-untyped-def]
     deps, version: str, sha256: str, offset: int, length: int, timeout: float
 ) -> AsyncIterator[tuple[int, bytes]]:
+    release_large_buffers_to_os()
     name = parse_version(version, "version")
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise InvalidArgument("sha256", Reason.INVALID_DIGEST, "sha256 must be 64 lowercase hex characters")
