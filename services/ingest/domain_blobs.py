@@ -214,9 +214,10 @@ class BlobAccess:
         redundant: list[str] = []
         try:
             async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
-                for d, _ in fresh:
-                    if await store.insert_blob(conn, d.sha256, d.size, keys[d.sha256]) != keys[d.sha256]:
-                        redundant.append(keys[d.sha256])
+                holders = await store.insert_blobs(
+                    conn, [(d.sha256, d.size, keys[d.sha256]) for d, _ in fresh]
+                )
+                redundant += [key for sha, key in keys.items() if holders.get(sha) != key]
                 touched = await conn.fetch(
                     "UPDATE blobs SET touch_time = now() WHERE sha256 = ANY($1::text[]) RETURNING sha256",
                     existing,

@@ -90,7 +90,7 @@ class RunFiles:
 
     async def read(
         self, name: RunName, path: str, offset: int, length: int
-    ) -> AsyncIterator[tuple[int, bytes]]:
+    ) -> AsyncIterator[tuple[int, memoryview]]:
         check_safe_path(path, "path")
         async with self.pool.acquire(timeout=self.timeout) as conn:
             run = await self._run(conn, name)

@@ -43,6 +43,22 @@ async def insert_blob(conn: asyncpg.Connection, sha256: str, size: int, storage_
     )
 
 
+async def insert_blobs(conn: asyncpg.Connection, rows: Sequence[tuple[str, int, str]]) -> dict[str, str]:
+    """insert_blob for many (sha256, size, storage_key) in one statement; returns sha256 -> holder key."""
+    if not rows:
+        return {}
+    found = await conn.fetch(
+        """INSERT INTO blobs (sha256, size, storage_key)
+           SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[]) ORDER BY 1
+           ON CONFLICT (sha256) DO UPDATE SET touch_time = now()
+           RETURNING sha256, storage_key""",
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+    )
+    return {r["sha256"]: r["storage_key"] for r in found}
+
+
 async def grant(conn: asyncpg.Connection, project_id: int, shas: Sequence[str]) -> None:
     """Record that the project uploaded or proved these blobs (it may now reference them)."""
     if shas:

@@ -21,7 +21,7 @@ MESSAGE_BYTES = 1 << 20
 
 async def read_blob(  # type: ignore[no-untyped-def]
     deps, version: str, sha256: str, offset: int, length: int, timeout: float
-) -> AsyncIterator[tuple[int, bytes]]:
+) -> AsyncIterator[tuple[int, memoryview]]:
     release_large_buffers_to_os()
     name = parse_version(version, "version")
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):

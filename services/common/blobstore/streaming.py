@@ -112,7 +112,7 @@ async def serve_range(
     stats: TransferStats,
     message_size: int = DEFAULT_READ_CHUNK,
     read_size: int = 4 * DEFAULT_READ_CHUNK,
-) -> AsyncIterator[tuple[int, bytes]]:
+) -> AsyncIterator[tuple[int, memoryview]]:
     """(offset, data) messages of at most message_size bytes covering [offset, offset+count); the
     store is read ahead in larger pieces (fewer thread hops and S3 reads per byte)."""
     if count <= 0:
@@ -121,7 +121,7 @@ async def serve_range(
     async for chunk in read_ahead(store, key, offset, count, chunk_size=max(read_size, message_size)):
         view = memoryview(chunk)
         for start in range(0, len(view), message_size):
-            piece = bytes(view[start : start + message_size]) if len(view) > message_size else chunk
+            piece = view[start : start + message_size]  # a view: the encoder copies it once
             yield position, piece
             position += len(piece)
             stats.download_bytes_sent += len(piece)

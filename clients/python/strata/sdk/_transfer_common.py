@@ -9,7 +9,8 @@ from pathlib import Path
 
 import grpc
 
-from strata.client import RetryPolicy
+from strata._transfer_wire import decode_read_response
+from strata.client import Client, RetryPolicy
 from strata.errors import Reason, StrataError
 
 MiB = 1024 * 1024
@@ -105,3 +106,32 @@ def stream_timeout(remaining_bytes: int) -> float:
     """Deadline of one transfer stream: generous (1 MB/s floor); dead connections are found by
     keepalive long before it."""
     return 120.0 + remaining_bytes / 1e6
+
+
+def bulk_stream_unary(
+    client: Client, method: str, requests: Iterator[bytes], response_deserializer, timeout: float
+):  # type: ignore[no-untyped-def]
+    """A client-streaming call whose requests are already encoded (strata._transfer_wire)."""
+    call = client.channel.stream_unary(
+        method, request_serializer=None, response_deserializer=response_deserializer
+    )
+    try:
+        return call(requests, timeout=timeout, metadata=client.call_metadata())
+    except grpc.RpcError as e:
+        raise StrataError.from_rpc_error(e) from None
+
+
+def bulk_unary_stream(
+    client: Client, method: str, request, timeout: float
+) -> Iterator[tuple[int, memoryview]]:  # type: ignore[no-untyped-def]
+    """A server-streaming read whose (offset, data) responses are decoded without copying the data."""
+    call = client.channel.unary_stream(
+        method, request_serializer=type(request).SerializeToString, response_deserializer=decode_read_response
+    )
+    responses = call(request, timeout=timeout, metadata=client.call_metadata())
+    try:
+        yield from responses
+    except grpc.RpcError as e:
+        raise StrataError.from_rpc_error(e) from None
+    finally:
+        responses.cancel()

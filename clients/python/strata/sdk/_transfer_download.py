@@ -26,7 +26,7 @@ from strata.errors import Reason, StrataError
 from strata.ingest.v1 import ingest_service_pb2 as ingest_pb
 from strata.registry.v1 import registry_service_pb2 as registry_pb
 
-from ._transfer_common import Retrier, hash_prefix, stream_timeout
+from ._transfer_common import Retrier, bulk_unary_stream, hash_prefix, stream_timeout
 from ._transfer_progress import Progress
 
 try:
@@ -35,13 +35,15 @@ except ImportError:  # pragma: no cover - Windows: no cross-process lock on the 
     fcntl = None  # type: ignore[assignment]
 
 PARTIAL_SUFFIX = ".strata-partial"
+READ_BLOB = "/strata.registry.v1.RegistryService/ReadBlob"
+READ_RUN_FILE = "/strata.ingest.v1.IngestService/ReadRunFile"
 PIPELINE_MIN = 8 * 1024 * 1024  # below this, a second thread costs more than it saves
 
 
 class Source(Protocol):
     """Where a blob's bytes come from: a server-streaming read from an offset."""
 
-    def read(self, offset: int, length: int) -> Iterator[tuple[int, bytes]]: ...
+    def read(self, offset: int, length: int) -> Iterator[tuple[int, memoryview]]: ...
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,11 @@ class VersionBlob:
     version: str
     sha256: str
 
-    def read(self, offset: int, length: int) -> Iterator[tuple[int, bytes]]:
+    def read(self, offset: int, length: int) -> Iterator[tuple[int, memoryview]]:
         req = registry_pb.ReadBlobRequest(
             version=self.version, sha256=self.sha256, offset=offset, length=length
         )
-        for msg in self.client.registry.ReadBlob(req, timeout=stream_timeout(length)):
-            yield msg.offset, msg.data
+        return bulk_unary_stream(self.client, READ_BLOB, req, stream_timeout(length))
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,9 @@ class RunFileBlob:
     run: str
     path: str
 
-    def read(self, offset: int, length: int) -> Iterator[tuple[int, bytes]]:
+    def read(self, offset: int, length: int) -> Iterator[tuple[int, memoryview]]:
         req = ingest_pb.ReadRunFileRequest(run=self.run, path=self.path, offset=offset, length=length)
-        for msg in self.client.ingest.ReadRunFile(req, timeout=stream_timeout(length)):
-            yield msg.offset, msg.data
+        return bulk_unary_stream(self.client, READ_RUN_FILE, req, stream_timeout(length))
 
 
 def partial_path(dest: Path, sha256: str) -> Path:
@@ -146,13 +146,13 @@ class _Sink:
     def __init__(self, f, h, *, threaded: bool) -> None:  # type: ignore[no-untyped-def]
         self.f, self.h = f, h
         self.error: BaseException | None = None
-        self.queue: queue.Queue[bytes | None] | None = None
+        self.queue: queue.Queue[memoryview | None] | None = None
         if threaded:
             self.queue = queue.Queue(maxsize=16)
             self.thread = threading.Thread(target=self._run, name="strata-download-sink", daemon=True)
             self.thread.start()
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: memoryview) -> None:
         self.f.write(data)
         self.h.update(data)
 
@@ -165,7 +165,7 @@ class _Sink:
                 except BaseException as e:
                     self.error = e
 
-    def put(self, data: bytes) -> None:
+    def put(self, data: memoryview) -> None:
         if self.error is not None:
             raise self.error
         if self.queue is None:

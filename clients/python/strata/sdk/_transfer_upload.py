@@ -27,13 +27,14 @@ import google_crc32c
 import grpc
 
 from strata import _settings
+from strata._transfer_wire import encode_chunk, encode_session
 from strata.client import Client
 from strata.common.v1 import blob_pb2
 from strata.errors import Reason, StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import upload_pb2
 
-from ._transfer_common import RESUMABLE, MiB, Retrier, stream_timeout
+from ._transfer_common import RESUMABLE, MiB, Retrier, bulk_stream_unary, stream_timeout
 from ._transfer_progress import Progress
 
 SMALL_FILE = 1 * MiB
@@ -41,6 +42,7 @@ BATCH_BYTES = 4 * MiB - 64 * 1024  # leaves room for per-blob framing under the 
 FIND_BATCH = 5000
 CHUNK = 4 * MiB
 STATE_MAX_AGE = 7 * 86400.0
+UPLOAD_CHUNKS = "/strata.ingest.v1.IngestService/UploadChunks"
 
 
 @dataclass(frozen=True)
@@ -247,20 +249,25 @@ class LargeUpload:
         chunk = min(CHUNK, session.max_chunk_size or CHUNK)
         requests = self._requests(session.name, session.committed_offset, chunk)
         remaining = self.blob.size - session.committed_offset
-        return self.client.ingest.UploadChunks(requests, timeout=stream_timeout(remaining)).session
+        resp = bulk_stream_unary(
+            self.client,
+            UPLOAD_CHUNKS,
+            requests,
+            pb.UploadChunksResponse.FromString,
+            stream_timeout(remaining),
+        )
+        return resp.session
 
-    def _requests(self, name: str, offset: int, chunk: int) -> Iterator[pb.UploadChunksRequest]:
-        yield pb.UploadChunksRequest(session=name)
+    def _requests(self, name: str, offset: int, chunk: int) -> Iterator[bytes]:
+        """Encoded UploadChunksRequest messages: the session, then the file from `offset`."""
+        yield encode_session(name)
         with open(self.blob.path, "rb") as f:
             f.seek(offset)
             while offset < self.blob.size:
                 data = f.read(min(chunk, self.blob.size - offset))
                 if not data:
                     return  # the file shrank: the commit will not match, reported there
-                crc = google_crc32c.value(data)
-                yield pb.UploadChunksRequest(
-                    chunk=upload_pb2.UploadChunk(offset=offset, data=data, crc32c=crc)
-                )
+                yield encode_chunk(offset, data, google_crc32c.value(data))
                 offset += len(data)
                 self._count(offset)
 
