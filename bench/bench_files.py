@@ -315,9 +315,9 @@ def main(argv: list[str]) -> None:
     stack = Stack(work)
     try:
         print("(shared 2-core machine: client, server, PostgreSQL and SeaweedFS all on it)", flush=True)
+        bench_rss(stack, work, rss)  # first: the server's memory before other work settles in
         bench_big(stack, work, big, rounds)
         bench_small(stack, work, small)
-        bench_rss(stack, work, rss)
     except BaseException:
         log = work / "server.log"
         if log.exists():

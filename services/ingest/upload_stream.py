@@ -45,7 +45,7 @@ class StreamLimits:
     max_chunk: int
     min_part_size: int
     max_part_number: int | None
-    max_parallel: int = 4
+    max_parallel: int = 3
     expiry: float = 86400.0
 
 
@@ -219,15 +219,13 @@ class UploadStream:
     # --- parts ---
 
     async def _flush(self) -> None:
-        data = self._buffer[0] if len(self._buffer) == 1 else b"".join(self._buffer)
-        offset, reserved = self.received - len(data), self._reserved
+        chunks, size = self._buffer, self._buffered
+        offset, reserved = self.received - size, self._reserved
         self._buffer, self._buffered, self._reserved = [], 0, 0
         try:
             number = await self._part_number()
-            state = None
-            if self.hasher is not None:
-                await asyncio.to_thread(self.hasher.update, data)
-                state = self.hasher.state()
+            # joining 16 MiB and hashing it run on a worker thread: the event loop keeps receiving
+            data, state = await asyncio.to_thread(_join_and_hash, chunks, self.hasher)
         except BaseException:
             await self.budget.release(reserved)
             raise
@@ -325,6 +323,16 @@ class UploadStream:
         self._buffer, self._buffered = [], 0
         reserved, self._reserved = self._reserved, 0
         await self.budget.release(reserved)
+
+
+def _join_and_hash(
+    chunks: list[bytes], hasher: resumable_hash.ResumableSha256 | None
+) -> tuple[bytes, bytes | None]:
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if hasher is None:
+        return data, None
+    hasher.update(data)
+    return data, hasher.state()
 
 
 async def _wait_all(tasks: list[asyncio.Task[Part]]) -> bool:
