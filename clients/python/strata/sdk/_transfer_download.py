@@ -87,6 +87,7 @@ def fetch(source: Source, sha256: str, size: int, dest: Path, progress: Progress
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         if not tmp.exists():  # finished by another process while we waited for the lock
             return dest
+        resumed = f.seek(0, os.SEEK_END) > 0
         for _attempt in range(2):
             have = f.seek(0, os.SEEK_END)
             if have > size:
@@ -106,7 +107,8 @@ def fetch(source: Source, sha256: str, size: int, dest: Path, progress: Progress
                 f"downloaded bytes for {dest} do not match sha256 {sha256} (twice)",
             )
         os.replace(tmp, dest)
-    _drop_stale_partials(dest)
+    if resumed:  # a cut happened here before: partial files of other versions may be lying around too
+        _drop_stale_partials(dest)
     return dest
 
 
