@@ -80,8 +80,12 @@ def test_upload_sends_each_blob_once_and_an_unchanged_reupload_sends_nothing(
     with srv.client() as c:
         digests = transfer.upload_files(c, _parent("dedupe"), list(files.items()))
         first = counter.upload_bytes_received - before
+        big = digests["sub/big.bin"].sha256
+        touched = sql(srv, "SELECT touch_time FROM blobs WHERE sha256 = $1", big)[0]["touch_time"]
         again = transfer.upload_files(c, _parent("dedupe"), list(files.items()))
     assert first == _unique_bytes(files)
+    # "you need not upload this" renews the blob's touch_time, so GC spares it for its grace period
+    assert sql(srv, "SELECT touch_time FROM blobs WHERE sha256 = $1", big)[0]["touch_time"] > touched
     assert counter.upload_bytes_received - before == first  # the second upload sent nothing
     assert again == digests
     for path, local in files.items():

@@ -4,6 +4,7 @@ every bad input gets its code and reason with nothing corrupt left behind."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import threading
@@ -327,3 +328,52 @@ def test_abandoned_sessions_expire_and_their_parts_are_deleted(
         assert _code(e) == (grpc.StatusCode.FAILED_PRECONDITION, Reason.UPLOAD_SESSION_CLOSED)
     finally:
         server.stop()
+
+
+def test_concurrent_uploads_share_a_small_memory_budget_without_deadlock(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """Parts give their budget back as soon as they are stored, whatever their stream is doing, so
+    streams waiting for memory always make progress (here: 2 MiB for 4 streams of 1 MiB parts)."""
+    server = _start(tmp_path, postgres, None, upload_buffer=2 * MiB)
+    try:
+        blobs = [os.urandom(6 * MiB + i) for i in range(4)]
+        results: list[object] = []
+
+        def upload(data: bytes) -> None:
+            with server.client() as c:
+                s = create_session(c, PARENT, data)
+                try:
+                    results.append(send(c, s.name, chunk_stream(s.name, data, 0, len(data))).committed_offset)
+                except StrataError as e:
+                    results.append(e)
+
+        threads = [threading.Thread(target=upload, args=(b,)) for b in blobs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(results) == sorted(len(b) for b in blobs)  # type: ignore[type-var]
+        assert server.deps.extras["uploads"].budget.used == 0
+    finally:
+        server.stop()
+
+
+async def test_byte_budget_is_fifo_bounded_and_survives_cancelled_waiters() -> None:
+    from strata_server.ingest.upload_stream import ByteBudget
+
+    budget = ByteBudget(10)
+    assert await budget.acquire(6) == 6
+    big = asyncio.ensure_future(budget.acquire(50))  # clamped to the limit; waits for the 6
+    small = asyncio.ensure_future(budget.acquire(1))  # FIFO: queued behind `big` although 1 would fit
+    gone = asyncio.ensure_future(budget.acquire(2))
+    await asyncio.sleep(0)
+    assert not big.done() and not small.done()
+    gone.cancel()
+    await asyncio.sleep(0)
+    budget.release(6)
+    assert await big == 10 and budget.used == 10
+    budget.release(10)
+    assert await small == 1 and budget.used == 1 and gone.cancelled()
+    budget.release(1)
+    assert budget.used == 0

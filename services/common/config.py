@@ -59,7 +59,7 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("STRATA_UPLOAD_MAX_CHUNK", "8388608", "Largest upload chunk (bytes) a client may send in one message."),
     (
         "STRATA_UPLOAD_BUFFER",
-        "67108864",
+        "33554432",
         "Bound on upload bytes one server process buffers in memory across all streams.",
     ),
     (
@@ -108,7 +108,7 @@ class Settings:
     upload_expiry: float = 86400.0
     upload_part_size: int = 16 * 1024 * 1024
     upload_max_chunk: int = 8 * 1024 * 1024
-    upload_buffer: int = 64 * 1024 * 1024
+    upload_buffer: int = 32 * 1024 * 1024
     gc_interval: float = 3600.0
     max_message_bytes: int = 64 * 1024 * 1024
     extra: dict[str, str] = field(default_factory=dict)
@@ -143,7 +143,7 @@ class Settings:
             upload_expiry=float(_env("STRATA_UPLOAD_EXPIRY", "86400")),
             upload_part_size=int(_env("STRATA_UPLOAD_PART_SIZE", str(16 * 1024 * 1024))),
             upload_max_chunk=int(_env("STRATA_UPLOAD_MAX_CHUNK", str(8 * 1024 * 1024))),
-            upload_buffer=int(_env("STRATA_UPLOAD_BUFFER", str(64 * 1024 * 1024))),
+            upload_buffer=int(_env("STRATA_UPLOAD_BUFFER", str(32 * 1024 * 1024))),
             gc_interval=float(_env("STRATA_GC_INTERVAL", "3600")),
             max_message_bytes=int(_env("STRATA_MAX_MESSAGE_BYTES", str(64 * 1024 * 1024))),
         )

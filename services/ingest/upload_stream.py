@@ -58,25 +58,43 @@ def part_size_for(expected_size: int, configured: int, min_part: int, max_part_n
 
 
 class ByteBudget:
-    """A process-wide bound on bytes held by upload streams (FIFO; a request never exceeds the limit)."""
+    """A process-wide bound on bytes held by upload streams; waiters are served in FIFO order and a
+    request never exceeds the limit. release() is synchronous, so a finished part upload gives its
+    bytes back at once (from a done-callback), whatever its stream is waiting for."""
 
     def __init__(self, limit: int) -> None:
         self.limit = max(1, limit)
         self.used = 0
-        self._cond = asyncio.Condition()
+        self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
 
     async def acquire(self, n: int) -> int:
         n = min(n, self.limit)
-        async with self._cond:
-            await self._cond.wait_for(lambda: self.used + n <= self.limit)
+        if not self._waiters and self.used + n <= self.limit:
             self.used += n
+            return n
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((n, fut))
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release(n)  # granted just as we were cancelled
+            else:
+                self._waiters = deque(w for w in self._waiters if w[1] is not fut)
+                self._grant()
+            raise
         return n
 
-    async def release(self, n: int) -> None:
-        if n:
-            async with self._cond:
-                self.used -= n
-                self._cond.notify_all()
+    def release(self, n: int) -> None:
+        self.used -= n
+        self._grant()
+
+    def _grant(self) -> None:
+        while self._waiters and self.used + self._waiters[0][0] <= self.limit:
+            need, fut = self._waiters.popleft()
+            if not fut.done():
+                self.used += need
+                fut.set_result(None)
 
 
 class ActiveStreams:
@@ -137,7 +155,6 @@ class _Pending:
     number: int
     offset: int
     size: int
-    reserved: int
     hash_state: bytes | None
     task: asyncio.Task[Part]
 
@@ -227,12 +244,13 @@ class UploadStream:
             # joining 16 MiB and hashing it run on a worker thread: the event loop keeps receiving
             data, state = await asyncio.to_thread(_join_and_hash, chunks, self.hasher)
         except BaseException:
-            await self.budget.release(reserved)
+            self.budget.release(reserved)
             raise
         task = asyncio.create_task(
             self.blobs.upload_part(self.storage_key, self.multipart_id, number, offset, data)
         )
-        self._pending.append(_Pending(number, offset, len(data), reserved, state, task))
+        task.add_done_callback(lambda _t: self.budget.release(reserved))  # the bytes are gone once sent
+        self._pending.append(_Pending(number, offset, len(data), state, task))
         await self._collect(wait=len(self._pending) >= self.limits.max_parallel)
 
     async def _part_number(self) -> int:
@@ -262,12 +280,8 @@ class UploadStream:
             if head.task.exception() is not None:
                 break
             done.append(self._pending.popleft())
-        try:
-            if done:
-                await self._record(done)
-        finally:
-            for p in done:
-                await self.budget.release(p.reserved)
+        if done:
+            await self._record(done)
         if self._pending and self._pending[0].task.done() and self._pending[0].task.exception():
             raise self._pending[0].task.exception()  # type: ignore[misc]
 
@@ -314,7 +328,6 @@ class UploadStream:
             await self._collect(wait=False)
         for p in self._pending:
             p.task.exception()  # retrieved: the error was reported (or superseded) already
-            await self.budget.release(p.reserved)
         self._pending.clear()
         if cancelled:
             raise asyncio.CancelledError
@@ -322,7 +335,7 @@ class UploadStream:
     async def _drop_buffer(self) -> None:
         self._buffer, self._buffered = [], 0
         reserved, self._reserved = self._reserved, 0
-        await self.budget.release(reserved)
+        self.budget.release(reserved)
 
 
 def _join_and_hash(
