@@ -22,7 +22,6 @@ from tests.fixtures.lineage import (
     GraphBuilder,
     TokenizerSwap,
     build_article_pipeline,
-    build_tokenizer_swap,
     digest,
 )
 
@@ -32,21 +31,6 @@ ADDED, REMOVED, MODIFIED = (
     lineage_pb2.FILE_CHANGE_KIND_REMOVED,
     lineage_pb2.FILE_CHANGE_KIND_MODIFIED,
 )
-
-
-@pytest.fixture(scope="module")
-def builder(server) -> GraphBuilder:
-    return GraphBuilder(server)
-
-
-@pytest.fixture(scope="module")
-def pipe(builder: GraphBuilder) -> ArticlePipeline:
-    return build_article_pipeline(builder)
-
-
-@pytest.fixture(scope="module")
-def swap(builder: GraphBuilder) -> TokenizerSwap:
-    return build_tokenizer_swap(builder)
 
 
 @pytest.fixture(scope="module")

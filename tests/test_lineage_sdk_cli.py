@@ -19,27 +19,10 @@ from tests.fixtures.lineage import (
     ArticlePipeline,
     GraphBuilder,
     TokenizerSwap,
-    build_article_pipeline,
-    build_tokenizer_swap,
 )
 
 WHERE = {"entity": "ml-research", "project": "text-classifier"}
 CLI_WHERE = ["--entity", "ml-research", "--project", "text-classifier"]
-
-
-@pytest.fixture(scope="module")
-def builder(server) -> GraphBuilder:
-    return GraphBuilder(server)
-
-
-@pytest.fixture(scope="module")
-def pipe(builder: GraphBuilder) -> ArticlePipeline:
-    return build_article_pipeline(builder)
-
-
-@pytest.fixture(scope="module")
-def swap(builder: GraphBuilder) -> TokenizerSwap:
-    return build_tokenizer_swap(builder)
 
 
 @pytest.fixture(scope="module")

@@ -13,21 +13,11 @@ from strata.lineage.v1 import lineage_pb2
 from strata.lineage.v1 import lineage_service_pb2 as ls
 from strata_server.common.auth import OpenLocalAuthorizer
 
-from tests.fixtures.lineage import ArticlePipeline, GraphBuilder, build_article_pipeline
+from tests.fixtures.lineage import ArticlePipeline, GraphBuilder
 
 RUN, VERSION = lineage_pb2.NODE_KIND_RUN, lineage_pb2.NODE_KIND_ARTIFACT_VERSION
 PRODUCED, USED = lineage_pb2.EDGE_KIND_PRODUCED, lineage_pb2.EDGE_KIND_USED
 P = "entities/ml-research/projects/text-classifier"
-
-
-@pytest.fixture(scope="module")
-def builder(server) -> GraphBuilder:
-    return GraphBuilder(server)
-
-
-@pytest.fixture(scope="module")
-def pipe(builder: GraphBuilder) -> ArticlePipeline:
-    return build_article_pipeline(builder)
 
 
 @pytest.fixture(scope="module")

@@ -65,8 +65,8 @@ def entry(path: str, sha: str = "a" * 64, size: int = 1) -> artifact_pb2.Manifes
         ({"entries": [entry("a\nb")]}, Reason.UNSAFE_PATH),
         ({"entries": [entry("x" * 1025)]}, Reason.UNSAFE_PATH),
         ({"entries": [entry("same"), entry("same", "b" * 64)]}, Reason.DUPLICATE_PATH),
-        ({"entries": [entry("f", sha="XYZ")]}, Reason.INVALID_NAME),
-        ({"entries": [entry("f", size=-1)]}, Reason.OUT_OF_RANGE),
+        ({"entries": [entry("f", sha="XYZ")]}, Reason.INVALID_DIGEST),
+        ({"entries": [entry("f", size=-1)]}, Reason.INVALID_DIGEST),
         ({"entries": [artifact_pb2.ManifestEntry(path="f")]}, Reason.FIELD_REQUIRED),
         (
             {

@@ -74,6 +74,17 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "Seconds after which an idle upload session expires and its parts are deleted.",
     ),
     (
+        "STRATA_UPLOAD_PART_SIZE",
+        "16777216",
+        "Bytes gathered from upload chunks into one blob-store part (S3 needs >= 5 MiB).",
+    ),
+    ("STRATA_UPLOAD_MAX_CHUNK", "8388608", "Largest upload chunk (bytes) a client may send in one message."),
+    (
+        "STRATA_UPLOAD_BUFFER",
+        "33554432",
+        "Bound on upload bytes one server process buffers in memory across all streams.",
+    ),
+    (
         "STRATA_GC_INTERVAL",
         "3600",
         "Seconds between background TTL-expiry and garbage-collection passes (0: off).",
@@ -135,6 +146,9 @@ class Settings:
     auth_cache_seconds: float = 10.0
     run_crash_timeout: float = 300.0
     upload_expiry: float = 86400.0
+    upload_part_size: int = 16 * 1024 * 1024
+    upload_max_chunk: int = 8 * 1024 * 1024
+    upload_buffer: int = 32 * 1024 * 1024
     gc_interval: float = 3600.0
     gc_grace: float = 3600.0
     draft_expiry: float = 86400.0
@@ -175,6 +189,9 @@ class Settings:
             auth_cache_seconds=float(_env("STRATA_AUTH_CACHE_SECONDS", "10")),
             run_crash_timeout=float(_env("STRATA_RUN_CRASH_TIMEOUT", "300")),
             upload_expiry=float(_env("STRATA_UPLOAD_EXPIRY", "86400")),
+            upload_part_size=int(_env("STRATA_UPLOAD_PART_SIZE", str(16 * 1024 * 1024))),
+            upload_max_chunk=int(_env("STRATA_UPLOAD_MAX_CHUNK", str(8 * 1024 * 1024))),
+            upload_buffer=int(_env("STRATA_UPLOAD_BUFFER", str(32 * 1024 * 1024))),
             gc_interval=float(_env("STRATA_GC_INTERVAL", "3600")),
             gc_grace=float(_env("STRATA_GC_GRACE", "3600")),
             draft_expiry=float(_env("STRATA_DRAFT_EXPIRY", "86400")),

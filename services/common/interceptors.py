@@ -28,6 +28,9 @@ from .permissions import RULES, Access, Rule
 
 log = get_logger("strata.rpc")
 
+# authorizes a request (or a stream's first message) and returns what the handler receives
+Checker = Callable[[Any, Any], Awaitable[Any]]
+
 
 class StrataServerInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, authorizer: Authorizer, rules: dict[str, Rule] | None = None) -> None:
@@ -47,12 +50,16 @@ class StrataServerInterceptor(grpc.aio.ServerInterceptor):
         rule = self.rules.get(method)
         call = _Call(self.authorizer, method, metadata, rule)
         if handler.unary_unary:
-            return handler._replace(unary_unary=call.wrap_unary(handler.unary_unary))
+            return handler._replace(unary_unary=call.wrap_single(handler.unary_unary, call._checked_request))
         if handler.unary_stream:
-            return handler._replace(unary_stream=call.wrap_unary_stream(handler.unary_stream))
+            return handler._replace(
+                unary_stream=call.wrap_streaming(handler.unary_stream, call._checked_request)
+            )
         if handler.stream_unary:
-            return handler._replace(stream_unary=call.wrap_stream_unary(handler.stream_unary))
-        return handler._replace(stream_stream=call.wrap_stream_stream(handler.stream_stream))
+            return handler._replace(stream_unary=call.wrap_single(handler.stream_unary, call._checked_stream))
+        return handler._replace(
+            stream_stream=call.wrap_streaming(handler.stream_stream, call._checked_stream)
+        )
 
 
 class _Call:
@@ -104,44 +111,11 @@ class _Call:
                 pass
         structlog.contextvars.clear_contextvars()
 
-    # --- one wrapper per handler shape ---
+    # --- the request side: authorize the request, or a stream's first message ---
 
-    def wrap_unary(self, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        async def wrapper(request: object, context: grpc.aio.ServicerContext) -> Any:
-            started, token = time.perf_counter(), None
-            try:
-                token, principal = await self._begin(context)
-                await self._authorize(principal, request)
-                return await behavior(request, context)
-            except grpc.aio.AbortError:
-                raise
-            except Exception as exc:
-                await self._fail(context, exc, started)
-            finally:
-                self._end(token)
-
-        return wrapper
-
-    def wrap_unary_stream(self, behavior: Callable[..., Any]) -> Callable[..., AsyncIterator[Any]]:
-        async def wrapper(request: object, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            started, token = time.perf_counter(), None
-            try:
-                token, principal = await self._begin(context)
-                await self._authorize(principal, request)
-                result = behavior(request, context)
-                if inspect.isasyncgen(result):
-                    async for response in result:
-                        yield response
-                else:
-                    await result
-            except grpc.aio.AbortError:
-                raise
-            except Exception as exc:
-                await self._fail(context, exc, started)
-            finally:
-                self._end(token)
-
-        return wrapper
+    async def _checked_request(self, request: object, principal: Any) -> object:
+        await self._authorize(principal, request)
+        return request
 
     async def _checked_stream(
         self, request_iterator: AsyncIterator[Any], principal: Any
@@ -157,13 +131,16 @@ class _Call:
 
         return chained()
 
-    def wrap_stream_unary(self, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        async def wrapper(request_iterator: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
+    # --- the response side: one wrapper for a single response, one for a stream of them ---
+
+    def wrap_single(
+        self, behavior: Callable[..., Awaitable[Any]], check: Checker
+    ) -> Callable[..., Awaitable[Any]]:
+        async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
             started, token = time.perf_counter(), None
             try:
                 token, principal = await self._begin(context)
-                requests = await self._checked_stream(request_iterator, principal)
-                return await behavior(requests, context)
+                return await behavior(await check(request, principal), context)
             except grpc.aio.AbortError:
                 raise
             except Exception as exc:
@@ -173,19 +150,18 @@ class _Call:
 
         return wrapper
 
-    def wrap_stream_stream(self, behavior: Callable[..., Any]) -> Callable[..., AsyncIterator[Any]]:
-        async def wrapper(
-            request_iterator: AsyncIterator[Any], context: grpc.aio.ServicerContext
-        ) -> AsyncIterator[Any]:
+    def wrap_streaming(
+        self, behavior: Callable[..., Any], check: Checker
+    ) -> Callable[..., AsyncIterator[Any]]:
+        async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             started, token = time.perf_counter(), None
             try:
                 token, principal = await self._begin(context)
-                requests = await self._checked_stream(request_iterator, principal)
-                result = behavior(requests, context)
+                result = behavior(await check(request, principal), context)
                 if inspect.isasyncgen(result):
                     async for response in result:
                         yield response
-                else:
+                else:  # a handler written with context.write()
                     await result
             except grpc.aio.AbortError:
                 raise

@@ -15,11 +15,16 @@ def fill_pending(descriptor: ServiceDescriptor, note: str):  # type: ignore[no-u
 
     def decorate(cls: type) -> type:
         for method in descriptor.methods:
-            if method.name not in cls.__dict__:
+            if not _defined(cls, method.name):
                 setattr(cls, method.name, _pending(f"{descriptor.full_name}/{method.name}", note))
         return cls
 
     return decorate
+
+
+def _defined(cls: type, name: str) -> bool:
+    """Defined by the class or a mixin of it (not by the generated *Servicer base, which aborts)."""
+    return any(name in klass.__dict__ for klass in cls.__mro__ if not klass.__module__.endswith("_pb2_grpc"))
 
 
 def _pending(rpc: str, note: str):  # type: ignore[no-untyped-def]

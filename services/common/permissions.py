@@ -70,6 +70,7 @@ RULES: dict[str, Rule] = {
     INGEST + "SendHeartbeat": _r(A.PROJECT_WRITE, "name"),
     INGEST + "StreamMetrics": _r(A.PROJECT_WRITE, "open.run"),
     INGEST + "FindMissingBlobs": _r(A.PROJECT_WRITE, "parent"),
+    INGEST + "ProveBlobPossession": _r(A.PROJECT_WRITE, "parent"),
     INGEST + "BatchUploadBlobs": _r(A.PROJECT_WRITE, "parent"),
     INGEST + "CreateUploadSession": _r(A.PROJECT_WRITE, "parent"),
     INGEST + "GetUploadSession": _r(A.PROJECT_WRITE, "name"),
@@ -78,6 +79,7 @@ RULES: dict[str, Rule] = {
     INGEST + "AbortUpload": _r(A.PROJECT_WRITE, "name"),
     INGEST + "AddRunFiles": _w(A.PROJECT_WRITE, "run"),
     INGEST + "ListRunFiles": _r(A.PROJECT_READ, "run"),
+    INGEST + "ReadRunFile": _r(A.PROJECT_READ, "run"),
     # --- registry ---
     REGISTRY + "CreateArtifactVersion": _r(
         A.PROJECT_WRITE, "parent", Check(A.PROJECT_WRITE, "run"), Check(A.PROJECT_READ, "ref:base_version")

@@ -10,6 +10,7 @@ from strata.ingest.v1 import ingest_service_pb2, ingest_service_pb2_grpc
 from ..common.pending import fill_pending
 from ..common.server import Deps
 from .handlers_runs import RunHandlers
+from .handlers_upload import UploadHandlers
 
 
 @fill_pending(
@@ -20,6 +21,6 @@ class _PendingIngest(ingest_service_pb2_grpc.IngestServiceServicer):
     """Every RPC answers UNIMPLEMENTED unless a mixin before it in the MRO defines it."""
 
 
-class IngestServiceHandlers(RunHandlers, _PendingIngest):
+class IngestServiceHandlers(RunHandlers, UploadHandlers, _PendingIngest):
     def __init__(self, deps: Deps) -> None:
         self.deps = deps

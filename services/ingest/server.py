@@ -9,11 +9,13 @@ from ..common.background import every
 from ..common.server import Deps, ServiceSpec
 from . import domain_runs
 from .handlers import IngestServiceHandlers
+from .handlers_upload import expire_uploads_task, register_bulk_codecs
 
 
 def register(server: grpc.aio.Server, deps: Deps) -> object:
     servicer = IngestServiceHandlers(deps)
     ingest_service_pb2_grpc.add_IngestServiceServicer_to_server(servicer, server)
+    register_bulk_codecs(server, servicer)
     return servicer
 
 
@@ -30,5 +32,8 @@ SPEC = ServiceSpec(
     name="ingest",
     full_name="strata.ingest.v1.IngestService",
     register=register,
-    background=(every(_crash_check_interval, "run-crash-detection", _detect_crashed),),
+    background=(
+        every(_crash_check_interval, "run-crash-detection", _detect_crashed),
+        expire_uploads_task,
+    ),
 )

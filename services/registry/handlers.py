@@ -13,6 +13,7 @@ from ..common.pending import fill_pending
 from ..common.server import Deps
 from . import domain, domain_alias, domain_edit, domain_gc, domain_read, domain_watch
 from .domain_watch import AliasHub
+from .handlers_blob import BlobReadHandlers
 from .protos import (
     alias_to_proto,
     artifact_to_proto,
@@ -31,9 +32,11 @@ Ctx = grpc.aio.ServicerContext
 
 @fill_pending(
     pb.DESCRIPTOR.services_by_name["RegistryService"],
-    "issue 4 (files: ReadBlob)",
+    "a later issue",
 )
-class RegistryServiceHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
+class RegistryServiceHandlers(BlobReadHandlers, registry_service_pb2_grpc.RegistryServiceServicer):
+    """All registry RPCs; ReadBlob comes from the files service's mixin (handlers_blob.py)."""
+
     def __init__(self, deps: Deps, hub: AliasHub) -> None:
         self.deps = deps
         self.hub = hub

@@ -70,10 +70,10 @@ def check_entries(entries: Sequence[Entry], field: str = "entries") -> list[Entr
         else:
             if not SHA256_RE.match(e.sha256):
                 raise InvalidArgument(
-                    f"{where}.blob.sha256", Reason.INVALID_NAME, "sha256 must be 64 lowercase hex digits"
+                    f"{where}.blob.sha256", Reason.INVALID_DIGEST, "sha256 must be 64 lowercase hex digits"
                 )
             if e.size < 0:
-                raise InvalidArgument(f"{where}.blob.size", Reason.OUT_OF_RANGE, "size must be >= 0")
+                raise InvalidArgument(f"{where}.blob.size", Reason.INVALID_DIGEST, "size must be >= 0")
     return list(entries)
 
 

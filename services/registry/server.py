@@ -11,6 +11,7 @@ from ..common.server import Deps, ServiceSpec
 from . import domain_gc
 from .domain_watch import AliasHub
 from .handlers import RegistryServiceHandlers
+from .handlers_blob import register_blob_codecs
 
 HUB_KEY = "registry.alias_hub"
 
@@ -25,6 +26,7 @@ def hub_of(deps: Deps) -> AliasHub:
 def register(server: grpc.aio.Server, deps: Deps) -> object:
     servicer = RegistryServiceHandlers(deps, hub_of(deps))
     registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(servicer, server)
+    register_blob_codecs(server, servicer)
     return servicer
 
 

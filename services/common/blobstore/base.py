@@ -22,8 +22,8 @@ class BlobStoreUnavailable(Unavailable):
 
 @dataclass(frozen=True)
 class Part:
-    number: int  # 1-based, contiguous
-    offset: int  # byte offset of the part within the object
+    number: int  # 1-based and increasing with offset (not necessarily contiguous)
+    offset: int  # byte offset of the part within the object; parts are contiguous in offset
     size: int
     etag: str
 
@@ -33,6 +33,8 @@ class BlobStore(abc.ABC):
 
     #: smallest size of a non-final multipart part the backend accepts
     min_part_size: int = 1
+    #: largest part number the backend accepts (None: no limit)
+    max_part_number: int | None = None
 
     async def start(self) -> None:
         """Prepare the backend (create folder or bucket). Idempotent."""
@@ -64,11 +66,13 @@ class BlobStore(abc.ABC):
 
     @abc.abstractmethod
     async def upload_part(self, key: str, upload_id: str, number: int, offset: int, data: bytes) -> Part:
-        """Store one part. Parts are numbered from 1 and are contiguous in offset."""
+        """Store one part. Numbers start at 1 and increase with offset; parts are contiguous in offset.
+        Re-uploading a number replaces that part."""
 
     @abc.abstractmethod
     async def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> None:
-        """Make the object visible at `key` from `parts` (in order)."""
+        """Make the object visible at `key` from `parts` (in order); parts not listed are discarded.
+        Raises BlobNotFound when the upload id is unknown (e.g. already completed or aborted)."""
 
     @abc.abstractmethod
     async def abort_multipart(self, key: str, upload_id: str) -> None:

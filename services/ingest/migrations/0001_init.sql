@@ -98,6 +98,13 @@ CREATE TABLE project_blobs (
 );
 CREATE INDEX project_blobs_sha256 ON project_blobs (sha256);
 
+-- A resumable upload. `parts` lists the durable blob-store parts ({number, offset, size, etag}) in
+-- offset order; committed_offset is where they end. hash_state is the sha256 state after those bytes
+-- (an OpenSSL SHA256_CTX, see services/ingest/resumable_hash.py), so any process can continue the
+-- hash after a restart; NULL means "re-hash the stored bytes at commit". Each UploadChunks stream
+-- bumps writer_epoch (the newest stream wins; an older one can no longer record parts) and reserves
+-- part numbers from next_part, so two streams never write the same S3 part number. multipart_id is
+-- cleared once the blob-store upload was completed or aborted.
 CREATE TABLE upload_sessions (
     id               text PRIMARY KEY,
     project_id       bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
@@ -109,12 +116,27 @@ CREATE TABLE upload_sessions (
     storage_key      text NOT NULL,
     multipart_id     text NOT NULL DEFAULT '',
     parts            jsonb NOT NULL DEFAULT '[]',
+    hash_state       bytea,
+    writer_epoch     bigint NOT NULL DEFAULT 0,
+    next_part        int NOT NULL DEFAULT 1,
     blob_sha256      text,
     create_time      timestamptz NOT NULL DEFAULT now(),
     update_time      timestamptz NOT NULL DEFAULT now(),
     expire_time      timestamptz NOT NULL
 );
 CREATE INDEX upload_sessions_open_expiry ON upload_sessions (expire_time) WHERE state = 1;
+CREATE INDEX upload_sessions_cleanup ON upload_sessions (update_time) WHERE state <> 1;
+
+-- Proof-of-possession challenges issued by FindMissingBlobs for blobs stored for other projects:
+-- single use, short-lived (the nonce is server-chosen so a client cannot pick easy ranges).
+CREATE TABLE blob_challenges (
+    project_id   bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    sha256       text NOT NULL,
+    nonce        bytea NOT NULL,
+    expire_time  timestamptz NOT NULL,
+    PRIMARY KEY (project_id, sha256, nonce)
+);
+CREATE INDEX blob_challenges_expiry ON blob_challenges (expire_time);
 
 CREATE TABLE run_files (
     run_id       bigint NOT NULL REFERENCES runs(id) ON DELETE CASCADE,

@@ -143,10 +143,28 @@ class FindMissingBlobsRequest(_message.Message):
     def __init__(self, parent: _Optional[str] = ..., digests: _Optional[_Iterable[_Union[_blob_pb2.BlobDigest, _Mapping]]] = ...) -> None: ...
 
 class FindMissingBlobsResponse(_message.Message):
-    __slots__ = ("missing",)
+    __slots__ = ("missing", "challenges")
     MISSING_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGES_FIELD_NUMBER: _ClassVar[int]
     missing: _containers.RepeatedCompositeFieldContainer[_blob_pb2.BlobDigest]
-    def __init__(self, missing: _Optional[_Iterable[_Union[_blob_pb2.BlobDigest, _Mapping]]] = ...) -> None: ...
+    challenges: _containers.RepeatedCompositeFieldContainer[_upload_pb2.PossessionChallenge]
+    def __init__(self, missing: _Optional[_Iterable[_Union[_blob_pb2.BlobDigest, _Mapping]]] = ..., challenges: _Optional[_Iterable[_Union[_upload_pb2.PossessionChallenge, _Mapping]]] = ...) -> None: ...
+
+class ProveBlobPossessionRequest(_message.Message):
+    __slots__ = ("parent", "proofs")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PROOFS_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    proofs: _containers.RepeatedCompositeFieldContainer[_upload_pb2.PossessionProof]
+    def __init__(self, parent: _Optional[str] = ..., proofs: _Optional[_Iterable[_Union[_upload_pb2.PossessionProof, _Mapping]]] = ...) -> None: ...
+
+class ProveBlobPossessionResponse(_message.Message):
+    __slots__ = ("accepted", "rejected")
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
+    accepted: _containers.RepeatedCompositeFieldContainer[_blob_pb2.BlobDigest]
+    rejected: _containers.RepeatedCompositeFieldContainer[_blob_pb2.BlobDigest]
+    def __init__(self, accepted: _Optional[_Iterable[_Union[_blob_pb2.BlobDigest, _Mapping]]] = ..., rejected: _Optional[_Iterable[_Union[_blob_pb2.BlobDigest, _Mapping]]] = ...) -> None: ...
 
 class BlobContent(_message.Message):
     __slots__ = ("digest", "data")
@@ -269,3 +287,23 @@ class ListRunFilesResponse(_message.Message):
     files: _containers.RepeatedCompositeFieldContainer[_upload_pb2.RunFile]
     next_page_token: str
     def __init__(self, files: _Optional[_Iterable[_Union[_upload_pb2.RunFile, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ReadRunFileRequest(_message.Message):
+    __slots__ = ("run", "path", "offset", "length")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    run: str
+    path: str
+    offset: int
+    length: int
+    def __init__(self, run: _Optional[str] = ..., path: _Optional[str] = ..., offset: _Optional[int] = ..., length: _Optional[int] = ...) -> None: ...
+
+class ReadRunFileResponse(_message.Message):
+    __slots__ = ("offset", "data")
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    offset: int
+    data: bytes
+    def __init__(self, offset: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...

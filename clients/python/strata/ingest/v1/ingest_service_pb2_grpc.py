@@ -77,6 +77,11 @@ class IngestServiceStub:
                 request_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.FindMissingBlobsRequest.SerializeToString,
                 response_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.FindMissingBlobsResponse.FromString,
                 _registered_method=True)
+        self.ProveBlobPossession = channel.unary_unary(
+                '/strata.ingest.v1.IngestService/ProveBlobPossession',
+                request_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ProveBlobPossessionRequest.SerializeToString,
+                response_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ProveBlobPossessionResponse.FromString,
+                _registered_method=True)
         self.BatchUploadBlobs = channel.unary_unary(
                 '/strata.ingest.v1.IngestService/BatchUploadBlobs',
                 request_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.BatchUploadBlobsRequest.SerializeToString,
@@ -116,6 +121,11 @@ class IngestServiceStub:
                 '/strata.ingest.v1.IngestService/ListRunFiles',
                 request_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ListRunFilesRequest.SerializeToString,
                 response_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ListRunFilesResponse.FromString,
+                _registered_method=True)
+        self.ReadRunFile = channel.unary_stream(
+                '/strata.ingest.v1.IngestService/ReadRunFile',
+                request_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ReadRunFileRequest.SerializeToString,
+                response_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ReadRunFileResponse.FromString,
                 _registered_method=True)
 
 
@@ -199,24 +209,46 @@ class IngestServiceServicer:
     def FindMissingBlobs(self, request, context):
         """Says which of the given blobs the server does not have yet, so clients
         upload only those. Required: parent, at least one digest.
-        Returns INVALID_ARGUMENT (malformed digest).
+        A blob counts as present only when this project already uploaded it (or
+        proved possession): knowing a digest grants nothing. A blob the server
+        stores for other projects is listed as missing and, when large enough,
+        comes with a PossessionChallenge: answering it with ProveBlobPossession
+        avoids sending the bytes again. Present blobs are touched (spared by GC
+        for its grace period). Returns INVALID_ARGUMENT (INVALID_DIGEST,
+        OUT_OF_RANGE for more than 10000 digests).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProveBlobPossession(self, request, context):
+        """Proves that the caller holds the bytes of blobs stored for other projects,
+        by answering the challenges FindMissingBlobs issued; accepted blobs become
+        usable in the project without being uploaded again. Each challenge is
+        single-use and expires after a few minutes. Required: parent, proofs.
+        Returns INVALID_ARGUMENT (INVALID_DIGEST); wrong, unknown or expired
+        proofs are listed in `rejected` (upload those blobs instead).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def BatchUploadBlobs(self, request, context):
-        """Uploads many small blobs in one call (each verified by sha256).
-        Required: parent. Total request size is limited to 4 MiB.
-        Returns INVALID_ARGUMENT (DIGEST_MISMATCH, TOO_LARGE).
+        """Uploads many small blobs in one call (each verified by sha256 and size;
+        one bad blob rejects the whole call and stores nothing). Blobs the server
+        already has are not stored again. Required: parent. Total request size is
+        limited to 4 MiB. Returns INVALID_ARGUMENT (DIGEST_MISMATCH, INVALID_DIGEST,
+        TOO_LARGE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateUploadSession(self, request, context):
-        """Starts a resumable upload session for one file.
-        Required: parent, expected_size. Returns INVALID_ARGUMENT (OUT_OF_RANGE).
+        """Starts a resumable upload session for one file. The session belongs to
+        the caller and the project; it expires after STRATA_UPLOAD_EXPIRY seconds
+        without progress. Required: parent, expected_size.
+        Returns INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_DIGEST).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -233,10 +265,15 @@ class IngestServiceServicer:
     def UploadChunks(self, request_iterator, context):
         """Streams chunks into an upload session. The first request names the
         session; each later one carries a chunk whose offset must equal the
-        committed offset. Chunks are durable when the response (or a later
-        GetUploadSession) reports them. Returns NOT_FOUND, INVALID_ARGUMENT
-        (CHUNK_OFFSET_MISMATCH, CHUNK_CHECKSUM_MISMATCH, CHUNK_TOO_LARGE,
-        SIZE_EXCEEDED), FAILED_PRECONDITION (UPLOAD_SESSION_CLOSED).
+        committed offset (the first) or follow the previous chunk (the others).
+        The server gathers chunks into blob-store parts; bytes are durable when
+        the response (or a later GetUploadSession) reports them in
+        committed_offset, and a resumed stream starts there. A newer stream on
+        the same session supersedes an older one (which fails with ABORTED
+        CONFLICT). Returns NOT_FOUND, INVALID_ARGUMENT (CHUNK_OFFSET_MISMATCH,
+        CHUNK_CHECKSUM_MISMATCH, CHUNK_TOO_LARGE, SIZE_EXCEEDED),
+        FAILED_PRECONDITION (UPLOAD_SESSION_CLOSED), ABORTED (CONFLICT),
+        UNAVAILABLE (the object store failed; resume from committed_offset).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -244,8 +281,11 @@ class IngestServiceServicer:
 
     def CommitUpload(self, request, context):
         """Verifies the whole file's sha256 and makes the blob visible under it.
-        Required: name. Returns FAILED_PRECONDITION (UPLOAD_INCOMPLETE,
-        UPLOAD_SESSION_CLOSED), INVALID_ARGUMENT (DIGEST_MISMATCH; nothing becomes visible).
+        Committing an already committed session returns it again (idempotent).
+        If the server already stores the digest, the new copy is discarded.
+        Required: name. Returns NOT_FOUND, FAILED_PRECONDITION (UPLOAD_INCOMPLETE,
+        UPLOAD_SESSION_CLOSED), INVALID_ARGUMENT (DIGEST_MISMATCH: the session is
+        aborted and nothing becomes visible).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -260,9 +300,11 @@ class IngestServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AddRunFiles(self, request, context):
-        """Attaches uploaded blobs to a run as files (checkpoints, logs).
-        Required: run, files. Returns NOT_FOUND, INVALID_ARGUMENT (UNSAFE_PATH,
-        DUPLICATE_PATH), FAILED_PRECONDITION (BLOB_MISSING).
+        """Attaches uploaded blobs to a run as files (checkpoints, logs); a path
+        attached again points at the new blob. Every blob must have been
+        uploaded to (or proven in) the run's project. Required: run, files (at
+        most 10000). Returns NOT_FOUND, INVALID_ARGUMENT (UNSAFE_PATH,
+        DUPLICATE_PATH, INVALID_DIGEST), FAILED_PRECONDITION (BLOB_MISSING).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -270,6 +312,16 @@ class IngestServiceServicer:
 
     def ListRunFiles(self, request, context):
         """Lists a run's files. Required: run. page_size defaults to 100, maximum 1000.
+        Returns NOT_FOUND, INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_PAGE_TOKEN).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadRunFile(self, request, context):
+        """Streams the bytes of a run's file from an offset (at most 1 MiB per
+        message). Access is checked through the run. Required: run, path.
+        Returns NOT_FOUND, INVALID_ARGUMENT (OUT_OF_RANGE, UNSAFE_PATH).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -313,6 +365,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     request_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.FindMissingBlobsRequest.FromString,
                     response_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.FindMissingBlobsResponse.SerializeToString,
             ),
+            'ProveBlobPossession': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProveBlobPossession,
+                    request_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ProveBlobPossessionRequest.FromString,
+                    response_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ProveBlobPossessionResponse.SerializeToString,
+            ),
             'BatchUploadBlobs': grpc.unary_unary_rpc_method_handler(
                     servicer.BatchUploadBlobs,
                     request_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.BatchUploadBlobsRequest.FromString,
@@ -352,6 +409,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     servicer.ListRunFiles,
                     request_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ListRunFilesRequest.FromString,
                     response_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ListRunFilesResponse.SerializeToString,
+            ),
+            'ReadRunFile': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadRunFile,
+                    request_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ReadRunFileRequest.FromString,
+                    response_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ReadRunFileResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -551,6 +613,33 @@ class IngestService:
             '/strata.ingest.v1.IngestService/FindMissingBlobs',
             strata_dot_ingest_dot_v1_dot_ingest__service__pb2.FindMissingBlobsRequest.SerializeToString,
             strata_dot_ingest_dot_v1_dot_ingest__service__pb2.FindMissingBlobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProveBlobPossession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/strata.ingest.v1.IngestService/ProveBlobPossession',
+            strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ProveBlobPossessionRequest.SerializeToString,
+            strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ProveBlobPossessionResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -767,6 +856,33 @@ class IngestService:
             '/strata.ingest.v1.IngestService/ListRunFiles',
             strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ListRunFilesRequest.SerializeToString,
             strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ListRunFilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadRunFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/strata.ingest.v1.IngestService/ReadRunFile',
+            strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ReadRunFileRequest.SerializeToString,
+            strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ReadRunFileResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,137 @@
+"""Pieces shared by uploads and downloads: safe relative paths, hashing, retries that resume."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+
+from strata._transfer_wire import decode_read_response
+from strata.client import Client, RetryPolicy
+from strata.errors import Reason, StrataError
+
+MiB = 1024 * 1024
+HASH_BUFFER = 8 * MiB
+MAX_PATH_LENGTH = 1024
+
+# Errors after which a transfer resumes from what is durable: the server or the object store blipped,
+# the connection was cut, or a newer stream of the same upload took over (ABORTED).
+RESUMABLE = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.CANCELLED,
+    }
+)
+
+
+def safe_relative_path(path: str, field: str = "path") -> str:
+    """Check a logical path (in a run or a manifest): relative POSIX, no "", ".", ".." components,
+    no backslash, NUL or drive letter. The server applies the same rule. Raises StrataError
+    INVALID_ARGUMENT / UNSAFE_PATH."""
+    parts = path.split("/")
+    if (
+        not path
+        or len(path) > MAX_PATH_LENGTH
+        or path.startswith("/")
+        or "\\" in path
+        or "\x00" in path
+        or (len(path) > 1 and path[1] == ":")
+        or any(part in {"", ".", ".."} for part in parts)
+    ):
+        raise StrataError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            Reason.UNSAFE_PATH,
+            f"{field} {path[:200]!r} must be a relative path without '.', '..' or empty components",
+            field=field,
+        )
+    return path
+
+
+def hash_file(path: str | Path) -> tuple[str, int]:
+    """(lowercase hex sha256, size) of a file, read in 8 MiB blocks (hashlib releases the GIL, so
+    several files hash in parallel on several cores)."""
+    h = hashlib.sha256()
+    size = 0
+    buf = bytearray(HASH_BUFFER)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
+            size += n
+    return h.hexdigest(), size
+
+
+def hash_prefix(f, length: int) -> hashlib._Hash:  # type: ignore[no-untyped-def,name-defined]
+    """sha256 of the first `length` bytes of an open binary file (a partial download)."""
+    h = hashlib.sha256()
+    f.seek(0)
+    remaining = length
+    while remaining > 0:
+        block = f.read(min(HASH_BUFFER, remaining))
+        if not block:
+            break
+        h.update(block)
+        remaining -= len(block)
+    return h
+
+
+class Retrier:
+    """Backoff between attempts of a resumable transfer, from the client's RetryPolicy. The budget
+    restarts whenever an attempt made progress, so a long transfer over a flaky link keeps going
+    while a dead server still fails after the policy's attempts."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self._delays: Iterator[float] = policy.delays()
+
+    def made_progress(self) -> None:
+        self._delays = self.policy.delays()
+
+    def backoff(self, err: StrataError) -> None:
+        """Sleep before the next attempt, or re-raise `err` when it is final or the budget is spent."""
+        if err.code not in RESUMABLE:
+            raise err
+        delay = next(self._delays, None)
+        if delay is None:
+            raise err
+        time.sleep(max(delay, err.retry_delay or 0.0))
+
+
+def stream_timeout(remaining_bytes: int) -> float:
+    """Deadline of one transfer stream: generous (1 MB/s floor); dead connections are found by
+    keepalive long before it."""
+    return 120.0 + remaining_bytes / 1e6
+
+
+def bulk_stream_unary(
+    client: Client, method: str, requests: Iterator[bytes], response_deserializer, timeout: float
+):  # type: ignore[no-untyped-def]
+    """A client-streaming call whose requests are already encoded (strata._transfer_wire)."""
+    call = client.channel.stream_unary(
+        method, request_serializer=None, response_deserializer=response_deserializer
+    )
+    try:
+        return call(requests, timeout=timeout, metadata=client.call_metadata())
+    except grpc.RpcError as e:
+        raise StrataError.from_rpc_error(e) from None
+
+
+def bulk_unary_stream(
+    client: Client, method: str, request, timeout: float
+) -> Iterator[tuple[int, memoryview]]:  # type: ignore[no-untyped-def]
+    """A server-streaming read whose (offset, data) responses are decoded without copying the data."""
+    call = client.channel.unary_stream(
+        method, request_serializer=type(request).SerializeToString, response_deserializer=decode_read_response
+    )
+    responses = call(request, timeout=timeout, metadata=client.call_metadata())
+    try:
+        yield from responses
+    except grpc.RpcError as e:
+        raise StrataError.from_rpc_error(e) from None
+    finally:
+        responses.cancel()

@@ -1,0 +1,266 @@
+"""File transfers: content-addressed uploads that resume across processes, resumable verified
+downloads through a client cache, and progress bars.
+
+    from strata.sdk import transfer
+    digests = transfer.upload_files(client, "entities/me/projects/p", [("model.pt", Path("model.pt"))])
+    transfer.download_files(client, version_name, [("model.pt", sha256, size)], Path("out"))
+
+The artifact SDK (strata.sdk.artifact) and run files (strata.sdk.run_files) are built on these:
+
+* hash_file(path) -> (sha256_hex, size)
+* upload_files(client, parent, files, *, progress=None, max_concurrency=8) -> {logical path: BlobDigest}
+  hashes in threads, asks FindMissingBlobs in batches, proves possession or uploads only what the
+  project lacks (small files batched, large ones in resumable sessions), concurrently with a bound.
+* download_files(client, version_name, entries, root, *, progress=None, max_concurrency=8) -> root
+  entries are (path, sha256, size); each file is resumable, verified, atomic, and goes through the cache.
+* download_blob(client, version_name, sha256, size, dest, *, progress=None) -> dest
+
+Logical paths must be relative without "..": anything else raises StrataError INVALID_ARGUMENT with
+reason UNSAFE_PATH before a byte moves (the server checks the same). `progress`: None shows a bar on a
+terminal unless STRATA_QUIET=1, False never, True always.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+
+from strata.client import Client, RetryPolicy
+from strata.common.v1 import blob_pb2
+from strata.errors import Reason, StrataError
+
+from . import _transfer_upload as up
+from ._transfer_cache import BlobCache
+from ._transfer_common import Retrier, hash_file, safe_relative_path
+from ._transfer_download import RunFileBlob, Source, VersionBlob, fetch
+from ._transfer_progress import Progress, make_progress
+
+__all__ = [
+    "BlobCache",
+    "download_blob",
+    "download_files",
+    "filter_prefix",
+    "hash_file",
+    "list_dir_files",
+    "safe_relative_path",
+    "upload_files",
+]
+
+Entry = tuple[str, str, int]  # (path, sha256, size)
+
+
+# --- uploads ---
+
+
+def upload_files(
+    client: Client,
+    parent: str,
+    files: Sequence[tuple[str, Path]],
+    *,
+    progress: bool | None = None,
+    max_concurrency: int = 8,
+) -> dict[str, blob_pb2.BlobDigest]:
+    """Upload local files into the project `parent` ("entities/e/projects/p"); returns each logical
+    path's digest. Only blobs the project does not hold yet move; interrupted large uploads resume
+    (also from another process) where the server's durable offset stands."""
+    checked = _check_logical_paths([logical for logical, _ in files])
+    workers = max(1, max_concurrency)
+    with ThreadPoolExecutor(workers, thread_name_prefix="strata-upload") as pool:
+        local = list(pool.map(lambda item: _local_blob(Path(item[1])), files))
+        result = {logical: blob.digest for logical, blob in zip(checked, local, strict=True)}
+        missing, challenges = up.find_missing(client, parent, local)
+        missing = up.prove_possession(client, parent, missing, challenges, pool)
+        if not missing:
+            return result
+        up.prune_states()
+        small = [b for b in missing if b.size <= up.SMALL_FILE]
+        large = sorted((b for b in missing if b.size > up.SMALL_FILE), key=lambda b: -b.size)
+        total = sum(b.size for b in missing)
+        with make_progress(total, f"upload {len(missing)} file(s)", progress) as bar:
+            jobs: list[Callable[[], None]] = [
+                (lambda batch=batch: up.upload_batch(client, parent, batch, bar))
+                for batch in up.pack_batches(small)
+            ]
+            jobs += [(lambda b=b: up.LargeUpload(client, parent, b, bar).run()) for b in large]
+            for future in [pool.submit(job) for job in jobs]:
+                future.result()
+    return result
+
+
+def _local_blob(path: Path) -> up.LocalBlob:
+    sha256, size = hash_file(path)
+    return up.LocalBlob(path, sha256, size)
+
+
+def _check_logical_paths(paths: Sequence[str]) -> list[str]:
+    seen: set[str] = set()
+    for i, p in enumerate(paths):
+        safe_relative_path(p, f"files[{i}]")
+        if p in seen:
+            raise StrataError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                Reason.DUPLICATE_PATH,
+                f"path {p!r} appears twice",
+                field=f"files[{i}]",
+            )
+        seen.add(p)
+    return list(paths)
+
+
+def list_dir_files(root: str | Path, prefix: str = "") -> list[tuple[str, Path]]:
+    """(logical path, local path) of every regular file under root, sorted; logical paths are relative
+    to root (under `prefix/` when given), with "/" separators. Symlinked directories are not followed."""
+    root = Path(root)
+    out: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            local = Path(dirpath) / name
+            if not local.is_file():
+                continue
+            rel = local.relative_to(root).as_posix()
+            out.append((f"{prefix.strip('/')}/{rel}" if prefix.strip("/") else rel, local))
+    return out
+
+
+# --- downloads ---
+
+
+def filter_prefix(entries: Sequence[Entry], path_prefix: str | None) -> list[Entry]:
+    """The entries whose path starts with path_prefix (a plain string prefix, as W&B's path_prefix:
+    "data/train/" selects a folder, "data/train/0001.png" one file); all when it is empty."""
+    if not path_prefix:
+        return list(entries)
+    return [e for e in entries if e[0].startswith(path_prefix)]
+
+
+def download_files(
+    client: Client,
+    version_name: str,
+    entries: Sequence[Entry],
+    root: Path,
+    *,
+    progress: bool | None = None,
+    max_concurrency: int = 8,
+) -> Path:
+    """Download the given manifest entries of an artifact version (or draft) under root. Files that are
+    already there, or in the cache, cost a hash check; the rest are fetched, resumably and verified."""
+    source_for = lambda path, sha: VersionBlob(client, version_name, sha)  # noqa: E731
+    return download_entries(entries, Path(root), source_for, client.retry, progress, max_concurrency)
+
+
+def download_blob(
+    client: Client, version_name: str, sha256: str, size: int, dest: Path, *, progress: bool | None = None
+) -> Path:
+    """Download one blob of a version to `dest` (resumable, verified, atomic, through the cache)."""
+    dest = Path(dest)
+    cache = BlobCache.default()
+    with make_progress(size, dest.name, progress) as bar:
+        materialize(
+            VersionBlob(client, version_name, sha256), sha256, size, dest, cache, bar, Retrier(client.retry)
+        )
+    if cache is not None:
+        cache.evict()
+        cache.close()
+    return dest
+
+
+def download_run_file_entries(
+    client: Client,
+    run: str,
+    entries: Sequence[Entry],
+    root: Path,
+    *,
+    progress: bool | None = None,
+    max_concurrency: int = 8,
+) -> Path:
+    """Like download_files, for a run's files (read through the run)."""
+    source_for = lambda path, sha: RunFileBlob(client, run, path)  # noqa: E731
+    return download_entries(entries, Path(root), source_for, client.retry, progress, max_concurrency)
+
+
+def download_entries(
+    entries: Sequence[Entry],
+    root: Path,
+    source_for: Callable[[str, str], Source],
+    retry_policy: RetryPolicy,
+    progress: bool | None,
+    max_concurrency: int,
+) -> Path:
+    """Download entries under root, reading each blob from source_for(path, sha256)."""
+    groups: dict[str, list[Entry]] = defaultdict(list)
+    for i, (path, sha256, size) in enumerate(entries):
+        safe_relative_path(path, f"entries[{i}]")
+        groups[sha256].append((path, sha256, size))
+    cache = BlobCache.default()
+    total = sum(size for _, _, size in entries)
+    with make_progress(total, f"download {len(entries)} file(s)", progress) as bar:
+
+        def one(group: list[Entry]) -> None:
+            path, sha256, size = group[0]
+            first = root / path
+            materialize(source_for(path, sha256), sha256, size, first, cache, bar, Retrier(retry_policy))
+            for other_path, _, _ in group[1:]:
+                _duplicate(first, root / other_path, sha256, cache)
+                bar.update(size)
+
+        with ThreadPoolExecutor(max(1, max_concurrency), thread_name_prefix="strata-download") as pool:
+            for future in [pool.submit(one, g) for g in groups.values()]:
+                future.result()
+    if cache is not None:
+        cache.evict()
+        cache.close()
+    return root
+
+
+def materialize(
+    source: Source,
+    sha256: str,
+    size: int,
+    dest: Path,
+    cache: BlobCache | None,
+    bar: Progress,
+    retrier: Retrier,
+) -> Path:
+    """Make dest hold the blob: keep it if it already verifies, else place it from the cache, else
+    fetch it (and adopt the result into the cache)."""
+    if _verifies(dest, sha256, size):
+        bar.update(size)
+        return dest
+    if size == 0:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(b"")
+        return dest
+    if cache is not None and cache.lookup(sha256, size) is not None and cache.place(sha256, dest):
+        bar.update(size)
+        return dest
+    fetch(source, sha256, size, dest, bar, retrier)
+    if cache is not None:
+        cache.adopt(sha256, size, dest)
+    return dest
+
+
+def _verifies(path: Path, sha256: str, size: int) -> bool:
+    try:
+        return path.stat().st_size == size and hash_file(path)[0] == sha256
+    except OSError:
+        return False
+
+
+def _duplicate(src: Path, dest: Path, sha256: str, cache: BlobCache | None) -> None:
+    """A second path with the same content: from the cache when possible, else a copy of the first."""
+    if _verifies(dest, sha256, src.stat().st_size):
+        return
+    if cache is not None and cache.place(sha256, dest):
+        return
+    import shutil
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{sha256[:16]}.strata-copy")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dest)

@@ -1,0 +1,134 @@
+"""Run files (no gRPC, no SQL): blobs attached to a run by path (checkpoints, logs, output.log).
+
+Attaching locks the blob rows FOR SHARE in the same transaction (the GC contract: a blob cannot be
+collected between the check and the reference), and requires the run's project to hold each blob
+(uploaded or proven), so a digest alone never grants access. Reading goes through the run.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from ..common import audit
+from ..common.blobstore.streaming import check_range, serve_range, transfer_stats
+from ..common.db import DEFAULT_TIMEOUT
+from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
+from ..common.names import RunName
+from ..common.paths import check_safe_path
+from . import store_blobs
+from . import store_run_files as store
+from .domain_upload import Digest, check_digest
+
+MAX_FILES = 10_000
+DEFAULT_PAGE, MAX_PAGE = 100, 1000
+
+
+@dataclass(frozen=True)
+class RunFileView:
+    path: str
+    blob: Digest
+    create_time: datetime | None = None
+
+
+class RunFiles:
+    def __init__(self, deps, timeout: float = DEFAULT_TIMEOUT) -> None:  # type: ignore[no-untyped-def]
+        self.deps = deps
+        self.timeout = timeout  # the caller's remaining deadline (db.timeout_from)
+        self.pool: asyncpg.Pool = deps.pool
+
+    async def _run(self, conn: asyncpg.Connection, name: RunName) -> asyncpg.Record:
+        row = await store.find_run(conn, name.project.entity, name.project.project, name.run_id)
+        if row is None:
+            raise NotFound("run", str(name))
+        return row
+
+    async def add(self, name: RunName, files: Sequence[RunFileView]) -> list[RunFileView]:
+        checked = _check_files(files)
+        async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
+            run = await self._run(conn, name)
+            held = await store_blobs.lock_for_reference(
+                conn, run["project_id"], [f.blob.sha256 for f in checked]
+            )
+            usable = {(r["sha256"], r["size"]) for r in held if r["mine"]}
+            for i, f in enumerate(checked):
+                if (f.blob.sha256, f.blob.size) not in usable:
+                    raise FailedPrecondition(
+                        Reason.BLOB_MISSING,
+                        f"files[{i}]: blob {f.blob.sha256} was not uploaded to this project",
+                        sha256=f.blob.sha256,
+                    )
+            rows = await store.upsert_files(
+                conn, run["id"], [(f.path, f.blob.sha256, f.blob.size) for f in checked]
+            )
+            await audit.record(
+                conn,
+                "run_files.add",
+                target=str(name),
+                project_id=run["project_id"],
+                after={"count": len(rows), "paths": [f.path for f in checked[:100]]},
+            )
+        return [RunFileView(r["path"], Digest(r["sha256"], r["size"]), r["create_time"]) for r in rows]
+
+    async def list(self, name: RunName, page_size: int, page_token: str) -> tuple[list[RunFileView], str]:
+        if page_size < 0 or page_size > MAX_PAGE:
+            raise InvalidArgument("page_size", Reason.OUT_OF_RANGE, f"page_size must be within 0..{MAX_PAGE}")
+        size = page_size or DEFAULT_PAGE
+        after = _decode_token(page_token)
+        async with self.pool.acquire(timeout=self.timeout) as conn:
+            run = await self._run(conn, name)
+            rows = await store.list_files(conn, run["id"], after, size + 1)
+        files = [
+            RunFileView(r["path"], Digest(r["sha256"], r["size"]), r["create_time"]) for r in rows[:size]
+        ]
+        token = _encode_token(files[-1].path) if len(rows) > size else ""
+        return files, token
+
+    async def read(
+        self, name: RunName, path: str, offset: int, length: int
+    ) -> AsyncIterator[tuple[int, memoryview]]:
+        check_safe_path(path, "path")
+        async with self.pool.acquire(timeout=self.timeout) as conn:
+            run = await self._run(conn, name)
+            row = await store.get_file(conn, run["id"], path)
+        if row is None:
+            raise NotFound("run file", f"{name}/files/{path}")
+        count = check_range(row["size"], offset, length)
+        stats = transfer_stats(self.deps.extras)
+        async for piece in serve_range(self.deps.blobs, row["storage_key"], offset, count, stats):
+            yield piece
+
+
+def _check_files(files: Sequence[RunFileView]) -> list[RunFileView]:
+    if not files:
+        raise InvalidArgument("files", Reason.FIELD_REQUIRED, "at least one file is required")
+    if len(files) > MAX_FILES:
+        raise InvalidArgument("files", Reason.OUT_OF_RANGE, f"at most {MAX_FILES} files per call")
+    seen: set[str] = set()
+    for i, f in enumerate(files):
+        check_safe_path(f.path, f"files[{i}].path")
+        check_digest(f.blob.sha256, f.blob.size, f"files[{i}].blob")
+        if f.path in seen:
+            raise InvalidArgument(f"files[{i}].path", Reason.DUPLICATE_PATH, f"path {f.path!r} appears twice")
+        seen.add(f.path)
+    return list(files)
+
+
+def _encode_token(path: str) -> str:
+    return base64.urlsafe_b64encode(("p:" + path).encode()).decode()
+
+
+def _decode_token(token: str) -> str:
+    if not token:
+        return ""
+    try:
+        text = base64.urlsafe_b64decode(token.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        text = ""
+    if not text.startswith("p:"):
+        raise InvalidArgument("page_token", Reason.INVALID_PAGE_TOKEN, "page_token is malformed")
+    return text[2:]

@@ -1,0 +1,365 @@
+"""One UploadChunks stream: validate chunks, gather them into blob-store parts, upload parts
+concurrently (bounded) while receiving the next chunks, and record durable parts in order.
+
+Pipeline per stream:
+  chunks --validate--> part buffer --(full)--> hash (thread) --> part upload task (blob store thread)
+  finished parts, in offset order --> one UPDATE (committed_offset, parts, hash_state), epoch-fenced
+committed_offset therefore only moves past bytes that are durable in the blob store, and the saved
+hash state always matches exactly those bytes. At most `max_parallel` parts are in flight per stream,
+and all streams of the process share a ByteBudget (STRATA_UPLOAD_BUFFER): when it is spent a stream
+stops reading, and gRPC flow control pushes back on the client. No whole file is ever in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import asyncpg
+import google_crc32c
+
+from ..common.blobstore import BlobStore
+from ..common.blobstore.base import Part
+from ..common.db import DEFAULT_TIMEOUT
+from ..common.errors import Aborted, FailedPrecondition, InvalidArgument, Reason
+from . import resumable_hash
+from . import store_upload as store
+
+PART_NUMBER_BLOCK = 16  # part numbers reserved per DB round trip
+
+
+@dataclass(frozen=True)
+class Chunk:
+    offset: int
+    data: bytes
+    crc32c: int
+
+
+@dataclass(frozen=True)
+class StreamLimits:
+    part_size: int
+    max_chunk: int
+    min_part_size: int
+    max_part_number: int | None
+    max_parallel: int = 3
+    expiry: float = 86400.0
+
+
+def part_size_for(expected_size: int, configured: int, min_part: int, max_part_number: int | None) -> int:
+    """Parts big enough that the file needs at most half the backend's part numbers (room for resumes)."""
+    size = max(configured, min_part)
+    if max_part_number:
+        size = max(size, math.ceil(expected_size / (max_part_number // 2)))
+    return size
+
+
+class ByteBudget:
+    """A process-wide bound on bytes held by upload streams; waiters are served in FIFO order and a
+    request never exceeds the limit. release() is synchronous, so a finished part upload gives its
+    bytes back at once (from a done-callback), whatever its stream is waiting for."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self.used = 0
+        self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
+
+    async def acquire(self, n: int) -> int:
+        n = min(n, self.limit)
+        if not self._waiters and self.used + n <= self.limit:
+            self.used += n
+            return n
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((n, fut))
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release(n)  # granted just as we were cancelled
+            else:
+                self._waiters = deque(w for w in self._waiters if w[1] is not fut)
+                self._grant()
+            raise
+        return n
+
+    def release(self, n: int) -> None:
+        self.used -= n
+        self._grant()
+
+    def _grant(self) -> None:
+        while self._waiters and self.used + self._waiters[0][0] <= self.limit:
+            need, fut = self._waiters.popleft()
+            if not fut.done():
+                self.used += need
+                fut.set_result(None)
+
+
+class ActiveStreams:
+    """At most one running stream per session in this process. A newer stream tells the older one to
+    stop (it fails with ABORTED CONFLICT) and waits until the older one's in-flight part writes have
+    finished, so they cannot land after the newer stream's writes at the same offsets (local folder)."""
+
+    def __init__(self) -> None:
+        self._active: dict[str, tuple[asyncio.Event, asyncio.Event]] = {}
+
+    async def supersede(self, session_id: str, timeout: float = 60.0) -> None:
+        entry = self._active.get(session_id)
+        if entry is None:
+            return
+        stop, done = entry
+        stop.set()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(done.wait(), timeout)
+
+    async def enter(self, session_id: str) -> tuple[asyncio.Event, asyncio.Event]:
+        """Register a new stream; returns (stop, done): the stream watches `stop` and sets `done`."""
+        await self.supersede(session_id)
+        entry = (asyncio.Event(), asyncio.Event())
+        self._active[session_id] = entry
+        return entry
+
+    def leave(self, session_id: str, entry: tuple[asyncio.Event, asyncio.Event]) -> None:
+        if self._active.get(session_id) is entry:
+            del self._active[session_id]
+        entry[1].set()
+
+
+async def until_stopped(chunks: AsyncIterator[Chunk], stop: asyncio.Event) -> AsyncIterator[Chunk]:
+    """The chunks, until `stop` is set (then ABORTED CONFLICT, even while waiting for the client)."""
+    it = chunks.__aiter__()
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            nxt = asyncio.ensure_future(it.__anext__())
+            await asyncio.wait({nxt, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if not nxt.done():
+                nxt.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
+                    await nxt
+                raise superseded()
+            try:
+                yield nxt.result()
+            except StopAsyncIteration:
+                return
+            if stop.is_set():
+                raise superseded()
+    finally:
+        stopper.cancel()
+
+
+@dataclass
+class _Pending:
+    number: int
+    offset: int
+    size: int
+    hash_state: bytes | None
+    task: asyncio.Task[Part]
+
+
+@dataclass
+class UploadStream:
+    """The receiving side of one stream on one session (built by domain_upload.open_stream)."""
+
+    pool: asyncpg.Pool
+    blobs: BlobStore
+    budget: ByteBudget
+    limits: StreamLimits
+    session_id: str
+    storage_key: str
+    multipart_id: str
+    expected_size: int
+    epoch: int
+    durable: int  # committed_offset: everything before is recorded
+    next_number: int
+    numbers_left: int
+    hasher: resumable_hash.ResumableSha256 | None
+    received: int = 0
+    received_total: int = 0
+    _buffer: list[bytes] = field(default_factory=list)
+    _buffered: int = 0
+    _reserved: int = 0
+    _pending: deque[_Pending] = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        self.received = self.durable
+        self.part_size = part_size_for(
+            self.expected_size, self.limits.part_size, self.limits.min_part_size, self.limits.max_part_number
+        )
+
+    # --- receiving ---
+
+    async def feed(self, chunk: Chunk) -> None:
+        self._check(chunk)
+        if not chunk.data:
+            return
+        if not self._buffered:
+            self._reserved = await self.budget.acquire(
+                min(self.part_size, self.expected_size - self.received)
+            )
+        self._buffer.append(chunk.data)
+        self._buffered += len(chunk.data)
+        self.received += len(chunk.data)
+        self.received_total += len(chunk.data)
+        if self._buffered >= self.part_size or self.received == self.expected_size:
+            await self._flush()
+
+    def _check(self, chunk: Chunk) -> None:
+        n = len(chunk.data)
+        if n > self.limits.max_chunk:
+            raise InvalidArgument(
+                "chunk.data",
+                Reason.CHUNK_TOO_LARGE,
+                f"chunk of {n} bytes exceeds the maximum of {self.limits.max_chunk}",
+                max_chunk_size=str(self.limits.max_chunk),
+            )
+        if chunk.offset != self.received:
+            raise InvalidArgument(
+                "chunk.offset",
+                Reason.CHUNK_OFFSET_MISMATCH,
+                f"chunk offset {chunk.offset} is not the expected offset {self.received}",
+                expected_offset=str(self.received),
+            )
+        if chunk.offset + n > self.expected_size:
+            raise InvalidArgument(
+                "chunk.data",
+                Reason.SIZE_EXCEEDED,
+                f"chunk ends at {chunk.offset + n}, past the declared size {self.expected_size}",
+            )
+        if google_crc32c.value(chunk.data) != chunk.crc32c:
+            raise InvalidArgument(
+                "chunk.crc32c", Reason.CHUNK_CHECKSUM_MISMATCH, f"crc32c mismatch at offset {chunk.offset}"
+            )
+
+    # --- parts ---
+
+    async def _flush(self) -> None:
+        chunks, size = self._buffer, self._buffered
+        offset, reserved = self.received - size, self._reserved
+        self._buffer, self._buffered, self._reserved = [], 0, 0
+        try:
+            number = await self._part_number()
+            # joining 16 MiB and hashing it run on a worker thread: the event loop keeps receiving
+            data, state = await asyncio.to_thread(_join_and_hash, chunks, self.hasher)
+        except BaseException:
+            self.budget.release(reserved)
+            raise
+        task = asyncio.create_task(
+            self.blobs.upload_part(self.storage_key, self.multipart_id, number, offset, data)
+        )
+        task.add_done_callback(lambda _t: self.budget.release(reserved))  # the bytes are gone once sent
+        self._pending.append(_Pending(number, offset, len(data), state, task))
+        await self._collect(wait=len(self._pending) >= self.limits.max_parallel)
+
+    async def _part_number(self) -> int:
+        if self.numbers_left == 0:
+            async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
+                first = await store.reserve_parts(conn, self.session_id, self.epoch, PART_NUMBER_BLOCK)
+            if first is None:
+                raise superseded()
+            self.next_number, self.numbers_left = first, PART_NUMBER_BLOCK
+        limit = self.limits.max_part_number
+        if limit is not None and self.next_number > limit:
+            raise FailedPrecondition(
+                Reason.UPLOAD_SESSION_CLOSED, "the session ran out of part numbers; start a new upload"
+            )
+        number = self.next_number
+        self.next_number += 1
+        self.numbers_left -= 1
+        return number
+
+    async def _collect(self, *, wait: bool) -> None:
+        """Record the finished parts at the head of the queue (waiting for the oldest when asked)."""
+        if wait and self._pending:
+            await asyncio.wait({self._pending[0].task})
+        done: list[_Pending] = []
+        while self._pending and self._pending[0].task.done():
+            head = self._pending[0]
+            if head.task.exception() is not None:
+                break
+            done.append(self._pending.popleft())
+        if done:
+            await self._record(done)
+        if self._pending and self._pending[0].task.done() and self._pending[0].task.exception():
+            raise self._pending[0].task.exception()  # type: ignore[misc]
+
+    async def _record(self, done: list[_Pending]) -> None:
+        new_offset = done[-1].offset + done[-1].size
+        parts = [
+            {"number": p.number, "offset": p.offset, "size": p.size, "etag": p.task.result().etag}
+            for p in done
+        ]
+        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
+            ok = await store.record_parts(
+                conn,
+                self.session_id,
+                epoch=self.epoch,
+                old_offset=self.durable,
+                new_offset=new_offset,
+                parts=parts,
+                hash_state=done[-1].hash_state,
+                expiry=self.limits.expiry,
+            )
+        if not ok:
+            raise superseded()
+        self.durable = new_offset
+
+    # --- ending ---
+
+    async def finish(self) -> int:
+        """Clean end of the client's stream: make what can be durable durable; returns committed_offset."""
+        if self._buffered and (
+            self._buffered >= self.limits.min_part_size or self.received == self.expected_size
+        ):
+            await self._flush()
+        await self._drop_buffer()
+        while self._pending:
+            await self._collect(wait=True)
+        return self.durable
+
+    async def salvage(self) -> None:
+        """After an error or cancellation: wait for in-flight part writes (they must not land after a
+        newer stream's), record those that finished in order (best effort), release everything."""
+        await self._drop_buffer()
+        cancelled = await _wait_all([p.task for p in self._pending])
+        with contextlib.suppress(Exception):
+            await self._collect(wait=False)
+        for p in self._pending:
+            p.task.exception()  # retrieved: the error was reported (or superseded) already
+        self._pending.clear()
+        if cancelled:
+            raise asyncio.CancelledError
+
+    async def _drop_buffer(self) -> None:
+        self._buffer, self._buffered = [], 0
+        reserved, self._reserved = self._reserved, 0
+        self.budget.release(reserved)
+
+
+def _join_and_hash(
+    chunks: list[bytes], hasher: resumable_hash.ResumableSha256 | None
+) -> tuple[bytes, bytes | None]:
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if hasher is None:
+        return data, None
+    hasher.update(data)
+    return data, hasher.state()
+
+
+async def _wait_all(tasks: list[asyncio.Task[Part]]) -> bool:
+    """Wait until every task is done even if we are cancelled meanwhile; returns whether we were."""
+    cancelled = False
+    while not all(t.done() for t in tasks):
+        try:
+            await asyncio.wait(tasks)
+        except asyncio.CancelledError:
+            cancelled = True
+    return cancelled
+
+
+def superseded() -> Exception:
+    return Aborted(
+        Reason.CONFLICT, "another stream (or a commit, abort or expiry) took over this upload session"
+    )

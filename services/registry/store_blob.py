@@ -1,0 +1,40 @@
+"""SQL of blob reads through artifact versions (SQL only)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+DELETED = 3  # strata.registry.v1.ArtifactVersionState.DELETED
+
+
+async def blob_in_version(
+    conn: asyncpg.Connection,
+    *,
+    entity: str,
+    project: str,
+    artifact: str,
+    version: int | None,
+    draft_id: str | None,
+    sha256: str,
+) -> asyncpg.Record | None:
+    """The blob, if the (non-deleted) version or draft lists it and its project holds it."""
+    return await conn.fetchrow(
+        f"""SELECT b.size, b.storage_key
+            FROM entities e
+            JOIN projects p ON p.entity_id = e.id
+            JOIN artifacts a ON a.project_id = p.id
+            JOIN artifact_versions v ON v.artifact_id = a.id
+            JOIN manifest_entries m ON m.version_id = v.id
+            JOIN project_blobs pb ON pb.project_id = p.id AND pb.sha256 = m.sha256
+            JOIN blobs b ON b.sha256 = m.sha256
+            WHERE e.name = $1 AND p.name = $2 AND a.name = $3
+              AND (($4::int IS NOT NULL AND v.version = $4) OR ($4::int IS NULL AND v.draft_id = $5))
+              AND v.state <> {DELETED} AND m.sha256 = $6
+            LIMIT 1""",
+        entity,
+        project,
+        artifact,
+        version,
+        draft_id,
+        sha256,
+    )
