@@ -89,6 +89,16 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "3600",
         "Seconds between background TTL-expiry and garbage-collection passes (0: off).",
     ),
+    (
+        "STRATA_GC_GRACE",
+        "3600",
+        "Seconds a blob must be untouched (not uploaded, not reported present) before GC may delete it.",
+    ),
+    (
+        "STRATA_DRAFT_EXPIRY",
+        "86400",
+        "Seconds after which an idle uncommitted artifact draft is discarded by the GC pass.",
+    ),
     ("STRATA_MAX_MESSAGE_BYTES", "67108864", "Maximum gRPC message size accepted by servers."),
     (
         "STRATA_ROLLUP_INTERVAL",
@@ -140,6 +150,8 @@ class Settings:
     upload_max_chunk: int = 8 * 1024 * 1024
     upload_buffer: int = 32 * 1024 * 1024
     gc_interval: float = 3600.0
+    gc_grace: float = 3600.0
+    draft_expiry: float = 86400.0
     max_message_bytes: int = 64 * 1024 * 1024
     rollup_interval: float = 2.0
     extra: dict[str, str] = field(default_factory=dict)
@@ -181,6 +193,8 @@ class Settings:
             upload_max_chunk=int(_env("STRATA_UPLOAD_MAX_CHUNK", str(8 * 1024 * 1024))),
             upload_buffer=int(_env("STRATA_UPLOAD_BUFFER", str(32 * 1024 * 1024))),
             gc_interval=float(_env("STRATA_GC_INTERVAL", "3600")),
+            gc_grace=float(_env("STRATA_GC_GRACE", "3600")),
+            draft_expiry=float(_env("STRATA_DRAFT_EXPIRY", "86400")),
             max_message_bytes=int(_env("STRATA_MAX_MESSAGE_BYTES", str(64 * 1024 * 1024))),
             rollup_interval=float(_env("STRATA_ROLLUP_INTERVAL", "2")),
         )

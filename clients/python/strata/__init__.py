@@ -25,6 +25,7 @@ _LAZY = {
     "Run": "strata.sdk.run",
     "finish": "strata.sdk.run",
     "Artifact": "strata.sdk.artifact",
+    "ArtifactTTL": "strata.sdk.artifact",
     "Api": "strata.sdk.api",
     "Lineage": "strata.sdk.lineage",
 }

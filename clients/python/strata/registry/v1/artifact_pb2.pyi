@@ -176,15 +176,17 @@ class StorageUsage(_message.Message):
     def __init__(self, project: _Optional[str] = ..., logical_bytes: _Optional[int] = ..., stored_bytes: _Optional[int] = ..., version_count: _Optional[int] = ..., blob_count: _Optional[int] = ...) -> None: ...
 
 class GarbageCollectionReport(_message.Message):
-    __slots__ = ("dry_run", "expired_versions", "deleted_blobs", "reclaimed_bytes", "expired_uploads")
+    __slots__ = ("dry_run", "expired_versions", "deleted_blobs", "reclaimed_bytes", "expired_uploads", "expired_drafts")
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
     EXPIRED_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     DELETED_BLOBS_FIELD_NUMBER: _ClassVar[int]
     RECLAIMED_BYTES_FIELD_NUMBER: _ClassVar[int]
     EXPIRED_UPLOADS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_DRAFTS_FIELD_NUMBER: _ClassVar[int]
     dry_run: bool
     expired_versions: int
     deleted_blobs: int
     reclaimed_bytes: int
     expired_uploads: int
-    def __init__(self, dry_run: _Optional[bool] = ..., expired_versions: _Optional[int] = ..., deleted_blobs: _Optional[int] = ..., reclaimed_bytes: _Optional[int] = ..., expired_uploads: _Optional[int] = ...) -> None: ...
+    expired_drafts: int
+    def __init__(self, dry_run: _Optional[bool] = ..., expired_versions: _Optional[int] = ..., deleted_blobs: _Optional[int] = ..., reclaimed_bytes: _Optional[int] = ..., expired_uploads: _Optional[int] = ..., expired_drafts: _Optional[int] = ...) -> None: ...

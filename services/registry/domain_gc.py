@@ -1,0 +1,150 @@
+"""TTL expiry, garbage collection and storage usage.
+
+One pass (background every STRATA_GC_INTERVAL seconds on one replica, or RunGarbageCollection):
+1. TTL: committed versions whose expire_time passed are soft-deleted like a user delete with
+   delete_aliases (audited "artifact_version.expire"), EXCEPT versions holding an alias the project
+   protects: a version serving `production` never disappears under it. It expires at the first pass
+   after the protected alias leaves it.
+2. Drafts idle longer than STRATA_DRAFT_EXPIRY are discarded, so abandoned uploads stop pinning blobs.
+3. Blobs: a blob is deleted when no live version, draft, run file or open upload session references it
+   and it was neither created nor touched within STRATA_GC_GRACE (store_gc.py has the race-safe
+   protocol). Bytes go after the rows' transaction commits.
+With dry_run nothing changes; the report says what would be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from ..common import audit
+from ..common.logging import get_logger
+from ..common.names import parse_project
+from ..common.projects import get_project, get_project_by_id
+from ..common.server import Deps
+from . import store, store_gc
+from .domain import connection, transaction
+from .domain_edit import retire
+from .model import DRAFT, GcReport, StorageUsage
+
+log = get_logger(__name__)
+
+BATCH = 500
+DELETE_CONCURRENCY = 16
+
+
+async def run_pass(deps: Deps, dry_run: bool = False, timeout: float = 300.0) -> GcReport:
+    report = GcReport(dry_run=dry_run)
+    report = replace(report, expired_versions=await expire_versions(deps, dry_run, timeout))
+    report = replace(report, expired_drafts=await expire_drafts(deps, dry_run, timeout))
+    count, size = await collect_blobs(deps, dry_run, timeout)
+    report = replace(report, deleted_blobs=count, reclaimed_bytes=size)
+    if not dry_run:
+        async with transaction(deps, timeout) as conn:
+            await audit.record(conn, "gc.run", target="registry", after=report.__dict__)
+    return report
+
+
+async def expire_versions(deps: Deps, dry_run: bool, timeout: float) -> int:
+    if dry_run:
+        async with connection(deps, timeout) as conn:
+            return len(await store_gc.expired_versions(conn, None))
+    expired = 0
+    while True:
+        async with connection(deps, timeout) as conn:
+            batch = await store_gc.expired_versions(conn, BATCH)
+        done = [await _expire_one(deps, version_id, timeout) for version_id in batch]
+        expired += sum(done)
+        if len(batch) < BATCH or not any(done):
+            return expired
+
+
+async def _expire_one(deps: Deps, version_id: int, timeout: float) -> bool:
+    async with transaction(deps, timeout) as conn:
+        v = await store.version_by_id(conn, version_id)
+        await store.lock_artifact(conn, v.artifact_id)
+        if not await store_gc.still_expired(conn, version_id):
+            return False
+        v = await store.version_by_id(conn, version_id)
+        project = await get_project_by_id(conn, v.project_id)
+        await retire(conn, v, project, "artifact_version.expire", "ttl expired")
+        log.info("artifact_version_expired", version=v.name)
+        return True
+
+
+async def expire_drafts(deps: Deps, dry_run: bool, timeout: float) -> int:
+    async with connection(deps, timeout) as conn:
+        ids = await store_gc.idle_drafts(conn, deps.settings.draft_expiry, None if dry_run else BATCH)
+    if dry_run:
+        return len(ids)
+    discarded = 0
+    for version_id in ids:
+        async with transaction(deps, timeout) as conn:
+            if await store.lock_version_state(conn, version_id) != DRAFT:
+                continue
+            v = await store.version_by_id(conn, version_id)
+            project = await get_project_by_id(conn, v.project_id)
+            await retire(conn, v, project, "artifact_draft.expire", "draft idle")
+            discarded += 1
+    return discarded  # the rest, if any, at the next pass
+
+
+async def collect_blobs(deps: Deps, dry_run: bool, timeout: float) -> tuple[int, int]:
+    grace = deps.settings.gc_grace
+    after, count, size = "", 0, 0
+    while True:
+        async with connection(deps, timeout) as conn:
+            batch = await store_gc.candidates(conn, grace, after, BATCH)
+        if not batch:
+            return count, size
+        after = batch[-1][0]
+        if dry_run:
+            count += len(batch)
+            size += sum(s for _, s in batch)
+            continue
+        deleted = await _delete_batch(deps, [sha for sha, _ in batch], grace, timeout)
+        count += len(deleted)
+        size += sum(s for _, s, _ in deleted)
+
+
+async def _delete_batch(
+    deps: Deps, digests: list[str], grace: float, timeout: float
+) -> list[tuple[str, int, str]]:
+    async with transaction(deps, timeout) as conn:
+        deleted = await store_gc.delete_unreferenced(conn, digests, grace)
+        if deleted:
+            await audit.record(
+                conn,
+                "blob.delete",
+                target="blobs",
+                after={
+                    "count": len(deleted),
+                    "bytes": sum(s for _, s, _ in deleted),
+                    "sha256": [sha for sha, _, _ in deleted[:100]],
+                },
+            )
+    bound = asyncio.Semaphore(DELETE_CONCURRENCY)
+
+    async def drop(key: str) -> None:
+        async with bound:
+            try:
+                await deps.blobs.delete(key)
+            except Exception as e:  # the row is gone; the bytes are an orphan to report, not an error
+                log.warning("blob_bytes_delete_failed", storage_key=key, error=type(e).__name__)
+
+    await asyncio.gather(*(drop(key) for _, _, key in deleted))
+    return deleted
+
+
+async def storage_usage(deps: Deps, parent: str, timeout: float) -> StorageUsage:
+    name = parse_project(parent, "parent")
+    async with connection(deps, timeout) as conn:
+        project = await get_project(conn, name)
+        r = await store_gc.storage_usage(conn, project.id)
+    return StorageUsage(
+        project=str(name),
+        logical_bytes=r["logical_bytes"],
+        stored_bytes=r["stored_bytes"],
+        version_count=r["version_count"],
+        blob_count=r["blob_count"],
+    )

@@ -1,0 +1,175 @@
+"""WatchAlias: the current holder of an alias, then every move, across processes and reconnects.
+
+Every alias move commits an alias_events row with a per-artifact revision and a NOTIFY (store_alias.py),
+so any registry replica hears it. Each process keeps ONE listening connection (`AliasHub.run`, a
+background task) and wakes the watchers of the artifact that moved; a watcher then reads the events after
+the last revision it sent (the catch-up query) and streams them. Notifications only wake watchers: the
+events always come from the table, so a lost notification (a reconnect of the listening connection, a
+replica restart) loses nothing: the hub wakes every watcher after reconnecting, and each watcher also
+re-reads every POLL_SECONDS. A client that reconnects passes the last revision it saw as
+after_revision and gets every move it missed, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from ..common.errors import InvalidArgument, Reason
+from ..common.logging import get_logger
+from ..common.names import ALIAS_RE, ArtifactName, check, parse_artifact
+from ..common.server import Deps
+from . import store, store_alias
+from .domain import artifact_id_or_404, connection
+from .model import SET, AliasEvent, Version
+
+log = get_logger(__name__)
+
+POLL_SECONDS = 15.0  # safety net: re-read even without a notification
+HEALTH_SECONDS = 5.0  # how often the listening connection is checked
+BATCH = 500
+
+
+class AliasHub:
+    """One LISTEN connection per process, fanning notifications out to the watchers of each artifact."""
+
+    def __init__(self) -> None:
+        self._watchers: dict[int, set[asyncio.Event]] = {}
+        self.listening = asyncio.Event()
+        self.backend_pid: int | None = None  # PostgreSQL pid of the listening connection (diagnostics)
+
+    def subscribe(self, artifact_id: int) -> asyncio.Event:
+        wake = asyncio.Event()
+        self._watchers.setdefault(artifact_id, set()).add(wake)
+        return wake
+
+    def unsubscribe(self, artifact_id: int, wake: asyncio.Event) -> None:
+        watchers = self._watchers.get(artifact_id)
+        if watchers is not None:
+            watchers.discard(wake)
+            if not watchers:
+                del self._watchers[artifact_id]
+
+    def _on_notify(self, conn: object, pid: int, channel: str, payload: str) -> None:
+        try:
+            artifact_id = int(payload.split(":", 1)[0])
+        except ValueError:
+            return
+        for wake in self._watchers.get(artifact_id, ()):
+            wake.set()
+
+    def wake_all(self) -> None:
+        for watchers in self._watchers.values():
+            for wake in watchers:
+                wake.set()
+
+    async def run(self, deps: Deps) -> None:
+        """Background task: keep a listening connection, reconnecting with backoff; never returns."""
+        backoff = 0.5
+        while True:
+            try:
+                await self._listen(deps)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.warning("alias_listener_lost", error=type(e).__name__, retry_in=backoff)
+            self.listening.clear()
+            self.wake_all()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+
+    async def _listen(self, deps: Deps) -> None:
+        async with deps.pool.acquire() as conn:  # held for the hub's lifetime: a dedicated connection
+            lost = asyncio.Event()
+
+            def on_termination(_conn: object) -> None:
+                lost.set()
+
+            conn.add_termination_listener(on_termination)
+            await conn.add_listener(store_alias.NOTIFY_CHANNEL, self._on_notify)
+            self.backend_pid = conn.get_server_pid()
+            try:
+                self.listening.set()
+                self.wake_all()  # catch up on anything missed while not listening
+                while not lost.is_set():
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(lost.wait(), HEALTH_SECONDS)
+                    if not lost.is_set():
+                        await conn.fetchval("SELECT 1", timeout=HEALTH_SECONDS)
+                raise ConnectionError("listening connection closed")
+            finally:
+                self.listening.clear()
+                conn.remove_termination_listener(on_termination)
+                if not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await conn.remove_listener(store_alias.NOTIFY_CHANNEL, self._on_notify)
+
+
+async def watch(
+    deps: Deps, hub: AliasHub, artifact: str, alias: str, after_revision: int, timeout: float
+) -> AsyncIterator[tuple[AliasEvent, Version | None]]:
+    """Yield (event, version after it): the current holder first (after_revision 0), then every move."""
+    name = parse_artifact(artifact, "artifact")
+    check(alias, ALIAS_RE, "alias", "alias")
+    if after_revision < 0:
+        raise InvalidArgument("after_revision", Reason.OUT_OF_RANGE, "after_revision must be >= 0")
+    async with connection(deps, timeout) as conn:
+        art_id = await artifact_id_or_404(conn, name)
+    wake = hub.subscribe(art_id)  # before the first read: no move can slip between read and wait
+    try:
+        last = after_revision
+        if after_revision == 0:
+            current = await _current(deps, name, art_id, alias, timeout)
+            if current is not None:
+                yield current
+                last = current[0].revision
+        while True:
+            wake.clear()
+            events = await _events_after(deps, name, art_id, alias, last, timeout)
+            for item in events:
+                yield item
+                last = item[0].revision
+            if len(events) < BATCH:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+    finally:
+        hub.unsubscribe(art_id, wake)
+
+
+async def _current(
+    deps: Deps, name: ArtifactName, art_id: int, alias: str, timeout: float
+) -> tuple[AliasEvent, Version | None] | None:
+    async with connection(deps, timeout) as conn, conn.transaction(isolation="repeatable_read"):
+        held = await store_alias.holder(conn, art_id, alias)
+        if held is None:
+            return None
+        last = await store_alias.last_event(conn, name, art_id, alias)
+        version = await store.version_by_id(conn, held)
+    assert last is not None
+    event = AliasEvent(
+        artifact=last.artifact,
+        alias=alias,
+        revision=last.revision,
+        kind=SET,
+        from_version=last.from_version,
+        to_version=version.name,
+        actor_name=last.actor_name,
+        actor_kind=last.actor_kind,
+        reason=last.reason,
+        create_time=last.create_time,
+        to_version_id=held,
+    )
+    return event, version
+
+
+async def _events_after(
+    deps: Deps, name: ArtifactName, art_id: int, alias: str, after: int, timeout: float
+) -> list[tuple[AliasEvent, Version | None]]:
+    async with connection(deps, timeout) as conn:
+        events = await store_alias.events_after(conn, name, art_id, alias, after, BATCH)
+        out: list[tuple[AliasEvent, Version | None]] = []
+        for ev in events:
+            version = None if ev.to_version_id is None else await store.version_by_id(conn, ev.to_version_id)
+            out.append((ev, version))
+        return out

@@ -1,0 +1,161 @@
+"""Validation of what clients send (paths, entries, metadata, aliases) and the canonical manifest digest.
+
+Manifest paths are relative POSIX paths: at most 1024 bytes of UTF-8, no leading "/", no empty, "." or
+".." segment, no backslash and no control character; unique within a manifest, and no path may also be
+a directory of another ("a" and "a/b"), so every manifest can be written to disk as is.
+
+The manifest digest is the sha256 (hex) of the entries sorted by path (byte order), one line each:
+  blob:       "{path}\\t{sha256}\\t{size}\\n"
+  reference:  "{path}\\tref\\t{uri}\\t{etag}\\t{size}\\t{true|false}\\n"
+store.py computes it in SQL; `manifest_digest()` here is the same definition in Python (tests pin both).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from ..common.errors import InvalidArgument, Reason
+from ..common.names import check_alias
+from .model import Entry
+
+MAX_PATH_BYTES = 1024
+MAX_ENTRIES_PER_CALL = 10_000
+MAX_METADATA_BYTES = 256 * 1024
+MAX_DESCRIPTION_BYTES = 64 * 1024
+MAX_REASON_BYTES = 4 * 1024
+MAX_ALIASES = 64
+MAX_URI_BYTES = 4096
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+REFERENCE_SCHEMES = ("s3://", "https://", "http://")
+
+
+def check_path(path: str, field: str) -> str:
+    if not path:
+        raise InvalidArgument(field, Reason.FIELD_REQUIRED, f"{field}: path is required")
+    if len(path.encode()) > MAX_PATH_BYTES:
+        raise InvalidArgument(field, Reason.UNSAFE_PATH, f"{field}: path longer than {MAX_PATH_BYTES} bytes")
+    bad = (
+        path.startswith("/")
+        or "\\" in path
+        or _CONTROL.search(path) is not None
+        or any(seg in ("", ".", "..") for seg in path.split("/"))
+    )
+    if bad:
+        raise InvalidArgument(
+            field, Reason.UNSAFE_PATH, f"{field}: {path!r} must be relative, without '..', '.' or '//'"
+        )
+    return path
+
+
+def check_entries(entries: Sequence[Entry], field: str = "entries") -> list[Entry]:
+    """Validate entries of one request: safe unique paths, well-formed digests and references."""
+    if len(entries) > MAX_ENTRIES_PER_CALL:
+        raise InvalidArgument(field, Reason.TOO_LARGE, f"at most {MAX_ENTRIES_PER_CALL} entries per call")
+    seen: set[str] = set()
+    for i, e in enumerate(entries):
+        where = f"{field}[{i}]"
+        check_path(e.path, f"{where}.path")
+        if e.path in seen:
+            raise InvalidArgument(f"{where}.path", Reason.DUPLICATE_PATH, f"path {e.path!r} appears twice")
+        seen.add(e.path)
+        if e.ref_uri is not None:
+            _check_reference(e, where)
+        elif e.sha256 is None:
+            raise InvalidArgument(where, Reason.FIELD_REQUIRED, f"{where}: blob or reference is required")
+        else:
+            if not SHA256_RE.match(e.sha256):
+                raise InvalidArgument(
+                    f"{where}.blob.sha256", Reason.INVALID_DIGEST, "sha256 must be 64 lowercase hex digits"
+                )
+            if e.size < 0:
+                raise InvalidArgument(f"{where}.blob.size", Reason.INVALID_DIGEST, "size must be >= 0")
+    return list(entries)
+
+
+def _check_reference(e: Entry, where: str) -> None:
+    uri = e.ref_uri or ""
+    if not uri.startswith(REFERENCE_SCHEMES) or len(uri) > MAX_URI_BYTES or _CONTROL.search(uri):
+        raise InvalidArgument(
+            f"{where}.reference.uri", Reason.INVALID_NAME, "reference must be an s3:// or http(s):// URI"
+        )
+    if _CONTROL.search(e.ref_etag or ""):
+        raise InvalidArgument(f"{where}.reference.etag", Reason.INVALID_NAME, "etag has control characters")
+    if (e.ref_size or 0) < -1:
+        raise InvalidArgument(f"{where}.reference.size", Reason.OUT_OF_RANGE, "size must be >= -1")
+
+
+def check_removed(paths: Iterable[str], field: str = "removed_paths") -> list[str]:
+    out = list(paths)
+    if len(out) > MAX_ENTRIES_PER_CALL:
+        raise InvalidArgument(field, Reason.TOO_LARGE, f"at most {MAX_ENTRIES_PER_CALL} paths per call")
+    for i, p in enumerate(out):
+        check_path(p, f"{field}[{i}]")
+    return out
+
+
+def _reject_constant(value: str) -> None:
+    raise ValueError(f"{value} is not valid JSON")
+
+
+def check_metadata(text: str, field: str = "metadata_json") -> str:
+    """A JSON object of at most MAX_METADATA_BYTES (empty means {}); NaN/Infinity are refused."""
+    if not text:
+        return "{}"
+    if len(text.encode()) > MAX_METADATA_BYTES:
+        raise InvalidArgument(field, Reason.TOO_LARGE, f"{field} is larger than {MAX_METADATA_BYTES} bytes")
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as e:
+        raise InvalidArgument(field, Reason.INVALID_JSON, f"{field} is not valid JSON: {e}") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument(field, Reason.INVALID_JSON, f"{field} must be a JSON object")
+    if "\\u0000" in text:
+        raise InvalidArgument(field, Reason.INVALID_JSON, f"{field} must not contain NUL characters")
+    return text
+
+
+def check_text(text: str, field: str, limit: int = MAX_DESCRIPTION_BYTES) -> str:
+    if len(text.encode()) > limit:
+        raise InvalidArgument(field, Reason.TOO_LARGE, f"{field} is larger than {limit} bytes")
+    if "\x00" in text:
+        raise InvalidArgument(field, Reason.INVALID_NAME, f"{field} must not contain NUL characters")
+    return text
+
+
+def check_ttl(ttl: timedelta | None, ttl_disabled: bool, field: str = "ttl") -> None:
+    if ttl is not None and ttl.total_seconds() <= 0:
+        raise InvalidArgument(field, Reason.OUT_OF_RANGE, "ttl must be positive")
+    if ttl is not None and ttl_disabled:
+        raise InvalidArgument(field, Reason.OUT_OF_RANGE, "ttl and ttl_disabled are mutually exclusive")
+
+
+def check_aliases(aliases: Iterable[str], field: str = "aliases") -> list[str]:
+    """Custom aliases requested at commit: valid, not reserved, de-duplicated in order."""
+    out: list[str] = []
+    for i, alias in enumerate(aliases):
+        check_alias(alias, f"{field}[{i}]")
+        if alias not in out:
+            out.append(alias)
+    if len(out) > MAX_ALIASES:
+        raise InvalidArgument(field, Reason.TOO_LARGE, f"at most {MAX_ALIASES} aliases")
+    return out
+
+
+def canonical_line(e: Entry) -> str:
+    if e.ref_uri is not None:
+        size = -1 if e.ref_size is None else e.ref_size
+        checksum = "true" if e.ref_checksum else "false"
+        return f"{e.path}\tref\t{e.ref_uri}\t{e.ref_etag or ''}\t{size}\t{checksum}\n"
+    return f"{e.path}\t{e.sha256}\t{e.size}\n"
+
+
+def manifest_digest(entries: Iterable[Entry]) -> str:
+    h = hashlib.sha256()
+    for e in sorted(entries, key=lambda x: x.path.encode()):
+        h.update(canonical_line(e).encode())
+    return h.hexdigest()

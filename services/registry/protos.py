@@ -1,0 +1,141 @@
+"""Domain objects <-> strata.registry.v1 messages (used by handlers.py only)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from google.protobuf import duration_pb2, json_format, timestamp_pb2
+from strata.common.v1 import actor_pb2, blob_pb2
+from strata.registry.v1 import artifact_pb2
+
+from .model import Alias, AliasEvent, Artifact, Entry, GcReport, StorageUsage, Version
+
+
+def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    t = timestamp_pb2.Timestamp()
+    t.FromDatetime(value)
+    return t
+
+
+def duration(value: timedelta | None) -> duration_pb2.Duration | None:
+    if value is None:
+        return None
+    d = duration_pb2.Duration()
+    d.FromTimedelta(value)
+    return d
+
+
+def to_timedelta(msg: object, field: str) -> timedelta | None:
+    return getattr(msg, field).ToTimedelta() if msg.HasField(field) else None  # type: ignore[attr-defined]
+
+
+def entry_from_proto(e: artifact_pb2.ManifestEntry) -> Entry:
+    if e.HasField("reference"):
+        r = e.reference
+        size = r.size if r.checksum or r.size else -1
+        return Entry(e.path, None, max(size, 0), r.uri, r.etag, size, r.checksum)
+    if e.HasField("blob"):
+        return Entry(e.path, e.blob.sha256, e.blob.size)
+    return Entry(e.path, None, 0)
+
+
+def entry_to_proto(e: Entry) -> artifact_pb2.ManifestEntry:
+    if e.ref_uri is not None:
+        ref = artifact_pb2.ExternalReference(
+            uri=e.ref_uri,
+            etag=e.ref_etag or "",
+            size=-1 if e.ref_size is None else e.ref_size,
+            checksum=e.ref_checksum,
+        )
+        return artifact_pb2.ManifestEntry(path=e.path, reference=ref)
+    return artifact_pb2.ManifestEntry(
+        path=e.path, blob=blob_pb2.BlobDigest(sha256=e.sha256 or "", size=e.size)
+    )
+
+
+def provenance_to_dict(p: actor_pb2.Provenance) -> dict[str, object]:
+    return json_format.MessageToDict(p, preserving_proto_field_name=True)
+
+
+def version_to_proto(v: Version) -> artifact_pb2.ArtifactVersion:
+    msg = artifact_pb2.ArtifactVersion(
+        name=v.name,
+        artifact=str(v.artifact),
+        type=v.type,
+        version=-1 if v.version is None else v.version,
+        state=v.state,  # type: ignore[arg-type]
+        description=v.description,
+        metadata_json=_compact(v.metadata_json),
+        aliases=list(v.aliases),
+        manifest_digest=v.manifest_digest,
+        file_count=v.file_count,
+        total_size=v.total_size,
+        ttl=duration(v.ttl),
+        ttl_disabled=v.ttl_disabled,
+        expire_time=ts(v.expire_time),
+        producer_run=v.producer_run,
+        base_version=v.base_version,
+        author=actor_pb2.Actor(name=v.author_name, kind=v.author_kind),  # type: ignore[arg-type]
+        create_time=ts(v.create_time),
+        commit_time=ts(v.commit_time),
+        update_time=ts(v.update_time),
+        delete_time=ts(v.delete_time),
+    )
+    if v.provenance:
+        json_format.ParseDict(v.provenance, msg.provenance, ignore_unknown_fields=True)
+    return msg
+
+
+def _compact(text: str) -> str:
+    """jsonb text as compact JSON (integers stay integers, key order is jsonb's)."""
+    try:
+        return json.dumps(json.loads(text), separators=(",", ":"))
+    except ValueError:
+        return text
+
+
+def artifact_to_proto(a: Artifact) -> artifact_pb2.Artifact:
+    return artifact_pb2.Artifact(
+        name=str(a.name),
+        type=a.type,
+        description=a.description,
+        version_count=a.version_count,
+        latest_version=a.latest_version,
+        create_time=ts(a.create_time),
+        update_time=ts(a.update_time),
+    )
+
+
+def alias_to_proto(a: Alias) -> artifact_pb2.Alias:
+    return artifact_pb2.Alias(
+        alias=a.alias,
+        version=a.version,
+        revision=a.revision,
+        protected=a.protected,
+        update_time=ts(a.update_time),
+    )
+
+
+def event_to_proto(e: AliasEvent) -> artifact_pb2.AliasEvent:
+    return artifact_pb2.AliasEvent(
+        artifact=e.artifact,
+        alias=e.alias,
+        revision=e.revision,
+        kind=e.kind,  # type: ignore[arg-type]
+        from_version=e.from_version,
+        to_version=e.to_version,
+        actor=actor_pb2.Actor(name=e.actor_name, kind=e.actor_kind),  # type: ignore[arg-type]
+        reason=e.reason,
+        create_time=ts(e.create_time),
+    )
+
+
+def report_to_proto(r: GcReport) -> artifact_pb2.GarbageCollectionReport:
+    return artifact_pb2.GarbageCollectionReport(**r.__dict__)
+
+
+def usage_to_proto(u: StorageUsage) -> artifact_pb2.StorageUsage:
+    return artifact_pb2.StorageUsage(**u.__dict__)
