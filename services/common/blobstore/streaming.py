@@ -50,6 +50,14 @@ def release_large_buffers_to_os() -> bool:
     name = ctypes.util.find_library("c")
     try:
         libc = ctypes.CDLL(name) if name else None
+        import os
+        exp = os.environ.get("XX_MMAP")
+        if exp == "none":
+            return False
+        if exp:
+            th, trim = (int(x) for x in exp.split(","))
+            libc.mallopt(-1, trim)  # M_TRIM_THRESHOLD
+            return bool(libc.mallopt(-3, th))
         return bool(libc and libc.mallopt(-3, 1 << 20))  # M_MMAP_THRESHOLD = -3
     except (OSError, AttributeError):
         return False
