@@ -74,6 +74,8 @@ class Stack:
             "STRATA_S3_SECRET_KEY": SECRET_KEY,
             "STRATA_S3_BUCKET": "strata-bench",
             "STRATA_LOG_LEVEL": "warning",
+            # no API keys: the per-RPC auth check is measured by bench_auth (once per stream here)
+            "STRATA_AUTH_MODE": "open-local",
         }
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "strata_server", "--addr", self.addr],

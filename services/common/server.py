@@ -86,6 +86,8 @@ class StrataServer:
             ("grpc.max_send_message_length", s.max_message_bytes),
             ("grpc.so_reuseport", 0),
         ]
+        if s.grpc_stream_window > 0:  # a fixed window instead of BDP probing (see STRATA_GRPC_STREAM_WINDOW)
+            options += [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", s.grpc_stream_window)]
         server = grpc.aio.server(interceptors=[StrataServerInterceptor(authorizer)], options=options)
         for spec in self.specs:
             spec.register(server, self.deps)

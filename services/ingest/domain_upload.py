@@ -26,7 +26,8 @@ import asyncpg
 
 from ..common.blobstore import BlobNotFound
 from ..common.blobstore.base import Part
-from ..common.blobstore.streaming import release_large_buffers_to_os, transfer_stats
+from ..common.blobstore.buffers import tune_malloc
+from ..common.blobstore.streaming import transfer_stats
 from ..common.context import Principal
 from ..common.db import DEFAULT_TIMEOUT
 from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
@@ -96,7 +97,7 @@ class Uploads:
         self.budget = ByteBudget(s.upload_buffer)
         self.active = ActiveStreams()
         self.stats = transfer_stats(deps.extras)
-        release_large_buffers_to_os()
+        tune_malloc()
         self.limits = StreamLimits(
             part_size=s.upload_part_size,
             max_chunk=s.upload_max_chunk,

@@ -20,6 +20,8 @@ import ctypes.util
 import hashlib
 from functools import lru_cache
 
+from ..common.blobstore.buffers import pinned
+
 _CTX_SIZE = 112
 _TAG = b"ossl-sha256-ctx-le1:"
 
@@ -37,7 +39,7 @@ def _lib() -> ctypes.CDLL | None:
         lib = ctypes.CDLL(name)
         for fn in (lib.SHA256_Init, lib.SHA256_Update, lib.SHA256_Final):
             fn.restype = ctypes.c_int
-        lib.SHA256_Update.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+        lib.SHA256_Update.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
     except (OSError, AttributeError):
         return None
     if not _self_test(lib):
@@ -78,8 +80,11 @@ class ResumableSha256:
         ctypes.memmove(h._ctx, state[len(_TAG) :], _CTX_SIZE)
         return h
 
-    def update(self, data: bytes) -> None:
-        if self._lib.SHA256_Update(self._ctx, data, len(data)) != 1:
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        """Hash more bytes: any contiguous buffer, read in place (a memoryview is not copied)."""
+        with pinned(data) as (address, length):
+            ok = self._lib.SHA256_Update(self._ctx, address, length)
+        if ok != 1:
             raise RuntimeError("SHA256_Update failed")
 
     def state(self) -> bytes:

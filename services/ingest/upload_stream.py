@@ -20,10 +20,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import asyncpg
-import google_crc32c
 
 from ..common.blobstore import BlobStore
 from ..common.blobstore.base import Part
+from ..common.blobstore.buffers import crc32c
 from ..common.db import DEFAULT_TIMEOUT
 from ..common.errors import Aborted, FailedPrecondition, InvalidArgument, Reason
 from . import resumable_hash
@@ -35,7 +35,7 @@ PART_NUMBER_BLOCK = 16  # part numbers reserved per DB round trip
 @dataclass(frozen=True)
 class Chunk:
     offset: int
-    data: bytes
+    data: bytes | memoryview  # a view of the received message (never copied)
     crc32c: int
 
 
@@ -178,7 +178,7 @@ class UploadStream:
     hasher: resumable_hash.ResumableSha256 | None
     received: int = 0
     received_total: int = 0
-    _buffer: list[bytes] = field(default_factory=list)
+    _buffer: list[bytes | memoryview] = field(default_factory=list)
     _buffered: int = 0
     _reserved: int = 0
     _pending: deque[_Pending] = field(default_factory=deque)
@@ -228,7 +228,7 @@ class UploadStream:
                 Reason.SIZE_EXCEEDED,
                 f"chunk ends at {chunk.offset + n}, past the declared size {self.expected_size}",
             )
-        if google_crc32c.value(chunk.data) != chunk.crc32c:
+        if crc32c(chunk.data) != chunk.crc32c:
             raise InvalidArgument(
                 "chunk.crc32c", Reason.CHUNK_CHECKSUM_MISMATCH, f"crc32c mismatch at offset {chunk.offset}"
             )
@@ -241,16 +241,17 @@ class UploadStream:
         self._buffer, self._buffered, self._reserved = [], 0, 0
         try:
             number = await self._part_number()
-            # joining 16 MiB and hashing it run on a worker thread: the event loop keeps receiving
-            data, state = await asyncio.to_thread(_join_and_hash, chunks, self.hasher)
+            # hashing 16 MiB runs on a worker thread: the event loop keeps receiving
+            state = await asyncio.to_thread(_hash, chunks, self.hasher)
         except BaseException:
             self.budget.release(reserved)
             raise
+        # the part is its chunks (views of the received messages), sent one after the other: no join
         task = asyncio.create_task(
-            self.blobs.upload_part(self.storage_key, self.multipart_id, number, offset, data)
+            self.blobs.upload_part(self.storage_key, self.multipart_id, number, offset, chunks)
         )
         task.add_done_callback(lambda _t: self.budget.release(reserved))  # the bytes are gone once sent
-        self._pending.append(_Pending(number, offset, len(data), state, task))
+        self._pending.append(_Pending(number, offset, size, state, task))
         await self._collect(wait=len(self._pending) >= self.limits.max_parallel)
 
     async def _part_number(self) -> int:
@@ -338,14 +339,13 @@ class UploadStream:
         self.budget.release(reserved)
 
 
-def _join_and_hash(
-    chunks: list[bytes], hasher: resumable_hash.ResumableSha256 | None
-) -> tuple[bytes, bytes | None]:
-    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+def _hash(chunks: list[bytes | memoryview], hasher: resumable_hash.ResumableSha256 | None) -> bytes | None:
+    """Hash a part's chunks in place; returns the hash state after them."""
     if hasher is None:
-        return data, None
-    hasher.update(data)
-    return data, hasher.state()
+        return None
+    for data in chunks:
+        hasher.update(data)
+    return hasher.state()
 
 
 async def _wait_all(tasks: list[asyncio.Task[Part]]) -> bool:

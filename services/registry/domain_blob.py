@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from ..common.blobstore.streaming import check_range, release_large_buffers_to_os, serve_range, transfer_stats
+from ..common.blobstore.buffers import tune_malloc
+from ..common.blobstore.streaming import check_range, serve_range, transfer_stats
 from ..common.errors import InvalidArgument, NotFound, Reason
 from ..common.names import parse_version
 from . import store_blob as store
@@ -22,7 +23,7 @@ MESSAGE_BYTES = 1 << 20
 async def read_blob(  # type: ignore[no-untyped-def]
     deps, version: str, sha256: str, offset: int, length: int, timeout: float
 ) -> AsyncIterator[tuple[int, memoryview]]:
-    release_large_buffers_to_os()
+    tune_malloc()
     name = parse_version(version, "version")
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise InvalidArgument("sha256", Reason.INVALID_DIGEST, "sha256 must be 64 lowercase hex characters")

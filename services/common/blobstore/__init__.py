@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from ..config import Settings
 from .base import BlobNotFound, BlobStore, BlobStoreUnavailable
+from .buffers import tune_malloc
 from .local import LocalBlobStore
 from .s3 import S3BlobStore
 
 
 def make_blob_store(settings: Settings) -> BlobStore:
+    tune_malloc()  # early, before worker threads pick their malloc arenas
     if settings.s3 is not None:
         s3 = settings.s3
         return S3BlobStore(

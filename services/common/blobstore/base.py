@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from ..errors import NotFound, Unavailable
+from .buffers import Buffer, Pieces
 
 DEFAULT_READ_CHUNK = 1 << 20
 
@@ -65,8 +66,11 @@ class BlobStore(abc.ABC):
         """Begin a multipart upload to `key`; returns an upload id that survives process restarts."""
 
     @abc.abstractmethod
-    async def upload_part(self, key: str, upload_id: str, number: int, offset: int, data: bytes) -> Part:
-        """Store one part. Numbers start at 1 and increase with offset; parts are contiguous in offset.
+    async def upload_part(
+        self, key: str, upload_id: str, number: int, offset: int, data: Buffer | Pieces
+    ) -> Part:
+        """Store one part: a buffer, or the list of its pieces in order (buffers.Pieces; never joined
+        into one copy). Numbers start at 1 and increase with offset; parts are contiguous in offset.
         Re-uploading a number replaces that part."""
 
     @abc.abstractmethod

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .base import DEFAULT_READ_CHUNK, BlobNotFound, BlobStore, BlobStoreUnavailable, Part
+from .buffers import Buffer, Pieces, pieces_of, size_of
 
 
 class LocalBlobStore(BlobStore):
@@ -100,18 +101,22 @@ class LocalBlobStore(BlobStore):
         await self._run(lambda: open(self.multipart / upload_id, "wb").close())
         return upload_id
 
-    def _write_part(self, upload_id: str, offset: int, data: bytes) -> None:
-        with open(self.multipart / upload_id, "r+b") as f:
+    def _write_part(self, upload_id: str, offset: int, data: Buffer | Pieces) -> None:
+        with open(self.multipart / upload_id, "r+b", buffering=0) as f:
             f.seek(offset)
-            f.write(data)
-            f.flush()
+            for piece in pieces_of(data):
+                view = memoryview(piece)
+                while view:  # a raw write may be short
+                    view = view[f.write(view) :]
             os.fsync(f.fileno())
 
-    async def upload_part(self, key: str, upload_id: str, number: int, offset: int, data: bytes) -> Part:
+    async def upload_part(
+        self, key: str, upload_id: str, number: int, offset: int, data: Buffer | Pieces
+    ) -> Part:
         if not (self.multipart / upload_id).exists():
             raise BlobNotFound(f"multipart/{upload_id}")
         await self._run(self._write_part, upload_id, offset, data)
-        return Part(number=number, offset=offset, size=len(data), etag=f"{upload_id}:{number}")
+        return Part(number=number, offset=offset, size=size_of(data), etag=f"{upload_id}:{number}")
 
     def _complete_sync(self, key: str, upload_id: str, size: int) -> None:
         src = self.multipart / upload_id

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import urllib3
@@ -20,9 +20,25 @@ from minio.datatypes import Part as MinioPart
 from minio.error import S3Error
 
 from .base import DEFAULT_READ_CHUNK, BlobNotFound, BlobStore, BlobStoreUnavailable, Part
+from .buffers import Buffer, Pieces, joined, pieces_of, size_of
 
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchUpload", "ResourceNotFound"}
 _UNSIGNED_MIN = 1 << 20
+
+
+class _Body:
+    """A part's pieces as one HTTP request body: urllib3 sends them one after the other (the length
+    is known, so no chunked encoding), and can send them again on a retry."""
+
+    def __init__(self, pieces: Pieces) -> None:
+        self.pieces = pieces
+        self.size = size_of(pieces)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[Buffer]:
+        return iter(self.pieces)
 
 
 class _Minio(Minio):
@@ -33,6 +49,8 @@ class _Minio(Minio):
 
     def _build_headers(self, host, headers=None, body=None, creds=None):  # type: ignore[no-untyped-def]
         if creds is None or body is None or len(body) < _UNSIGNED_MIN:
+            if isinstance(body, _Body):
+                body = joined(body.pieces)  # anonymous requests carry a Content-MD5 of the body
             return super()._build_headers(host, headers, body, creds)
         headers, date = super()._build_headers(host, headers, None, creds)  # no body: nothing hashed
         headers["Content-Length"] = str(len(body))
@@ -133,11 +151,16 @@ class S3BlobStore(BlobStore):
     async def start_multipart(self, key: str) -> str:
         return await self._run(self.client._create_multipart_upload, self.bucket, key, {}, key=key)
 
-    async def upload_part(self, key: str, upload_id: str, number: int, offset: int, data: bytes) -> Part:
+    async def upload_part(
+        self, key: str, upload_id: str, number: int, offset: int, data: Buffer | Pieces
+    ) -> Part:
+        size = size_of(data)
+        # small bodies are signed (their sha256 is in the signature), so minio needs them as bytes
+        body = _Body(pieces_of(data)) if size >= _UNSIGNED_MIN else joined(data)
         etag = await self._run(
-            self.client._upload_part, self.bucket, key, data, None, upload_id, number, key=key
+            self.client._upload_part, self.bucket, key, body, None, upload_id, number, key=key
         )
-        return Part(number=number, offset=offset, size=len(data), etag=etag)
+        return Part(number=number, offset=offset, size=size, etag=etag)
 
     async def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> None:
         minio_parts = [MinioPart(p.number, p.etag) for p in parts]

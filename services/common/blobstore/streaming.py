@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -32,27 +31,6 @@ def transfer_stats(extras: dict[str, object]) -> TransferStats:
         stats = TransferStats()
         extras["transfer_stats"] = stats
     return stats
-
-
-@functools.lru_cache(maxsize=1)
-def release_large_buffers_to_os() -> bool:
-    """Make glibc return freed multi-MiB buffers (upload parts, read-ahead chunks) to the OS.
-
-    glibc raises its mmap threshold dynamically after large blocks are freed, after which 16 MiB
-    parts come from the heap and stay resident: a long upload then looks like a leak (measured: peak
-    RSS 267 MB for a 1 GiB upload instead of 180 MB). A fixed 1 MiB threshold keeps every large
-    buffer mmapped, so freeing it returns the memory at once. Same as MALLOC_MMAP_THRESHOLD_=1048576;
-    a no-op (False) off glibc.
-    """
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-        return bool(libc and libc.mallopt(-3, 1 << 20))  # M_MMAP_THRESHOLD = -3
-    except (OSError, AttributeError):
-        return False
 
 
 _END = object()

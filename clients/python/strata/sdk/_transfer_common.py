@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import grpc
@@ -53,17 +54,27 @@ def safe_relative_path(path: str, field: str = "path") -> str:
 
 
 def hash_file(path: str | Path) -> tuple[str, int]:
-    """(lowercase hex sha256, size) of a file, read in 8 MiB blocks (hashlib releases the GIL, so
-    several files hash in parallel on several cores)."""
-    h = hashlib.sha256()
-    size = 0
-    buf = bytearray(HASH_BUFFER)
-    view = memoryview(buf)
+    """(lowercase hex sha256, size) of a file. Files under 8 MiB are read in one call; larger ones in
+    8 MiB blocks through one buffer (hashlib releases the GIL, so several files hash in parallel on
+    several cores). Allocating (and zeroing) the 8 MiB buffer for every small file used to cost more
+    than hashing it: ~170 µs per file, 1.7 s for 10,000 small files."""
     with open(path, "rb", buffering=0) as f:
+        if os.fstat(f.fileno()).st_size < HASH_BUFFER:
+            data = f.readall()  # to EOF, even if the file grew since fstat
+            return hashlib.sha256(data).hexdigest(), len(data)
+        h = hashlib.sha256()
+        size = 0
+        buf = bytearray(HASH_BUFFER)
+        view = memoryview(buf)
         while n := f.readinto(buf):
             h.update(view[:n])
             size += n
     return h.hexdigest(), size
+
+
+def hash_files(paths: Sequence[Path]) -> list[tuple[str, int]]:
+    """hash_file of several files in one task (one thread-pool hop for many small files)."""
+    return [hash_file(p) for p in paths]
 
 
 def hash_prefix(f, length: int) -> hashlib._Hash:  # type: ignore[no-untyped-def,name-defined]

@@ -54,6 +54,16 @@ class Progress:
             if self._bar is not None:
                 self._bar.update(n)
 
+    def grow(self, n: int, desc: str | None = None) -> None:
+        """More bytes to move than announced (a transfer that learns its work as it goes)."""
+        with self._lock:
+            self.total += n
+            if self._bar is not None:
+                self._bar.total = self.total
+                if desc:
+                    self._bar.set_description(desc, refresh=False)
+                self._bar.refresh()
+
     def close(self) -> None:
         with self._lock:
             if self._bar is not None:

@@ -13,13 +13,15 @@ server's committed offset instead of starting over, and a changed file never res
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,14 +95,16 @@ def prove_possession(
     parent: str,
     missing: list[LocalBlob],
     challenges: Sequence[upload_pb2.PossessionChallenge],
-    pool: ThreadPoolExecutor,
+    pool: ThreadPoolExecutor | None,
 ) -> list[LocalBlob]:
-    """Answer challenges; returns the blobs that still must be uploaded."""
+    """Answer challenges (reading the windows on `pool`, or inline); returns the blobs that still
+    must be uploaded."""
     by_sha = {b.sha256: b for b in missing}
     answerable = [c for c in challenges if c.digest.sha256 in by_sha]
     if not answerable:
         return missing
-    proofs = list(pool.map(lambda c: _proof(by_sha[c.digest.sha256], c), answerable))
+    prove = lambda c: _proof(by_sha[c.digest.sha256], c)  # noqa: E731
+    proofs = list(pool.map(prove, answerable) if pool is not None else map(prove, answerable))
     accepted: set[str] = set()
     for batch in _chunked(proofs, FIND_BATCH):
         resp = client.ingest.ProveBlobPossession(pb.ProveBlobPossessionRequest(parent=parent, proofs=batch))
@@ -146,56 +150,106 @@ def _changed(path: Path) -> StrataError:
 # --- large files: resumable sessions ---
 
 
+def _file_key(client: Client, path: Path, st: os.stat_result, scope: str) -> str:
+    key = f"{client.addr}|{scope}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    return hashlib.sha256(key.encode()).hexdigest()[:40] + ".json"
+
+
 class SessionState:
-    """The spool file remembering an upload session for one version of one local file."""
+    """The spool file remembering an upload session for one version (size, mtime) of one local file,
+    and the file's sha256 once known (a speculative upload starts before hashing ends)."""
 
-    def __init__(self, client: Client, parent: str, blob: LocalBlob) -> None:
-        st = blob.path.stat()
-        key = f"{client.addr}|{parent}|{blob.path.resolve()}|{blob.size}|{st.st_mtime_ns}|{blob.sha256}"
+    def __init__(self, client: Client, parent: str, path: Path) -> None:
         self.dir = _settings.spool_dir() / "uploads"
-        self.file = self.dir / (hashlib.sha256(key.encode()).hexdigest()[:40] + ".json")
+        self.file = self.dir / _file_key(client, path, path.stat(), parent)
 
-    def load(self) -> str | None:
+    def load(self) -> tuple[str, str] | None:
+        """(session name, sha256 of the file or "" when it was not known yet)."""
         try:
-            return str(json.loads(self.file.read_text())["session"])
+            data = json.loads(self.file.read_text())
+            return str(data["session"]), str(data.get("sha256") or "")
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def save(self, session: str) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.file.with_name(f".{self.file.name}.{uuid.uuid4().hex[:8]}")
-        tmp.write_text(json.dumps({"session": session, "time": time.time()}))
-        os.replace(tmp, self.file)
+    def save(self, session: str, sha256: str = "") -> None:
+        _write_json(self.file, {"session": session, "sha256": sha256, "time": time.time()})
 
     def clear(self) -> None:
         self.file.unlink(missing_ok=True)
 
 
+class UploadedHint:
+    """ "This version (size, mtime) of this file was stored on this server before": a hint, never a
+    digest. With it, upload_files hashes a large file before sending anything (the unchanged
+    re-upload costs a hash and FindMissingBlobs); without it, it uploads while hashing (speculation).
+    A stale hint only costs that overlap, never correctness: the content is always hashed."""
+
+    def __init__(self, client: Client, path: Path, st: os.stat_result) -> None:
+        self.file = _settings.spool_dir() / "uploaded" / _file_key(client, path, st, "")
+
+    def exists(self) -> bool:
+        return self.file.exists()
+
+    def save(self) -> None:
+        with contextlib.suppress(OSError):
+            _write_json(self.file, {"time": time.time()})
+
+
+def _write_json(path: Path, data: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
 def prune_states(max_age: float = STATE_MAX_AGE) -> None:
-    """Forget session files older than any server would keep the session."""
-    folder = _settings.spool_dir() / "uploads"
+    """Forget session files and hints older than any server would keep the session."""
     cutoff = time.time() - max_age
-    try:
-        for entry in os.scandir(folder):
-            if entry.is_file() and entry.stat().st_mtime < cutoff:
-                os.unlink(entry.path)
-    except OSError:
-        pass
+    for sub in ("uploads", "uploaded"):
+        try:
+            for entry in os.scandir(_settings.spool_dir() / sub):
+                if entry.is_file() and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+        except OSError:
+            pass
 
 
 class LargeUpload:
-    """One file through a resumable session: create or resume, stream the rest, commit."""
+    """One file through a resumable session: create or resume, stream the rest, commit.
 
-    def __init__(self, client: Client, parent: str, blob: LocalBlob, progress: Progress) -> None:
+    Speculative mode (`digest` given): the file is still being hashed on another thread. The session
+    starts without an expected sha256; the commit waits for the digest and sends it, so the server
+    still verifies the whole file. When the hashing thread finds that the project already holds the
+    blob it sets `present`: the stream stops at the next chunk and the session is aborted.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        parent: str,
+        blob: LocalBlob,
+        progress: Progress,
+        *,
+        digest: Future[LocalBlob] | None = None,
+        present: threading.Event | None = None,
+    ) -> None:
         self.client, self.parent, self.blob, self.progress = client, parent, blob, progress
-        self.state = SessionState(client, parent, blob)
+        self.state = SessionState(client, parent, blob.path)
         self.retrier = Retrier(client.retry)
         self.counted = 0  # bytes of this file shown in the progress bar
+        self.digest = digest
+        self.present = present or threading.Event()
+        self.session_name = ""
+        self.unverified = False  # resumed a session whose content's sha256 was never compared to ours
 
-    def run(self) -> None:
+    def run(self) -> bool:
+        """True once the blob is committed; False when the server turned out to hold it already."""
         session: upload_pb2.UploadSession | None = None
         restarts = 0
         while session is None or session.state != upload_pb2.UPLOAD_STATE_COMMITTED:
+            if self.present.is_set():
+                self._abandon()
+                return False
             try:
                 if session is None:
                     session = self._resume() or self._create()
@@ -209,6 +263,12 @@ class LargeUpload:
                     self.state.clear()
                     session = None
                     continue
+                if e.reason == Reason.DIGEST_MISMATCH and self.unverified and restarts < 2:
+                    restarts += 1  # the resumed session held bytes of an older version: start over
+                    self.unverified = False
+                    self.state.clear()
+                    session = None
+                    continue
                 if e.reason == Reason.CHUNK_OFFSET_MISMATCH and restarts < 4:
                     restarts += 1  # another writer moved the offset since we read it: re-read, go on
                     session = upload_pb2.UploadSession(name=session.name) if session else None
@@ -218,6 +278,31 @@ class LargeUpload:
                     raise
                 self.retrier.backoff(e)
                 session = upload_pb2.UploadSession(name=session.name) if session else None  # re-read it
+        self.state.clear()
+        self._count(self.blob.size)
+        return True
+
+    def sha256(self) -> str:
+        """The file's sha256 (in speculative mode: waits for the hashing thread)."""
+        if self.digest is not None and not self.blob.sha256:
+            hashed = self.digest.result()
+            if hashed.size != self.blob.size:
+                self._abandon()
+                raise _changed(self.blob.path)
+            self.blob = hashed
+        return self.blob.sha256
+
+    def note_digest(self, sha256: str) -> None:
+        """Called by the hashing thread: remember the sha256 next to the session for later resumes."""
+        if self.session_name:
+            with contextlib.suppress(OSError):
+                self.state.save(self.session_name, sha256)
+
+    def _abandon(self) -> None:
+        """The blob is there already: drop our session and its parts (best effort: they expire)."""
+        if self.session_name:
+            with contextlib.suppress(StrataError):
+                self.client.ingest.AbortUpload(pb.AbortUploadRequest(name=self.session_name))
         self.state.clear()
         self._count(self.blob.size)
 
@@ -240,8 +325,11 @@ class LargeUpload:
                 self.retrier.made_progress()
             if session.committed_offset < self.blob.size:
                 return session  # the stream ended early; go again from the committed offset
+        sha256 = self.sha256()
+        if self.present.is_set():
+            return session  # run() abandons it
         return self.client.ingest.CommitUpload(
-            pb.CommitUploadRequest(name=session.name, sha256=self.blob.sha256),
+            pb.CommitUploadRequest(name=session.name, sha256=sha256),
             timeout=120 + self.blob.size / 50e6,
         ).session
 
@@ -259,11 +347,12 @@ class LargeUpload:
         return resp.session
 
     def _requests(self, name: str, offset: int, chunk: int) -> Iterator[bytes]:
-        """Encoded UploadChunksRequest messages: the session, then the file from `offset`."""
+        """Encoded UploadChunksRequest messages: the session, then the file from `offset` (until the
+        blob turns out to be present already)."""
         yield encode_session(name)
         with open(self.blob.path, "rb") as f:
             f.seek(offset)
-            while offset < self.blob.size:
+            while offset < self.blob.size and not self.present.is_set():
                 data = f.read(min(chunk, self.blob.size - offset))
                 if not data:
                     return  # the file shrank: the commit will not match, reported there
@@ -277,13 +366,21 @@ class LargeUpload:
         self.progress.update(delta)
 
     def _resume(self) -> upload_pb2.UploadSession | None:
-        name = self.state.load()
-        session = self._get(name) if name else None
+        saved = self.state.load()
+        if saved is None:
+            return None
+        name, saved_sha = saved
+        if saved_sha and self.blob.sha256 and saved_sha != self.blob.sha256:
+            self.state.clear()  # a session for other content of this file (same size and mtime)
+            return None
+        session = self._get(name)
         if session is None:
             return None
-        if session.state == upload_pb2.UPLOAD_STATE_OPEN or (
-            session.state == upload_pb2.UPLOAD_STATE_COMMITTED and session.blob.sha256 == self.blob.sha256
-        ):
+        if session.state == upload_pb2.UPLOAD_STATE_OPEN:
+            self.session_name = name
+            self.unverified = not (saved_sha and self.blob.sha256)
+            return session
+        if session.state == upload_pb2.UPLOAD_STATE_COMMITTED and session.blob.sha256 == self.sha256():
             return session
         self.state.clear()
         return None
@@ -302,5 +399,7 @@ class LargeUpload:
                 parent=self.parent, expected_size=self.blob.size, expected_sha256=self.blob.sha256
             )
         ).session
-        self.state.save(session.name)
+        self.session_name = session.name
+        self.unverified = False
+        self.state.save(session.name, self.blob.sha256)
         return session

@@ -34,10 +34,10 @@ from strata.client import Client, RetryPolicy
 from strata.common.v1 import blob_pb2
 from strata.errors import Reason, StrataError
 
-from . import _transfer_upload as up
 from ._transfer_cache import BlobCache
 from ._transfer_common import Retrier, hash_file, safe_relative_path
 from ._transfer_download import RunFileBlob, Source, VersionBlob, fetch
+from ._transfer_plan import upload_paths
 from ._transfer_progress import Progress, make_progress
 
 __all__ = [
@@ -69,32 +69,14 @@ def upload_files(
     path's digest. Only blobs the project does not hold yet move; interrupted large uploads resume
     (also from another process) where the server's durable offset stands."""
     checked = _check_logical_paths([logical for logical, _ in files])
-    workers = max(1, max_concurrency)
-    with ThreadPoolExecutor(workers, thread_name_prefix="strata-upload") as pool:
-        local = list(pool.map(lambda item: _local_blob(Path(item[1])), files))
-        result = {logical: blob.digest for logical, blob in zip(checked, local, strict=True)}
-        missing, challenges = up.find_missing(client, parent, local)
-        missing = up.prove_possession(client, parent, missing, challenges, pool)
-        if not missing:
-            return result
-        up.prune_states()
-        small = [b for b in missing if b.size <= up.SMALL_FILE]
-        large = sorted((b for b in missing if b.size > up.SMALL_FILE), key=lambda b: -b.size)
-        total = sum(b.size for b in missing)
-        with make_progress(total, f"upload {len(missing)} file(s)", progress) as bar:
-            jobs: list[Callable[[], None]] = [
-                (lambda batch=batch: up.upload_batch(client, parent, batch, bar))
-                for batch in up.pack_batches(small)
-            ]
-            jobs += [(lambda b=b: up.LargeUpload(client, parent, b, bar).run()) for b in large]
-            for future in [pool.submit(job) for job in jobs]:
-                future.result()
-    return result
-
-
-def _local_blob(path: Path) -> up.LocalBlob:
-    sha256, size = hash_file(path)
-    return up.LocalBlob(path, sha256, size)
+    blobs = upload_paths(
+        client,
+        parent,
+        [local if isinstance(local, Path) else Path(local) for _, local in files],
+        progress,
+        max(1, max_concurrency),
+    )
+    return {logical: blob.digest for logical, blob in zip(checked, blobs, strict=True)}
 
 
 def _check_logical_paths(paths: Sequence[str]) -> list[str]:
