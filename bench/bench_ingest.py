@@ -205,6 +205,8 @@ def main(argv: list[str]) -> None:
     steps, width = (10_000, 100) if args.quick else (50_000, 100)
     preload_points = 2_000_000 if args.quick else 50_000_000
     os.environ.setdefault("STRATA_SPOOL_DIR", tempfile.mkdtemp(prefix="bench-spool-"))
+    # no API keys: a stream is authorized once, at its first message (bench_auth measures that cost)
+    os.environ.setdefault("STRATA_AUTH_MODE", "open-local")
     pg = PostgresServer()
     dsn, full_dsn = pg.create_database("bench"), pg.create_database("benchfull")
     server = IngestProcess(dsn, Path(tempfile.mkdtemp(prefix="bench-ingest-"))).start()

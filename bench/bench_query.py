@@ -232,7 +232,7 @@ async def runs_cost(conn: Any, updates: int) -> None:
 
 async def copy_cost(conn: Any) -> None:
     """COPY into metric_chunks with and without the BRIN index on id."""
-    await conn.execute("CREATE TEMP TABLE mc_plain (LIKE metric_chunks INCLUDING DEFAULTS)")
+    await conn.execute("CREATE TEMP TABLE mc_plain (LIKE metric_chunks INCLUDING ALL EXCLUDING INDEXES)")
     await conn.execute("CREATE INDEX ON mc_plain (run_id, key_id, first_step)")
     await conn.execute("CREATE TEMP TABLE mc_brin (LIKE metric_chunks INCLUDING ALL)")
     chunk = np.arange(100, dtype="<i8").tobytes()
