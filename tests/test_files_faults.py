@@ -36,8 +36,9 @@ UPLOADER = """
 import os, sys, time
 from pathlib import Path
 from strata.client import Client
-from strata.sdk import _transfer_upload as up, transfer
+from strata.sdk import _transfer_plan as plan, _transfer_upload as up, transfer
 up.CHUNK = 1 << 20
+plan.SPECULATE_MIN = int(os.environ.get("SPECULATE_MIN", plan.SPECULATE_MIN))
 delay = float(os.environ.get("THROTTLE", "0"))
 original = up.LargeUpload._requests
 def throttled(self, name, offset, chunk):
@@ -107,15 +108,21 @@ def s3_upload_server(postgres: PostgresServer, s3_settings, tmp_path: Path):  # 
     server.stop()
 
 
+@pytest.mark.parametrize("speculate", [False, True], ids=["hashed-first", "speculative"])
 def test_upload_cut_by_killing_the_client_is_resumed_by_a_new_process_sending_only_the_rest(
-    s3_upload_server: ServerThread, tmp_path: Path
+    s3_upload_server: ServerThread, tmp_path: Path, speculate: bool
 ) -> None:
+    """hashed-first: the client knows the sha256 before sending. speculative: it starts sending while
+    another thread hashes (large files it never uploaded before); the resumed session is the same."""
     server = s3_upload_server
     src = tmp_path / "big.bin"
     sha, size = random_file(src, 40 * MiB)
     script = _script(tmp_path, "uploader.py", UPLOADER)
     args = [sys.executable, str(script), server.addr, PARENT, str(src)]
-    first = subprocess.Popen(args, env={**os.environ, "THROTTLE": "0.08"}, stdout=subprocess.PIPE)
+    threshold = {"SPECULATE_MIN": str(MiB if speculate else 1 << 40)}
+    first = subprocess.Popen(
+        args, env={**os.environ, **threshold, "THROTTLE": "0.08"}, stdout=subprocess.PIPE
+    )
     try:
         _wait_for(lambda: _latest_session(server).get("committed_offset", 0) >= size // 2, what="50% durable")
     finally:
@@ -126,7 +133,7 @@ def test_upload_cut_by_killing_the_client_is_resumed_by_a_new_process_sending_on
     assert size // 2 <= committed < size
     before = stats(server).upload_bytes_received
     second = subprocess.run(
-        args, env={**os.environ, "THROTTLE": "0"}, capture_output=True, text=True, timeout=120
+        args, env={**os.environ, **threshold, "THROTTLE": "0"}, capture_output=True, text=True, timeout=120
     )
     assert "DONE" in second.stdout, second.stderr[-2000:]
     assert stats(server).upload_bytes_received - before == size - committed

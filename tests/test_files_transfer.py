@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from strata.errors import Reason, StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import upload_pb2
 from strata.registry.v1 import registry_service_pb2 as rpb
-from strata.sdk import run_files, transfer
+from strata.sdk import _transfer_plan, run_files, transfer
 from strata.sdk._transfer_download import partial_path
 
 from tests.fixtures.files import MiB, ensure_run, make_version, random_file, sql, stats
@@ -123,6 +124,44 @@ def test_a_second_project_proves_possession_and_stores_nothing_new(srv: ServerTh
         digests["big.bin"].sha256,
     )
     assert [h["name"] for h in holders] == ["owner-a", "owner-b"]
+
+
+def test_a_large_file_uploads_while_it_hashes_and_stops_when_the_server_already_holds_it(
+    srv: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Speculative upload (large files without an "uploaded before" hint start sending at once while
+    another thread hashes them): the first upload stores the blob with the right digest; a machine
+    without the hint uploading the same bytes learns from FindMissingBlobs that the project holds it,
+    stops and aborts its session: nothing new is stored and no session stays open."""
+    monkeypatch.setattr(_transfer_plan, "SPECULATE_MIN", 4 * MiB)
+    big = tmp_path / "big.bin"
+    sha, size = random_file(big, 24 * MiB)
+    parent = _parent("speculate")
+    counter = stats(srv)
+    before = counter.upload_bytes_received
+    with srv.client() as c:
+        first = transfer.upload_files(c, parent, [("big.bin", big)])
+        assert counter.upload_bytes_received - before == size
+        stored = sql(srv, "SELECT sha256, size, storage_key FROM blobs WHERE sha256 = $1", sha)
+        hints = tmp_path / "spool" / "uploaded"
+        assert any(hints.iterdir())  # the next upload from this machine hashes first
+        shutil.rmtree(hints)  # ...but another machine has no hint
+        middle = counter.upload_bytes_received
+        again = transfer.upload_files(c, parent, [("big.bin", big)])
+    assert first["big.bin"].sha256 == again["big.bin"].sha256 == sha
+    assert first["big.bin"].size == size
+    assert counter.upload_bytes_received - middle <= size
+    assert sql(srv, "SELECT sha256, size, storage_key FROM blobs WHERE sha256 = $1", sha) == stored
+    states = sql(
+        srv,
+        """SELECT s.state FROM upload_sessions s JOIN projects p ON p.id = s.project_id
+           WHERE p.name = 'speculate' ORDER BY s.create_time""",
+    )
+    # the commit waits for the digest check, so a held blob always ends in an abort, never a 2nd commit
+    assert [r["state"] for r in states] == [
+        upload_pb2.UPLOAD_STATE_COMMITTED,
+        upload_pb2.UPLOAD_STATE_ABORTED,
+    ]
 
 
 def test_knowing_a_digest_grants_no_access(srv: ServerThread, tmp_path: Path) -> None:
