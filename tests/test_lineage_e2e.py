@@ -12,11 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("strata.sdk.run", reason="needs the ingest SDK (strata.init)")
-pytest.importorskip("strata.sdk.artifact", reason="needs the registry SDK (log_artifact / use_artifact)")
-pytest.importorskip("strata.sdk.transfer", reason="needs the files SDK (the registry SDK uploads through it)")
-
 import strata
 from strata.sdk import lineage
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 import strata
 
-pytest.importorskip("strata.sdk.run")
-
 
 def test_points_logged_through_the_sdk_are_queryable_right_after_finish(
     server, tmp_path, monkeypatch

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from strata.cli.main import main
 from strata.registry.v1 import registry_service_pb2 as pb
-
-pytest.importorskip("strata.sdk.transfer", reason="needs the files engineer's transfer engine")
 from strata.sdk.sidecar import Sidecar
 
 

@@ -7,14 +7,14 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 from strata.errors import Reason, StrataError
+from strata.iam.v1 import iam_pb2
+from strata.iam.v1 import iam_service_pb2 as iam
 from strata.registry.v1 import registry_service_pb2 as pb
 
+import tests.fixtures.iam as iam_fixtures
 from tests.fixtures.registry import log_version
 
-iam_fixtures = pytest.importorskip("tests.fixtures.iam", reason="needs the iam service (keys mode)")
 keys_server = iam_fixtures.keys_server
-iam_pb2 = pytest.importorskip("strata.iam.v1.iam_pb2")
-iam = pytest.importorskip("strata.iam.v1.iam_service_pb2")
 
 PARENT = "entities/ml/projects/classifier"
 ART = f"{PARENT}/artifacts/bert"

@@ -14,14 +14,11 @@ from types import SimpleNamespace
 
 import grpc
 import pytest
+import strata
 from strata.errors import Reason, StrataError
+from strata.sdk.artifact import Artifact, fetch_artifact, list_artifact_versions
 
 from tests.fixtures.registry import sql
-
-strata = pytest.importorskip("strata")
-pytest.importorskip("strata.sdk.transfer", reason="needs the files engineer's transfer engine")
-pytest.importorskip("strata.sdk.run", reason="needs the ingest engineer's strata.init")
-from strata.sdk.artifact import Artifact, fetch_artifact, list_artifact_versions  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
