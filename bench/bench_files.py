@@ -86,10 +86,14 @@ class Stack:
         from strata.client import Client
 
         self.client = Client(self.addr)
-        self.client.wait_ready(60)
-        self._wait_healthy()
-        self.minio = self.s3.client()
-        self.minio.make_bucket("direct-bench")
+        try:
+            self.client.wait_ready(60)
+            self._wait_healthy()
+            self.minio = self.s3.client()
+            self.minio.make_bucket("direct-bench")
+        except BaseException:
+            self.close()  # no orphaned server, SeaweedFS or PostgreSQL when the start fails
+            raise
 
     def _wait_healthy(self) -> None:
         from strata.iam.v1 import iam_service_pb2
