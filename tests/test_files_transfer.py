@@ -17,8 +17,8 @@ from strata.errors import Reason, StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import upload_pb2
 from strata.registry.v1 import registry_service_pb2 as rpb
-from strata.sdk import _transfer_plan, run_files, transfer
-from strata.sdk._transfer_download import partial_path
+from strata.sdk import _transfer_batch, _transfer_plan, run_files, transfer
+from strata.sdk._transfer_download import VersionBlob, partial_path
 
 from tests.fixtures.files import MiB, ensure_run, make_version, random_file, sql, stats
 from tests.fixtures.servers import ServerThread
@@ -390,6 +390,86 @@ def test_read_blob_serves_any_window_in_bounded_messages(srv: ServerThread, tmp_
         with pytest.raises(StrataError) as e:
             list(c.registry.ReadBlob(rpb.ReadBlobRequest(version=deleted, sha256=sha)))
         assert (e.value.code, e.value.reason) == (grpc.StatusCode.NOT_FOUND, Reason.NOT_FOUND)
+
+
+def test_batch_read_blobs_answers_each_blob_once_in_order_and_refuses_bad_input(
+    srv: ServerThread, tmp_path: Path
+) -> None:
+    blobs = [os.urandom(n) for n in (1, 700, 5000, 0)]
+    files = []
+    for i, data in enumerate(blobs):
+        (tmp_path / f"f{i}").write_bytes(data)
+        files.append((f"f{i}", tmp_path / f"f{i}"))
+    big = tmp_path / "big.bin"
+    big_sha, big_size = random_file(big, MiB + 1)
+    shas = [hashlib.sha256(d).hexdigest() for d in blobs]
+    entries = [(f"f{i}", sha, len(d)) for i, (sha, d) in enumerate(zip(shas, blobs, strict=True))]
+    with srv.client() as c:
+        transfer.upload_files(c, _parent("batch"), [*files, ("big.bin", big)])
+        version = make_version(srv, "files-test", "batch", "b", [*entries, ("big.bin", big_sha, big_size)])
+        counter = stats(srv)
+        before = counter.download_bytes_sent
+        asked = [shas[2], shas[0], shas[2], shas[3], shas[1]]
+        got = c.registry.BatchReadBlobs(rpb.BatchReadBlobsRequest(version=version, sha256s=asked)).blobs
+        assert [(b.digest.sha256, b.digest.size, b.data) for b in got] == [
+            (shas[i], len(blobs[i]), blobs[i]) for i in (2, 0, 3, 1)
+        ]
+        assert counter.download_bytes_sent - before == sum(map(len, blobs))
+
+        def refused(sha256s: list[str], version: str = version) -> tuple[grpc.StatusCode, str, str]:
+            with pytest.raises(StrataError) as e:
+                c.registry.BatchReadBlobs(rpb.BatchReadBlobsRequest(version=version, sha256s=sha256s))
+            return e.value.code, e.value.reason, e.value.field or ""
+
+        invalid = grpc.StatusCode.INVALID_ARGUMENT
+        assert refused([]) == (invalid, Reason.FIELD_REQUIRED, "sha256s")
+        assert refused([shas[0], "ABC"]) == (invalid, Reason.INVALID_DIGEST, "sha256s[1]")
+        assert refused([shas[0], big_sha]) == (invalid, Reason.TOO_LARGE, "sha256s[1]")
+        assert refused([f"{i:064x}" for i in range(1001)])[:2] == (invalid, Reason.TOO_LARGE)
+        assert refused([shas[0], "0" * 64])[:2] == (grpc.StatusCode.NOT_FOUND, Reason.NOT_FOUND)
+        deleted = make_version(srv, "files-test", "batch", "gone", entries, state=3)
+        assert refused([shas[0]], deleted)[:2] == (grpc.StatusCode.NOT_FOUND, Reason.NOT_FOUND)
+
+
+def test_a_folder_of_small_files_downloads_in_batches_and_a_bad_answer_falls_back_to_a_stream(
+    srv: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """300 small files cost one BatchReadBlobs call, the large one a ReadBlob stream; a blob whose
+    batched bytes do not verify is fetched again through the streamed, verified path."""
+    files = {f"d{i % 7}/f{i:03d}.txt": tmp_path / "src" / f"f{i:03d}.txt" for i in range(300)}
+    for i, p in enumerate(files.values()):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(os.urandom(100 + i * 13))
+    files["dup.txt"] = tmp_path / "src" / "dup.txt"
+    files["dup.txt"].write_bytes(files["d0/f000.txt"].read_bytes())
+    files["big.bin"] = tmp_path / "src" / "big.bin"
+    random_file(files["big.bin"], 3 * MiB)
+    calls = {"batch": 0, "stream": 0}
+    real_read, real_stream = _transfer_batch.BatchReader.read, VersionBlob.read
+
+    def counted_read(self, sha256s):  # type: ignore[no-untyped-def]
+        calls["batch"] += 1
+        got = real_read(self, sha256s)
+        target = hashlib.sha256(files["d1/f001.txt"].read_bytes()).hexdigest()
+        if target in got:
+            got[target] = b"tampered" + got[target][8:]
+        return got
+
+    def counted_stream(self, offset, length):  # type: ignore[no-untyped-def]
+        calls["stream"] += 1
+        return real_stream(self, offset, length)
+
+    monkeypatch.setattr(_transfer_batch.BatchReader, "read", counted_read)
+    monkeypatch.setattr(VersionBlob, "read", counted_stream)
+    with srv.client() as c:
+        digests = transfer.upload_files(c, _parent("batched"), list(files.items()))
+        entries = [(p, d.sha256, d.size) for p, d in digests.items()]
+        version = make_version(srv, "files-test", "batched", "small", entries)
+        out = transfer.download_files(c, version, entries, tmp_path / "out", progress=False)
+    assert calls == {"batch": 1, "stream": 2}  # the big file, and the tampered small one again
+    for path, src in files.items():
+        assert (out / path).read_bytes() == src.read_bytes()
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.name.endswith(".strata-partial")]
 
 
 # --- run files ---

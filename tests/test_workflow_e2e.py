@@ -188,6 +188,11 @@ def test_another_team_cannot_read_or_claim_a_blob_by_its_digest(
                 )
             )
         assert read.value.code == grpc.StatusCode.PERMISSION_DENIED
+        with pytest.raises(StrataError) as batch_read:
+            b.registry.BatchReadBlobs(
+                reg.BatchReadBlobsRequest(version=logged.resource_name, sha256s=[entry.blob.sha256])
+            )
+        assert batch_read.value.code == grpc.StatusCode.PERMISSION_DENIED
         draft = b.registry.CreateArtifactVersion(
             reg.CreateArtifactVersionRequest(
                 parent="entities/team-b/projects/stolen",
@@ -205,3 +210,8 @@ def test_another_team_cannot_read_or_claim_a_blob_by_its_digest(
         with pytest.raises(StrataError) as through_draft:
             list(b.registry.ReadBlob(reg.ReadBlobRequest(version=draft.name, sha256=entry.blob.sha256)))
         assert through_draft.value.code == grpc.StatusCode.NOT_FOUND
+        with pytest.raises(StrataError) as batch_through_draft:
+            b.registry.BatchReadBlobs(
+                reg.BatchReadBlobsRequest(version=draft.name, sha256s=[entry.blob.sha256])
+            )
+        assert batch_through_draft.value.code == grpc.StatusCode.NOT_FOUND

@@ -102,6 +102,7 @@ RULES: dict[str, Rule] = {
     REGISTRY + "RevertAlias": _w(A.PROJECT_WRITE, "artifact"),
     REGISTRY + "WatchAlias": _r(A.PROJECT_READ, "artifact"),
     REGISTRY + "ReadBlob": _r(A.PROJECT_READ, "version"),
+    REGISTRY + "BatchReadBlobs": _r(A.PROJECT_READ, "version"),
     REGISTRY + "RunGarbageCollection": _w(A.SERVER_ADMIN),
     REGISTRY + "GetStorageUsage": _r(A.PROJECT_READ, "parent"),
     # --- lineage ---

@@ -4,20 +4,30 @@ Access goes through a version (or draft) the caller may read (the interceptor ch
 its project): the digest must be in that version's manifest, the version must not be deleted, and the
 project must hold the blob (project_blobs), so neither knowing a digest nor listing a foreign digest
 in a draft's manifest grants read access. Bytes are streamed from any offset with read-ahead, at
-most 1 MiB per message.
+most 1 MiB per message. Many small blobs of one version are read in one call (`read_blobs`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from ..common.blobstore.buffers import tune_malloc
 from ..common.blobstore.streaming import check_range, serve_range, transfer_stats
-from ..common.errors import InvalidArgument, NotFound, Reason
+from ..common.errors import Internal, InvalidArgument, NotFound, Reason
 from ..common.names import parse_version
 from . import store_blob as store
 
 MESSAGE_BYTES = 1 << 20
+BATCH_MAX_DIGESTS = 1000
+BATCH_MAX_BLOB = 1 << 20
+BATCH_MAX_BYTES = 4 << 20
+BATCH_READERS = 8  # blob-store reads in flight per call
+
+
+def _check_digest(sha256: str, field: str) -> None:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise InvalidArgument(field, Reason.INVALID_DIGEST, f"{field} must be 64 lowercase hex characters")
 
 
 async def read_blob(  # type: ignore[no-untyped-def]
@@ -25,8 +35,7 @@ async def read_blob(  # type: ignore[no-untyped-def]
 ) -> AsyncIterator[tuple[int, memoryview]]:
     tune_malloc()
     name = parse_version(version, "version")
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise InvalidArgument("sha256", Reason.INVALID_DIGEST, "sha256 must be 64 lowercase hex characters")
+    _check_digest(sha256, "sha256")
     async with deps.pool.acquire(timeout=timeout) as conn:
         row = await store.blob_in_version(
             conn,
@@ -46,3 +55,63 @@ async def read_blob(  # type: ignore[no-untyped-def]
         deps.blobs, row["storage_key"], offset, count, transfer_stats(deps.extras), MESSAGE_BYTES
     ):
         yield piece
+
+
+async def read_blobs(  # type: ignore[no-untyped-def]
+    deps, version: str, sha256s: list[str], timeout: float
+) -> list[tuple[str, int, bytes]]:
+    """(sha256, size, bytes) of each distinct digest, in request order. One query checks them all
+    (same rule as read_blob); the blob-store reads run BATCH_READERS at a time."""
+    name = parse_version(version, "version")
+    wanted = list(dict.fromkeys(sha256s))
+    if not wanted:
+        raise InvalidArgument("sha256s", Reason.FIELD_REQUIRED, "sha256s is required")
+    if len(wanted) > BATCH_MAX_DIGESTS:
+        raise InvalidArgument(
+            "sha256s", Reason.TOO_LARGE, f"at most {BATCH_MAX_DIGESTS} digests per call, got {len(wanted)}"
+        )
+    for i, sha in enumerate(sha256s):
+        _check_digest(sha, f"sha256s[{i}]")
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        rows = await store.blobs_in_version(
+            conn,
+            entity=name.artifact.project.entity,
+            project=name.artifact.project.project,
+            artifact=name.artifact.artifact,
+            version=name.version,
+            draft_id=name.draft_id,
+            sha256s=wanted,
+        )
+    found = {r["sha256"]: r for r in rows}
+    for sha in wanted:
+        if sha not in found:
+            raise NotFound(
+                "blob", f"{version}@sha256:{sha}", "the version does not exist or does not contain this blob"
+            )
+    total = 0
+    for i, sha in enumerate(wanted):
+        size = found[sha]["size"]
+        if size > BATCH_MAX_BLOB:
+            raise InvalidArgument(
+                f"sha256s[{i}]",
+                Reason.TOO_LARGE,
+                f"blob of {size} bytes: read blobs over 1 MiB with ReadBlob",
+            )
+        total += size
+    if total > BATCH_MAX_BYTES:
+        raise InvalidArgument("sha256s", Reason.TOO_LARGE, f"{total} bytes asked, at most {BATCH_MAX_BYTES}")
+    gate = asyncio.Semaphore(BATCH_READERS)
+
+    async def one(sha: str) -> tuple[str, int, bytes]:
+        row = found[sha]
+        async with gate:
+            data = await deps.blobs.read_all(row["storage_key"]) if row["size"] else b""
+        if len(data) != row["size"]:
+            raise Internal(
+                Reason.BLOB_MISSING, f"blob {sha} is {len(data)} bytes in the store, {row['size']} recorded"
+            )
+        return sha, row["size"], data
+
+    blobs = await asyncio.gather(*(one(sha) for sha in wanted))
+    transfer_stats(deps.extras).download_bytes_sent += total
+    return blobs

@@ -1,4 +1,4 @@
-"""gRPC handler of ReadBlob (proto <-> domain): a mixin of RegistryServiceHandlers (handlers.py)."""
+"""gRPC handlers of ReadBlob and BatchReadBlobs (proto <-> domain): a mixin of RegistryServiceHandlers (handlers.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 
 import grpc
 from strata._transfer_wire import encode_read_response
+from strata.common.v1 import blob_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
 
 from ..common.db import timeout_from
-from .domain_blob import read_blob
+from .domain_blob import read_blob, read_blobs
 
 
 class BlobReadHandlers:
@@ -23,6 +24,17 @@ class BlobReadHandlers:
             self.deps, request.version, request.sha256, request.offset, request.length, timeout_from(context)
         ):
             yield encode_read_response(offset, data)
+
+    async def BatchReadBlobs(
+        self, request: pb.BatchReadBlobsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.BatchReadBlobsResponse:
+        blobs = await read_blobs(self.deps, request.version, list(request.sha256s), timeout_from(context))
+        return pb.BatchReadBlobsResponse(
+            blobs=[
+                pb.BlobContent(digest=blob_pb2.BlobDigest(sha256=sha, size=size), data=data)
+                for sha, size, data in blobs
+            ]
+        )
 
 
 def register_blob_codecs(server: grpc.aio.Server, servicer: BlobReadHandlers) -> None:

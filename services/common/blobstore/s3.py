@@ -139,6 +139,19 @@ class S3BlobStore(BlobStore):
             response.close()
             response.release_conn()
 
+    async def read_all(self, key: str) -> bytes:
+        """A small object in one thread hop (GET and body), not one per chunk as read() takes."""
+
+        def get() -> bytes:
+            response = self.client.get_object(self.bucket, key)
+            try:
+                return bytes(response.read())
+            finally:
+                response.close()
+                response.release_conn()
+
+        return await self._run(get, key=key)
+
     async def size(self, key: str) -> int | None:
         try:
             return (await self._run(self.client.stat_object, self.bucket, key, key=key)).size

@@ -12,7 +12,8 @@ The artifact SDK (strata.sdk.artifact) and run files (strata.sdk.run_files) are 
   hashes in threads, asks FindMissingBlobs in batches, proves possession or uploads only what the
   project lacks (small files batched, large ones in resumable sessions), concurrently with a bound.
 * download_files(client, version_name, entries, root, *, progress=None, max_concurrency=8) -> root
-  entries are (path, sha256, size); each file is resumable, verified, atomic, and goes through the cache.
+  entries are (path, sha256, size); each file is resumable, verified, atomic, and goes through the cache;
+  files up to 1 MiB are read up to 1,000 per call (BatchReadBlobs).
 * download_blob(client, version_name, sha256, size, dest, *, progress=None) -> dest
 
 Logical paths must be relative without "..": anything else raises StrataError INVALID_ARGUMENT with
@@ -34,6 +35,7 @@ from strata.client import Client, RetryPolicy
 from strata.common.v1 import blob_pb2
 from strata.errors import Reason, StrataError
 
+from . import _transfer_batch as _batch
 from ._transfer_cache import BlobCache
 from ._transfer_common import Retrier, hash_file, safe_relative_path
 from ._transfer_download import RunFileBlob, Source, VersionBlob, fetch
@@ -133,7 +135,8 @@ def download_files(
     """Download the given manifest entries of an artifact version (or draft) under root. Files that are
     already there, or in the cache, cost a hash check; the rest are fetched, resumably and verified."""
     source_for = lambda path, sha: VersionBlob(client, version_name, sha)  # noqa: E731
-    return download_entries(entries, Path(root), source_for, client.retry, progress, max_concurrency)
+    reader = _batch.BatchReader(client, version_name)
+    return download_entries(entries, Path(root), source_for, client.retry, progress, max_concurrency, reader)
 
 
 def download_blob(
@@ -173,8 +176,10 @@ def download_entries(
     retry_policy: RetryPolicy,
     progress: bool | None,
     max_concurrency: int,
+    batch_reader: _batch.BatchReader | None = None,
 ) -> Path:
-    """Download entries under root, reading each blob from source_for(path, sha256)."""
+    """Download entries under root, reading each blob from source_for(path, sha256); with a
+    batch_reader, blobs up to 1 MiB are read many per call (BatchReadBlobs)."""
     groups: dict[str, list[Entry]] = defaultdict(list)
     for i, (path, sha256, size) in enumerate(entries):
         safe_relative_path(path, f"entries[{i}]")
@@ -183,16 +188,46 @@ def download_entries(
     total = sum(size for _, _, size in entries)
     with make_progress(total, f"download {len(entries)} file(s)", progress) as bar:
 
-        def one(group: list[Entry]) -> None:
+        def copies(group: list[Entry]) -> None:
             path, sha256, size = group[0]
-            first = root / path
-            materialize(source_for(path, sha256), sha256, size, first, cache, bar, Retrier(retry_policy))
             for other_path, _, _ in group[1:]:
-                _duplicate(first, root / other_path, sha256, cache)
+                _duplicate(root / path, root / other_path, sha256, cache)
                 bar.update(size)
 
+        def one(group: list[Entry]) -> None:
+            path, sha256, size = group[0]
+            materialize(
+                source_for(path, sha256), sha256, size, root / path, cache, bar, Retrier(retry_policy)
+            )
+            copies(group)
+
+        def batch(groups: list[list[Entry]]) -> None:
+            assert batch_reader is not None
+            todo = [g for g in groups if not _settle(g[0][1], g[0][2], root / g[0][0], cache, bar)]
+            got = batch_reader.read([g[0][1] for g in todo]) if todo else {}
+            pending = {id(g) for g in todo}
+            for group in groups:
+                if id(group) not in pending:
+                    copies(group)
+                    continue
+                path, sha256, size = group[0]
+                data = got.get(sha256)
+                if not _batch.verified(data, sha256, size):
+                    one(group)  # missing from the answer or wrong: the streamed, verified path
+                    continue
+                assert data is not None
+                _batch.place(data, sha256, root / path)
+                bar.update(size)
+                if cache is not None:
+                    cache.adopt(sha256, size, root / path)
+                copies(group)
+
+        small = [g for g in groups.values() if batch_reader is not None and _batch.batchable(g[0][2])]
+        large = [g for g in groups.values() if not (batch_reader is not None and _batch.batchable(g[0][2]))]
         with ThreadPoolExecutor(max(1, max_concurrency), thread_name_prefix="strata-download") as pool:
-            for future in [pool.submit(one, g) for g in groups.values()]:
+            futures = [pool.submit(batch, b) for b in _batch.batches(small)]
+            futures += [pool.submit(one, g) for g in large]
+            for future in futures:
                 future.result()
     if cache is not None:
         cache.evict()
@@ -211,20 +246,26 @@ def materialize(
 ) -> Path:
     """Make dest hold the blob: keep it if it already verifies, else place it from the cache, else
     fetch it (and adopt the result into the cache)."""
+    if not _settle(sha256, size, dest, cache, bar):
+        fetch(source, sha256, size, dest, bar, retrier)
+        if cache is not None:
+            cache.adopt(sha256, size, dest)
+    return dest
+
+
+def _settle(sha256: str, size: int, dest: Path, cache: BlobCache | None, bar: Progress) -> bool:
+    """True when dest holds the blob without a transfer: it is there already, empty, or in the cache."""
     if _verifies(dest, sha256, size):
         bar.update(size)
-        return dest
+        return True
     if size == 0:
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(b"")
-        return dest
+        return True
     if cache is not None and cache.lookup(sha256, size) is not None and cache.place(sha256, dest):
         bar.update(size)
-        return dest
-    fetch(source, sha256, size, dest, bar, retrier)
-    if cache is not None:
-        cache.adopt(sha256, size, dest)
-    return dest
+        return True
+    return False
 
 
 def _verifies(path: Path, sha256: str, size: int) -> bool:

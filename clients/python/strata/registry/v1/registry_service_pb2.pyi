@@ -3,6 +3,7 @@ import datetime
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from strata.common.v1 import actor_pb2 as _actor_pb2
+from strata.common.v1 import blob_pb2 as _blob_pb2
 from strata.registry.v1 import artifact_pb2 as _artifact_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -335,6 +336,28 @@ class ReadBlobResponse(_message.Message):
     offset: int
     data: bytes
     def __init__(self, offset: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class BatchReadBlobsRequest(_message.Message):
+    __slots__ = ("version", "sha256s")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SHA256S_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    sha256s: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, version: _Optional[str] = ..., sha256s: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class BatchReadBlobsResponse(_message.Message):
+    __slots__ = ("blobs",)
+    BLOBS_FIELD_NUMBER: _ClassVar[int]
+    blobs: _containers.RepeatedCompositeFieldContainer[BlobContent]
+    def __init__(self, blobs: _Optional[_Iterable[_Union[BlobContent, _Mapping]]] = ...) -> None: ...
+
+class BlobContent(_message.Message):
+    __slots__ = ("digest", "data")
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    digest: _blob_pb2.BlobDigest
+    data: bytes
+    def __init__(self, digest: _Optional[_Union[_blob_pb2.BlobDigest, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class RunGarbageCollectionRequest(_message.Message):
     __slots__ = ("dry_run",)

@@ -137,6 +137,11 @@ class RegistryServiceStub:
                 request_serializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.ReadBlobRequest.SerializeToString,
                 response_deserializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.ReadBlobResponse.FromString,
                 _registered_method=True)
+        self.BatchReadBlobs = channel.unary_unary(
+                '/strata.registry.v1.RegistryService/BatchReadBlobs',
+                request_serializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.BatchReadBlobsRequest.SerializeToString,
+                response_deserializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.BatchReadBlobsResponse.FromString,
+                _registered_method=True)
         self.RunGarbageCollection = channel.unary_unary(
                 '/strata.registry.v1.RegistryService/RunGarbageCollection',
                 request_serializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.RunGarbageCollectionRequest.SerializeToString,
@@ -326,6 +331,18 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchReadBlobs(self, request, context):
+        """Reads many small blobs of one version in one call: a directory of small
+        files costs one round trip and one access check per batch, not per file.
+        At most 1,000 digests, each blob at most 1 MiB, 4 MiB in all; larger
+        blobs are read with ReadBlob. Access is checked as for ReadBlob.
+        Required: version, sha256s. Returns NOT_FOUND (a digest the version does
+        not list), INVALID_ARGUMENT (INVALID_DIGEST, TOO_LARGE).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RunGarbageCollection(self, request, context):
         """Runs TTL expiry and garbage collection now (admin only). With dry_run,
         only reports. Returns PERMISSION_DENIED.
@@ -439,6 +456,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.ReadBlob,
                     request_deserializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.ReadBlobRequest.FromString,
                     response_serializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.ReadBlobResponse.SerializeToString,
+            ),
+            'BatchReadBlobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchReadBlobs,
+                    request_deserializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.BatchReadBlobsRequest.FromString,
+                    response_serializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.BatchReadBlobsResponse.SerializeToString,
             ),
             'RunGarbageCollection': grpc.unary_unary_rpc_method_handler(
                     servicer.RunGarbageCollection,
@@ -972,6 +994,33 @@ class RegistryService:
             '/strata.registry.v1.RegistryService/ReadBlob',
             strata_dot_registry_dot_v1_dot_registry__service__pb2.ReadBlobRequest.SerializeToString,
             strata_dot_registry_dot_v1_dot_registry__service__pb2.ReadBlobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchReadBlobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/strata.registry.v1.RegistryService/BatchReadBlobs',
+            strata_dot_registry_dot_v1_dot_registry__service__pb2.BatchReadBlobsRequest.SerializeToString,
+            strata_dot_registry_dot_v1_dot_registry__service__pb2.BatchReadBlobsResponse.FromString,
             options,
             channel_credentials,
             insecure,
