@@ -73,9 +73,11 @@ def main() -> int:
                 return 1
         print("generated code is up to date")
         return 0
-    for pkg in PACKAGES:
-        shutil.rmtree(OUT_ROOT / "strata" / pkg, ignore_errors=True)
-    generate(OUT_ROOT)
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(Path(tmp))  # first: a protoc error leaves the committed code as it was
+        for pkg in PACKAGES:
+            shutil.rmtree(OUT_ROOT / "strata" / pkg, ignore_errors=True)
+            shutil.copytree(Path(tmp) / "strata" / pkg, OUT_ROOT / "strata" / pkg)
     print(f"generated {len(generated_files(OUT_ROOT))} files under {OUT_ROOT / 'strata'}")
     return 0
 
