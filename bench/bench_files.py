@@ -12,6 +12,7 @@ Figures:
   small     10,000 files of 1-8 KiB: files/s up (hash, FindMissingBlobs, BatchUploadBlobs) and down
             (one ReadBlob each, 8 at a time) vs direct minio puts/gets with 8 threads
   RSS       peak resident memory of the server process during a multi-GiB upload (bound: 200 MB)
+  CPU       CPU-seconds per GiB of the client, the server and SeaweedFS for one upload of each kind
 The server runs as its own process (python -m strata_server), like in production.
 """
 
@@ -277,6 +278,44 @@ def bench_small(stack: Stack, work: Path, count: int) -> None:
     shutil.rmtree(work / "dd", ignore_errors=True)
 
 
+def bench_cpu(stack: Stack, work: Path, size: int) -> None:
+    """Where the CPU goes in one upload of each kind: CPU-seconds of this process (the client), the
+    Strata server and SeaweedFS, per GiB (explains the upload ratio on a CPU-bound machine)."""
+    from strata.sdk import transfer
+
+    def cpu(p: psutil.Process) -> float:
+        try:
+            t = p.cpu_times()
+            return t.user + t.system
+        except psutil.NoSuchProcess:
+            return 0.0
+
+    me, server = psutil.Process(), psutil.Process(stack.proc.pid)
+    weed = [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("weed")]
+    src = work / "cpu.bin"
+    _write_file(src, size, seed=3)
+    runs = (
+        ("direct minio put", lambda: stack.minio.fput_object("direct-bench", "cpu.bin", str(src))),
+        (
+            "through Strata",
+            lambda: transfer.upload_files(stack.client, PARENT, [("cpu.bin", src)], progress=False),
+        ),
+    )
+    gib = size / (1024 * MiB)
+    for label, fn in runs:
+        before = (cpu(me), cpu(server), sum(map(cpu, weed)))
+        wall = _timed(fn)
+        used = [
+            (b - a) / gib for a, b in zip(before, (cpu(me), cpu(server), sum(map(cpu, weed))), strict=True)
+        ]
+        print(
+            f"CPU-s per GiB, {label:<17} client {used[0]:5.2f}  server {used[1]:5.2f}  SeaweedFS {used[2]:5.2f}"
+            f"  total {sum(used):5.2f}  (wall {wall / gib:.2f} s/GiB)",
+            flush=True,
+        )
+    src.unlink()
+
+
 def bench_rss(stack: Stack, work: Path, size: int) -> None:
     from strata.sdk import transfer
 
@@ -323,6 +362,7 @@ def main(argv: list[str]) -> None:
         print("(shared 2-core machine: client, server, PostgreSQL and SeaweedFS all on it)", flush=True)
         bench_rss(stack, work, rss)  # first: the server's memory before other work settles in
         bench_big(stack, work, big, rounds)
+        bench_cpu(stack, work, big)
         bench_small(stack, work, small)
     except BaseException:
         log = work / "server.log"
