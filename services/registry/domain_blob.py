@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 from ..common.blobstore.buffers import tune_malloc
 from ..common.blobstore.streaming import check_range, serve_range, transfer_stats
@@ -30,26 +31,35 @@ def _check_digest(sha256: str, field: str) -> None:
         raise InvalidArgument(field, Reason.INVALID_DIGEST, f"{field} must be 64 lowercase hex characters")
 
 
-async def read_blob(  # type: ignore[no-untyped-def]
-    deps, version: str, sha256: str, offset: int, length: int, timeout: float
-) -> AsyncIterator[tuple[int, memoryview]]:
-    tune_malloc()
-    name = parse_version(version, "version")
-    _check_digest(sha256, "sha256")
+async def _held_blobs(deps, version: str, name: Any, sha256s: list[str], timeout: float) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """{sha256: row (size, storage_key)} for every digest, or NOT_FOUND naming the first the version
+    does not list (or does not exist, or is deleted, or whose project does not hold the blob)."""
     async with deps.pool.acquire(timeout=timeout) as conn:
-        row = await store.blob_in_version(
+        rows = await store.blobs_in_version(
             conn,
             entity=name.artifact.project.entity,
             project=name.artifact.project.project,
             artifact=name.artifact.artifact,
             version=name.version,
             draft_id=name.draft_id,
-            sha256=sha256,
+            sha256s=sha256s,
         )
-    if row is None:
-        raise NotFound(
-            "blob", f"{version}@sha256:{sha256}", "the version does not exist or does not contain this blob"
-        )
+    found = {r["sha256"]: r for r in rows}
+    for sha in sha256s:
+        if sha not in found:
+            raise NotFound(
+                "blob", f"{version}@sha256:{sha}", "the version does not exist or does not contain this blob"
+            )
+    return found
+
+
+async def read_blob(  # type: ignore[no-untyped-def]
+    deps, version: str, sha256: str, offset: int, length: int, timeout: float
+) -> AsyncIterator[tuple[int, memoryview]]:
+    tune_malloc()
+    name = parse_version(version, "version")
+    _check_digest(sha256, "sha256")
+    row = (await _held_blobs(deps, version, name, [sha256], timeout))[sha256]
     count = check_range(row["size"], offset, length)
     async for piece in serve_range(
         deps.blobs, row["storage_key"], offset, count, transfer_stats(deps.extras), MESSAGE_BYTES
@@ -72,22 +82,7 @@ async def read_blobs(  # type: ignore[no-untyped-def]
         )
     for i, sha in enumerate(sha256s):
         _check_digest(sha, f"sha256s[{i}]")
-    async with deps.pool.acquire(timeout=timeout) as conn:
-        rows = await store.blobs_in_version(
-            conn,
-            entity=name.artifact.project.entity,
-            project=name.artifact.project.project,
-            artifact=name.artifact.artifact,
-            version=name.version,
-            draft_id=name.draft_id,
-            sha256s=wanted,
-        )
-    found = {r["sha256"]: r for r in rows}
-    for sha in wanted:
-        if sha not in found:
-            raise NotFound(
-                "blob", f"{version}@sha256:{sha}", "the version does not exist or does not contain this blob"
-            )
+    found = await _held_blobs(deps, version, name, wanted, timeout)
     total = 0
     for i, sha in enumerate(wanted):
         size = found[sha]["size"]

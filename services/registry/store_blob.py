@@ -7,39 +7,6 @@ import asyncpg
 DELETED = 3  # strata.registry.v1.ArtifactVersionState.DELETED
 
 
-async def blob_in_version(
-    conn: asyncpg.Connection,
-    *,
-    entity: str,
-    project: str,
-    artifact: str,
-    version: int | None,
-    draft_id: str | None,
-    sha256: str,
-) -> asyncpg.Record | None:
-    """The blob, if the (non-deleted) version or draft lists it and its project holds it."""
-    return await conn.fetchrow(
-        f"""SELECT b.size, b.storage_key
-            FROM entities e
-            JOIN projects p ON p.entity_id = e.id
-            JOIN artifacts a ON a.project_id = p.id
-            JOIN artifact_versions v ON v.artifact_id = a.id
-            JOIN manifest_entries m ON m.version_id = v.id
-            JOIN project_blobs pb ON pb.project_id = p.id AND pb.sha256 = m.sha256
-            JOIN blobs b ON b.sha256 = m.sha256
-            WHERE e.name = $1 AND p.name = $2 AND a.name = $3
-              AND (($4::int IS NOT NULL AND v.version = $4) OR ($4::int IS NULL AND v.draft_id = $5))
-              AND v.state <> {DELETED} AND m.sha256 = $6
-            LIMIT 1""",
-        entity,
-        project,
-        artifact,
-        version,
-        draft_id,
-        sha256,
-    )
-
-
 async def blobs_in_version(
     conn: asyncpg.Connection,
     *,
@@ -50,7 +17,8 @@ async def blobs_in_version(
     draft_id: str | None,
     sha256s: list[str],
 ) -> list[asyncpg.Record]:
-    """blob_in_version for many digests at once: (sha256, size, storage_key) of those listed and held."""
+    """(sha256, size, storage_key) of each digest the (non-deleted) version or draft lists and its
+    project holds; digests that fail either condition are absent from the answer."""
     return await conn.fetch(
         f"""SELECT DISTINCT b.sha256, b.size, b.storage_key
             FROM entities e
