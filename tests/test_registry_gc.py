@@ -334,3 +334,35 @@ def test_a_commit_racing_gc_on_the_same_blob_never_commits_a_deleted_blob(gc_ser
         committed = client.registry.CommitArtifactVersion(pb.CommitArtifactVersionRequest(draft=draft.name))
         assert committed.version.state == artifact_pb2.ARTIFACT_VERSION_STATE_COMMITTED
     assert live_blobs_intact(gc_server) == []
+
+
+def test_bytes_gc_could_not_delete_are_retried_at_the_next_pass_never_orphaned(  # type: ignore[no-untyped-def]
+    postgres, seaweed, s3_settings, tmp_path
+) -> None:
+    """The blob row goes in the same transaction that records its bytes in blob_deletions; with S3
+    down the bytes stay (with the error) and the next pass after S3 is back deletes them."""
+    settings = make_settings(
+        tmp_path, postgres.create_database(), s3=s3_settings, gc_grace=0.0, gc_interval=0.0
+    )
+    srv = ServerThread(settings).start()
+    try:
+        with srv.client() as c:
+            sha, _ = put_blob(srv, E, P, b"bytes nobody references")
+            [row] = sql(srv, "SELECT storage_key FROM blobs WHERE sha256 = $1", sha)
+            key = row["storage_key"]
+            assert srv.run(srv.deps.blobs.size(key)) == len(b"bytes nobody references")
+            seaweed.stop()
+            try:
+                report = gc(c)
+                assert report.deleted_blobs == 1  # the row is gone, its bytes are remembered
+                assert sql(srv, "SELECT sha256 FROM blobs WHERE sha256 = $1", sha) == []
+                [pending] = sql(srv, "SELECT sha256, attempts, last_error FROM blob_deletions")
+                assert pending["sha256"] == sha and pending["attempts"] == 1 and pending["last_error"]
+            finally:
+                seaweed.start()
+            assert srv.run(srv.deps.blobs.size(key)) is not None  # still there: nothing deleted it yet
+            gc(c)
+            assert srv.run(srv.deps.blobs.size(key)) is None
+            assert sql(srv, "SELECT * FROM blob_deletions") == []
+    finally:
+        srv.stop()

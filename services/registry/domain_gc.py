@@ -8,7 +8,9 @@ One pass (background every STRATA_GC_INTERVAL seconds on one replica, or RunGarb
 2. Drafts idle longer than STRATA_DRAFT_EXPIRY are discarded, so abandoned uploads stop pinning blobs.
 3. Blobs: a blob is deleted when no live version, draft, run file or open upload session references it
    and it was neither created nor touched within STRATA_GC_GRACE (store_gc.py has the race-safe
-   protocol). Bytes go after the rows' transaction commits.
+   protocol). Bytes go after the rows' transaction commits, which also records them in
+   blob_deletions; a row there goes only when the blob store confirmed the delete, and every pass
+   first retries what an earlier pass (or a crashed process) left there.
 With dry_run nothing changes; the report says what would be.
 """
 
@@ -18,6 +20,7 @@ import asyncio
 from dataclasses import replace
 
 from ..common import audit
+from ..common.blobstore.base import BlobStoreUnavailable
 from ..common.logging import get_logger
 from ..common.names import parse_project
 from ..common.projects import get_project, get_project_by_id
@@ -35,10 +38,13 @@ DELETE_CONCURRENCY = 16
 
 async def run_pass(deps: Deps, dry_run: bool = False, timeout: float = 300.0) -> GcReport:
     report = GcReport(dry_run=dry_run)
+    retried, retried_bytes = (0, 0) if dry_run else await retry_deletions(deps, timeout)
     report = replace(report, expired_versions=await expire_versions(deps, dry_run, timeout))
     report = replace(report, expired_drafts=await expire_drafts(deps, dry_run, timeout))
     count, size = await collect_blobs(deps, dry_run, timeout)
     report = replace(report, deleted_blobs=count, reclaimed_bytes=size)
+    if retried:
+        log.info("blob_deletions_retried", count=retried, bytes=retried_bytes)
     if not dry_run:
         async with transaction(deps, timeout) as conn:
             await audit.record(conn, "gc.run", target="registry", after=report.__dict__)
@@ -113,6 +119,7 @@ async def _delete_batch(
     async with transaction(deps, timeout) as conn:
         deleted = await store_gc.delete_unreferenced(conn, digests, grace)
         if deleted:
+            await store_gc.enqueue_deletions(conn, deleted)
             await audit.record(
                 conn,
                 "blob.delete",
@@ -123,17 +130,48 @@ async def _delete_batch(
                     "sha256": [sha for sha, _, _ in deleted[:100]],
                 },
             )
+    await _drop_bytes(deps, [key for _, _, key in deleted], timeout)
+    return deleted
+
+
+async def _drop_bytes(deps: Deps, keys: list[str], timeout: float) -> set[str]:
+    """Delete the bytes behind keys (all in blob_deletions); returns the keys confirmed deleted, whose
+    blob_deletions rows go. A failure stays there, with its error, for the next pass."""
     bound = asyncio.Semaphore(DELETE_CONCURRENCY)
+    failed: dict[str, str] = {}
+    down: list[str] = []  # the store is unreachable: the rest wait for the next pass untried
 
     async def drop(key: str) -> None:
         async with bound:
+            if down:
+                failed[key] = down[0]
+                return
             try:
                 await deps.blobs.delete(key)
-            except Exception as e:  # the row is gone; the bytes are an orphan to report, not an error
+            except Exception as e:
+                failed[key] = f"{type(e).__name__}: {e}"[:500]
+                if isinstance(e, BlobStoreUnavailable):
+                    down.append(failed[key])
                 log.warning("blob_bytes_delete_failed", storage_key=key, error=type(e).__name__)
 
-    await asyncio.gather(*(drop(key) for _, _, key in deleted))
-    return deleted
+    await asyncio.gather(*(drop(key) for key in keys))
+    done = set(keys) - set(failed)
+    async with connection(deps, timeout) as conn:
+        if done:
+            await store_gc.deletions_done(conn, sorted(done))
+        for key, error in failed.items():
+            await store_gc.deletion_failed(conn, key, error)
+    return done
+
+
+async def retry_deletions(deps: Deps, timeout: float) -> tuple[int, int]:
+    """Deletes the bytes left in blob_deletions by earlier passes; (count, bytes) confirmed now."""
+    async with connection(deps, timeout) as conn:
+        pending = await store_gc.pending_deletions(conn, 10 * BATCH)
+    if not pending:
+        return 0, 0
+    done = await _drop_bytes(deps, [key for _, _, key in pending], timeout)
+    return len(done), sum(size for _, size, key in pending if key in done)
 
 
 async def storage_usage(deps: Deps, parent: str, timeout: float) -> StorageUsage:

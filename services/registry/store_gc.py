@@ -104,6 +104,35 @@ async def delete_unreferenced(
     return [(r["sha256"], r["size"], r["storage_key"]) for r in rows]
 
 
+async def enqueue_deletions(conn: asyncpg.Connection, deleted: Sequence[tuple[str, int, str]]) -> None:
+    """In the row deletion's transaction: remember the bytes to delete (blob_deletions)."""
+    await conn.executemany(
+        "INSERT INTO blob_deletions (sha256, size, storage_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        deleted,
+    )
+
+
+async def pending_deletions(conn: asyncpg.Connection, limit: int) -> list[tuple[str, int, str]]:
+    """Deletions not yet confirmed by the blob store, oldest first."""
+    rows = await conn.fetch(
+        "SELECT sha256, size, storage_key FROM blob_deletions ORDER BY enqueue_time, storage_key LIMIT $1",
+        limit,
+    )
+    return [(r["sha256"], r["size"], r["storage_key"]) for r in rows]
+
+
+async def deletions_done(conn: asyncpg.Connection, keys: Sequence[str]) -> None:
+    await conn.execute("DELETE FROM blob_deletions WHERE storage_key = ANY($1::text[])", list(keys))
+
+
+async def deletion_failed(conn: asyncpg.Connection, key: str, error: str) -> None:
+    await conn.execute(
+        "UPDATE blob_deletions SET attempts = attempts + 1, last_error = $2 WHERE storage_key = $1",
+        key,
+        error,
+    )
+
+
 async def storage_usage(conn: asyncpg.Connection, project_id: int) -> asyncpg.Record:
     return await conn.fetchrow(
         """WITH live AS (SELECT v.id FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id
