@@ -157,6 +157,32 @@ def test_a_watcher_across_a_registry_restart_misses_no_move(server, client, pg_d
         watched.stop()
 
 
+def test_stopping_a_registry_ends_its_watch_streams_at_once_with_unavailable(
+    client, pg_dsn, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A stopping server does not hold open watch streams (sidecars) for its whole grace period: they
+    end with UNAVAILABLE at once, and the client reconnects elsewhere with its last revision."""
+    revision = move(client, 1, "drain")
+    watched = ServerThread(make_settings(tmp_path, pg_dsn)).start()
+    with watched.client() as c:
+        stream = iter(c.registry.WatchAlias(pb.WatchAliasRequest(artifact=ART, alias="drain")))
+        assert next(stream).event.revision == revision
+        took: list[float] = []
+
+        def stop() -> None:
+            t0 = time.monotonic()
+            watched.stop(grace=30.0)
+            took.append(time.monotonic() - t0)
+
+        stopper = threading.Thread(target=stop)
+        stopper.start()
+        with pytest.raises(StrataError) as e:
+            next(stream)
+        stopper.join(60)
+    assert e.value.code == grpc.StatusCode.UNAVAILABLE and "stopping" in str(e.value)
+    assert took and took[0] < 15.0  # not the 30 s grace: nothing was left to wait for
+
+
 def test_watching_latest_follows_new_commits(server, client) -> None:  # type: ignore[no-untyped-def]
     w = Watcher(server.addr, alias="latest")
     try:

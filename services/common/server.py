@@ -45,6 +45,9 @@ class Deps:
     blobs: BlobStore
     authorizer: Authorizer
     extras: dict[str, object] = field(default_factory=dict)
+    #: set when the server begins to stop: long-lived streams (WatchAlias) end at once with
+    #: UNAVAILABLE, so clients reconnect elsewhere instead of holding the shutdown for its grace period
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ class StrataServer:
 
     async def stop(self, grace: float | None = None) -> None:
         grace = self.settings.grace_seconds if grace is None else grace
+        if self.deps is not None:
+            self.deps.stopping.set()
         if self._server is not None:
             for name in ["", *[sp.full_name for sp in self.specs]]:
                 await _maybe_await(self._health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING))

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from ..common.errors import InvalidArgument, Reason
+from ..common.errors import InvalidArgument, Reason, Unavailable
 from ..common.logging import get_logger
 from ..common.names import ALIAS_RE, ArtifactName, check, parse_artifact
 from ..common.server import Deps
@@ -131,10 +131,22 @@ async def watch(
                 yield item
                 last = item[0].revision
             if len(events) < BATCH:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+                await _wait(wake, deps.stopping)
     finally:
         hub.unsubscribe(art_id, wake)
+
+
+async def _wait(wake: asyncio.Event, stopping: asyncio.Event) -> None:
+    """Until a notification, the poll interval, or the server stopping (then UNAVAILABLE: the client
+    reconnects, to another replica, with the last revision it saw and misses nothing)."""
+    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopping.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+    if stopping.is_set():
+        raise Unavailable("the server is stopping: reconnect with after_revision", retry_after=0.5)
 
 
 async def _current(
