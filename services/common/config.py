@@ -41,6 +41,13 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("STRATA_LOG_FORMAT", "json", "json (one object per line) or console."),
     ("STRATA_GRACE_SECONDS", "10", "On SIGTERM/SIGINT: seconds in-flight calls get to finish."),
     (
+        "STRATA_TLS_CERT",
+        "(unset)",
+        "PEM certificate chain of the server. With STRATA_TLS_KEY: the server speaks TLS only (clients: "
+        "STRATA_TLS=1, and STRATA_TLS_CA for a private CA). Unset: plaintext (put TLS in front).",
+    ),
+    ("STRATA_TLS_KEY", "(unset)", "PEM private key of STRATA_TLS_CERT."),
+    (
         "STRATA_AUTH_MODE",
         "keys",
         "keys (API keys required; the first start creates an admin user and its key) or open-local "
@@ -147,6 +154,8 @@ class Settings:
     log_level: str = "info"
     log_format: str = "json"
     grace_seconds: float = 10.0
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
     auth_mode: str = "keys"
     admin_key_file: Path | None = None  # None: data_dir / "admin-api-key"
     api_key_pepper: str | None = None  # None: data_dir / "api-key-pepper", generated once
@@ -189,6 +198,8 @@ class Settings:
             log_level=_env("STRATA_LOG_LEVEL", "info"),
             log_format=_env("STRATA_LOG_FORMAT", "json"),
             grace_seconds=float(_env("STRATA_GRACE_SECONDS", "10")),
+            tls_cert_file=Path(os.environ["STRATA_TLS_CERT"]) if os.environ.get("STRATA_TLS_CERT") else None,
+            tls_key_file=Path(os.environ["STRATA_TLS_KEY"]) if os.environ.get("STRATA_TLS_KEY") else None,
             auth_mode=_env("STRATA_AUTH_MODE", "keys"),
             admin_key_file=Path(os.environ["STRATA_ADMIN_KEY_FILE"])
             if os.environ.get("STRATA_ADMIN_KEY_FILE")

@@ -60,6 +60,19 @@ class ServiceSpec:
     background: tuple[Callable[[Deps], Awaitable[None]], ...] = ()
 
 
+def server_credentials(s: Settings) -> grpc.ServerCredentials | None:
+    """TLS credentials from STRATA_TLS_CERT / STRATA_TLS_KEY (both or neither), else None (plaintext)."""
+    if s.tls_cert_file is None and s.tls_key_file is None:
+        return None
+    if s.tls_cert_file is None or s.tls_key_file is None:
+        raise ValueError("STRATA_TLS_CERT and STRATA_TLS_KEY go together: set both or neither")
+    try:
+        chain, key = s.tls_cert_file.read_bytes(), s.tls_key_file.read_bytes()
+    except OSError as e:
+        raise ValueError(f"cannot read the TLS certificate or key: {e}") from e
+    return grpc.ssl_server_credentials([(key, chain)])
+
+
 class StrataServer:
     def __init__(self, specs: Sequence[ServiceSpec], settings: Settings) -> None:
         self.specs = list(specs)
@@ -73,6 +86,7 @@ class StrataServer:
 
     async def start(self) -> int:
         s = self.settings
+        credentials = server_credentials(s)  # a TLS misconfiguration fails before anything starts
         dsn = s.pg_dsn
         if dsn is None:
             self._embedded = EmbeddedPostgres(s.data_dir / "pg")
@@ -97,7 +111,10 @@ class StrataServer:
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         names = [spec.full_name for spec in self.specs]
         reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-        self.port = server.add_insecure_port(s.addr)
+        if credentials is None:
+            self.port = server.add_insecure_port(s.addr)
+        else:
+            self.port = server.add_secure_port(s.addr, credentials)
         if not self.port:
             raise SystemExit(f"cannot listen on {s.addr}")
         await server.start()
@@ -116,6 +133,7 @@ class StrataServer:
             postgres="embedded" if self._embedded else "external",
             blobs=type(blobs).__name__,
             auth=authorizer.mode,
+            tls=credentials is not None,
         )
         return self.port
 

@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import grpc
@@ -154,15 +155,20 @@ class Client:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         tls: bool | None = None,
+        tls_ca: str | Path | None = None,
     ) -> None:
         self.addr = resolve_addr(addr)
         self.api_key = resolve_api_key(api_key, self.addr)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        use_tls = tls if tls is not None else os.environ.get("STRATA_TLS", "") in {"1", "true"}
+        ca = tls_ca if tls_ca is not None else (os.environ.get("STRATA_TLS_CA") or None)
+        use_tls = (
+            tls if tls is not None else (ca is not None or os.environ.get("STRATA_TLS", "") in {"1", "true"})
+        )
         if use_tls:
+            roots = Path(ca).read_bytes() if ca is not None else None  # None: the system's roots
             self.channel = grpc.secure_channel(
-                self.addr, grpc.ssl_channel_credentials(), options=channel_options()
+                self.addr, grpc.ssl_channel_credentials(root_certificates=roots), options=channel_options()
             )
         else:
             self.channel = grpc.insecure_channel(self.addr, options=channel_options())
