@@ -1,10 +1,6 @@
 """The seed article's pipeline built through the SDK (strata.init + log_artifact / use_artifact), so the
-edges come from the registry's own writes, then traced, impact-analysed and diffed.
-
-Skipped until the SDK's run, artifact and transfer modules exist (ingest, registry and files work).
-Written against the SDK contract of CONVENTIONS.md (`strata.init(...) -> Run` with `.client`, `.name`,
-`log_artifact`, `use_artifact`, `finish()`; `strata.Artifact(name, type=, metadata=)`, `add_file`) and
-checked to pass on a trial merge of the ingest, registry and files branches.
+edges come from the registry's own writes, then traced, impact-analysed and diffed (down to the
+producing runs' configs).
 """
 
 from __future__ import annotations
@@ -31,8 +27,14 @@ def artifact(tmp: Path, name: str, type_: str, content: str, **metadata: object)
     return art
 
 
-def step(job_type: str, uses: list[str], logs: list[object], aliases: list[str] | None = None) -> str:
-    run = strata.init(project=P, entity=E, job_type=job_type)  # addr: $STRATA_ADDR
+def step(
+    job_type: str,
+    uses: list[str],
+    logs: list[object],
+    aliases: list[str] | None = None,
+    config: dict[str, object] | None = None,
+) -> str:
+    run = strata.init(project=P, entity=E, job_type=job_type, config=config)  # addr: $STRATA_ADDR
     for ref in uses:
         run.use_artifact(ref)
     for art in logs:
@@ -58,13 +60,17 @@ def pipeline(server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]
                 [artifact(tmp, "support-tickets-clean", "dataset", "clean", samples=48500)],
             ),
             "train_1": step(
-                "train", ["support-tickets-clean:latest"], [artifact(tmp, "bert-classifier", "model", "w0")]
+                "train",
+                ["support-tickets-clean:latest"],
+                [artifact(tmp, "bert-classifier", "model", "w0")],
+                config={"optimizer": {"name": "adamw", "lr": 1e-4}, "epochs": 3, "fp16": True},
             ),
             "train_2": step(
                 "train",
                 ["support-tickets-clean:v0"],
                 [artifact(tmp, "bert-classifier", "model", "w1", f1_score=0.89)],
                 aliases=["staging"],
+                config={"optimizer": {"name": "adamw", "lr": 3e-4}, "epochs": 3.0, "fp16": True, "seed": 7},
             ),
             "eval_1": step("eval", ["bert-classifier:staging"], []),
             "eval_2": step("eval", ["bert-classifier:v0"], []),
@@ -107,3 +113,10 @@ def test_sdk_logged_model_versions_diff_by_file_and_metadata(server, pipeline: d
     assert d.inputs == []  # same clean dataset on both sides
     assert "f1_score" in {m.key for m in d.metadata}
     assert d.files_added + d.files_removed + d.files_changed >= 1
+    # ...so the answer to "why did it change" is in the producing runs' configs (3 == 3.0 in JSON)
+    assert (d.old_producer, d.new_producer) == (pipeline["train_1"], pipeline["train_2"])
+    assert [(c.key, c.old, c.new) for c in d.config] == [
+        ("optimizer.lr", 1e-4, 3e-4),
+        ("seed", lineage.MetadataChange.ABSENT, 7),
+    ]
+    assert "  ~ optimizer.lr: 0.0001 -> 0.0003" in d.to_text()

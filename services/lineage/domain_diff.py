@@ -12,6 +12,7 @@ origin and the dataset is not.
 from __future__ import annotations
 
 import itertools
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -55,6 +56,13 @@ class MetadataChange:
 
 
 @dataclass(frozen=True)
+class ConfigChange:
+    key: str  # dotted path into the nested config
+    old_value_json: str  # "" when absent
+    new_value_json: str
+
+
+@dataclass(frozen=True)
 class InputChange:
     artifact: str
     old_version: str  # resource names; "" when absent on that side
@@ -74,6 +82,9 @@ class VersionDiff:
     files_truncated: bool = False
     metadata: list[MetadataChange] = field(default_factory=list)
     inputs: list[InputChange] = field(default_factory=list)
+    old_producer: str = ""  # run resource names; "" when unknown or not readable
+    new_producer: str = ""
+    config: list[ConfigChange] = field(default_factory=list)
 
 
 async def diff_versions(
@@ -97,7 +108,56 @@ async def diff_versions(
     old_graph = await trace(reader, old, Direction.UPSTREAM, opts)
     new_graph = await trace(reader, new, Direction.UPSTREAM, opts)
     result.inputs = input_changes(old_graph, new_graph)
+    old_run, new_run = await _producer(reader, old.key[1]), await _producer(reader, new.key[1])
+    result.old_producer, result.new_producer = old_run[0], new_run[0]
+    if old_run[0] and new_run[0]:
+        result.config = config_changes(old_run[1], new_run[1])
     return result
+
+
+async def _producer(reader: Reader, version_id: int) -> tuple[str, object]:
+    """(run resource name, parsed config) of the version's producing run; ("", None) when there is
+    none or the caller may not read its project (its config is not revealed then)."""
+    row = await store.producer(reader.conn, version_id, reader.timeout)
+    if row is None or not await reader.visibility.readable([row["project_id"]]):
+        return "", None
+    name = f"entities/{row['entity']}/projects/{row['project']}/runs/{row['run_id']}"
+    return name, json.loads(row["config"])
+
+
+def _flatten(value: object, prefix: str = "") -> dict[str, object]:
+    """Nested dicts as {"a.b": leaf}; lists and scalars are leaves (compared whole)."""
+    if isinstance(value, dict) and (value or not prefix):
+        out: dict[str, object] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: value}
+
+
+def config_changes(old: object, new: object) -> list[ConfigChange]:
+    """The config paths whose values differ, in key order (JSON equality: 1 == 1.0, true != 1)."""
+    a, b = _flatten(old), _flatten(new)
+    missing = object()
+    changes = []
+    for key in sorted(a.keys() | b.keys()):
+        x, y = a.get(key, missing), b.get(key, missing)
+        if x is not missing and y is not missing and _same(x, y):
+            continue
+        changes.append(
+            ConfigChange(
+                key,
+                "" if x is missing else json.dumps(x, sort_keys=True),
+                "" if y is missing else json.dumps(y, sort_keys=True),
+            )
+        )
+    return changes
+
+
+def _same(x: object, y: object) -> bool:
+    if isinstance(x, bool) or isinstance(y, bool):
+        return type(x) is type(y) and x == y
+    return x == y
 
 
 async def _diff_manifest(reader: Reader, old_id: int, new_id: int, limit: int, out: VersionDiff) -> None:

@@ -98,6 +98,14 @@ def diff_to_proto(d: domain_diff.VersionDiff) -> lineage_service_pb2.DiffArtifac
             )
             for m in d.metadata
         ],
+        old_producer_run=d.old_producer,
+        new_producer_run=d.new_producer,
+        config_changes=[
+            lineage_pb2.ConfigChange(
+                key=c.key, old_value_json=c.old_value_json, new_value_json=c.new_value_json
+            )
+            for c in d.config
+        ],
         input_changes=[
             lineage_pb2.InputChange(
                 artifact=c.artifact,

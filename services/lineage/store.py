@@ -256,3 +256,17 @@ async def metadata_diff(
 ) -> list[asyncpg.Record]:
     """Top-level keys whose JSON values differ (jsonb equality: key order and number spelling ignored)."""
     return await conn.fetch(METADATA_DIFF_SQL, old_id, new_id, timeout=timeout)
+
+
+PRODUCER_SQL = """
+SELECT r.project_id, e.name AS entity, p.name AS project, r.run_id, r.config::text AS config
+FROM artifact_versions v
+JOIN runs r ON r.id = v.producer_run_id
+JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id
+WHERE v.id = $1
+"""
+
+
+async def producer(conn: asyncpg.Connection, version_id: int, timeout: float) -> asyncpg.Record | None:
+    """The run that produced a version (its first producer), with its config as JSON text."""
+    return await conn.fetchrow(PRODUCER_SQL, version_id, timeout=timeout)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from strata.sdk.lineage import Graph, Node, VersionDiff
+    from strata.sdk.lineage import Graph, MetadataChange, Node, VersionDiff
 
 
 def _describe(n: Node) -> str:
@@ -71,6 +71,12 @@ def short(version_name: str) -> str:
     return version_name.split("/artifacts/", 1)[1].replace("/versions/", ":")
 
 
+def _run(run_name: str) -> str:
+    """entities/e/projects/p/runs/r -> e/p/r"""
+    parts = run_name.split("/")
+    return "/".join(parts[1::2]) if len(parts) == 6 else run_name
+
+
 def _digest(d: str) -> str:
     return d[:12] if d else "-"
 
@@ -96,11 +102,23 @@ def diff_text(d: VersionDiff) -> str:
             new = f.new_reference_uri or _digest(f.new_sha256)
             lines.append(f"  M {f.path}  {old} -> {new}")
     lines.append("Metadata:" if d.metadata else "Metadata: identical")
-    for m in d.metadata:
+    lines += _changes(d.metadata)
+    if d.old_producer and d.new_producer:
+        runs = f"{_run(d.old_producer)} -> {_run(d.new_producer)}"
+        lines.append(f"Config of the producing runs ({runs}):" if d.config else f"Config ({runs}): identical")
+        lines += _changes(d.config)
+    else:
+        lines.append("Config: not compared (a producing run is unknown or not readable)")
+    return "\n".join(lines) + "\n"
+
+
+def _changes(changes: list[MetadataChange]) -> list[str]:
+    lines = []
+    for m in changes:
         if not m.old_value_json:
             lines.append(f"  + {m.key}: {m.new_value_json}")
         elif not m.new_value_json:
             lines.append(f"  - {m.key}: {m.old_value_json}")
         else:
             lines.append(f"  ~ {m.key}: {m.old_value_json} -> {m.new_value_json}")
-    return "\n".join(lines) + "\n"
+    return lines

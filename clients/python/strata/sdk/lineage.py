@@ -206,6 +206,9 @@ class VersionDiff:
     files_removed: int = 0
     files_changed: int = 0
     files_truncated: bool = False
+    old_producer: str = ""  # the runs that produced each version ("" when unknown or not readable)
+    new_producer: str = ""
+    config: list[MetadataChange] = field(default_factory=list)  # producing runs' config, dotted keys
 
     @property
     def origins(self) -> list[InputChange]:
@@ -270,6 +273,9 @@ def _diff_from_proto(r: pb.DiffArtifactVersionsResponse) -> VersionDiff:
         files_removed=r.files_removed,
         files_changed=r.files_changed,
         files_truncated=r.manifest_changes_truncated,
+        old_producer=r.old_producer_run,
+        new_producer=r.new_producer_run,
+        config=[MetadataChange(c.key, c.old_value_json, c.new_value_json) for c in r.config_changes],
     )
 
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fstrata/lineage/v1/lineage.proto\x12\x11strata.lineage.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x01\n\x04Node\x12\x0c\n\x04name\x18\x01 \x01(\t\x12)\n\x04kind\x18\x02 \x01(\x0e\x32\x1b.strata.lineage.v1.NodeKind\x12\x10\n\x08job_type\x18\x03 \x01(\t\x12\x15\n\rartifact_type\x18\x04 \x01(\t\x12\r\n\x05label\x18\x05 \x01(\t\x12\r\n\x05\x64\x65pth\x18\x06 \x01(\x05\x12\r\n\x05state\x18\x07 \x01(\t\"\x82\x01\n\x04\x45\x64ge\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12)\n\x04kind\x18\x03 \x01(\x0e\x32\x1b.strata.lineage.v1.EdgeKind\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"x\n\x05Graph\x12\x0c\n\x04root\x18\x01 \x01(\t\x12&\n\x05nodes\x18\x02 \x03(\x0b\x32\x17.strata.lineage.v1.Node\x12&\n\x05\x65\x64ges\x18\x03 \x03(\x0b\x32\x17.strata.lineage.v1.Edge\x12\x11\n\ttruncated\x18\x04 \x01(\x08\"\xd3\x01\n\x0eManifestChange\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x12\n\nold_sha256\x18\x02 \x01(\t\x12\x12\n\nnew_sha256\x18\x03 \x01(\t\x12\x10\n\x08old_size\x18\x04 \x01(\x03\x12\x10\n\x08new_size\x18\x05 \x01(\x03\x12\x31\n\x06\x63hange\x18\x06 \x01(\x0e\x32!.strata.lineage.v1.FileChangeKind\x12\x19\n\x11old_reference_uri\x18\x07 \x01(\t\x12\x19\n\x11new_reference_uri\x18\x08 \x01(\t\"M\n\x0eMetadataChange\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x16\n\x0eold_value_json\x18\x02 \x01(\t\x12\x16\n\x0enew_value_json\x18\x03 \x01(\t\"h\n\x0bInputChange\x12\x10\n\x08\x61rtifact\x18\x01 \x01(\t\x12\x13\n\x0bold_version\x18\x02 \x01(\t\x12\x13\n\x0bnew_version\x18\x03 \x01(\t\x12\r\n\x05\x64\x65pth\x18\x04 \x01(\x05\x12\x0e\n\x06origin\x18\x05 \x01(\x08*X\n\x08NodeKind\x12\x19\n\x15NODE_KIND_UNSPECIFIED\x10\x00\x12\x11\n\rNODE_KIND_RUN\x10\x01\x12\x1e\n\x1aNODE_KIND_ARTIFACT_VERSION\x10\x02*Q\n\x08\x45\x64geKind\x12\x19\n\x15\x45\x44GE_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45\x44GE_KIND_PRODUCED\x10\x01\x12\x12\n\x0e\x45\x44GE_KIND_USED\x10\x02*\x8b\x01\n\x0e\x46ileChangeKind\x12 \n\x1c\x46ILE_CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x46ILE_CHANGE_KIND_ADDED\x10\x01\x12\x1c\n\x18\x46ILE_CHANGE_KIND_REMOVED\x10\x02\x12\x1d\n\x19\x46ILE_CHANGE_KIND_MODIFIED\x10\x03\x42@Z>github.com/strata-ml/strata/gen/go/strata/lineage/v1;lineagev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fstrata/lineage/v1/lineage.proto\x12\x11strata.lineage.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x01\n\x04Node\x12\x0c\n\x04name\x18\x01 \x01(\t\x12)\n\x04kind\x18\x02 \x01(\x0e\x32\x1b.strata.lineage.v1.NodeKind\x12\x10\n\x08job_type\x18\x03 \x01(\t\x12\x15\n\rartifact_type\x18\x04 \x01(\t\x12\r\n\x05label\x18\x05 \x01(\t\x12\r\n\x05\x64\x65pth\x18\x06 \x01(\x05\x12\r\n\x05state\x18\x07 \x01(\t\"\x82\x01\n\x04\x45\x64ge\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12)\n\x04kind\x18\x03 \x01(\x0e\x32\x1b.strata.lineage.v1.EdgeKind\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"x\n\x05Graph\x12\x0c\n\x04root\x18\x01 \x01(\t\x12&\n\x05nodes\x18\x02 \x03(\x0b\x32\x17.strata.lineage.v1.Node\x12&\n\x05\x65\x64ges\x18\x03 \x03(\x0b\x32\x17.strata.lineage.v1.Edge\x12\x11\n\ttruncated\x18\x04 \x01(\x08\"\xd3\x01\n\x0eManifestChange\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x12\n\nold_sha256\x18\x02 \x01(\t\x12\x12\n\nnew_sha256\x18\x03 \x01(\t\x12\x10\n\x08old_size\x18\x04 \x01(\x03\x12\x10\n\x08new_size\x18\x05 \x01(\x03\x12\x31\n\x06\x63hange\x18\x06 \x01(\x0e\x32!.strata.lineage.v1.FileChangeKind\x12\x19\n\x11old_reference_uri\x18\x07 \x01(\t\x12\x19\n\x11new_reference_uri\x18\x08 \x01(\t\"M\n\x0eMetadataChange\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x16\n\x0eold_value_json\x18\x02 \x01(\t\x12\x16\n\x0enew_value_json\x18\x03 \x01(\t\"K\n\x0c\x43onfigChange\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x16\n\x0eold_value_json\x18\x02 \x01(\t\x12\x16\n\x0enew_value_json\x18\x03 \x01(\t\"h\n\x0bInputChange\x12\x10\n\x08\x61rtifact\x18\x01 \x01(\t\x12\x13\n\x0bold_version\x18\x02 \x01(\t\x12\x13\n\x0bnew_version\x18\x03 \x01(\t\x12\r\n\x05\x64\x65pth\x18\x04 \x01(\x05\x12\x0e\n\x06origin\x18\x05 \x01(\x08*X\n\x08NodeKind\x12\x19\n\x15NODE_KIND_UNSPECIFIED\x10\x00\x12\x11\n\rNODE_KIND_RUN\x10\x01\x12\x1e\n\x1aNODE_KIND_ARTIFACT_VERSION\x10\x02*Q\n\x08\x45\x64geKind\x12\x19\n\x15\x45\x44GE_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45\x44GE_KIND_PRODUCED\x10\x01\x12\x12\n\x0e\x45\x44GE_KIND_USED\x10\x02*\x8b\x01\n\x0e\x46ileChangeKind\x12 \n\x1c\x46ILE_CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x46ILE_CHANGE_KIND_ADDED\x10\x01\x12\x1c\n\x18\x46ILE_CHANGE_KIND_REMOVED\x10\x02\x12\x1d\n\x19\x46ILE_CHANGE_KIND_MODIFIED\x10\x03\x42@Z>github.com/strata-ml/strata/gen/go/strata/lineage/v1;lineagev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,12 +33,12 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'strata.lineage.v1.lineage_p
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z>github.com/strata-ml/strata/gen/go/strata/lineage/v1;lineagev1'
-  _globals['_NODEKIND']._serialized_start=893
-  _globals['_NODEKIND']._serialized_end=981
-  _globals['_EDGEKIND']._serialized_start=983
-  _globals['_EDGEKIND']._serialized_end=1064
-  _globals['_FILECHANGEKIND']._serialized_start=1067
-  _globals['_FILECHANGEKIND']._serialized_end=1206
+  _globals['_NODEKIND']._serialized_start=970
+  _globals['_NODEKIND']._serialized_end=1058
+  _globals['_EDGEKIND']._serialized_start=1060
+  _globals['_EDGEKIND']._serialized_end=1141
+  _globals['_FILECHANGEKIND']._serialized_start=1144
+  _globals['_FILECHANGEKIND']._serialized_end=1283
   _globals['_NODE']._serialized_start=88
   _globals['_NODE']._serialized_end=237
   _globals['_EDGE']._serialized_start=240
@@ -49,6 +49,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MANIFESTCHANGE']._serialized_end=706
   _globals['_METADATACHANGE']._serialized_start=708
   _globals['_METADATACHANGE']._serialized_end=785
-  _globals['_INPUTCHANGE']._serialized_start=787
-  _globals['_INPUTCHANGE']._serialized_end=891
+  _globals['_CONFIGCHANGE']._serialized_start=787
+  _globals['_CONFIGCHANGE']._serialized_end=862
+  _globals['_INPUTCHANGE']._serialized_start=864
+  _globals['_INPUTCHANGE']._serialized_end=968
 # @@protoc_insertion_point(module_scope)

@@ -111,6 +111,16 @@ class MetadataChange(_message.Message):
     new_value_json: str
     def __init__(self, key: _Optional[str] = ..., old_value_json: _Optional[str] = ..., new_value_json: _Optional[str] = ...) -> None: ...
 
+class ConfigChange(_message.Message):
+    __slots__ = ("key", "old_value_json", "new_value_json")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    OLD_VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
+    NEW_VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    old_value_json: str
+    new_value_json: str
+    def __init__(self, key: _Optional[str] = ..., old_value_json: _Optional[str] = ..., new_value_json: _Optional[str] = ...) -> None: ...
+
 class InputChange(_message.Message):
     __slots__ = ("artifact", "old_version", "new_version", "depth", "origin")
     ARTIFACT_FIELD_NUMBER: _ClassVar[int]

@@ -101,7 +101,7 @@ class DiffArtifactVersionsRequest(_message.Message):
     def __init__(self, old_version: _Optional[str] = ..., new_version: _Optional[str] = ..., max_depth: _Optional[int] = ..., max_manifest_changes: _Optional[int] = ...) -> None: ...
 
 class DiffArtifactVersionsResponse(_message.Message):
-    __slots__ = ("manifest_changes", "metadata_changes", "input_changes", "old_version", "new_version", "files_added", "files_removed", "files_changed", "manifest_changes_truncated")
+    __slots__ = ("manifest_changes", "metadata_changes", "input_changes", "old_version", "new_version", "files_added", "files_removed", "files_changed", "manifest_changes_truncated", "old_producer_run", "new_producer_run", "config_changes")
     MANIFEST_CHANGES_FIELD_NUMBER: _ClassVar[int]
     METADATA_CHANGES_FIELD_NUMBER: _ClassVar[int]
     INPUT_CHANGES_FIELD_NUMBER: _ClassVar[int]
@@ -111,6 +111,9 @@ class DiffArtifactVersionsResponse(_message.Message):
     FILES_REMOVED_FIELD_NUMBER: _ClassVar[int]
     FILES_CHANGED_FIELD_NUMBER: _ClassVar[int]
     MANIFEST_CHANGES_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    OLD_PRODUCER_RUN_FIELD_NUMBER: _ClassVar[int]
+    NEW_PRODUCER_RUN_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_CHANGES_FIELD_NUMBER: _ClassVar[int]
     manifest_changes: _containers.RepeatedCompositeFieldContainer[_lineage_pb2.ManifestChange]
     metadata_changes: _containers.RepeatedCompositeFieldContainer[_lineage_pb2.MetadataChange]
     input_changes: _containers.RepeatedCompositeFieldContainer[_lineage_pb2.InputChange]
@@ -120,7 +123,10 @@ class DiffArtifactVersionsResponse(_message.Message):
     files_removed: int
     files_changed: int
     manifest_changes_truncated: bool
-    def __init__(self, manifest_changes: _Optional[_Iterable[_Union[_lineage_pb2.ManifestChange, _Mapping]]] = ..., metadata_changes: _Optional[_Iterable[_Union[_lineage_pb2.MetadataChange, _Mapping]]] = ..., input_changes: _Optional[_Iterable[_Union[_lineage_pb2.InputChange, _Mapping]]] = ..., old_version: _Optional[str] = ..., new_version: _Optional[str] = ..., files_added: _Optional[int] = ..., files_removed: _Optional[int] = ..., files_changed: _Optional[int] = ..., manifest_changes_truncated: _Optional[bool] = ...) -> None: ...
+    old_producer_run: str
+    new_producer_run: str
+    config_changes: _containers.RepeatedCompositeFieldContainer[_lineage_pb2.ConfigChange]
+    def __init__(self, manifest_changes: _Optional[_Iterable[_Union[_lineage_pb2.ManifestChange, _Mapping]]] = ..., metadata_changes: _Optional[_Iterable[_Union[_lineage_pb2.MetadataChange, _Mapping]]] = ..., input_changes: _Optional[_Iterable[_Union[_lineage_pb2.InputChange, _Mapping]]] = ..., old_version: _Optional[str] = ..., new_version: _Optional[str] = ..., files_added: _Optional[int] = ..., files_removed: _Optional[int] = ..., files_changed: _Optional[int] = ..., manifest_changes_truncated: _Optional[bool] = ..., old_producer_run: _Optional[str] = ..., new_producer_run: _Optional[str] = ..., config_changes: _Optional[_Iterable[_Union[_lineage_pb2.ConfigChange, _Mapping]]] = ...) -> None: ...
 
 class ExportLineageGraphRequest(_message.Message):
     __slots__ = ("node", "direction", "format", "options")
