@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +46,36 @@ def test_readme_configuration_table_matches_the_settings() -> None:
     from strata_server.common.config import markdown_table
 
     assert markdown_table() in (ROOT / "README.md").read_text()
+
+
+def test_the_client_builds_as_a_wheel_of_its_own(tmp_path: Path) -> None:
+    """`pip install ./clients/python` installs only the client: its wheel holds the strata package
+    (generated stubs, SDK, CLI) and none of the server, and declares what it needs to run."""
+    import zipfile
+
+    client = str(ROOT / "clients" / "python")
+    pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path)]
+    if importlib.util.find_spec("setuptools") is not None:
+        pip.append("--no-build-isolation")  # build with the installed setuptools: no download
+    subprocess.run([*pip, client], check=True, capture_output=True)
+    [wheel] = tmp_path.glob("strata_client-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        metadata = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+        entry_points = z.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    top = {n.split("/", 1)[0] for n in names if not n.split("/", 1)[0].endswith(".dist-info")}
+    assert top == {"strata"}
+    for module in (
+        "strata/client.py",
+        "strata/cli/main.py",
+        "strata/sdk/run.py",
+        "strata/registry/v1/registry_service_pb2.py",
+    ):
+        assert module in names
+    requires = {
+        line.split(":", 1)[1].strip().split(">")[0].split(";")[0].strip()
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:")
+    }
+    assert {"grpcio", "protobuf", "googleapis-common-protos"} <= requires
+    assert "strata = strata.cli.main:main" in entry_points
