@@ -271,4 +271,4 @@ def main(argv: list[str]) -> None:
         asyncio.run(ingest_cost(dsn, 50 if args.quick else 300))
     finally:
         pg.stop()
-    print("\n(figures from a shared 2-core machine: other work was running; re-measure on a quiet one)")
+    print("\n(2-core machine: client, server and PostgreSQL share it; load from other work moves every figure)")
