@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -75,6 +77,41 @@ def test_logged_points_are_stored_exactly_and_finish_reports_them(server: Server
         stored(server, run.name), {k: (np.array(s), np.array(v)) for k, (s, v) in expected.items()}
     )
     assert not (spool / "sdk" / run.id).exists(), "a fully delivered spool is deleted at finish"
+
+
+def test_run_log_from_several_threads_loses_nothing_and_gives_each_call_its_own_step(
+    server: ServerThread, spool: Path
+) -> None:
+    """A data-loader thread and the training loop log into one run: every point arrives once and the
+    auto-incremented steps of all calls are distinct (each call takes the step atomically)."""
+    run = strata.init(project="sdk", entity="tester", addr=server.addr)
+    calls = 3000
+
+    def worker(name: str) -> None:
+        for i in range(calls):
+            run.log({f"{name}/value": float(i), f"{name}/twice": 2.0 * i})
+
+    threads = [threading.Thread(target=worker, args=(f"t{n}",)) for n in range(4)]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show up at once
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    run.finish()
+    assert run.committed_points == 4 * calls * 2
+    points = stored(server, run.name)
+    steps = set()
+    for n in range(4):
+        value_steps, values = points[f"t{n}/value"]
+        twice_steps, twice = points[f"t{n}/twice"]
+        assert list(values) == [float(i) for i in range(calls)]  # each thread's calls, in its order
+        assert list(twice) == [2.0 * i for i in range(calls)] and list(twice_steps) == list(value_steps)
+        steps.update(int(x) for x in value_steps)
+    assert steps == set(range(4 * calls))  # one step per call, none shared, none skipped
 
 
 def test_run_attributes_follow_the_sdk_contract(server: ServerThread) -> None:

@@ -108,6 +108,7 @@ class Run:
         self._spool_closed = False
         self._warned_step = False
         self._lock = threading.Lock()
+        self._log_lock = threading.Lock()  # run.log from several threads: one step counter, one buffer
         self._start(create)
 
     def _start(self, create: pb.CreateRunRequest) -> None:
@@ -140,32 +141,38 @@ class Run:
 
     def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool = True) -> None:
         """Log metrics at `step` (default: the run's current step, which then advances when
-        commit=True). Never waits for the network."""
-        if self._finished:
-            raise RuntimeError(f"run {self.path} is finished; start a new one with strata.init()")
-        if step is None:
-            s = self.step
-        else:
-            s = int(step)
-            if s < self.step and not self.allow_out_of_order:
-                if not self._warned_step:
-                    self._warned_step = True
-                    _say(
-                        f"step {s} < current step {self.step}: ignored (steps must increase; see allow_out_of_order)"
-                    )
-                return
-            if s > self.step:
-                self.step = s
-        # the common case (known keys, plain numbers) is checked by two C-level set operations
-        if type(data) is dict and self._known.issuperset(data) and _FAST.issuperset(map(type, data.values())):
-            data = data.copy()
-        else:
-            data = self._checked(data)
-        self._buffer.append((s, time.time(), data))  # type: ignore[arg-type]
-        if commit:
-            self.step = s + 1
-        if len(self._buffer) > MAX_BUFFERED:
-            self._yield_to_producer()
+        commit=True). Never waits for the network. Safe to call from several threads (a data-loader
+        thread and the training loop): each call takes the step atomically."""
+        with self._log_lock:
+            if self._finished:
+                raise RuntimeError(f"run {self.path} is finished; start a new one with strata.init()")
+            if step is None:
+                s = self.step
+            else:
+                s = int(step)
+                if s < self.step and not self.allow_out_of_order:
+                    if not self._warned_step:
+                        self._warned_step = True
+                        _say(
+                            f"step {s} < current step {self.step}: ignored (steps must increase; see allow_out_of_order)"
+                        )
+                    return
+                if s > self.step:
+                    self.step = s
+            # the common case (known keys, plain numbers) is checked by two C-level set operations
+            if (
+                type(data) is dict
+                and self._known.issuperset(data)
+                and _FAST.issuperset(map(type, data.values()))
+            ):
+                data = data.copy()
+            else:
+                data = self._checked(data)
+            self._buffer.append((s, time.time(), data))  # type: ignore[arg-type]
+            if commit:
+                self.step = s + 1
+            if len(self._buffer) > MAX_BUFFERED:
+                self._yield_to_producer()
 
     def _checked(self, data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         out: dict[str, Any] = {}
