@@ -3,6 +3,7 @@ standard protobuf library; a torn or corrupt spool tail is cut off, everything b
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +86,27 @@ def test_acknowledged_segments_are_deleted_but_never_the_current_one(tmp_path: P
     spool.acked(4)
     assert sorted(read_spool(tmp_path / "s").batches) == [4]  # the open segment stays
     spool.close()
+
+
+def test_every_spooled_record_and_new_segment_is_fsynced_by_default(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The spool is fsynced (a power cut keeps what was spooled) unless STRATA_SPOOL_FSYNC=0."""
+    from strata import _settings
+
+    monkeypatch.delenv("STRATA_SPOOL_FSYNC", raising=False)
+    assert _settings.spool_fsync()
+    monkeypatch.setenv("STRATA_SPOOL_FSYNC", "0")
+    assert not _settings.spool_fsync()
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    spool = SpoolWriter(tmp_path / "s", segment_bytes=1, fsync=True)  # one batch per segment
+    spool.control(CREATE, b"create")
+    for seq in (1, 2):
+        spool.batch(seq, encode_batch(seq, [], *(np.empty(0),) * 4))
+    spool.close()
+    assert len(synced) == 1 + 2 * 2  # the control record; per batch: its new segment's folder, the record
+    assert sorted(read_spool(tmp_path / "s").batches) == [1, 2]
+    unsynced = SpoolWriter(tmp_path / "u", fsync=False)
+    unsynced.batch(1, encode_batch(1, [], *(np.empty(0),) * 4))
+    unsynced.close()
+    assert len(synced) == 5

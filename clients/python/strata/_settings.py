@@ -25,6 +25,12 @@ def spool_dir() -> Path:
     return Path(os.environ.get("STRATA_SPOOL_DIR") or (Path(platformdirs.user_data_dir("strata")) / "spool"))
 
 
+def spool_fsync() -> bool:
+    """fsync every spool record (default), so logged points survive a power cut or a killed VM, not
+    only a crashed process; STRATA_SPOOL_FSYNC=0 turns it off (measured cost: ~5% of ingest rate)."""
+    return os.environ.get("STRATA_SPOOL_FSYNC", "").strip().lower() not in {"0", "false", "no", "off"}
+
+
 def credentials_file() -> Path:
     return config_dir() / "credentials.json"
 

@@ -12,7 +12,9 @@ Record: u32 LE payload length | u32 LE crc32c(type + payload) | u8 type | payloa
 the first short or corrupt record (the torn tail of a crash); everything before it is intact. A later
 BATCH record with the same sequence replaces an earlier one (the sender does that when the server
 rejects a batch for good: it is replaced by an empty batch so the sequence stays gap-free).
-Records are written without fsync: they survive the process, not the machine's power.
+Every record, and every new segment's directory entry, is fsynced before the write returns, so a
+spooled batch survives a power cut or a killed VM, not only a crashed process. STRATA_SPOOL_FSYNC=0
+turns that off (records then survive the process, not the machine's power).
 """
 
 from __future__ import annotations
@@ -95,10 +97,11 @@ class _Segment:
 class SpoolWriter:
     """Appends records; tracks segments so acknowledged ones can be deleted."""
 
-    def __init__(self, directory: Path, *, segment_bytes: int = SEGMENT_BYTES) -> None:
+    def __init__(self, directory: Path, *, segment_bytes: int = SEGMENT_BYTES, fsync: bool = False) -> None:
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
         self.segment_bytes = segment_bytes
+        self.fsync = fsync
         self._control = open(self.dir / "control.log", "ab")  # kept open for the run
         self._segments: list[_Segment] = []
         self._file = None
@@ -113,6 +116,8 @@ class SpoolWriter:
         with self._lock:
             self._control.write(encode_record(kind, payload))
             self._control.flush()
+            if self.fsync:
+                os.fsync(self._control.fileno())
 
     def batch(self, sequence: int, payload: bytes) -> tuple[Path, int]:
         """Append a batch; returns where it is (to read it back if it is not kept in memory)."""
@@ -124,6 +129,8 @@ class SpoolWriter:
             offset = self._size
             self._file.write(record)
             self._file.flush()
+            if self.fsync:
+                os.fsync(self._file.fileno())
             self._size += len(record)
             self._segments[-1].last = max(self._segments[-1].last, sequence)
             return self._segments[-1].path, offset
@@ -135,6 +142,8 @@ class SpoolWriter:
         path = self.dir / f"seg-{self._index:08d}.log"
         self._file = open(path, "ab")  # closed on roll/close
         self._size = path.stat().st_size
+        if self.fsync:
+            _fsync_dir(self.dir)  # the new segment's name is durable before its first record
         self._segments.append(_Segment(path, sequence, sequence))
 
     def acked(self, sequence: int) -> None:
@@ -150,6 +159,14 @@ class SpoolWriter:
                 self._file.close()
                 self._file = None
             self._control.close()
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_at(path: Path, offset: int) -> bytes:

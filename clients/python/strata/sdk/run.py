@@ -117,7 +117,7 @@ class Run:
         self.spool_path = _settings.spool_dir() / self.project / self.id / self.stream_id
         self._spool_lock = SpoolLock(self.spool_path)
         self._spool_lock.acquire()
-        self._spool = SpoolWriter(self.spool_path)
+        self._spool = SpoolWriter(self.spool_path, fsync=_settings.spool_fsync())
         replay = pb.CreateRunRequest.FromString(create.SerializeToString())
         replay.run_id, replay.resume = self.id, run_pb2.RESUME_MODE_ALLOW  # a replay (sync) resumes
         self._spool.control(CREATE, replay.SerializeToString())
