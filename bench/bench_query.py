@@ -271,4 +271,6 @@ def main(argv: list[str]) -> None:
         asyncio.run(ingest_cost(dsn, 50 if args.quick else 300))
     finally:
         pg.stop()
-    print("\n(2-core machine: client, server and PostgreSQL share it; load from other work moves every figure)")
+    print(
+        "\n(2-core machine: client, server and PostgreSQL share it; load from other work moves every figure)"
+    )
