@@ -359,7 +359,7 @@ def main(argv: list[str]) -> None:
     os.environ.setdefault("STRATA_SPOOL_DIR", str(work / "spool"))
     stack = Stack(work)
     try:
-        print("(shared 2-core machine: client, server, PostgreSQL and SeaweedFS all on it)", flush=True)
+        print("(one machine: client, server, PostgreSQL and SeaweedFS share its cores)", flush=True)
         bench_rss(stack, work, rss)  # first: the server's memory before other work settles in
         bench_big(stack, work, big, rounds)
         bench_cpu(stack, work, big)

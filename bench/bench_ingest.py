@@ -229,7 +229,7 @@ def _bench(
     quick: bool,
 ) -> None:
     assert server.proc is not None
-    print(f"machine: {os.cpu_count()} cores (shared); SDK, ingest server and PostgreSQL on this machine")
+    print(f"machine: {os.cpu_count()} cores; the SDK, the ingest server and PostgreSQL all run on it")
     sdk_stream(server.addr, 1000, width, project="warmup")
     seconds, points = sdk_stream(server.addr, steps, width)
     empty_rate = points / seconds
