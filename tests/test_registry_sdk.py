@@ -299,6 +299,10 @@ def test_s3_reference_downloads_and_fails_clearly_when_changed(server, work, sea
     run.log_artifact(art)
     root = Path(art.download(work / "lake"))
     assert (root / "csv" / "a.csv").read_bytes() == b"a,b\n1,2\n"
+    art.verify(root)
+    (root / "csv" / "b.csv").write_bytes(b"c\n4\n")  # same size, other content: the ETag (MD5) tells
+    with pytest.raises(ValueError, match=r"b\.csv: content differs"):
+        art.verify(root)
     s3.put_object(bucket, "datasets/a.csv", io.BytesIO(b"changed!"), 8)
     with pytest.raises(StrataError) as e:
         art.download(work / "lake2")
@@ -307,7 +311,8 @@ def test_s3_reference_downloads_and_fails_clearly_when_changed(server, work, sea
 
 
 def test_api_artifact_and_versions_delegate_here(server, work) -> None:  # type: ignore[no-untyped-def]
-    api_module = pytest.importorskip("strata.sdk.api", reason="needs the query engineer's strata.Api")
+    from strata.sdk import api as api_module
+
     (work / "x").write_bytes(b"x")
     run = strata.init(project="api")
     art = strata.Artifact("via-api", type="dataset")

@@ -18,6 +18,7 @@ that version and `artifact.deduplicated` is True (the SDK says so on stderr unle
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -332,7 +333,9 @@ class Artifact:
         return str(target)
 
     def verify(self, root: str | os.PathLike[str] | None = None) -> None:
-        """Check that root holds exactly this version's files (sha256 and size); raises ValueError if not."""
+        """Check that root holds exactly this version's files (sha256 and size; references logged with
+        checksums: their size, and for s3:// objects uploaded in one part their ETag, the MD5 of the
+        content); raises ValueError if not."""
         from strata.sdk import transfer
 
         target = Path(root) if root is not None else self._default_root()
@@ -343,6 +346,8 @@ class Artifact:
             if e.HasField("reference"):
                 if e.reference.checksum and (not local.is_file() or local.stat().st_size != e.reference.size):
                     problems.append(f"{e.path}: missing or wrong size")
+                elif e.reference.checksum and not _matches_s3_etag(local, e.reference.uri, e.reference.etag):
+                    problems.append(f"{e.path}: content differs from the S3 object's ETag (MD5)")
                 continue
             if not local.is_file() or transfer.hash_file(local) != (e.blob.sha256, e.blob.size):
                 problems.append(f"{e.path}: missing or different content")
@@ -509,3 +514,16 @@ def list_artifact_versions(api: Any, name: str) -> list[Artifact]:
         token = page.next_page_token
         if not token:
             return out
+
+
+def _matches_s3_etag(local: Path, uri: str, etag: str) -> bool:
+    """An S3 object stored in one part has its MD5 as ETag; multipart ETags ("...-N") and other
+    stores' opaque ETags cannot be checked locally and pass (their size was checked)."""
+    tag = etag.strip('"').lower()
+    if not uri.startswith("s3://") or len(tag) != 32 or any(c not in "0123456789abcdef" for c in tag):
+        return True
+    md5 = hashlib.md5(usedforsecurity=False)
+    with open(local, "rb") as f:
+        while chunk := f.read(1 << 20):
+            md5.update(chunk)
+    return md5.hexdigest() == tag
