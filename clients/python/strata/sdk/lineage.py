@@ -354,11 +354,8 @@ def upstream(
     timeout: float | None = None,
 ) -> Graph:
     """Everything `node` came from, up to `depth` hops (max 50), at most `max_nodes` (default 1000)."""
-    c = _client(client)
-    req = pb.TraceUpstreamRequest(
-        node=qualify(c, node, entity, project), options=_options(depth, max_nodes, artifact_types, job_types)
-    )
-    return graph_from_proto(c.lineage.TraceUpstream(req, timeout=timeout).graph)
+    options = _options(depth, max_nodes, artifact_types, job_types)
+    return _trace(client, "TraceUpstream", node, options, entity, project, timeout)
 
 
 def downstream(
@@ -374,11 +371,23 @@ def downstream(
     timeout: float | None = None,
 ) -> Graph:
     """Everything derived from `node`, up to `depth` hops (max 50)."""
+    options = _options(depth, max_nodes, artifact_types, job_types)
+    return _trace(client, "TraceDownstream", node, options, entity, project, timeout)
+
+
+def _trace(
+    client: Any,
+    rpc: str,
+    node: Any,
+    options: pb.TraversalOptions,
+    entity: str | None,
+    project: str | None,
+    timeout: float | None,
+) -> Graph:
+    """One TraceUpstream / TraceDownstream call (their requests have the same fields)."""
     c = _client(client)
-    req = pb.TraceDownstreamRequest(
-        node=qualify(c, node, entity, project), options=_options(depth, max_nodes, artifact_types, job_types)
-    )
-    return graph_from_proto(c.lineage.TraceDownstream(req, timeout=timeout).graph)
+    request = getattr(pb, f"{rpc}Request")(node=qualify(c, node, entity, project), options=options)
+    return graph_from_proto(getattr(c.lineage, rpc)(request, timeout=timeout).graph)
 
 
 def impact(
