@@ -13,7 +13,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -37,8 +37,7 @@ class BatchReader:
 
     client: Client
     version: str
-    supported: bool = True
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    supported: bool = True  # False after an UNIMPLEMENTED answer: every file takes the streamed path
 
     def read(self, sha256s: list[str]) -> dict[str, bytes]:
         """{sha256: bytes} as the server sent them (unverified); empty when the server lacks the RPC."""
@@ -50,8 +49,7 @@ class BatchReader:
         except StrataError as e:
             if e.code != grpc.StatusCode.UNIMPLEMENTED:
                 raise
-            with self._lock:
-                self.supported = False
+            self.supported = False
             return {}
         return {b.digest.sha256: b.data for b in response.blobs}
 

@@ -222,8 +222,9 @@ def download_entries(
                     cache.adopt(sha256, size, root / path)
                 copies(group)
 
-        small = [g for g in groups.values() if batch_reader is not None and _batch.batchable(g[0][2])]
-        large = [g for g in groups.values() if not (batch_reader is not None and _batch.batchable(g[0][2]))]
+        small, large = [], []
+        for g in groups.values():
+            (small if batch_reader is not None and _batch.batchable(g[0][2]) else large).append(g)
         with ThreadPoolExecutor(max(1, max_concurrency), thread_name_prefix="strata-download") as pool:
             futures = [pool.submit(batch, b) for b in _batch.batches(small)]
             futures += [pool.submit(one, g) for g in large]
