@@ -38,7 +38,12 @@ async def read_raw(
     """Every point in [lo, hi], one per step (last write wins), and the stored count in range."""
     if key_id is None:
         return Points.empty(), 0
-    hdr = await sh.headers(conn, run, key_id, lo, hi)
+    return await _raw(conn, run, key_id, await sh.headers(conn, run, key_id, lo, hi), lo, hi)
+
+
+async def _raw(
+    conn: asyncpg.Connection, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
+) -> tuple[Points, int]:
     if len(hdr.ids) == 0:
         return Points.empty(), 0
     rows = await sh.chunk_data(conn, run, key_id, hdr.ids.tolist())
@@ -66,7 +71,7 @@ async def read_sampled(
     if ordered and sampling.is_dense(int(hdr.counts.sum()), samples):
         points, total = await _dense_candidates(conn, run, key_id, hdr, lo, hi)
     else:
-        points, total = await read_raw(conn, run, key_id, lo, hi)
+        points, total = await _raw(conn, run, key_id, hdr, lo, hi)  # the headers read above
     x = points.times if by_time else points.steps
     return points.take(sampling.bucket_extremes(x, points.values, samples)), total
 
