@@ -12,26 +12,6 @@ from . import store_history as sh
 from .sampling import Points
 
 
-def _concat(rows: list[asyncpg.Record]) -> tuple[Points, np.ndarray]:
-    if not rows:
-        return Points.empty(), np.empty(0, dtype=np.int64)
-    points = sampling.decode(
-        b"".join(r["steps"] for r in rows),
-        b"".join(r["vals"] for r in rows),
-        b"".join(r["times"] for r in rows),
-    )
-    return points, np.array([r["n"] for r in rows], dtype=np.int64)
-
-
-def _in_range(points: Points, lo: int | None, hi: int | None) -> np.ndarray:
-    mask = np.ones(len(points), dtype=bool)
-    if lo is not None:
-        mask &= points.steps >= lo
-    if hi is not None:
-        mask &= points.steps <= hi
-    return mask
-
-
 async def read_raw(
     conn: asyncpg.Connection, run: int, key_id: int | None, lo: int | None, hi: int | None
 ) -> tuple[Points, int]:
@@ -48,12 +28,12 @@ async def _raw(
         return Points.empty(), 0
     rows = await sh.chunk_data(conn, run, key_id, hdr.ids.tolist())
     if sampling.in_step_order(hdr.first_steps, hdr.last_steps):
-        points, lengths = _concat(rows)
-        mask = _in_range(points, lo, hi)
+        points, lengths = sampling.decode_rows(rows)
+        mask = points.in_range(lo, hi)
         deduped, _ = sampling.dedupe_in_order(points, lengths)
-        return deduped.take(_in_range(deduped, lo, hi)), int(mask.sum())
-    points, _ = _concat(sorted(rows, key=lambda r: r["id"]))  # write order, for last-write-wins
-    mask = _in_range(points, lo, hi)
+        return deduped.take(deduped.in_range(lo, hi)), int(mask.sum())
+    points, _ = sampling.decode_rows(sorted(rows, key=lambda r: r["id"]))  # write order, for last-write-wins
+    mask = points.in_range(lo, hi)
     return sampling.dedupe_any(points.take(mask)), int(mask.sum())
 
 
@@ -96,7 +76,7 @@ async def _dense_candidates(
     boundary = {int(hdr.ids[0]), int(hdr.ids[-1])}
     raw_ids = [i for i in hdr.ids.tolist() if i not in covered or i in boundary]
     rows = await sh.chunk_data(conn, run, key_id, raw_ids)
-    raw, lengths = _concat(rows)
+    raw, lengths = sampling.decode_rows(rows)
     raw, lengths = sampling.dedupe_in_order(raw, lengths)
     parts = [raw.take(sampling.cell_extremes(raw.values, lengths))]
     parts += [sampling.decode(r["steps"], r["vals"], r["times"]) for r in rolls]
@@ -105,13 +85,13 @@ async def _dense_candidates(
         if edge["id"] not in boundary:
             continue
         pts = sampling.decode(edge["steps"], edge["vals"], edge["times"])
-        inside = _in_range(pts, lo, hi)
+        inside = pts.in_range(lo, hi)
         total -= len(pts) - int(inside.sum())
         deduped, _ = sampling.dedupe_in_order(pts, np.array([len(pts)]))
-        deduped = deduped.take(_in_range(deduped, lo, hi))
+        deduped = deduped.take(deduped.in_range(lo, hi))
         if len(deduped):
             parts.append(deduped.take([0, -1]))  # the exact first / last point in range
     merged = Points.concat(parts)
-    merged = merged.take(_in_range(merged, lo, hi))
+    merged = merged.take(merged.in_range(lo, hi))
     _, first = np.unique(merged.steps, return_index=True)  # same point from two sources: keep one
     return merged.take(first), total

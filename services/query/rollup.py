@@ -16,7 +16,6 @@ cover, so the job being late only makes reads slower, never stale.
 from __future__ import annotations
 
 import asyncpg
-import numpy as np
 
 from ..common.logging import get_logger
 from . import sampling
@@ -59,23 +58,18 @@ async def roll_key(conn: asyncpg.Connection, run: int, key_id: int) -> int:
         covered = set(await sh.covered_ids(conn, run, key_id))
         present = set(hdr.ids.tolist())
         if covered - present:
-            await sh.drop_rollups(conn, run, key_id, True)
+            await sh.drop_rollups(conn, run, key_id)
             covered = set()
         if not sampling.in_step_order(hdr.first_steps, hdr.last_steps):
             if covered:
-                await sh.drop_rollups(conn, run, key_id, False)
+                await sh.drop_rollups(conn, run, key_id)
             return 0
         new_ids = [i for i in hdr.ids.tolist() if i not in covered]
         if not new_ids:
             return 0
         rows = await sh.chunk_data(conn, run, key_id, new_ids)
-        points = sampling.decode(
-            b"".join(r["steps"] for r in rows),
-            b"".join(r["vals"] for r in rows),
-            b"".join(r["times"] for r in rows),
-        )
-        lengths = np.array([r["n"] for r in rows], dtype=np.int64)
+        points, lengths = sampling.decode_rows(rows)
         deduped, lengths = sampling.dedupe_in_order(points, lengths)
         kept = deduped.take(sampling.cell_extremes(deduped.values, lengths))
-        await sh.insert_rollup(conn, run, key_id, new_ids, kept.steps, kept.values, kept.times, len(points))
+        await sh.insert_rollup(conn, run, key_id, new_ids, kept.steps, kept.values, kept.times)
         return len(points)

@@ -20,7 +20,9 @@ same points; a single spike is the maximum of its cell and of its bucket, so it 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +44,15 @@ class Points:
     def take(self, idx: np.ndarray | slice) -> Points:
         return Points(self.steps[idx], self.values[idx], self.times[idx])
 
+    def in_range(self, lo: int | None, hi: int | None) -> np.ndarray:
+        """Mask of the points with lo <= step <= hi (None: unbounded)."""
+        mask = np.ones(len(self), dtype=bool)
+        if lo is not None:
+            mask &= self.steps >= lo
+        if hi is not None:
+            mask &= self.steps <= hi
+        return mask
+
     @staticmethod
     def empty() -> Points:
         return Points(EMPTY_I8, EMPTY_F8, EMPTY_F8)
@@ -51,6 +62,18 @@ class Points:
         if not parts:
             return Points.empty()
         return Points(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("steps", "values", "times")))
+
+
+def decode_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[Points, np.ndarray]:
+    """The points of metric_chunks rows (steps/vals/times/n), in row order, and each row's length."""
+    if not rows:
+        return Points.empty(), EMPTY_I8
+    points = decode(
+        b"".join(r["steps"] for r in rows),
+        b"".join(r["vals"] for r in rows),
+        b"".join(r["times"] for r in rows),
+    )
+    return points, np.array([r["n"] for r in rows], dtype=np.int64)
 
 
 def decode(steps: bytes, vals: bytes, times: bytes) -> Points:

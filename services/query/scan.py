@@ -52,12 +52,7 @@ class _KeyReader:
         cut = int(np.searchsorted(points.steps, bound, side="left")) if bound != _INF else len(points)
         out = points.take(slice(0, cut))
         self.pending, self.pending_ids = points.take(slice(cut, None)), ids[cut:]
-        mask = np.ones(len(out), dtype=bool)
-        if self.lo is not None:
-            mask &= out.steps >= self.lo
-        if self.hi is not None:
-            mask &= out.steps <= self.hi
-        return out.take(mask)
+        return out.take(out.in_range(self.lo, self.hi))
 
 
 async def scan_pages(

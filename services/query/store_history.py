@@ -174,20 +174,24 @@ async def covered_ids(conn: asyncpg.Connection, run: int, key_id: int) -> list[i
     )
 
 
-async def drop_rollups(conn: asyncpg.Connection, run: int, key_id: int, in_order: bool) -> None:
+async def drop_rollups(conn: asyncpg.Connection, run: int, key_id: int) -> None:
     await conn.execute("DELETE FROM metric_rollups WHERE run_id = $1 AND key_id = $2", run, key_id)
+    await _rolled(conn, run, key_id)
+
+
+async def _rolled(conn: asyncpg.Connection, run: int, key_id: int) -> None:
+    """Nothing of the key is pending any more (metric_rollup_state's rolled_points and in_order
+    columns are not maintained: readers derive step order from the chunk headers)."""
     await conn.execute(
-        """UPDATE metric_rollup_state SET rolled_points = 0, pending_points = 0, in_order = $3, update_time = now()
-           WHERE run_id = $1 AND key_id = $2""",
+        "UPDATE metric_rollup_state SET pending_points = 0, update_time = now() WHERE run_id = $1 AND key_id = $2",
         run,
         key_id,
-        in_order,
     )
 
 
 async def insert_rollup(
     conn: asyncpg.Connection, run: int, key_id: int, chunk_ids: Sequence[int], steps: np.ndarray,
-    values: np.ndarray, times: np.ndarray, source_points: int,
+    values: np.ndarray, times: np.ndarray,
 ) -> None:  # fmt: skip
     await conn.execute(
         """INSERT INTO metric_rollups (run_id, key_id, first_step, last_step, chunk_ids, n, steps, vals, times)
@@ -202,10 +206,4 @@ async def insert_rollup(
         values.astype("<f8").tobytes(),
         times.astype("<f8").tobytes(),
     )
-    await conn.execute(
-        """UPDATE metric_rollup_state SET rolled_points = rolled_points + $3, pending_points = 0,
-               in_order = true, update_time = now() WHERE run_id = $1 AND key_id = $2""",
-        run,
-        key_id,
-        source_points,
-    )
+    await _rolled(conn, run, key_id)
