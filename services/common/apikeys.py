@@ -87,13 +87,3 @@ def load_pepper(configured: str | None, path: Path) -> bytes:
     with os.fdopen(fd, "w") as f:
         f.write(value.hex() + "\n")
     return value
-
-
-def write_secret_file(path: Path, text: str) -> None:
-    """Write `text` to `path` with mode 0600 atomically (never readable by others, even briefly)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)

@@ -9,6 +9,7 @@ import asyncio
 from pathlib import Path
 
 import asyncpg
+from strata._settings import write_private_file
 
 from . import apikeys, audit
 from . import auth_store as store
@@ -42,7 +43,7 @@ async def bootstrap_admin(pool: asyncpg.Pool, pepper: bytes, key_file: Path) -> 
             after={"owner": target, "prefix": key.prefix, "description": "bootstrap admin key"},
         )
         try:
-            await asyncio.to_thread(apikeys.write_secret_file, key_file, key.token + "\n")
+            await asyncio.to_thread(write_private_file, key_file, key.token + "\n")
         except OSError as e:
             raise SystemExit(
                 f"cannot write the bootstrap admin key to {key_file} ({e}); set STRATA_ADMIN_KEY_FILE"

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
+from strata._settings import write_private_file
 
 from ..common import apikeys, audit
 from ..common import auth_store as store
@@ -63,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if embedded is not None:
             embedded.stop()
     if args.output:
-        apikeys.write_secret_file(Path(args.output), token + "\n")
+        write_private_file(Path(args.output), token + "\n")
         print(f"wrote a new key for {args.user} to {args.output} (mode 0600)", file=sys.stderr)
     else:
         print(token)

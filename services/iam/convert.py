@@ -5,20 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from google.protobuf import timestamp_pb2
 from strata.common.v1 import actor_pb2
 from strata.iam.v1 import iam_pb2, iam_service_pb2
 
+from ..common.runs import ts
 from .domain_audit import Filter
 from .domain_projects import ProjectSettings
-
-
-def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value)
-    return out
 
 
 def when(message: Any, field: str) -> datetime | None:

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from google.protobuf import duration_pb2, json_format, timestamp_pb2
+from google.protobuf import duration_pb2, json_format
 from strata.common.v1 import actor_pb2, blob_pb2
 from strata.registry.v1 import artifact_pb2
 
+from ..common.runs import ts
 from .model import Alias, AliasEvent, Artifact, Entry, GcReport, StorageUsage, Version
-
-
-def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    t = timestamp_pb2.Timestamp()
-    t.FromDatetime(value)
-    return t
 
 
 def duration(value: timedelta | None) -> duration_pb2.Duration | None:
