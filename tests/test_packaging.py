@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,11 +54,12 @@ def test_the_client_builds_as_a_wheel_of_its_own(tmp_path: Path) -> None:
     (generated stubs, SDK, CLI) and none of the server, and declares what it needs to run."""
     import zipfile
 
-    client = str(ROOT / "clients" / "python")
+    client = tmp_path / "src"  # a copy: building in place would leave build/ in the working tree
+    shutil.copytree(ROOT / "clients" / "python", client, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path)]
     if importlib.util.find_spec("setuptools") is not None:
         pip.append("--no-build-isolation")  # build with the installed setuptools: no download
-    subprocess.run([*pip, client], check=True, capture_output=True)
+    subprocess.run([*pip, str(client)], check=True, capture_output=True)
     [wheel] = tmp_path.glob("strata_client-*.whl")
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()

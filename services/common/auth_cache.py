@@ -60,9 +60,6 @@ class TtlCache(Generic[K, V]):
         self.generation += 1
         self._data.clear()
 
-    def __len__(self) -> int:
-        return len(self._data)
-
 
 class AuthListener:
     """Keeps one connection LISTENing on CHANNEL and calls `on_change` for every notification (and
@@ -72,7 +69,6 @@ class AuthListener:
         self.dsn = dsn
         self.on_change = on_change
         self.retry_delay = retry_delay
-        self.listening = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -97,7 +93,6 @@ class AuthListener:
                 conn.add_termination_listener(lambda _c, ev=closed: ev.set())
                 await conn.add_listener(CHANNEL, self._notified)
                 self.on_change()
-                self.listening.set()
                 await closed.wait()
                 log.warning("auth_listener_disconnected")
             except asyncio.CancelledError:
@@ -105,7 +100,6 @@ class AuthListener:
             except Exception as exc:
                 log.warning("auth_listener_failed", error=type(exc).__name__)
             finally:
-                self.listening.clear()
                 if conn is not None and not conn.is_closed():
                     conn.terminate()
             await asyncio.sleep(self.retry_delay)

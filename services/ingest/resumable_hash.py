@@ -58,10 +58,6 @@ def _self_test(lib: ctypes.CDLL) -> bool:
         return False
 
 
-def available() -> bool:
-    return _lib() is not None
-
-
 class ResumableSha256:
     """sha256 with `state()` / `from_state()`; create with `new()` (None when unavailable)."""
 
@@ -89,9 +85,6 @@ class ResumableSha256:
 
     def state(self) -> bytes:
         return _TAG + self._ctx.raw
-
-    def copy(self) -> ResumableSha256:
-        return ResumableSha256.from_state(self.state(), self._lib)
 
     def hexdigest(self) -> str:
         ctx = ctypes.create_string_buffer(self._ctx.raw, _CTX_SIZE)  # Final must not spoil our state

@@ -137,16 +137,6 @@ async def commit_summary(
     )
 
 
-async def set_advance_only(conn: asyncpg.Connection, run_pk: int, stream_id: str, sequence: int) -> None:
-    """Move a stream's high-water mark without points (an empty batch)."""
-    await conn.execute(
-        "UPDATE metric_streams SET sequence = $3, update_time = now() WHERE run_id = $1 AND stream_id = $2",
-        run_pk,
-        stream_id,
-        sequence,
-    )
-
-
 async def set_override(conn: asyncpg.Connection, run_pk: int, key: str, value: str | None) -> None:
     """Set (or clear, value None) a summary override; creates the key (count 0) when new.
     The caller holds the run row lock, so key ids are allocated without races."""

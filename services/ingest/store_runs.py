@@ -9,8 +9,6 @@ import asyncpg
 
 from ..common.runs import RUN_COLUMNS, RUN_FROM, summaries_by_run
 
-RUNNING, CRASHED = 1, 5
-
 
 async def fetch_run(
     conn: asyncpg.Connection, entity: str, project: str, run_id: str

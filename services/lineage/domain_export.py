@@ -13,8 +13,6 @@ from typing import Any
 
 from .domain import Edge, EdgeKind, Graph, Node, NodeKind
 
-FORMATS = ("json", "dot", "mermaid")
-
 
 def render(graph: Graph, fmt: str) -> str:
     if fmt == "json":

@@ -167,8 +167,3 @@ async def list_aliases(
         )
         for r in rows
     ]
-
-
-async def aliases_of(conn: asyncpg.Connection, version_id: int) -> list[str]:
-    rows = await conn.fetch("SELECT alias FROM aliases WHERE version_id = $1 ORDER BY alias", version_id)
-    return [r["alias"] for r in rows]

@@ -91,14 +91,12 @@ class Producer(threading.Thread):
         spool: SpoolWriter,
         window: Window | None,
         *,
-        first_sequence: int = 1,
         warn: Callable[[str], None] = print,
     ) -> None:
         super().__init__(name="strata-producer", daemon=True)
         self.buffer, self.key_order, self.key_names = buffer, key_order, key_names
         self.spool, self.window = spool, window
-        self.next_sequence = first_sequence
-        self.logged_points = 0
+        self.next_sequence = 1
         self.warn = warn
         self._wake = threading.Event()
         self._closing = threading.Event()
@@ -152,7 +150,6 @@ class Producer(threading.Thread):
         payload = encode_batch(seq, keys, key_indices, steps, values, times)
         where = self.spool.batch(seq, payload)
         self.next_sequence = seq + 1
-        self.logged_points += len(steps)
         if self.window is not None:
             self.window.add(seq, payload, where, len(steps))
 

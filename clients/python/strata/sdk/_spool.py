@@ -188,10 +188,6 @@ class SpoolContents:
     finish: bytes | None
     batches: dict[int, tuple[Path, int]]  # sequence -> where (the last record of that sequence)
 
-    @property
-    def last_sequence(self) -> int:
-        return max(self.batches, default=0)
-
 
 def read_spool(directory: Path) -> SpoolContents:
     contents = SpoolContents(directory, None, [], None, {})

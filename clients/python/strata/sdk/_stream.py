@@ -70,7 +70,6 @@ class Window:
         self.acked = acked
         self.closed = False
         self.committed_points = 0
-        self.acked_points = 0
         self._memory = 0
         self.on_ack: Callable[[int], None] | None = None  # e.g. delete acknowledged spool segments
 
@@ -107,7 +106,6 @@ class Window:
                 if entry is not None:
                     if entry[0] is not None:
                         self._memory -= len(entry[0])
-                    self.acked_points += entry[3]
             self.acked = max(self.acked, seq)
             if committed_points is not None:
                 self.committed_points = committed_points
@@ -150,7 +148,6 @@ class BatchStreamer(threading.Thread):
         self.warn = warn
         self.max_backoff = max_backoff
         self.ack_timeout = float(os.environ.get("STRATA_ACK_TIMEOUT") or 120)
-        self.fatal: StrataError | None = None
         self.reconnects = 0
         self._stopping = threading.Event()
         channel = client.channel  # type: ignore[attr-defined]
@@ -190,7 +187,6 @@ class BatchStreamer(threading.Thread):
             empty = self.on_rejected(seq, e) if self.on_rejected else empty_batch(seq)
             self.window.replace(seq, empty)
             return True
-        self.fatal = e
         self.warn(f"metric stream stopped: {e}; the points stay in the spool for `strata sync`")
         return False
 
