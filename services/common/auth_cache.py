@@ -69,6 +69,7 @@ class AuthListener:
         self.dsn = dsn
         self.on_change = on_change
         self.retry_delay = retry_delay
+        self.listening = asyncio.Event()  # set while subscribed (tests wait on it)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -93,6 +94,7 @@ class AuthListener:
                 conn.add_termination_listener(lambda _c, ev=closed: ev.set())
                 await conn.add_listener(CHANNEL, self._notified)
                 self.on_change()
+                self.listening.set()
                 await closed.wait()
                 log.warning("auth_listener_disconnected")
             except asyncio.CancelledError:
@@ -100,6 +102,7 @@ class AuthListener:
             except Exception as exc:
                 log.warning("auth_listener_failed", error=type(exc).__name__)
             finally:
+                self.listening.clear()
                 if conn is not None and not conn.is_closed():
                     conn.terminate()
             await asyncio.sleep(self.retry_delay)
