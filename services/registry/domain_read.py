@@ -3,14 +3,14 @@
 Resolution grammar (services/common/names.py): "name", "name:latest", "name:v3", "name:alias",
 "project/name:alias", "entity/project/name:alias" (or a full resource name). Only committed, live versions
 resolve; soft-deleted and expired ones are gone. The caller needs read access to the project the
-reference lands in (checked here through the authorizer, so relative and cross-project references are
-covered alike). NOT_FOUND names what is missing: the artifact, the version, or the alias.
+reference lands in: the interceptor checks it (permissions.py: "ref:ref", with relative references
+completed from default_parent or the run's project), so relative and cross-project references are
+covered alike and the check lives in one place. NOT_FOUND names what is missing: the artifact, the version, or the alias.
 """
 
 from __future__ import annotations
 
 from ..common import audit
-from ..common.context import current_principal
 from ..common.errors import NotFound
 from ..common.names import (
     ArtifactRef,
@@ -21,7 +21,6 @@ from ..common.names import (
     parse_run,
     parse_version,
 )
-from ..common.permissions import Access
 from ..common.projects import get_project
 from ..common.server import Deps
 from . import paging, store
@@ -49,7 +48,6 @@ async def _resolve(conn, ref: ArtifactRef) -> Version:  # type: ignore[no-untype
 async def resolve(deps: Deps, ref: str, default_parent: str, timeout: float) -> Version:
     default = parse_project(default_parent, "default_parent") if default_parent else None
     parsed = parse_artifact_ref(ref, default, "ref")
-    await deps.authorizer.require(current_principal(), Access.PROJECT_READ, str(parsed.artifact.project))
     async with connection(deps, timeout) as conn:
         return await _resolve(conn, parsed)
 
@@ -58,7 +56,6 @@ async def use(deps: Deps, run: str, ref: str, timeout: float) -> Version:
     """Resolve `ref` (relative refs in the run's project) and record the USED edge once."""
     run_name = parse_run(run, "run")
     parsed = parse_artifact_ref(ref, run_name.project, "ref")
-    await deps.authorizer.require(current_principal(), Access.PROJECT_READ, str(parsed.artifact.project))
     async with transaction(deps, timeout) as conn:
         run_id = await store.run_row_id(conn, run_name)
         if run_id is None:
