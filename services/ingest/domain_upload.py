@@ -26,7 +26,6 @@ import asyncpg
 
 from ..common.blobstore import BlobNotFound
 from ..common.blobstore.base import Part
-from ..common.blobstore.buffers import tune_malloc
 from ..common.blobstore.streaming import transfer_stats
 from ..common.context import Principal
 from ..common.db import DEFAULT_TIMEOUT
@@ -97,7 +96,6 @@ class Uploads:
         self.budget = ByteBudget(s.upload_buffer)
         self.active = ActiveStreams()
         self.stats = transfer_stats(deps.extras)
-        tune_malloc()
         self.limits = StreamLimits(
             part_size=s.upload_part_size,
             max_chunk=s.upload_max_chunk,

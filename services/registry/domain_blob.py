@@ -13,7 +13,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..common.blobstore.buffers import tune_malloc
 from ..common.blobstore.streaming import check_range, serve_range, transfer_stats
 from ..common.errors import Internal, InvalidArgument, NotFound, Reason
 from ..common.names import parse_version
@@ -56,7 +55,6 @@ async def _held_blobs(deps, version: str, name: Any, sha256s: list[str], timeout
 async def read_blob(  # type: ignore[no-untyped-def]
     deps, version: str, sha256: str, offset: int, length: int, timeout: float
 ) -> AsyncIterator[tuple[int, memoryview]]:
-    tune_malloc()
     name = parse_version(version, "version")
     _check_digest(sha256, "sha256")
     row = (await _held_blobs(deps, version, name, [sha256], timeout))[sha256]

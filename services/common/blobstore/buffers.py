@@ -11,8 +11,9 @@ never-touched pages: a fault and a zeroed page per 4 KiB, 4.6 CPU-s per GiB in t
 * a part is the list of its chunks (`Pieces`): the blob store writes or sends them one after the other
   (S3: one HTTP body, Content-Length set), so it is never joined;
 * `tune_malloc` lets buffers up to 16 MiB come from the heap, where freed messages are reused by the
-  next ones instead of being unmapped and faulted in again, and trims the heap beyond 32 MiB of free
-  space, with at most 4 arenas, so resident memory stays bounded (the benchmark checks it).
+  next ones instead of being unmapped and faulted in again, and trims the heap beyond 16 MiB of free
+  space, with at most 2 arenas, so resident memory stays bounded (the benchmark checks it). It runs
+  once, when the blob store is made (blobstore.make_blob_store), before worker threads pick arenas.
 Together: ~1.9 CPU-s per GiB on the server.
 """
 
@@ -126,7 +127,7 @@ def crc32c(data: Buffer) -> int:
 def tune_malloc() -> bool:
     """glibc settings for a process that moves multi-MiB buffers (see the module docstring); False
     (and nothing changed) off glibc. Same as MALLOC_MMAP_THRESHOLD_=16777216
-    MALLOC_TRIM_THRESHOLD_=33554432 MALLOC_ARENA_MAX=4 in the environment."""
+    MALLOC_TRIM_THRESHOLD_=16777216 MALLOC_ARENA_MAX=2 in the environment."""
     name = ctypes.util.find_library("c")
     try:
         libc = ctypes.CDLL(name) if name else None
