@@ -8,11 +8,13 @@ from strata_server.common.errors import InvalidArgument
 from strata_server.common.names import (
     ProjectName,
     check_alias,
+    check_sha256,
     parse_artifact_ref,
     parse_project,
     parse_run,
     parse_version,
 )
+from strata_server.ingest.limits import check_key
 
 HOME = ProjectName("ml-research", "text-classifier")
 
@@ -77,3 +79,21 @@ def test_reserved_aliases_cannot_be_set(alias: str) -> None:
     with pytest.raises(InvalidArgument) as e:
         check_alias(alias)
     assert e.value.reason == Reason.RESERVED_ALIAS
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda: parse_project("entities/ml\n/projects/p", "parent"),
+        lambda: parse_run("entities/e/projects/p/runs/r1\n", "run"),
+        lambda: parse_artifact_ref("model:prod\n", HOME, "ref"),
+        lambda: check_alias("staging\n", "alias"),
+        lambda: check_sha256("a" * 64 + "\n", "sha256"),
+        lambda: check_key("loss\n", "keys[0]"),
+    ],
+    ids=["entity", "run", "alias-ref", "alias", "sha256", "metric-key"],
+)
+def test_a_trailing_newline_is_not_part_of_a_valid_name(check) -> None:  # type: ignore[no-untyped-def]
+    """Grammars are matched against the whole value (a `$` anchor alone lets "name\\n" through)."""
+    with pytest.raises(InvalidArgument):
+        check()

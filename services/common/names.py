@@ -32,10 +32,20 @@ RESERVED_ALIASES = frozenset({"latest"})
 def check(value: str, pattern: re.Pattern[str], field: str, what: str) -> str:
     if not value:
         raise InvalidArgument(field, Reason.FIELD_REQUIRED, f"{field} is required")
-    if not pattern.match(value) or value in {".", ".."}:
+    if not pattern.fullmatch(value) or value in {".", ".."}:
         raise InvalidArgument(
             field, Reason.INVALID_NAME, f"{what} {value!r} does not match {pattern.pattern}"
         )
+    return value
+
+
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
+
+
+def check_sha256(value: str, field: str) -> str:
+    """A blob digest: exactly 64 lowercase hex characters (INVALID_DIGEST otherwise)."""
+    if not SHA256_RE.fullmatch(value):
+        raise InvalidArgument(field, Reason.INVALID_DIGEST, f"{field} must be 64 lowercase hex characters")
     return value
 
 
@@ -147,7 +157,7 @@ def parse_version(value: str, field: str = "name", *, allow_draft: bool = True) 
     project, rest = _project_child(value, field, "artifacts", 8)
     artifact = ArtifactName(project, check(rest[0], ARTIFACT_RE, field, "artifact name"))
     if rest[1] == "versions":
-        m = VERSION_ALIAS_RE.match(rest[2])
+        m = VERSION_ALIAS_RE.fullmatch(rest[2])
         if not m:
             raise InvalidArgument(field, Reason.INVALID_NAME, f"{field}: version must look like v3")
         return VersionName(artifact, int(m.group(1)))
@@ -164,7 +174,7 @@ def parse_child(value: str, collection: str, field: str = "name") -> ChildName:
 def check_alias(alias: str, field: str = "alias") -> str:
     """A custom alias: not 'latest', not 'vN'."""
     check(alias, ALIAS_RE, field, "alias")
-    if alias in RESERVED_ALIASES or VERSION_ALIAS_RE.match(alias):
+    if alias in RESERVED_ALIASES or VERSION_ALIAS_RE.fullmatch(alias):
         raise InvalidArgument(field, Reason.RESERVED_ALIAS, f"alias {alias!r} is reserved")
     return alias
 
@@ -214,10 +224,10 @@ def parse_artifact_ref(ref: str, default_project: ProjectName | None, field: str
         )
     artifact = ArtifactName(project, check(parts[-1], ARTIFACT_RE, field, "artifact name"))
     selector = selector or "latest"
-    m = VERSION_ALIAS_RE.match(selector)
+    m = VERSION_ALIAS_RE.fullmatch(selector)
     if m:
         return ArtifactRef(artifact, int(m.group(1)), None)
-    if not ALIAS_RE.match(selector):
+    if not ALIAS_RE.fullmatch(selector):
         raise InvalidArgument(
             field, Reason.INVALID_ARTIFACT_REF, f"{field}: bad version or alias {selector!r}"
         )

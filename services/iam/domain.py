@@ -37,7 +37,7 @@ from . import store
 
 VIEWER, MEMBER, ADMIN = 1, 2, 3
 ROLE_NAMES = {VIEWER: "viewer", MEMBER: "member", ADMIN: "admin"}
-NAME_RE = re.compile(r"^[a-z0-9_][a-z0-9_.-]{0,63}$")  # users, teams, service accounts
+NAME_RE = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,63}")  # users, teams, service accounts
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Page:
 def check_name(value: str, field: str, what: str) -> str:
     if not value:
         raise InvalidArgument(field, Reason.FIELD_REQUIRED, f"{field} is required")
-    if not NAME_RE.match(value):
+    if not NAME_RE.fullmatch(value):
         raise InvalidArgument(field, Reason.INVALID_NAME, f"{what} {value!r} must match {NAME_RE.pattern}")
     return value
 

@@ -99,7 +99,7 @@ def check_batch(b: Batch, checked_keys: set[str]) -> None:
 def check_stream_id(stream_id: str) -> str:
     if not stream_id:
         raise InvalidArgument("open.stream_id", Reason.FIELD_REQUIRED, "open.stream_id is required")
-    if len(stream_id) > MAX_STREAM_ID or not STREAM_ID_RE.match(stream_id):
+    if len(stream_id) > MAX_STREAM_ID or not STREAM_ID_RE.fullmatch(stream_id):
         raise InvalidArgument(
             "open.stream_id", Reason.INVALID_NAME, f"stream id must match {STREAM_ID_RE.pattern}"
         )

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from ..common.context import Principal
 from ..common.db import DEFAULT_TIMEOUT
 from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 from ..common.logging import get_logger
-from ..common.names import ChildName, ProjectName
+from ..common.names import ChildName, ProjectName, check_sha256
 from ..common.projects import ensure_project
 from . import resumable_hash
 from . import store_blobs as blob_store
@@ -48,7 +47,6 @@ from .upload_stream import (
 
 log = get_logger(__name__)
 
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 CLOSED_RETENTION = 7 * 86400.0  # closed session rows are kept this long for late GetUploadSession calls
 
@@ -70,12 +68,6 @@ class SessionView:
     create_time: datetime
     expire_time: datetime
     blob: Digest | None
-
-
-def check_sha256(value: str, field: str) -> str:
-    if not SHA256_RE.match(value):
-        raise InvalidArgument(field, Reason.INVALID_DIGEST, f"{field} must be 64 lowercase hex characters")
-    return value
 
 
 def check_digest(sha256: str, size: int, field: str) -> Digest:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from strata.sdk._keys import KEY_RE  # the metric-key grammar ingest and the SDK use
+
 from ..common.errors import InvalidArgument, Reason
 
 COLUMNS = {
@@ -53,7 +55,6 @@ COLUMNS = {
     "finish_time": "finished_at",
 }
 AGGREGATES = ("min", "max", "mean", "last", "count")
-METRIC_KEY_RE = re.compile(r"^[A-Za-z0-9_./\-:() ]{1,256}$")
 MAX_PATH_CHARS = 1024
 MAX_SEGMENTS = 32
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -169,14 +170,14 @@ def _summary(rest: str) -> tuple[str, str]:
         head, dot, last = rest.rpartition(".")
         if dot and head and last in AGGREGATES:
             metric, agg = head, last
-    if not METRIC_KEY_RE.match(metric):
+    if not KEY_RE.fullmatch(metric):
         raise PathError(f"metric key {metric[:80]!r} must be 1-256 characters of [A-Za-z0-9_./-:() ]")
     return metric, agg
 
 
 def check_metric_key(key: str, field: str) -> str:
     """A metric key as GetHistory & co. take it (the ingest grammar, plus the reserved _timestamp)."""
-    if not METRIC_KEY_RE.match(key) and key not in ("_runtime", "_timestamp"):
+    if not KEY_RE.fullmatch(key) and key not in ("_runtime", "_timestamp"):
         raise InvalidArgument(
             field, Reason.INVALID_NAME, f"{key[:80]!r} is not a metric key ([A-Za-z0-9_./-:() ])"
         )

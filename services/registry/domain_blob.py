@@ -15,7 +15,7 @@ from typing import Any
 
 from ..common.blobstore.streaming import check_range, serve_range, transfer_stats
 from ..common.errors import Internal, InvalidArgument, NotFound, Reason
-from ..common.names import parse_version
+from ..common.names import check_sha256, parse_version
 from . import store_blob as store
 
 MESSAGE_BYTES = 1 << 20
@@ -23,11 +23,6 @@ BATCH_MAX_DIGESTS = 1000
 BATCH_MAX_BLOB = 1 << 20
 BATCH_MAX_BYTES = 4 << 20
 BATCH_READERS = 8  # blob-store reads in flight per call
-
-
-def _check_digest(sha256: str, field: str) -> None:
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise InvalidArgument(field, Reason.INVALID_DIGEST, f"{field} must be 64 lowercase hex characters")
 
 
 async def _held_blobs(deps, version: str, name: Any, sha256s: list[str], timeout: float) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -56,7 +51,7 @@ async def read_blob(  # type: ignore[no-untyped-def]
     deps, version: str, sha256: str, offset: int, length: int, timeout: float
 ) -> AsyncIterator[tuple[int, memoryview]]:
     name = parse_version(version, "version")
-    _check_digest(sha256, "sha256")
+    check_sha256(sha256, "sha256")
     row = (await _held_blobs(deps, version, name, [sha256], timeout))[sha256]
     count = check_range(row["size"], offset, length)
     async for piece in serve_range(
@@ -79,7 +74,7 @@ async def read_blobs(  # type: ignore[no-untyped-def]
             "sha256s", Reason.TOO_LARGE, f"at most {BATCH_MAX_DIGESTS} digests per call, got {len(wanted)}"
         )
     for i, sha in enumerate(sha256s):
-        _check_digest(sha, f"sha256s[{i}]")
+        check_sha256(sha, f"sha256s[{i}]")
     found = await _held_blobs(deps, version, name, wanted, timeout)
     total = 0
     for i, sha in enumerate(wanted):

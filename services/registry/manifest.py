@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from ..common.errors import InvalidArgument, Reason
-from ..common.names import check_alias
+from ..common.names import check_alias, check_sha256
 from .model import Entry
 
 MAX_PATH_BYTES = 1024
@@ -29,7 +29,6 @@ MAX_DESCRIPTION_BYTES = 64 * 1024
 MAX_REASON_BYTES = 4 * 1024
 MAX_ALIASES = 64
 MAX_URI_BYTES = 4096
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 REFERENCE_SCHEMES = ("s3://", "https://", "http://")
 
@@ -68,10 +67,7 @@ def check_entries(entries: Sequence[Entry], field: str = "entries") -> list[Entr
         elif e.sha256 is None:
             raise InvalidArgument(where, Reason.FIELD_REQUIRED, f"{where}: blob or reference is required")
         else:
-            if not SHA256_RE.match(e.sha256):
-                raise InvalidArgument(
-                    f"{where}.blob.sha256", Reason.INVALID_DIGEST, "sha256 must be 64 lowercase hex digits"
-                )
+            check_sha256(e.sha256, f"{where}.blob.sha256")
             if e.size < 0:
                 raise InvalidArgument(f"{where}.blob.size", Reason.INVALID_DIGEST, "size must be >= 0")
     return list(entries)

@@ -1,5 +1,6 @@
-"""Metric key rules, the same as the server's (services/ingest/limits.py), checked once per new key
-in run.log so a bad key fails where it is logged, not later in the background."""
+"""Metric key rules: the one definition, used by the SDK (checked once per new key in run.log, so a
+bad key fails where it is logged, not later in the background) and by the server (services/ingest/
+limits.py, services/query/attrs.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 MAX_KEYS_PER_RUN = 10_000
 MAX_KEY_LENGTH = 256
-KEY_RE = re.compile(r"^[A-Za-z0-9_./:() -]{1,256}$")
+KEY_RE = re.compile(r"[A-Za-z0-9_./:() -]{1,256}")
 RESERVED_KEYS = frozenset({"_runtime", "_timestamp"})
 
 
@@ -17,7 +18,7 @@ def key_problem(key: str) -> str | None:
         return "a metric key may not be empty"
     if len(key) > MAX_KEY_LENGTH:
         return f"metric key is longer than {MAX_KEY_LENGTH} characters"
-    if not KEY_RE.match(key):
+    if not KEY_RE.fullmatch(key):
         return f"metric key {key!r} has characters outside [A-Za-z0-9_./:() -]"
     if key.startswith("_") and key not in RESERVED_KEYS:
         return f"metric key {key!r} starts with '_' (reserved for {sorted(RESERVED_KEYS)})"

@@ -73,9 +73,9 @@ class Artifact:
     def __init__(
         self, name: str, type: str, description: str | None = None, metadata: dict[str, Any] | None = None
     ) -> None:
-        if not _NAME.match(name) or name in {".", ".."}:
+        if not _NAME.fullmatch(name) or name in {".", ".."}:
             raise _invalid("name", Reason.INVALID_NAME, f"artifact name {name!r} must match {_NAME.pattern}")
-        if not _TYPE.match(type):
+        if not _TYPE.fullmatch(type):
             raise _invalid("type", Reason.INVALID_NAME, f"artifact type {type!r} must match {_TYPE.pattern}")
         self._name, self._type = name, type
         self.description = description or ""
