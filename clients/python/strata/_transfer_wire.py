@@ -22,7 +22,8 @@ from dataclasses import dataclass
 _U64 = 1 << 64
 
 
-def _varint(value: int) -> bytes:
+def varint(value: int) -> bytes:
+    """A protobuf varint (negative int64 in two's complement, 10 bytes)."""
     if value < 0:
         value += _U64  # int64: two's complement, 10 bytes
     out = bytearray()
@@ -83,14 +84,14 @@ def _fields(buf: memoryview):  # type: ignore[no-untyped-def]
 
 def encode_session(name: str) -> bytes:
     raw = name.encode()
-    return b"\x0a" + _varint(len(raw)) + raw
+    return b"\x0a" + varint(len(raw)) + raw
 
 
 def encode_chunk(offset: int, data: bytes, crc32c: int) -> bytes:
-    inner_head = b"\x08" + _varint(offset) + b"\x12" + _varint(len(data))
+    inner_head = b"\x08" + varint(offset) + b"\x12" + varint(len(data))
     tail = b"\x1d" + struct.pack("<I", crc32c)
     size = len(inner_head) + len(data) + len(tail)
-    return b"".join((b"\x12", _varint(size), inner_head, data, tail))
+    return b"".join((b"\x12", varint(size), inner_head, data, tail))
 
 
 @dataclass
@@ -140,7 +141,7 @@ def _decode_chunk(buf: memoryview) -> ChunkWire:
 
 
 def encode_read_response(offset: int, data: bytes | memoryview) -> bytes:
-    head = (b"\x08" + _varint(offset) if offset else b"") + b"\x12" + _varint(len(data))
+    head = (b"\x08" + varint(offset) if offset else b"") + b"\x12" + varint(len(data))
     return b"".join((head, data))
 
 

@@ -108,7 +108,8 @@ def upload_paths(
                 for path in speculate:
                     spec = Speculative(client, parent, path, stats[path].st_size, progress_bar, hash_pool)
                     sending.append(send_pool.submit(lambda s=spec, p=path: blobs.__setitem__(p, s.run())))
-            rest = [p for p in stats if p not in set(speculate)]
+            speculated = set(speculate)
+            rest = [p for p in stats if p not in speculated]
             for hashed, missing in _hash_and_find(client, parent, rest, stats, hash_pool):
                 blobs.update((b.path, b) for b in hashed)
                 if missing:

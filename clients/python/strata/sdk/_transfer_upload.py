@@ -217,7 +217,8 @@ def prune_states(max_age: float = STATE_MAX_AGE) -> None:
 class LargeUpload:
     """One file through a resumable session: create or resume, stream the rest, commit.
 
-    Speculative mode (`digest` given): the file is still being hashed on another thread. The session
+    Speculative mode (the caller sets `digest` to the future of the hash): the file is still being
+    hashed on another thread. The session
     starts without an expected sha256; the commit waits for the digest and sends it, so the server
     still verifies the whole file. When the hashing thread finds that the project already holds the
     blob it sets `present`: the stream stops at the next chunk and the session is aborted.
@@ -229,16 +230,13 @@ class LargeUpload:
         parent: str,
         blob: LocalBlob,
         progress: Progress,
-        *,
-        digest: Future[LocalBlob] | None = None,
-        present: threading.Event | None = None,
     ) -> None:
         self.client, self.parent, self.blob, self.progress = client, parent, blob, progress
         self.state = SessionState(client, parent, blob.path)
         self.retrier = Retrier(client.retry)
         self.counted = 0  # bytes of this file shown in the progress bar
-        self.digest = digest
-        self.present = present or threading.Event()
+        self.digest: Future[LocalBlob] | None = None
+        self.present = threading.Event()
         self.session_name = ""
         self.unverified = False  # resumed a session whose content's sha256 was never compared to ours
 

@@ -13,17 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
+from strata._transfer_wire import varint
 
 
 def packed_varints(values: np.ndarray) -> bytes:
