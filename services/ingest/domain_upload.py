@@ -133,16 +133,8 @@ class Uploads:
 
     async def _load(self, conn: asyncpg.Connection, principal: Principal, name: ChildName) -> asyncpg.Record:
         """The session, if it exists in that project and belongs to the caller (else NOT_FOUND)."""
-        row = await store.get_session(conn, name.id)
+        row = await store.get_session(conn, name.id, in_project=(name.project.entity, name.project.project))
         if row is None or row["owner_name"] != principal.name:
-            raise NotFound("upload session", str(name))
-        project_id = await conn.fetchval(
-            """SELECT p.id FROM projects p JOIN entities e ON e.id = p.entity_id
-               WHERE e.name = $1 AND p.name = $2""",
-            name.project.entity,
-            name.project.project,
-        )
-        if project_id != row["project_id"]:
             raise NotFound("upload session", str(name))
         return row
 
@@ -177,7 +169,11 @@ class Uploads:
             await self._receive(self._open_stream(row), until_stopped(chunks, entry[0]))
         finally:
             self.active.leave(name.id, entry)
-        return await self.get(principal, name)
+        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:  # access was checked above
+            row = await store.get_session(conn, name.id)
+        if row is None:
+            raise NotFound("upload session", str(name))
+        return self._view(name.project, row)
 
     def _open_stream(self, row: asyncpg.Record) -> UploadStream:
         offset = row["committed_offset"]
@@ -210,12 +206,12 @@ class Uploads:
             await up.salvage()
             raise
         finally:
-            self.stats.upload_bytes_received += up.received_total
+            self.stats.upload_bytes_received += up.received - start
             log.info(
                 "upload_stream_end",
                 session=up.session_id,
                 start_offset=start,
-                received=up.received_total,
+                received=up.received - start,
                 committed_offset=up.durable,
             )
 

@@ -48,10 +48,25 @@ async def insert_session(
 
 
 async def get_session(
-    conn: asyncpg.Connection, session_id: str, *, lock: bool = False
+    conn: asyncpg.Connection,
+    session_id: str,
+    *,
+    in_project: tuple[str, str] | None = None,
+    lock: bool = False,
 ) -> asyncpg.Record | None:
+    """The session; with in_project=(entity, project), only if it belongs to that project."""
     suffix = " FOR UPDATE" if lock else ""
-    return await conn.fetchrow(f"SELECT {_COLUMNS} FROM upload_sessions WHERE id = $1{suffix}", session_id)
+    if in_project is None:
+        return await conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM upload_sessions WHERE id = $1{suffix}", session_id
+        )
+    return await conn.fetchrow(
+        f"""SELECT {_COLUMNS} FROM upload_sessions WHERE id = $1 AND project_id = (
+                SELECT p.id FROM projects p JOIN entities e ON e.id = p.entity_id
+                WHERE e.name = $2 AND p.name = $3){suffix}""",
+        session_id,
+        *in_project,
+    )
 
 
 async def begin_stream(

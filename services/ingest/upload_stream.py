@@ -176,8 +176,7 @@ class UploadStream:
     next_number: int
     numbers_left: int
     hasher: resumable_hash.ResumableSha256 | None
-    received: int = 0
-    received_total: int = 0
+    received: int = 0  # offset of the next expected byte (starts at durable)
     _buffer: list[bytes | memoryview] = field(default_factory=list)
     _buffered: int = 0
     _reserved: int = 0
@@ -202,7 +201,6 @@ class UploadStream:
         self._buffer.append(chunk.data)
         self._buffered += len(chunk.data)
         self.received += len(chunk.data)
-        self.received_total += len(chunk.data)
         if self._buffered >= self.part_size or self.received == self.expected_size:
             await self._flush()
 
