@@ -218,11 +218,7 @@ class BlobAccess:
                     conn, [(d.sha256, d.size, keys[d.sha256]) for d, _ in fresh]
                 )
                 redundant += [key for sha, key in keys.items() if holders.get(sha) != key]
-                touched = await conn.fetch(
-                    "UPDATE blobs SET touch_time = now() WHERE sha256 = ANY($1::text[]) RETURNING sha256",
-                    existing,
-                )
-                kept = {r["sha256"] for r in touched}
+                kept = set(await store.touch(conn, existing))
                 await store.grant(conn, project_id, [d.sha256 for d, _ in fresh] + sorted(kept))
         except BaseException:
             redundant = list(keys.values())

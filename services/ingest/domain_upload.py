@@ -250,7 +250,7 @@ class Uploads:
 
     async def _existing(self, sha256: str) -> bool:
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
-            return bool(await conn.fetchval("SELECT 1 FROM blobs WHERE sha256 = $1", sha256))
+            return await blob_store.exists(conn, sha256)
 
     async def _complete(self, row: asyncpg.Record) -> None:
         key, upload_id = row["storage_key"], row["multipart_id"]
@@ -282,9 +282,7 @@ class Uploads:
             if stored:
                 holder = await blob_store.insert_blob(conn, sha256, row["expected_size"], row["storage_key"])
             else:
-                holder = await conn.fetchval(
-                    "UPDATE blobs SET touch_time = now() WHERE sha256 = $1 RETURNING storage_key", sha256
-                )
+                holder = (await blob_store.touch(conn, [sha256])).get(sha256)
                 if holder is None:  # collected since we looked: store ours after all
                     await self._complete(row)
                     holder = await blob_store.insert_blob(

@@ -18,33 +18,35 @@ async def lookup(conn: asyncpg.Connection, project_id: int, shas: Sequence[str])
     )
 
 
-async def touch(conn: asyncpg.Connection, shas: Sequence[str]) -> None:
-    """Clients were told they need not upload these: spare them from GC for its grace period."""
-    if shas:
-        await conn.execute(
-            "UPDATE blobs SET touch_time = now() WHERE sha256 = ANY($1::text[])", sorted(set(shas))
-        )
+async def touch(conn: asyncpg.Connection, shas: Sequence[str]) -> dict[str, str]:
+    """Spare these blobs from GC for its grace period (clients were told they need not upload them,
+    or a commit deduplicates against them); returns sha256 -> storage key of those that exist."""
+    if not shas:
+        return {}
+    rows = await conn.fetch(
+        "UPDATE blobs SET touch_time = now() WHERE sha256 = ANY($1::text[]) RETURNING sha256, storage_key",
+        sorted(set(shas)),
+    )
+    return {r["sha256"]: r["storage_key"] for r in rows}
+
+
+async def exists(conn: asyncpg.Connection, sha256: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM blobs WHERE sha256 = $1", sha256))
 
 
 async def insert_blob(conn: asyncpg.Connection, sha256: str, size: int, storage_key: str) -> str:
-    """Make a blob visible; returns the storage key that now holds it (an older one when it existed).
+    """Make a blob visible; returns the storage key that now holds it (an older one when it existed)."""
+    return (await insert_blobs(conn, [(sha256, size, storage_key)]))[sha256]
+
+
+async def insert_blobs(conn: asyncpg.Connection, rows: Sequence[tuple[str, int, str]]) -> dict[str, str]:
+    """Make blobs (sha256, size, storage_key) visible in one statement; returns sha256 -> the storage
+    key that now holds each (an older one when it existed).
 
     ON CONFLICT DO UPDATE takes the row lock, so a concurrent garbage collection (which deletes rows
     FOR UPDATE after re-checking references) either ran before (then we insert) or waits for us and
     sees the fresh touch_time.
     """
-    return await conn.fetchval(
-        """INSERT INTO blobs (sha256, size, storage_key) VALUES ($1, $2, $3)
-           ON CONFLICT (sha256) DO UPDATE SET touch_time = now()
-           RETURNING storage_key""",
-        sha256,
-        size,
-        storage_key,
-    )
-
-
-async def insert_blobs(conn: asyncpg.Connection, rows: Sequence[tuple[str, int, str]]) -> dict[str, str]:
-    """insert_blob for many (sha256, size, storage_key) in one statement; returns sha256 -> holder key."""
     if not rows:
         return {}
     found = await conn.fetch(
