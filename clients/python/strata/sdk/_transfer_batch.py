@@ -22,6 +22,7 @@ from strata.client import Client
 from strata.errors import StrataError
 from strata.registry.v1 import registry_service_pb2 as registry_pb
 
+from ._transfer_common import packed
 from ._transfer_download import PARTIAL_SUFFIX
 
 MAX_BLOB = 1 << 20  # the server's limits (services/registry/domain_blob.py)
@@ -60,17 +61,7 @@ def batchable(size: int) -> bool:
 
 def batches(groups: list[list[Entry]]) -> Iterator[list[list[Entry]]]:
     """Groups (entries sharing one blob) packed into batches within the server's limits."""
-    batch: list[list[Entry]] = []
-    nbytes = 0
-    for group in groups:
-        size = group[0][2]
-        if batch and (len(batch) >= MAX_DIGESTS or nbytes + size > MAX_BYTES):
-            yield batch
-            batch, nbytes = [], 0
-        batch.append(group)
-        nbytes += size
-    if batch:
-        yield batch
+    return packed(groups, lambda group: group[0][2], MAX_DIGESTS, MAX_BYTES)
 
 
 def verified(data: bytes | None, sha256: str, size: int) -> bool:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 
@@ -146,3 +147,24 @@ def bulk_unary_stream(
         raise StrataError.from_rpc_error(e) from None
     finally:
         responses.cancel()
+
+
+T = TypeVar("T")
+
+
+def packed(
+    items: Iterable[T], size_of: Callable[[T], int], max_items: int, max_bytes: int
+) -> Iterator[list[T]]:
+    """Consecutive items in batches of at most max_items and max_bytes (an item larger than max_bytes
+    goes alone); the batching of hashing, small uploads and batched reads."""
+    batch: list[T] = []
+    nbytes = 0
+    for item in items:
+        size = size_of(item)
+        if batch and (len(batch) >= max_items or nbytes + size > max_bytes):
+            yield batch
+            batch, nbytes = [], 0
+        batch.append(item)
+        nbytes += size
+    if batch:
+        yield batch

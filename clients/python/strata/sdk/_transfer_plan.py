@@ -25,7 +25,7 @@ from strata.client import Client
 from strata.errors import StrataError
 
 from . import _transfer_upload as up
-from ._transfer_common import MiB, hash_file, hash_files
+from ._transfer_common import MiB, hash_file, hash_files, packed
 from ._transfer_progress import Progress, make_progress
 
 SPECULATE_MIN = 64 * MiB
@@ -156,17 +156,7 @@ def _hash_batch(paths: list[Path]) -> list[tuple[str, int]]:
 
 
 def _batches(paths: list[Path], stats: dict[Path, os.stat_result]) -> Iterator[list[Path]]:
-    batch: list[Path] = []
-    nbytes = 0
-    for p in paths:
-        size = stats[p].st_size
-        if batch and (len(batch) >= HASH_BATCH_FILES or nbytes + size > HASH_BATCH_BYTES):
-            yield batch
-            batch, nbytes = [], 0
-        batch.append(p)
-        nbytes += size
-    if batch:
-        yield batch
+    return packed(paths, lambda p: stats[p].st_size, HASH_BATCH_FILES, HASH_BATCH_BYTES)
 
 
 def _jobs(

@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import threading
 import time
 import uuid
@@ -36,7 +37,7 @@ from strata.errors import Reason, StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import upload_pb2
 
-from ._transfer_common import RESUMABLE, MiB, Retrier, bulk_stream_unary, stream_timeout
+from ._transfer_common import RESUMABLE, MiB, Retrier, bulk_stream_unary, packed, stream_timeout
 from ._transfer_progress import Progress
 
 SMALL_FILE = 1 * MiB
@@ -116,16 +117,8 @@ def prove_possession(
 
 
 def pack_batches(small: Sequence[LocalBlob]) -> list[list[LocalBlob]]:
-    batches: list[list[LocalBlob]] = [[]]
-    used = 0
-    for b in small:
-        cost = b.size + 128
-        if batches[-1] and used + cost > BATCH_BYTES:
-            batches.append([])
-            used = 0
-        batches[-1].append(b)
-        used += cost
-    return [b for b in batches if b]
+    """BatchUploadBlobs calls of at most BATCH_BYTES (each blob counted with 128 bytes of framing)."""
+    return list(packed(small, lambda b: b.size + 128, sys.maxsize, BATCH_BYTES))
 
 
 def upload_batch(client: Client, parent: str, batch: Sequence[LocalBlob], progress: Progress) -> None:
