@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, MutableMapping
+from collections.abc import ItemsView, Iterator, MutableMapping, ValuesView
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -96,16 +96,26 @@ class Summary(MutableMapping[str, Any]):
         got = self._run.client.ingest.GetRun(pb.GetRunRequest(name=self._run.name), timeout=30).run
         return {s.key: (json.loads(s.override_json) if s.override_json else s.last) for s in got.summary}
 
+    def _snapshot(self) -> dict[str, Any]:
+        return {**self._server(), **self._overrides}
+
     def __getitem__(self, key: str) -> Any:
         if key in self._overrides:
             return self._overrides[key]
         return self._server()[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter({**self._server(), **self._overrides})
+        return iter(self._snapshot())
 
     def __len__(self) -> int:
-        return len({**self._server(), **self._overrides})
+        return len(self._snapshot())
+
+    # one GetRun for a whole read, not one per key (the Mapping defaults call __getitem__ per key)
+    def items(self) -> ItemsView[str, Any]:  # type: ignore[override]
+        return self._snapshot().items()
+
+    def values(self) -> ValuesView[Any]:  # type: ignore[override]
+        return self._snapshot().values()
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.update({key: value})

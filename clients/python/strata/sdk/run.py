@@ -107,7 +107,6 @@ class Run:
         self._finished = False
         self._spool_closed = False
         self._warned_step = False
-        self._lock = threading.Lock()
         self._log_lock = threading.Lock()  # run.log from several threads: one step counter, one buffer
         self._start(create)
 
@@ -191,17 +190,15 @@ class Run:
         return out
 
     def _register(self, key: str) -> None:
-        with self._lock:
-            if key in self._known:
-                return
-            problem = key_problem(key)
-            if problem:
-                raise ValueError(problem)
-            if len(self._known) >= MAX_KEYS_PER_RUN:
-                raise ValueError(f"a run has at most {MAX_KEYS_PER_RUN} distinct metric keys")
-            self._key_names.append(key)
-            self._key_order[key] = len(self._key_names) - 1
-            self._known.add(key)
+        """A new key (called from log(), under _log_lock)."""
+        problem = key_problem(key)
+        if problem:
+            raise ValueError(problem)
+        if len(self._known) >= MAX_KEYS_PER_RUN:
+            raise ValueError(f"a run has at most {MAX_KEYS_PER_RUN} distinct metric keys")
+        self._key_names.append(key)
+        self._key_order[key] = len(self._key_names) - 1
+        self._known.add(key)
 
     def _yield_to_producer(self) -> None:
         self._producer.kick()
