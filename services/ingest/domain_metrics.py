@@ -27,8 +27,9 @@ from ..common.db import DEFAULT_TIMEOUT
 from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ServiceError
 from ..common.logging import get_logger
 from ..common.names import RunName
-from . import store_metrics
+from . import store_metrics, store_runs
 from .chunks import Planned, build_rows, combine, summarize, summary_columns
+from .domain_runs import TERMINAL
 from .limits import (
     GROUP_POINTS,
     MAX_BATCH_KEYS,
@@ -40,7 +41,6 @@ from .limits import (
     key_problem,
 )
 
-TERMINAL = frozenset({2, 3, 4})
 log = get_logger(__name__)
 
 
@@ -267,7 +267,7 @@ async def open_stream(
 ) -> StreamSession:
     check_stream_id(stream_id)
     async with pool.acquire(timeout=timeout) as conn, conn.transaction():
-        row = await store_metrics.find_run(conn, run.project.entity, run.project.project, run.run_id)
+        row = await store_runs.find_run(conn, run.project.entity, run.project.project, run.run_id)
         if row is None:
             raise NotFound("run", str(run))
         committed = await store_metrics.open_stream(conn, row["id"], stream_id)

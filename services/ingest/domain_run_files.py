@@ -20,7 +20,7 @@ from ..common.db import DEFAULT_TIMEOUT
 from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 from ..common.names import RunName
 from ..common.paths import check_safe_path
-from . import store_blobs
+from . import store_blobs, store_runs
 from . import store_run_files as store
 from .domain_upload import Digest, check_digest
 
@@ -42,7 +42,7 @@ class RunFiles:
         self.pool: asyncpg.Pool = deps.pool
 
     async def _run(self, conn: asyncpg.Connection, name: RunName) -> asyncpg.Record:
-        row = await store.find_run(conn, name.project.entity, name.project.project, name.run_id)
+        row = await store_runs.find_run(conn, name.project.entity, name.project.project, name.run_id)
         if row is None:
             raise NotFound("run", str(name))
         return row

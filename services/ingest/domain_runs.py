@@ -209,8 +209,10 @@ async def get_run(pool: asyncpg.Pool, name: RunName, timeout: float = DEFAULT_TI
         return row, await store_runs.summaries(conn, row["id"])
 
 
-async def _locked(conn: asyncpg.Connection, name: RunName) -> asyncpg.Record:
-    row = await store_runs.lock_run_by_name(conn, name.project.entity, name.project.project, name.run_id)
+async def _locked(conn: asyncpg.Connection, name: RunName, *, editable: bool = False) -> asyncpg.Record:
+    row = await store_runs.lock_run_by_name(
+        conn, name.project.entity, name.project.project, name.run_id, editable=editable
+    )
     if row is None:
         raise NotFound("run", str(name))
     return row
@@ -234,7 +236,7 @@ async def update_run(pool: asyncpg.Pool, upd: RunUpdate, timeout: float = DEFAUL
     patch = parse_config(upd.config_json, "run.config_json") if "config_json" in upd.paths else None
     overrides = _check_overrides(upd.overrides) if "summary" in upd.paths else []
     async with pool.acquire(timeout=timeout) as conn, conn.transaction():
-        row = await _locked(conn, upd.run)
+        row = await _locked(conn, upd.run, editable=True)
         before = {
             k: (list(row[k]) if k == "tags" else row[k])
             for k in ("display_name", "tags", "notes")

@@ -15,17 +15,6 @@ from .limits import MAX_KEYS_PER_RUN
 CHUNK_COLUMNS = ("run_id", "key_id", "first_step", "last_step", "n", "steps", "vals", "times")
 
 
-async def find_run(conn: asyncpg.Connection, entity: str, project: str, run_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """SELECT r.id, r.state, r.allow_out_of_order, r.next_step
-           FROM runs r JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id
-           WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3""",
-        entity,
-        project,
-        run_id,
-    )
-
-
 async def open_stream(conn: asyncpg.Connection, run_pk: int, stream_id: str) -> int:
     """The stream's committed sequence (0 for a new stream, whose row is created)."""
     return await conn.fetchval(

@@ -7,17 +7,6 @@ from collections.abc import Sequence
 import asyncpg
 
 
-async def find_run(conn: asyncpg.Connection, entity: str, project: str, run_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """SELECT r.id, r.project_id FROM runs r JOIN projects p ON p.id = r.project_id
-           JOIN entities e ON e.id = p.entity_id
-           WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3""",
-        entity,
-        project,
-        run_id,
-    )
-
-
 async def upsert_files(
     conn: asyncpg.Connection, run_id: int, files: Sequence[tuple[str, str, int]]
 ) -> list[asyncpg.Record]:

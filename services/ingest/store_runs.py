@@ -34,14 +34,26 @@ async def lock_run(conn: asyncpg.Connection, project_id: int, run_id: str) -> as
     )
 
 
-async def lock_run_by_name(
-    conn: asyncpg.Connection, entity: str, project: str, run_id: str
-) -> asyncpg.Record | None:
+async def find_run(conn: asyncpg.Connection, entity: str, project: str, run_id: str) -> asyncpg.Record | None:
+    """The run's row id, project and next step, by name (no lock)."""
     return await conn.fetchrow(
-        """SELECT r.id, r.project_id, r.state, r.exit_code, r.config::text AS config, r.display_name,
-                  r.tags, r.notes
-           FROM runs r JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id
-           WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3 FOR UPDATE OF r""",
+        f"SELECT r.id, r.project_id, r.next_step FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
+        entity,
+        project,
+        run_id,
+    )
+
+
+async def lock_run_by_name(
+    conn: asyncpg.Connection, entity: str, project: str, run_id: str, *, editable: bool = False
+) -> asyncpg.Record | None:
+    """Lock the run for the transaction: id, project, state, exit code; with editable, also the fields
+    an update merges into (config, display name, tags, notes). Heartbeats and finishes take the lean
+    row: they run every few seconds per run and need no 1 MiB config."""
+    extra = ", r.config::text AS config, r.display_name, r.tags, r.notes" if editable else ""
+    return await conn.fetchrow(
+        f"""SELECT r.id, r.project_id, r.state, r.exit_code{extra} FROM {RUN_FROM}
+            WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3 FOR UPDATE OF r""",
         entity,
         project,
         run_id,
