@@ -154,9 +154,10 @@ async def create_draft(deps: Deps, spec: DraftSpec, timeout: float) -> Version:
         art_id = await _collection(conn, project, spec)
         run_id = None
         if run is not None:
-            run_id = await store.run_row_id(conn, run)
-            if run_id is None:
+            run_row = await store.run_row(conn, run)
+            if run_row is None:
                 raise NotFound("run", str(run))
+            run_id = run_row["id"]
         base_id = None
         if base is not None:
             base_id = (await version_or_404(conn, base)).id

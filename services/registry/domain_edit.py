@@ -17,7 +17,7 @@ import asyncpg
 from ..common import audit
 from ..common.errors import FailedPrecondition, InvalidArgument, Reason
 from ..common.names import parse_version
-from ..common.projects import Project, get_project, get_project_by_id
+from ..common.projects import get_project, get_project_by_id
 from ..common.server import Deps
 from . import manifest, store, store_alias
 from .domain import actor, artifact_id_or_404, connection, require_alias_rights, transaction, version_or_404
@@ -108,16 +108,16 @@ async def delete_version(deps: Deps, name: str, delete_aliases: bool, timeout: f
                     aliases=",".join(v.custom_aliases),
                 )
             await require_alias_rights(deps, project, v.custom_aliases)
-            await retire(conn, v, project, "artifact_version.delete", "version deleted")
+            await retire(conn, v, "artifact_version.delete", "version deleted")
             return await store.version_by_id(conn, v.id)
 
 
-async def retire(conn: asyncpg.Connection, v: Version, project: Project, action: str, reason: str) -> None:
+async def retire(conn: asyncpg.Connection, v: Version, action: str, reason: str) -> None:
     """Soft-delete v (artifact row already locked): drop its aliases, move latest, audit."""
     if v.state == DRAFT:
         await conn.execute("DELETE FROM manifest_entries WHERE version_id = $1", v.id)
         await store.soft_delete(conn, v.id)
-        await audit.record(conn, action, target=v.name, project_id=project.id, before={"state": "DRAFT"})
+        await audit.record(conn, action, target=v.name, project_id=v.project_id, before={"state": "DRAFT"})
         return
     for alias in v.custom_aliases:
         await store_alias.move(conn, v.artifact_id, alias, None, DROPPED, actor(), reason)
@@ -131,7 +131,7 @@ async def retire(conn: asyncpg.Connection, v: Version, project: Project, action:
         conn,
         action,
         target=v.name,
-        project_id=project.id,
+        project_id=v.project_id,
         before={"state": "COMMITTED", "aliases": list(v.aliases), "expire_time": v.expire_time},
         after={"state": "DELETED"},
     )

@@ -17,13 +17,12 @@ With dry_run nothing changes; the report says what would be.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 from ..common import audit
 from ..common.blobstore.base import BlobStoreUnavailable
 from ..common.logging import get_logger
 from ..common.names import parse_project
-from ..common.projects import get_project, get_project_by_id
+from ..common.projects import get_project
 from ..common.server import Deps
 from . import store, store_gc
 from .domain import connection, transaction
@@ -37,12 +36,17 @@ DELETE_CONCURRENCY = 16
 
 
 async def run_pass(deps: Deps, dry_run: bool = False, timeout: float = 300.0) -> GcReport:
-    report = GcReport(dry_run=dry_run)
     retried, retried_bytes = (0, 0) if dry_run else await retry_deletions(deps, timeout)
-    report = replace(report, expired_versions=await expire_versions(deps, dry_run, timeout))
-    report = replace(report, expired_drafts=await expire_drafts(deps, dry_run, timeout))
+    expired_versions = await expire_versions(deps, dry_run, timeout)
+    expired_drafts = await expire_drafts(deps, dry_run, timeout)
     count, size = await collect_blobs(deps, dry_run, timeout)
-    report = replace(report, deleted_blobs=count, reclaimed_bytes=size)
+    report = GcReport(
+        dry_run=dry_run,
+        expired_versions=expired_versions,
+        expired_drafts=expired_drafts,
+        deleted_blobs=count,
+        reclaimed_bytes=size,
+    )
     if retried:
         log.info("blob_deletions_retried", count=retried, bytes=retried_bytes)
     if not dry_run:
@@ -71,9 +75,8 @@ async def _expire_one(deps: Deps, version_id: int, timeout: float) -> bool:
         await store.lock_artifact(conn, v.artifact_id)
         if not await store_gc.still_expired(conn, version_id):
             return False
-        v = await store.version_by_id(conn, version_id)
-        project = await get_project_by_id(conn, v.project_id)
-        await retire(conn, v, project, "artifact_version.expire", "ttl expired")
+        v = await store.version_by_id(conn, version_id)  # again, now that the artifact is locked
+        await retire(conn, v, "artifact_version.expire", "ttl expired")
         log.info("artifact_version_expired", version=v.name)
         return True
 
@@ -89,8 +92,7 @@ async def expire_drafts(deps: Deps, dry_run: bool, timeout: float) -> int:
             if await store.lock_version_state(conn, version_id) != DRAFT:
                 continue
             v = await store.version_by_id(conn, version_id)
-            project = await get_project_by_id(conn, v.project_id)
-            await retire(conn, v, project, "artifact_draft.expire", "draft idle")
+            await retire(conn, v, "artifact_draft.expire", "draft idle")
             discarded += 1
     return discarded  # the rest, if any, at the next pass
 

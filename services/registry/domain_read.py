@@ -57,17 +57,16 @@ async def use(deps: Deps, run: str, ref: str, timeout: float) -> Version:
     run_name = parse_run(run, "run")
     parsed = parse_artifact_ref(ref, run_name.project, "ref")
     async with transaction(deps, timeout) as conn:
-        run_id = await store.run_row_id(conn, run_name)
-        if run_id is None:
+        run_row = await store.run_row(conn, run_name)
+        if run_row is None:
             raise NotFound("run", str(run_name))
         v = await _resolve(conn, parsed)
-        if await store.insert_edge(conn, run_id, v.id, USED):
-            project = await get_project(conn, run_name.project)
+        if await store.insert_edge(conn, run_row["id"], v.id, USED):
             await audit.record(
                 conn,
                 "artifact_version.use",
                 target=v.name,
-                project_id=project.id,
+                project_id=run_row["project_id"],
                 after={"run": str(run_name)},
             )
         return v

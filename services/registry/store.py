@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from ..common.names import ArtifactName, ArtifactRef, ProjectName, RunName, VersionName
+from ..common.runs import RUN_FROM
 from .model import COMMITTED, DRAFT, ENTRY_COLUMNS, Artifact, Entry, Version
 
 _NAMES = """JOIN artifacts a ON a.id = v.artifact_id
@@ -444,10 +445,10 @@ async def soft_delete(conn: asyncpg.Connection, version_id: int) -> datetime:
 # --- runs and lineage edges (tables owned by ingest / lineage; written here in the same transaction) ---
 
 
-async def run_row_id(conn: asyncpg.Connection, run: RunName) -> int | None:
-    return await conn.fetchval(
-        """SELECT r.id FROM runs r JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id
-           WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3""",
+async def run_row(conn: asyncpg.Connection, run: RunName) -> asyncpg.Record | None:
+    """The run's row id and project id."""
+    return await conn.fetchrow(
+        f"SELECT r.id, r.project_id FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
         run.project.entity,
         run.project.project,
         run.run_id,
