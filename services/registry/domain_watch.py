@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 
 from ..common.errors import InvalidArgument, Reason, Unavailable
@@ -159,20 +160,7 @@ async def _current(
         last = await store_alias.last_event(conn, name, art_id, alias)
         version = await store.version_by_id(conn, held)
     assert last is not None
-    event = AliasEvent(
-        artifact=last.artifact,
-        alias=alias,
-        revision=last.revision,
-        kind=SET,
-        from_version=last.from_version,
-        to_version=version.name,
-        actor_name=last.actor_name,
-        actor_kind=last.actor_kind,
-        reason=last.reason,
-        create_time=last.create_time,
-        to_version_id=held,
-    )
-    return event, version
+    return dataclasses.replace(last, kind=SET, to_version=version.name, to_version_id=held), version
 
 
 async def _events_after(
@@ -180,8 +168,5 @@ async def _events_after(
 ) -> list[tuple[AliasEvent, Version | None]]:
     async with connection(deps, timeout) as conn:
         events = await store_alias.events_after(conn, name, art_id, alias, after, BATCH)
-        out: list[tuple[AliasEvent, Version | None]] = []
-        for ev in events:
-            version = None if ev.to_version_id is None else await store.version_by_id(conn, ev.to_version_id)
-            out.append((ev, version))
-        return out
+        versions = await store.versions_by_id(conn, [e.to_version_id for e in events if e.to_version_id])
+    return [(ev, None if ev.to_version_id is None else versions[ev.to_version_id]) for ev in events]

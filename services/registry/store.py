@@ -172,6 +172,12 @@ async def version_by_id(conn: asyncpg.Connection, version_id: int) -> Version:
     return version_from_row(r)
 
 
+async def versions_by_id(conn: asyncpg.Connection, version_ids: Sequence[int]) -> dict[int, Version]:
+    """version_by_id for many ids in one query."""
+    rows = await conn.fetch(VERSION_SELECT + " WHERE v.id = ANY($1::bigint[])", list(set(version_ids)))
+    return {r["id"]: version_from_row(r) for r in rows}
+
+
 async def find_version(conn: asyncpg.Connection, name: VersionName) -> Version | None:
     art = name.artifact
     args = [art.project.entity, art.project.project, art.artifact]
