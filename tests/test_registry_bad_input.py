@@ -270,3 +270,15 @@ def test_lists_refuse_bad_page_size_and_tokens(server, client) -> None:  # type:
         INVALID,
         Reason.INVALID_PAGE_TOKEN,
     )
+    # a token of the right query whose key has the wrong type (forged: the query hash is computable)
+    from strata_server.registry import paging
+
+    forged = paging.encode("v9", ("versions", art, False))
+    assert_refused(
+        server,
+        lambda: client.registry.ListArtifactVersions(
+            pb.ListArtifactVersionsRequest(parent=art, page_token=forged)
+        ),
+        INVALID,
+        Reason.INVALID_PAGE_TOKEN,
+    )

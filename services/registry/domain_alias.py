@@ -11,7 +11,7 @@ protected_aliases may be moved only by project admins (PROTECTED_ALIAS otherwise
 from __future__ import annotations
 
 from ..common import audit
-from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
+from ..common.errors import FailedPrecondition, NotFound, Reason
 from ..common.names import ALIAS_RE, check, check_alias, parse_artifact, parse_version
 from ..common.projects import get_project
 from ..common.server import Deps
@@ -124,12 +124,8 @@ async def history(
         check(alias, ALIAS_RE, "alias", "alias")
     limit = paging.page_size(size, 50, 1000)
     query = ("alias_history", artifact, alias)
-    before = paging.decode(token, query)
-    if before is not None and not isinstance(before, int):
-        raise InvalidArgument("page_token", Reason.INVALID_PAGE_TOKEN, "malformed page_token")
+    before = paging.decode(token, query, int)
     async with connection(deps, timeout) as conn:
         art_id = await artifact_id_or_404(conn, aname)
         events = await store_alias.history(conn, aname, art_id, alias, before, limit + 1)
-    more = len(events) > limit
-    events = events[:limit]
-    return events, paging.encode(events[-1].revision, query) if more else ""
+    return paging.page(events, limit, lambda e: e.revision, query)

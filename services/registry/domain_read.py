@@ -87,13 +87,11 @@ async def list_artifacts(
     project_name = parse_project(parent, "parent")
     limit = paging.page_size(size, 50, 500)
     query = ("artifacts", parent, type_)
-    after = paging.decode(token, query)
+    after = paging.decode(token, query, str)
     async with connection(deps, timeout) as conn:
         project = await get_project(conn, project_name)
         arts = await store.list_artifacts(conn, project.id, type_, after, limit + 1)
-    more = len(arts) > limit
-    arts = arts[:limit]
-    return arts, paging.encode(arts[-1].name.artifact, query) if more else ""
+    return paging.page(arts, limit, lambda a: a.name.artifact, query)
 
 
 async def list_versions(
@@ -102,13 +100,11 @@ async def list_versions(
     aname = parse_artifact(parent, "parent")
     limit = paging.page_size(size, 50, 500)
     query = ("versions", parent, show_deleted)
-    before = paging.decode(token, query)
+    before = paging.decode(token, query, int)
     async with connection(deps, timeout) as conn:
         art_id = await artifact_id_or_404(conn, aname)
         versions = await store.list_versions(conn, art_id, show_deleted, before, limit + 1)
-    more = len(versions) > limit
-    versions = versions[:limit]
-    return versions, paging.encode(versions[-1].version, query) if more else ""
+    return paging.page(versions, limit, lambda v: v.version, query)
 
 
 async def list_entries(
@@ -117,10 +113,8 @@ async def list_entries(
     vname = parse_version(version, "version")
     limit = paging.page_size(size, 1000, 10_000)
     query = ("entries", version, prefix)
-    after = paging.decode(token, query)
+    after = paging.decode(token, query, str)
     async with connection(deps, timeout) as conn:
         v = await version_or_404(conn, vname, live=False)
         entries = await store.list_entries(conn, v.id, prefix, after, limit + 1)
-    more = len(entries) > limit
-    entries = entries[:limit]
-    return entries, paging.encode(entries[-1].path, query) if more else ""
+    return paging.page(entries, limit, lambda e: e.path, query)

@@ -10,9 +10,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from ..common.errors import InvalidArgument, Reason
+
+T = TypeVar("T")
 
 
 def page_size(requested: int, default: int, maximum: int) -> int:
@@ -32,8 +35,8 @@ def encode(last_key: Any, query: tuple[Any, ...]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(token: str, query: tuple[Any, ...]) -> Any:
-    """The last key of the previous page, or None for the first page."""
+def decode(token: str, query: tuple[Any, ...], kind: type = object) -> Any:
+    """The last key of the previous page (of type `kind`), or None for the first page."""
     if not token:
         return None
     try:
@@ -44,4 +47,14 @@ def decode(token: str, query: tuple[Any, ...]) -> Any:
         raise InvalidArgument("page_token", Reason.INVALID_PAGE_TOKEN, "malformed page_token") from None
     if qhash != _query_hash(query):
         raise InvalidArgument("page_token", Reason.INVALID_PAGE_TOKEN, "page_token belongs to another query")
+    if not isinstance(key, kind) or isinstance(key, bool):
+        raise InvalidArgument("page_token", Reason.INVALID_PAGE_TOKEN, "malformed page_token")
     return key
+
+
+def page(
+    rows: Sequence[T], limit: int, key: Callable[[T], Any], query: tuple[Any, ...]
+) -> tuple[list[T], str]:
+    """The first `limit` of `rows` (fetched as limit + 1) and the token of the next page ("" at the end)."""
+    kept = list(rows[:limit])
+    return kept, encode(key(kept[-1]), query) if len(rows) > limit else ""
