@@ -16,6 +16,8 @@ from strata.common.v1 import actor_pb2
 from strata.ingest.v1 import run_pb2
 
 RUN_FROM = "runs r JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id"
+# strata.ingest.v1.RunState numbers -> the names filters and answers use
+RUN_STATE_NAMES = {1: "running", 2: "finished", 3: "failed", 4: "killed", 5: "crashed"}
 RUN_COLUMNS = """r.id, r.run_id, e.name AS entity, p.name AS project, r.display_name, r.state, r.job_type,
     r.run_group, r.tags, r.notes, r.config::text AS config, r.exit_code, r.author_name, r.author_kind,
     r.provenance::text AS provenance, r.allow_out_of_order, r.next_step, r.point_count, r.create_time,

@@ -29,6 +29,7 @@ from ..common.auth import Authorizer
 from ..common.context import Principal
 from ..common.errors import InvalidArgument, NotFound, Reason
 from ..common.names import ArtifactRef, RunName, parse_artifact_ref, parse_run
+from ..common.runs import RUN_STATE_NAMES
 from . import store
 
 
@@ -50,7 +51,6 @@ class Direction(enum.Enum):
 
 NodeKey = tuple[NodeKind, int]  # (kind, runs.id or artifact_versions.id)
 
-RUN_STATES = {1: "running", 2: "finished", 3: "failed", 4: "killed", 5: "crashed"}
 VERSION_STATES = {1: "draft", store.COMMITTED: "committed", store.DELETED: "deleted"}
 
 MAX_DEPTH, DEFAULT_DEPTH = 50, 5
@@ -318,7 +318,7 @@ async def _details(reader: Reader, depths: dict[NodeKey, int]) -> dict[NodeKey, 
             depths[key],
             r["project_id"],
             job_type=r["job_type"],
-            state=RUN_STATES.get(r["state"], "unknown"),
+            state=RUN_STATE_NAMES.get(r["state"], "unknown"),
         )
     for r in await store.version_details(reader.conn, version_ids, reader.timeout):
         key = (NodeKind.VERSION, r["id"])

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..common.errors import InvalidArgument, Reason
+from ..common.runs import RUN_STATE_NAMES
 from .attrs import Attr, PathError, parse_attr
 
 MAX_FILTER_CHARS = 64 * 1024
@@ -30,8 +31,8 @@ MAX_LIST = 1000
 MAX_STRING = 4096
 MAX_SUMMARY_KEYS = 16
 
-STATE_NAMES = {"running": 1, "finished": 2, "failed": 3, "killed": 4, "crashed": 5}
-STATE_BY_NUMBER = {v: k for k, v in STATE_NAMES.items()}
+STATE_BY_NUMBER = RUN_STATE_NAMES
+STATE_NAMES = {name: number for number, name in RUN_STATE_NAMES.items()}
 TEXT_COLUMNS = ("group", "job_type", "user", "display_name", "run_id")
 TIME_COLUMNS = ("created_at", "updated_at", "heartbeat_at", "finished_at")
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")

@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from ..common.runs import RUN_COLUMNS, RUN_FROM
+from ..common.runs import RUN_COLUMNS, RUN_FROM, RUN_STATE_NAMES
 from .attrs import Attr, OrderKey
 from .cursor import Position
 from .filters import And, Leaf, Node, required_present, summary_metrics
@@ -28,7 +28,11 @@ from .sqlgen import RANGE_OPS, OrderExpr, Sql, keyset_after, order_exprs, where
 
 WALK_BUDGET = 2000
 MAX_GROUPS = 10_000
-STATE_NAMES_SQL = "(ARRAY['unspecified','running','finished','failed','killed','crashed'])[r.state + 1]"
+STATE_NAMES_SQL = (
+    "(ARRAY['unspecified',"
+    + ",".join(f"'{RUN_STATE_NAMES[n]}'" for n in range(1, len(RUN_STATE_NAMES) + 1))
+    + "])[r.state + 1]"
+)
 
 
 @dataclass(frozen=True)
