@@ -22,7 +22,7 @@ from ..common.names import parse_project
 from . import store
 from . import store_history as sh
 from .attrs import check_metric_key
-from .domain import group_key, prepare, resolve_project
+from .domain import bounded, group_key, prepare, resolve_project
 from .filters import parse_filter
 
 DEFAULT_BUCKETS = 200
@@ -77,11 +77,7 @@ def _check(req: AggregateRequest) -> int:
     if not req.key:
         raise InvalidArgument("key", Reason.FIELD_REQUIRED, "key is required")
     check_metric_key(req.key, "key")
-    if req.buckets == 0:
-        return DEFAULT_BUCKETS
-    if not 0 < req.buckets <= MAX_BUCKETS:
-        raise InvalidArgument("buckets", Reason.OUT_OF_RANGE, f"buckets must be 1..{MAX_BUCKETS}")
-    return req.buckets
+    return bounded(req.buckets, "buckets", DEFAULT_BUCKETS, MAX_BUCKETS)
 
 
 async def aggregate_history(pool: asyncpg.Pool, req: AggregateRequest, timeout: float) -> list[Band]:

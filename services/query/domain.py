@@ -15,7 +15,7 @@ from ..common.names import parse_project, parse_run
 from ..common.projects import get_project
 from ..common.runs import run_from_row, summaries_by_run
 from . import cursor, store
-from .attrs import Attr, PathError, attr_or_invalid, parse_attr, parse_order
+from .attrs import Attr, attr_or_invalid, parse_order
 from .filters import Node, parse_filter
 
 DEFAULT_PAGE_SIZE = 50
@@ -23,12 +23,17 @@ MAX_PAGE_SIZE = 1000
 MAX_FIELDS = 256
 
 
-def page_size(value: int, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> int:
+def bounded(value: int, field: str, default: int, maximum: int) -> int:
+    """0 means `default`; otherwise 1..maximum (OUT_OF_RANGE naming `field`)."""
     if value == 0:
         return default
     if not 0 < value <= maximum:
-        raise InvalidArgument("page_size", Reason.OUT_OF_RANGE, f"page_size must be 1..{maximum}")
+        raise InvalidArgument(field, Reason.OUT_OF_RANGE, f"{field} must be 1..{maximum}")
     return value
+
+
+def page_size(value: int, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> int:
+    return bounded(value, "page_size", default, maximum)
 
 
 @dataclass(frozen=True)
@@ -184,10 +189,7 @@ def group_key(text: str, field: str = "group_by") -> Attr:
 def metric_key(text: str, field: str = "metric") -> Attr:
     if not text:
         raise InvalidArgument(field, Reason.FIELD_REQUIRED, f"{field} is required")
-    try:
-        attr = parse_attr(text)
-    except PathError as e:
-        raise InvalidArgument(field, Reason.INVALID_ORDER, str(e)) from None
+    attr = attr_or_invalid(text, field, Reason.INVALID_ORDER)
     if attr.kind != "summary":
         raise InvalidArgument(
             field, Reason.INVALID_ORDER, "metric must be summary.<key>[.min|.max|.mean|...]"

@@ -19,7 +19,7 @@ from . import sampling
 from . import store_history as sh
 from .aggregate import AggregateRequest, aggregate_history
 from .attrs import check_metric_key
-from .domain import page_size, resolve_run
+from .domain import bounded, page_size, resolve_run
 from .history_read import read_raw, read_sampled
 from .sampling import Points
 from .scan import scan_pages
@@ -71,11 +71,7 @@ def check_keys(keys: list[str], field: str = "keys") -> list[str]:
 
 
 def check_samples(samples: int) -> int:
-    if samples == 0:
-        return DEFAULT_SAMPLES
-    if not 0 < samples <= MAX_SAMPLES:
-        raise InvalidArgument("samples", Reason.OUT_OF_RANGE, f"samples must be 1..{MAX_SAMPLES}")
-    return samples
+    return bounded(samples, "samples", DEFAULT_SAMPLES, MAX_SAMPLES)
 
 
 def check_range(lo: int | None, hi: int | None) -> None:
