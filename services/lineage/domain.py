@@ -19,6 +19,7 @@ and the walk does not pass through them.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from ..common.auth import Authorizer
 from ..common.context import Principal
 from ..common.errors import InvalidArgument, NotFound, Reason
 from ..common.names import ArtifactRef, RunName, parse_artifact_ref, parse_run
-from ..common.runs import RUN_STATE_NAMES
+from ..common.runs import RUN_STATE_NAMES, run_name
 from . import store
 
 
@@ -230,7 +231,7 @@ async def trace(reader: Reader, root: Resolved, direction: Direction, opts: Trav
     await store.prefer_generic_plans(reader.conn, reader.timeout)
     if direction is Direction.BOTH:
         depths, edges, truncated = await walk(reader, root.key, True, opts)
-        room = TraversalOptions(opts.max_depth, opts.max_nodes - len(depths) + 1, *_filters(opts))
+        room = dataclasses.replace(opts, max_nodes=opts.max_nodes - len(depths) + 1)
         down, down_edges, down_truncated = await walk(reader, root.key, False, room)
         for key, depth in down.items():
             depths.setdefault(key, depth)
@@ -241,10 +242,6 @@ async def trace(reader: Reader, root: Resolved, direction: Direction, opts: Trav
     nodes = await _details(reader, depths)
     ordered = sorted(nodes.values(), key=lambda n: (n.key != root.key, n.depth, n.kind, n.name))
     return Graph(ordered[0], ordered, sorted(edges), truncated)
-
-
-def _filters(opts: TraversalOptions) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return opts.artifact_types, opts.job_types
 
 
 async def walk(
@@ -313,7 +310,7 @@ async def _details(reader: Reader, depths: dict[NodeKey, int]) -> dict[NodeKey, 
         key = (NodeKind.RUN, r["id"])
         nodes[key] = Node(
             key,
-            f"entities/{r['entity']}/projects/{r['project']}/runs/{r['run_id']}",
+            run_name(r["entity"], r["project"], r["run_id"]),
             r["display_name"] or r["run_id"],
             depths[key],
             r["project_id"],

@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ..common.errors import InvalidArgument, Reason
+from ..common.runs import run_name
 from . import store
 from .domain import (
     MAX_DEPTH,
@@ -121,8 +122,7 @@ async def _producer(reader: Reader, version_id: int) -> tuple[str, object]:
     row = await store.producer(reader.conn, version_id, reader.timeout)
     if row is None or not await reader.visibility.readable([row["project_id"]]):
         return "", None
-    name = f"entities/{row['entity']}/projects/{row['project']}/runs/{row['run_id']}"
-    return name, json.loads(row["config"])
+    return run_name(row["entity"], row["project"], row["run_id"]), json.loads(row["config"])
 
 
 def _flatten(value: object, prefix: str = "") -> dict[str, object]:

@@ -13,6 +13,8 @@ from datetime import datetime
 
 import asyncpg
 
+from ..common.runs import RUN_FROM
+
 PRODUCED, USED = 1, 2
 COMMITTED, DELETED = 2, 3
 
@@ -63,10 +65,10 @@ async def hop_from_runs(
     return await conn.fetch(HOP_FROM_RUNS_SQL, list(ids), kind, list(artifact_types), timeout=timeout)
 
 
-RUN_DETAILS_SQL = """
+RUN_DETAILS_SQL = f"""
 SELECT r.id, r.project_id, e.name AS entity, p.name AS project, r.run_id, r.display_name, r.job_type,
        r.state
-FROM runs r JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id
+FROM {RUN_FROM}
 WHERE r.id = ANY($1::bigint[])
 """
 
@@ -104,9 +106,7 @@ async def find_run(
     conn: asyncpg.Connection, entity: str, project: str, run_id: str, timeout: float
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        """SELECT r.id, r.project_id FROM runs r
-           JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id
-           WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3""",
+        f"SELECT r.id, r.project_id FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
         entity,
         project,
         run_id,
@@ -258,11 +258,9 @@ async def metadata_diff(
     return await conn.fetch(METADATA_DIFF_SQL, old_id, new_id, timeout=timeout)
 
 
-PRODUCER_SQL = """
+PRODUCER_SQL = f"""
 SELECT r.project_id, e.name AS entity, p.name AS project, r.run_id, r.config::text AS config
-FROM artifact_versions v
-JOIN runs r ON r.id = v.producer_run_id
-JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id
+FROM {RUN_FROM} JOIN artifact_versions v ON v.producer_run_id = r.id
 WHERE v.id = $1
 """
 
