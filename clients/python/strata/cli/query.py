@@ -147,17 +147,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         if len(rows) >= args.limit:
             break
         row = run.to_row()
-        rows.append({c: _cell(row, c) for c in [*BASE_COLUMNS, *extra]})
+        rows.append(
+            {c: row.get(c) for c in [*BASE_COLUMNS, *extra]}
+        )  # nested config keys are flattened with "."
     emit(rows, [*BASE_COLUMNS, *extra], args.format)
     return 0
-
-
-def _cell(row: dict[str, Any], column: str) -> Any:
-    if column in row:
-        return row[column]
-    if column.startswith("config."):  # nested keys are flattened with "."
-        return row.get(column)
-    return None
 
 
 def cmd_get(args: argparse.Namespace) -> int:

@@ -37,3 +37,9 @@ def default_project(project: str | None = None) -> str:
 
 def project_parent(entity: str, project: str) -> str:
     return f"entities/{entity}/projects/{project}"
+
+
+def short_run_name(name: str) -> str:
+    """entities/e/projects/p/runs/r -> e/p/r (anything else unchanged)."""
+    parts = name.split("/")
+    return f"{parts[1]}/{parts[3]}/{parts[5]}" if len(parts) == 6 else name

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from strata.sdk._context import short_run_name
+
 if TYPE_CHECKING:
     from strata.sdk.lineage import Graph, MetadataChange, Node, VersionDiff
 
@@ -71,12 +73,6 @@ def short(version_name: str) -> str:
     return version_name.split("/artifacts/", 1)[1].replace("/versions/", ":")
 
 
-def _run(run_name: str) -> str:
-    """entities/e/projects/p/runs/r -> e/p/r"""
-    parts = run_name.split("/")
-    return "/".join(parts[1::2]) if len(parts) == 6 else run_name
-
-
 def _digest(d: str) -> str:
     return d[:12] if d else "-"
 
@@ -104,7 +100,7 @@ def diff_text(d: VersionDiff) -> str:
     lines.append("Metadata:" if d.metadata else "Metadata: identical")
     lines += _changes(d.metadata)
     if d.old_producer and d.new_producer:
-        runs = f"{_run(d.old_producer)} -> {_run(d.new_producer)}"
+        runs = f"{short_run_name(d.old_producer)} -> {short_run_name(d.new_producer)}"
         lines.append(f"Config of the producing runs ({runs}):" if d.config else f"Config ({runs}): identical")
         lines += _changes(d.config)
     else:

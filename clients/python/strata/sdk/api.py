@@ -29,7 +29,7 @@ from strata.errors import Reason, StrataError
 from strata.ingest.v1 import run_pb2
 from strata.query.v1 import query_service_pb2 as q
 
-from ._context import default_entity, project_parent
+from ._context import default_entity, project_parent, short_run_name
 
 STATE_NAMES = {1: "running", 2: "finished", 3: "failed", 4: "killed", 5: "crashed"}
 
@@ -105,7 +105,7 @@ class Api:
             by_run.setdefault(s.run, []).append(s)
         for name, series in by_run.items():
             df = _series_frame(series).reset_index()
-            df.insert(0, "run", _short_path(name))
+            df.insert(0, "run", short_run_name(name))
             frames.append(df)
         pd = _pandas()
         return (
@@ -185,11 +185,6 @@ def _filter_json(filters: Mapping[str, Any] | str | None) -> str:
     if filters is None:
         return ""
     return filters if isinstance(filters, str) else json.dumps(filters)
-
-
-def _short_path(name: str) -> str:
-    parts = name.split("/")
-    return f"{parts[1]}/{parts[3]}/{parts[5]}" if len(parts) == 6 else name
 
 
 class Runs:
