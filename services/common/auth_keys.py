@@ -319,16 +319,18 @@ class KeysAuthorizer(Authorizer):
         if value is None or p.server_admin:
             return True
         parts = value.split("/")
+        if len(parts) == 2 and parts[0] == "entities":  # the caller itself: no query needed
+            return p.user_id is not None and parts[1] == p.name
+        key = len(parts) == 2 and parts[0] == "apiKeys"
+        account = len(parts) == 4 and parts[0] == "entities" and parts[2] == "serviceAccounts"
+        if not (key or account):
+            raise InvalidArgument("owner", Reason.INVALID_NAME, f"{value!r} names no API key owner")
         async with self.pool.acquire(timeout=_ACQUIRE_TIMEOUT) as conn:
-            if len(parts) == 2 and parts[0] == "apiKeys":
+            if key:
                 owner = await store.key_owner(conn, parts[1])
-            elif len(parts) == 2 and parts[0] == "entities":
-                return p.user_id is not None and parts[1] == p.name
-            elif len(parts) == 4 and parts[0] == "entities" and parts[2] == "serviceAccounts":
+            else:
                 sa = await store.find_service_account(conn, parts[1], parts[3])
                 owner = (None, sa[0], sa[1]) if sa is not None else None
-            else:
-                raise InvalidArgument("owner", Reason.INVALID_NAME, f"{value!r} names no API key owner")
         if owner is None:
             return False
         user_id, sa_id, team_id = owner

@@ -32,7 +32,7 @@ from ..common.errors import (
     PermissionDenied,
     Reason,
 )
-from ..common.names import parse_entity
+from ..common.names import check, parse_entity
 from . import store
 
 VIEWER, MEMBER, ADMIN = 1, 2, 3
@@ -71,11 +71,8 @@ class Page:
 
 
 def check_name(value: str, field: str, what: str) -> str:
-    if not value:
-        raise InvalidArgument(field, Reason.FIELD_REQUIRED, f"{field} is required")
-    if not NAME_RE.fullmatch(value):
-        raise InvalidArgument(field, Reason.INVALID_NAME, f"{what} {value!r} must match {NAME_RE.pattern}")
-    return value
+    """A user, team or service-account name (common.names.check with the iam grammar)."""
+    return check(value, NAME_RE, field, what)
 
 
 def check_role(role: int, field: str = "role", default: int | None = None) -> int:
