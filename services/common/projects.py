@@ -67,11 +67,7 @@ async def ensure_project(conn: asyncpg.Connection, name: ProjectName, *, create_
     if entity_id is None:
         if not create_entity:
             raise NotFound("entity", f"entities/{name.entity}")
-        entity_id = await conn.fetchval(
-            """INSERT INTO entities (name, kind) VALUES ($1, 'user')
-               ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id""",
-            name.entity,
-        )
+        entity_id = await ensure_user_entity(conn, name.entity)
     project_id = await conn.fetchval(
         """INSERT INTO projects (entity_id, name) VALUES ($1, $2)
            ON CONFLICT (entity_id, name) DO NOTHING RETURNING id""",
@@ -83,3 +79,12 @@ async def ensure_project(conn: asyncpg.Connection, name: ProjectName, *, create_
             conn, "project.create", target=str(name), project_id=project_id, after={"on_first_use": True}
         )
     return await get_project(conn, name)
+
+
+async def ensure_user_entity(conn: asyncpg.Connection, name: str) -> int:
+    """The id of entity `name`, created as a user if missing (open-local mode's caller)."""
+    return await conn.fetchval(
+        """INSERT INTO entities (name, kind) VALUES ($1, 'user')
+           ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id""",
+        name,
+    )

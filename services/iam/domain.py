@@ -33,6 +33,7 @@ from ..common.errors import (
     Reason,
 )
 from ..common.names import check, parse_entity
+from ..common.projects import ensure_user_entity
 from . import store
 
 VIEWER, MEMBER, ADMIN = 1, 2, 3
@@ -118,7 +119,7 @@ async def caller_user_id(conn: asyncpg.Connection, p: Principal) -> int | None:
     if p.user_id is not None:
         return p.user_id
     if p.kind == actor_pb2.ACTOR_KIND_LOCAL:
-        return await store.ensure_user(conn, p.name)
+        return await ensure_user_entity(conn, p.name)
     return None
 
 

@@ -17,6 +17,7 @@ from ..common import audit
 from ..common import auth_policy as policy
 from ..common.errors import AlreadyExists, InvalidArgument, NotFound, Reason
 from ..common.names import PROJECT_RE, check, check_alias, parse_entity, parse_project
+from ..common.projects import ensure_user_entity
 from . import store, store_projects
 from .domain import Ctx, Page, decode_token, next_token, page_size
 
@@ -69,7 +70,7 @@ async def create_project(ctx: Ctx, parent: str, project_id: str, s: ProjectSetti
     async with ctx.tx() as conn:
         entity = await store.get_entity(conn, entity_name)
         if entity is None and ctx.authorizer.mode == "open-local":  # as ensure_project does there
-            await store.ensure_user(conn, entity_name)
+            await ensure_user_entity(conn, entity_name)
             entity = await store.get_entity(conn, entity_name)
         if entity is None:
             raise NotFound("entity", parent)

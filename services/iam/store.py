@@ -26,15 +26,6 @@ async def insert_entity(
     )
 
 
-async def ensure_user(conn: asyncpg.Connection, name: str) -> int:
-    """The user entity `name`, created if missing (open local mode's caller)."""
-    return await conn.fetchval(
-        """INSERT INTO entities (name, kind) VALUES ($1, 'user')
-           ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id""",
-        name,
-    )
-
-
 async def get_entity(conn: asyncpg.Connection, name: str, kind: str | None = None) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"SELECT {_ENTITY} FROM entities WHERE name = $1 AND ($2::text IS NULL OR kind = $2)", name, kind
