@@ -22,6 +22,7 @@ from strata.common.v1 import actor_pb2
 
 from ..common import audit
 from ..common.auth import Authorizer
+from ..common.auth_policy import ADMIN, MEMBER, VIEWER  # strata.iam.v1.Role values
 from ..common.config import Settings
 from ..common.context import Principal
 from ..common.errors import (
@@ -36,7 +37,6 @@ from ..common.names import check, parse_entity
 from ..common.projects import ensure_user_entity
 from . import store
 
-VIEWER, MEMBER, ADMIN = 1, 2, 3
 ROLE_NAMES = {VIEWER: "viewer", MEMBER: "member", ADMIN: "admin"}
 NAME_RE = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,63}")  # users, teams, service accounts
 

@@ -15,13 +15,14 @@ import asyncpg
 
 from ..common import audit
 from ..common import auth_policy as policy
+from ..common.auth_store import PUBLIC_READ
 from ..common.errors import AlreadyExists, InvalidArgument, NotFound, Reason
 from ..common.names import PROJECT_RE, check, check_alias, parse_entity, parse_project
 from ..common.projects import ensure_user_entity
 from . import store, store_projects
 from .domain import Ctx, Page, decode_token, next_token, page_size
 
-PRIVATE, PUBLIC_READ = 1, 2
+PRIVATE = 1  # strata.iam.v1.PROJECT_VISIBILITY_PRIVATE (PUBLIC_READ: auth_store's)
 VISIBILITY_NAMES = {PRIVATE: "private", PUBLIC_READ: "public_read"}
 
 
