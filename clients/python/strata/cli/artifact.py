@@ -19,6 +19,7 @@ from google.protobuf import json_format
 from strata.client import Client
 from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
+from strata.sdk._context import project_parent
 
 
 def _client(args: argparse.Namespace) -> Client:
@@ -54,7 +55,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
         from strata.sdk._context import default_entity
 
         entity, project = (parts[0], parts[1]) if len(parts) == 2 else (default_entity(client), parts[0])
-        parent, token = f"entities/{entity}/projects/{project}", ""
+        parent, token = project_parent(entity, project), ""
         while True:
             page = client.registry.ListArtifacts(
                 pb.ListArtifactsRequest(parent=parent, type=args.type, page_token=token)
@@ -174,7 +175,7 @@ def cmd_usage(args: argparse.Namespace) -> int:
     entity = parts[0] if len(parts) == 2 else default_entity(client)
     project = parts[-1] if parts else default_project()
     u = client.registry.GetStorageUsage(
-        pb.GetStorageUsageRequest(parent=f"entities/{entity}/projects/{project}")
+        pb.GetStorageUsageRequest(parent=project_parent(entity, project))
     ).usage
     saved = 1 - u.stored_bytes / u.logical_bytes if u.logical_bytes else 0.0
     print(f"{entity}/{project}: {u.version_count} live versions, {u.blob_count} distinct blobs")

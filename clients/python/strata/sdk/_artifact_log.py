@@ -11,8 +11,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from google.protobuf import duration_pb2
-
 from strata.client import Client
 from strata.errors import Reason, StrataError
 from strata.registry.v1 import artifact_pb2
@@ -56,16 +54,10 @@ def _create_request(parent: str, art: Artifact, entries: list[artifact_pb2.Manif
         provenance=capture(),
     )
     if isinstance(art.ttl, timedelta):
-        request.ttl.CopyFrom(_duration(art.ttl))
+        request.ttl.FromTimedelta(art.ttl)
     elif art.ttl is None:
         request.ttl_disabled = True
     return request
-
-
-def _duration(value: timedelta) -> duration_pb2.Duration:
-    d = duration_pb2.Duration()
-    d.FromTimedelta(value)
-    return d
 
 
 def _entries(client: Client, parent: str, art: Artifact) -> list[artifact_pb2.ManifestEntry]:

@@ -16,7 +16,7 @@ import grpc
 from strata.client import Client
 from strata.errors import Reason, StrataError
 
-from ._context import default_entity, default_project
+from ._context import default_entity, default_project, project_parent
 
 _VERSION = re.compile(r"^v(\d+)$")
 _TTL = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
@@ -41,7 +41,7 @@ class Ref:
 
     @property
     def parent(self) -> str:
-        return f"entities/{self.entity}/projects/{self.project}"
+        return project_parent(self.entity, self.project)
 
     @property
     def artifact(self) -> str:

@@ -20,7 +20,6 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from strata.registry.v1 import registry_service_pb2 as pb
 
 from ._artifact_refs import Ref, parse_ref
 from .artifact import Artifact
-from .watch import watch_alias
+from .watch import pause, watch_alias
 
 log = logging.getLogger("strata.sidecar")
 CURRENT = "current"
@@ -81,10 +80,8 @@ class Sidecar:
                 if e.reason != Reason.NOT_FOUND:
                     raise
                 log.info("%s does not exist yet; waiting", self.ref.artifact)
-                if stop is not None and stop.wait(2.0):
+                if pause(stop, 2.0):
                     return
-                if stop is None:
-                    time.sleep(2.0)
 
     def _switch_with_retries(
         self, version: artifact_pb2.ArtifactVersion, stop: threading.Event | None
@@ -98,10 +95,8 @@ class Sidecar:
             except (StrataError, OSError) as e:
                 delay = min(2.0**attempt, 30.0)
                 log.warning("download of %s failed (%s); retrying in %.0fs", version.name, e, delay)
-                if stop is not None and stop.wait(delay):
+                if pause(stop, delay):
                     return
-                if stop is None:
-                    time.sleep(delay)
         log.error("giving up on %s; %s stays current", version.name, self.current())
 
     def current(self) -> str | None:

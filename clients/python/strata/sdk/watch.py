@@ -34,6 +34,14 @@ RECONNECT_CODES = frozenset(
 )
 
 
+def pause(stop: threading.Event | None, seconds: float) -> bool:
+    """Sleep `seconds`, or less when `stop` is set meanwhile; True when stopped."""
+    if stop is None:
+        time.sleep(seconds)
+        return False
+    return stop.wait(seconds)
+
+
 def watch_alias(
     client: Client,
     artifact: str,
@@ -66,10 +74,8 @@ def watch_alias(
         except StrataError as e:
             if e.code not in RECONNECT_CODES:
                 raise
-        if stop is not None and stop.wait(backoff):
+        if pause(stop, backoff):
             return
-        if stop is None:
-            time.sleep(backoff)
         backoff = min(backoff * 2, max_backoff)
 
 
