@@ -97,10 +97,10 @@ async def set_aliases(
 ) -> None:
     """Point each alias at v (moving it from its holder), recording history and audit; no-op if held."""
     for alias in aliases:
-        current = await store_alias.holder(conn, v.artifact_id, alias)
-        if current == v.id:
+        current = await store_alias.holder_number(conn, v.artifact_id, alias)
+        if current is not None and current[0] == v.id:
             continue
-        before = None if current is None else (await store.version_by_id(conn, current)).name
+        before = None if current is None else str(VersionName(v.artifact, current[1]))
         await store_alias.move(conn, v.artifact_id, alias, v.id, kind, actor(), reason)
         await audit.record(
             conn,

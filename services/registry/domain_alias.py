@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..common import audit
 from ..common.errors import FailedPrecondition, NotFound, Reason
-from ..common.names import ALIAS_RE, check, check_alias, parse_artifact, parse_version
+from ..common.names import ALIAS_RE, VersionName, check, check_alias, parse_artifact, parse_version
 from ..common.projects import get_project
 from ..common.server import Deps
 from . import manifest, paging, store, store_alias
@@ -81,8 +81,8 @@ async def revert_alias(deps: Deps, artifact: str, alias: str, reason: str, timeo
             if last is None:
                 raise NotFound("artifact alias", f"{aname}:{alias}")
             target = await _revert_target(conn, art_id, last)
-            current = await store_alias.holder(conn, art_id, alias)
-            before = None if current is None else (await store.version_by_id(conn, current)).name
+            current = await store_alias.holder_number(conn, art_id, alias)
+            before = None if current is None else str(VersionName(aname, current[1]))
             revision = await store_alias.move(conn, art_id, alias, target.id, REVERTED, actor(), reason)
             await audit.record(
                 conn,

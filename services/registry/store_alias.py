@@ -45,6 +45,17 @@ async def holder(conn: asyncpg.Connection, artifact_id: int, alias: str) -> int 
     )
 
 
+async def holder_number(conn: asyncpg.Connection, artifact_id: int, alias: str) -> tuple[int, int] | None:
+    """(version id, version number) of the alias's holder (holders are committed versions)."""
+    row = await conn.fetchrow(
+        """SELECT v.id, v.version FROM aliases al JOIN artifact_versions v ON v.id = al.version_id
+           WHERE al.artifact_id = $1 AND al.alias = $2""",
+        artifact_id,
+        alias,
+    )
+    return None if row is None else (row["id"], row["version"])
+
+
 async def move(
     conn: asyncpg.Connection,
     artifact_id: int,
