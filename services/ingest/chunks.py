@@ -11,7 +11,7 @@ the small per-key summaries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,8 +29,13 @@ class Planned:
     values: np.ndarray
     times: np.ndarray
 
+    _starts: np.ndarray | None = field(default=None, init=False, repr=False)
+
     def starts(self) -> np.ndarray:
-        return np.flatnonzero(np.r_[True, self.key_ids[1:] != self.key_ids[:-1]])
+        """Index of each key's first point (computed once: the arrays never change after planning)."""
+        if self._starts is None:
+            self._starts = np.flatnonzero(np.r_[True, self.key_ids[1:] != self.key_ids[:-1]])
+        return self._starts
 
     def ends(self) -> np.ndarray:
         return np.r_[self.starts()[1:], len(self.key_ids)]
