@@ -153,10 +153,6 @@ class Producer(threading.Thread):
         if self.window is not None:
             self.window.add(seq, payload, where, len(steps))
 
-    def replace_rejected(self, seq: int, payload: bytes) -> None:
-        """Record in the spool that batch `seq` was replaced (called from the streamer thread)."""
-        self.spool.batch(seq, payload)
-
     def close(self, timeout: float | None = None) -> None:
         self._closing.set()
         self._wake.set()

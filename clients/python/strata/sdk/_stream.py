@@ -138,7 +138,7 @@ class BatchStreamer(threading.Thread):
         stream_id: str,
         window: Window,
         *,
-        on_rejected: Callable[[int, StrataError], bytes] | None = None,
+        on_rejected: Callable[[int, bytes], object] | None = None,
         warn: Callable[[str], None] = print,
         max_backoff: float = 5.0,
     ) -> None:
@@ -184,7 +184,9 @@ class BatchStreamer(threading.Thread):
             self.warn(
                 f"the server rejected metric batch {seq} ({e.reason}: {e.message}); its points are dropped"
             )
-            empty = self.on_rejected(seq, e) if self.on_rejected else empty_batch(seq)
+            empty = empty_batch(seq)
+            if self.on_rejected is not None:
+                self.on_rejected(seq, empty)  # e.g. record the replacement in the spool
             self.window.replace(seq, empty)
             return True
         self.warn(f"metric stream stopped: {e}; the points stay in the spool for `strata sync`")

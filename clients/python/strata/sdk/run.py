@@ -130,7 +130,7 @@ class Run:
         if self._window is not None:
             self._window.on_ack = self._spool.acked
             self._streamer = BatchStreamer(
-                self.client, self.name, self.stream_id, self._window, on_rejected=self._rejected, warn=_say
+                self.client, self.name, self.stream_id, self._window, on_rejected=self._spool.batch, warn=_say
             )
             self._heartbeat = Heartbeat(self._send_heartbeat, HEARTBEAT_INTERVAL)
             self._streamer.start()
@@ -247,13 +247,6 @@ class Run:
         response = self.client.ingest.SendHeartbeat(pb.SendHeartbeatRequest(name=self.name), timeout=10)
         if response.should_stop:
             _say(f"run {self.path} was stopped on the server")
-
-    def _rejected(self, seq: int, error: StrataError) -> bytes:
-        from strata.sdk._stream import empty_batch
-
-        payload = empty_batch(seq)
-        self._producer.replace_rejected(seq, payload)
-        return payload
 
     def wait_spooled(self, timeout: float = 60.0) -> bool:
         """Block until everything logged so far is written to the spool file (it then survives a
