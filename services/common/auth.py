@@ -102,9 +102,8 @@ class OpenLocalAuthorizer(Authorizer):
         return set(project_ids)
 
 
-def make_authorizer(
-    mode: str, addr: str, pool: object, settings: Settings | None = None, dsn: str | None = None
-) -> Authorizer:
+def make_authorizer(settings: Settings, pool: object, dsn: str | None = None) -> Authorizer:
+    mode, addr = settings.auth_mode, settings.addr
     if mode == "open-local":
         if not is_loopback_addr(addr):
             raise SystemExit(
@@ -115,7 +114,7 @@ def make_authorizer(
     if mode == "keys":
         from .auth_keys import KeysAuthorizer
 
-        return KeysAuthorizer(pool, settings or Settings(addr=addr), dsn)  # type: ignore[arg-type]
+        return KeysAuthorizer(pool, settings, dsn)  # type: ignore[arg-type]
     raise SystemExit(f"unknown STRATA_AUTH_MODE {mode!r}; expected open-local or keys")
 
 

@@ -66,7 +66,7 @@ class KeysAuthorizer(Authorizer):
         self.pool = pool
         self.settings = settings
         self.pepper = b""
-        self.key_file = settings.admin_key_file or settings.data_dir / "admin-api-key"
+        self.key_file = settings.admin_key_path
         ttl = settings.auth_cache_seconds
         self._keys: TtlCache[str, _Key] = TtlCache(ttl)
         self._projects: TtlCache[tuple[str, str], store.ProjectRef] = TtlCache(ttl)
@@ -79,13 +79,13 @@ class KeysAuthorizer(Authorizer):
     # --- lifecycle ---
 
     async def start(self) -> None:
-        pepper_file = self.settings.data_dir / "api-key-pepper"
-        self.pepper = await asyncio.to_thread(apikeys.load_pepper, self.settings.api_key_pepper, pepper_file)
+        s = self.settings
+        self.pepper = await asyncio.to_thread(apikeys.load_pepper, s.api_key_pepper, s.pepper_file)
         async with self.pool.acquire(timeout=_ACQUIRE_TIMEOUT) as conn:
             if not await store.check_pepper(conn, apikeys.fingerprint(self.pepper)):
                 raise SystemExit(
                     "this database's API keys were made with another pepper: set STRATA_API_KEY_PEPPER "
-                    f"(or {pepper_file}) to the value the other processes use"
+                    f"(or {s.pepper_file}) to the value the other processes use"
                 )
         await bootstrap_admin(self.pool, self.pepper, self.key_file)
         if self.listener is not None:

@@ -173,6 +173,15 @@ class Settings:
     rollup_interval: float = 2.0
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def pepper_file(self) -> Path:
+        """Where a generated API-key pepper lives (when STRATA_API_KEY_PEPPER is unset)."""
+        return self.data_dir / "api-key-pepper"
+
+    @property
+    def admin_key_path(self) -> Path:
+        return self.admin_key_file or self.data_dir / "admin-api-key"
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         data_dir = Path(_env("STRATA_DATA_DIR", ".strata"))

@@ -94,7 +94,7 @@ class StrataServer:
         pool = await create_pool(dsn, min_size=s.pg_pool_min, max_size=s.pg_pool_max)
         blobs = make_blob_store(s)
         await blobs.start()
-        authorizer = make_authorizer(s.auth_mode, s.addr, pool, settings=s, dsn=dsn)
+        authorizer = make_authorizer(s, pool, dsn)
         await authorizer.start()
         self.deps = Deps(settings=s, pool=pool, blobs=blobs, authorizer=authorizer)
 

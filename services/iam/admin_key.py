@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     if args.data_dir:
         settings = replace(settings, data_dir=Path(args.data_dir))
-    pepper = apikeys.load_pepper(settings.api_key_pepper, settings.data_dir / "api-key-pepper")
+    pepper = apikeys.load_pepper(settings.api_key_pepper, settings.pepper_file)
     embedded = EmbeddedPostgres(settings.data_dir / "pg") if settings.pg_dsn is None else None
     dsn = embedded.start() if embedded is not None else settings.pg_dsn
     try:

@@ -97,8 +97,8 @@ async def pepper(ctx: Ctx) -> bytes:
     value = getattr(ctx.authorizer, "pepper", b"")
     if value:
         return value
-    path = ctx.settings.data_dir / "api-key-pepper"
-    return await asyncio.to_thread(apikeys.load_pepper, ctx.settings.api_key_pepper, path)
+    s = ctx.settings
+    return await asyncio.to_thread(apikeys.load_pepper, s.api_key_pepper, s.pepper_file)
 
 
 async def create_api_key(
