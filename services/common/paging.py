@@ -1,0 +1,89 @@
+"""One page-size rule and one page-token codec for every List RPC.
+
+Page size (AIP-158): 0 means the RPC's documented default; a negative value is INVALID_ARGUMENT
+(`page_size`, OUT_OF_RANGE); a value above the RPC's documented maximum is coerced to that maximum.
+
+A page token is opaque to callers: base64url of a small JSON object holding the position after
+which the next page starts (any JSON value the caller's store understands) and a fingerprint of the
+query it belongs to. A token replayed against another query (another parent, filter or order) or
+edited by hand is INVALID_ARGUMENT with reason INVALID_PAGE_TOKEN, never INTERNAL. Tokens carry no
+secrets; positions are only ever bound as SQL parameters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from .errors import InvalidArgument, Reason
+
+T = TypeVar("T")
+
+# A token is a position, not a payload: anything longer than this was not made by the server.
+MAX_TOKEN_CHARS = 4096
+
+
+def page_size(requested: int, default: int, maximum: int) -> int:
+    """The number of items to return for a request's `page_size` (see the module docstring)."""
+    if requested < 0:
+        raise InvalidArgument("page_size", Reason.OUT_OF_RANGE, "page_size must be >= 0")
+    if requested == 0:
+        return default
+    return min(requested, maximum)
+
+
+def fingerprint(query: Any) -> str:
+    """A short hash of everything that defines the query a token pages through."""
+    canonical = json.dumps(query, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+
+
+def encode(position: Any, query: Any) -> str:
+    raw = json.dumps({"p": position, "q": fingerprint(query)}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def invalid_token(why: str) -> InvalidArgument:
+    return InvalidArgument("page_token", Reason.INVALID_PAGE_TOKEN, f"page_token is not valid: {why}")
+
+
+def decode(token: str, query: Any) -> Any:
+    """The position stored in `token`, or None for an empty token (the first page).
+
+    The caller still type-checks the position it gets back (see `decode_as`)."""
+    if not token:
+        return None
+    if len(token) > MAX_TOKEN_CHARS:
+        raise invalid_token("too long")
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        raise invalid_token("malformed") from None
+    if not isinstance(data, dict) or set(data) != {"p", "q"}:
+        raise invalid_token("malformed")
+    if data["q"] != fingerprint(query):
+        raise invalid_token("it belongs to another query")
+    return data["p"]
+
+
+def decode_as(token: str, query: Any, kind: type) -> Any:
+    """`decode`, then check that the position is a `kind` (bool never counts as int)."""
+    position = decode(token, query)
+    if position is None:
+        return None
+    if not isinstance(position, kind) or isinstance(position, bool):
+        raise invalid_token("malformed")
+    if isinstance(position, int) and not -(2**63) <= position < 2**63:
+        raise invalid_token("out of range")
+    return position
+
+
+def page(rows: Sequence[T], limit: int, key: Callable[[T], Any], query: Any) -> tuple[list[T], str]:
+    """The first `limit` of `rows` (fetched as limit + 1) and the next page's token ("" at the end)."""
+    kept = list(rows[:limit])
+    return kept, encode(key(kept[-1]), query) if len(rows) > limit else ""
