@@ -14,8 +14,9 @@ from strata.client import Client, RetryPolicy
 from strata.errors import Reason, StrataError
 from strata.iam.v1 import iam_service_pb2, iam_service_pb2_grpc
 from strata.ingest.v1 import ingest_service_pb2
+from strata_server.common.deps import Deps
 from strata_server.common.errors import InvalidArgument, NotFound, classify, to_status
-from strata_server.common.server import Deps, ServiceSpec
+from strata_server.common.server import ServiceSpec
 
 from tests.fixtures.servers import ServerThread, make_settings
 

@@ -17,37 +17,23 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-import asyncpg
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from . import logging as slog
-from .auth import Authorizer, make_authorizer
-from .blobstore import BlobStore, make_blob_store
+from .auth import make_authorizer
+from .blobstore import make_blob_store
 from .config import Settings
 from .db import create_pool
+from .deps import Deps
 from .embedded_pg import EmbeddedPostgres
 from .interceptors import StrataServerInterceptor
 
 log = slog.get_logger(__name__)
-
-
-@dataclass
-class Deps:
-    """What handlers and background tasks get: shared, process-wide resources."""
-
-    settings: Settings
-    pool: asyncpg.Pool
-    blobs: BlobStore
-    authorizer: Authorizer
-    extras: dict[str, object] = field(default_factory=dict)
-    #: set when the server begins to stop: long-lived streams (WatchAlias) end at once with
-    #: UNAVAILABLE, so clients reconnect elsewhere instead of holding the shutdown for its grace period
-    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from strata.iam.v1 import iam_service_pb2_grpc
 
 from ..common.context import current_principal
 from ..common.db import timeout_from
-from ..common.server import Deps
+from ..common.deps import Deps
 from . import convert, domain, domain_accounts, domain_audit, domain_projects
 
 Context = grpc.aio.ServicerContext

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from strata.ingest.v1 import ingest_service_pb2, ingest_service_pb2_grpc
 
+from ..common.deps import Deps
 from ..common.pending import fill_pending
-from ..common.server import Deps
 from .handlers_runs import RunHandlers
 from .handlers_upload import UploadHandlers
 

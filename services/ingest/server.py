@@ -6,7 +6,8 @@ import grpc
 from strata.ingest.v1 import ingest_service_pb2_grpc
 
 from ..common.background import every
-from ..common.server import Deps, ServiceSpec
+from ..common.deps import Deps
+from ..common.server import ServiceSpec
 from . import domain_runs
 from .handlers import IngestServiceHandlers
 from .handlers_upload import expire_uploads_task, register_bulk_codecs

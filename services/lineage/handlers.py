@@ -11,8 +11,8 @@ from strata.lineage.v1 import lineage_pb2, lineage_service_pb2, lineage_service_
 
 from ..common.context import current_principal
 from ..common.db import timeout_from
+from ..common.deps import Deps
 from ..common.errors import InvalidArgument, Reason
-from ..common.server import Deps
 from . import domain, domain_diff, domain_export, domain_link
 from .domain import Direction, EdgeKind, Graph, NodeKind, Reader, Visibility
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import grpc
 from strata.lineage.v1 import lineage_service_pb2_grpc
 
-from ..common.server import Deps, ServiceSpec
+from ..common.deps import Deps
+from ..common.server import ServiceSpec
 from .handlers import LineageServiceHandlers
 
 

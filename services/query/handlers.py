@@ -8,7 +8,7 @@ import grpc
 from strata.query.v1 import query_pb2, query_service_pb2, query_service_pb2_grpc
 
 from ..common.db import timeout_from
-from ..common.server import Deps
+from ..common.deps import Deps
 from . import domain, domain_history
 from .domain_history import HistoryRequest, Series
 

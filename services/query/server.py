@@ -6,7 +6,8 @@ import grpc
 from strata.query.v1 import query_service_pb2_grpc
 
 from ..common.background import every
-from ..common.server import Deps, ServiceSpec
+from ..common.deps import Deps
+from ..common.server import ServiceSpec
 from .handlers import QueryServiceHandlers
 from .rollup import rollup_pass
 

@@ -26,6 +26,7 @@ import asyncpg
 
 from ..common import audit
 from ..common.context import current_principal
+from ..common.deps import Deps
 from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Reason
 from ..common.names import (
     ARTIFACT_RE,
@@ -40,7 +41,6 @@ from ..common.names import (
 )
 from ..common.permissions import Access
 from ..common.projects import Project, ensure_project, get_project
-from ..common.server import Deps
 from . import manifest, store, store_alias
 from .model import COMMITTED, DELETED, DRAFT, LATEST, PRODUCED, SET, Entry, Version
 

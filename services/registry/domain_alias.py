@@ -11,10 +11,10 @@ protected_aliases may be moved only by project admins (PROTECTED_ALIAS otherwise
 from __future__ import annotations
 
 from ..common import audit
+from ..common.deps import Deps
 from ..common.errors import FailedPrecondition, NotFound, Reason
 from ..common.names import ALIAS_RE, VersionName, check, check_alias, parse_artifact, parse_version
 from ..common.projects import get_project
-from ..common.server import Deps
 from . import manifest, paging, store, store_alias
 from .domain import (
     actor,

@@ -15,10 +15,10 @@ from datetime import timedelta
 import asyncpg
 
 from ..common import audit
+from ..common.deps import Deps
 from ..common.errors import FailedPrecondition, InvalidArgument, Reason
 from ..common.names import parse_version
 from ..common.projects import get_project, get_project_by_id
-from ..common.server import Deps
 from . import manifest, store, store_alias
 from .domain import actor, artifact_id_or_404, connection, require_alias_rights, transaction, version_or_404
 from .model import DRAFT, DROPPED, LATEST, SET, Version

@@ -20,10 +20,10 @@ import asyncio
 
 from ..common import audit
 from ..common.blobstore.base import BlobStoreUnavailable
+from ..common.deps import Deps
 from ..common.logging import get_logger
 from ..common.names import parse_project
 from ..common.projects import get_project
-from ..common.server import Deps
 from . import store, store_gc
 from .domain import connection, transaction
 from .domain_edit import retire

@@ -11,6 +11,7 @@ covered alike and the check lives in one place. NOT_FOUND names what is missing:
 from __future__ import annotations
 
 from ..common import audit
+from ..common.deps import Deps
 from ..common.errors import NotFound
 from ..common.names import (
     ArtifactRef,
@@ -22,7 +23,6 @@ from ..common.names import (
     parse_version,
 )
 from ..common.projects import get_project
-from ..common.server import Deps
 from . import paging, store
 from .domain import artifact_id_or_404, connection, transaction, version_or_404
 from .model import USED, Artifact, Entry, Version

@@ -17,10 +17,10 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 
+from ..common.deps import Deps
 from ..common.errors import InvalidArgument, Reason, Unavailable
 from ..common.logging import get_logger
 from ..common.names import ALIAS_RE, ArtifactName, check, parse_artifact
-from ..common.server import Deps
 from . import store, store_alias
 from .domain import artifact_id_or_404, connection
 from .model import SET, AliasEvent, Version

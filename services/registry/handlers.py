@@ -9,8 +9,8 @@ from strata.registry.v1 import registry_service_pb2 as pb
 from strata.registry.v1 import registry_service_pb2_grpc
 
 from ..common.db import timeout_from
+from ..common.deps import Deps
 from ..common.pending import fill_pending
-from ..common.server import Deps
 from . import domain, domain_alias, domain_edit, domain_gc, domain_read, domain_watch
 from .domain_watch import AliasHub
 from .handlers_blob import BlobReadHandlers

@@ -7,7 +7,8 @@ import grpc
 from strata.registry.v1 import registry_service_pb2_grpc
 
 from ..common.background import every
-from ..common.server import Deps, ServiceSpec
+from ..common.deps import Deps
+from ..common.server import ServiceSpec
 from . import domain_gc
 from .domain_watch import AliasHub
 from .handlers import RegistryServiceHandlers
