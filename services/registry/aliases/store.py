@@ -5,10 +5,12 @@ notifies watchers on every replica through PostgreSQL NOTIFY (delivered when the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import asyncpg
 
-from ..common.names import ArtifactName, VersionName
-from .model import Alias, AliasEvent
+from ...common.names import ArtifactName, VersionName
+from ..model import Alias, AliasEvent
 
 NOTIFY_CHANNEL = "strata_alias_moves"
 
@@ -17,6 +19,20 @@ _EVENT_SELECT = """SELECT ev.alias, ev.revision, ev.kind, fv.version AS from_num
   FROM alias_events ev
   LEFT JOIN artifact_versions fv ON fv.id = ev.from_version_id
   LEFT JOIN artifact_versions tv ON tv.id = ev.to_version_id"""
+
+
+async def listen(conn: asyncpg.Connection, callback: Callable[..., object]) -> None:
+    """Make `conn` receive the NOTIFY of every alias move (on every replica)."""
+    await conn.add_listener(NOTIFY_CHANNEL, callback)
+
+
+async def unlisten(conn: asyncpg.Connection, callback: Callable[..., object]) -> None:
+    await conn.remove_listener(NOTIFY_CHANNEL, callback)
+
+
+async def ping(conn: asyncpg.Connection, timeout: float) -> None:
+    """A round trip proving the (listening) connection is still alive."""
+    await conn.fetchval("SELECT 1", timeout=timeout)
 
 
 def _vname(artifact: ArtifactName, number: int | None) -> str:

@@ -1,4 +1,4 @@
-"""Registry logic (no gRPC, no SQL): drafts, atomic commits, and the helpers the other domain_* modules share.
+"""Artifact versions (no gRPC, no SQL): drafts, atomic commits, reads and lists, edits and deletion.
 
 Life of a version: CreateArtifactVersion makes a draft (the collection is created on first use), entries
 arrive with it and/or AppendManifestEntries, blobs are uploaded (files service), then
@@ -8,109 +8,57 @@ number vN (gap-free: the counter rolls back with a failed commit), moves "latest
 aliases, records the PRODUCED lineage edge and the audit event. A draft whose manifest digest equals the
 current latest's is discarded instead and the latest is returned (deduplicated=true).
 
-The other modules: domain_read.py (get, resolve, use, lists), domain_edit.py (update, delete),
-domain_alias.py (aliases), domain_watch.py (WatchAlias), domain_gc.py (TTL expiry, GC, storage usage).
+Reading: resolution grammar (services/common/names.py): "name", "name:latest", "name:v3", "name:alias",
+"project/name:alias", "entity/project/name:alias" (or a full resource name). Only committed, live versions
+resolve; soft-deleted and expired ones are gone. The caller needs read access to the project the
+reference lands in: the interceptor checks it (permissions.py: "ref:ref", with relative references
+completed from default_parent or the run's project), so relative and cross-project references are
+covered alike and the check lives in one place. NOT_FOUND names what is missing: the artifact, the
+version, or the alias.
+
+Editing: description, metadata and TTL change (the manifest never does); every edit is audited with the
+fields' values before and after. TTL: `ttl` set means "expire at commit time + ttl"; `ttl` cleared means
+the project's default TTL applies; `ttl_disabled` means never expire. Deleting a version soft-deletes it
+(state DELETED: gone from resolution and listings); one holding custom aliases is refused
+(VERSION_HAS_ALIASES) unless delete_aliases; if it held "latest", "latest" moves to the newest remaining
+version. Its blobs are reclaimed by the next GC pass if nothing else references them.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
 
-from ..common import audit
-from ..common.context import current_principal
-from ..common.deps import Deps
-from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Reason
-from ..common.names import (
+from ...common import audit
+from ...common.deps import Deps
+from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
+from ...common.names import (
     ARTIFACT_RE,
     TYPE_RE,
     ArtifactName,
+    ArtifactRef,
     ProjectName,
     VersionName,
     check,
+    parse_artifact,
+    parse_artifact_ref,
     parse_project,
     parse_run,
     parse_version,
 )
-from ..common.permissions import Access
-from ..common.projects import Project, ensure_project, get_project
-from . import manifest, store, store_alias
-from .model import COMMITTED, DELETED, DRAFT, LATEST, PRODUCED, SET, Entry, Version
-
-
-@asynccontextmanager
-async def connection(deps: Deps, timeout: float) -> AsyncIterator[asyncpg.Connection]:
-    async with deps.pool.acquire(timeout=timeout) as conn:
-        yield conn
-
-
-@asynccontextmanager
-async def transaction(deps: Deps, timeout: float) -> AsyncIterator[asyncpg.Connection]:
-    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
-        yield conn
-
-
-def actor() -> tuple[str, int]:
-    p = current_principal()
-    return p.name, p.kind
-
-
-async def require_alias_rights(deps: Deps, project: Project, aliases: Iterable[str]) -> None:
-    """Moving a protected alias needs PROJECT_ADMIN (decided by the authorizer; PROTECTED_ALIAS if not)."""
-    protected = [a for a in aliases if a in project.protected_aliases]
-    if not protected:
-        return
-    try:
-        await deps.authorizer.require(current_principal(), Access.PROJECT_ADMIN, str(project.name))
-    except PermissionDenied:
-        raise PermissionDenied(
-            Reason.PROTECTED_ALIAS,
-            f"alias {protected[0]!r} is protected in {project.name.path}; only project admins may move it",
-            alias=protected[0],
-        ) from None
-
-
-async def artifact_id_or_404(conn: asyncpg.Connection, name: ArtifactName, *, lock: bool = False) -> int:
-    art_id = await store.artifact_id(conn, name, lock=lock)
-    if art_id is None:
-        raise NotFound("artifact", str(name))
-    return art_id
-
-
-async def version_or_404(conn: asyncpg.Connection, name: VersionName, *, live: bool = True) -> Version:
-    v = await store.find_version(conn, name)
-    if v is None or (live and v.state == DELETED):
-        kind = "artifact draft" if name.version is None else "artifact version"
-        raise NotFound(kind, str(name))
-    return v
-
-
-async def set_aliases(
-    conn: asyncpg.Connection, v: Version, aliases: Sequence[str], reason: str, *, kind: int = SET
-) -> None:
-    """Point each alias at v (moving it from its holder), recording history and audit; no-op if held."""
-    for alias in aliases:
-        current = await store_alias.holder_number(conn, v.artifact_id, alias)
-        if current is not None and current[0] == v.id:
-            continue
-        before = None if current is None else str(VersionName(v.artifact, current[1]))
-        await store_alias.move(conn, v.artifact_id, alias, v.id, kind, actor(), reason)
-        await audit.record(
-            conn,
-            "alias.set",
-            target=f"{v.artifact}:{alias}",
-            project_id=v.project_id,
-            before={"version": before},
-            after={"version": v.name, "reason": reason},
-        )
-
+from ...common.paging import decode_as, page, page_size
+from ...common.projects import Project, ensure_project, get_project, get_project_by_id
+from ..aliases import store as aliases_store
+from ..aliases.domain import require_alias_rights, set_aliases
+from ..lookup import actor, artifact_id_or_404, version_or_404
+from ..model import COMMITTED, DRAFT, DROPPED, LATEST, PRODUCED, SET, USED, Artifact, Entry, Version
+from . import manifest, store
 
 # --- drafts ---
 
@@ -149,7 +97,7 @@ async def create_draft(deps: Deps, spec: DraftSpec, timeout: float) -> Version:
     base = parse_version(spec.base_version, "base_version", allow_draft=False) if spec.base_version else None
     if base is not None and base.artifact.project != project_name:
         raise InvalidArgument("base_version", Reason.INVALID_NAME, "base_version must be in the same project")
-    async with transaction(deps, timeout) as conn:
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         project = await ensure_project(conn, project_name, create_entity=deps.authorizer.mode == "open-local")
         art_id = await _collection(conn, project, spec)
         run_id = None
@@ -208,7 +156,7 @@ async def append_entries(
     manifest.check_removed(removed, "removed_paths")
     if name.version is not None:
         raise FailedPrecondition(Reason.VERSION_IMMUTABLE, f"{name} is committed; its manifest is immutable")
-    async with transaction(deps, timeout) as conn:
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         v = await version_or_404(conn, name)
         if await store.lock_version_state(conn, v.id) != DRAFT:
             raise FailedPrecondition(
@@ -227,7 +175,7 @@ async def commit(deps: Deps, draft: str, aliases: Sequence[str], timeout: float)
     """Commit a draft; returns (version, deduplicated). Committing a committed draft returns it (retry-safe)."""
     name = parse_version(draft, "draft")
     wanted = manifest.check_aliases(aliases)
-    async with connection(deps, timeout) as conn:
+    async with deps.pool.acquire(timeout=timeout) as conn:
         project = await get_project(conn, name.artifact.project)
         await require_alias_rights(deps, project, wanted)
         async with conn.transaction():
@@ -289,4 +237,221 @@ async def _record_commit(conn: asyncpg.Connection, v: Version) -> None:
             "producer_run": v.producer_run,
             "expire_time": v.expire_time,
         },
+    )
+
+
+# --- reads ---
+
+
+async def get_version(deps: Deps, name: str, timeout: float) -> Version:
+    vname = parse_version(name, "name")
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        return await version_or_404(conn, vname, live=False)
+
+
+async def _resolve(conn: asyncpg.Connection, ref: ArtifactRef) -> Version:
+    v = await store.resolve(conn, ref)
+    if v is not None:
+        return v
+    await artifact_id_or_404(conn, ref.artifact)
+    if ref.version is not None:
+        raise NotFound("artifact version", str(VersionName(ref.artifact, ref.version)))
+    short = f"{ref.artifact.project.path}/{ref.artifact.artifact}:{ref.alias}"
+    raise NotFound("artifact alias", short, f"artifact alias {short!r} not found")
+
+
+async def resolve(deps: Deps, ref: str, default_parent: str, timeout: float) -> Version:
+    default = parse_project(default_parent, "default_parent") if default_parent else None
+    parsed = parse_artifact_ref(ref, default, "ref")
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        return await _resolve(conn, parsed)
+
+
+async def use(deps: Deps, run: str, ref: str, timeout: float) -> Version:
+    """Resolve `ref` (relative refs in the run's project) and record the USED edge once."""
+    run_name = parse_run(run, "run")
+    parsed = parse_artifact_ref(ref, run_name.project, "ref")
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
+        run_row = await store.run_row(conn, run_name)
+        if run_row is None:
+            raise NotFound("run", str(run_name))
+        v = await _resolve(conn, parsed)
+        if await store.insert_edge(conn, run_row["id"], v.id, USED):
+            await audit.record(
+                conn,
+                "artifact_version.use",
+                target=v.name,
+                project_id=run_row["project_id"],
+                after={"run": str(run_name)},
+            )
+        return v
+
+
+async def get_artifact(deps: Deps, name: str, timeout: float) -> Artifact:
+    aname = parse_artifact(name, "name")
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        art = await store.get_artifact(conn, aname)
+    if art is None:
+        raise NotFound("artifact", str(aname))
+    return art
+
+
+async def list_artifacts(
+    deps: Deps, parent: str, type_: str, size: int, token: str, timeout: float
+) -> tuple[list[Artifact], str]:
+    project_name = parse_project(parent, "parent")
+    limit = page_size(size, 50, 500)
+    query = ("artifacts", parent, type_)
+    after = decode_as(token, query, str)
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        project = await get_project(conn, project_name)
+        arts = await store.list_artifacts(conn, project.id, type_, after, limit + 1)
+    return page(arts, limit, lambda a: a.name.artifact, query)
+
+
+async def list_versions(
+    deps: Deps, parent: str, show_deleted: bool, size: int, token: str, timeout: float
+) -> tuple[list[Version], str]:
+    aname = parse_artifact(parent, "parent")
+    limit = page_size(size, 50, 500)
+    query = ("versions", parent, show_deleted)
+    before = decode_as(token, query, int)
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        art_id = await artifact_id_or_404(conn, aname)
+        versions = await store.list_versions(conn, art_id, show_deleted, before, limit + 1)
+    return page(versions, limit, lambda v: v.version, query)
+
+
+async def list_entries(
+    deps: Deps, version: str, prefix: str, size: int, token: str, timeout: float
+) -> tuple[list[Entry], str]:
+    vname = parse_version(version, "version")
+    limit = page_size(size, 1000, 10_000)
+    query = ("entries", version, prefix)
+    after = decode_as(token, query, str)
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        v = await version_or_404(conn, vname, live=False)
+        entries = await store.list_entries(conn, v.id, prefix, after, limit + 1)
+    return page(entries, limit, lambda e: e.path, query)
+
+
+# --- edits and deletion ---
+
+
+UPDATABLE = ("description", "metadata_json", "ttl", "ttl_disabled")
+
+
+@dataclass
+class VersionEdit:
+    """UpdateArtifactVersion: the fields named in `mask` take the values given here."""
+
+    name: str
+    mask: list[str]
+    description: str = ""
+    metadata_json: str = ""
+    ttl: timedelta | None = None
+    ttl_disabled: bool = False
+
+
+def _changes(edit: VersionEdit) -> dict[str, object]:
+    """Validated column -> new value for the masked fields."""
+    mask, ttl, ttl_disabled = edit.mask, edit.ttl, edit.ttl_disabled
+    if not mask:
+        raise InvalidArgument("update_mask", Reason.INVALID_UPDATE_MASK, "update_mask is required")
+    unknown = [p for p in mask if p not in UPDATABLE]
+    if unknown:
+        raise InvalidArgument(
+            "update_mask", Reason.INVALID_UPDATE_MASK, f"cannot update {unknown[0]!r}; updatable: {UPDATABLE}"
+        )
+    out: dict[str, object] = {}
+    if "description" in mask:
+        out["description"] = manifest.check_text(edit.description, "version.description")
+    if "metadata_json" in mask:
+        out["metadata"] = manifest.check_metadata(edit.metadata_json, "version.metadata_json")
+    if "ttl" in mask:
+        manifest.check_ttl(ttl, ttl_disabled and "ttl_disabled" in mask, "version.ttl")
+        out["ttl"] = ttl
+        if ttl is not None:
+            out["ttl_disabled"] = False
+    if "ttl_disabled" in mask:
+        out["ttl_disabled"] = ttl_disabled
+        if ttl_disabled:
+            out["ttl"] = None
+    return out
+
+
+def _snapshot(v: Version) -> dict[str, object]:
+    return {
+        "description": v.description,
+        "metadata": v.metadata_json,
+        "ttl": None if v.ttl is None else v.ttl.total_seconds(),
+        "ttl_disabled": v.ttl_disabled,
+        "expire_time": v.expire_time,
+    }
+
+
+async def update_version(deps: Deps, edit: VersionEdit, timeout: float) -> Version:
+    vname = parse_version(edit.name, "version.name")
+    changes = _changes(edit)
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
+        v = await version_or_404(conn, vname)
+        await store.lock_version_state(conn, v.id)
+        project = await get_project_by_id(conn, v.project_id)
+        await store.update_fields(conn, v.id, changes)
+        await store.recompute_expiry(conn, v.id, project.default_ttl)
+        after = await store.version_by_id(conn, v.id)
+        before_s, after_s = _snapshot(v), _snapshot(after)
+        changed = [k for k in before_s if before_s[k] != after_s[k]]
+        if changed:
+            await audit.record(
+                conn,
+                "artifact_version.update",
+                target=v.name,
+                project_id=v.project_id,
+                before={k: before_s[k] for k in changed},
+                after={k: after_s[k] for k in changed},
+            )
+        return after
+
+
+async def delete_version(deps: Deps, name: str, delete_aliases: bool, timeout: float) -> Version:
+    vname = parse_version(name, "name")
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        project = await get_project(conn, vname.artifact.project)
+        async with conn.transaction():
+            await artifact_id_or_404(conn, vname.artifact, lock=True)
+            v = await version_or_404(conn, vname)
+            if v.custom_aliases and not delete_aliases:
+                raise FailedPrecondition(
+                    Reason.VERSION_HAS_ALIASES,
+                    f"{v.name} holds aliases {list(v.custom_aliases)}; pass delete_aliases to delete it anyway",
+                    aliases=",".join(v.custom_aliases),
+                )
+            await require_alias_rights(deps, project, v.custom_aliases)
+            await retire(conn, v, "artifact_version.delete", "version deleted")
+            return await store.version_by_id(conn, v.id)
+
+
+async def retire(conn: asyncpg.Connection, v: Version, action: str, reason: str) -> None:
+    """Soft-delete v (artifact row already locked): drop its aliases, move latest, audit."""
+    if v.state == DRAFT:
+        await store.delete_entries(conn, v.id)
+        await store.soft_delete(conn, v.id)
+        await audit.record(conn, action, target=v.name, project_id=v.project_id, before={"state": "DRAFT"})
+        return
+    for alias in v.custom_aliases:
+        await aliases_store.move(conn, v.artifact_id, alias, None, DROPPED, actor(), reason)
+    await store.soft_delete(conn, v.id)
+    if LATEST in v.aliases:
+        newest = await store.newest_live_version(conn, v.artifact_id)
+        kind = DROPPED if newest is None else SET
+        await aliases_store.move(conn, v.artifact_id, LATEST, newest, kind, actor(), reason)
+    await store.touch_artifact(conn, v.artifact_id)
+    await audit.record(
+        conn,
+        action,
+        target=v.name,
+        project_id=v.project_id,
+        before={"state": "COMMITTED", "aliases": list(v.aliases), "expire_time": v.expire_time},
+        after={"state": "DELETED"},
     )
