@@ -10,7 +10,7 @@ from strata.common.v1 import actor_pb2
 from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
 
-from tests.fixtures.registry import audit_rows, log_version, protect, sql
+from tests.registry.helpers import audit_rows, log_version, protect, sql
 
 E, P = "carol", "aliases"
 ART = f"entities/{E}/projects/{P}/artifacts/bert"

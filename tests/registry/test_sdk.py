@@ -18,7 +18,7 @@ import strata
 from strata.errors import Reason, StrataError
 from strata.sdk.artifact import Artifact, fetch_artifact, list_artifact_versions
 
-from tests.fixtures.registry import sql
+from tests.registry.helpers import sql
 
 
 @pytest.fixture(scope="module", autouse=True)
