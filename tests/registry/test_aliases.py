@@ -105,7 +105,7 @@ def test_removed_alias_resolves_no_more_and_history_keeps_it(server, client) -> 
         artifact_pb2.ALIAS_EVENT_KIND_REMOVED,
         artifact_pb2.ALIAS_EVENT_KIND_SET,
     ]
-    with pytest.raises(Exception):  # noqa: B017 - NOT_FOUND, asserted in test_registry_bad_input
+    with pytest.raises(Exception):  # noqa: B017 - NOT_FOUND, asserted in test_bad_input.py
         holder(client, "tmp")
 
 

@@ -63,12 +63,8 @@ async def read_blob(
         yield piece
 
 
-async def read_blobs(
-    deps: Deps, version: str, sha256s: list[str], timeout: float
-) -> list[tuple[str, int, bytes]]:
-    """(sha256, size, bytes) of each distinct digest, in request order. One query checks them all
-    (same rule as read_blob); the blob-store reads run BATCH_READERS at a time."""
-    name = parse_version(version, "version")
+def _distinct_digests(sha256s: list[str]) -> list[str]:
+    """The distinct, well-formed digests asked for, in request order (at most BATCH_MAX_DIGESTS)."""
     wanted = list(dict.fromkeys(sha256s))
     if not wanted:
         raise InvalidArgument("sha256s", Reason.FIELD_REQUIRED, "sha256s is required")
@@ -78,7 +74,11 @@ async def read_blobs(
         )
     for i, sha in enumerate(sha256s):
         check_sha256(sha, f"sha256s[{i}]")
-    found = await _held_blobs(deps, version, name, wanted, timeout)
+    return wanted
+
+
+def _batch_bytes(wanted: list[str], found: dict[str, Any]) -> int:
+    """The bytes the batch returns, refused (TOO_LARGE) past the per-blob and per-call limits."""
     total = 0
     for i, sha in enumerate(wanted):
         size = found[sha]["size"]
@@ -91,6 +91,18 @@ async def read_blobs(
         total += size
     if total > BATCH_MAX_BYTES:
         raise InvalidArgument("sha256s", Reason.TOO_LARGE, f"{total} bytes asked, at most {BATCH_MAX_BYTES}")
+    return total
+
+
+async def read_blobs(
+    deps: Deps, version: str, sha256s: list[str], timeout: float
+) -> list[tuple[str, int, bytes]]:
+    """(sha256, size, bytes) of each distinct digest, in request order. One query checks them all
+    (same rule as read_blob); the blob-store reads run BATCH_READERS at a time."""
+    name = parse_version(version, "version")
+    wanted = _distinct_digests(sha256s)
+    found = await _held_blobs(deps, version, name, wanted, timeout)
+    total = _batch_bytes(wanted, found)
     gate = asyncio.Semaphore(BATCH_READERS)
 
     async def one(sha: str) -> tuple[str, int, bytes]:
