@@ -22,8 +22,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from strata.registry.v1 import registry_service_pb2 as pb
 
 from tests.fixtures.postgres import PostgresServer
-from tests.fixtures.registry import log_version, sql
 from tests.fixtures.servers import ServerThread, make_settings
+from tests.registry.helpers import log_version, sql
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:

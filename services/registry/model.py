@@ -1,4 +1,5 @@
-"""The registry's domain objects: what store.py returns and handlers turn into protos."""
+"""The registry's domain objects (what the stores return and convert.py turns into protos), and the
+enum numbers they carry, taken from the generated code so SQL binds them instead of restating them."""
 
 from __future__ import annotations
 
@@ -6,14 +7,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from strata.ingest.v1 import upload_pb2
+from strata.lineage.v1 import lineage_pb2
+from strata.registry.v1 import artifact_pb2
+
 from ..common.names import ArtifactName, VersionName
 
-# strata.registry.v1.ArtifactVersionState
-DRAFT, COMMITTED, DELETED = 1, 2, 3
-# strata.registry.v1.AliasEventKind
-SET, REMOVED, REVERTED, DROPPED = 1, 2, 3, 4
-# strata.lineage.v1.EdgeKind
-PRODUCED, USED = 1, 2
+DRAFT = artifact_pb2.ARTIFACT_VERSION_STATE_DRAFT
+COMMITTED = artifact_pb2.ARTIFACT_VERSION_STATE_COMMITTED
+DELETED = artifact_pb2.ARTIFACT_VERSION_STATE_DELETED
+SET = artifact_pb2.ALIAS_EVENT_KIND_SET
+REMOVED = artifact_pb2.ALIAS_EVENT_KIND_REMOVED
+REVERTED = artifact_pb2.ALIAS_EVENT_KIND_REVERTED
+DROPPED = artifact_pb2.ALIAS_EVENT_KIND_DROPPED
+PRODUCED = lineage_pb2.EDGE_KIND_PRODUCED
+USED = lineage_pb2.EDGE_KIND_USED
+UPLOAD_OPEN = upload_pb2.UPLOAD_STATE_OPEN  # upload sessions (ingest's table) still pinning blobs
 LATEST = "latest"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-DELETED = 3  # strata.registry.v1.ArtifactVersionState.DELETED
+from ..model import DELETED
 
 
 async def blobs_in_version(
@@ -20,7 +20,7 @@ async def blobs_in_version(
     """(sha256, size, storage_key) of each digest the (non-deleted) version or draft lists and its
     project holds; digests that fail either condition are absent from the answer."""
     return await conn.fetch(
-        f"""SELECT DISTINCT b.sha256, b.size, b.storage_key
+        """SELECT DISTINCT b.sha256, b.size, b.storage_key
             FROM entities e
             JOIN projects p ON p.entity_id = e.id
             JOIN artifacts a ON a.project_id = p.id
@@ -30,11 +30,12 @@ async def blobs_in_version(
             JOIN blobs b ON b.sha256 = m.sha256
             WHERE e.name = $1 AND p.name = $2 AND a.name = $3
               AND (($4::int IS NOT NULL AND v.version = $4) OR ($4::int IS NULL AND v.draft_id = $5))
-              AND v.state <> {DELETED} AND m.sha256 = ANY($6::text[])""",
+              AND v.state <> $7 AND m.sha256 = ANY($6::text[])""",
         entity,
         project,
         artifact,
         version,
         draft_id,
         sha256s,
+        DELETED,
     )

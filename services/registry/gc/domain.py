@@ -7,7 +7,7 @@ One pass (background every STRATA_GC_INTERVAL seconds on one replica, or RunGarb
    after the protected alias leaves it.
 2. Drafts idle longer than STRATA_DRAFT_EXPIRY are discarded, so abandoned uploads stop pinning blobs.
 3. Blobs: a blob is deleted when no live version, draft, run file or open upload session references it
-   and it was neither created nor touched within STRATA_GC_GRACE (store_gc.py has the race-safe
+   and it was neither created nor touched within STRATA_GC_GRACE (gc/store.py has the race-safe
    protocol). Bytes go after the rows' transaction commits, which also records them in
    blob_deletions; a row there goes only when the blob store confirmed the delete, and every pass
    first retries what an earlier pass (or a crashed process) left there.
@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import asyncio
 
-from ..common import audit
-from ..common.blobstore.base import BlobStoreUnavailable
-from ..common.deps import Deps
-from ..common.logging import get_logger
-from ..common.names import parse_project
-from ..common.projects import get_project
-from . import store, store_gc
-from .domain import connection, transaction
-from .domain_edit import retire
-from .model import DRAFT, GcReport, StorageUsage
+from ...common import audit
+from ...common.blobstore.base import BlobStoreUnavailable
+from ...common.deps import Deps
+from ...common.logging import get_logger
+from ...common.names import parse_project
+from ...common.projects import get_project
+from ..model import DRAFT, GcReport, StorageUsage
+from ..versions import store as versions_store
+from ..versions.domain import retire
+from . import store
 
 log = get_logger(__name__)
 
@@ -50,19 +50,19 @@ async def run_pass(deps: Deps, dry_run: bool = False, timeout: float = 300.0) ->
     if retried:
         log.info("blob_deletions_retried", count=retried, bytes=retried_bytes)
     if not dry_run:
-        async with transaction(deps, timeout) as conn:
+        async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
             await audit.record(conn, "gc.run", target="registry", after=report.__dict__)
     return report
 
 
 async def expire_versions(deps: Deps, dry_run: bool, timeout: float) -> int:
     if dry_run:
-        async with connection(deps, timeout) as conn:
-            return len(await store_gc.expired_versions(conn, None))
+        async with deps.pool.acquire(timeout=timeout) as conn:
+            return len(await store.expired_versions(conn, None))
     expired = 0
     while True:
-        async with connection(deps, timeout) as conn:
-            batch = await store_gc.expired_versions(conn, BATCH)
+        async with deps.pool.acquire(timeout=timeout) as conn:
+            batch = await store.expired_versions(conn, BATCH)
         done = [await _expire_one(deps, version_id, timeout) for version_id in batch]
         expired += sum(done)
         if len(batch) < BATCH or not any(done):
@@ -70,28 +70,28 @@ async def expire_versions(deps: Deps, dry_run: bool, timeout: float) -> int:
 
 
 async def _expire_one(deps: Deps, version_id: int, timeout: float) -> bool:
-    async with transaction(deps, timeout) as conn:
-        v = await store.version_by_id(conn, version_id)
-        await store.lock_artifact(conn, v.artifact_id)
-        if not await store_gc.still_expired(conn, version_id):
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
+        v = await versions_store.version_by_id(conn, version_id)
+        await versions_store.lock_artifact(conn, v.artifact_id)
+        if not await store.still_expired(conn, version_id):
             return False
-        v = await store.version_by_id(conn, version_id)  # again, now that the artifact is locked
+        v = await versions_store.version_by_id(conn, version_id)  # again, now that the artifact is locked
         await retire(conn, v, "artifact_version.expire", "ttl expired")
         log.info("artifact_version_expired", version=v.name)
         return True
 
 
 async def expire_drafts(deps: Deps, dry_run: bool, timeout: float) -> int:
-    async with connection(deps, timeout) as conn:
-        ids = await store_gc.idle_drafts(conn, deps.settings.draft_expiry, None if dry_run else BATCH)
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        ids = await store.idle_drafts(conn, deps.settings.draft_expiry, None if dry_run else BATCH)
     if dry_run:
         return len(ids)
     discarded = 0
     for version_id in ids:
-        async with transaction(deps, timeout) as conn:
-            if await store.lock_version_state(conn, version_id) != DRAFT:
+        async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
+            if await versions_store.lock_version_state(conn, version_id) != DRAFT:
                 continue
-            v = await store.version_by_id(conn, version_id)
+            v = await versions_store.version_by_id(conn, version_id)
             await retire(conn, v, "artifact_draft.expire", "draft idle")
             discarded += 1
     return discarded  # the rest, if any, at the next pass
@@ -101,8 +101,8 @@ async def collect_blobs(deps: Deps, dry_run: bool, timeout: float) -> tuple[int,
     grace = deps.settings.gc_grace
     after, count, size = "", 0, 0
     while True:
-        async with connection(deps, timeout) as conn:
-            batch = await store_gc.candidates(conn, grace, after, BATCH)
+        async with deps.pool.acquire(timeout=timeout) as conn:
+            batch = await store.candidates(conn, grace, after, BATCH)
         if not batch:
             return count, size
         after = batch[-1][0]
@@ -118,10 +118,10 @@ async def collect_blobs(deps: Deps, dry_run: bool, timeout: float) -> tuple[int,
 async def _delete_batch(
     deps: Deps, digests: list[str], grace: float, timeout: float
 ) -> list[tuple[str, int, str]]:
-    async with transaction(deps, timeout) as conn:
-        deleted = await store_gc.delete_unreferenced(conn, digests, grace)
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
+        deleted = await store.delete_unreferenced(conn, digests, grace)
         if deleted:
-            await store_gc.enqueue_deletions(conn, deleted)
+            await store.enqueue_deletions(conn, deleted)
             await audit.record(
                 conn,
                 "blob.delete",
@@ -158,18 +158,18 @@ async def _drop_bytes(deps: Deps, keys: list[str], timeout: float) -> set[str]:
 
     await asyncio.gather(*(drop(key) for key in keys))
     done = set(keys) - set(failed)
-    async with connection(deps, timeout) as conn:
+    async with deps.pool.acquire(timeout=timeout) as conn:
         if done:
-            await store_gc.deletions_done(conn, sorted(done))
+            await store.deletions_done(conn, sorted(done))
         for key, error in failed.items():
-            await store_gc.deletion_failed(conn, key, error)
+            await store.deletion_failed(conn, key, error)
     return done
 
 
 async def retry_deletions(deps: Deps, timeout: float) -> tuple[int, int]:
     """Deletes the bytes left in blob_deletions by earlier passes; (count, bytes) confirmed now."""
-    async with connection(deps, timeout) as conn:
-        pending = await store_gc.pending_deletions(conn, 10 * BATCH)
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        pending = await store.pending_deletions(conn, 10 * BATCH)
     if not pending:
         return 0, 0
     done = await _drop_bytes(deps, [key for _, _, key in pending], timeout)
@@ -178,9 +178,9 @@ async def retry_deletions(deps: Deps, timeout: float) -> tuple[int, int]:
 
 async def storage_usage(deps: Deps, parent: str, timeout: float) -> StorageUsage:
     name = parse_project(parent, "parent")
-    async with connection(deps, timeout) as conn:
+    async with deps.pool.acquire(timeout=timeout) as conn:
         project = await get_project(conn, name)
-        r = await store_gc.storage_usage(conn, project.id)
+        r = await store.storage_usage(conn, project.id)
     return StorageUsage(
         project=str(name),
         logical_bytes=r["logical_bytes"],

@@ -1,4 +1,4 @@
-"""SQL of the registry service: artifacts, versions and manifests (aliases: store_alias.py, GC: store_gc.py).
+"""SQL of artifacts, versions and manifests (aliases: aliases/store.py, GC: gc/store.py).
 
 Locking order, everywhere: the artifact row (FOR UPDATE) first, then version rows, then blob rows
 (FOR SHARE). Commits and alias moves of one artifact serialize on its row; that is what makes version
@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from ..common.names import ArtifactName, ArtifactRef, ProjectName, RunName, VersionName
-from ..common.runs import RUN_FROM
-from .model import COMMITTED, DRAFT, ENTRY_COLUMNS, Artifact, Entry, Version
+from ...common.names import ArtifactName, ArtifactRef, ProjectName, RunName, VersionName
+from ...common.runs import RUN_FROM
+from ..model import COMMITTED, DELETED, DRAFT, ENTRY_COLUMNS, LATEST, Artifact, Entry, Version
 
 _NAMES = """JOIN artifacts a ON a.id = v.artifact_id
     JOIN projects p ON p.id = a.project_id
@@ -39,9 +39,10 @@ VERSION_SELECT = f"""SELECT v.id, v.artifact_id, a.project_id, e.name AS entity,
   FROM artifact_versions v
   {_NAMES}"""
 
+# $1 is always the committed state (bound from model.COMMITTED): the query's own parameters start at $2.
 ARTIFACT_SELECT = """SELECT a.id, a.project_id, e.name AS entity, p.name AS project, a.name, a.type,
     a.description, a.create_time, a.update_time,
-    (SELECT count(*) FROM artifact_versions v WHERE v.artifact_id = a.id AND v.state = 2) AS version_count,
+    (SELECT count(*) FROM artifact_versions v WHERE v.artifact_id = a.id AND v.state = $1) AS version_count,
     (SELECT v.version FROM aliases al JOIN artifact_versions v ON v.id = al.version_id
       WHERE al.artifact_id = a.id AND al.alias = 'latest') AS latest
   FROM artifacts a JOIN projects p ON p.id = a.project_id JOIN entities e ON e.id = p.entity_id"""
@@ -100,7 +101,8 @@ def artifact_from_row(r: asyncpg.Record) -> Artifact:
 
 async def get_artifact(conn: asyncpg.Connection, name: ArtifactName) -> Artifact | None:
     r = await conn.fetchrow(
-        ARTIFACT_SELECT + " WHERE e.name = $1 AND p.name = $2 AND a.name = $3",
+        ARTIFACT_SELECT + " WHERE e.name = $2 AND p.name = $3 AND a.name = $4",
+        COMMITTED,
         name.project.entity,
         name.project.project,
         name.artifact,
@@ -153,9 +155,10 @@ async def list_artifacts(
 ) -> list[Artifact]:
     rows = await conn.fetch(
         ARTIFACT_SELECT
-        + """ WHERE a.project_id = $1 AND ($2 = '' OR a.type = $2) AND ($3::text IS NULL OR a.name > $3)
-              AND EXISTS (SELECT 1 FROM artifact_versions v WHERE v.artifact_id = a.id AND v.state = 2)
-            ORDER BY a.name LIMIT $4""",
+        + """ WHERE a.project_id = $2 AND ($3 = '' OR a.type = $3) AND ($4::text IS NULL OR a.name > $4)
+              AND EXISTS (SELECT 1 FROM artifact_versions v WHERE v.artifact_id = a.id AND v.state = $1)
+            ORDER BY a.name LIMIT $5""",
+        COMMITTED,
         project_id,
         type_,
         after,
@@ -196,15 +199,15 @@ async def find_version(conn: asyncpg.Connection, name: VersionName) -> Version |
 async def resolve(conn: asyncpg.Connection, ref: ArtifactRef) -> Version | None:
     """A committed, live version by number or alias, in one query."""
     art = ref.artifact
-    args: list[object] = [art.project.entity, art.project.project, art.artifact]
+    args: list[object] = [art.project.entity, art.project.project, art.artifact, COMMITTED]
     if ref.version is not None:
-        where = "v.version = $4"
+        where = "v.version = $5"
         args.append(ref.version)
     else:
-        where = "v.id = (SELECT al.version_id FROM aliases al WHERE al.artifact_id = a.id AND al.alias = $4)"
+        where = "v.id = (SELECT al.version_id FROM aliases al WHERE al.artifact_id = a.id AND al.alias = $5)"
         args.append(ref.alias)
     r = await conn.fetchrow(
-        VERSION_SELECT + f" WHERE e.name = $1 AND p.name = $2 AND a.name = $3 AND v.state = 2 AND {where}",
+        VERSION_SELECT + f" WHERE e.name = $1 AND p.name = $2 AND a.name = $3 AND v.state = $4 AND {where}",
         *args,
     )
     return None if r is None else version_from_row(r)
@@ -231,7 +234,7 @@ async def insert_draft(
     return await conn.fetchval(
         """INSERT INTO artifact_versions (artifact_id, draft_id, state, description, metadata, ttl,
                ttl_disabled, producer_run_id, base_version_id, author_name, author_kind, provenance)
-           VALUES ($1, $2, 1, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11::jsonb) RETURNING id""",
+           VALUES ($1, $2, $12, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11::jsonb) RETURNING id""",
         artifact_id,
         draft_id,
         description,
@@ -243,6 +246,7 @@ async def insert_draft(
         author[0],
         author[1],
         provenance_json,
+        DRAFT,
     )
 
 
@@ -266,6 +270,10 @@ async def remove_paths(conn: asyncpg.Connection, version_id: int, paths: Sequenc
             version_id,
             list(paths),
         )
+
+
+async def delete_entries(conn: asyncpg.Connection, version_id: int) -> None:
+    await conn.execute("DELETE FROM manifest_entries WHERE version_id = $1", version_id)
 
 
 async def put_entries(conn: asyncpg.Connection, version_id: int, entries: Sequence[Entry]) -> None:
@@ -354,7 +362,7 @@ async def mark_committed(
     default_ttl: timedelta | None,
 ) -> None:
     await conn.execute(
-        """UPDATE artifact_versions SET version = $2, state = 2, file_count = $3, total_size = $4,
+        """UPDATE artifact_versions SET version = $2, state = $7, file_count = $3, total_size = $4,
              manifest_digest = $5, commit_time = now(), update_time = now(),
              expire_time = CASE WHEN ttl_disabled THEN NULL ELSE now() + coalesce(ttl, $6::interval) END
            WHERE id = $1""",
@@ -362,6 +370,7 @@ async def mark_committed(
         number,
         *stats,
         default_ttl,
+        COMMITTED,
     )
 
 
@@ -372,8 +381,9 @@ async def discard_draft(conn: asyncpg.Connection, version_id: int) -> None:
 async def latest_version(conn: asyncpg.Connection, artifact_id: int) -> tuple[int, str] | None:
     r = await conn.fetchrow(
         """SELECT v.id, v.manifest_digest FROM aliases al JOIN artifact_versions v ON v.id = al.version_id
-           WHERE al.artifact_id = $1 AND al.alias = 'latest'""",
+           WHERE al.artifact_id = $1 AND al.alias = $2""",
         artifact_id,
+        LATEST,
     )
     return None if r is None else (r["id"], r["manifest_digest"])
 
@@ -392,12 +402,14 @@ async def list_versions(
 ) -> list[Version]:
     rows = await conn.fetch(
         VERSION_SELECT
-        + """ WHERE v.artifact_id = $1 AND v.version IS NOT NULL AND (v.state = 2 OR ($2 AND v.state = 3))
+        + """ WHERE v.artifact_id = $1 AND v.version IS NOT NULL AND (v.state = $5 OR ($2 AND v.state = $6))
               AND ($3::int IS NULL OR v.version < $3) ORDER BY v.version DESC LIMIT $4""",
         artifact_id,
         show_deleted,
         before,
         limit,
+        COMMITTED,
+        DELETED,
     )
     return [version_from_row(r) for r in rows]
 
@@ -442,9 +454,10 @@ async def recompute_expiry(conn: asyncpg.Connection, version_id: int, default_tt
 
 async def soft_delete(conn: asyncpg.Connection, version_id: int) -> datetime:
     return await conn.fetchval(
-        """UPDATE artifact_versions SET state = 3, delete_time = now(), update_time = now()
+        """UPDATE artifact_versions SET state = $2, delete_time = now(), update_time = now()
            WHERE id = $1 RETURNING delete_time""",
         version_id,
+        DELETED,
     )
 
 

@@ -1,4 +1,4 @@
-"""The article's artifact workflows through the SDK against a real server: log, use, download, pin,
+"""The artifact workflows of the product through the SDK against a real server: log, use, download, pin,
 promote with aliases, lineage, cross-project use, dedupe, TTL, delete, incremental drafts, references."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import strata
 from strata.errors import Reason, StrataError
 from strata.sdk.artifact import Artifact, fetch_artifact, list_artifact_versions
 
-from tests.fixtures.registry import sql
+from tests.registry.helpers import sql
 
 
 @pytest.fixture(scope="module", autouse=True)

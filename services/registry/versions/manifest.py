@@ -7,7 +7,7 @@ a directory of another ("a" and "a/b"), so every manifest can be written to disk
 The manifest digest is the sha256 (hex) of the entries sorted by path (byte order), one line each:
   blob:       "{path}\\t{sha256}\\t{size}\\n"
   reference:  "{path}\\tref\\t{uri}\\t{etag}\\t{size}\\t{true|false}\\n"
-store.py computes it in SQL; `manifest_digest()` here is the same definition in Python (tests pin both).
+versions/store.py computes it in SQL; `manifest_digest()` here is the same definition in Python (tests pin both).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
-from ..common.errors import InvalidArgument, Reason
-from ..common.names import check_alias, check_sha256
-from .model import Entry
+from ...common.errors import InvalidArgument, Reason
+from ...common.names import check_alias, check_sha256
+from ..model import Entry
 
 MAX_PATH_BYTES = 1024
 MAX_ENTRIES_PER_CALL = 10_000

@@ -16,8 +16,8 @@ from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
 from strata.sdk.watch import watch_alias
 
-from tests.fixtures.registry import log_version, sql
 from tests.fixtures.servers import ServerThread, make_settings
+from tests.registry.helpers import log_version, sql
 
 E, P = "erin", "watch"
 ART = f"entities/{E}/projects/{P}/artifacts/model"

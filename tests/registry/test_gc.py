@@ -16,9 +16,11 @@ from google.protobuf import duration_pb2
 from strata.errors import Reason, StrataError
 from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
-from strata_server.registry import store_gc
+from strata_server.registry.gc import store as gc_store
 
-from tests.fixtures.registry import (
+from tests.fixtures.servers import ServerThread, make_settings
+from tests.fixtures.wait import poll_until
+from tests.registry.helpers import (
     audit_rows,
     dedupe_upload,
     entries,
@@ -29,7 +31,6 @@ from tests.fixtures.registry import (
     put_blob,
     sql,
 )
-from tests.fixtures.servers import ServerThread, make_settings
 
 E, P = "frank", "gc"
 PARENT = f"entities/{E}/projects/{P}"
@@ -193,10 +194,11 @@ def test_background_pass_expires_versions(pg_dsn, tmp_path) -> None:  # type: ig
     try:
         with srv.client() as c:
             v = log_version(srv, c, E, P, "bg", {"f": b"bg"}, ttl=ONE_SECOND).version
-            deadline = time.monotonic() + 30
-            while state(c, v.name) != artifact_pb2.ARTIFACT_VERSION_STATE_DELETED:
-                assert time.monotonic() < deadline, "background pass did not expire the version"
-                time.sleep(0.2)
+            poll_until(
+                lambda: state(c, v.name) == artifact_pb2.ARTIFACT_VERSION_STATE_DELETED,
+                interval=0.2,
+                what="the background pass to expire the version",
+            )
     finally:
         srv.stop()
 
@@ -280,7 +282,7 @@ async def _gc_paused_before_commit(deps, sha: str, locked: threading.Event, proc
     waits (uncommitted) until told to proceed."""
     async with deps.pool.acquire() as conn:
         async with conn.transaction():
-            deleted = await store_gc.delete_unreferenced(conn, [sha], 0.0)
+            deleted = await gc_store.delete_unreferenced(conn, [sha], 0.0)
             locked.set()
             await asyncio.to_thread(proceed.wait, 30)
     for _, _, key in deleted:
@@ -322,10 +324,12 @@ def test_a_commit_racing_gc_on_the_same_blob_never_commits_a_deleted_blob(gc_ser
 
         t = threading.Thread(target=commit)
         t.start()
-        deadline = time.monotonic() + 10
-        while not _waiting_on_a_lock(gc_server):
-            assert time.monotonic() < deadline, "the commit did not wait for the GC's row lock"
-            time.sleep(0.02)
+        poll_until(
+            lambda: _waiting_on_a_lock(gc_server),
+            timeout=10,
+            interval=0.02,
+            what="the commit to wait for the GC's row lock",
+        )
         proceed.set()
         t.join(timeout=30)
         assert gc_done.result(30) == 1

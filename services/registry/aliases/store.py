@@ -5,10 +5,12 @@ notifies watchers on every replica through PostgreSQL NOTIFY (delivered when the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import asyncpg
 
-from ..common.names import ArtifactName, VersionName
-from .model import Alias, AliasEvent
+from ...common.names import ArtifactName, VersionName
+from ..model import Alias, AliasEvent
 
 NOTIFY_CHANNEL = "strata_alias_moves"
 
@@ -17,6 +19,20 @@ _EVENT_SELECT = """SELECT ev.alias, ev.revision, ev.kind, fv.version AS from_num
   FROM alias_events ev
   LEFT JOIN artifact_versions fv ON fv.id = ev.from_version_id
   LEFT JOIN artifact_versions tv ON tv.id = ev.to_version_id"""
+
+
+async def listen(conn: asyncpg.Connection, callback: Callable[..., object]) -> None:
+    """Make `conn` receive the NOTIFY of every alias move (on every replica)."""
+    await conn.add_listener(NOTIFY_CHANNEL, callback)
+
+
+async def unlisten(conn: asyncpg.Connection, callback: Callable[..., object]) -> None:
+    await conn.remove_listener(NOTIFY_CHANNEL, callback)
+
+
+async def ping(conn: asyncpg.Connection, timeout: float) -> None:
+    """A round trip proving the (listening) connection is still alive."""
+    await conn.fetchval("SELECT 1", timeout=timeout)
 
 
 def _vname(artifact: ArtifactName, number: int | None) -> str:
@@ -70,23 +86,7 @@ async def move(
         "UPDATE artifacts SET alias_revision = alias_revision + 1 WHERE id = $1 RETURNING alias_revision",
         artifact_id,
     )
-    if to_version_id is None:
-        from_id = await conn.fetchval(
-            "DELETE FROM aliases WHERE artifact_id = $1 AND alias = $2 RETURNING version_id",
-            artifact_id,
-            alias,
-        )
-    else:
-        from_id = await holder(conn, artifact_id, alias)
-        await conn.execute(
-            """INSERT INTO aliases (artifact_id, alias, version_id, revision) VALUES ($1, $2, $3, $4)
-               ON CONFLICT (artifact_id, alias) DO UPDATE
-               SET version_id = EXCLUDED.version_id, revision = EXCLUDED.revision, update_time = now()""",
-            artifact_id,
-            alias,
-            to_version_id,
-            revision,
-        )
+    from_id = await _rewrite(conn, artifact_id, alias, to_version_id, revision)
     await conn.execute(
         """INSERT INTO alias_events (artifact_id, alias, revision, kind, from_version_id, to_version_id,
                actor_name, actor_kind, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
@@ -102,6 +102,29 @@ async def move(
     )
     await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, f"{artifact_id}:{revision}")
     return revision
+
+
+async def _rewrite(
+    conn: asyncpg.Connection, artifact_id: int, alias: str, to_version_id: int | None, revision: int
+) -> int | None:
+    """Rewrite (or delete) the alias row; returns the id of the version that held it before."""
+    if to_version_id is None:
+        return await conn.fetchval(
+            "DELETE FROM aliases WHERE artifact_id = $1 AND alias = $2 RETURNING version_id",
+            artifact_id,
+            alias,
+        )
+    from_id = await holder(conn, artifact_id, alias)
+    await conn.execute(
+        """INSERT INTO aliases (artifact_id, alias, version_id, revision) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (artifact_id, alias) DO UPDATE
+           SET version_id = EXCLUDED.version_id, revision = EXCLUDED.revision, update_time = now()""",
+        artifact_id,
+        alias,
+        to_version_id,
+        revision,
+    )
+    return from_id
 
 
 async def event_at(

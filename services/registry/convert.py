@@ -1,4 +1,5 @@
-"""Domain objects <-> strata.registry.v1 messages (used by handlers.py only)."""
+"""Protobuf messages <-> registry domain objects: the only module besides handlers.py that builds or
+reads strata.registry.v1 messages."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from datetime import timedelta
 from google.protobuf import duration_pb2, json_format
 from strata.common.v1 import actor_pb2, blob_pb2
 from strata.registry.v1 import artifact_pb2
+from strata.registry.v1 import registry_service_pb2 as pb
 
 from ..common.runs import ts
 from .model import Alias, AliasEvent, Artifact, Entry, GcReport, StorageUsage, Version
+from .versions.domain import DraftSpec, VersionEdit
 
 
 def duration(value: timedelta | None) -> duration_pb2.Duration | None:
@@ -51,6 +54,35 @@ def entry_to_proto(e: Entry) -> artifact_pb2.ManifestEntry:
 
 def provenance_to_dict(p: actor_pb2.Provenance) -> dict[str, object]:
     return json_format.MessageToDict(p, preserving_proto_field_name=True)
+
+
+def draft_spec_from_proto(request: pb.CreateArtifactVersionRequest) -> DraftSpec:
+    return DraftSpec(
+        parent=request.parent,
+        artifact=request.artifact,
+        type=request.type,
+        description=request.description,
+        metadata_json=request.metadata_json,
+        entries=[entry_from_proto(e) for e in request.entries],
+        base_version=request.base_version,
+        removed_paths=list(request.removed_paths),
+        run=request.run,
+        ttl=to_timedelta(request, "ttl"),
+        ttl_disabled=request.ttl_disabled,
+        provenance=provenance_to_dict(request.provenance),
+    )
+
+
+def version_edit_from_proto(request: pb.UpdateArtifactVersionRequest) -> VersionEdit:
+    v = request.version
+    return VersionEdit(
+        name=v.name,
+        mask=list(request.update_mask.paths),
+        description=v.description,
+        metadata_json=v.metadata_json,
+        ttl=to_timedelta(v, "ttl"),
+        ttl_disabled=v.ttl_disabled,
+    )
 
 
 def version_to_proto(v: Version) -> artifact_pb2.ArtifactVersion:
@@ -132,3 +164,11 @@ def report_to_proto(r: GcReport) -> artifact_pb2.GarbageCollectionReport:
 
 def usage_to_proto(u: StorageUsage) -> artifact_pb2.StorageUsage:
     return artifact_pb2.StorageUsage(**u.__dict__)
+
+
+def blobs_to_proto(blobs: list[tuple[str, int, bytes]]) -> list[pb.BlobContent]:
+    """(sha256, size, bytes) triples as BatchReadBlobs answers them."""
+    return [
+        pb.BlobContent(digest=blob_pb2.BlobDigest(sha256=sha, size=size), data=data)
+        for sha, size, data in blobs
+    ]

@@ -16,12 +16,17 @@ from datetime import timedelta
 
 import asyncpg
 
+from ..model import COMMITTED, DRAFT, UPLOAD_OPEN
+
+# Formatted with the blob table's alias `b` and the numbers of two parameters the query binds:
+# `live` to LIVE_STATES and `open` to UPLOAD_OPEN.
 REFERENCED = """(
     EXISTS (SELECT 1 FROM manifest_entries me JOIN artifact_versions v ON v.id = me.version_id
-            WHERE me.sha256 = {b}.sha256 AND v.state IN (1, 2))
+            WHERE me.sha256 = {b}.sha256 AND v.state = ANY({live}::smallint[]))
  OR EXISTS (SELECT 1 FROM run_files rf WHERE rf.sha256 = {b}.sha256)
- OR EXISTS (SELECT 1 FROM upload_sessions us WHERE us.state = 1
+ OR EXISTS (SELECT 1 FROM upload_sessions us WHERE us.state = {open}
             AND (us.expected_sha256 = {b}.sha256 OR us.blob_sha256 = {b}.sha256)))"""
+LIVE_STATES = [DRAFT, COMMITTED]  # versions whose manifests keep their blobs alive
 
 
 def _grace(t: str) -> str:
@@ -34,11 +39,12 @@ async def expired_versions(conn: asyncpg.Connection, limit: int | None) -> list[
     rows = await conn.fetch(
         """SELECT v.id FROM artifact_versions v
            JOIN artifacts a ON a.id = v.artifact_id JOIN projects p ON p.id = a.project_id
-           WHERE v.state = 2 AND v.expire_time <= now()
+           WHERE v.state = $2 AND v.expire_time <= now()
              AND NOT EXISTS (SELECT 1 FROM aliases al
                              WHERE al.version_id = v.id AND al.alias = ANY(p.protected_aliases))
            ORDER BY v.expire_time, v.id LIMIT $1""",
         limit,
+        COMMITTED,
     )
     return [r["id"] for r in rows]
 
@@ -49,20 +55,22 @@ async def still_expired(conn: asyncpg.Connection, version_id: int) -> bool:
         await conn.fetchval(
             """SELECT 1 FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id
                JOIN projects p ON p.id = a.project_id
-               WHERE v.id = $1 AND v.state = 2 AND v.expire_time <= now()
+               WHERE v.id = $1 AND v.state = $2 AND v.expire_time <= now()
                  AND NOT EXISTS (SELECT 1 FROM aliases al
                                  WHERE al.version_id = v.id AND al.alias = ANY(p.protected_aliases))""",
             version_id,
+            COMMITTED,
         )
     )
 
 
 async def idle_drafts(conn: asyncpg.Connection, idle_seconds: float, limit: int | None) -> list[int]:
     rows = await conn.fetch(
-        """SELECT id FROM artifact_versions WHERE state = 1 AND update_time < now() - $1::interval
+        """SELECT id FROM artifact_versions WHERE state = $3 AND update_time < now() - $1::interval
            ORDER BY id LIMIT $2""",
         _interval(idle_seconds),
         limit,
+        DRAFT,
     )
     return [r["id"] for r in rows]
 
@@ -74,11 +82,13 @@ async def candidates(
     rows = await conn.fetch(
         f"""SELECT b.sha256, b.size FROM blobs b
             WHERE b.sha256 > $1 AND {_grace("b")}
-              AND NOT {REFERENCED.format(b="b")}
+              AND NOT {REFERENCED.format(b="b", live="$4", open="$5")}
             ORDER BY b.sha256 LIMIT $3""",
         after,
         _interval(grace_seconds),
         limit,
+        LIVE_STATES,
+        UPLOAD_OPEN,
     )
     return [(r["sha256"], r["size"]) for r in rows]
 
@@ -97,9 +107,12 @@ async def delete_unreferenced(
         return []
     rows = await conn.fetch(
         f"""DELETE FROM blobs b WHERE b.sha256 IN (
-              SELECT x.sha256 FROM unnest($1::text[]) AS x(sha256) WHERE NOT {REFERENCED.format(b="x")})
+              SELECT x.sha256 FROM unnest($1::text[]) AS x(sha256)
+              WHERE NOT {REFERENCED.format(b="x", live="$2", open="$3")})
             RETURNING b.sha256, b.size, b.storage_key""",
         [r["sha256"] for r in locked],
+        LIVE_STATES,
+        UPLOAD_OPEN,
     )
     return [(r["sha256"], r["size"], r["storage_key"]) for r in rows]
 
@@ -136,7 +149,7 @@ async def deletion_failed(conn: asyncpg.Connection, key: str, error: str) -> Non
 async def storage_usage(conn: asyncpg.Connection, project_id: int) -> asyncpg.Record:
     return await conn.fetchrow(
         """WITH live AS (SELECT v.id FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id
-                         WHERE a.project_id = $1 AND v.state = 2),
+                         WHERE a.project_id = $1 AND v.state = $2),
                 used AS (SELECT DISTINCT me.sha256 FROM manifest_entries me
                          WHERE me.version_id IN (SELECT id FROM live) AND me.sha256 IS NOT NULL)
            SELECT (SELECT count(*) FROM live) AS version_count,
@@ -146,6 +159,7 @@ async def storage_usage(conn: asyncpg.Connection, project_id: int) -> asyncpg.Re
                   (SELECT coalesce(sum(b.size), 0)::bigint FROM blobs b WHERE b.sha256 IN (SELECT sha256 FROM used))
                     AS stored_bytes""",
         project_id,
+        COMMITTED,
     )
 
 

@@ -10,7 +10,7 @@ from strata.errors import Reason
 from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
 
-from tests.fixtures.registry import assert_refused, deny_admin, log_version, protect, put_blob
+from tests.registry.helpers import assert_refused, deny_admin, log_version, protect, put_blob
 
 E, P = "bob", "bad-input"
 PARENT = f"entities/{E}/projects/{P}"
@@ -271,7 +271,7 @@ def test_lists_refuse_bad_page_size_and_tokens(server, client) -> None:  # type:
         Reason.INVALID_PAGE_TOKEN,
     )
     # a token of the right query whose key has the wrong type (forged: the query hash is computable)
-    from strata_server.registry import paging
+    from strata_server.common import paging
 
     forged = paging.encode("v9", ("versions", art, False))
     assert_refused(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from strata.cli.main import main
 from strata.registry.v1 import registry_service_pb2 as pb
 from strata.sdk.sidecar import Sidecar
+
+from tests.fixtures.wait import poll_until
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -87,13 +88,12 @@ def test_sidecar_switches_the_current_symlink_when_the_alias_moves(server, tmp_p
         t.start()
 
         def current_is(content: bytes) -> bool:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                target = models / "current" / "model.bin"
-                if target.exists() and target.read_bytes() == content:
-                    return True
-                time.sleep(0.05)
-            return False
+            target = models / "current" / "model.bin"
+            return poll_until(
+                lambda: target.exists() and target.read_bytes() == content,
+                timeout=60,
+                what=f"the sidecar to serve {content!r}",
+            )
 
         assert current_is(b"model zero") and os.readlink(models / "current") == f"v{v0}"
         client.registry.SetAlias(

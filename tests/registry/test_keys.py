@@ -12,7 +12,7 @@ from strata.iam.v1 import iam_service_pb2 as iam
 from strata.registry.v1 import registry_service_pb2 as pb
 
 import tests.fixtures.iam as iam_fixtures
-from tests.fixtures.registry import log_version
+from tests.registry.helpers import log_version
 
 keys_server = iam_fixtures.keys_server
 

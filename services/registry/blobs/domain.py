@@ -1,4 +1,4 @@
-"""Reading blobs through artifact versions (no gRPC, no SQL): the download side of issue 4.
+"""Reading blobs through artifact versions (no gRPC, no SQL): the download side of the registry.
 
 Access goes through a version (or draft) the caller may read (the interceptor checked PROJECT_READ on
 its project): the digest must be in that version's manifest, the version must not be deleted, and the
@@ -13,10 +13,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..common.blobstore.streaming import check_range, serve_range, transfer_stats
-from ..common.errors import Internal, InvalidArgument, NotFound, Reason
-from ..common.names import check_sha256, parse_version
-from . import store_blob as store
+from ...common.blobstore.streaming import check_range, serve_range, transfer_stats
+from ...common.deps import Deps
+from ...common.errors import Internal, InvalidArgument, NotFound, Reason
+from ...common.names import VersionName, check_sha256, parse_version
+from . import store
 
 MESSAGE_BYTES = 1 << 20
 BATCH_MAX_DIGESTS = 1000
@@ -25,7 +26,9 @@ BATCH_MAX_BYTES = 4 << 20
 BATCH_READERS = 8  # blob-store reads in flight per call
 
 
-async def _held_blobs(deps, version: str, name: Any, sha256s: list[str], timeout: float) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def _held_blobs(
+    deps: Deps, version: str, name: VersionName, sha256s: list[str], timeout: float
+) -> dict[str, Any]:
     """{sha256: row (size, storage_key)} for every digest, or NOT_FOUND naming the first the version
     does not list (or does not exist, or is deleted, or whose project does not hold the blob)."""
     async with deps.pool.acquire(timeout=timeout) as conn:
@@ -47,8 +50,8 @@ async def _held_blobs(deps, version: str, name: Any, sha256s: list[str], timeout
     return found
 
 
-async def read_blob(  # type: ignore[no-untyped-def]
-    deps, version: str, sha256: str, offset: int, length: int, timeout: float
+async def read_blob(
+    deps: Deps, version: str, sha256: str, offset: int, length: int, timeout: float
 ) -> AsyncIterator[tuple[int, memoryview]]:
     name = parse_version(version, "version")
     check_sha256(sha256, "sha256")
@@ -60,12 +63,8 @@ async def read_blob(  # type: ignore[no-untyped-def]
         yield piece
 
 
-async def read_blobs(  # type: ignore[no-untyped-def]
-    deps, version: str, sha256s: list[str], timeout: float
-) -> list[tuple[str, int, bytes]]:
-    """(sha256, size, bytes) of each distinct digest, in request order. One query checks them all
-    (same rule as read_blob); the blob-store reads run BATCH_READERS at a time."""
-    name = parse_version(version, "version")
+def _distinct_digests(sha256s: list[str]) -> list[str]:
+    """The distinct, well-formed digests asked for, in request order (at most BATCH_MAX_DIGESTS)."""
     wanted = list(dict.fromkeys(sha256s))
     if not wanted:
         raise InvalidArgument("sha256s", Reason.FIELD_REQUIRED, "sha256s is required")
@@ -75,7 +74,11 @@ async def read_blobs(  # type: ignore[no-untyped-def]
         )
     for i, sha in enumerate(sha256s):
         check_sha256(sha, f"sha256s[{i}]")
-    found = await _held_blobs(deps, version, name, wanted, timeout)
+    return wanted
+
+
+def _batch_bytes(wanted: list[str], found: dict[str, Any]) -> int:
+    """The bytes the batch returns, refused (TOO_LARGE) past the per-blob and per-call limits."""
     total = 0
     for i, sha in enumerate(wanted):
         size = found[sha]["size"]
@@ -88,6 +91,18 @@ async def read_blobs(  # type: ignore[no-untyped-def]
         total += size
     if total > BATCH_MAX_BYTES:
         raise InvalidArgument("sha256s", Reason.TOO_LARGE, f"{total} bytes asked, at most {BATCH_MAX_BYTES}")
+    return total
+
+
+async def read_blobs(
+    deps: Deps, version: str, sha256s: list[str], timeout: float
+) -> list[tuple[str, int, bytes]]:
+    """(sha256, size, bytes) of each distinct digest, in request order. One query checks them all
+    (same rule as read_blob); the blob-store reads run BATCH_READERS at a time."""
+    name = parse_version(version, "version")
+    wanted = _distinct_digests(sha256s)
+    found = await _held_blobs(deps, version, name, wanted, timeout)
+    total = _batch_bytes(wanted, found)
     gate = asyncio.Semaphore(BATCH_READERS)
 
     async def one(sha: str) -> tuple[str, int, bytes]:

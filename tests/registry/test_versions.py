@@ -12,19 +12,13 @@ from google.protobuf import duration_pb2, field_mask_pb2
 from strata.errors import Reason, StrataError
 from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
-from strata_server.registry.manifest import manifest_digest
 from strata_server.registry.model import Entry
+from strata_server.registry.versions.manifest import manifest_digest
 
-from tests.fixtures.registry import audit_rows, entries, log_version, make_run, put_blob, sql
+from tests.registry.helpers import audit_rows, entries, log_version, make_run, put_blob, sql
 
 E, P = "alice", "text-classifier"
 PARENT = f"entities/{E}/projects/{P}"
-
-
-@pytest.fixture(scope="module")
-def client(server):  # type: ignore[no-untyped-def]
-    with server.client() as c:
-        yield c
 
 
 def test_log_creates_v0_then_v1_and_latest_follows(server, client) -> None:  # type: ignore[no-untyped-def]

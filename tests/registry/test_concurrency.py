@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from strata.registry.v1 import registry_service_pb2 as pb
 
-from tests.fixtures.registry import entries, put_blob
+from tests.registry.helpers import entries, put_blob
 
 E, P = "dave", "concurrency"
 PARENT = f"entities/{E}/projects/{P}"

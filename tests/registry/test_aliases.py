@@ -10,7 +10,7 @@ from strata.common.v1 import actor_pb2
 from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
 
-from tests.fixtures.registry import audit_rows, log_version, protect, sql
+from tests.registry.helpers import audit_rows, log_version, protect, sql
 
 E, P = "carol", "aliases"
 ART = f"entities/{E}/projects/{P}/artifacts/bert"
@@ -105,7 +105,7 @@ def test_removed_alias_resolves_no_more_and_history_keeps_it(server, client) -> 
         artifact_pb2.ALIAS_EVENT_KIND_REMOVED,
         artifact_pb2.ALIAS_EVENT_KIND_SET,
     ]
-    with pytest.raises(Exception):  # noqa: B017 - NOT_FOUND, asserted in test_registry_bad_input
+    with pytest.raises(Exception):  # noqa: B017 - NOT_FOUND, asserted in test_bad_input.py
         holder(client, "tmp")
 
 

@@ -1,6 +1,6 @@
 """WatchAlias: the current holder of an alias, then every move, across processes and reconnects.
 
-Every alias move commits an alias_events row with a per-artifact revision and a NOTIFY (store_alias.py),
+Every alias move commits an alias_events row with a per-artifact revision and a NOTIFY (aliases/store.py),
 so any registry replica hears it. Each process keeps ONE listening connection (`AliasHub.run`, a
 background task) and wakes the watchers of the artifact that moved; a watcher then reads the events after
 the last revision it sent (the catch-up query) and streams them. Notifications only wake watchers: the
@@ -17,19 +17,23 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 
-from ..common.deps import Deps
-from ..common.errors import InvalidArgument, Reason, Unavailable
-from ..common.logging import get_logger
-from ..common.names import ALIAS_RE, ArtifactName, check, parse_artifact
-from . import store, store_alias
-from .domain import artifact_id_or_404, connection
-from .model import SET, AliasEvent, Version
+from ...common.deps import Deps
+from ...common.errors import InvalidArgument, Reason, Unavailable
+from ...common.logging import get_logger
+from ...common.names import ALIAS_RE, ArtifactName, check, parse_artifact
+from ..lookup import artifact_id_or_404
+from ..model import SET, AliasEvent, Version
+from ..versions import store as versions_store
+from . import store
 
 log = get_logger(__name__)
 
 POLL_SECONDS = 15.0  # safety net: re-read even without a notification
 HEALTH_SECONDS = 5.0  # how often the listening connection is checked
 BATCH = 500
+
+
+HUB_KEY = "registry.alias_hub"
 
 
 class AliasHub:
@@ -88,7 +92,7 @@ class AliasHub:
                 lost.set()
 
             conn.add_termination_listener(on_termination)
-            await conn.add_listener(store_alias.NOTIFY_CHANNEL, self._on_notify)
+            await store.listen(conn, self._on_notify)
             self.backend_pid = conn.get_server_pid()
             try:
                 self.listening.set()
@@ -97,25 +101,34 @@ class AliasHub:
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(lost.wait(), HEALTH_SECONDS)
                     if not lost.is_set():
-                        await conn.fetchval("SELECT 1", timeout=HEALTH_SECONDS)
+                        await store.ping(conn, HEALTH_SECONDS)
                 raise ConnectionError("listening connection closed")
             finally:
                 self.listening.clear()
                 conn.remove_termination_listener(on_termination)
                 if not conn.is_closed():
                     with contextlib.suppress(Exception):
-                        await conn.remove_listener(store_alias.NOTIFY_CHANNEL, self._on_notify)
+                        await store.unlisten(conn, self._on_notify)
+
+
+def hub_of(deps: Deps) -> AliasHub:
+    """The process's hub, kept in deps.extras (created on first use)."""
+    hub = deps.extras.get(HUB_KEY)
+    if hub is None:
+        hub = deps.extras[HUB_KEY] = AliasHub()
+    return hub  # type: ignore[return-value]
 
 
 async def watch(
-    deps: Deps, hub: AliasHub, artifact: str, alias: str, after_revision: int, timeout: float
+    deps: Deps, artifact: str, alias: str, after_revision: int, timeout: float
 ) -> AsyncIterator[tuple[AliasEvent, Version | None]]:
     """Yield (event, version after it): the current holder first (after_revision 0), then every move."""
+    hub = hub_of(deps)
     name = parse_artifact(artifact, "artifact")
     check(alias, ALIAS_RE, "alias", "alias")
     if after_revision < 0:
         raise InvalidArgument("after_revision", Reason.OUT_OF_RANGE, "after_revision must be >= 0")
-    async with connection(deps, timeout) as conn:
+    async with deps.pool.acquire(timeout=timeout) as conn:
         art_id = await artifact_id_or_404(conn, name)
     wake = hub.subscribe(art_id)  # before the first read: no move can slip between read and wait
     try:
@@ -153,12 +166,12 @@ async def _wait(wake: asyncio.Event, stopping: asyncio.Event) -> None:
 async def _current(
     deps: Deps, name: ArtifactName, art_id: int, alias: str, timeout: float
 ) -> tuple[AliasEvent, Version | None] | None:
-    async with connection(deps, timeout) as conn, conn.transaction(isolation="repeatable_read"):
-        held = await store_alias.holder(conn, art_id, alias)
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction(isolation="repeatable_read"):
+        held = await store.holder(conn, art_id, alias)
         if held is None:
             return None
-        last = await store_alias.last_event(conn, name, art_id, alias)
-        version = await store.version_by_id(conn, held)
+        last = await store.last_event(conn, name, art_id, alias)
+        version = await versions_store.version_by_id(conn, held)
     assert last is not None
     return dataclasses.replace(last, kind=SET, to_version=version.name, to_version_id=held), version
 
@@ -166,7 +179,8 @@ async def _current(
 async def _events_after(
     deps: Deps, name: ArtifactName, art_id: int, alias: str, after: int, timeout: float
 ) -> list[tuple[AliasEvent, Version | None]]:
-    async with connection(deps, timeout) as conn:
-        events = await store_alias.events_after(conn, name, art_id, alias, after, BATCH)
-        versions = await store.versions_by_id(conn, [e.to_version_id for e in events if e.to_version_id])
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        events = await store.events_after(conn, name, art_id, alias, after, BATCH)
+        ids = [e.to_version_id for e in events if e.to_version_id]
+        versions = await versions_store.versions_by_id(conn, ids)
     return [(ev, None if ev.to_version_id is None else versions[ev.to_version_id]) for ev in events]

@@ -1,0 +1,1 @@
+"""Reading blob bytes through the artifact versions that list them (ReadBlob, BatchReadBlobs)."""

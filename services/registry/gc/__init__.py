@@ -1,0 +1,1 @@
+"""TTL expiry, draft expiry, garbage collection of unreferenced blobs, and storage usage."""

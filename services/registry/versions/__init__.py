@@ -1,0 +1,1 @@
+"""Artifact versions: drafts, atomic commits, reads and lists, edits and deletion, and their manifests."""

@@ -1,0 +1,1 @@
+"""Tests of the registry service: versions, aliases, WatchAlias, GC, downloads, SDK and CLI."""
