@@ -34,17 +34,22 @@ def _grace(t: str) -> str:
     return f"{t}.touch_time < clock_timestamp() - $2::interval AND {t}.create_time < clock_timestamp() - $2::interval"
 
 
+# The committed state is written into the text, not bound: the partial index artifact_versions_expiry
+# (WHERE state = <committed>) is usable only when the planner sees the constant, including in the
+# generic plans asyncpg's prepared statements end up with.
+_COMMITTED_SQL = str(int(COMMITTED))
+
+
 async def expired_versions(conn: asyncpg.Connection, limit: int | None) -> list[int]:
     """Committed versions past their expire_time, except holders of a protected alias."""
     rows = await conn.fetch(
-        """SELECT v.id FROM artifact_versions v
+        f"""SELECT v.id FROM artifact_versions v
            JOIN artifacts a ON a.id = v.artifact_id JOIN projects p ON p.id = a.project_id
-           WHERE v.state = $2 AND v.expire_time <= now()
+           WHERE v.state = {_COMMITTED_SQL} AND v.expire_time <= now()
              AND NOT EXISTS (SELECT 1 FROM aliases al
                              WHERE al.version_id = v.id AND al.alias = ANY(p.protected_aliases))
            ORDER BY v.expire_time, v.id LIMIT $1""",
         limit,
-        COMMITTED,
     )
     return [r["id"] for r in rows]
 
@@ -53,13 +58,12 @@ async def still_expired(conn: asyncpg.Connection, version_id: int) -> bool:
     """Re-check under the artifact lock (a TTL edit or a protected alias may have arrived)."""
     return bool(
         await conn.fetchval(
-            """SELECT 1 FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id
+            f"""SELECT 1 FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id
                JOIN projects p ON p.id = a.project_id
-               WHERE v.id = $1 AND v.state = $2 AND v.expire_time <= now()
+               WHERE v.id = $1 AND v.state = {_COMMITTED_SQL} AND v.expire_time <= now()
                  AND NOT EXISTS (SELECT 1 FROM aliases al
                                  WHERE al.version_id = v.id AND al.alias = ANY(p.protected_aliases))""",
             version_id,
-            COMMITTED,
         )
     )
 
