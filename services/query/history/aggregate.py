@@ -1,4 +1,4 @@
-"""AggregateHistory: the curves behind "loss by learning rate": one key across the runs matching a
+"""AggregateHistory's fold: the curves behind "loss by learning rate": one key across the runs matching a
 filter, grouped by a key; per step bucket the mean of the group's runs, and the min/max band.
 
 Buckets are `buckets` equal step ranges over the key's overall step range. Each run contributes its
@@ -11,32 +11,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import asyncpg
 import numpy as np
 
-from ..common.errors import InvalidArgument, Reason
-from ..common.names import parse_project
-from . import store
-from . import store_history as sh
-from .attrs import check_metric_key
-from .domain import bounded, group_key, prepare, resolve_project
-from .filters import parse_filter
-
-DEFAULT_BUCKETS = 200
-MAX_BUCKETS = 10_000
-MAX_RUNS = 1000
-
-
-@dataclass(frozen=True)
-class AggregateRequest:
-    parent: str
-    filter_json: str
-    group_by: str
-    key: str
-    buckets: int
+from . import store as sh
 
 
 @dataclass
@@ -72,38 +52,18 @@ class _Acc:
         self.hi[valid] = np.maximum(self.hi[valid], run_means[valid])
 
 
-def _check(req: AggregateRequest) -> int:
-    parse_project(req.parent)
-    if not req.key:
-        raise InvalidArgument("key", Reason.FIELD_REQUIRED, "key is required")
-    check_metric_key(req.key, "key")
-    return bounded(req.buckets, "buckets", DEFAULT_BUCKETS, MAX_BUCKETS)
-
-
-async def aggregate_history(pool: asyncpg.Pool, req: AggregateRequest, timeout: float) -> list[Band]:
-    buckets = _check(req)
-    node = parse_filter(req.filter_json)
-    by = group_key(req.group_by) if req.group_by else None
-    async with (
-        pool.acquire(timeout=timeout) as conn,
-        conn.transaction(isolation="repeatable_read", readonly=True),
-    ):
-        project_id = await resolve_project(conn, req.parent)
-        await prepare(conn, node, timeout)
-        rows = await store.group_values(conn, project_id, node, by, MAX_RUNS * 16 + 1, timeout)
-        groups: dict[int, list[str]] = defaultdict(list)
-        for r in rows:
-            groups[r["id"]].append(r["value"] or "null")
-        if len(groups) > MAX_RUNS:
-            raise InvalidArgument("filter_json", Reason.OUT_OF_RANGE, f"more than {MAX_RUNS} runs match")
-        lo, hi = await sh.step_range(conn, list(groups), req.key)
-        if lo is None:
-            return []
-        width = (hi - lo + 1) / buckets
-        accs: dict[str, _Acc] = {}
-        async for run, means, valid in _run_means(conn, list(groups), req.key, lo, width, buckets):
-            for value in groups[run]:
-                accs.setdefault(value, _Acc(buckets)).add(means, valid)
+async def curve_bands(
+    conn: asyncpg.Connection, groups: dict[int, list[str]], key: str, buckets: int
+) -> list[Band]:
+    """One band per group value (groups: run pk -> its group values as JSON text), in value order."""
+    lo, hi = await sh.step_range(conn, list(groups), key)
+    if lo is None:
+        return []
+    width = (hi - lo + 1) / buckets
+    accs: dict[str, _Acc] = {}
+    async for run, means, valid in _run_means(conn, list(groups), key, lo, width, buckets):
+        for value in groups[run]:
+            accs.setdefault(value, _Acc(buckets)).add(means, valid)
     return [
         _band(value, acc, lo, width) for value, acc in sorted(accs.items(), key=lambda kv: _sort_key(kv[0]))
     ]

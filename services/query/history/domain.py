@@ -1,30 +1,33 @@
-"""History: sampled (GetHistory, BatchGetHistory), full (ScanHistory) and aggregated across runs.
+"""History: sampled (GetHistory, BatchGetHistory), full (ScanHistory), aggregated across runs
+(AggregateHistory), and a run's metric keys (ListMetricKeys). No gRPC and no SQL here.
 
-Every read runs in one REPEATABLE READ snapshot, straight from metric_chunks (plus the rollups of
-long series, see sampling.py and rollup.py): there is no cache, so points ingest acknowledged are
-visible to the next call (read-your-writes).
+Every read runs in one REPEATABLE READ snapshot opened here, straight from metric_chunks (plus the
+rollups of long series, see sampling.py and rollup.py): there is no cache, so points ingest
+acknowledged are visible to the next call (read-your-writes).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
 import numpy as np
 
-from ..common.errors import InvalidArgument, Reason
-from ..common.names import parse_run
+from ...common import paging
+from ...common.errors import InvalidArgument, NotFound, Reason
+from ...common.names import parse_project, parse_run
+from ..search import store as search_store
+from ..search.attrs import Attr, check_metric_key
+from ..search.domain import group_key, prepare, resolve_project
+from ..search.filters import Node, parse_filter
 from . import sampling
-from . import store_history as sh
-from .aggregate import AggregateRequest, aggregate_history
-from .attrs import check_metric_key
-from .domain import bounded, page_size, resolve_run
-from .history_read import read_raw, read_sampled
+from . import store as sh
+from .aggregate import Band, curve_bands
+from .read import read_raw, read_sampled
 from .sampling import Points
 from .scan import scan_pages
-
-__all__ = ["AggregateRequest", "HistoryRequest", "Series", "aggregate_history", "get_history"]
 
 DEFAULT_SAMPLES = 500
 MAX_SAMPLES = 100_000
@@ -33,7 +36,28 @@ MAX_BATCH_RUNS = 1000
 MAX_BATCH_SERIES = 10_000
 DEFAULT_SCAN_PAGE = 10_000
 MAX_SCAN_PAGE = 100_000
+DEFAULT_BUCKETS = 200
+MAX_BUCKETS = 10_000
+MAX_AGGREGATE_RUNS = 1000
 _RESERVED_X = ("_step", "_timestamp")
+
+
+def bounded(value: int, field: str, default: int, maximum: int) -> int:
+    """0 means `default`; otherwise 1..maximum (OUT_OF_RANGE naming `field`). For sizes that are not
+    page sizes (samples, buckets): asking for more than the maximum is an error, not coerced."""
+    if value == 0:
+        return default
+    if not 0 < value <= maximum:
+        raise InvalidArgument(field, Reason.OUT_OF_RANGE, f"{field} must be 1..{maximum}")
+    return value
+
+
+async def resolve_run(conn: asyncpg.Connection, name: str, field: str, timeout: float) -> int:
+    run = parse_run(name, field)
+    pk = await sh.run_pk(conn, run.project.entity, run.project.project, run.run_id, timeout)
+    if pk is None:
+        raise NotFound("run", name)
+    return pk
 
 
 @dataclass
@@ -168,7 +192,7 @@ async def scan_history(
     """Every point of the keys in step order, in pages of `size` points (across keys)."""
     parse_run(run, "run")
     keys = check_keys(keys)
-    size = page_size(size, DEFAULT_SCAN_PAGE, MAX_SCAN_PAGE)
+    size = paging.page_size(size, DEFAULT_SCAN_PAGE, MAX_SCAN_PAGE)
     check_range(lo, hi)
     async with (
         pool.acquire(timeout=timeout) as conn,
@@ -179,3 +203,66 @@ async def scan_history(
         present = [k for k in keys if k in ids]
         async for page in scan_pages(conn, pk, [ids[k] for k in present], size, lo, hi):
             yield [Series.of(run, present[i], points, len(points)) for i, points in page]
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    key: str
+    count: int
+    min_step: int
+    max_step: int
+
+
+async def list_metric_keys(pool: asyncpg.Pool, run: str, timeout: float) -> list[KeyInfo]:
+    async with pool.acquire(timeout=timeout) as conn:
+        pk = await resolve_run(conn, run, "run", timeout)
+        rows = await sh.metric_keys(conn, pk, timeout)
+    return [KeyInfo(r["key"], r["count"], r["min_step"] or 0, r["max_step"] or 0) for r in rows]
+
+
+@dataclass(frozen=True)
+class AggregateRequest:
+    parent: str
+    filter_json: str
+    group_by: str
+    key: str
+    buckets: int
+
+
+def _check_aggregate(req: AggregateRequest) -> int:
+    parse_project(req.parent)
+    if not req.key:
+        raise InvalidArgument("key", Reason.FIELD_REQUIRED, "key is required")
+    check_metric_key(req.key, "key")
+    return bounded(req.buckets, "buckets", DEFAULT_BUCKETS, MAX_BUCKETS)
+
+
+async def aggregate_history(pool: asyncpg.Pool, req: AggregateRequest, timeout: float) -> list[Band]:
+    """One key across the runs matching a filter, grouped: per group a mean/min/max band (aggregate.py)."""
+    buckets = _check_aggregate(req)
+    node = parse_filter(req.filter_json)
+    by = group_key(req.group_by) if req.group_by else None
+    async with (
+        pool.acquire(timeout=timeout) as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        project_id = await resolve_project(conn, req.parent)
+        await prepare(conn, node, timeout)
+        groups = await _run_groups(conn, project_id, node, by, timeout)
+        return await curve_bands(conn, groups, req.key, buckets)
+
+
+async def _run_groups(
+    conn: asyncpg.Connection, project_id: int, node: Node, by: Attr | None, timeout: float
+) -> dict[int, list[str]]:
+    """Run pk -> its group values (JSON text; a run has several when grouped by tags)."""
+    limit = MAX_AGGREGATE_RUNS * 16 + 1
+    rows = await search_store.group_values(conn, project_id, node, by, limit, timeout)
+    groups: dict[int, list[str]] = defaultdict(list)
+    for r in rows:
+        groups[r["id"]].append(r["value"] or "null")
+    if len(groups) > MAX_AGGREGATE_RUNS:
+        raise InvalidArgument(
+            "filter_json", Reason.OUT_OF_RANGE, f"more than {MAX_AGGREGATE_RUNS} runs match"
+        )
+    return groups

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from strata.errors import Reason
 from strata.query.v1 import query_service_pb2 as q
-from strata_server.query import rollup, scan
+from strata_server.query.history import rollup, scan
 
 from tests.fixtures import query as fx
-from tests.test_query_search import expect
+from tests.query.test_search import expect
 
 PROJECT = "entities/hist/projects/p"
 N = 100_000
@@ -287,7 +287,11 @@ def test_history_bad_input_has_field_and_reason(env) -> None:  # type: ignore[no
     expect(lambda: get(run=name("long"), keys=["a"], x_axis="_bogus"), invalid, Reason.INVALID_NAME, "x_axis")
     expect(lambda: get(run="runs/x", keys=["a"]), invalid, Reason.INVALID_NAME, "run")
     expect(lambda: get(run=name("nope"), keys=["a"]), missing, Reason.NOT_FOUND)
+    # a page size above the maximum (100,000) is coerced to it (AIP-158): "lr" fits in one page
     scan_req = q.ScanHistoryRequest(run=name("long"), keys=["lr"], page_size=100_001)
+    pages = list(client.query.ScanHistory(scan_req))
+    assert len(pages) == 1 and len(pages[0].series[0].steps) == N // 10
+    scan_req = q.ScanHistoryRequest(run=name("long"), keys=["lr"], page_size=-1)
     expect(lambda: list(client.query.ScanHistory(scan_req)), invalid, Reason.OUT_OF_RANGE, "page_size")
     batch = lambda **kw: client.query.BatchGetHistory(q.BatchGetHistoryRequest(**kw))  # noqa: E731
     expect(lambda: batch(keys=["a"]), invalid, Reason.FIELD_REQUIRED, "runs")

@@ -1,4 +1,8 @@
-"""Run search, counting, grouping and metric keys (no gRPC, no SQL). History is in domain_history.py."""
+"""SearchRuns, CountRuns and GroupRuns: filter documents and order keys over a project's runs.
+
+No gRPC and no SQL here (SQL is in store.py, messages are built by ../convert.py). Each call reads
+in one read-only transaction opened here.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from strata.ingest.v1 import run_pb2
 
-from ..common.errors import InvalidArgument, NotFound, Reason
-from ..common.names import parse_project, parse_run
-from ..common.projects import get_project
-from ..common.runs import run_from_row, summaries_by_run
+from ...common import paging
+from ...common.errors import InvalidArgument, Reason
+from ...common.names import parse_project
+from ...common.projects import get_project
+from ...common.runs import summary_rows_by_run
 from . import cursor, store
 from .attrs import Attr, attr_or_invalid, parse_order
-from .filters import Node, parse_filter
+from .filters import Node, parse_filter, regex_patterns
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_FIELDS = 256
-
-
-def bounded(value: int, field: str, default: int, maximum: int) -> int:
-    """0 means `default`; otherwise 1..maximum (OUT_OF_RANGE naming `field`)."""
-    if value == 0:
-        return default
-    if not 0 < value <= maximum:
-        raise InvalidArgument(field, Reason.OUT_OF_RANGE, f"{field} must be 1..{maximum}")
-    return value
-
-
-def page_size(value: int, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> int:
-    return bounded(value, "page_size", default, maximum)
 
 
 @dataclass(frozen=True)
@@ -90,19 +81,11 @@ async def resolve_project(conn: asyncpg.Connection, parent: str) -> int:
     return (await get_project(conn, parse_project(parent))).id
 
 
-async def resolve_run(conn: asyncpg.Connection, name: str, field: str, timeout: float) -> int:
-    run = parse_run(name, field)
-    pk = await store.run_pk(conn, run.project.entity, run.project.project, run.run_id, timeout)
-    if pk is None:
-        raise NotFound("run", name)
-    return pk
-
-
 async def prepare(conn: asyncpg.Connection, node: Node, timeout: float) -> None:
     """Per-transaction settings, and every $regex compiled in PostgreSQL's dialect up front (so a bad
     pattern is INVALID_FILTER whether or not a row reaches it)."""
     await store.begin_read(conn)
-    problem = await store.check_regexes(conn, store.regex_patterns(node), timeout)
+    problem = await store.check_regexes(conn, regex_patterns(node), timeout)
     if problem:
         raise InvalidArgument("filter_json", Reason.INVALID_FILTER, f"invalid $regex: {problem}")
 
@@ -117,15 +100,22 @@ class SearchRequest:
     fields: list[str]
 
 
-async def search_runs(
-    pool: asyncpg.Pool, req: SearchRequest, timeout: float
-) -> tuple[list[run_pb2.Run], str]:
+@dataclass(frozen=True)
+class FoundRun:
+    """A run as a search returns it: its row (RUN_COLUMNS), the projected config and summaries."""
+
+    row: asyncpg.Record
+    config_json: str
+    summaries: list[asyncpg.Record]  # metric_keys rows (SUMMARY_COLUMNS), in key order
+
+
+async def search_runs(pool: asyncpg.Pool, req: SearchRequest, timeout: float) -> tuple[list[FoundRun], str]:
     node = parse_filter(req.filter_json)
     keys = parse_order(req.order_by)
-    size = page_size(req.page_size)
+    size = paging.page_size(req.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     projection = Projection.parse(req.fields)
-    fp = cursor.fingerprint(req.parent, repr(node), keys)
-    position = cursor.decode(req.page_token, fp, keys) if req.page_token else None
+    query = cursor.query_of(req.parent, repr(node), keys)
+    position = cursor.decode(req.page_token, query, keys)
     async with pool.acquire(timeout=timeout) as conn, conn.transaction(readonly=True):
         project_id = await resolve_project(conn, req.parent)
         await prepare(conn, node, timeout)
@@ -136,25 +126,19 @@ async def search_runs(
     token = ""
     if len(rows) > size:
         last_pk, values = page[-1]
-        token = cursor.encode(fp, keys, cursor.Position(values, last_pk))
+        token = cursor.encode(query, keys, cursor.Position(values, last_pk))
     return runs, token
 
 
 async def _load_runs(
     conn: asyncpg.Connection, pks: list[int], projection: Projection, timeout: float
-) -> list[run_pb2.Run]:
+) -> list[FoundRun]:
     records = await store.runs_by_pk(conn, pks, timeout)
-    summaries: dict[int, list[run_pb2.MetricSummary]] = {pk: [] for pk in pks}
+    summaries: dict[int, list[asyncpg.Record]] = {pk: [] for pk in pks}
     if projection.summary:
         keys = None if projection.summary is True else projection.summary
-        summaries = await summaries_by_run(conn, pks, keys)
-    out = []
-    for pk in pks:
-        row = records[pk]
-        run = run_from_row(row, summaries[pk], include_config=False)
-        run.config_json = projection.config_json(row["config"])
-        out.append(run)
-    return out
+        summaries = await summary_rows_by_run(conn, pks, keys)
+    return [FoundRun(records[pk], projection.config_json(records[pk]["config"]), summaries[pk]) for pk in pks]
 
 
 async def count_runs(pool: asyncpg.Pool, parent: str, filter_json: str, timeout: float) -> int:
@@ -220,18 +204,3 @@ async def group_runs(
         )
         for r in rows
     ]
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    key: str
-    count: int
-    min_step: int
-    max_step: int
-
-
-async def list_metric_keys(pool: asyncpg.Pool, run: str, timeout: float) -> list[KeyInfo]:
-    async with pool.acquire(timeout=timeout) as conn:
-        pk = await resolve_run(conn, run, "run", timeout)
-        rows = await store.metric_keys(conn, pk, timeout)
-    return [KeyInfo(r["key"], r["count"], r["min_step"] or 0, r["max_step"] or 0) for r in rows]

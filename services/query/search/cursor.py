@@ -1,24 +1,21 @@
-"""Opaque page tokens for keyset pagination, bound to the query that produced them.
+"""Keyset positions of SearchRuns pages, carried in the shared page-token codec (common/paging.py).
 
-A token holds the sort values and run id of the last run of a page, plus a fingerprint of the
+A position holds the sort values and run id of the last run of a page; the codec binds it to the
 query (project, canonical filter, order keys). The next page is "rows strictly after that position",
 so runs inserted while a caller pages never cause duplicates or skips among the others. A token from
-another query, or one that was edited, is INVALID_PAGE_TOKEN. Tokens carry no secrets: every value is
-type-checked against its order key and only ever used as a query parameter.
+another query, or one that was edited, is INVALID_PAGE_TOKEN. Every value is type-checked against its
+order key here and only ever used as a query parameter.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..common.errors import InvalidArgument, Reason
+from ...common import paging
 from .attrs import OrderKey
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -30,33 +27,32 @@ class Position:
     run_pk: int
 
 
-def fingerprint(parent: str, filter_doc: object, keys: list[OrderKey]) -> str:
-    canonical = json.dumps([parent, filter_doc, [str(k) for k in keys]], sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+def query_of(parent: str, filter_doc: object, keys: list[OrderKey]) -> list[Any]:
+    """What a token is bound to: the project, the canonical filter and the order keys."""
+    return [parent, filter_doc, [str(k) for k in keys]]
 
 
-def encode(fp: str, keys: list[OrderKey], position: Position) -> str:
+def encode(query: list[Any], keys: list[OrderKey], position: Position) -> str:
     values = [_encode_value(k, v) for k, v in zip(keys, position.values, strict=True)]
-    raw = json.dumps({"q": fp, "v": values, "id": position.run_pk}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return paging.encode({"v": values, "id": position.run_pk}, query)
 
 
-def decode(token: str, fp: str, keys: list[OrderKey]) -> Position:
+def decode(token: str, query: list[Any], keys: list[OrderKey]) -> Position | None:
+    """The position in `token` (None for the first page), or INVALID_PAGE_TOKEN."""
+    data = paging.decode(token, query)
+    if data is None:
+        return None
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        data = json.loads(raw)
-        if not isinstance(data, dict) or data.get("q") != fp:
-            raise ValueError("the token belongs to a different query")
+        if not isinstance(data, dict) or set(data) != {"v", "id"}:
+            raise ValueError("malformed")
         values, run_pk = data["v"], data["id"]
         if not isinstance(values, list) or len(values) != len(keys):
             raise ValueError("malformed")
         if not isinstance(run_pk, int) or isinstance(run_pk, bool) or not 0 < run_pk < 2**63:
             raise ValueError("malformed")
         return Position(tuple(_decode_value(k, v) for k, v in zip(keys, values, strict=True)), run_pk)
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, OverflowError) as e:
-        raise InvalidArgument(
-            "page_token", Reason.INVALID_PAGE_TOKEN, f"page_token is not valid for this query: {e}"
-        ) from None
+    except (ValueError, TypeError, UnicodeEncodeError, OverflowError, RecursionError) as e:
+        raise paging.invalid_token(str(e) or "malformed") from None
 
 
 def _kind(key: OrderKey) -> str:

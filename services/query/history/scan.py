@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import asyncpg
 import numpy as np
 
-from . import store_history as sh
+from . import store as sh
 from .sampling import EMPTY_I8, Points, decode
 
 CHUNK_BATCH = 16

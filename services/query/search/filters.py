@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ..common.errors import InvalidArgument, Reason
-from ..common.runs import RUN_STATE_NAMES
+from ...common.errors import InvalidArgument, Reason
+from ...common.runs import RUN_STATE_NAMES
 from .attrs import Attr, PathError, parse_attr
 
 MAX_FILTER_CHARS = 64 * 1024
@@ -331,3 +331,11 @@ def required_present(node: Node) -> set[Attr]:
             return set()
         return {node.attr}
     return set()
+
+
+def regex_patterns(node: Node) -> list[str]:
+    """Every $regex pattern in the tree (checked by PostgreSQL before a search runs)."""
+    if isinstance(node, Leaf):
+        return [node.value[0]] if node.op == "regex" else []
+    children = (node.child,) if isinstance(node, Not) else node.children
+    return [p for c in children for p in regex_patterns(c)]

@@ -8,7 +8,7 @@ import asyncpg
 import numpy as np
 
 from . import sampling
-from . import store_history as sh
+from . import store as sh
 from .sampling import Points
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from strata.sdk._keys import KEY_RE  # the metric-key grammar ingest and the SDK use
 
-from ..common.errors import InvalidArgument, Reason
+from ...common.errors import InvalidArgument, Reason
 
 COLUMNS = {
     "state": "state",

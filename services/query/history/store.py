@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import asyncpg
 import numpy as np
 
+from ...common.runs import RUN_FROM
+
 # Rows whose step range meets [lo, hi]; PostgreSQL bigint bounds stand in for "no bound".
 LO, HI = -(2**63), 2**63 - 1
 
@@ -25,6 +27,30 @@ class Headers:
     first_steps: np.ndarray
     last_steps: np.ndarray
     counts: np.ndarray
+
+
+async def run_pk(
+    conn: asyncpg.Connection, entity: str, project: str, run_id: str, timeout: float
+) -> int | None:
+    return await conn.fetchval(
+        f"SELECT r.id FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
+        entity,
+        project,
+        run_id,
+        timeout=timeout,
+    )
+
+
+async def metric_keys(conn: asyncpg.Connection, run: int, timeout: float) -> list[asyncpg.Record]:
+    """A run's keys with point counts and step range (the range comes from chunk headers)."""
+    return await conn.fetch(
+        """SELECT k.key, k.count, c.min_step, c.max_step FROM metric_keys k
+           LEFT JOIN (SELECT key_id, min(first_step) AS min_step, max(last_step) AS max_step
+                      FROM metric_chunks WHERE run_id = $1 GROUP BY key_id) c ON c.key_id = k.key_id
+           WHERE k.run_id = $1 ORDER BY k.key""",
+        run,
+        timeout=timeout,
+    )
 
 
 async def key_ids(conn: asyncpg.Connection, run: int, keys: Sequence[str]) -> dict[str, int]:
@@ -134,6 +160,18 @@ def aggregate_cursor(conn: asyncpg.Connection, runs: Sequence[int], key: str):  
 
 
 # --- the rollup job ------------------------------------------------------------------------------
+
+
+async def last_chunk_id(conn: asyncpg.Connection) -> int:
+    """The newest chunk id handed out (committed or not): the upper end of a pass's id window."""
+    return await conn.fetchval("SELECT last_value FROM metric_chunks_id_seq")
+
+
+async def lock_key_state(conn: asyncpg.Connection, run: int, key_id: int) -> None:
+    """Serialize rollups of one key (two replicas' passes, or a pass and a test)."""
+    await conn.execute(
+        "SELECT 1 FROM metric_rollup_state WHERE run_id = $1 AND key_id = $2 FOR UPDATE", run, key_id
+    )
 
 
 async def add_pending(conn: asyncpg.Connection, after_id: int, upto_id: int) -> list[asyncpg.Record]:

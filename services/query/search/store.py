@@ -1,4 +1,4 @@
-"""SQL of run search, counting and grouping (history lives in store_history.py).
+"""SQL of run search, counting and grouping (history lives in ../history/store.py).
 
 Search plan for one page (keyset pagination, order keys k1..km, ties by run id in k1's direction):
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from ..common.runs import RUN_COLUMNS, RUN_FROM, RUN_STATE_NAMES
+from ...common.runs import RUN_COLUMNS, RUN_FROM, RUN_STATE_NAMES
 from .attrs import Attr, OrderKey
 from .cursor import Position
 from .filters import And, Leaf, Node, required_present, summary_metrics
@@ -28,11 +28,8 @@ from .sqlgen import RANGE_OPS, OrderExpr, Sql, keyset_after, order_exprs, where
 
 WALK_BUDGET = 2000
 MAX_GROUPS = 10_000
-STATE_NAMES_SQL = (
-    "(ARRAY['unspecified',"
-    + ",".join(f"'{RUN_STATE_NAMES[n]}'" for n in range(1, len(RUN_STATE_NAMES) + 1))
-    + "])[r.state + 1]"
-)
+# run state names indexed by RunState number + 1 (PostgreSQL arrays start at 1), bound as a parameter
+STATE_NAMES_BY_NUMBER = [RUN_STATE_NAMES.get(n, "unspecified") for n in range(max(RUN_STATE_NAMES) + 1)]
 
 
 @dataclass(frozen=True)
@@ -293,7 +290,7 @@ def group_expr(sql: Sql, attr: Attr) -> tuple[str, str]:
     if attr.name == "tags":
         return "to_jsonb(tg.tag)", "LEFT JOIN LATERAL unnest(r.tags) AS tg(tag) ON true"
     if attr.name == "state":
-        return f"to_jsonb({STATE_NAMES_SQL})", ""
+        return f"to_jsonb(({sql.param(STATE_NAMES_BY_NUMBER, 'text[]')})[r.state + 1])", ""
     if attr.name.endswith("_at"):
         return f"to_jsonb({sql.expr(attr)})", ""
     return f"to_jsonb(NULLIF({sql.expr(attr)}, ''))", ""
@@ -339,34 +336,3 @@ async def runs_by_pk(
         f"SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.id = ANY($1)", list(pks), timeout=timeout
     )
     return {r["id"]: r for r in rows}
-
-
-async def run_pk(
-    conn: asyncpg.Connection, entity: str, project: str, run_id: str, timeout: float
-) -> int | None:
-    return await conn.fetchval(
-        f"SELECT r.id FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
-        entity,
-        project,
-        run_id,
-        timeout=timeout,
-    )
-
-
-async def metric_keys(conn: asyncpg.Connection, run: int, timeout: float) -> list[asyncpg.Record]:
-    """A run's keys with point counts and step range (the range comes from chunk headers)."""
-    return await conn.fetch(
-        """SELECT k.key, k.count, c.min_step, c.max_step FROM metric_keys k
-           LEFT JOIN (SELECT key_id, min(first_step) AS min_step, max(last_step) AS max_step
-                      FROM metric_chunks WHERE run_id = $1 GROUP BY key_id) c ON c.key_id = k.key_id
-           WHERE k.run_id = $1 ORDER BY k.key""",
-        run,
-        timeout=timeout,
-    )
-
-
-def regex_patterns(node: Node) -> list[str]:
-    if isinstance(node, Leaf):
-        return [node.value[0]] if node.op == "regex" else []
-    children = (node.child,) if hasattr(node, "child") else node.children  # type: ignore[union-attr]
-    return [p for c in children for p in regex_patterns(c)]

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from ..common.logging import get_logger
+from ...common.logging import get_logger
 from . import sampling
-from . import store_history as sh
+from . import store as sh
 
 log = get_logger(__name__)
 
@@ -32,7 +32,7 @@ async def rollup_pass(deps) -> dict[str, int]:  # type: ignore[no-untyped-def]
     rolled = points = 0
     async with deps.pool.acquire() as conn:
         seen, previous = await sh.watermark(conn)
-        top = min(await conn.fetchval("SELECT last_value FROM metric_chunks_id_seq"), seen + ID_WINDOW)
+        top = min(await sh.last_chunk_id(conn), seen + ID_WINDOW)
         due = []
         for r in await sh.add_pending(conn, previous, top):
             if r["pending_points"] >= ROLLUP_MIN_POINTS:
@@ -51,9 +51,7 @@ async def rollup_pass(deps) -> dict[str, int]:  # type: ignore[no-untyped-def]
 async def roll_key(conn: asyncpg.Connection, run: int, key_id: int) -> int:
     """Roll up the key's uncovered chunks; returns the source points covered by the new rollup."""
     async with conn.transaction():
-        await conn.execute(
-            "SELECT 1 FROM metric_rollup_state WHERE run_id = $1 AND key_id = $2 FOR UPDATE", run, key_id
-        )
+        await sh.lock_key_state(conn, run, key_id)
         hdr = await sh.headers(conn, run, key_id, None, None)
         covered = set(await sh.covered_ids(conn, run, key_id))
         present = set(hdr.ids.tolist())

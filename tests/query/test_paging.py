@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from strata.client import NO_RETRY
 from strata.errors import StrataError
 from strata.query.v1 import query_service_pb2 as q
-from strata_server.query import store
+from strata_server.query.search import store
 
 from tests.fixtures import query as fx
-from tests.test_query_search import RUNS
+from tests.query.test_search import RUNS
 
 PARENT = "entities/paging/projects/p"
 SMALL = "entities/paging/projects/small"
