@@ -1,4 +1,4 @@
-"""The seed article's pipeline built through the SDK (strata.init + log_artifact / use_artifact), so the
+"""A text-classifier pipeline built through the SDK (strata.init + log_artifact / use_artifact), so the
 edges come from the registry's own writes, then traced, impact-analysed and diffed (down to the
 producing runs' configs).
 """

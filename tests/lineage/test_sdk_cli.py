@@ -16,7 +16,7 @@ from strata.errors import Reason, StrataError
 from strata.sdk import lineage
 
 from tests.fixtures.lineage import (
-    ArticlePipeline,
+    ClassifierPipeline,
     GraphBuilder,
     TokenizerSwap,
 )
@@ -31,7 +31,7 @@ def client(server):
         yield c
 
 
-def test_upstream_returns_plain_objects_for_a_relative_ref(client, pipe: ArticlePipeline) -> None:
+def test_upstream_returns_plain_objects_for_a_relative_ref(client, pipe: ClassifierPipeline) -> None:
     g = lineage.upstream(client, "bert-classifier:v1", **WHERE)
     assert isinstance(g, lineage.Graph) and g.root == pipe.model_v1 and len(g) == 6
     assert [n.name for n in g.runs] == [pipe.train_2, pipe.preprocess, pipe.log_raw]
@@ -44,7 +44,7 @@ def test_upstream_returns_plain_objects_for_a_relative_ref(client, pipe: Article
     assert doc["root"] == pipe.model_v1 and len(doc["edges"]) == 5 and json.dumps(doc)
 
 
-def test_text_rendering_is_a_tree_from_the_start_node(client, pipe: ArticlePipeline) -> None:
+def test_text_rendering_is_a_tree_from_the_start_node(client, pipe: ClassifierPipeline) -> None:
     text = lineage.upstream(client, "text-classifier/bert-classifier:staging", entity="ml-research").to_text()
     lines = text.splitlines()
     assert lines[0].startswith("bert-classifier:v1  [model]")
@@ -67,7 +67,7 @@ def test_defaults_come_from_the_environment_and_the_principal(server, client, mo
     )
 
 
-def test_impact_diff_and_export(client, pipe: ArticlePipeline, swap: TokenizerSwap) -> None:
+def test_impact_diff_and_export(client, pipe: ClassifierPipeline, swap: TokenizerSwap) -> None:
     hit = lineage.impact(client, "support-tickets:v0", **WHERE)
     assert {pipe.eval_1, pipe.eval_2} <= set(hit.affected_runs) and pipe.model_v1 in hit.affected_versions
     d = lineage.diff(client, "intent-model:v11", "intent-model:v12", **WHERE)
@@ -105,7 +105,7 @@ class FakeRun:
     name: str
 
 
-def test_lineage_class_and_objects_holding_a_client(server, client, pipe: ArticlePipeline) -> None:
+def test_lineage_class_and_objects_holding_a_client(server, client, pipe: ClassifierPipeline) -> None:
     lin = strata.Lineage(addr=server.addr, **WHERE)
     try:
         assert lin.upstream("bert-classifier:v1").root == pipe.model_v1
@@ -137,7 +137,7 @@ def run_cli(server, capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_cli_upstream_text_and_dot(server, capsys, pipe: ArticlePipeline) -> None:
+def test_cli_upstream_text_and_dot(server, capsys, pipe: ClassifierPipeline) -> None:
     code, out, _ = run_cli(server, capsys, "bert-classifier:v1", "--upstream", *CLI_WHERE)
     assert code == 0 and out.splitlines()[0].startswith("bert-classifier:v1") and "train-2" in out
     code, out, _ = run_cli(server, capsys, "bert-classifier:v1", "--upstream", "--format", "dot", *CLI_WHERE)
@@ -146,7 +146,7 @@ def test_cli_upstream_text_and_dot(server, capsys, pipe: ArticlePipeline) -> Non
     assert code == 0 and "preprocess-1" in out and "train-1" in out
 
 
-def test_cli_downstream_json_and_mermaid_with_filters(server, capsys, pipe: ArticlePipeline) -> None:
+def test_cli_downstream_json_and_mermaid_with_filters(server, capsys, pipe: ClassifierPipeline) -> None:
     args = ["support-tickets:v0", "--downstream", "--depth", "10", "--job-type", "preprocess", *CLI_WHERE]
     code, out, _ = run_cli(server, capsys, *args, "--format", "json")
     assert code == 0 and {n["name"] for n in json.loads(out)["nodes"]} == {
@@ -158,7 +158,7 @@ def test_cli_downstream_json_and_mermaid_with_filters(server, capsys, pipe: Arti
     assert code == 0 and out.startswith("flowchart LR") and out.count("-->") == 2
 
 
-def test_cli_impact_in_every_format(server, capsys, pipe: ArticlePipeline) -> None:
+def test_cli_impact_in_every_format(server, capsys, pipe: ClassifierPipeline) -> None:
     code, out, _ = run_cli(server, capsys, "support-tickets:v0", "--impact", *CLI_WHERE)
     assert code == 0 and "runs downstream" in out.splitlines()[-1] and "eval-1" in out
     code, out, _ = run_cli(server, capsys, "support-tickets:v0", "--impact", "--format", "json", *CLI_WHERE)

@@ -1,6 +1,6 @@
 """Retroactive lineage links (CreateLineageEdge): record that a run produced or used a version after
-the fact, e.g. linking an artifact to a run that already finished (W&B #1502: such links did not show
-in the graph; here they are ordinary edges).
+the fact, e.g. linking an artifact to a run that already finished (in W&B such links did not show in
+the graph; here they are ordinary edges).
 
 The registry records the usual edges itself, in the same transaction as CommitArtifactVersion (with a
 producer run: PRODUCED) and UseArtifactVersion (USED). This path writes the same table the same way:
@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..common import audit
-from ..common.auth import Authorizer
-from ..common.context import Principal
-from ..common.errors import FailedPrecondition, InvalidArgument, Reason
-from ..common.names import parse_run
-from ..common.permissions import Access
+from ...common import audit
+from ...common.errors import FailedPrecondition, InvalidArgument, Reason
+from ...common.names import parse_run
+from ...common.permissions import Access
+from ..model import Edge, EdgeKind, NodeKind, VersionState
+from ..nodes.domain import Caller, Reader, Resolved, resolve, resolve_version, snapshot
 from . import store
-from .domain import Edge, EdgeKind, NodeKind, Reader, Resolved, resolve
 
 
 @dataclass(frozen=True)
@@ -38,34 +37,24 @@ def edge_kind(value: int) -> EdgeKind:
     return EdgeKind(value)
 
 
-async def resolve_version(reader: Reader, value: str, field_name: str) -> Resolved:
-    """Like resolve(), but the node must be an artifact version."""
-    parts = value.split("/")
-    if len(parts) == 6 and parts[0] == "entities" and parts[4] == "runs":
-        raise InvalidArgument(field_name, Reason.INVALID_NAME, f"{field_name} must name an artifact version")
-    return await resolve(reader, value, field_name)
-
-
-async def link(
-    reader: Reader,
-    authorizer: Authorizer,
-    principal: Principal,
-    run_value: str,
-    version_value: str,
-    kind_value: int,
-) -> Link:
-    """Record (run, version, kind) once. Call inside a read-write transaction."""
+async def link(caller: Caller, run_value: str, version_value: str, kind_value: int) -> Link:
+    """Record (run, version, kind) once, in one read-write transaction."""
     kind = edge_kind(kind_value)
+    async with snapshot(caller, write=True) as reader:
+        return await _link(reader, caller, run_value, version_value, kind)
+
+
+async def _link(reader: Reader, caller: Caller, run_value: str, version_value: str, kind: EdgeKind) -> Link:
     run = await resolve(reader, str(parse_run(run_value, "run")), "run")
     version = await resolve_version(reader, version_value, "version")
     assert run.key[0] is NodeKind.RUN and version.key[0] is NodeKind.VERSION
     run_id, version_id = run.key[1], version.key[1]
     locked = await store.lock_version(reader.conn, version_id, reader.timeout)
-    if locked["state"] != store.COMMITTED:
+    if locked["state"] != VersionState.COMMITTED:
         raise FailedPrecondition(Reason.VERSION_DELETED, f"{version.name} is deleted; it cannot gain edges")
     if kind is EdgeKind.PRODUCED:
         project = "/".join(version.name.split("/")[:4])
-        await authorizer.require(principal, Access.PROJECT_WRITE, project)
+        await caller.authorizer.require(caller.principal, Access.PROJECT_WRITE, project)
         await _check_single_producer(reader, version, run_id, locked["producer_run_id"])
     create_time, existed = await store.insert_edge(reader.conn, run_id, version_id, kind, reader.timeout)
     if kind is EdgeKind.PRODUCED:

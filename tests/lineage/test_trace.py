@@ -1,9 +1,7 @@
-"""Lineage traversal: upstream/downstream/impact over the article's pipeline, bounds, filters,
+"""Lineage traversal: upstream/downstream/impact over a text-classifier pipeline, bounds, filters,
 truncation, cycles, visibility, and bad input (codes and reasons, never message text)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -13,17 +11,11 @@ from strata.lineage.v1 import lineage_pb2
 from strata.lineage.v1 import lineage_service_pb2 as ls
 from strata_server.common.auth import OpenLocalAuthorizer
 
-from tests.fixtures.lineage import ArticlePipeline, GraphBuilder
+from tests.fixtures.lineage import ClassifierPipeline, GraphBuilder
 
 RUN, VERSION = lineage_pb2.NODE_KIND_RUN, lineage_pb2.NODE_KIND_ARTIFACT_VERSION
 PRODUCED, USED = lineage_pb2.EDGE_KIND_PRODUCED, lineage_pb2.EDGE_KIND_USED
 P = "entities/ml-research/projects/text-classifier"
-
-
-@pytest.fixture(scope="module")
-def lineage(server) -> Iterator[object]:
-    with server.client() as client:
-        yield client.lineage
 
 
 def up(lineage, node: str, **options) -> lineage_pb2.Graph:
@@ -50,7 +42,7 @@ def error(call) -> StrataError:
     return info.value
 
 
-def test_upstream_of_model_v1_is_exactly_the_pipeline_that_made_it(lineage, pipe: ArticlePipeline) -> None:
+def test_upstream_of_model_v1_is_exactly_the_pipeline_that_made_it(lineage, pipe: ClassifierPipeline) -> None:
     graph = up(lineage, pipe.model_v1)
     assert graph.root == pipe.model_v1 and graph.nodes[0].name == pipe.model_v1
     assert nodes(graph) == {
@@ -90,17 +82,19 @@ def test_upstream_of_model_v1_is_exactly_the_pipeline_that_made_it(lineage, pipe
         "ml-research/text-classifier/bert-classifier",
     ],
 )
-def test_artifact_refs_and_aliases_resolve_to_the_version(lineage, pipe: ArticlePipeline, ref: str) -> None:
+def test_artifact_refs_and_aliases_resolve_to_the_version(
+    lineage, pipe: ClassifierPipeline, ref: str
+) -> None:
     assert up(lineage, ref, max_depth=1).root == pipe.model_v1
 
 
-def test_upstream_of_a_run_starts_from_its_inputs(lineage, pipe: ArticlePipeline) -> None:
+def test_upstream_of_a_run_starts_from_its_inputs(lineage, pipe: ClassifierPipeline) -> None:
     graph = up(lineage, pipe.train_1, max_depth=2)
     assert nodes(graph) == {pipe.train_1: 0, pipe.clean: 1, pipe.preprocess: 2}
     assert graph.truncated  # raw:v0 lies one hop further
 
 
-def test_impact_of_raw_v0_reaches_every_downstream_node(lineage, pipe: ArticlePipeline) -> None:
+def test_impact_of_raw_v0_reaches_every_downstream_node(lineage, pipe: ClassifierPipeline) -> None:
     resp = lineage.AnalyzeImpact(ls.AnalyzeImpactRequest(node=pipe.raw))
     assert set(resp.affected_versions) == {pipe.clean, pipe.model_v0, pipe.model_v1}
     assert set(resp.affected_runs) == {pipe.preprocess, pipe.train_1, pipe.train_2, pipe.eval_1, pipe.eval_2}
@@ -110,13 +104,13 @@ def test_impact_of_raw_v0_reaches_every_downstream_node(lineage, pipe: ArticlePi
     assert len(resp.graph.edges) == 8
 
 
-def test_impact_is_capped_by_max_nodes_with_truncated(lineage, pipe: ArticlePipeline) -> None:
+def test_impact_is_capped_by_max_nodes_with_truncated(lineage, pipe: ClassifierPipeline) -> None:
     resp = lineage.AnalyzeImpact(ls.AnalyzeImpactRequest(node=pipe.raw, max_nodes=3))
     assert len(resp.graph.nodes) == 3 and resp.graph.truncated
     assert len(resp.affected_runs) + len(resp.affected_versions) == 2
 
 
-def test_downstream_depth_limit_and_truncated_flag(lineage, pipe: ArticlePipeline) -> None:
+def test_downstream_depth_limit_and_truncated_flag(lineage, pipe: ClassifierPipeline) -> None:
     one = down(lineage, pipe.clean, max_depth=1)
     assert nodes(one) == {pipe.clean: 0, pipe.train_1: 1, pipe.train_2: 1} and one.truncated
     full = down(lineage, pipe.clean, max_depth=2)
@@ -126,21 +120,21 @@ def test_downstream_depth_limit_and_truncated_flag(lineage, pipe: ArticlePipelin
     assert {pipe.eval_1, pipe.eval_2} <= set(nodes(everything)) and not everything.truncated
 
 
-def test_job_type_filter_only_follows_matching_runs(lineage, pipe: ArticlePipeline) -> None:
+def test_job_type_filter_only_follows_matching_runs(lineage, pipe: ClassifierPipeline) -> None:
     graph = up(lineage, pipe.model_v1, job_types=["train"])
     assert set(nodes(graph)) == {pipe.model_v1, pipe.train_2, pipe.clean}
     graph = down(lineage, pipe.raw, max_depth=10, job_types=["preprocess", "eval"])
     assert set(nodes(graph)) == {pipe.raw, pipe.preprocess, pipe.clean}
 
 
-def test_artifact_type_filter_only_follows_matching_versions(lineage, pipe: ArticlePipeline) -> None:
+def test_artifact_type_filter_only_follows_matching_versions(lineage, pipe: ClassifierPipeline) -> None:
     graph = down(lineage, pipe.raw, max_depth=10, artifact_types=["dataset"])
     assert set(nodes(graph)) == {pipe.raw, pipe.preprocess, pipe.clean, pipe.train_1, pipe.train_2}
     graph = down(lineage, pipe.preprocess, max_depth=10, artifact_types=["model"])
     assert set(nodes(graph)) == {pipe.preprocess}
 
 
-def test_node_cap_truncates_and_keeps_the_nearest_nodes(lineage, pipe: ArticlePipeline) -> None:
+def test_node_cap_truncates_and_keeps_the_nearest_nodes(lineage, pipe: ClassifierPipeline) -> None:
     graph = down(lineage, pipe.raw, max_depth=10, max_nodes=4)
     assert len(graph.nodes) == 4 and graph.truncated
     assert set(nodes(graph)) >= {pipe.raw, pipe.preprocess, pipe.clean}
@@ -161,7 +155,9 @@ def test_traversal_terminates_on_a_cycle(lineage, builder: GraphBuilder) -> None
     assert set(impact.affected_versions) == {b} and set(impact.affected_runs) == {x, y}
 
 
-def test_deleted_versions_keep_their_lineage(lineage, builder: GraphBuilder, pipe: ArticlePipeline) -> None:
+def test_deleted_versions_keep_their_lineage(
+    lineage, builder: GraphBuilder, pipe: ClassifierPipeline
+) -> None:
     old = builder.version("old-model", "model", 0, producer=pipe.train_1, state=3)
     graph = up(lineage, old, max_depth=1)
     assert graph.nodes[0].state == "deleted" and nodes(graph) == {old: 0, pipe.train_1: 1}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .domain import Edge, EdgeKind, Graph, Node, NodeKind
+from ..model import Edge, EdgeKind, Graph, Node, NodeKind
 
 
 def render(graph: Graph, fmt: str) -> str:

@@ -1,6 +1,7 @@
-"""Domain logic of the lineage service: resolving nodes, walking the graph, impact, retroactive links.
+"""Walking the lineage graph: TraceUpstream, TraceDownstream, AnalyzeImpact (and the graphs that
+ExportLineageGraph and DiffArtifactVersions start from).
 
-No gRPC and no SQL here: SQL is in store.py, proto conversion in handlers.py.
+No gRPC and no SQL here: SQL is in store.py, proto conversion in ../convert.py.
 
 The walk is a breadth-first search done one hop at a time with one set-based query per hop
 (store.hop_from_versions / hop_from_runs: every edge leaving the whole frontier, filters applied in
@@ -10,113 +11,41 @@ yields each node's shortest distance from the start, and can stop as soon as the
 A single recursive CTE saves round trips on shallow traces but cannot keep one visited set across
 paths (it dedups per (node, depth), so an unbounded walk would not terminate on a cycle) nor ask the
 authorizer between hops; bench/bench_lineage.py measures both and a one-query-per-node walk. The
-whole walk reads one snapshot (a REPEATABLE READ, read-only transaction opened by the handler).
-
-Visibility is decided in one place, `Visibility`, which asks the authorizer which projects the caller
-may read (once per project per call). Nodes in other projects are left out as if they did not exist,
-and the walk does not pass through them.
+whole walk reads one snapshot (the REPEATABLE READ, read-only transaction of ../nodes/domain.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from ..common.auth import Authorizer
-from ..common.context import Principal
-from ..common.errors import InvalidArgument, NotFound, Reason
-from ..common.names import ArtifactRef, RunName, parse_artifact_ref, parse_run
-from ..common.runs import RUN_STATE_NAMES, run_name
+from ...common.errors import InvalidArgument, Reason
+from ...common.runs import RUN_STATE_NAMES, run_name
+from ..model import (
+    DEFAULT_DEPTH,
+    DEFAULT_IMPACT_NODES,
+    DEFAULT_NODES,
+    MAX_DEPTH,
+    MAX_NODES,
+    VERSION_STATES,
+    Direction,
+    Edge,
+    EdgeKind,
+    Graph,
+    Node,
+    NodeKey,
+    NodeKind,
+    TraversalOptions,
+)
+from ..nodes.domain import Caller, Reader, Resolved, Visibility, resolve, snapshot
 from . import store
 
-
-class NodeKind(enum.IntEnum):  # values of strata.lineage.v1.NodeKind
-    RUN = 1
-    VERSION = 2
-
-
-class EdgeKind(enum.IntEnum):  # values of strata.lineage.v1.EdgeKind and of lineage_edges.kind
-    PRODUCED = store.PRODUCED
-    USED = store.USED
-
-
-class Direction(enum.Enum):
-    UPSTREAM = "upstream"
-    DOWNSTREAM = "downstream"
-    BOTH = "both"
-
-
-NodeKey = tuple[NodeKind, int]  # (kind, runs.id or artifact_versions.id)
-
-VERSION_STATES = {1: "draft", store.COMMITTED: "committed", store.DELETED: "deleted"}
-
-MAX_DEPTH, DEFAULT_DEPTH = 50, 5
-MAX_NODES, DEFAULT_NODES, DEFAULT_IMPACT_NODES = 100_000, 1000, 10_000
-
-
-class Node(NamedTuple):
-    """A run or version as answers show it (a tuple: an impact answer can hold 100,000 of them)."""
-
-    key: NodeKey
-    name: str  # resource name
-    label: str  # run display name (or id), or "artifact:vN"
-    depth: int
-    project_id: int
-    job_type: str = ""
-    artifact_type: str = ""
-    state: str = ""
-    artifact: str = ""  # versions: the collection's resource name
-    version: int = -1
-
-    @property
-    def kind(self) -> NodeKind:
-        return self.key[0]
-
-
-class Edge(NamedTuple):
-    """An edge as stored: PRODUCED is run -> version, USED is version -> run (data flow).
-    A tuple, not a dataclass: "everything downstream" can hold 100,000s of them."""
-
-    run_id: int
-    version_id: int
-    kind: EdgeKind
-    create_time: datetime
-
-    @property
-    def source(self) -> NodeKey:
-        run, version = (NodeKind.RUN, self.run_id), (NodeKind.VERSION, self.version_id)
-        return run if self.kind is EdgeKind.PRODUCED else version
-
-    @property
-    def target(self) -> NodeKey:
-        run, version = (NodeKind.RUN, self.run_id), (NodeKind.VERSION, self.version_id)
-        return version if self.kind is EdgeKind.PRODUCED else run
-
+# what bench/bench_lineage.py drives walk() with, besides the walk itself
+__all__ = ["MAX_NODES", "NodeKind", "Reader", "TraversalOptions", "Visibility", "walk"]
 
 _EDGE_KINDS = {int(k): k for k in EdgeKind}
-
-
-@dataclass
-class Graph:
-    root: Node
-    nodes: list[Node]  # root first, then by depth, kind, name
-    edges: list[Edge]
-    truncated: bool
-
-    def by_key(self) -> dict[NodeKey, Node]:
-        return {n.key: n for n in self.nodes}
-
-
-@dataclass(frozen=True)
-class TraversalOptions:
-    max_depth: int | None  # None: no limit (impact analysis)
-    max_nodes: int
-    artifact_types: tuple[str, ...] = ()
-    job_types: tuple[str, ...] = ()
 
 
 def bounded(value: int, default: int, maximum: int, field_name: str) -> int:
@@ -142,88 +71,6 @@ def traversal_options(
         artifact_types=tuple(sorted({t for t in artifact_types if t})),
         job_types=tuple(sorted({t for t in job_types if t})),
     )
-
-
-class Visibility:
-    """The one place lineage decides which nodes a caller may see (cached per call)."""
-
-    def __init__(self, authorizer: Authorizer, principal: Principal, conn: Any = None) -> None:
-        self.authorizer, self.principal, self.conn = authorizer, principal, conn
-        self._readable: dict[int, bool] = {}
-
-    async def readable(self, project_ids: Iterable[int]) -> set[int]:
-        wanted = set(project_ids)
-        unknown = wanted - self._readable.keys()
-        if unknown:
-            allowed = await self.authorizer.readable_project_ids(self.principal, unknown, conn=self.conn)
-            self._readable.update({p: p in allowed for p in unknown})
-        return {p for p in wanted if self._readable[p]}
-
-
-@dataclass
-class Reader:
-    """What every read needs: a connection inside the call's snapshot, visibility, the deadline."""
-
-    conn: Any  # asyncpg connection, used only through store functions
-    visibility: Visibility
-    timeout: float
-
-
-@dataclass(frozen=True)
-class Resolved:
-    key: NodeKey
-    project_id: int
-    name: str
-    artifact_id: int | None = None
-    state: int | None = None
-    producer_run_id: int | None = None
-
-
-def parse_node(value: str, field_name: str) -> RunName | ArtifactRef:
-    """A run resource name, a version resource name, or a fully qualified artifact ref."""
-    parts = value.split("/")
-    if len(parts) == 6 and parts[0] == "entities" and parts[4] == "runs":
-        return parse_run(value, field_name)
-    return parse_artifact_ref(value, None, field_name)
-
-
-async def resolve(reader: Reader, value: str, field_name: str) -> Resolved:
-    """Find a node; NOT_FOUND (with the resource) when it does not exist or the caller may not read it."""
-    parsed = parse_node(value, field_name)
-    if isinstance(parsed, RunName):
-        p = parsed.project
-        row = await store.find_run(reader.conn, p.entity, p.project, parsed.run_id, reader.timeout)
-        found = None if row is None else Resolved((NodeKind.RUN, row["id"]), row["project_id"], str(parsed))
-        what = ("run", str(parsed))
-    else:
-        found, what = await _resolve_version(reader, parsed)
-    if found is None or not await reader.visibility.readable([found.project_id]):
-        raise NotFound(*what)
-    return found
-
-
-async def _resolve_version(reader: Reader, ref: ArtifactRef) -> tuple[Resolved | None, tuple[str, str]]:
-    a, p = ref.artifact, ref.artifact.project
-    if ref.version is not None:
-        row = await store.find_version(
-            reader.conn, p.entity, p.project, a.artifact, ref.version, reader.timeout
-        )
-        what = ("artifact_version", f"{a}/versions/v{ref.version}")
-    else:
-        alias = ref.alias or "latest"
-        row = await store.find_alias(reader.conn, p.entity, p.project, a.artifact, alias, reader.timeout)
-        what = ("artifact_version", f"{a}:{alias}")
-    if row is None:
-        return None, what
-    resolved = Resolved(
-        (NodeKind.VERSION, row["id"]),
-        row["project_id"],
-        f"{a}/versions/v{row['version']}",
-        artifact_id=row["artifact_id"],
-        state=row["state"],
-        producer_run_id=row["producer_run_id"],
-    )
-    return resolved, what
 
 
 async def trace(reader: Reader, root: Resolved, direction: Direction, opts: TraversalOptions) -> Graph:
@@ -351,3 +198,18 @@ async def impact(reader: Reader, root: Resolved, max_nodes: int) -> Impact:
         [n.name for n in rest if n.kind is NodeKind.VERSION],
         [n.name for n in rest if n.kind is NodeKind.RUN],
     )
+
+
+async def trace_node(caller: Caller, node: str, direction: Direction, opts: TraversalOptions) -> Graph:
+    """Resolve `node` and walk from it, in one snapshot."""
+    async with snapshot(caller) as reader:
+        root = await resolve(reader, node, "node")
+        return await trace(reader, root, direction, opts)
+
+
+async def analyze_impact(caller: Caller, node: str, max_nodes: int) -> Impact:
+    """Everything downstream of `node` (max_nodes is checked before the call touches the database)."""
+    bounded(max_nodes, DEFAULT_IMPACT_NODES, MAX_NODES, "max_nodes")
+    async with snapshot(caller) as reader:
+        root = await resolve(reader, node, "node")
+        return await impact(reader, root, max_nodes)

@@ -4,9 +4,11 @@ For two versions of one artifact: the manifest diff (files added, removed, or ch
 reference), the metadata diff (top-level keys whose JSON values differ), and the upstream-lineage
 diff: both versions' upstream graphs are walked (store-side, like TraceUpstream) and, artifact by
 artifact, the versions found on one side only are paired up (oldest with oldest), each with the
-nearest depth where it appears. `origin` marks where a difference started (see _origins): in the
-article's story the clean dataset differs because the tokenizer was swapped, so the tokenizer is the
+nearest depth where it appears. `origin` marks where a difference started (see _origins): when a
+clean dataset differs only because the tokenizer that made it was swapped, the tokenizer is the
 origin and the dataset is not.
+
+No gRPC and no SQL here (SQL is in store.py); the whole diff reads one snapshot opened here.
 """
 
 from __future__ import annotations
@@ -16,21 +18,12 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..common.errors import InvalidArgument, Reason
-from ..common.runs import run_name
+from ...common.errors import InvalidArgument, Reason
+from ...common.runs import run_name
+from ..model import MAX_DEPTH, Direction, Graph, NodeKey, NodeKind, TraversalOptions
+from ..nodes.domain import Caller, Reader, resolve_version, snapshot
+from ..trace.domain import bounded, trace
 from . import store
-from .domain import (
-    MAX_DEPTH,
-    Direction,
-    Graph,
-    NodeKey,
-    NodeKind,
-    Reader,
-    TraversalOptions,
-    bounded,
-    trace,
-)
-from .domain_link import resolve_version
 
 DEFAULT_DIFF_DEPTH = 10
 DEFAULT_MANIFEST_CHANGES, MAX_MANIFEST_CHANGES = 1000, 100_000
@@ -89,6 +82,14 @@ class VersionDiff:
 
 
 async def diff_versions(
+    caller: Caller, old_value: str, new_value: str, max_depth: int, max_changes: int
+) -> VersionDiff:
+    """What differs between two versions of one artifact, in one snapshot."""
+    async with snapshot(caller) as reader:
+        return await _diff(reader, old_value, new_value, max_depth, max_changes)
+
+
+async def _diff(
     reader: Reader, old_value: str, new_value: str, max_depth: int, max_changes: int
 ) -> VersionDiff:
     depth = bounded(max_depth, DEFAULT_DIFF_DEPTH, MAX_DEPTH, "max_depth")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -18,10 +17,10 @@ from strata_server.common.errors import PermissionDenied
 from strata_server.common.permissions import Access
 
 from tests.fixtures.lineage import (
-    ArticlePipeline,
+    ClassifierPipeline,
     GraphBuilder,
     TokenizerSwap,
-    build_article_pipeline,
+    build_classifier_pipeline,
     digest,
 )
 
@@ -34,15 +33,9 @@ ADDED, REMOVED, MODIFIED = (
 
 
 @pytest.fixture(scope="module")
-def fresh(server) -> ArticlePipeline:
+def fresh(server) -> ClassifierPipeline:
     """The pipeline in a project of its own, which no other test adds edges to."""
-    return build_article_pipeline(GraphBuilder(server, project="export-only"))
-
-
-@pytest.fixture(scope="module")
-def lineage(server) -> Iterator[object]:
-    with server.client() as client:
-        yield client.lineage
+    return build_classifier_pipeline(GraphBuilder(server, project="export-only"))
 
 
 def error(call) -> StrataError:
@@ -187,7 +180,7 @@ def export(lineage, node: str, fmt: int, direction=ls.LINEAGE_DIRECTION_UPSTREAM
     return lineage.ExportLineageGraph(req)
 
 
-def test_json_export_is_the_traversal(lineage, fresh: ArticlePipeline) -> None:
+def test_json_export_is_the_traversal(lineage, fresh: ClassifierPipeline) -> None:
     doc = json.loads(export(lineage, fresh.model_v1, ls.GRAPH_FORMAT_JSON).text)
     assert doc["root"] == fresh.model_v1 and doc["truncated"] is False
     assert {n["name"] for n in doc["nodes"]} == {
@@ -208,7 +201,7 @@ def test_json_export_is_the_traversal(lineage, fresh: ArticlePipeline) -> None:
     assert len(doc["edges"]) == 5
 
 
-def test_dot_export_parses_and_has_every_node_and_edge(lineage, fresh: ArticlePipeline) -> None:
+def test_dot_export_parses_and_has_every_node_and_edge(lineage, fresh: ClassifierPipeline) -> None:
     resp = export(lineage, fresh.clean, ls.GRAPH_FORMAT_DOT, ls.LINEAGE_DIRECTION_BOTH, max_depth=10)
     (graph,) = pydot.graph_from_dot_data(resp.text)
     tooltips = {n.get_tooltip().strip('"') for n in graph.get_nodes() if n.get_tooltip()}
@@ -217,7 +210,7 @@ def test_dot_export_parses_and_has_every_node_and_edge(lineage, fresh: ArticlePi
     assert len(graph.get_edges()) == 9 and not resp.truncated
 
 
-def test_mermaid_export_is_well_formed(lineage, fresh: ArticlePipeline) -> None:
+def test_mermaid_export_is_well_formed(lineage, fresh: ClassifierPipeline) -> None:
     resp = export(lineage, fresh.model_v1, ls.GRAPH_FORMAT_MERMAID, max_depth=2)
     lines = resp.text.splitlines()
     assert lines[0] == "flowchart LR" and resp.truncated
@@ -276,7 +269,7 @@ def audit_count(server, action: str) -> int:
 
 
 def test_linking_an_artifact_to_a_finished_run_shows_in_the_graph(server, lineage, builder, pipe) -> None:
-    """W&B #1502: artifacts linked to a finished run did not appear in its lineage."""
+    """An artifact linked to a run after the run finished appears in its lineage like any other edge."""
     report = builder.version("eval-report", "report", 0)
     before = audit_count(server, "lineage.link")
     resp = link(
