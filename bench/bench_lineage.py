@@ -30,8 +30,8 @@ from pathlib import Path
 import asyncpg
 from strata.lineage.v1 import lineage_service_pb2 as ls
 from strata_server.common.auth import OpenLocalAuthorizer
-from strata_server.lineage import domain, store
 from strata_server.lineage.server import SPEC as LINEAGE
+from strata_server.lineage.trace import domain, store
 
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.servers import ServerThread, make_settings

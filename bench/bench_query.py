@@ -97,7 +97,7 @@ def bench_search(srv: ServerThread, project_id: int, n_runs: int, iters: int) ->
 
 
 def bench_history(srv: ServerThread, project_id: int, points: int, iters: int) -> None:
-    from strata_server.query import rollup
+    from strata_server.query.history import rollup
 
     client = srv.client()
     print(f"\n-- history: one series of {points:,} points in rows of 1,000 (the metric_chunks layout)")

@@ -15,9 +15,8 @@ from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.seaweed import ACCESS_KEY, SECRET_KEY, SeaweedS3
 from tests.fixtures.servers import ServerThread, make_settings
 
-# fixtures defined in tests/fixtures/*: keys_server (all services in keys mode, admin bootstrapped);
-# builder, pipe, swap (lineage graphs written as SQL rows)
-pytest_plugins = ["tests.fixtures.iam", "tests.fixtures.lineage"]
+# fixtures defined in tests/fixtures/*: keys_server (all services in keys mode, admin bootstrapped)
+pytest_plugins = ["tests.fixtures.iam"]
 
 os.environ.setdefault("STRATA_CONFIG_DIR", "/nonexistent-strata-config")  # never read a developer's key
 # Servers the tests start as subprocesses run in open local mode unless a test asks for keys.

@@ -1,4 +1,4 @@
-"""Run rows -> strata.ingest.v1.Run messages, shared by the ingest and query services.
+"""Run rows -> strata.ingest.v1.Run messages, shared by the ingest, query and lineage services.
 
 `RUN_COLUMNS` selects what `run_from_row` needs from `runs r JOIN projects p JOIN entities e`;
 `summaries_by_run` loads metric_keys summaries for many runs in one query.
@@ -16,8 +16,13 @@ from strata.common.v1 import actor_pb2
 from strata.ingest.v1 import run_pb2
 
 RUN_FROM = "runs r JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id"
-# strata.ingest.v1.RunState numbers -> the names filters and answers use
-RUN_STATE_NAMES = {1: "running", 2: "finished", 3: "failed", 4: "killed", 5: "crashed"}
+# strata.ingest.v1.RunState numbers -> the names filters and answers use ("finished" for
+# RUN_STATE_FINISHED), taken from the generated enum so no number is restated here
+RUN_STATE_NAMES = {
+    number: name.removeprefix("RUN_STATE_").lower()
+    for name, number in run_pb2.RunState.items()
+    if number != run_pb2.RUN_STATE_UNSPECIFIED
+}
 RUN_COLUMNS = """r.id, r.run_id, e.name AS entity, p.name AS project, r.display_name, r.state, r.job_type,
     r.run_group, r.tags, r.notes, r.config::text AS config, r.exit_code, r.author_name, r.author_kind,
     r.provenance::text AS provenance, r.allow_out_of_order, r.next_step, r.point_count, r.create_time,
@@ -91,8 +96,16 @@ def summary_from_row(row: asyncpg.Record) -> run_pb2.MetricSummary:
 async def summaries_by_run(
     conn: asyncpg.Connection, run_ids: Iterable[int], keys: Sequence[str] | None = None
 ) -> dict[int, list[run_pb2.MetricSummary]]:
+    rows = await summary_rows_by_run(conn, run_ids, keys)
+    return {run: [summary_from_row(r) for r in records] for run, records in rows.items()}
+
+
+async def summary_rows_by_run(
+    conn: asyncpg.Connection, run_ids: Iterable[int], keys: Sequence[str] | None = None
+) -> dict[int, list[asyncpg.Record]]:
+    """metric_keys rows (SUMMARY_COLUMNS) of many runs, each run's in key order; `keys` None: all."""
     ids = list(run_ids)
-    out: dict[int, list[run_pb2.MetricSummary]] = {i: [] for i in ids}
+    out: dict[int, list[asyncpg.Record]] = {i: [] for i in ids}
     if not ids:
         return out
     if keys is None:
@@ -106,5 +119,5 @@ async def summaries_by_run(
             list(keys),
         )
     for r in rows:
-        out[r["run_id"]].append(summary_from_row(r))
+        out[r["run_id"]].append(r)
     return out

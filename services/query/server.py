@@ -9,7 +9,7 @@ from ..common.background import every
 from ..common.deps import Deps
 from ..common.server import ServiceSpec
 from .handlers import QueryServiceHandlers
-from .rollup import rollup_pass
+from .history.rollup import rollup_pass
 
 
 def register(server: grpc.aio.Server, deps: Deps) -> object:

@@ -1,0 +1,1 @@
+"""Version diffs: DiffArtifactVersions (manifest, metadata, producer config and upstream lineage)."""

@@ -1,0 +1,1 @@
+"""Retroactive lineage edges: CreateLineageEdge."""

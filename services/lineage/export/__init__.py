@@ -1,0 +1,1 @@
+"""Graph export: ExportLineageGraph (JSON, Graphviz DOT, Mermaid)."""

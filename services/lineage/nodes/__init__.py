@@ -1,0 +1,1 @@
+"""Resolving the nodes callers name, deciding who may see them, and the call's transaction."""

@@ -1,0 +1,1 @@
+"""Graph walks: TraceUpstream, TraceDownstream and AnalyzeImpact."""

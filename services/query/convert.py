@@ -1,0 +1,107 @@
+"""Protobuf messages of the query service <-> the domain's requests and results.
+
+The only place besides handlers.py that reads or builds strata.query.v1 / strata.ingest.v1 messages.
+"""
+
+from __future__ import annotations
+
+from strata.ingest.v1 import run_pb2
+from strata.query.v1 import query_pb2, query_service_pb2
+
+from ..common.runs import run_from_row, summary_from_row
+from .history.aggregate import Band
+from .history.domain import AggregateRequest, HistoryRequest, KeyInfo, Series
+from .search.domain import FoundRun, Group, SearchRequest
+
+
+def search_request(request: query_service_pb2.SearchRunsRequest) -> SearchRequest:
+    return SearchRequest(
+        request.parent,
+        request.filter_json,
+        list(request.order_by),
+        request.page_size,
+        request.page_token,
+        list(request.fields),
+    )
+
+
+def run(found: FoundRun) -> run_pb2.Run:
+    summaries = [summary_from_row(s) for s in found.summaries]
+    message = run_from_row(found.row, summaries, include_config=False)
+    message.config_json = found.config_json
+    return message
+
+
+def search_response(runs: list[FoundRun], token: str) -> query_service_pb2.SearchRunsResponse:
+    return query_service_pb2.SearchRunsResponse(runs=[run(r) for r in runs], next_page_token=token)
+
+
+def group_runs_response(groups: list[Group]) -> query_service_pb2.GroupRunsResponse:
+    return query_service_pb2.GroupRunsResponse(
+        groups=[
+            query_pb2.RunGroup(
+                value_json=g.value_json,
+                run_count=g.run_count,
+                metric_count=g.metric_count,
+                mean=g.mean,
+                min=g.min,
+                max=g.max,
+            )
+            for g in groups
+        ]
+    )
+
+
+def metric_keys_response(keys: list[KeyInfo]) -> query_service_pb2.ListMetricKeysResponse:
+    return query_service_pb2.ListMetricKeysResponse(
+        keys=[
+            query_pb2.MetricKeyInfo(key=k.key, count=k.count, min_step=k.min_step, max_step=k.max_step)
+            for k in keys
+        ]
+    )
+
+
+def step_bounds(request: object) -> tuple[int | None, int | None]:
+    """(min_step, max_step) of a history request; None where the optional field is unset."""
+    lo = request.min_step if request.HasField("min_step") else None  # type: ignore[attr-defined]
+    hi = request.max_step if request.HasField("max_step") else None  # type: ignore[attr-defined]
+    return lo, hi
+
+
+def history_request(request: query_service_pb2.GetHistoryRequest) -> HistoryRequest:
+    lo, hi = step_bounds(request)
+    return HistoryRequest(list(request.keys), request.samples, lo, hi, request.x_axis)
+
+
+def series(s: Series) -> query_pb2.MetricSeries:
+    return query_pb2.MetricSeries(
+        run=s.run,
+        key=s.key,
+        steps=s.steps.tolist(),
+        values=s.values.tolist(),
+        times=s.times.tolist(),
+        total_points=s.total_points,
+        x_values=s.x_values.tolist() if s.x_values is not None else [],
+    )
+
+
+def aggregate_request(request: query_service_pb2.AggregateHistoryRequest) -> AggregateRequest:
+    return AggregateRequest(
+        request.parent, request.filter_json, request.group_by, request.key, request.buckets
+    )
+
+
+def aggregate_response(bands: list[Band]) -> query_service_pb2.AggregateHistoryResponse:
+    return query_service_pb2.AggregateHistoryResponse(
+        bands=[
+            query_pb2.CurveBand(
+                value_json=b.value_json,
+                run_count=b.run_count,
+                steps=b.steps.tolist(),
+                mean=b.mean.tolist(),
+                min=b.min.tolist(),
+                max=b.max.tolist(),
+            )
+            for b in bands
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Metric history: GetHistory, BatchGetHistory, ScanHistory, AggregateHistory, ListMetricKeys."""

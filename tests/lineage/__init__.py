@@ -1,0 +1,1 @@
+"""Tests of the lineage service: traversal, impact, diffs, export, retroactive edges, SDK and CLI."""

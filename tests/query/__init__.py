@@ -1,0 +1,1 @@
+"""Tests of the query service: search, paging, history, aggregates, SDK and CLI."""
