@@ -6,10 +6,11 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 NODE_STAMP := .tools/node_modules/.installed
+DOCS_STAMP := $(VENV)/.docs-installed
 BUF := .tools/node_modules/.bin/buf
 STRATA_ADDR ?= 127.0.0.1:50051
 
-.PHONY: help install run test test-fast proto proto-check lint bench clean tools
+.PHONY: help install run test test-fast proto proto-check lint bench clean tools docs
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -52,6 +53,14 @@ lint: $(STAMP) $(NODE_STAMP)  ## buf lint (STANDARD), buf breaking against the p
 	else echo "buf breaking: no previous commit with proto/, skipped"; fi
 	$(VENV)/bin/ruff check services clients/python tests bench scripts
 	$(VENV)/bin/ruff format --check services clients/python tests bench scripts
+
+$(DOCS_STAMP): $(STAMP)
+	$(PIP) install -q -e .[dev,docs]
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)  ## check the generated pages and README links, then build docs/ into site/ (mkdocs --strict)
+	$(PY) scripts/gen_docs.py --check
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 bench: $(STAMP)  ## run the benchmarks; each prints its figure and the ratio to a same-run baseline
 	$(PY) -m bench $(BENCH_ARGS)

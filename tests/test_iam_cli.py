@@ -1,5 +1,5 @@
 """The iam CLI against a keys-mode server: login stores a verified key (0600), then teams, service
-accounts, keys, projects and the audit log (JSON lines) work as documented in the README."""
+accounts, keys, projects and the audit log (JSON lines) work as documented in docs/guides/teams-keys-audit.md."""
 
 from __future__ import annotations
 

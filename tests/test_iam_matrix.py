@@ -9,7 +9,7 @@ still answer UNIMPLEMENTED, or INVALID_ARGUMENT for the placeholder names); "den
 UNAUTHENTICATED (reason UNAUTHENTICATED, or INVALID_API_KEY for a bad, revoked or expired key) or
 PERMISSION_DENIED (reason PERMISSION_DENIED).
 
-The expectations below are written out from the documented roles (README "Roles"), independently of
+The expectations below are written out from the documented roles (docs/guides/teams-keys-audit.md#who-may-do-what), independently of
 services/common/auth_policy.py.
 """
 

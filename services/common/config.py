@@ -1,7 +1,7 @@
 """Configuration from environment variables, read once at start-up.
 
-Every variable, its default and meaning is listed in `SETTINGS_DOC` (the README's configuration table
-is generated from it by `python -m strata_server.common.config`).
+Every variable, its default and meaning is listed in `SETTINGS_DOC` (docs/configuration.md is generated
+from it by `python scripts/gen_docs.py`; `python -m strata_server.common.config` prints the table).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Documented limits of runs and the metric stream (README "Runs and metrics", limits table)."""
+"""Documented limits of runs and the metric stream (docs/guides/runs-and-metrics.md#limits)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ which uses the same library) and store those bytes in upload_sessions.hash_state
 part.
 
 When libcrypto or its SHA256_* symbols are missing, `available()` is False and the upload code falls
-back to re-hashing the stored bytes at commit (documented in the README). The state format is tagged
+back to re-hashing the stored bytes at commit (documented in docs/guides/files.md#the-sha256-across-server-restarts). The state format is tagged
 so a replica on a different architecture never misreads it.
 """
 

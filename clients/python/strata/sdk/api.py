@@ -80,7 +80,7 @@ class Api:
         *,
         fields: Sequence[str] = (),
     ) -> Runs:
-        """Runs of a project matching a Mongo-style filter, lazily paged (see README "Querying runs")."""
+        """Runs of a project matching a Mongo-style filter, lazily paged (see docs/guides/query.md)."""
         return Runs(self, self._parent(path), filters, order, per_page, fields)
 
     def run(self, path: str) -> Run:

@@ -392,7 +392,7 @@ def init(
     addr: str | None = None,
     api_key: str | None = None,
 ) -> Run:
-    """Create (or resume) a run and start its background sender. See README "Runs and metrics".
+    """Create (or resume) a run and start its background sender. See docs/guides/runs-and-metrics.md.
 
     mode: "online" (default) or "offline" (only the spool; upload later with `strata sync`);
     $STRATA_MODE sets the default. resume: "never" (default), "allow"/True, or "must" (needs id).
