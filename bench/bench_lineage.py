@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import asyncpg
+from strata.lineage.v1 import lineage_pb2
 from strata.lineage.v1 import lineage_service_pb2 as ls
 from strata_server.common.auth import OpenLocalAuthorizer
 from strata_server.lineage.server import SPEC as LINEAGE
@@ -36,7 +37,7 @@ from strata_server.lineage.trace import domain, store
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.servers import ServerThread, make_settings
 
-PRODUCED, USED = 1, 2
+PRODUCED, USED = lineage_pb2.EDGE_KIND_PRODUCED, lineage_pb2.EDGE_KIND_USED
 
 
 def build_rows(width: int, layers: int, seed: int = 7) -> dict[str, list[tuple]]:

@@ -35,7 +35,7 @@ SEARCHES = {
         {"config.model.name": "roberta", "summary.val/f1": {"$gte": 0.2, "$lt": 0.9}},
         ["-summary.val/f1"],
     ),
-    "state + config range, sort by summary (README example)": (
+    "state + config range, sort by summary (quick-start example)": (
         {"state": "finished", "config.lr": {"$gt": 1e-4}},
         ["-summary.val/f1"],
     ),

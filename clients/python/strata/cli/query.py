@@ -46,7 +46,7 @@ def _list(cmds: argparse._SubParsersAction) -> None:
         "list",
         help="search a project's runs",
         description="List runs matching a filter, in order. Filter keys: state, tags, group, job_type, user, "
-        "display_name, created_at, config.<key>, summary.<metric>[.min|.max|.mean] (see README).",
+        "display_name, created_at, config.<key>, summary.<metric>[.min|.max|.mean] (see docs/guides/query.md).",
     )
     p.add_argument("project", metavar="ENTITY/PROJECT")
     p.add_argument("--filter", default="", help='Mongo-style JSON, e.g. \'{"config.lr": {"$gt": 0.001}}\'')
