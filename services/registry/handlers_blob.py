@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import grpc
-from strata._transfer_wire import encode_read_response
+from strata.wire.transfer import encode_read_response
 from strata.common.v1 import blob_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
 

@@ -30,7 +30,7 @@ import google_crc32c
 import grpc
 
 from strata import _settings
-from strata._transfer_wire import encode_chunk, encode_session
+from strata.wire.transfer import encode_chunk, encode_session
 from strata.client import Client
 from strata.common.v1 import blob_pb2
 from strata.errors import Reason, StrataError
