@@ -21,10 +21,10 @@ import structlog
 from grpc_status import rpc_status
 
 from .auth import Authorizer
+from .auth.policy import RULES, Access, Rule
 from .context import ANONYMOUS, CallInfo, reset_call, set_call
 from .errors import PermissionDenied, Reason, Unauthenticated, to_status
 from .logging import get_logger
-from .auth.policy import RULES, Access, Rule
 
 log = get_logger("strata.rpc")
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from ..common import audit
 from ..common.auth import Authorizer
+from ..common.auth.policy import Access
 from ..common.context import Principal
 from ..common.errors import FailedPrecondition, InvalidArgument, Reason
 from ..common.names import parse_run
-from ..common.permissions import Access
 from . import store
 from .domain import Edge, EdgeKind, NodeKind, Reader, Resolved, resolve
 

@@ -25,6 +25,7 @@ from typing import Any
 import asyncpg
 
 from ..common import audit
+from ..common.auth.policy import Access
 from ..common.context import current_principal
 from ..common.deps import Deps
 from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Reason
@@ -39,7 +40,6 @@ from ..common.names import (
     parse_run,
     parse_version,
 )
-from ..common.permissions import Access
 from ..common.projects import Project, ensure_project, get_project
 from . import manifest, store, store_alias
 from .model import COMMITTED, DELETED, DRAFT, LATEST, PRODUCED, SET, Entry, Version

@@ -1,7 +1,7 @@
 """The per-RPC permission table: every RPC of every service, and what the caller needs to call it.
 
 The interceptor (common/interceptors.py) looks every call up here before the handler runs; an RPC missing from
-the table is refused, and tests/test_schema_and_rules.py and tests/test_iam_matrix.py fail when a
+the table is refused, and tests/test_schema_and_rules.py and tests/iam/test_matrix.py fail when a
 service defines an RPC without an entry. For streaming requests the check runs on the first message
 (StreamMetrics `open`, UploadChunks `session`). A resource path names the request field holding the
 resource name that decides the project, team or entity (`runs[]` for a repeated field); `ref:` fields

@@ -1,31 +1,33 @@
-"""Domain logic of the iam service (no gRPC, no SQL): users, teams and memberships, plus what every
-iam operation shares (the call context, name grammars, paging). Service accounts and API keys are in
-domain_accounts.py, projects in domain_projects.py, the audit log in domain_audit.py.
+"""Accounts (no gRPC, no SQL): users, teams and their members, service accounts and API keys.
 
-Authorization was decided before any of this runs (permissions.RULES + the authorizer); the domain
+Authorization was decided before any of this runs (auth.policy.RULES + the authorizer); the domain
 only enforces invariants: a team always keeps an admin, names follow their grammar, and every change
 is audited in its own transaction.
+
+A service account belongs to one team, has a role (default member) and may be limited to some of the
+team's projects; it only ever acts through API keys and appears as "team/name". An API key belongs to a
+user or a service account; its secret is returned once by create_api_key and stored only as a keyed
+hash (common/auth/apikeys.py). Revocation is idempotent and reaches every process's key cache at
+commit (this one directly, the others through NOTIFY).
 """
 
 from __future__ import annotations
 
-import base64
-import json
+import asyncio
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timezone
 
 import asyncpg
 from strata.common.v1 import actor_pb2
 
-from ..common import audit
-from ..common.auth import Authorizer
-from ..common.auth_policy import ADMIN, MEMBER, VIEWER  # strata.iam.v1.Role values
-from ..common.config import Settings
-from ..common.context import Principal
-from ..common.errors import (
+from ...common import audit, paging
+from ...common.auth import apikeys
+from ...common.auth import store as key_store
+from ...common.auth.roles import ADMIN, MEMBER, VIEWER
+from ...common.context import Principal
+from ...common.deps import Deps
+from ...common.errors import (
     AlreadyExists,
     FailedPrecondition,
     InvalidArgument,
@@ -33,42 +35,24 @@ from ..common.errors import (
     PermissionDenied,
     Reason,
 )
-from ..common.names import check, parse_entity
-from ..common.projects import ensure_user_entity
+from ...common.names import check, parse_entity, parse_project
+from ...common.projects import ensure_user_entity
 from . import store
 
 ROLE_NAMES = {VIEWER: "viewer", MEMBER: "member", ADMIN: "admin"}
 NAME_RE = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,63}")  # users, teams, service accounts
+PAGE_DEFAULT, PAGE_MAXIMUM = 100, 1000  # ListUsers, ListTeams
 
 
 @dataclass(frozen=True)
-class Ctx:
-    """One iam call: shared resources, the caller, and the call's deadline."""
-
-    pool: asyncpg.Pool
-    authorizer: Authorizer
-    settings: Settings
-    principal: Principal
-    timeout: float
-
-    @asynccontextmanager
-    async def conn(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self.pool.acquire(timeout=self.timeout) as conn:
-            yield conn
-
-    @asynccontextmanager
-    async def tx(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
-            yield conn
+class Owner:
+    user_id: int | None
+    service_account_id: int | None
+    name: str  # resource name
+    entity_id: int  # the user, or the service account's team
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    next_page_token: str = ""
-
-
-# --- shared helpers ---
+# --- shared checks and lookups ---
 
 
 def check_name(value: str, field: str, what: str) -> str:
@@ -84,34 +68,6 @@ def check_role(role: int, field: str = "role", default: int | None = None) -> in
     if role not in ROLE_NAMES:
         raise InvalidArgument(field, Reason.OUT_OF_RANGE, f"{field} {role} is not a role")
     return role
-
-
-def page_size(value: int, default: int = 100, maximum: int = 1000) -> int:
-    if value < 0:
-        raise InvalidArgument("page_size", Reason.OUT_OF_RANGE, "page_size must not be negative")
-    return min(value or default, maximum)
-
-
-def encode_token(kind: str, after: object) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"k": kind, "a": after}).encode()).decode()
-
-
-def decode_token(token: str, kind: str, default: Any) -> Any:
-    if not token:
-        return default
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if data["k"] == kind and isinstance(data["a"], type(default)):
-            return data["a"]
-    except (ValueError, KeyError, TypeError):
-        pass
-    raise InvalidArgument(
-        "page_token", Reason.INVALID_PAGE_TOKEN, "page_token is malformed or for another list"
-    )
-
-
-def next_token(rows: list[Any], limit: int, kind: str, key: str) -> str:
-    return encode_token(kind, rows[-1][key]) if len(rows) == limit else ""
 
 
 async def caller_user_id(conn: asyncpg.Connection, p: Principal) -> int | None:
@@ -140,18 +96,18 @@ async def get_user(conn: asyncpg.Connection, name: str, field: str = "user") -> 
 # --- principal, users, teams ---
 
 
-async def principal_memberships(ctx: Ctx) -> list[asyncpg.Record]:
-    if ctx.principal.user_id is None:
+async def principal_memberships(deps: Deps, caller: Principal, timeout: float) -> list[asyncpg.Record]:
+    if caller.user_id is None:
         return []
-    async with ctx.conn() as conn:
-        return await store.memberships(conn, ctx.principal.user_id)
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        return await store.memberships(conn, caller.user_id)
 
 
 async def create_user(
-    ctx: Ctx, name: str, display_name: str, email: str, server_admin: bool
+    deps: Deps, name: str, display_name: str, email: str, server_admin: bool, timeout: float
 ) -> asyncpg.Record:
     user = check_name(parse_entity(name, "user.name"), "user.name", "user name")
-    async with ctx.tx() as conn:
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         row = await store.insert_entity(conn, user, "user", display_name, email, server_admin)
         if row is None:
             raise AlreadyExists(Reason.ALREADY_EXISTS, f"entity {name!r} already exists")
@@ -160,45 +116,54 @@ async def create_user(
     return row
 
 
-async def list_entities(ctx: Ctx, kind: str, size: int, token: str, member_only: bool) -> Page:
-    limit = page_size(size)
-    after = decode_token(token, kind, "")
-    member_id = ctx.principal.user_id if member_only and not ctx.principal.server_admin else None
-    if member_only and not ctx.principal.server_admin and member_id is None:
-        if ctx.principal.service_account_id is None:
-            return Page([])
-        async with ctx.conn() as conn:
-            team = await store.get_entity_by_id(conn, ctx.principal.team_id)
-        return Page([team] if team is not None and not after else [])
-    async with ctx.conn() as conn:
-        rows = await store.list_entities(conn, kind, after, limit, member_id)
-    return Page(rows, next_token(rows, limit, kind, "name"))
+async def list_entities(
+    deps: Deps, caller: Principal, kind: str, size: int, token: str, member_only: bool, timeout: float
+) -> tuple[list[asyncpg.Record], str]:
+    """Users or teams by name; with member_only, the teams the caller belongs to (all for a server
+    admin, its own team for a service account)."""
+    limit = paging.page_size(size, PAGE_DEFAULT, PAGE_MAXIMUM)
+    query = {"list": kind}
+    after = paging.decode_as(token, query, str)
+    member_id = caller.user_id if member_only and not caller.server_admin else None
+    if member_only and not caller.server_admin and member_id is None:
+        if caller.service_account_id is None:
+            return [], ""
+        async with deps.pool.acquire(timeout=timeout) as conn:
+            team = await store.get_entity_by_id(conn, caller.team_id)
+        return ([team] if team is not None and after is None else []), ""
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        rows = await store.list_entities(conn, kind, after or "", limit + 1, member_id)
+    return paging.page(rows, limit, lambda r: r["name"], query)
 
 
-async def create_team(ctx: Ctx, name: str, display_name: str) -> asyncpg.Record:
+async def create_team(
+    deps: Deps, caller: Principal, name: str, display_name: str, timeout: float
+) -> asyncpg.Record:
     team = check_name(parse_entity(name, "team.name"), "team.name", "team name")
-    async with ctx.tx() as conn:
-        creator = await caller_user_id(conn, ctx.principal)
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
+        creator = await caller_user_id(conn, caller)
         if creator is None:
             raise PermissionDenied(Reason.PERMISSION_DENIED, "only users create teams")
         row = await store.insert_entity(conn, team, "team", display_name, "", False)
         if row is None:
             raise AlreadyExists(Reason.ALREADY_EXISTS, f"entity {name!r} already exists")
         await store.insert_member(conn, row["id"], creator, ADMIN)
-        after = {"display_name": display_name, "admin": ctx.principal.name}
+        after = {"display_name": display_name, "admin": caller.name}
         await audit.record(conn, "team.create", target=name, entity_id=row["id"], after=after)
-    ctx.authorizer.invalidate()
+    deps.authorizer.invalidate()
     return row
 
 
-async def get_team_row(ctx: Ctx, name: str) -> asyncpg.Record:
-    async with ctx.conn() as conn:
+async def get_team_row(deps: Deps, name: str, timeout: float) -> asyncpg.Record:
+    async with deps.pool.acquire(timeout=timeout) as conn:
         return await get_team(conn, name, "name")
 
 
-async def add_member(ctx: Ctx, team_name: str, user_name: str, role: int) -> tuple[str, str, asyncpg.Record]:
+async def add_member(
+    deps: Deps, team_name: str, user_name: str, role: int, timeout: float
+) -> tuple[str, str, asyncpg.Record]:
     role = check_role(role)
-    async with ctx.tx() as conn:
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         team, user = await get_team(conn, team_name), await get_user(conn, user_name)
         row = await store.insert_member(conn, team["id"], user["id"], role)
         if row is None:
@@ -207,16 +172,16 @@ async def add_member(ctx: Ctx, team_name: str, user_name: str, role: int) -> tup
         await audit.record(
             conn, "team_member.add", target=target, entity_id=team["id"], after={"role": ROLE_NAMES[role]}
         )
-    ctx.authorizer.invalidate()
+    deps.authorizer.invalidate()
     return team["name"], user["name"], row
 
 
 async def change_member(
-    ctx: Ctx, team_name: str, user_name: str, role: int | None
+    deps: Deps, team_name: str, user_name: str, role: int | None, timeout: float
 ) -> tuple[str, str, asyncpg.Record | None]:
     """Set a member's role, or remove the member (role None); never leaves the team without an admin."""
     role = check_role(role) if role is not None else None
-    async with ctx.tx() as conn:
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         team, user = await get_team(conn, team_name), await get_user(conn, user_name)
         members = await store.lock_members(conn, team["id"])
         if user["id"] not in members:
@@ -236,11 +201,170 @@ async def change_member(
             action, after = "team_member.update", {"role": ROLE_NAMES[role]}
         before_doc = {"role": ROLE_NAMES[before]}
         await audit.record(conn, action, target=target, entity_id=team["id"], before=before_doc, after=after)
-    ctx.authorizer.invalidate()
+    deps.authorizer.invalidate()
     return team["name"], user["name"], row
 
 
-async def list_members(ctx: Ctx, team_name: str) -> tuple[str, list[asyncpg.Record]]:
-    async with ctx.conn() as conn:
+async def list_members(deps: Deps, team_name: str, timeout: float) -> tuple[str, list[asyncpg.Record]]:
+    async with deps.pool.acquire(timeout=timeout) as conn:
         team = await get_team(conn, team_name)
         return team["name"], await store.list_members(conn, team["id"])
+
+
+# --- service accounts ---
+
+
+async def create_service_account(
+    deps: Deps, parent: str, sa_id: str, description: str, role: int, projects: list[str], timeout: float
+) -> asyncpg.Record:
+    name = check_name(sa_id, "service_account_id", "service account id")
+    role = check_role(role, default=MEMBER)
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
+        team = await get_team(conn, parent, "parent")
+        project_ids = await _team_projects(conn, team, projects)
+        row = await store.insert_service_account(conn, team["id"], name, description, role, project_ids)
+        if row is None:
+            raise AlreadyExists(Reason.ALREADY_EXISTS, f"{parent}/serviceAccounts/{name} already exists")
+        after = {"role": ROLE_NAMES[role], "projects": list(row["projects"]), "description": description}
+        target = f"{parent}/serviceAccounts/{name}"
+        await audit.record(conn, "service_account.create", target=target, entity_id=team["id"], after=after)
+    return row
+
+
+async def _team_projects(conn: asyncpg.Connection, team: asyncpg.Record, names: list[str]) -> list[int]:
+    wanted = []
+    for value in names:
+        project = parse_project(value, "projects")
+        if project.entity != team["name"]:
+            raise InvalidArgument("projects", Reason.INVALID_NAME, f"{value} is not a project of the team")
+        wanted.append(project.project)
+    found = await store.project_ids(conn, team["id"], wanted)
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise NotFound("project", f"entities/{team['name']}/projects/{missing[0]}")
+    return sorted(set(found.values()))
+
+
+async def list_service_accounts(deps: Deps, parent: str, timeout: float) -> list[asyncpg.Record]:
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        team = await get_team(conn, parent, "parent")
+        return await store.list_service_accounts(conn, team["id"])
+
+
+async def own_service_account(deps: Deps, caller: Principal, timeout: float) -> asyncpg.Record | None:
+    """The calling service account, when the caller is one."""
+    if caller.service_account_id is None:
+        return None
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        return await store.get_service_account_by_id(conn, caller.service_account_id)
+
+
+# --- API keys ---
+
+
+async def resolve_owner(conn: asyncpg.Connection, caller: Principal, owner: str) -> Owner:
+    """`owner` as given ("" = the caller; "entities/{user}"; "entities/{team}/serviceAccounts/{sa}")."""
+    p = caller
+    if not owner:
+        if p.service_account_id is not None:
+            return Owner(None, p.service_account_id, _sa_name(p.name), p.team_id or 0)
+        user_id = await caller_user_id(conn, p)
+        if user_id is None:
+            raise InvalidArgument("owner", Reason.FIELD_REQUIRED, "owner is required for this caller")
+        return Owner(user_id, None, f"entities/{p.name}", user_id)
+    parts = owner.split("/")
+    if len(parts) == 4 and parts[0] == "entities" and parts[2] == "serviceAccounts":
+        sa = await store.get_service_account(conn, parts[1], parts[3])
+        if sa is None:
+            raise NotFound("service account", owner)
+        return Owner(None, sa["id"], owner, sa["team_id"])
+    user = await get_user(conn, owner, "owner")
+    return Owner(user["id"], None, f"entities/{user['name']}", user["id"])
+
+
+def _sa_name(principal_name: str) -> str:
+    team, _, name = principal_name.partition("/")
+    return f"entities/{team}/serviceAccounts/{name}"
+
+
+async def pepper(deps: Deps) -> bytes:
+    """The authorizer's pepper in keys mode; in open local mode the same source the keys mode reads."""
+    value = getattr(deps.authorizer, "pepper", b"")
+    if value:
+        return value
+    s = deps.settings
+    return await asyncio.to_thread(apikeys.load_pepper, s.api_key_pepper, s.pepper_file)
+
+
+async def create_api_key(
+    deps: Deps,
+    caller: Principal,
+    owner_name: str,
+    description: str,
+    expire_time: datetime | None,
+    timeout: float,
+) -> tuple[asyncpg.Record, str]:
+    """Returns the key's row and its secret (the only time the secret exists outside the caller)."""
+    if expire_time is not None and expire_time <= datetime.now(timezone.utc):
+        raise InvalidArgument("expire_time", Reason.OUT_OF_RANGE, "expire_time must be in the future")
+    key_pepper = await pepper(deps)
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
+        owner = await resolve_owner(conn, caller, owner_name)
+        key = apikeys.generate(key_pepper)
+        row = await key_store.insert_key(
+            conn,
+            key.id,
+            key.prefix,
+            key.secret_hash,
+            user_id=owner.user_id,
+            service_account_id=owner.service_account_id,
+            description=description,
+            expire_time=expire_time,
+        )
+        after = {
+            "owner": owner.name,
+            "prefix": key.prefix,
+            "description": description,
+            "expire_time": expire_time,
+        }
+        await audit.record(
+            conn, "api_key.create", target=f"apiKeys/{key.id}", entity_id=owner.entity_id, after=after
+        )
+    return row, key.token
+
+
+async def list_api_keys(
+    deps: Deps, caller: Principal, owner_name: str, show_revoked: bool, timeout: float
+) -> list[asyncpg.Record]:
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        owner = await resolve_owner(conn, caller, owner_name)
+        return await key_store.list_keys(
+            conn,
+            user_id=owner.user_id,
+            service_account_id=owner.service_account_id,
+            show_revoked=show_revoked,
+        )
+
+
+async def revoke_api_key(deps: Deps, name: str, timeout: float) -> asyncpg.Record:
+    parts = name.split("/")
+    if len(parts) != 2 or parts[0] != "apiKeys" or not parts[1]:
+        field = "name"
+        raise InvalidArgument(field, Reason.INVALID_NAME, f"{field} must look like apiKeys/{{key_id}}")
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
+        row = await key_store.get_key(conn, parts[1], lock=True)
+        if row is None:
+            raise NotFound("API key", name)
+        if row["revoke_time"] is None:
+            await key_store.revoke_key(conn, parts[1])
+            row = await key_store.get_key(conn, parts[1])
+            await audit.record(
+                conn,
+                "api_key.revoke",
+                target=name,
+                entity_id=row["owner_entity_id"],
+                before={"revoke_time": None},
+                after={"owner": row["owner"], "revoke_time": row["revoke_time"]},
+            )
+    deps.authorizer.invalidate()
+    return row

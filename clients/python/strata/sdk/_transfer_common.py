@@ -11,9 +11,9 @@ from typing import TypeVar
 
 import grpc
 
-from strata.wire.transfer import decode_read_response
 from strata.client import Client, RetryPolicy
 from strata.errors import Reason, StrataError
+from strata.wire.transfer import decode_read_response
 
 MiB = 1024 * 1024
 HASH_BUFFER = 8 * MiB
