@@ -1,4 +1,4 @@
-"""Who may do what: the role a principal holds on an entity, a project or a team. Pure functions (no
+"""Role rules: the role a principal holds on an entity, a project or a team. Pure functions (no
 I/O), so the whole policy reads in one screen.
 
   user              admin of their own entity (personal projects); their role in each team they belong to
