@@ -264,14 +264,13 @@ async def own_service_account(deps: Deps, caller: Principal, timeout: float) -> 
 
 async def resolve_owner(conn: asyncpg.Connection, caller: Principal, owner: str) -> Owner:
     """`owner` as given ("" = the caller; "entities/{user}"; "entities/{team}/serviceAccounts/{sa}")."""
-    p = caller
     if not owner:
-        if p.service_account_id is not None:
-            return Owner(None, p.service_account_id, _sa_name(p.name), p.team_id or 0)
-        user_id = await caller_user_id(conn, p)
+        if caller.service_account_id is not None:
+            return Owner(None, caller.service_account_id, _sa_name(caller.name), caller.team_id or 0)
+        user_id = await caller_user_id(conn, caller)
         if user_id is None:
             raise InvalidArgument("owner", Reason.FIELD_REQUIRED, "owner is required for this caller")
-        return Owner(user_id, None, f"entities/{p.name}", user_id)
+        return Owner(user_id, None, f"entities/{caller.name}", user_id)
     parts = owner.split("/")
     if len(parts) == 4 and parts[0] == "entities" and parts[2] == "serviceAccounts":
         sa = await store.get_service_account(conn, parts[1], parts[3])

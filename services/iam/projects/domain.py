@@ -112,13 +112,16 @@ async def list_projects(
     limit = paging.page_size(size, PAGE_DEFAULT, PAGE_MAXIMUM)
     query = {"list": "projects", "parent": entity_name}
     after = paging.decode_as(token, query, str) or ""
-    p = caller
     async with deps.pool.acquire(timeout=timeout) as conn:
         entity = await accounts_store.get_entity(conn, entity_name)
         if entity is None:
             return [], ""
-        full = roles.entity_role(p, entity["id"]) > roles.NONE
-        limited = sorted(p.project_ids) if p.project_ids is not None and p.team_id == entity["id"] else None
+        full = roles.entity_role(caller, entity["id"]) > roles.NONE
+        limited = (
+            sorted(caller.project_ids)
+            if caller.project_ids is not None and caller.team_id == entity["id"]
+            else None
+        )
         rows = await store.list_projects(
             conn, entity["id"], after, limit + 1, public_only=not full and limited is None, limited_to=limited
         )
