@@ -31,9 +31,9 @@ from google.protobuf import empty_pb2
 from strata.ingest.v1 import ingest_service_pb2
 from strata.query.v1 import query_service_pb2
 from strata_server.__main__ import all_specs
-from strata_server.common import permissions
+from strata_server.common.auth import policy as permissions
+from strata_server.common.auth.policy import Access, Check, Rule
 from strata_server.common.deps import Deps
-from strata_server.common.permissions import Access, Check, Rule
 from strata_server.common.server import ServiceSpec
 
 from tests.fixtures.iam import KeysServer

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from strata import _transfer_wire as wire
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import upload_pb2
 from strata.registry.v1 import registry_service_pb2 as rpb
+from strata.wire import transfer as wire
 
 OFFSETS = [0, 1, 127, 128, 300, 2**31, 2**40 + 7, -5]
 

@@ -11,7 +11,7 @@ import pytest
 from google.protobuf import descriptor_pool
 from strata.errors import Reason
 from strata_server.__main__ import all_specs
-from strata_server.common.permissions import RULES, resource_values
+from strata_server.common.auth.policy import RULES, resource_values
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,7 +1,7 @@
 """The server interceptor: one wrapper around every handler that
 
 1. binds `rpc`, `request_id`, `peer` and `principal` into structlog's contextvars,
-2. authenticates the caller and authorizes the call against permissions.RULES (for client-streaming
+2. authenticates the caller and authorizes the call against auth.policy.RULES (for client-streaming
    RPCs, on the first message, before the handler sees it),
 3. maps any exception to a google.rpc.Status with an ErrorInfo (errors.to_status) and aborts with it;
    unexpected exceptions are logged with their traceback and reach the caller as a generic INTERNAL.
@@ -21,10 +21,10 @@ import structlog
 from grpc_status import rpc_status
 
 from .auth import Authorizer
+from .auth.policy import RULES, Access, Rule
 from .context import ANONYMOUS, CallInfo, reset_call, set_call
 from .errors import PermissionDenied, Reason, Unauthenticated, to_status
 from .logging import get_logger
-from .permissions import RULES, Access, Rule
 
 log = get_logger("strata.rpc")
 

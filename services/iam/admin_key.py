@@ -21,8 +21,8 @@ from pathlib import Path
 import asyncpg
 from strata._settings import write_private_file
 
-from ..common import apikeys, audit
-from ..common import auth_store as store
+from ..common import audit
+from ..common.auth import apikeys, store
 from ..common.config import Settings
 from ..common.embedded_pg import EmbeddedPostgres
 

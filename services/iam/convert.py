@@ -9,8 +9,8 @@ from strata.common.v1 import actor_pb2
 from strata.iam.v1 import iam_pb2, iam_service_pb2
 
 from ..common.runs import ts
-from .domain_audit import Filter
-from .domain_projects import ProjectSettings
+from .audit.domain import Filter
+from .projects.domain import ProjectSettings
 
 
 def when(message: Any, field: str) -> datetime | None:

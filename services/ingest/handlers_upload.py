@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import grpc
-from strata._transfer_wire import decode_upload_chunks_request, encode_read_response
 from strata.common.v1 import blob_pb2
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import upload_pb2
+from strata.wire.transfer import decode_upload_chunks_request, encode_read_response
 
 from ..common.background import every
 from ..common.context import current_principal

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from strata.sdk._keys import KEY_RE, MAX_KEY_LENGTH, MAX_KEYS_PER_RUN, RESERVED_KEYS, key_problem
+from strata.wire.metric_keys import KEY_RE, MAX_KEY_LENGTH, MAX_KEYS_PER_RUN, RESERVED_KEYS, key_problem
 
 from ..common.errors import InvalidArgument, Reason
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import grpc
-from strata._transfer_wire import encode_read_response
 from strata.registry.v1 import registry_service_pb2 as pb
 from strata.registry.v1 import registry_service_pb2_grpc
+from strata.wire.transfer import encode_read_response
 
 from ..common.db import timeout_from
 from ..common.deps import Deps

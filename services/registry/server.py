@@ -25,7 +25,7 @@ def register(server: grpc.aio.Server, deps: Deps) -> object:
 
 
 def register_blob_codecs(server: grpc.aio.Server, servicer: RegistryServiceHandlers) -> None:
-    """Serve ReadBlob with the hand-rolled encoder of strata._transfer_wire (same wire format, one
+    """Serve ReadBlob with the hand-rolled encoder of strata.wire.transfer (same wire format, one
     copy less per message); replaces the generated handler (registered after it, which wins)."""
     server.add_registered_method_handlers(
         FULL_NAME,

@@ -13,8 +13,8 @@ from strata.errors import Reason, StrataError
 from strata.lineage.v1 import lineage_pb2
 from strata.lineage.v1 import lineage_service_pb2 as ls
 from strata_server.common.auth import OpenLocalAuthorizer
+from strata_server.common.auth.policy import Access
 from strata_server.common.errors import PermissionDenied
-from strata_server.common.permissions import Access
 
 from tests.fixtures.lineage import (
     ClassifierPipeline,

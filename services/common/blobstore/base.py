@@ -1,4 +1,4 @@
-"""The blob store contract every backend fulfils (tests/test_blobstore.py runs it against both)."""
+"""The blob store contract every backend fulfils (tests/common/test_blobstore.py runs it against both)."""
 
 from __future__ import annotations
 

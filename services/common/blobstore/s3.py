@@ -3,7 +3,7 @@
 The minio client is blocking, so every call runs in a bounded thread pool (STRATA_S3_THREADS) and the
 event loop never waits on the network. Multipart uploads use minio's low-level multipart calls
 (`_create_multipart_upload`, `_upload_part`, ...: the same ones its own put_object uses; minio is
-pinned below 8 and tests/test_blobstore.py exercises them against a real SeaweedFS), because a
+pinned below 8 and tests/common/test_blobstore.py exercises them against a real SeaweedFS), because a
 resumable upload must control its parts across process restarts.
 """
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...common import audit
+from ...common.auth.policy import Access
 from ...common.errors import FailedPrecondition, InvalidArgument, Reason
 from ...common.names import parse_run
-from ...common.permissions import Access
 from ..model import Edge, EdgeKind, NodeKind, VersionState
 from ..nodes.domain import Caller, Reader, Resolved, resolve, resolve_version, snapshot
 from . import store

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from strata.sdk._keys import KEY_RE  # the metric-key grammar ingest and the SDK use
+from strata.wire.metric_keys import KEY_RE  # the metric-key grammar ingest and the SDK use
 
 from ...common.errors import InvalidArgument, Reason
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 import asyncpg
 
 from ...common import audit
+from ...common.auth.policy import Access
 from ...common.context import current_principal
 from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, NotFound, PermissionDenied, Reason
@@ -31,7 +32,6 @@ from ...common.names import (
     parse_version,
 )
 from ...common.paging import decode_as, page, page_size
-from ...common.permissions import Access
 from ...common.projects import Project, get_project
 from ..lookup import actor, artifact_id_or_404, version_or_404
 from ..model import COMMITTED, REMOVED, REVERTED, SET, Alias, AliasEvent, Version

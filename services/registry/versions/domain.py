@@ -11,7 +11,7 @@ current latest's is discarded instead and the latest is returned (deduplicated=t
 Reading: resolution grammar (services/common/names.py): "name", "name:latest", "name:v3", "name:alias",
 "project/name:alias", "entity/project/name:alias" (or a full resource name). Only committed, live versions
 resolve; soft-deleted and expired ones are gone. The caller needs read access to the project the
-reference lands in: the interceptor checks it (permissions.py: "ref:ref", with relative references
+reference lands in: the interceptor checks it (common/auth/policy.py: "ref:ref", with relative references
 completed from default_parent or the run's project), so relative and cross-project references are
 covered alike and the check lives in one place. NOT_FOUND names what is missing: the artifact, the
 version, or the alias.

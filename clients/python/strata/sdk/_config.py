@@ -10,7 +10,7 @@ import numpy as np
 
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import run_pb2
-from strata.sdk._keys import key_problem
+from strata.wire.metric_keys import key_problem
 
 if TYPE_CHECKING:
     from strata.sdk.run import Run

@@ -11,9 +11,9 @@ from typing import TypeVar
 
 import grpc
 
-from strata._transfer_wire import decode_read_response
 from strata.client import Client, RetryPolicy
 from strata.errors import Reason, StrataError
+from strata.wire.transfer import decode_read_response
 
 MiB = 1024 * 1024
 HASH_BUFFER = 8 * MiB
@@ -123,7 +123,7 @@ def stream_timeout(remaining_bytes: int) -> float:
 def bulk_stream_unary(
     client: Client, method: str, requests: Iterator[bytes], response_deserializer, timeout: float
 ):  # type: ignore[no-untyped-def]
-    """A client-streaming call whose requests are already encoded (strata._transfer_wire)."""
+    """A client-streaming call whose requests are already encoded (strata.wire.transfer)."""
     call = client.channel.stream_unary(
         method, request_serializer=None, response_deserializer=response_deserializer
     )

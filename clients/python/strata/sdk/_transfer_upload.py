@@ -30,12 +30,12 @@ import google_crc32c
 import grpc
 
 from strata import _settings
-from strata._transfer_wire import encode_chunk, encode_session
 from strata.client import Client
 from strata.common.v1 import blob_pb2
 from strata.errors import Reason, StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import upload_pb2
+from strata.wire.transfer import encode_chunk, encode_session
 
 from ._transfer_common import RESUMABLE, MiB, Retrier, bulk_stream_unary, packed, stream_timeout
 from ._transfer_progress import Progress

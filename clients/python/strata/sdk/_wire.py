@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from strata._transfer_wire import varint
+from strata.wire.transfer import varint
 
 
 def packed_varints(values: np.ndarray) -> bytes:

@@ -40,11 +40,11 @@ from strata.ingest.v1 import run_pb2
 from strata.sdk import _provenance
 from strata.sdk._config import Config, Summary, to_json
 from strata.sdk._context import default_entity, default_project, project_parent
-from strata.sdk._keys import MAX_KEYS_PER_RUN, key_problem
 from strata.sdk._sender import Heartbeat, Producer
 from strata.sdk._spool import CREATE, FINISH, UPDATE, SpoolLock, SpoolWriter
 from strata.sdk._stream import BatchStreamer, Window, wait_drained
 from strata.sdk._sync import deliver_leftovers, new_run_id, new_stream_id
+from strata.wire.metric_keys import MAX_KEYS_PER_RUN, key_problem
 
 __all__ = ["Config", "Run", "Summary", "finish", "init"]
 

@@ -17,8 +17,8 @@ from strata.errors import StrataError
 from strata.iam.v1 import iam_pb2
 from strata.iam.v1 import iam_service_pb2 as iam
 from strata_server.common import audit
+from strata_server.common.auth.policy import Access
 from strata_server.common.names import ProjectName
-from strata_server.common.permissions import Access
 from strata_server.common.projects import ensure_project
 
 from tests.fixtures.iam import KeysServer

@@ -1,7 +1,7 @@
-"""Authentication and authorization, in one place.
+"""Authentication and authorization, in one place: the `Authorizer` interface and `make_authorizer`.
 
 The interceptor calls `Authorizer.authenticate()` with the call's metadata, then `authorize()` with the
-RPC's rule from permissions.RULES and the request (or the first message of a stream). Domain code that
+RPC's rule from policy.RULES and the request (or the first message of a stream). Domain code that
 must decide something the table cannot (moving a protected alias needs PROJECT_ADMIN; lineage answers
 leave out nodes in projects the caller cannot read) calls `require()` / `readable_project_ids()` on the
 same object, so every decision is made here.
@@ -9,8 +9,16 @@ same object, so every decision is made here.
 Modes (STRATA_AUTH_MODE):
   open-local  no credentials; every caller is the local user with full rights. Refused unless the
               server binds to loopback only: a single-user laptop mode.
-  keys        API keys required ("authorization: Bearer <key>"): auth_keys.KeysAuthorizer, with the
-              policy in auth_policy.py. The default; the first start creates an admin and its key.
+  keys        API keys required ("authorization: Bearer <key>"): keys.KeysAuthorizer, with the
+              role rules in roles.py. The default; the first start creates an admin and its key.
+
+The package:
+  policy.py     the per-RPC permission table (RULES) every call is checked against
+  roles.py      which role a principal holds on an entity, project or team (pure functions)
+  keys.py       the keys-mode authorizer; cache.py its caches and change listener
+  apikeys.py    the API-key format, its keyed hash and the server's pepper
+  store.py      every SQL statement on API keys and what authorization reads
+  bootstrap.py  the first start's admin and key
 """
 
 from __future__ import annotations
@@ -21,10 +29,10 @@ from collections.abc import Iterable, Mapping
 
 from strata.common.v1 import actor_pb2
 
-from .config import Settings
-from .context import Principal
-from .errors import Reason
-from .permissions import Access, Rule
+from ..config import Settings
+from ..context import Principal
+from ..errors import Reason
+from .policy import Access, Rule
 
 
 def is_loopback_addr(addr: str) -> bool:
@@ -112,7 +120,7 @@ def make_authorizer(settings: Settings, pool: object, dsn: str | None = None) ->
             )
         return OpenLocalAuthorizer()
     if mode == "keys":
-        from .auth_keys import KeysAuthorizer
+        from .keys import KeysAuthorizer
 
         return KeysAuthorizer(pool, settings, dsn)  # type: ignore[arg-type]
     raise SystemExit(f"unknown STRATA_AUTH_MODE {mode!r}; expected open-local or keys")

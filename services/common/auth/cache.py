@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 
 import asyncpg
 
-from .logging import get_logger
+from ..logging import get_logger
 
 log = get_logger(__name__)
 

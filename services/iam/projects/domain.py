@@ -13,17 +13,19 @@ from typing import Any
 
 import asyncpg
 
-from ..common import audit
-from ..common import auth_policy as policy
-from ..common.auth_store import PUBLIC_READ
-from ..common.errors import AlreadyExists, InvalidArgument, NotFound, Reason
-from ..common.names import PROJECT_RE, check, check_alias, parse_entity, parse_project
-from ..common.projects import ensure_user_entity
-from . import store, store_projects
-from .domain import Ctx, Page, decode_token, next_token, page_size
+from ...common import audit, paging
+from ...common.auth import roles
+from ...common.auth.store import PRIVATE, PUBLIC_READ
+from ...common.context import Principal
+from ...common.deps import Deps
+from ...common.errors import AlreadyExists, InvalidArgument, NotFound, Reason
+from ...common.names import PROJECT_RE, check, check_alias, parse_entity, parse_project
+from ...common.projects import ensure_user_entity
+from ..accounts import store as accounts_store
+from . import store
 
-PRIVATE = 1  # strata.iam.v1.PROJECT_VISIBILITY_PRIVATE (PUBLIC_READ: auth_store's)
 VISIBILITY_NAMES = {PRIVATE: "private", PUBLIC_READ: "public_read"}
+PAGE_DEFAULT, PAGE_MAXIMUM = 100, 1000  # ListProjects
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def _ttl(value: timedelta | None) -> timedelta | None:
     return value
 
 
-def _doc(row: asyncpg.Record, fields: tuple[str, ...] = store_projects.UPDATABLE) -> dict[str, Any]:
+def _doc(row: asyncpg.Record, fields: tuple[str, ...] = store.UPDATABLE) -> dict[str, Any]:
     doc = {f: row[f] for f in fields}
     if "visibility" in doc:
         doc["visibility"] = VISIBILITY_NAMES.get(doc["visibility"], doc["visibility"])
@@ -65,17 +67,19 @@ def _doc(row: asyncpg.Record, fields: tuple[str, ...] = store_projects.UPDATABLE
     return doc
 
 
-async def create_project(ctx: Ctx, parent: str, project_id: str, s: ProjectSettings) -> asyncpg.Record:
+async def create_project(
+    deps: Deps, parent: str, project_id: str, s: ProjectSettings, timeout: float
+) -> asyncpg.Record:
     entity_name = parse_entity(parent, "parent")
     name = check(project_id, PROJECT_RE, "project_id", "project")
-    async with ctx.tx() as conn:
-        entity = await store.get_entity(conn, entity_name)
-        if entity is None and ctx.authorizer.mode == "open-local":  # as ensure_project does there
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
+        entity = await accounts_store.get_entity(conn, entity_name)
+        if entity is None and deps.authorizer.mode == "open-local":  # as ensure_project does there
             await ensure_user_entity(conn, entity_name)
-            entity = await store.get_entity(conn, entity_name)
+            entity = await accounts_store.get_entity(conn, entity_name)
         if entity is None:
             raise NotFound("entity", parent)
-        row = await store_projects.insert_project(
+        row = await store.insert_project(
             conn,
             entity["id"],
             name,
@@ -91,36 +95,44 @@ async def create_project(ctx: Ctx, parent: str, project_id: str, s: ProjectSetti
     return row
 
 
-async def get_project(ctx: Ctx, name: str, field: str = "name") -> asyncpg.Record:
-    project = parse_project(name, field)
-    async with ctx.conn() as conn:
-        row = await store_projects.get_project(conn, project.entity, project.project)
+async def get_project(deps: Deps, name: str, timeout: float) -> asyncpg.Record:
+    project = parse_project(name, "name")
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        row = await store.get_project(conn, project.entity, project.project)
     if row is None:
         raise NotFound("project", name)
     return row
 
 
-async def list_projects(ctx: Ctx, parent: str, size: int, token: str) -> Page:
+async def list_projects(
+    deps: Deps, caller: Principal, parent: str, size: int, token: str, timeout: float
+) -> tuple[list[asyncpg.Record], str]:
+    """The projects of `parent` the caller can see, by name."""
     entity_name = parse_entity(parent, "parent")
-    limit = page_size(size)
-    after = decode_token(token, "projects", "")
-    p = ctx.principal
-    async with ctx.conn() as conn:
-        entity = await store.get_entity(conn, entity_name)
+    limit = paging.page_size(size, PAGE_DEFAULT, PAGE_MAXIMUM)
+    query = {"list": "projects", "parent": entity_name}
+    after = paging.decode_as(token, query, str) or ""
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        entity = await accounts_store.get_entity(conn, entity_name)
         if entity is None:
-            return Page([])
-        full = policy.entity_role(p, entity["id"]) > policy.NONE
-        limited = sorted(p.project_ids) if p.project_ids is not None and p.team_id == entity["id"] else None
-        rows = await store_projects.list_projects(
-            conn, entity["id"], after, limit, public_only=not full and limited is None, limited_to=limited
+            return [], ""
+        full = roles.entity_role(caller, entity["id"]) > roles.NONE
+        limited = (
+            sorted(caller.project_ids)
+            if caller.project_ids is not None and caller.team_id == entity["id"]
+            else None
         )
-    return Page(rows, next_token(rows, limit, "projects", "name"))
+        rows = await store.list_projects(
+            conn, entity["id"], after, limit + 1, public_only=not full and limited is None, limited_to=limited
+        )
+    return paging.page(rows, limit, lambda r: r["name"], query)
 
 
-async def update_project(ctx: Ctx, name: str, paths: list[str], s: ProjectSettings) -> asyncpg.Record:
+def _changes(paths: list[str], s: ProjectSettings) -> dict[str, Any]:
+    """The checked new values of the update mask's fields."""
     if not paths:
         raise InvalidArgument("update_mask", Reason.FIELD_REQUIRED, "update_mask is required")
-    bad = [path for path in paths if path not in store_projects.UPDATABLE]
+    bad = [path for path in paths if path not in store.UPDATABLE]
     if bad:
         raise InvalidArgument("update_mask", Reason.INVALID_UPDATE_MASK, f"cannot update {bad[0]!r}")
     changes: dict[str, Any] = {}
@@ -133,12 +145,19 @@ async def update_project(ctx: Ctx, name: str, paths: list[str], s: ProjectSettin
             changes[path] = _ttl(s.default_ttl)
         else:
             changes[path] = _aliases(s.protected_aliases or [])
+    return changes
+
+
+async def update_project(
+    deps: Deps, name: str, paths: list[str], s: ProjectSettings, timeout: float
+) -> asyncpg.Record:
+    changes = _changes(paths, s)
     project = parse_project(name, "project.name")
-    async with ctx.tx() as conn:
-        before = await store_projects.get_project(conn, project.entity, project.project, lock=True)
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
+        before = await store.get_project(conn, project.entity, project.project, lock=True)
         if before is None:
             raise NotFound("project", name)
-        row = await store_projects.update_project(conn, before["id"], changes)
+        row = await store.update_project(conn, before["id"], changes)
         fields = tuple(changes)
         await audit.record(
             conn,
@@ -148,5 +167,5 @@ async def update_project(ctx: Ctx, name: str, paths: list[str], s: ProjectSettin
             before=_doc(before, fields),
             after=_doc(row, fields),
         )
-    ctx.authorizer.invalidate()
+    deps.authorizer.invalidate()
     return row

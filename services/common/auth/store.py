@@ -1,5 +1,10 @@
-"""SQL the keys-mode authorizer needs: keys, principals, projects and entities as auth sees them, and
-the first-start bootstrap. Only called on cache misses (see auth_keys.py)."""
+"""SQL of API keys and of what authorization reads: the one place that writes or reads `api_keys`.
+
+The keys-mode authorizer loads keys, principals, projects and entities here on cache misses (see
+keys.py); the first-start bootstrap and the admin_key tool create admins here; the iam service
+creates, lists and revokes keys here. The secret never reaches this module: only its keyed hash
+(apikeys.py).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+from strata.iam.v1 import iam_pb2
 
-PUBLIC_READ = 2  # strata.iam.v1.PROJECT_VISIBILITY_PUBLIC_READ
+PRIVATE = iam_pb2.PROJECT_VISIBILITY_PRIVATE
+PUBLIC_READ = iam_pb2.PROJECT_VISIBILITY_PUBLIC_READ
+
+_KEY = """k.id, k.prefix, k.description, k.create_time, k.expire_time, k.last_use_time, k.revoke_time,
+          k.user_id, k.service_account_id,
+          CASE WHEN k.user_id IS NOT NULL THEN 'entities/' || u.name
+               ELSE 'entities/' || t.name || '/serviceAccounts/' || sa.name END AS owner,
+          coalesce(u.id, sa.team_id) AS owner_entity_id"""
+_KEY_FROM = """api_keys k LEFT JOIN entities u ON u.id = k.user_id
+               LEFT JOIN service_accounts sa ON sa.id = k.service_account_id
+               LEFT JOIN entities t ON t.id = sa.team_id"""
 
 
 @dataclass(frozen=True)
@@ -63,11 +79,12 @@ async def load_service_account(conn: asyncpg.Connection, sa_id: int) -> asyncpg.
 async def find_project(conn: asyncpg.Connection, entity: str, project: str) -> ProjectRef | None:
     """The project, else its entity (id None), else None."""
     r = await conn.fetchrow(
-        """SELECT p.id, e.id AS entity_id, e.kind, coalesce(p.visibility, 1) AS visibility
+        """SELECT p.id, e.id AS entity_id, e.kind, coalesce(p.visibility, $3) AS visibility
            FROM entities e LEFT JOIN projects p ON p.entity_id = e.id AND p.name = $2
            WHERE e.name = $1""",
         entity,
         project,
+        PRIVATE,
     )
     return ProjectRef(r["id"], r["entity_id"], r["kind"], r["visibility"]) if r is not None else None
 
@@ -146,12 +163,68 @@ async def create_admin_with_key(
     )
     if user_id is None:
         return None
-    await conn.execute(
-        """INSERT INTO api_keys (id, user_id, secret_hash, prefix, description)
-           VALUES ($1, $2, $3, $4, 'bootstrap admin key')""",
+    await insert_key(
+        conn,
         key_id,
-        user_id,
-        secret_hash,
         prefix,
+        secret_hash,
+        user_id=user_id,
+        service_account_id=None,
+        description="bootstrap admin key",
+        expire_time=None,
     )
     return user_id
+
+
+# --- API keys as the iam service manages them ---
+
+
+async def insert_key(
+    conn: asyncpg.Connection,
+    key_id: str,
+    prefix: str,
+    secret_hash: bytes,
+    *,
+    user_id: int | None,
+    service_account_id: int | None,
+    description: str,
+    expire_time: datetime | None,
+) -> asyncpg.Record:
+    """Add a key owned by a user or a service account; returns it as `get_key` does."""
+    await conn.execute(
+        """INSERT INTO api_keys (id, user_id, service_account_id, secret_hash, prefix, description, expire_time)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        key_id,
+        user_id,
+        service_account_id,
+        secret_hash,
+        prefix,
+        description,
+        expire_time,
+    )
+    return await get_key(conn, key_id)
+
+
+async def get_key(conn: asyncpg.Connection, key_id: str, *, lock: bool = False) -> asyncpg.Record | None:
+    """A key with its owner's resource name (never its hash)."""
+    suffix = " FOR UPDATE OF k" if lock else ""
+    return await conn.fetchrow(f"SELECT {_KEY} FROM {_KEY_FROM} WHERE k.id = $1{suffix}", key_id)
+
+
+async def list_keys(
+    conn: asyncpg.Connection, *, user_id: int | None, service_account_id: int | None, show_revoked: bool
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT {_KEY} FROM {_KEY_FROM}
+            WHERE (k.user_id = $1 OR k.service_account_id = $2) AND ($3 OR k.revoke_time IS NULL)
+            ORDER BY k.create_time, k.id""",
+        user_id,
+        service_account_id,
+        show_revoked,
+    )
+
+
+async def revoke_key(conn: asyncpg.Connection, key_id: str) -> None:
+    await conn.execute(
+        "UPDATE api_keys SET revoke_time = now() WHERE id = $1 AND revoke_time IS NULL", key_id
+    )

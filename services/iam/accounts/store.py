@@ -1,5 +1,5 @@
-"""SQL of the iam service: users, teams, memberships, service accounts (keys, projects and the audit
-log live in store_keys.py, store_projects.py, store_audit.py)."""
+"""SQL of accounts: users, teams, memberships, service accounts. API keys are written and read by
+common/auth/store.py, the one place for key SQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who may do what: the role a principal holds on an entity, a project or a team. Pure functions (no
+"""Role rules: the role a principal holds on an entity, a project or a team. Pure functions (no
 I/O), so the whole policy reads in one screen.
 
   user              admin of their own entity (personal projects); their role in each team they belong to
@@ -10,11 +10,16 @@ I/O), so the whole policy reads in one screen.
 
 from __future__ import annotations
 
-from .auth_store import PUBLIC_READ, ProjectRef
-from .context import Principal
-from .permissions import Access
+from strata.iam.v1 import iam_pb2
 
-NONE, VIEWER, MEMBER, ADMIN = 0, 1, 2, 3  # strata.iam.v1.Role values
+from ..context import Principal
+from .policy import Access
+from .store import PUBLIC_READ, ProjectRef
+
+NONE = iam_pb2.ROLE_UNSPECIFIED  # no role at all
+VIEWER = iam_pb2.ROLE_VIEWER
+MEMBER = iam_pb2.ROLE_MEMBER
+ADMIN = iam_pb2.ROLE_ADMIN
 
 MIN_ROLE: dict[Access, int] = {
     Access.PROJECT_READ: VIEWER,

@@ -1,5 +1,5 @@
 """The authorization matrix: every RPC of every service x every kind of caller, generated from the
-services' descriptors and permissions.RULES, so a new RPC without a rule fails here.
+services' descriptors and common.auth.policy.RULES, so a new RPC without a rule fails here.
 
 World: team `alpha` (admin ana, member mel, viewer val), its private project alpha/vision, service
 account alpha/ci (member, limited to alpha/vision), and team `beta` (admin bea: "a member of another
@@ -10,7 +10,7 @@ UNAUTHENTICATED (reason UNAUTHENTICATED, or INVALID_API_KEY for a bad, revoked o
 PERMISSION_DENIED (reason PERMISSION_DENIED).
 
 The expectations below are written out from the documented roles (docs/guides/teams-keys-audit.md#who-may-do-what), independently of
-services/common/auth_policy.py.
+services/common/auth/roles.py.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from strata.errors import StrataError
 from strata.iam.v1 import iam_pb2
 from strata.iam.v1 import iam_service_pb2 as iam
 from strata_server.__main__ import all_specs
-from strata_server.common.permissions import RULES, Access
+from strata_server.common.auth.policy import RULES, Access
 
 from tests.fixtures.iam import KeysServer
 

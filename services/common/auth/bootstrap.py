@@ -11,9 +11,9 @@ from pathlib import Path
 import asyncpg
 from strata._settings import write_private_file
 
-from . import apikeys, audit
-from . import auth_store as store
-from .logging import get_logger
+from .. import audit
+from ..logging import get_logger
+from . import apikeys, store
 
 log = get_logger(__name__)
 

@@ -1,13 +1,13 @@
 """The per-RPC permission table: every RPC of every service, and what the caller needs to call it.
 
-The interceptor (interceptors.py) looks every call up here before the handler runs; an RPC missing from
-the table is refused, and tests/test_schema_and_rules.py and tests/test_iam_matrix.py fail when a
+The interceptor (common/interceptors.py) looks every call up here before the handler runs; an RPC missing from
+the table is refused, and tests/test_schema_and_rules.py and tests/iam/test_matrix.py fail when a
 service defines an RPC without an entry. For streaming requests the check runs on the first message
 (StreamMetrics `open`, UploadChunks `session`). A resource path names the request field holding the
 resource name that decides the project, team or entity (`runs[]` for a repeated field); `ref:` fields
 hold artifact references (relative ones resolve in the request's `default_parent`, else in the project
 of the rule's first resource). The first check's resource is required; later checks apply when their
-field is set. Every value of every check must pass (auth_keys.KeysAuthorizer; policy: auth_policy.py).
+field is set. Every value of every check must pass (keys.KeysAuthorizer; role rules: roles.py).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ authenticate()  `authorization: Bearer strata_<id>_<secret>`. The key's row is f
                 verified key and its principal (with team roles) are cached per process, so a hot call
                 costs one dict lookup and one HMAC; no credentials at all give ANONYMOUS, which only
                 PUBLIC RPCs accept. last_use_time is written at most once a minute, off the call path.
-authorize()     every check of the RPC's rule (permissions.RULES) must pass, for every value of its
+authorize()     every check of the RPC's rule (policy.RULES) must pass, for every value of its
                 field (repeated fields, artifact refs). Outsiders get PERMISSION_DENIED for a private
                 project and for a project that does not exist alike, so existence never leaks; a
                 caller who could read it gets past the check and the handler answers NOT_FOUND.
@@ -24,18 +24,15 @@ from pathlib import Path
 import asyncpg
 from strata.common.v1 import actor_pb2
 
-from . import apikeys
-from . import auth_policy as policy
-from . import auth_store as store
-from .auth import Authorizer
-from .auth_bootstrap import bootstrap_admin
-from .auth_cache import AuthListener, TtlCache
-from .config import Settings
-from .context import ANONYMOUS, Principal
-from .errors import InvalidArgument, PermissionDenied, Reason, Unauthenticated
-from .logging import get_logger
-from .names import ProjectName, parse_artifact_ref, parse_entity, parse_project
-from .permissions import Access, Check, Rule, resource_values
+from ..config import Settings
+from ..context import ANONYMOUS, Principal
+from ..errors import InvalidArgument, PermissionDenied, Reason, Unauthenticated
+from ..logging import get_logger
+from ..names import ProjectName, parse_artifact_ref, parse_entity, parse_project
+from . import Authorizer, apikeys, roles, store
+from .bootstrap import bootstrap_admin
+from .cache import AuthListener, TtlCache
+from .policy import Access, Check, Rule, resource_values
 
 log = get_logger(__name__)
 
@@ -173,14 +170,14 @@ class KeysAuthorizer(Authorizer):
             user = await store.load_user(conn, row.user_id)
             if user is None:
                 return None
-            name, server_admin, roles = user
+            name, server_admin, team_roles = user
             return Principal(
                 name=name,
                 kind=actor_pb2.ACTOR_KIND_USER,
                 user_id=row.user_id,
                 server_admin=server_admin,
                 api_key_id=row.id,
-                roles=roles,
+                roles=team_roles,
             )
         sa = await store.load_service_account(conn, row.service_account_id)
         if sa is None:
@@ -273,7 +270,7 @@ class KeysAuthorizer(Authorizer):
             for project_id, ref in found.items():
                 self._projects_by_id.put(project_id, ref, generation)
             refs.update(found)
-        return {i for i, ref in refs.items() if policy.project_role(principal, ref) >= policy.VIEWER}
+        return {i for i, ref in refs.items() if roles.project_role(principal, ref) >= roles.VIEWER}
 
     def _ref_default(
         self, request: object, rule: Rule, cache: list[ProjectName | None]
@@ -306,13 +303,13 @@ class KeysAuthorizer(Authorizer):
             if ref is None:
                 project = _project_of(value, field, check is not None and _is_ref(check), ref_default)
                 ref = await self._project(project)
-            return ref is not None and policy.project_role(p, ref) >= policy.MIN_ROLE[access]
+            return ref is not None and roles.project_role(p, ref) >= roles.MIN_ROLE[access]
         entity = await self._entity(parse_entity(value, field))
         if entity is None:
             return p.server_admin
         if access in (Access.TEAM_READ, Access.TEAM_ADMIN):
-            return policy.team_role(p, entity[0]) >= policy.MIN_ROLE[access]
-        return policy.entity_role(p, entity[0]) >= policy.MIN_ROLE[access]
+            return roles.team_role(p, entity[0]) >= roles.MIN_ROLE[access]
+        return roles.entity_role(p, entity[0]) >= roles.MIN_ROLE[access]
 
     async def _key_owner(self, p: Principal, value: str | None) -> bool:
         """The caller itself; a team admin for its service accounts; a server admin for anyone."""
@@ -337,7 +334,7 @@ class KeysAuthorizer(Authorizer):
         if user_id is not None:
             return user_id == p.user_id
         return sa_id == p.service_account_id or (
-            p.user_id is not None and team_id is not None and p.roles.get(team_id) == policy.ADMIN
+            p.user_id is not None and team_id is not None and p.roles.get(team_id) == roles.ADMIN
         )
 
     def _cached_project(self, value: str) -> store.ProjectRef | None:

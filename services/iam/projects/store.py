@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from ...common.auth.store import PUBLIC_READ
+
 _PROJECT = """p.id, p.entity_id, e.name AS entity, p.name, p.description, p.visibility, p.default_ttl,
               p.protected_aliases, p.create_time"""
 _FROM = "projects p JOIN entities e ON e.id = p.entity_id"
@@ -61,13 +63,14 @@ async def list_projects(
     return await conn.fetch(
         f"""SELECT {_PROJECT} FROM {_FROM}
             WHERE p.entity_id = $1 AND p.name > $2
-              AND (p.visibility = 2 OR (NOT $4 AND ($5::bigint[] IS NULL OR p.id = ANY($5::bigint[]))))
+              AND (p.visibility = $6 OR (NOT $4 AND ($5::bigint[] IS NULL OR p.id = ANY($5::bigint[]))))
             ORDER BY p.name LIMIT $3""",
         entity_id,
         after,
         limit,
         public_only,
         limited_to,
+        PUBLIC_READ,
     )
 
 

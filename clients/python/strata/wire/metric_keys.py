@@ -1,6 +1,6 @@
 """Metric key rules: the one definition, used by the SDK (checked once per new key in run.log, so a
-bad key fails where it is logged, not later in the background) and by the server (services/ingest/
-limits.py, services/query/attrs.py)."""
+bad key fails where it is logged, not later in the background) and by the server (ingest refuses bad
+keys, query parses filters with the same grammar). Public and stable: see strata.wire."""
 
 from __future__ import annotations
 

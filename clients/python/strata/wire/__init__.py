@@ -1,0 +1,14 @@
+"""Grammars and wire codecs shared by the Strata client and the Strata server (stable, public API).
+
+The server (`strata_server`) imports these modules instead of keeping its own copy, so a rule that
+both sides check is defined once and cannot drift:
+
+  metric_keys  the metric-key grammar: allowed characters, length, reserved names, per-run limit
+               (checked by the SDK when a key is first logged, and by ingest and query on the server).
+  transfer     hand-rolled protobuf wire codecs for the bulk-data messages of file transfers
+               (UploadChunksRequest, ReadBlobResponse, ReadRunFileResponse): the same wire format as
+               the generated classes, with fewer copies of the payload.
+
+Changing either is a change to the protocol between clients and servers: keep them backwards
+compatible.
+"""

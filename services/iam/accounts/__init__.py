@@ -1,0 +1,1 @@
+"""Users, teams and their members, service accounts and API keys."""

@@ -1,0 +1,1 @@
+"""The audit log, read side: list and export events."""

@@ -1,0 +1,79 @@
+"""Reading the audit log (no gRPC, no SQL). Who may read which events was decided by the authorizer
+(AUDIT_READ: project admins for a project filter, entity admins for an entity filter, server admins for
+everything); here filters are resolved and pages built. Exports stream oldest first up to the newest
+event that existed when the export started, in pages, each page its own short query."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+import asyncpg
+
+from ...common import paging
+from ...common.deps import Deps
+from ...common.errors import InvalidArgument, NotFound, Reason
+from ...common.names import parse_entity, parse_project
+from ..accounts import store as accounts_store
+from ..projects import store as projects_store
+from . import store
+
+EXPORT_PAGE = 500
+PAGE_DEFAULT, PAGE_MAXIMUM = 100, 1000  # ListAuditEvents
+
+
+@dataclass(frozen=True)
+class Filter:
+    project: str = ""
+    entity: str = ""
+    actor: str = ""
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    actions: list[str] = field(default_factory=list)
+
+
+async def _query(conn: asyncpg.Connection, f: Filter) -> store.AuditQuery:
+    project_id = entity_id = None
+    if f.project:
+        name = parse_project(f.project, "filter.project")
+        row = await projects_store.get_project(conn, name.entity, name.project)
+        if row is None:
+            raise NotFound("project", f.project)
+        project_id = row["id"]
+    if f.entity:
+        entity = await accounts_store.get_entity(conn, parse_entity(f.entity, "filter.entity"))
+        if entity is None:
+            raise NotFound("entity", f.entity)
+        entity_id = entity["id"]
+    if f.start_time and f.end_time and f.end_time <= f.start_time:
+        raise InvalidArgument("filter.end_time", Reason.OUT_OF_RANGE, "end_time must be after start_time")
+    return store.AuditQuery(project_id, entity_id, f.actor or None, f.start_time, f.end_time, f.actions)
+
+
+async def list_events(
+    deps: Deps, f: Filter, size: int, token: str, timeout: float
+) -> tuple[list[asyncpg.Record], str]:
+    """Events matching the filter, newest first."""
+    limit = paging.page_size(size, PAGE_DEFAULT, PAGE_MAXIMUM)
+    query = {"list": "audit", "filter": asdict(f)}
+    before = paging.decode_as(token, query, int) or None
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        q = await _query(conn, f)
+        rows = await store.list_events(conn, q, limit + 1, before_id=before)
+    return paging.page(rows, limit, lambda r: r["id"], query)
+
+
+async def export_events(deps: Deps, f: Filter, timeout: float) -> AsyncIterator[list[asyncpg.Record]]:
+    """Every matching event up to the newest one when the export starts, oldest first, in pages."""
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        q = await _query(conn, f)
+        max_id = await store.max_event_id(conn)
+    after = 0
+    while after < max_id:
+        async with deps.pool.acquire(timeout=timeout) as conn:
+            rows = await store.list_events(conn, q, EXPORT_PAGE, after_id=after, max_id=max_id)
+        if not rows:
+            return
+        yield rows
+        after = rows[-1]["id"]

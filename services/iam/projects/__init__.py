@@ -1,0 +1,1 @@
+"""Projects as the iam service manages them: create, get, list, update settings."""

@@ -1,0 +1,1 @@
+"""Tests of the shared server code: errors, names, blob stores, migrations, TLS."""

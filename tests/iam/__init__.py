@@ -1,0 +1,1 @@
+"""Tests of the iam service and of API-key authentication and authorization."""
