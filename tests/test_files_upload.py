@@ -18,7 +18,7 @@ from strata.errors import Reason, StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import upload_pb2
 from strata_server.common.config import S3Settings
-from strata_server.ingest import resumable_hash
+from strata_server.ingest.uploads import resumable_hash
 
 from tests.fixtures.files import MiB, chunk, chunk_stream, create_session, send, sql, stats
 from tests.fixtures.postgres import PostgresServer
@@ -360,7 +360,7 @@ def test_concurrent_uploads_share_a_small_memory_budget_without_deadlock(
 
 
 async def test_byte_budget_is_fifo_bounded_and_survives_cancelled_waiters() -> None:
-    from strata_server.ingest.upload_stream import ByteBudget
+    from strata_server.ingest.uploads.stream import ByteBudget
 
     budget = ByteBudget(10)
     assert await budget.acquire(6) == 6
