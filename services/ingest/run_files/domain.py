@@ -7,14 +7,13 @@ collected between the check and the reference), and requires the run's project t
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
-from ...common import audit
+from ...common import audit, paging
 from ...common.blobstore.streaming import check_range, serve_range, transfer_stats
 from ...common.db import DEFAULT_TIMEOUT
 from ...common.deps import Deps
@@ -77,16 +76,15 @@ class RunFiles:
         return [_view(r) for r in rows]
 
     async def list(self, name: RunName, page_size: int, page_token: str) -> tuple[list[RunFileView], str]:
-        if page_size < 0 or page_size > MAX_PAGE:
-            raise InvalidArgument("page_size", Reason.OUT_OF_RANGE, f"page_size must be within 0..{MAX_PAGE}")
-        size = page_size or DEFAULT_PAGE
-        after = _decode_token(page_token)
+        """One page of the run's files, ordered by path; the token holds the last path of the page."""
+        size = paging.page_size(page_size, DEFAULT_PAGE, MAX_PAGE)
+        query = {"rpc": "ListRunFiles", "run": str(name)}
+        after = paging.decode_as(page_token, query, str) or ""
         async with self.pool.acquire(timeout=self.timeout) as conn:
             run = await self._run(conn, name)
             rows = await store.list_files(conn, run["id"], after, size + 1)
-        files = [_view(r) for r in rows[:size]]
-        token = _encode_token(files[-1].path) if len(rows) > size else ""
-        return files, token
+        kept, token = paging.page(rows, size, lambda r: r["path"], query)
+        return [_view(r) for r in kept], token
 
     async def read(
         self, name: RunName, path: str, offset: int, length: int
@@ -120,19 +118,3 @@ def _check_files(files: Sequence[RunFileView]) -> list[RunFileView]:
             raise InvalidArgument(f"files[{i}].path", Reason.DUPLICATE_PATH, f"path {f.path!r} appears twice")
         seen.add(f.path)
     return list(files)
-
-
-def _encode_token(path: str) -> str:
-    return base64.urlsafe_b64encode(("p:" + path).encode()).decode()
-
-
-def _decode_token(token: str) -> str:
-    if not token:
-        return ""
-    try:
-        text = base64.urlsafe_b64decode(token.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        text = ""
-    if not text.startswith("p:"):
-        raise InvalidArgument("page_token", Reason.INVALID_PAGE_TOKEN, "page_token is malformed")
-    return text[2:]
