@@ -20,6 +20,7 @@ from strata.ingest.v1 import run_pb2
 from tests.fixtures.ingest import batch, stream
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.servers import ServerThread, make_settings
+from tests.fixtures.wait import poll_until
 
 PARENT = "entities/alice/projects/runs-test"
 
@@ -209,13 +210,12 @@ def fast_crash_server(
     srv.stop()
 
 
-def _wait_state(server: ServerThread, name: str, state: int, timeout: float = 30) -> run_pb2.Run:
-    deadline = time.monotonic() + timeout
-    while True:
+def _wait_state(server: ServerThread, name: str, state: int) -> run_pb2.Run:
+    def reached() -> run_pb2.Run | None:
         run = server.client().ingest.GetRun(pb.GetRunRequest(name=name)).run
-        if run.state == state or time.monotonic() > deadline:
-            return run
-        time.sleep(0.1)
+        return run if run.state == state else None
+
+    return poll_until(reached, interval=0.1, what=f"run state {state}")
 
 
 def test_a_run_without_heartbeats_becomes_crashed_and_a_sign_of_life_revives_it(
