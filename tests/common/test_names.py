@@ -14,7 +14,7 @@ from strata_server.common.names import (
     parse_run,
     parse_version,
 )
-from strata_server.ingest.limits import check_key
+from strata_server.ingest.metrics.limits import check_key
 
 HOME = ProjectName("ml-research", "text-classifier")
 

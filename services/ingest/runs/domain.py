@@ -1,6 +1,6 @@
 """Runs: create / resume / update / finish / heartbeat, and the crashed-run background pass.
 
-No gRPC and no SQL here: handlers give plain values (NewRun, RunUpdate), store_runs does the SQL.
+No gRPC and no SQL here: handlers give plain values (NewRun, RunUpdate), runs/store.py does the SQL.
 Every mutation writes its audit record in the same transaction (run.create, run.resume, run.update,
 run.finish, run.crash).
 """
@@ -15,13 +15,16 @@ from typing import Any
 
 import asyncpg
 
-from ..common import audit
-from ..common.context import current_principal
-from ..common.db import DEFAULT_TIMEOUT
-from ..common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Reason
-from ..common.names import RUN_ID_RE, ProjectName, RunName, check
-from ..common.projects import ensure_project
-from . import store_metrics, store_runs
+from ...common import audit
+from ...common.context import current_principal
+from ...common.db import DEFAULT_TIMEOUT
+from ...common.deps import Deps
+from ...common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Reason
+from ...common.names import RUN_ID_RE, ProjectName, RunName, check
+from ...common.projects import ensure_project
+from ..metrics.domain import set_summary_override
+from ..metrics.limits import check_key
+from . import store
 from .limits import (
     MAX_CONFIG_BYTES,
     MAX_DISPLAY_NAME,
@@ -30,13 +33,9 @@ from .limits import (
     MAX_NOTES_BYTES,
     MAX_TAG,
     MAX_TAGS,
-    check_key,
 )
+from .states import CRASHED, KILLED, RESUME_MUST, RESUME_NEVER, RESUME_UNSPECIFIED, RUNNING, TERMINAL
 
-# strata.ingest.v1.RunState / ResumeMode values (plain ints: the domain does not import gRPC types).
-RUNNING, FINISHED, FAILED, KILLED, CRASHED = 1, 2, 3, 4, 5
-TERMINAL = frozenset({FINISHED, FAILED, KILLED})
-RESUME_NEVER, RESUME_ALLOW, RESUME_MUST = 1, 2, 3
 UPDATABLE = frozenset({"display_name", "tags", "notes", "config_json", "summary"})
 
 _ADJECTIVES = "amber brisk calm daring eager fancy gentle hardy jolly keen lively mellow noble proud quiet rapid sunny tidy vivid witty".split()
@@ -53,7 +52,7 @@ class NewRun:
     tags: tuple[str, ...] = ()
     notes: str = ""
     config_json: str = ""
-    resume: int = 0
+    resume: int = RESUME_UNSPECIFIED
     allow_out_of_order: bool = False
     provenance: dict[str, Any] = field(default_factory=dict)
 
@@ -67,6 +66,9 @@ class RunUpdate:
     notes: str = ""
     config_json: str = ""
     overrides: tuple[tuple[str, str], ...] = ()  # (key, override JSON; "null" clears)
+
+
+LoadedRun = tuple[asyncpg.Record, list[Any]]  # the run row and its metric summaries
 
 
 # --- validation ---
@@ -151,21 +153,23 @@ def generate_display_name() -> str:
 
 
 async def create_run(
-    pool: asyncpg.Pool, spec: NewRun, *, create_entity: bool, timeout: float = DEFAULT_TIMEOUT
-):  # type: ignore[no-untyped-def]
-    """Create or resume a run. Returns (run row, summaries, resumed)."""
+    deps: Deps, spec: NewRun, timeout: float = DEFAULT_TIMEOUT
+) -> tuple[asyncpg.Record, list[Any], bool]:
+    """Create or resume a run. Returns (run row, summaries, resumed). In open-local mode the
+    project's entity is created on first use."""
     values = validate_new_run(spec)
-    async with pool.acquire(timeout=timeout) as conn, conn.transaction():
+    create_entity = deps.authorizer.mode == "open-local"
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         project = await ensure_project(conn, spec.project, create_entity=create_entity)
         for _ in range(2):  # a concurrent create of the same id turns the second attempt into a resume
-            existing = await store_runs.lock_run(conn, project.id, values["run_id"])
+            existing = await store.lock_run(conn, project.id, values["run_id"])
             if existing is not None:
                 await _resume(conn, spec, existing, project.id)
                 return await _load(conn, existing["id"]) + (True,)
             if spec.resume == RESUME_MUST:
                 name = f"{spec.project}/runs/{values['run_id']}"
                 raise NotFound("run", name, reason=Reason.RUN_NOT_FOUND_FOR_RESUME)
-            run_pk = await store_runs.insert_run(conn, project.id, values)
+            run_pk = await store.insert_run(conn, project.id, values)
             if run_pk is not None:
                 after = {k: values[k] for k in ("run_id", "display_name", "job_type", "group", "tags")}
                 await audit.record(
@@ -181,12 +185,12 @@ async def create_run(
 
 async def _resume(conn: asyncpg.Connection, spec: NewRun, existing: asyncpg.Record, project_id: int) -> None:
     name = f"{spec.project}/runs/{spec.run_id}"
-    if spec.resume in (0, RESUME_NEVER):
+    if spec.resume in (RESUME_UNSPECIFIED, RESUME_NEVER):
         raise AlreadyExists(Reason.RUN_ALREADY_EXISTS, f"run {name!r} already exists (resume='never')")
     config = None
     if spec.config_json:
         config = json.dumps(merge_patch(json.loads(existing["config"]), parse_config(spec.config_json)))
-    await store_runs.resume_run(conn, existing["id"], config)
+    await store.resume_run(conn, existing["id"], config)
     await audit.record(
         conn,
         "run.resume",
@@ -197,20 +201,20 @@ async def _resume(conn: asyncpg.Connection, spec: NewRun, existing: asyncpg.Reco
     )
 
 
-async def _load(conn: asyncpg.Connection, run_pk: int) -> tuple[asyncpg.Record, list[Any]]:
-    return await store_runs.fetch_run_by_id(conn, run_pk), await store_runs.summaries(conn, run_pk)
+async def _load(conn: asyncpg.Connection, run_pk: int) -> LoadedRun:
+    return await store.fetch_run_by_id(conn, run_pk), await store.summaries(conn, run_pk)
 
 
-async def get_run(pool: asyncpg.Pool, name: RunName, timeout: float = DEFAULT_TIMEOUT):  # type: ignore[no-untyped-def]
-    async with pool.acquire(timeout=timeout) as conn:
-        row = await store_runs.fetch_run(conn, name.project.entity, name.project.project, name.run_id)
+async def get_run(deps: Deps, name: RunName, timeout: float = DEFAULT_TIMEOUT) -> LoadedRun:
+    async with deps.pool.acquire(timeout=timeout) as conn:
+        row = await store.fetch_run(conn, name.project.entity, name.project.project, name.run_id)
         if row is None:
             raise NotFound("run", str(name))
-        return row, await store_runs.summaries(conn, row["id"])
+        return row, await store.summaries(conn, row["id"])
 
 
 async def _locked(conn: asyncpg.Connection, name: RunName, *, editable: bool = False) -> asyncpg.Record:
-    row = await store_runs.lock_run_by_name(
+    row = await store.lock_run_by_name(
         conn, name.project.entity, name.project.project, name.run_id, editable=editable
     )
     if row is None:
@@ -218,7 +222,7 @@ async def _locked(conn: asyncpg.Connection, name: RunName, *, editable: bool = F
     return row
 
 
-async def update_run(pool: asyncpg.Pool, upd: RunUpdate, timeout: float = DEFAULT_TIMEOUT):  # type: ignore[no-untyped-def]
+async def update_run(deps: Deps, upd: RunUpdate, timeout: float = DEFAULT_TIMEOUT) -> LoadedRun:
     if not upd.paths:
         raise InvalidArgument("update_mask", Reason.FIELD_REQUIRED, "update_mask is required")
     unknown = sorted(upd.paths - UPDATABLE)
@@ -235,7 +239,7 @@ async def update_run(pool: asyncpg.Pool, upd: RunUpdate, timeout: float = DEFAUL
         fields["notes"] = upd.notes
     patch = parse_config(upd.config_json, "run.config_json") if "config_json" in upd.paths else None
     overrides = _check_overrides(upd.overrides) if "summary" in upd.paths else []
-    async with pool.acquire(timeout=timeout) as conn, conn.transaction():
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         row = await _locked(conn, upd.run, editable=True)
         before = {
             k: (list(row[k]) if k == "tags" else row[k])
@@ -245,9 +249,9 @@ async def update_run(pool: asyncpg.Pool, upd: RunUpdate, timeout: float = DEFAUL
         if patch is not None:
             before["config"] = json.loads(row["config"])
             fields["config"] = json.dumps(merge_patch(before["config"], patch))
-        await store_runs.update_fields(conn, row["id"], fields)
+        await store.update_fields(conn, row["id"], fields)
         for key, value in overrides:
-            await store_metrics.set_override(conn, row["id"], key, value)
+            await set_summary_override(conn, row["id"], key, value)
         after = {k: (json.loads(v) if k == "config" else v) for k, v in fields.items()}
         if overrides:
             after["summary_overrides"] = {k: json.loads(v) if v else None for k, v in overrides}
@@ -274,11 +278,11 @@ def _check_overrides(overrides: tuple[tuple[str, str], ...]) -> list[tuple[str, 
 
 
 async def finish_run(
-    pool: asyncpg.Pool, name: RunName, state: int, exit_code: int, timeout: float = DEFAULT_TIMEOUT
-):  # type: ignore[no-untyped-def]
+    deps: Deps, name: RunName, state: int, exit_code: int, timeout: float = DEFAULT_TIMEOUT
+) -> LoadedRun:
     if state not in TERMINAL:
         raise InvalidArgument("state", Reason.OUT_OF_RANGE, "state must be FINISHED, FAILED or KILLED")
-    async with pool.acquire(timeout=timeout) as conn, conn.transaction():
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         row = await _locked(conn, name)
         if row["state"] == state and row["exit_code"] == exit_code:
             return await _load(conn, row["id"])  # idempotent: a retried FinishRun changes nothing
@@ -286,7 +290,7 @@ async def finish_run(
             raise FailedPrecondition(
                 Reason.RUN_FINISHED, f"run {name} is already in terminal state {row['state']}"
             )
-        await store_runs.finish_run(conn, row["id"], state, exit_code)
+        await store.finish_run(conn, row["id"], state, exit_code)
         await audit.record(
             conn,
             "run.finish",
@@ -298,15 +302,15 @@ async def finish_run(
         return await _load(conn, row["id"])
 
 
-async def heartbeat(pool: asyncpg.Pool, name: RunName, timeout: float = DEFAULT_TIMEOUT) -> bool:
+async def heartbeat(deps: Deps, name: RunName, timeout: float = DEFAULT_TIMEOUT) -> bool:
     """Record a sign of life; True means the client should stop (the run was killed)."""
-    async with pool.acquire(timeout=timeout) as conn, conn.transaction():
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         row = await _locked(conn, name)
         if row["state"] == KILLED:
             return True
         if row["state"] in TERMINAL:
             raise FailedPrecondition(Reason.RUN_FINISHED, f"run {name} is finished")
-        await store_runs.heartbeat(conn, row["id"], revive=row["state"] == CRASHED)
+        await store.heartbeat(conn, row["id"], revive=row["state"] == CRASHED)
         if row["state"] == CRASHED:
             await audit.record(
                 conn,
@@ -319,10 +323,10 @@ async def heartbeat(pool: asyncpg.Pool, name: RunName, timeout: float = DEFAULT_
         return False
 
 
-async def detect_crashed(pool: asyncpg.Pool, timeout_seconds: float) -> int:
-    """Mark running runs without a heartbeat for `timeout_seconds` as CRASHED (one transaction)."""
-    async with pool.acquire() as conn, conn.transaction():
-        rows = await store_runs.mark_crashed(conn, timeout_seconds)
+async def detect_crashed(deps: Deps) -> int:
+    """Mark running runs without a heartbeat for STRATA_RUN_CRASH_TIMEOUT as CRASHED (one transaction)."""
+    async with deps.pool.acquire() as conn, conn.transaction():
+        rows = await store.mark_crashed(conn, deps.settings.run_crash_timeout)
         for r in rows:
             await audit.record(
                 conn,

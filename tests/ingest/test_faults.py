@@ -26,14 +26,12 @@ from strata.ingest.v1 import run_pb2
 from tests.fixtures.ingest import IngestProcess, OwnPostgres, assert_same_points, fetch_points, stored_points
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.servers import ServerThread, make_settings
+from tests.fixtures.wait import poll_until
 
 KEYS = [f"layer{i}/grad_norm" for i in range(100)]
 
 
-@pytest.fixture(autouse=True)
-def spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("STRATA_SPOOL_DIR", str(tmp_path / "spool"))
-    return tmp_path / "spool"
+pytestmark = pytest.mark.usefixtures("spool")
 
 
 def log_steps(run: strata.Run, steps: range) -> None:
@@ -48,11 +46,8 @@ def expected(steps: range) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return {key: (s, s * 0.001 + i) for i, key in enumerate(KEYS)}
 
 
-def wait_for(condition, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
+def wait_for(condition, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    poll_until(condition, timeout=60, interval=0.01, what=what)
 
 
 @pytest.mark.slow

@@ -7,22 +7,23 @@ collected between the check and the reference), and requires the run's project t
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
-from ..common import audit
-from ..common.blobstore.streaming import check_range, serve_range, transfer_stats
-from ..common.db import DEFAULT_TIMEOUT
-from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
-from ..common.names import RunName
-from ..common.paths import check_safe_path
-from . import store_blobs, store_runs
-from . import store_run_files as store
-from .domain_upload import Digest, check_digest
+from ...common import audit, paging
+from ...common.blobstore.streaming import check_range, serve_range, transfer_stats
+from ...common.db import DEFAULT_TIMEOUT
+from ...common.deps import Deps
+from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
+from ...common.names import RunName
+from ...common.paths import check_safe_path
+from ..runs import store as runs_store
+from ..uploads import store as uploads_store
+from ..uploads.domain import Digest, check_digest
+from . import store
 
 MAX_FILES = 10_000
 DEFAULT_PAGE, MAX_PAGE = 100, 1000
@@ -36,13 +37,13 @@ class RunFileView:
 
 
 class RunFiles:
-    def __init__(self, deps, timeout: float = DEFAULT_TIMEOUT) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, deps: Deps, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.deps = deps
         self.timeout = timeout  # the caller's remaining deadline (db.timeout_from)
         self.pool: asyncpg.Pool = deps.pool
 
     async def _run(self, conn: asyncpg.Connection, name: RunName) -> asyncpg.Record:
-        row = await store_runs.find_run(conn, name.project.entity, name.project.project, name.run_id)
+        row = await runs_store.find_run(conn, name.project.entity, name.project.project, name.run_id)
         if row is None:
             raise NotFound("run", str(name))
         return row
@@ -51,7 +52,7 @@ class RunFiles:
         checked = _check_files(files)
         async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
             run = await self._run(conn, name)
-            held = await store_blobs.lock_for_reference(
+            held = await uploads_store.lock_for_reference(
                 conn, run["project_id"], [f.blob.sha256 for f in checked]
             )
             usable = {(r["sha256"], r["size"]) for r in held if r["mine"]}
@@ -72,21 +73,18 @@ class RunFiles:
                 project_id=run["project_id"],
                 after={"count": len(rows), "paths": [f.path for f in checked[:100]]},
             )
-        return [RunFileView(r["path"], Digest(r["sha256"], r["size"]), r["create_time"]) for r in rows]
+        return [_view(r) for r in rows]
 
     async def list(self, name: RunName, page_size: int, page_token: str) -> tuple[list[RunFileView], str]:
-        if page_size < 0 or page_size > MAX_PAGE:
-            raise InvalidArgument("page_size", Reason.OUT_OF_RANGE, f"page_size must be within 0..{MAX_PAGE}")
-        size = page_size or DEFAULT_PAGE
-        after = _decode_token(page_token)
+        """One page of the run's files, ordered by path; the token holds the last path of the page."""
+        size = paging.page_size(page_size, DEFAULT_PAGE, MAX_PAGE)
+        query = {"rpc": "ListRunFiles", "run": str(name)}
+        after = paging.decode_as(page_token, query, str) or ""
         async with self.pool.acquire(timeout=self.timeout) as conn:
             run = await self._run(conn, name)
             rows = await store.list_files(conn, run["id"], after, size + 1)
-        files = [
-            RunFileView(r["path"], Digest(r["sha256"], r["size"]), r["create_time"]) for r in rows[:size]
-        ]
-        token = _encode_token(files[-1].path) if len(rows) > size else ""
-        return files, token
+        kept, token = paging.page(rows, size, lambda r: r["path"], query)
+        return [_view(r) for r in kept], token
 
     async def read(
         self, name: RunName, path: str, offset: int, length: int
@@ -103,6 +101,10 @@ class RunFiles:
             yield piece
 
 
+def _view(row: asyncpg.Record) -> RunFileView:
+    return RunFileView(row["path"], Digest(row["sha256"], row["size"]), row["create_time"])
+
+
 def _check_files(files: Sequence[RunFileView]) -> list[RunFileView]:
     if not files:
         raise InvalidArgument("files", Reason.FIELD_REQUIRED, "at least one file is required")
@@ -116,19 +118,3 @@ def _check_files(files: Sequence[RunFileView]) -> list[RunFileView]:
             raise InvalidArgument(f"files[{i}].path", Reason.DUPLICATE_PATH, f"path {f.path!r} appears twice")
         seen.add(f.path)
     return list(files)
-
-
-def _encode_token(path: str) -> str:
-    return base64.urlsafe_b64encode(("p:" + path).encode()).decode()
-
-
-def _decode_token(token: str) -> str:
-    if not token:
-        return ""
-    try:
-        text = base64.urlsafe_b64decode(token.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        text = ""
-    if not text.startswith("p:"):
-        raise InvalidArgument("page_token", Reason.INVALID_PAGE_TOKEN, "page_token is malformed")
-    return text[2:]

@@ -1,4 +1,9 @@
-"""SQL for runs: create, lock, update, finish, heartbeat, crash detection (runs table only)."""
+"""SQL of the run lifecycle: create, lock, update, finish, heartbeat, crash detection (runs table only).
+
+Run states are bound as parameters from runs/states.py. The crash scan is the exception: it formats
+RUNNING into its text, because only a literal lets the planner use the partial index
+`runs_running_heartbeat ... WHERE state = 1` (a bound state could get a generic plan that cannot).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from typing import Any
 
 import asyncpg
 
-from ..common.runs import RUN_COLUMNS, RUN_FROM, summaries_by_run
+from ...common.runs import RUN_COLUMNS, RUN_FROM, summaries_by_run
+from .states import CRASHED, RUNNING
 
 
 async def fetch_run(
@@ -85,11 +91,12 @@ async def insert_run(conn: asyncpg.Connection, project_id: int, values: dict[str
 async def resume_run(conn: asyncpg.Connection, run_pk: int, config: str | None) -> None:
     """Back to RUNNING (from any state), fresh heartbeat; config replaced when given (already merged)."""
     await conn.execute(
-        """UPDATE runs SET state = 1, exit_code = 0, finish_time = NULL, heartbeat_time = now(),
+        """UPDATE runs SET state = $3, exit_code = 0, finish_time = NULL, heartbeat_time = now(),
                            update_time = now(), config = coalesce($2::jsonb, config)
            WHERE id = $1""",
         run_pk,
         config,
+        RUNNING,
     )
 
 
@@ -117,9 +124,10 @@ async def finish_run(conn: asyncpg.Connection, run_pk: int, state: int, exit_cod
 async def heartbeat(conn: asyncpg.Connection, run_pk: int, revive: bool) -> None:
     if revive:
         await conn.execute(
-            "UPDATE runs SET heartbeat_time = now(), state = 1, finish_time = NULL, update_time = now() "
+            "UPDATE runs SET heartbeat_time = now(), state = $2, finish_time = NULL, update_time = now() "
             "WHERE id = $1",
             run_pk,
+            RUNNING,
         )
     else:
         await conn.execute("UPDATE runs SET heartbeat_time = now() WHERE id = $1", run_pk)
@@ -128,12 +136,13 @@ async def heartbeat(conn: asyncpg.Connection, run_pk: int, revive: bool) -> None
 async def mark_crashed(conn: asyncpg.Connection, timeout_seconds: float) -> list[asyncpg.Record]:
     """Running runs silent for longer than the timeout become CRASHED (finish_time = last sign of life)."""
     return await conn.fetch(
-        """UPDATE runs r SET state = 5, finish_time = r.heartbeat_time, update_time = now()
-           FROM projects p, entities e
-           WHERE r.state = 1 AND r.heartbeat_time < now() - make_interval(secs => $1)
-             AND p.id = r.project_id AND e.id = p.entity_id
-           RETURNING r.id, r.project_id, r.run_id, e.name AS entity, p.name AS project, r.heartbeat_time""",
+        f"""UPDATE runs r SET state = $2, finish_time = r.heartbeat_time, update_time = now()
+            FROM projects p, entities e
+            WHERE r.state = {RUNNING} AND r.heartbeat_time < now() - make_interval(secs => $1)
+              AND p.id = r.project_id AND e.id = p.entity_id
+            RETURNING r.id, r.project_id, r.run_id, e.name AS entity, p.name AS project, r.heartbeat_time""",
         timeout_seconds,
+        CRASHED,
     )
 
 

@@ -1,41 +1,53 @@
-"""Resumable upload sessions (no gRPC, no SQL): create, resume a stream, commit, abort, expire.
+"""Uploads (no gRPC, no SQL): resumable upload sessions, content addressing and blob access.
 
-A session is a row in upload_sessions plus a multipart upload in the blob store (S3 multipart, or a
-temp file in the local folder renamed on commit). Its storage_key is unique per session, so garbage
-collection can never delete bytes a concurrent re-upload of the same digest just wrote.
+Upload sessions: create, resume a stream, commit, abort, expire. A session is a row in upload_sessions
+plus a multipart upload in the blob store (S3 multipart, or a temp file in the local folder renamed on
+commit). Its storage_key is unique per session, so garbage collection can never delete bytes a
+concurrent re-upload of the same digest just wrote.
 
 Commit verifies the whole-file sha256 before anything becomes visible. The hash is resumable: each
-durable part saves the hash state next to committed_offset (resumable_hash.py), so a session resumed
-on a restarted server, or on another replica, still commits without reading anything back. Only when
-that state is unavailable (libcrypto missing) does the commit re-read the stored object to hash it; a
-mismatch then deletes the object before any blob row exists.
+durable part saves the hash state next to committed_offset (uploads/resumable_hash.py), so a session
+resumed on a restarted server, or on another replica, still commits without reading anything back.
+Only when that state is unavailable (libcrypto missing) does the commit re-read the stored object to
+hash it; a mismatch then deletes the object before any blob row exists.
+
+Dedupe vs. access. Bytes are stored once per sha256 across every project. A project may reference a
+blob (in a manifest or as a run file) only once it uploaded it or proved it holds it
+(project_blobs), so a digest seen in a log or a screenshot grants nothing. FindMissingBlobs lists a
+blob stored only for other projects as missing and, when it is at least CHALLENGE_MIN_SIZE, adds a
+proof-of-possession challenge (uploads/possession.py). Smaller blobs are simply uploaded again (a
+round trip costs more than the bytes) and deduplicated at commit, so nothing new is stored either way.
+Small blobs may also come in batches (BatchUploadBlobs) instead of sessions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
+import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 
-from ..common.blobstore import BlobNotFound
-from ..common.blobstore.base import Part
-from ..common.blobstore.streaming import transfer_stats
-from ..common.context import Principal
-from ..common.db import DEFAULT_TIMEOUT
-from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
-from ..common.logging import get_logger
-from ..common.names import ChildName, ProjectName, check_sha256
-from ..common.projects import ensure_project
-from . import resumable_hash
-from . import store_blobs as blob_store
-from . import store_upload as store
-from .upload_stream import (
+from ...common.blobstore import BlobNotFound
+from ...common.blobstore.base import Part
+from ...common.blobstore.streaming import transfer_stats
+from ...common.context import Principal
+from ...common.db import DEFAULT_TIMEOUT
+from ...common.deps import Deps
+from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
+from ...common.logging import get_logger
+from ...common.names import ChildName, ProjectName, check_sha256
+from ...common.projects import ensure_project, get_project
+from . import resumable_hash, store
+from .possession import challenge_ranges
+from .states import ABORTED, COMMITTED, EXPIRED, OPEN
+from .stream import (
     PART_NUMBER_BLOCK,
     ActiveStreams,
     ByteBudget,
@@ -49,6 +61,12 @@ log = get_logger(__name__)
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 CLOSED_RETENTION = 7 * 86400.0  # closed session rows are kept this long for late GetUploadSession calls
+MAX_DIGESTS = 10_000
+BATCH_MAX_BYTES = 4 * 1024 * 1024
+CHALLENGE_MIN_SIZE = 1024 * 1024
+MAX_CHALLENGES = 1000
+CHALLENGE_TTL = 600.0
+PUT_CONCURRENCY = 16
 
 
 @dataclass(frozen=True)
@@ -77,10 +95,31 @@ def check_digest(sha256: str, size: int, field: str) -> Digest:
     return Digest(sha256, size)
 
 
+@dataclass(frozen=True)
+class Challenge:
+    digest: Digest
+    nonce: bytes
+    ranges: list[tuple[int, int]]
+    expire_time: datetime
+
+
+@dataclass(frozen=True)
+class Proof:
+    digest: Digest
+    nonce: bytes
+    proof_sha256: str
+
+
+def check_digests(digests: Sequence[Digest], field: str) -> list[Digest]:
+    if len(digests) > MAX_DIGESTS:
+        raise InvalidArgument(field, Reason.OUT_OF_RANGE, f"at most {MAX_DIGESTS} digests per call")
+    return [check_digest(d.sha256, d.size, f"{field}[{i}]") for i, d in enumerate(digests)]
+
+
 class Uploads:
     """Process-wide upload state: the memory budget and the registry of running streams."""
 
-    def __init__(self, deps) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, deps: Deps) -> None:
         s = deps.settings
         self.deps = deps
         self.pool: asyncpg.Pool = deps.pool
@@ -224,7 +263,7 @@ class Uploads:
             check_sha256(client_sha256, "sha256")
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             row = await self._load(conn, principal, name)
-        if row["state"] == store.COMMITTED:
+        if row["state"] == COMMITTED:
             return self._view(name.project, row), Digest(row["blob_sha256"], row["expected_size"])
         _require_open(row)
         if row["committed_offset"] < row["expected_size"]:
@@ -250,7 +289,7 @@ class Uploads:
 
     async def _existing(self, sha256: str) -> bool:
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
-            return await blob_store.exists(conn, sha256)
+            return await store.exists(conn, sha256)
 
     async def _complete(self, row: asyncpg.Record) -> None:
         key, upload_id = row["storage_key"], row["multipart_id"]
@@ -275,21 +314,19 @@ class Uploads:
     async def _make_visible(self, row: asyncpg.Record, sha256: str, *, stored: bool) -> asyncpg.Record:
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn, conn.transaction():
             locked = await store.get_session(conn, row["id"], lock=True)
-            if locked is None or locked["state"] == store.COMMITTED:
+            if locked is None or locked["state"] == COMMITTED:
                 return locked or row  # a concurrent commit of the same session won
-            if locked["state"] != store.OPEN:
+            if locked["state"] != OPEN:
                 raise _closed()
             if stored:
-                holder = await blob_store.insert_blob(conn, sha256, row["expected_size"], row["storage_key"])
+                holder = await store.insert_blob(conn, sha256, row["expected_size"], row["storage_key"])
             else:
-                holder = (await blob_store.touch(conn, [sha256])).get(sha256)
+                holder = (await store.touch(conn, [sha256])).get(sha256)
                 if holder is None:  # collected since we looked: store ours after all
                     await self._complete(row)
-                    holder = await blob_store.insert_blob(
-                        conn, sha256, row["expected_size"], row["storage_key"]
-                    )
+                    holder = await store.insert_blob(conn, sha256, row["expected_size"], row["storage_key"])
                     stored = True
-            await blob_store.grant(conn, row["project_id"], [sha256])
+            await store.grant(conn, row["project_id"], [sha256])
             final = await store.mark_committed(conn, row["id"], sha256, keep_multipart=not stored)
         if stored and holder != row["storage_key"]:
             await self.blobs.delete(row["storage_key"])  # deduplicated at commit: keep one copy
@@ -301,7 +338,7 @@ class Uploads:
         """Digest mismatch: abort the session, delete whatever was stored, make nothing visible."""
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn, conn.transaction():
             await store.fence(conn, row["id"])
-            await store.close_session(conn, row["id"], store.ABORTED)
+            await store.close_session(conn, row["id"], ABORTED)
         await self._cleanup_parts(row["id"], row["storage_key"], row["multipart_id"], delete_object=True)
         raise InvalidArgument(
             "sha256", Reason.DIGEST_MISMATCH, "the uploaded bytes do not match the expected sha256"
@@ -312,14 +349,14 @@ class Uploads:
     async def abort(self, principal: Principal, name: ChildName) -> None:
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             row = await self._load(conn, principal, name)
-        if row["state"] == store.COMMITTED:
+        if row["state"] == COMMITTED:
             raise FailedPrecondition(Reason.UPLOAD_SESSION_CLOSED, "the upload is already committed")
-        if row["state"] != store.OPEN:
+        if row["state"] != OPEN:
             return
         await self.active.supersede(name.id)
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn, conn.transaction():
             await store.fence(conn, name.id)
-            await store.close_session(conn, name.id, store.ABORTED)
+            await store.close_session(conn, name.id, ABORTED)
         await self._cleanup_parts(name.id, row["storage_key"], row["multipart_id"], delete_object=True)
 
     async def _cleanup_parts(self, session_id: str, key: str, upload_id: str, *, delete_object: bool) -> None:
@@ -339,11 +376,11 @@ class Uploads:
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             expired = await store.expire_open_sessions(conn, 500)
             leftovers = await store.closed_with_parts(conn, 500)
-            purged = await blob_store.purge_challenges(conn)
+            purged = await store.purge_challenges(conn)
             deleted = await store.delete_old_closed(conn, max(CLOSED_RETENTION, 2 * self.limits.expiry))
         for r in leftovers:
             await self._cleanup_parts(
-                r["id"], r["storage_key"], r["multipart_id"], delete_object=r["state"] != store.COMMITTED
+                r["id"], r["storage_key"], r["multipart_id"], delete_object=r["state"] != COMMITTED
             )
         result = {"expired": expired, "cleaned": len(leftovers), "challenges": purged, "deleted": deleted}
         return {k: v for k, v in result.items() if v}
@@ -357,20 +394,181 @@ def _final_digest(row: asyncpg.Record) -> str | None:
 
 
 def _require_open(row: asyncpg.Record) -> None:
-    if row["state"] != store.OPEN:
+    if row["state"] != OPEN:
         raise _closed(row["state"])
 
 
 def _closed(state: int | None = None) -> FailedPrecondition:
-    what = {store.COMMITTED: "committed", store.ABORTED: "aborted", store.EXPIRED: "expired"}.get(
-        state or 0, "closed"
-    )
+    what = {COMMITTED: "committed", ABORTED: "aborted", EXPIRED: "expired"}.get(state or 0, "closed")
     return FailedPrecondition(Reason.UPLOAD_SESSION_CLOSED, f"the upload session is {what}")
 
 
-def uploads_of(deps) -> Uploads:  # type: ignore[no-untyped-def]
+def uploads_of(deps: Deps) -> Uploads:
     """The process-wide Uploads object (handlers and the expiry task share it)."""
     uploads = deps.extras.get("uploads")
     if uploads is None:
         uploads = deps.extras["uploads"] = Uploads(deps)
     return uploads
+
+
+class BlobAccess:
+    """Content addressing for one call: which blobs a project must upload (FindMissingBlobs), proof
+    of possession (ProveBlobPossession), and small-blob batches (BatchUploadBlobs)."""
+
+    def __init__(self, deps: Deps, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.deps = deps
+        self.timeout = timeout  # the caller's remaining deadline (db.timeout_from)
+        self.pool: asyncpg.Pool = deps.pool
+        self.blobs = deps.blobs
+
+    def _create_entity(self) -> bool:
+        return self.deps.authorizer.mode == "open-local"
+
+    # --- FindMissingBlobs ---
+
+    async def find_missing(
+        self, principal: Principal, parent: ProjectName, digests: Sequence[Digest]
+    ) -> tuple[list[Digest], list[Challenge]]:
+        if not digests:
+            raise InvalidArgument("digests", Reason.FIELD_REQUIRED, "at least one digest is required")
+        wanted = list(dict.fromkeys(check_digests(digests, "digests")))
+        async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
+            project = await ensure_project(conn, parent, create_entity=self._create_entity())
+            rows = await store.lookup(conn, project.id, [d.sha256 for d in wanted])
+            known = {r["sha256"]: r for r in rows}
+            present = {
+                d
+                for d in wanted
+                if d.sha256 in known and known[d.sha256]["mine"] and known[d.sha256]["size"] == d.size
+            }
+            await store.touch(conn, [d.sha256 for d in present])
+            foreign = [
+                d
+                for d in wanted
+                if d not in present
+                and d.sha256 in known
+                and known[d.sha256]["size"] == d.size
+                and d.size >= CHALLENGE_MIN_SIZE
+            ][:MAX_CHALLENGES]
+            challenges = [self._challenge(d) for d in foreign]
+            await store.insert_challenges(
+                conn, project.id, [(c.digest.sha256, c.nonce) for c in challenges], CHALLENGE_TTL
+            )
+        return [d for d in wanted if d not in present], challenges
+
+    @staticmethod
+    def _challenge(d: Digest) -> Challenge:
+        nonce = os.urandom(16)
+        expire = datetime.now(timezone.utc) + timedelta(seconds=CHALLENGE_TTL)
+        return Challenge(d, nonce, challenge_ranges(nonce, d.size), expire)
+
+    # --- ProveBlobPossession ---
+
+    async def prove(
+        self, principal: Principal, parent: ProjectName, proofs: Sequence[Proof]
+    ) -> tuple[list[Digest], list[Digest]]:
+        if not proofs:
+            raise InvalidArgument("proofs", Reason.FIELD_REQUIRED, "at least one proof is required")
+        if len(proofs) > MAX_DIGESTS:
+            raise InvalidArgument("proofs", Reason.OUT_OF_RANGE, f"at most {MAX_DIGESTS} proofs per call")
+        for i, p in enumerate(proofs):
+            check_digest(p.digest.sha256, p.digest.size, f"proofs[{i}].digest")
+        async with self.pool.acquire(timeout=self.timeout) as conn:
+            project = await get_project(conn, parent)
+            taken = await store.take_challenges(
+                conn, project.id, [(p.digest.sha256, p.nonce) for p in proofs]
+            )
+            rows = await store.lookup(conn, project.id, [p.digest.sha256 for p in proofs])
+        valid = {(r["sha256"], bytes(r["nonce"])) for r in taken}
+        keys = {r["sha256"]: (r["storage_key"], r["size"]) for r in rows}
+        sem = asyncio.Semaphore(PUT_CONCURRENCY)
+        verdicts = await asyncio.gather(*(self._verify(p, valid, keys, sem) for p in proofs))
+        accepted = [p.digest for p, ok in zip(proofs, verdicts, strict=True) if ok]
+        if accepted:
+            async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
+                await store.touch(conn, [d.sha256 for d in accepted])
+                await store.grant(conn, project.id, [d.sha256 for d in accepted])
+        return accepted, [p.digest for p, ok in zip(proofs, verdicts, strict=True) if not ok]
+
+    async def _verify(
+        self,
+        proof: Proof,
+        valid: set[tuple[str, bytes]],
+        keys: dict[str, tuple[str, int]],
+        sem: asyncio.Semaphore,
+    ) -> bool:
+        sha, size = proof.digest.sha256, proof.digest.size
+        if (sha, proof.nonce) not in valid or keys.get(sha, ("", -1))[1] != size:
+            return False
+        h = hashlib.sha256(proof.nonce)
+        async with sem:
+            for offset, length in challenge_ranges(proof.nonce, size):
+                async for chunk in self.blobs.read(keys[sha][0], offset, length):
+                    h.update(chunk)
+        return hmac.compare_digest(h.hexdigest(), proof.proof_sha256)
+
+    # --- BatchUploadBlobs ---
+
+    async def batch_upload(
+        self,
+        principal: Principal,
+        parent: ProjectName,
+        blobs: Sequence[tuple[Digest, bytes]],
+        request_size: int,
+    ) -> list[Digest]:
+        if request_size > BATCH_MAX_BYTES:
+            raise InvalidArgument(
+                "blobs", Reason.TOO_LARGE, f"a batch may carry at most {BATCH_MAX_BYTES} bytes"
+            )
+        transfer_stats(self.deps.extras).upload_bytes_received += sum(len(data) for _, data in blobs)
+        await asyncio.to_thread(_verify_contents, blobs)
+        unique = {d.sha256: (d, data) for d, data in blobs}
+        async with self.pool.acquire(timeout=self.timeout) as conn:
+            project = await ensure_project(conn, parent, create_entity=self._create_entity())
+            existing = {r["sha256"] for r in await store.lookup(conn, project.id, list(unique))}
+        fresh = [unique[sha] for sha in unique if sha not in existing]
+        for _ in range(2):  # a second round only if GC removed an "existing" blob meanwhile
+            vanished = await self._store_batch(project.id, fresh, sorted(existing))
+            if not vanished:
+                break
+            fresh, existing = [unique[sha] for sha in vanished], set()
+        return [d for d, _ in blobs]
+
+    async def _store_batch(
+        self, project_id: int, fresh: list[tuple[Digest, bytes]], existing: list[str]
+    ) -> list[str]:
+        """Put the new blobs, then make everything visible in one transaction; returns vanished shas."""
+        keys = {d.sha256: f"blobs/{d.sha256[:2]}/{d.sha256}.{uuid.uuid4().hex[:12]}" for d, _ in fresh}
+        sem = asyncio.Semaphore(PUT_CONCURRENCY)
+
+        async def put(d: Digest, data: bytes) -> None:
+            async with sem:
+                await self.blobs.put(keys[d.sha256], data)
+
+        await asyncio.gather(*(put(d, data) for d, data in fresh))
+        redundant: list[str] = []
+        try:
+            async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
+                holders = await store.insert_blobs(
+                    conn, [(d.sha256, d.size, keys[d.sha256]) for d, _ in fresh]
+                )
+                redundant += [key for sha, key in keys.items() if holders.get(sha) != key]
+                kept = set(await store.touch(conn, existing))
+                await store.grant(conn, project_id, [d.sha256 for d, _ in fresh] + sorted(kept))
+        except BaseException:
+            redundant = list(keys.values())
+            raise
+        finally:
+            await asyncio.gather(*(self.blobs.delete(k) for k in redundant), return_exceptions=True)
+        return [sha for sha in existing if sha not in kept]
+
+
+def _verify_contents(blobs: Sequence[tuple[Digest, bytes]]) -> None:
+    for i, (d, data) in enumerate(blobs):
+        check_digest(d.sha256, d.size, f"blobs[{i}].digest")
+        if len(data) != d.size or hashlib.sha256(data).hexdigest() != d.sha256:
+            raise InvalidArgument(
+                f"blobs[{i}].data",
+                Reason.DIGEST_MISMATCH,
+                f"blob {i} does not match its digest; nothing was stored",
+            )

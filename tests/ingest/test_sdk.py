@@ -7,7 +7,6 @@ import json
 import math
 import sys
 import threading
-import time
 from pathlib import Path
 
 import grpc
@@ -21,13 +20,9 @@ from strata.ingest.v1 import run_pb2
 
 from tests.fixtures.ingest import assert_same_points, stored_points
 from tests.fixtures.servers import ServerThread
+from tests.fixtures.wait import poll_until
 
-
-@pytest.fixture(autouse=True)
-def spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("STRATA_SPOOL_DIR", str(tmp_path / "spool"))
-    monkeypatch.delenv("STRATA_MODE", raising=False)
-    return tmp_path / "spool"
+pytestmark = pytest.mark.usefixtures("spool")
 
 
 def stored(server: ServerThread, name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -252,9 +247,7 @@ def test_a_batch_the_server_refuses_is_dropped_with_a_warning_and_the_stream_goe
     assert stream(server.client(), run.name, [batch(1, many)], stream_id="other-writer")[1] is None
     run.log({"new1": 1.0, "new2": 2.0}, step=1)
     assert run.wait_spooled()
-    deadline = time.monotonic() + 30
-    while run._window.acked < 1 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    poll_until(lambda: run._window.acked >= 1, interval=0.01, what="the first acknowledgement")
     run.log({"k0": 5.0}, step=2)
     run.finish()
     points = stored(server, run.name)
@@ -268,8 +261,7 @@ def test_the_sdk_sends_heartbeats(server: ServerThread, monkeypatch: pytest.Monk
     monkeypatch.setattr(sdk_run, "HEARTBEAT_INTERVAL", 0.05)
     run = strata.init(project="sdk", entity="tester", addr=server.addr)
     first = get_run(server, run.name).heartbeat_time.ToDatetime()
-    deadline = time.monotonic() + 30
-    while get_run(server, run.name).heartbeat_time.ToDatetime() <= first and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert get_run(server, run.name).heartbeat_time.ToDatetime() > first
+    poll_until(
+        lambda: get_run(server, run.name).heartbeat_time.ToDatetime() > first, what="a newer heartbeat"
+    )
     run.finish()

@@ -23,13 +23,15 @@ from dataclasses import dataclass
 import asyncpg
 import numpy as np
 
-from ..common.db import DEFAULT_TIMEOUT
-from ..common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ServiceError
-from ..common.logging import get_logger
-from ..common.names import RunName
-from . import store_metrics, store_runs
+from ...common.db import DEFAULT_TIMEOUT
+from ...common.deps import Deps
+from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ServiceError
+from ...common.logging import get_logger
+from ...common.names import RunName
+from ..runs import store as runs_store
+from ..runs.states import TERMINAL
+from . import store
 from .chunks import Planned, build_rows, combine, summarize, summary_columns
-from .domain_runs import TERMINAL
 from .limits import (
     GROUP_POINTS,
     MAX_BATCH_KEYS,
@@ -125,7 +127,7 @@ class StreamSession:
     async def _refresh_keys(self, conn: asyncpg.Connection, token: tuple[int, int]) -> None:
         if token == self._cache_token:
             return
-        rows = await store_metrics.load_keys(conn, self.run_pk)
+        rows = await store.load_keys(conn, self.run_pk)
         self.key_ids = {r["key"]: r["key_id"] for r in rows}
         self.last_steps = np.full(max(16, token[1] + 1), -1, dtype=np.int64)
         for r in rows:
@@ -212,7 +214,7 @@ class StreamSession:
 
     async def _commit(self, batches: list[Batch]) -> tuple[Ack, ServiceError | None]:
         async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
-            lock = await store_metrics.lock_for_batch(conn, self.run_pk, self.stream_id)
+            lock = await store.lock_for_batch(conn, self.run_pk, self.stream_id)
             if lock is None:
                 raise NotFound("run", f"run {self.run_pk} (deleted while streaming)")
             token = (lock["point_count"], lock["max_key_id"])
@@ -252,26 +254,39 @@ class StreamSession:
         """COPY the rows of every batch, then one statement for summaries, counters and the mark."""
         rows = [row for p in planned for row in build_rows(self.run_pk, p)]
         if rows:
-            await store_metrics.copy_chunks(conn, rows, self.timeout)
+            await store.copy_chunks(conn, rows, self.timeout)
         names = {v: k for k, v in self.key_ids.items()}
         summary = summary_columns(combine([summarize(p) for p in planned]), names)
         points = sum(len(p.key_ids) for p in planned)
         next_step = max((int(p.steps.max()) + 1 for p in planned if len(p.steps)), default=0)
-        return await store_metrics.commit_summary(
+        return await store.commit_summary(
             conn, self.run_pk, self.stream_id, summary, sequence, points, next_step, self.timeout
         )
 
 
 async def open_stream(
-    pool: asyncpg.Pool, run: RunName, stream_id: str, timeout: float = DEFAULT_TIMEOUT
+    deps: Deps, run: RunName, stream_id: str, timeout: float = DEFAULT_TIMEOUT
 ) -> StreamSession:
     check_stream_id(stream_id)
-    async with pool.acquire(timeout=timeout) as conn, conn.transaction():
-        row = await store_runs.find_run(conn, run.project.entity, run.project.project, run.run_id)
+    async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
+        row = await runs_store.find_run(conn, run.project.entity, run.project.project, run.run_id)
         if row is None:
             raise NotFound("run", str(run))
-        committed = await store_metrics.open_stream(conn, row["id"], stream_id)
-    return StreamSession(pool, row["id"], stream_id, committed, row["next_step"])
+        committed = await store.open_stream(conn, row["id"], stream_id)
+    return StreamSession(deps.pool, row["id"], stream_id, committed, row["next_step"])
+
+
+async def set_summary_override(conn: asyncpg.Connection, run_pk: int, key: str, value: str | None) -> None:
+    """Set (or clear, value None) a summary override; creates the key (count 0) when new. The caller
+    holds the run row lock in its transaction, so key ids are allocated without races."""
+    if await store.update_override(conn, run_pk, key, value) or value is None:
+        return
+    count, max_id = await store.key_count(conn, run_pk)
+    if count >= MAX_KEYS_PER_RUN:
+        raise InvalidArgument(
+            "run.summary", Reason.TOO_MANY_KEYS, f"a run has at most {MAX_KEYS_PER_RUN} keys"
+        )
+    await store.insert_override(conn, run_pk, max_id + 1, key, value)
 
 
 _END = object()

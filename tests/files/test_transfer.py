@@ -23,20 +23,12 @@ from strata.sdk._transfer_download import VersionBlob, partial_path
 from tests.fixtures.files import MiB, ensure_run, make_version, random_file, sql, stats
 from tests.fixtures.servers import ServerThread
 
+pytestmark = pytest.mark.usefixtures("client_dirs")
+
 
 @pytest.fixture(scope="module", params=["local", "s3"])
 def srv(request: pytest.FixtureRequest) -> ServerThread:
     return request.getfixturevalue("server" if request.param == "local" else "s3_server")
-
-
-@pytest.fixture(autouse=True)
-def client_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test gets its own client cache and spool folders."""
-    monkeypatch.setenv("STRATA_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("STRATA_SPOOL_DIR", str(tmp_path / "spool"))
-    monkeypatch.delenv("STRATA_CACHE_MAX_BYTES", raising=False)
-    monkeypatch.delenv("STRATA_CACHE_LINK", raising=False)
-    return tmp_path
 
 
 def _tree(root: Path, big: int = 24 * MiB) -> dict[str, Path]:

@@ -1,4 +1,5 @@
-"""Documented limits of runs and the metric stream (docs/guides/runs-and-metrics.md#limits)."""
+"""Documented limits of the metric stream and the metric key grammar
+(docs/guides/runs-and-metrics.md#limits). The limits of a run's own fields are in runs/limits.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 
 from strata.wire.metric_keys import KEY_RE, MAX_KEY_LENGTH, MAX_KEYS_PER_RUN, RESERVED_KEYS, key_problem
 
-from ..common.errors import InvalidArgument, Reason
+from ...common.errors import InvalidArgument, Reason
 
 __all__ = ["KEY_RE", "MAX_KEY_LENGTH", "MAX_KEYS_PER_RUN", "RESERVED_KEYS", "check_key", "key_problem"]
 
@@ -17,10 +18,6 @@ MAX_STREAM_ID = 128
 ROW_POINTS = 320  # points per metric_chunks row: 3 x 8 x 320 bytes stay inline (< toast_tuple_target)
 QUEUE_BATCHES = 16  # batches a stream holds in memory before the server stops reading (backpressure)
 GROUP_POINTS = 250_000  # points committed in one transaction at most (group commit)
-MAX_TAGS, MAX_TAG = 64, 64
-MAX_JOB_TYPE, MAX_GROUP, MAX_DISPLAY_NAME = 64, 128, 128
-MAX_NOTES_BYTES = 64 * 1024
-MAX_CONFIG_BYTES = 1024 * 1024
 
 STREAM_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 

@@ -26,9 +26,10 @@ from tests.fixtures.files import MiB, make_version, random_file, sql, stats
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.seaweed import SeaweedS3
 from tests.fixtures.servers import ServerThread, make_settings
+from tests.fixtures.wait import poll_until
 from tests.test_smoke import free_port, wait_serving
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("client_dirs")]
 
 PARENT = "entities/faults/projects/p"
 
@@ -66,17 +67,8 @@ print("DONE", flush=True)
 """
 
 
-@pytest.fixture(autouse=True)
-def client_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STRATA_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("STRATA_SPOOL_DIR", str(tmp_path / "spool"))
-
-
 def _wait_for(condition: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+    poll_until(condition, timeout=timeout, what=what)
 
 
 def _latest_session(server: ServerThread) -> dict:

@@ -118,7 +118,7 @@ def combine(parts: list[Summary]) -> Summary:
 
 
 def summary_columns(summary: Summary, names: dict[int, str]) -> list[list[Any]]:
-    """The arrays store_metrics.commit_summary takes: key_id, key, count, finite_count, last,
+    """The arrays metrics/store.py commit_summary takes: key_id, key, count, finite_count, last,
     last_step, min, min_step, max, max_step, sum."""
     kids = summary["key_id"].astype(np.int64).tolist()
     columns = [kids, [names[k] for k in kids]]

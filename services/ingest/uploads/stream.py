@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from ..common.blobstore import BlobStore
-from ..common.blobstore.base import Part
-from ..common.blobstore.buffers import crc32c
-from ..common.db import DEFAULT_TIMEOUT
-from ..common.errors import Aborted, FailedPrecondition, InvalidArgument, Reason
-from . import resumable_hash
-from . import store_upload as store
+from ...common.blobstore import BlobStore
+from ...common.blobstore.base import Part
+from ...common.blobstore.buffers import crc32c
+from ...common.db import DEFAULT_TIMEOUT
+from ...common.errors import Aborted, FailedPrecondition, InvalidArgument, Reason
+from . import resumable_hash, store
 
 PART_NUMBER_BLOCK = 16  # part numbers reserved per DB round trip
 
@@ -161,7 +160,7 @@ class _Pending:
 
 @dataclass
 class UploadStream:
-    """The receiving side of one stream on one session (built by domain_upload.open_stream)."""
+    """The receiving side of one stream on one session (built by Uploads._open_stream in uploads/domain.py)."""
 
     pool: asyncpg.Pool
     blobs: BlobStore

@@ -20,7 +20,7 @@ import ctypes.util
 import hashlib
 from functools import lru_cache
 
-from ..common.blobstore.buffers import pinned
+from ...common.blobstore.buffers import pinned
 
 _CTX_SIZE = 112
 _TAG = b"ossl-sha256-ctx-le1:"

@@ -18,11 +18,12 @@ from strata.errors import Reason, StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import upload_pb2
 from strata_server.common.config import S3Settings
-from strata_server.ingest import resumable_hash
+from strata_server.ingest.uploads import resumable_hash
 
 from tests.fixtures.files import MiB, chunk, chunk_stream, create_session, send, sql, stats
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.servers import ServerThread, make_settings
+from tests.fixtures.wait import poll_until
 
 PARENT = "entities/alice/projects/uploads"
 
@@ -317,9 +318,11 @@ def test_abandoned_sessions_expire_and_their_parts_are_deleted(
             s = create_session(c, PARENT, data)
             send(c, s.name, chunk_stream(s.name, data, 0, MiB))
             multipart = server.deps.blobs.multipart / _session_row(server, s.name)["multipart_id"]
-            deadline = time.monotonic() + 30
-            while _session_row(server, s.name)["multipart_id"] and time.monotonic() < deadline:
-                time.sleep(0.2)
+            poll_until(
+                lambda: not _session_row(server, s.name)["multipart_id"],
+                interval=0.2,
+                what="the expiry pass to delete the parts",
+            )
             session = c.ingest.GetUploadSession(pb.GetUploadSessionRequest(name=s.name)).session
             with pytest.raises(StrataError) as e:
                 send(c, s.name, chunk_stream(s.name, data, MiB, len(data)))
@@ -360,7 +363,7 @@ def test_concurrent_uploads_share_a_small_memory_budget_without_deadlock(
 
 
 async def test_byte_budget_is_fifo_bounded_and_survives_cancelled_waiters() -> None:
-    from strata_server.ingest.upload_stream import ByteBudget
+    from strata_server.ingest.uploads.stream import ByteBudget
 
     budget = ByteBudget(10)
     assert await budget.acquire(6) == 6

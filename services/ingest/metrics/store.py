@@ -9,8 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from ..common.errors import InvalidArgument, Reason
-from .limits import MAX_KEYS_PER_RUN
+from ..runs.states import CRASHED, RUNNING
 
 CHUNK_COLUMNS = ("run_id", "key_id", "first_step", "last_step", "n", "steps", "vals", "times")
 
@@ -102,8 +101,8 @@ WITH u AS (
 )
 UPDATE runs SET point_count = point_count + $15, next_step = greatest(next_step, $16),
                 heartbeat_time = now(),
-                state = CASE WHEN state = 5 THEN 1 ELSE state END,
-                finish_time = CASE WHEN state = 5 THEN NULL ELSE finish_time END
+                state = CASE WHEN state = $17 THEN $18 ELSE state END,
+                finish_time = CASE WHEN state = $17 THEN NULL ELSE finish_time END
 WHERE id = $1
 RETURNING point_count
 """
@@ -122,29 +121,41 @@ async def commit_summary(
     """Merge per-key summaries (one set-based statement), move the stream's high-water mark and the
     run's counters. Returns the run's point count. A crashed run that sends data is running again."""
     return await conn.fetchval(
-        _COMMIT_SQL, run_pk, stream_id, *summary, sequence, points, next_step, timeout=timeout
+        _COMMIT_SQL,
+        run_pk,
+        stream_id,
+        *summary,
+        sequence,
+        points,
+        next_step,
+        CRASHED,
+        RUNNING,
+        timeout=timeout,
     )
 
 
-async def set_override(conn: asyncpg.Connection, run_pk: int, key: str, value: str | None) -> None:
-    """Set (or clear, value None) a summary override; creates the key (count 0) when new.
-    The caller holds the run row lock, so key ids are allocated without races."""
+async def update_override(conn: asyncpg.Connection, run_pk: int, key: str, value: str | None) -> bool:
+    """Set (or clear, value None) the summary override of an existing key; False when the key is new."""
     updated = await conn.execute(
         "UPDATE metric_keys SET override = $3::jsonb WHERE run_id = $1 AND key = $2", run_pk, key, value
     )
-    if updated != "UPDATE 0" or value is None:
-        return
+    return updated != "UPDATE 0"
+
+
+async def key_count(conn: asyncpg.Connection, run_pk: int) -> tuple[int, int]:
+    """(number of keys, highest key id or -1) of the run."""
     count, max_id = await conn.fetchrow(
         "SELECT count(*), coalesce(max(key_id), -1) FROM metric_keys WHERE run_id = $1", run_pk
     )
-    if count >= MAX_KEYS_PER_RUN:
-        raise InvalidArgument(
-            "run.summary", Reason.TOO_MANY_KEYS, f"a run has at most {MAX_KEYS_PER_RUN} keys"
-        )
+    return count, max_id
+
+
+async def insert_override(conn: asyncpg.Connection, run_pk: int, key_id: int, key: str, value: str) -> None:
+    """A new key (count 0) that holds only a summary override."""
     await conn.execute(
         "INSERT INTO metric_keys (run_id, key_id, key, override) VALUES ($1, $2, $3, $4::jsonb)",
         run_pk,
-        max_id + 1,
+        key_id,
         key,
         value,
     )
