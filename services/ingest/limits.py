@@ -17,6 +17,8 @@ MAX_STREAM_ID = 128
 ROW_POINTS = 320  # points per metric_chunks row: 3 x 8 x 320 bytes stay inline (< toast_tuple_target)
 QUEUE_BATCHES = 16  # batches a stream holds in memory before the server stops reading (backpressure)
 GROUP_POINTS = 250_000  # points committed in one transaction at most (group commit)
+# Highest step of a point: the run's next_step (last step + 1) must still fit in a PostgreSQL bigint.
+MAX_STEP = 2**63 - 2
 MAX_TAGS, MAX_TAG = 64, 64
 MAX_JOB_TYPE, MAX_GROUP, MAX_DISPLAY_NAME = 64, 128, 128
 MAX_NOTES_BYTES = 64 * 1024
