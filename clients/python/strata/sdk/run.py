@@ -14,7 +14,9 @@ of the same run) delivers. The server ignores batches it already committed, so n
 
 Only numbers are logged (int, float, bool, numpy scalars, 1-element arrays/tensors); nested dicts
 are flattened with "/". Strings, histograms and media raise TypeError: Strata stores metrics as
-float64 series. Put text in `run.config` or `run.summary`.
+float64 series. Put text in `run.config` or `run.summary`. Everything is checked in the caller's
+thread, so the background threads never meet a point they cannot encode; should the producer fail
+anyway (a full disk), the next `run.log` and `finish` raise its error instead of dropping points.
 """
 
 from __future__ import annotations
@@ -143,7 +145,9 @@ class Run:
     def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool = True) -> None:
         """Log metrics at `step` (default: the run's current step, which then advances when
         commit=True). Never waits for the network. Safe to call from several threads (a data-loader
-        thread and the training loop): each call takes the step atomically."""
+        thread and the training loop): each call takes the step atomically. A step that is not an int
+        in 0..MAX_STEP (bool is not an int here), a value that is not a number or an int too large for
+        a float64 raise TypeError/ValueError naming it, and nothing of that call is logged."""
         with self._log_lock:
             if self._finished:
                 raise RuntimeError(f"run {self.path} is finished; start a new one with strata.init()")
