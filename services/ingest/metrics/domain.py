@@ -37,6 +37,7 @@ from .limits import (
     MAX_BATCH_KEYS,
     MAX_BATCH_POINTS,
     MAX_KEYS_PER_RUN,
+    MAX_STEP,
     MAX_STREAM_ID,
     QUEUE_BATCHES,
     STREAM_ID_RE,
@@ -94,8 +95,15 @@ def check_batch(b: Batch, checked_keys: set[str]) -> None:
             Reason.KEY_INDEX_OUT_OF_RANGE,
             f"a key index is >= {len(b.keys)} (the number of keys)",
         )
-    if n and int(b.steps.min()) < 0:
-        raise InvalidArgument("batch.steps", Reason.OUT_OF_RANGE, "steps must be >= 0")
+    if n:
+        check_steps(b.steps)
+
+
+def check_steps(steps: np.ndarray) -> None:
+    """Steps lie in 0..MAX_STEP: the run's next step (the highest step + 1) must fit in int64, or
+    the commit would fail on every retry of the batch."""
+    if int(steps.min()) < 0 or int(steps.max()) > MAX_STEP:
+        raise InvalidArgument("batch.steps", Reason.OUT_OF_RANGE, f"steps must be in 0..{MAX_STEP}")
 
 
 def check_stream_id(stream_id: str) -> str:

@@ -106,6 +106,7 @@ class Producer(threading.Thread):
         self.error: BaseException | None = None
 
     def run(self) -> None:
+        waiters: list[threading.Event] = []
         try:
             while not self._closing.is_set():
                 self._wake.wait(FLUSH_INTERVAL)
@@ -115,32 +116,41 @@ class Producer(threading.Thread):
                 self.flush()
                 for event in waiters:
                     event.set()
+                waiters = []
             self.flush()
-        except BaseException as e:  # surface at finish(); the spool has everything up to here
+        except BaseException as e:  # raised by the next run.log() and by finish(); spooled batches stay
             self.error = e
             self.warn(f"metric producer failed: {e!r}")
         finally:
             if self.window is not None:
                 self.window.close()
-            self._done.set()
-            for event in self._waiters:
-                event.set()
+            with self._waiters_lock:
+                self._done.set()
+                for event in waiters + self._waiters:
+                    event.set()
 
     def flush(self) -> None:
-        """Turn everything buffered now into batches (called in the producer thread)."""
+        """Turn everything buffered now into batches (called in the producer thread). If a batch
+        cannot be spooled, its entries and the later ones go back to the front of the buffer before
+        the error propagates, so a failure never silently swallows points."""
         buf = self.buffer
         n = len(buf)
         if not n:
             return
         entries = [buf.popleft() for _ in range(n)]
         start, points = 0, 0
-        for i, entry in enumerate(entries):
-            points += len(entry[2])
-            if points >= BATCH_POINTS:
-                self._emit(entries[start : i + 1])
-                start, points = i + 1, 0
-        if start < n:
-            self._emit(entries[start:])
+        try:
+            for i, entry in enumerate(entries):
+                points += len(entry[2])
+                if points >= BATCH_POINTS:
+                    self._emit(entries[start : i + 1])
+                    start, points = i + 1, 0
+            if start < n:
+                self._emit(entries[start:])
+                start = n
+        except BaseException:
+            buf.extendleft(reversed(entries[start:]))
+            raise
 
     def _emit(self, entries: list[Entry]) -> None:
         keys, key_indices, steps, values, times = columns(entries, self.key_order, self.key_names)
@@ -165,9 +175,11 @@ class Producer(threading.Thread):
         """Wait until everything buffered before this call is in the spool."""
         event = threading.Event()
         with self._waiters_lock:
+            if self._done.is_set():  # no producer any more: spooled only if nothing is left over
+                return self.error is None and not self.buffer
             self._waiters.append(event)
         self._wake.set()
-        return event.wait(timeout)
+        return event.wait(timeout) and self.error is None
 
 
 class Heartbeat(threading.Thread):

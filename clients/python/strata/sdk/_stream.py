@@ -5,7 +5,9 @@ otherwise read back from the spool). `BatchStreamer` is a thread that opens the 
 server's committed sequence, sends everything after it (at most MAX_INFLIGHT unacknowledged batches on
 the wire), and drops batches as acks arrive. When the connection or the server's database fails, it
 backs off (full jitter, capped) and opens the stream again: the server tells it where to resume and
-ignores batches it already committed.
+ignores batches it already committed. A batch the server refuses for good (or keeps failing on,
+alone) is quarantined: replaced by an empty batch of the same sequence, with a warning, so one poison
+batch never blocks the points after it.
 """
 
 from __future__ import annotations
@@ -29,27 +31,36 @@ from strata.sdk._wire import batch_request, encode_batch
 METHOD = "/strata.ingest.v1.IngestService/StreamMetrics"
 MAX_INFLIGHT = 32
 MAX_MEMORY_BYTES = 256 * 1024 * 1024
+# The server or the network is busy or away: retried without limit, with backoff.
 RETRYABLE = frozenset(
     {
         grpc.StatusCode.UNAVAILABLE,
         grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.ABORTED,
         grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.CANCELLED,
-        grpc.StatusCode.UNKNOWN,
-        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.ABORTED,
     }
 )
-# A batch the server refuses for good is replaced by an empty batch (same sequence) so the stream goes on.
-BATCH_REJECTIONS = frozenset(
+# A failure that names no culprit, possibly a batch the server can never commit (a server bug):
+# retried MAX_SERVER_ERRORS times, the suspect batch alone on the wire after the first, then that
+# batch is quarantined. Failures before any batch was sent stop the stream instead.
+SERVER_ERRORS = frozenset(
     {
-        Reason.INVALID_NAME,
-        Reason.TOO_MANY_KEYS,
-        Reason.STEP_OUT_OF_ORDER,
-        Reason.COLUMN_LENGTH_MISMATCH,
-        Reason.KEY_INDEX_OUT_OF_RANGE,
-        Reason.TOO_LARGE,
-        Reason.OUT_OF_RANGE,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.DATA_LOSS,
+    }
+)
+MAX_SERVER_ERRORS = 5
+# About the caller or the run, not a batch: the stream stops; the spool keeps every batch for
+# `strata sync`. Any other code (INVALID_ARGUMENT, OUT_OF_RANGE, ...) answering a batch quarantines it.
+STOP_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.UNIMPLEMENTED,
     }
 )
 
@@ -149,6 +160,8 @@ class BatchStreamer(threading.Thread):
         self.max_backoff = max_backoff
         self.ack_timeout = float(os.environ.get("STRATA_ACK_TIMEOUT") or 120)
         self.reconnects = 0
+        self._sent_upto = 0  # highest sequence sent in the current session
+        self._suspect: tuple[int | None, int] = (None, 0)  # (batch, consecutive server errors)
         self._stopping = threading.Event()
         channel = client.channel  # type: ignore[attr-defined]
         self._call = channel.stream_stream(
@@ -176,27 +189,44 @@ class BatchStreamer(threading.Thread):
                 backoff = min(self.max_backoff, backoff * 2)
 
     def _handle(self, e: StrataError) -> bool:
-        """True to reconnect, False to give up (the spool keeps the data for `strata sync`)."""
+        """True to reconnect, False to give up (the spool keeps the data for `strata sync`). Never
+        retries forever on a code that says something is wrong with a batch."""
+        if self._stopping.is_set():
+            return False  # our own cancellation
         if e.code in RETRYABLE or e.reason == Reason.SEQUENCE_GAP:
             return True
-        if e.code == grpc.StatusCode.INVALID_ARGUMENT and e.reason in BATCH_REJECTIONS:
-            seq = self.window.acked + 1
-            self.warn(
-                f"the server rejected metric batch {seq} ({e.reason}: {e.message}); its points are dropped"
-            )
-            empty = empty_batch(seq)
-            if self.on_rejected is not None:
-                self.on_rejected(seq, empty)  # e.g. record the replacement in the spool
-            self.window.replace(seq, empty)
+        culprit = self.window.acked + 1 if self._sent_upto > self.window.acked else None
+        if e.code in SERVER_ERRORS and self._strike(culprit) < MAX_SERVER_ERRORS:
             return True
-        self.warn(f"metric stream stopped: {e}; the points stay in the spool for `strata sync`")
-        return False
+        if e.code in STOP_CODES or culprit is None:
+            self.warn(f"metric stream stopped: {e}; the points stay in the spool for `strata sync`")
+            return False
+        self._quarantine(culprit, e)
+        return True
+
+    def _strike(self, seq: int | None) -> int:
+        """Count consecutive server errors against the same oldest unacknowledged batch."""
+        suspect, count = self._suspect
+        self._suspect = (seq, count + 1 if suspect == seq else 1)
+        return self._suspect[1]
+
+    def _quarantine(self, seq: int, e: StrataError) -> None:
+        self.warn(
+            f"the server rejected metric batch {seq} ({e.code.name} {e.reason}: {e.message}); "
+            "its points are dropped"
+        )
+        empty = empty_batch(seq)
+        if self.on_rejected is not None:
+            self.on_rejected(seq, empty)  # e.g. record the replacement in the spool
+        self.window.replace(seq, empty)
+        self._suspect = (None, 0)
 
     def _session(self) -> None:
         requests: queue.Queue[bytes | None] = queue.Queue()
         opening = pb.StreamMetricsRequest(open=pb.StreamOpen(run=self.run_name, stream_id=self.stream_id))
         requests.put(opening.SerializeToString())
         md = self.client.call_metadata()  # type: ignore[attr-defined]
+        self._sent_upto = 0
         call = self._call(iter(requests.get, None), metadata=md)
         state: dict[str, object] = {"done": False, "error": None}
         reader = None
@@ -231,7 +261,9 @@ class BatchStreamer(threading.Thread):
         while True:
             with w.cond:
                 while not (state["done"] or self._stopping.is_set()):
-                    if next_seq <= w.produced and next_seq - w.acked <= MAX_INFLIGHT:
+                    # a suspect batch (see SERVER_ERRORS) goes alone, so the server commits it alone
+                    limit = 1 if self._suspect[0] == w.acked + 1 else MAX_INFLIGHT
+                    if next_seq <= w.produced and next_seq - w.acked <= limit:
                         break
                     if w.closed and next_seq > w.produced:
                         requests.put(None)  # half-close: the server commits what it has and ends the call
@@ -242,6 +274,7 @@ class BatchStreamer(threading.Thread):
                     return
             requests.put(batch_request(w.payload(next_seq)))
             sent_at[next_seq] = time.monotonic()
+            self._sent_upto = next_seq
             next_seq += 1
 
     def _check_progress(self, sent_at: dict[int, float], acked: int) -> None:
@@ -270,13 +303,20 @@ class BatchStreamer(threading.Thread):
                 self.window.cond.notify_all()
 
 
-def wait_drained(window: Window, timeout: float, progress: Callable[[float], None] | None = None) -> bool:
-    """Wait until every produced batch is acknowledged; calls progress(elapsed) about once a second."""
+def wait_drained(
+    window: Window,
+    timeout: float,
+    progress: Callable[[float], None] | None = None,
+    *,
+    alive: Callable[[], bool] | None = None,
+) -> bool:
+    """Wait until every produced batch is acknowledged; calls progress(elapsed) about once a second.
+    Stops waiting early when `alive()` (the streamer) says nobody will deliver the rest."""
     start = time.monotonic()
     with window.cond:
         while not (window.acked >= window.produced):
             elapsed = time.monotonic() - start
-            if elapsed >= timeout:
+            if elapsed >= timeout or (alive is not None and not alive()):
                 return False
             window.cond.wait(min(1.0, timeout - elapsed))
             if progress is not None and window.acked < window.produced:

@@ -14,6 +14,7 @@ import secrets
 import shutil
 import socket
 import string
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,12 @@ from strata.ingest.v1 import run_pb2
 from strata.sdk._context import default_entity
 from strata.sdk._spool import SpoolContents, SpoolLock, find_spools, read_spool
 from strata.sdk._stream import METHOD, BatchStreamer, Window
+
+PROGRESS_EVERY = 5.0
+
+
+def _say(message: str) -> None:
+    print(f"strata: {message}", file=sys.stderr, flush=True)
 
 
 def new_run_id() -> str:
@@ -83,8 +90,10 @@ def sync_spool(
     finish: bool = True,
     timeout: float = 600.0,
     warn: Callable[[str], None] = print,
+    progress: Callable[[str], None] | None = None,
 ) -> SyncResult:
     """Deliver one spool directory (see module docstring). Skips spools a live process holds."""
+    progress = progress or _say
     result = SyncResult(directory)
     lock = SpoolLock(directory)
     if not lock.acquire():
@@ -108,7 +117,7 @@ def sync_spool(
         todo = sorted(s for s in contents.batches if s > committed)
         if todo and run.state != run_pb2.RUN_STATE_RUNNING:
             ingest.CreateRun(create, timeout=30)  # resume: a finished or crashed run takes the rest
-        delivered = _stream(client, name, directory.name, contents, committed, todo, timeout, warn)
+        delivered = _stream(client, name, directory.name, contents, committed, todo, timeout, warn, progress)
         result.sent_batches = len(todo) if delivered else 0
         for payload in contents.updates:
             update = pb.UpdateRunRequest.FromString(payload)
@@ -132,7 +141,9 @@ def _stream(
     todo: list[int],
     timeout: float,
     warn: Callable[[str], None],
+    progress: Callable[[str], None],
 ) -> bool:
+    """Send the `todo` batches; a progress line every PROGRESS_EVERY seconds after the first two."""
     if not todo:
         return True
     window = Window(acked=committed)
@@ -141,9 +152,15 @@ def _stream(
     window.close()
     streamer = BatchStreamer(client, name, stream_id, window, warn=warn)
     streamer.start()
-    deadline = time.monotonic() + timeout
-    while streamer.is_alive() and time.monotonic() < deadline:
+    start = time.monotonic()
+    shown = 0.0
+    while streamer.is_alive() and time.monotonic() - start < timeout:
         streamer.join(timeout=0.5)
+        elapsed = time.monotonic() - start
+        if streamer.is_alive() and elapsed >= 2 and elapsed - shown >= PROGRESS_EVERY:
+            shown = elapsed
+            done = min(len(todo), max(0, window.acked - committed))
+            progress(f"syncing {name}: {done} of {len(todo)} batches committed, {elapsed:.0f}s")
     if streamer.is_alive():
         streamer.stop()
         streamer.join(timeout=10)

@@ -14,7 +14,9 @@ of the same run) delivers. The server ignores batches it already committed, so n
 
 Only numbers are logged (int, float, bool, numpy scalars, 1-element arrays/tensors); nested dicts
 are flattened with "/". Strings, histograms and media raise TypeError: Strata stores metrics as
-float64 series. Put text in `run.config` or `run.summary`.
+float64 series. Put text in `run.config` or `run.summary`. Everything is checked in the caller's
+thread, so the background threads never meet a point they cannot encode; should the producer fail
+anyway (a full disk), the next `run.log` and `finish` raise its error instead of dropping points.
 """
 
 from __future__ import annotations
@@ -48,10 +50,9 @@ from strata.wire.metric_keys import MAX_KEYS_PER_RUN, key_problem
 
 __all__ = ["Config", "Run", "Summary", "finish", "init"]
 
-_FAST = frozenset(
+_FLOATS = frozenset(
     {
         float,
-        int,
         bool,
         np.float64,
         np.float32,
@@ -63,7 +64,9 @@ _FAST = frozenset(
         np.uint8,
         np.bool_,
     }
-)
+)  # types that always convert to float64 (a Python int may be too large: it is checked)
+_FAST = _FLOATS | {int}
+MAX_STEP = 2**63 - 2  # the server keeps the run's next step (highest step + 1) in an int64
 _RESUME = {None: 1, False: 1, "never": 1, True: 2, "allow": 2, "auto": 2, "must": 3}
 HEARTBEAT_INTERVAL = 10.0
 MAX_BUFFERED = 200_000  # log entries waiting for the producer; beyond, log() yields the CPU to it
@@ -107,6 +110,7 @@ class Run:
         self._finished = False
         self._spool_closed = False
         self._warned_step = False
+        self._producer_error_raised = False
         self._log_lock = threading.Lock()  # run.log from several threads: one step counter, one buffer
         self._start(create)
 
@@ -141,14 +145,19 @@ class Run:
     def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool = True) -> None:
         """Log metrics at `step` (default: the run's current step, which then advances when
         commit=True). Never waits for the network. Safe to call from several threads (a data-loader
-        thread and the training loop): each call takes the step atomically."""
+        thread and the training loop): each call takes the step atomically. A step that is not an int
+        in 0..MAX_STEP (bool is not an int here), a value that is not a number or an int too large for
+        a float64 raise TypeError/ValueError naming it, and nothing of that call is logged."""
         with self._log_lock:
             if self._finished:
                 raise RuntimeError(f"run {self.path} is finished; start a new one with strata.init()")
-            if step is None:
-                s = self.step
-            else:
-                s = int(step)
+            if self._producer.error is not None:
+                self._raise_producer_error()
+            s = self.step if step is None else _checked_step(step)
+            if s > MAX_STEP:
+                raise ValueError(f"step {s} is past the highest step {MAX_STEP}")
+            data = self._values(data)
+            if step is not None and s != self.step:
                 if s < self.step and not self.allow_out_of_order:
                     if not self._warned_step:
                         self._warned_step = True
@@ -158,47 +167,56 @@ class Run:
                     return
                 if s > self.step:
                     self.step = s
-            # the common case (known keys, plain numbers) is checked by two C-level set operations
-            if (
-                type(data) is dict
-                and self._known.issuperset(data)
-                and _FAST.issuperset(map(type, data.values()))
-            ):
-                data = data.copy()
-            else:
-                data = self._checked(data)
             self._buffer.append((s, time.time(), data))  # type: ignore[arg-type]
             if commit:
                 self.step = s + 1
             if len(self._buffer) > MAX_BUFFERED:
                 self._yield_to_producer()
 
-    def _checked(self, data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for k, v in data.items():
-            if not isinstance(k, str):
-                raise TypeError(f"metric keys are strings, not {type(k).__name__}")
-            key = prefix + k
-            if isinstance(v, Mapping):
-                out.update(self._checked(v, key + "/"))
-                continue
-            if type(v) not in _FAST:
-                v = _to_float(key, v)
-            if key not in self._known:
-                self._register(key)
-            out[key] = v
+    def _values(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A private copy of `data`, checked: raises TypeError/ValueError naming the key."""
+        # the common case (known keys, plain floats) is checked by two C-level set operations; Python
+        # ints are converted once in C, so an int too large for a float64 raises in this thread
+        if type(data) is dict and self._known.issuperset(data):
+            if _FLOATS.issuperset(map(type, data.values())):
+                return data.copy()
+            if _FAST.issuperset(map(type, data.values())):
+                try:
+                    list(map(float, data.values()))
+                    return data.copy()
+                except OverflowError:
+                    pass  # _checked names the key
+        return self._checked(data)
+
+    def _checked(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Flattened float-convertible values of `data`; raises (naming the key) before any new key
+        is registered, so a rejected call leaves no trace."""
+        out = _flatten(data, "", {})
+        new = [key for key in out if key not in self._known]
+        for key in new:
+            problem = key_problem(key)
+            if problem:
+                raise ValueError(problem)
+        if len(self._known) + len(new) > MAX_KEYS_PER_RUN:
+            raise ValueError(f"a run has at most {MAX_KEYS_PER_RUN} distinct metric keys")
+        for key in new:
+            self._register(key)
         return out
 
     def _register(self, key: str) -> None:
-        """A new key (called from log(), under _log_lock)."""
-        problem = key_problem(key)
-        if problem:
-            raise ValueError(problem)
-        if len(self._known) >= MAX_KEYS_PER_RUN:
-            raise ValueError(f"a run has at most {MAX_KEYS_PER_RUN} distinct metric keys")
+        """A new, checked key (called from log(), under _log_lock)."""
         self._key_names.append(key)
         self._key_order[key] = len(self._key_names) - 1
         self._known.add(key)
+
+    def _raise_producer_error(self) -> None:
+        """The producer thread died (e.g. the spool's disk is full): nothing logged from now on could
+        be kept, so every later log() raises, and finish() marks the run failed."""
+        self._producer_error_raised = True
+        raise RuntimeError(
+            f"run {self.path} cannot record metrics any more: the background producer failed "
+            f"({self._producer.error!r}); points logged before are in {self.spool_path}"
+        ) from self._producer.error
 
     def _yield_to_producer(self) -> None:
         self._producer.kick()
@@ -257,14 +275,18 @@ class Run:
 
     def finish(self, exit_code: int = 0, *, state: int | None = None, timeout: float | None = None) -> None:
         """Flush, wait until the server committed every point (a progress line appears when that takes
-        more than two seconds), and mark the run finished (exit_code 0) or failed."""
+        more than two seconds), and mark the run finished (exit_code 0) or failed. If the background
+        producer failed, the run is marked failed and its error is raised here (unless log() raised
+        it already); what was spooled before is still delivered."""
         global _current
         if self._finished:
             return
         self._finished = True
-        if state is None:
-            state = run_pb2.RUN_STATE_FINISHED if exit_code == 0 else run_pb2.RUN_STATE_FAILED
         self._producer.close()
+        failure = self._producer.error
+        if state is None:
+            ok = exit_code == 0 and failure is None
+            state = run_pb2.RUN_STATE_FINISHED if ok else run_pb2.RUN_STATE_FAILED
         request = pb.FinishRunRequest(name=self.name, state=state, exit_code=exit_code)
         self._spool.control(FINISH, request.SerializeToString())
         if _current is self:
@@ -272,7 +294,12 @@ class Run:
         if self._offline:
             self._close_spool(delete=False)
             _say(f"offline run saved in {self.spool_path}; upload it with `strata sync {self.spool_path}`")
-            return
+        else:
+            self._finish_online(request, timeout, keep_spool=failure is not None)
+        if failure is not None and not self._producer_error_raised:
+            self._raise_producer_error()
+
+    def _finish_online(self, request: pb.FinishRunRequest, timeout: float | None, keep_spool: bool) -> None:
         drained = self._drain(
             timeout if timeout is not None else float(os.environ.get("STRATA_FINISH_TIMEOUT", "600"))
         )
@@ -283,12 +310,11 @@ class Run:
                 finished = True
             except StrataError as e:
                 _say(f"could not mark the run finished ({e}); `strata sync {self.spool_path}` will")
-        self._close_spool(delete=drained and finished)
+        self._close_spool(delete=drained and finished and not keep_spool)
         self.committed_points = self._window.committed_points if self._window is not None else 0
         if drained:
-            _say(
-                f"run {self.path} {_STATE_WORD.get(state, 'ended')}: {self.committed_points} points committed"
-            )
+            word = _STATE_WORD.get(request.state, "ended")
+            _say(f"run {self.path} {word}: {self.committed_points} points committed")
         else:
             _say(f"the server did not acknowledge every batch; run `strata sync {self.spool_path}` later")
 
@@ -306,7 +332,7 @@ class Run:
             print(f"\r{line}" if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
             last[0] = elapsed
 
-        drained = wait_drained(self._window, timeout, progress) and self._producer.error is None
+        drained = wait_drained(self._window, timeout, progress, alive=self._streamer.is_alive)
         if tty and last[0]:
             print(file=sys.stderr)
         self._streamer.stop()
@@ -361,6 +387,32 @@ _STATE_WORD = {
 }
 
 
+def _checked_step(step: Any) -> int:
+    """An explicit step as an int in 0..MAX_STEP (bool, float and str steps are refused)."""
+    if type(step) is not int:
+        if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)):
+            raise TypeError(f"step must be an int, not {type(step).__name__} ({step!r})")
+        step = int(step)
+    if not 0 <= step <= MAX_STEP:
+        raise ValueError(f"step must be in 0..{MAX_STEP}, not {step}")
+    return step
+
+
+def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> dict[str, Any]:
+    """Nested dicts flattened with "/", every value checked (a float, or a type that converts)."""
+    for k, v in data.items():
+        if not isinstance(k, str):
+            raise TypeError(f"metric keys are strings, not {type(k).__name__}")
+        key = prefix + k
+        if isinstance(v, Mapping):
+            _flatten(v, key + "/", out)
+        elif type(v) not in _FLOATS:
+            out[key] = _to_float(key, v)
+        else:
+            out[key] = v
+    return out
+
+
 def _to_float(key: str, value: Any) -> float:
     if value is None or isinstance(value, (str, bytes, bytearray)):
         raise TypeError(
@@ -369,6 +421,10 @@ def _to_float(key: str, value: Any) -> float:
         )
     try:
         return float(value)
+    except OverflowError:
+        raise ValueError(
+            f"cannot log {type(value).__name__} under {key!r}: the value is too large for a float64"
+        ) from None
     except (TypeError, ValueError):
         raise TypeError(
             f"cannot log {type(value).__name__} under {key!r}: only numbers can be logged"
