@@ -64,7 +64,11 @@ _FAST = frozenset(
         np.bool_,
     }
 )
-_RESUME = {None: 1, False: 1, "never": 1, True: 2, "allow": 2, "auto": 2, "must": 3}
+_RESUME: dict[object, run_pb2.ResumeMode] = {
+    **dict.fromkeys((None, False, "never"), run_pb2.RESUME_MODE_NEVER),
+    **dict.fromkeys((True, "allow", "auto"), run_pb2.RESUME_MODE_ALLOW),
+    "must": run_pb2.RESUME_MODE_MUST,
+}
 HEARTBEAT_INTERVAL = 10.0
 MAX_BUFFERED = 200_000  # log entries waiting for the producer; beyond, log() yields the CPU to it
 _current: Run | None = None
@@ -167,7 +171,7 @@ class Run:
                 data = data.copy()
             else:
                 data = self._checked(data)
-            self._buffer.append((s, time.time(), data))  # type: ignore[arg-type]
+            self._buffer.append((s, time.time(), data))
             if commit:
                 self.step = s + 1
             if len(self._buffer) > MAX_BUFFERED:
@@ -255,7 +259,9 @@ class Run:
 
     # --- finishing ---
 
-    def finish(self, exit_code: int = 0, *, state: int | None = None, timeout: float | None = None) -> None:
+    def finish(
+        self, exit_code: int = 0, *, state: run_pb2.RunState | None = None, timeout: float | None = None
+    ) -> None:
         """Flush, wait until the server committed every point (a progress line appears when that takes
         more than two seconds), and mark the run finished (exit_code 0) or failed."""
         global _current
@@ -418,7 +424,7 @@ def init(
         tags=list(tags or ()),
         notes=notes,
         config_json=to_json(dict(config or {})),
-        resume=_RESUME[resume],  # type: ignore[index]
+        resume=_RESUME[resume],
         allow_out_of_order_steps=allow_out_of_order,
         provenance=_provenance.capture(),
     )
@@ -460,4 +466,9 @@ def _register_atexit() -> None:
         previous(*args)
 
     sys.excepthook = excepthook
-    atexit.register(lambda: _current is not None and _current.finish(1 if _failed_by_exception else 0))
+    atexit.register(_finish_at_exit)
+
+
+def _finish_at_exit() -> None:
+    if _current is not None:
+        _current.finish(1 if _failed_by_exception else 0)
