@@ -13,7 +13,7 @@ from strata.errors import Reason
 from strata_server.__main__ import all_specs
 from strata_server.common.permissions import RULES, resource_values
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _service_descriptors():
