@@ -8,7 +8,7 @@ stubs) and gRPC stubs (`*_pb2_grpc.py`), the same descriptors give:
     exposes them as `client.registry`, `client.ingest`, ...; how a call runs lives in `strata._rpc`;
   * `strata/common/v1/error_reason_names.py`: every ErrorReason as a typed string constant.
 `--check` regenerates into a temp folder and exits 1 when the committed files differ
-(tests/test_proto_fresh.py runs it).
+(tests/platform/test_schema_and_rules.py runs it).
 """
 
 from __future__ import annotations
