@@ -10,7 +10,7 @@ DOCS_STAMP := $(VENV)/.docs-installed
 BUF := .tools/node_modules/.bin/buf
 STRATA_ADDR ?= 127.0.0.1:50051
 
-.PHONY: help install run test test-fast proto proto-check lint bench clean tools docs
+.PHONY: help install run test test-fast proto proto-check lint typecheck typecheck-services bench clean tools docs
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -45,7 +45,7 @@ proto: $(STAMP)  ## regenerate the Python code from proto/ into clients/python/s
 proto-check: $(STAMP)  ## fail when the committed generated code is stale
 	$(PY) scripts/gen_proto.py --check
 
-lint: $(STAMP) $(NODE_STAMP)  ## buf lint (STANDARD), buf breaking against the previous commit, ruff
+lint: $(STAMP) $(NODE_STAMP)  ## buf lint (STANDARD), buf breaking against the previous commit, ruff, mypy (client)
 	cd proto && ../$(BUF) lint
 	@if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:proto/buf.yaml 2>/dev/null; then \
 		echo "buf breaking against HEAD~1"; \
@@ -53,6 +53,16 @@ lint: $(STAMP) $(NODE_STAMP)  ## buf lint (STANDARD), buf breaking against the p
 	else echo "buf breaking: no previous commit with proto/, skipped"; fi
 	$(VENV)/bin/ruff check services clients/python tests bench scripts
 	$(VENV)/bin/ruff format --check services clients/python tests bench scripts
+	$(MAKE) --no-print-directory typecheck
+
+typecheck: $(STAMP)  ## mypy on the client package (strictness in pyproject.toml [tool.mypy])
+	$(VENV)/bin/mypy
+
+# The server installs as `strata_server` from the folder services/, a mapping mypy cannot follow; a
+# link named strata_server in a scratch folder lets it check the package under its real name.
+typecheck-services: $(STAMP)  ## mypy on the server package too (not yet part of `make lint`)
+	mkdir -p $(VENV)/typecheck && ln -sfn "$(CURDIR)/services" $(VENV)/typecheck/strata_server
+	MYPYPATH=$(VENV)/typecheck $(VENV)/bin/mypy -p strata -p strata_server
 
 $(DOCS_STAMP): $(STAMP)
 	$(PIP) install -q -e .[dev,docs]

@@ -10,25 +10,23 @@ Every failed RPC raises `StrataError` with:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, cast
+
 import grpc
 from google.rpc import error_details_pb2, status_pb2
 
-from strata.common.v1 import error_reason_pb2
+from strata.common.v1 import error_reason_names
 
 ERROR_DOMAIN = "strata.dev"
-_PREFIX = "ERROR_REASON_"
 
 
-class _Reasons:
-    """Attribute access to every reason: `Reason.INVALID_NAME == "INVALID_NAME"`."""
-
-    def __init__(self) -> None:
-        for name in error_reason_pb2.ErrorReason.keys():
-            if name != "ERROR_REASON_UNSPECIFIED":
-                setattr(self, name[len(_PREFIX) :], name[len(_PREFIX) :])
+class _Reasons(error_reason_names.ErrorReasonNames):
+    """Attribute access to every reason: `Reason.INVALID_NAME == "INVALID_NAME"` (generated from the
+    schema, so a misspelt reason is a type error), and `"INVALID_NAME" in Reason`."""
 
     def __contains__(self, reason: object) -> bool:
-        return isinstance(reason, str) and reason != "" and hasattr(self, reason)
+        return isinstance(reason, str) and reason in error_reason_names.ALL
 
 
 Reason = _Reasons()
@@ -61,7 +59,7 @@ class StrataError(Exception):
     def retry_delay(self) -> float | None:
         for d in self.details:
             if isinstance(d, error_details_pb2.RetryInfo):
-                return d.retry_delay.ToTimedelta().total_seconds()
+                return float(d.retry_delay.ToTimedelta().total_seconds())
         return None
 
     @classmethod
@@ -93,7 +91,11 @@ class StrataError(Exception):
 
 
 def _status_from_metadata(err: grpc.RpcError) -> status_pb2.Status | None:
-    trailing = err.trailing_metadata() if callable(getattr(err, "trailing_metadata", None)) else None
+    # types-grpcio types these as `_Metadatum` objects; sync and aio calls both yield (key, value) pairs
+    trailing = cast(
+        "Iterable[tuple[str, Any]] | None",
+        err.trailing_metadata() if callable(getattr(err, "trailing_metadata", None)) else None,
+    )
     for key, value in trailing or ():
         if key == "grpc-status-details-bin":
             status = status_pb2.Status()

@@ -12,7 +12,8 @@ import re
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from strata._settings import store_api_key, write_private_file
 from strata.client import Client, resolve_addr
@@ -81,7 +82,7 @@ def moment(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def _time(ts: Any) -> str:
+def _time(ts: Timestamp) -> str:
     if not ts.seconds and not ts.nanos:
         return "-"
     return ts.ToDatetime(tzinfo=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")

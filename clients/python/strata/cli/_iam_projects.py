@@ -131,11 +131,11 @@ def audit(args: argparse.Namespace) -> int:
             req = iam.ListAuditEventsRequest(
                 filter=f, page_size=min(1000, args.limit - shown), page_token=token
             )
-            page = client.iam.ListAuditEvents(req)
-            for e in page.events:
+            listed = client.iam.ListAuditEvents(req)
+            for e in listed.events:
                 print(f"{_time(e.create_time)}  {e.actor.name:<20} {e.action:<22} {e.target}")
-            shown += len(page.events)
-            token = page.next_page_token
+            shown += len(listed.events)
+            token = listed.next_page_token
             if not token:
                 break
     return 0

@@ -69,10 +69,10 @@ def cmd_ls(args: argparse.Namespace) -> int:
             if not token:
                 return 0
     ref = parse_ref(client, args.path)
-    page = client.registry.ListArtifactVersions(
+    listed = client.registry.ListArtifactVersions(
         pb.ListArtifactVersionsRequest(parent=ref.artifact, page_size=500)
     )
-    for v in page.versions:
+    for v in listed.versions:
         aliases = ",".join(v.aliases) or "-"
         print(
             f"v{v.version:<6} {_ts(v, 'commit_time')}  {v.file_count:>7} files {_human(v.total_size):>10}  {aliases}"
@@ -294,7 +294,11 @@ def cmd_sidecar(args: argparse.Namespace) -> int:
 
 
 def _add(
-    sub: Any, name: str, func: Any, help: str, description: str | None = None
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    func: Any,
+    help: str,
+    description: str | None = None,
 ) -> argparse.ArgumentParser:
     parser = sub.add_parser(name, help=help, description=description or help)
     parser.set_defaults(func=func)

@@ -10,24 +10,35 @@ strata audit --project lab/vision --since 7d --jsonl > audit.jsonl
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 from strata.cli import _iam_commands as c
 from strata.cli import _iam_projects as p
 
 
-def _group(sub: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
+def _group(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     parser = sub.add_parser(name, help=help, description=help)
-    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+    parser.set_defaults(func=partial(_usage, parser))
     return parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
 
 
-def _cmd(sub: argparse._SubParsersAction, name: str, help: str, func: object) -> argparse.ArgumentParser:
+def _usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """A command group run without its subcommand: show what it offers and fail."""
+    parser.print_help()
+    return 2
+
+
+def _cmd(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str, func: object
+) -> argparse.ArgumentParser:
     parser = sub.add_parser(name, help=help, description=help)
     parser.set_defaults(func=func)
     return parser
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     login = _cmd(
         sub, "login", "verify an API key with the server and store it (mode 0600) for this address", c.login
     )
@@ -41,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _audit(sub)
 
 
-def _users(sub: argparse._SubParsersAction) -> None:
+def _users(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     users = _group(sub, "user", "create and list users (server admins)")
     create = _cmd(users, "create", "create a user", c.user_create)
     create.add_argument("name", help="user name, [a-z0-9_.-]")
@@ -51,7 +62,7 @@ def _users(sub: argparse._SubParsersAction) -> None:
     _cmd(users, "ls", "list users", c.user_ls)
 
 
-def _teams(sub: argparse._SubParsersAction) -> None:
+def _teams(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     teams = _group(sub, "team", "create teams and manage their members and roles")
     create = _cmd(teams, "create", "create a team; you become its admin", c.team_create)
     create.add_argument("team")
@@ -74,7 +85,7 @@ def _teams(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("team", nargs="?")
 
 
-def _service_accounts(sub: argparse._SubParsersAction) -> None:
+def _service_accounts(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sas = _group(sub, "service-account", "API-only principals of a team (CI pipelines, sidecars)")
     create = _cmd(sas, "create", "create a service account (team admins)", c.sa_create)
     create.add_argument("team")
@@ -90,7 +101,7 @@ def _service_accounts(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("team")
 
 
-def _keys(sub: argparse._SubParsersAction) -> None:
+def _keys(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = _group(sub, "key", "create, list and revoke API keys")
     help_owner = "a user, or a service account team/name (default: you)"
     create = _cmd(keys, "create", "create an API key; the secret is shown once", c.key_create)
@@ -112,7 +123,7 @@ def _project_settings(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--protected-aliases", help="comma-separated aliases only admins may move")
 
 
-def _projects(sub: argparse._SubParsersAction) -> None:
+def _projects(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     projects = _group(sub, "project", "create, inspect and configure projects")
     create = _cmd(projects, "create", "create a project (members of the entity)", p.project_create)
     create.add_argument("project", help="entity/project")
@@ -126,7 +137,7 @@ def _projects(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("entity")
 
 
-def _audit(sub: argparse._SubParsersAction) -> None:
+def _audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = _cmd(sub, "audit", "list or export audit events (project/entity admins, server admins)", p.audit)
     audit.add_argument("--project", help="entity/project")
     audit.add_argument("--entity", help="a team or user: its projects' and its own events")

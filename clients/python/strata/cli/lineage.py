@@ -11,8 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from strata.client import Client
+
+if TYPE_CHECKING:
+    from strata.sdk.lineage import Graph, Impact
 
 DESCRIPTION = """Walk the run <-> artifact lineage graph.
 
@@ -107,7 +111,12 @@ def run(args: argparse.Namespace) -> int:
     return _trace(args)
 
 
-def _where(args: argparse.Namespace) -> dict[str, str | None]:
+class _Where(TypedDict):
+    entity: str | None
+    project: str | None
+
+
+def _where(args: argparse.Namespace) -> _Where:
     return {"entity": args.entity, "project": args.project}
 
 
@@ -144,7 +153,7 @@ def _trace(args: argparse.Namespace) -> int:
     return 0
 
 
-def _both(client: Client, node: str, options: dict):  # type: ignore[no-untyped-def,type-arg]
+def _both(client: Client, node: str, options: dict[str, Any]) -> Graph:
     from strata.sdk import lineage
 
     text = lineage.export(client, node, format="json", direction="both", **options)
@@ -157,14 +166,14 @@ def _both(client: Client, node: str, options: dict):  # type: ignore[no-untyped-
     )
 
 
-def _impact_text(result) -> str:  # type: ignore[no-untyped-def]
+def _impact_text(result: Impact) -> str:
     head = f"{len(result.affected_versions)} versions and {len(result.affected_runs)} runs downstream" + (
         " (truncated)" if result.graph.truncated else ""
     )
     return result.graph.to_text() + head + "\n"
 
 
-def _impact_json(result) -> str:  # type: ignore[no-untyped-def]
+def _impact_json(result: Impact) -> str:
     doc = {
         "affected_versions": result.affected_versions,
         "affected_runs": result.affected_runs,

@@ -142,7 +142,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     runs = _api(args).runs(
         args.project, _filter(args.filter), args.order, per_page=min(max(args.limit, 1), 1000)
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for run in runs:
         if len(rows) >= args.limit:
             break

@@ -38,7 +38,9 @@ def say(message: str) -> None:
         print(f"strata: {message}", file=sys.stderr)
 
 
-def _create_request(parent: str, art: Artifact, entries: list[artifact_pb2.ManifestEntry], run: str):  # type: ignore[no-untyped-def]
+def _create_request(
+    parent: str, art: Artifact, entries: list[artifact_pb2.ManifestEntry], run: str
+) -> pb.CreateArtifactVersionRequest:
     from ._provenance import capture
 
     request = pb.CreateArtifactVersionRequest(

@@ -52,7 +52,7 @@ class Config(MutableMapping[str, Any]):
             raise KeyError(key)
         self.update({key: None})
 
-    def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, other: Any = (), /, **kwargs: Any) -> None:
         patch = dict(other, **kwargs)
         if not patch:
             return
@@ -76,7 +76,8 @@ class Config(MutableMapping[str, Any]):
         self.update({name: value})
 
     def as_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self._data))
+        copied: dict[str, Any] = json.loads(json.dumps(self._data))
+        return copied
 
     def __repr__(self) -> str:
         return f"Config({self._data!r})"
@@ -111,10 +112,10 @@ class Summary(MutableMapping[str, Any]):
         return len(self._snapshot())
 
     # one GetRun for a whole read, not one per key (the Mapping defaults call __getitem__ per key)
-    def items(self) -> ItemsView[str, Any]:  # type: ignore[override]
+    def items(self) -> ItemsView[str, Any]:
         return self._snapshot().items()
 
-    def values(self) -> ValuesView[Any]:  # type: ignore[override]
+    def values(self) -> ValuesView[Any]:
         return self._snapshot().values()
 
     def __setitem__(self, key: str, value: Any) -> None:
@@ -126,7 +127,7 @@ class Summary(MutableMapping[str, Any]):
             run_pb2.Run(summary=[run_pb2.MetricSummary(key=key, override_json="null")]), "summary"
         )
 
-    def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, other: Any = (), /, **kwargs: Any) -> None:
         values = dict(other, **kwargs)
         entries = []
         for key, value in values.items():

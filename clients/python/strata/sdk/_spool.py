@@ -25,6 +25,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import google_crc32c
 
@@ -104,7 +105,7 @@ class SpoolWriter:
         self.fsync = fsync
         self._control = open(self.dir / "control.log", "ab")  # kept open for the run
         self._segments: list[_Segment] = []
-        self._file = None
+        self._file: BinaryIO | None = None
         self._size = 0
         self._index = 0
         self._lock = threading.Lock()  # the producer appends; the streamer may append a replacement

@@ -17,8 +17,9 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 import numpy as np
@@ -27,6 +28,9 @@ from strata.errors import Reason, StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.sdk._spool import read_at
 from strata.sdk._wire import batch_request, encode_batch
+
+if TYPE_CHECKING:
+    from strata.client import Client
 
 METHOD = "/strata.ingest.v1.IngestService/StreamMetrics"
 MAX_INFLIGHT = 32
@@ -144,7 +148,7 @@ class BatchStreamer(threading.Thread):
 
     def __init__(
         self,
-        client: object,
+        client: Client,
         run_name: str,
         stream_id: str,
         window: Window,
@@ -163,7 +167,7 @@ class BatchStreamer(threading.Thread):
         self._sent_upto = 0  # highest sequence sent in the current session
         self._suspect: tuple[int | None, int] = (None, 0)  # (batch, consecutive server errors)
         self._stopping = threading.Event()
-        channel = client.channel  # type: ignore[attr-defined]
+        channel = client.channel
         self._call = channel.stream_stream(
             METHOD, request_serializer=lambda b: b, response_deserializer=pb.StreamMetricsResponse.FromString
         )
@@ -225,7 +229,7 @@ class BatchStreamer(threading.Thread):
         requests: queue.Queue[bytes | None] = queue.Queue()
         opening = pb.StreamMetricsRequest(open=pb.StreamOpen(run=self.run_name, stream_id=self.stream_id))
         requests.put(opening.SerializeToString())
-        md = self.client.call_metadata()  # type: ignore[attr-defined]
+        md = self.client.call_metadata()
         self._sent_upto = 0
         call = self._call(iter(requests.get, None), metadata=md)
         state: dict[str, object] = {"done": False, "error": None}
@@ -288,9 +292,9 @@ class BatchStreamer(threading.Thread):
                 grpc.StatusCode.DEADLINE_EXCEEDED, Reason.INTERNAL, f"no ack for {self.ack_timeout:.0f}s"
             )
 
-    def _read_acks(self, call: object, state: dict[str, object]) -> None:
+    def _read_acks(self, call: Iterator[pb.StreamMetricsResponse], state: dict[str, object]) -> None:
         try:
-            for response in call:  # type: ignore[attr-defined]
+            for response in call:
                 if response.WhichOneof("kind") == "ack":
                     self.window.ack(response.ack.sequence, response.ack.committed_points)
         except grpc.RpcError as e:

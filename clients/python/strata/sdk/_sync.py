@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -28,6 +29,9 @@ from strata.ingest.v1 import run_pb2
 from strata.sdk._context import default_entity
 from strata.sdk._spool import SpoolContents, SpoolLock, find_spools, read_spool
 from strata.sdk._stream import METHOD, BatchStreamer, Window
+
+if TYPE_CHECKING:
+    from strata.client import Client, IngestService
 
 PROGRESS_EVERY = 5.0
 
@@ -57,34 +61,34 @@ class SyncResult:
     skipped: str = ""
 
 
-def committed_sequence(client: object, run_name: str, stream_id: str) -> int:
+def committed_sequence(client: Client, run_name: str, stream_id: str) -> int:
     """Open the stream only to learn its committed sequence."""
-    call = client.channel.stream_stream(  # type: ignore[attr-defined]
+    call = client.channel.stream_stream(
         METHOD, request_serializer=lambda b: b, response_deserializer=pb.StreamMetricsResponse.FromString
     )
     opening = pb.StreamMetricsRequest(
         open=pb.StreamOpen(run=run_name, stream_id=stream_id)
     ).SerializeToString()
     try:
-        responses = call(iter([opening]), metadata=client.call_metadata(), timeout=60)  # type: ignore[attr-defined]
+        responses = call(iter([opening]), metadata=client.call_metadata(), timeout=60)
         return next(responses).opened.committed_sequence
     except grpc.RpcError as e:
         raise StrataError.from_rpc_error(e) from None
 
 
-def _fix_names(contents: SpoolContents, client: object) -> tuple[pb.CreateRunRequest, str]:
+def _fix_names(contents: SpoolContents, client: Client) -> tuple[pb.CreateRunRequest, str]:
     assert contents.create is not None
     create = pb.CreateRunRequest.FromString(contents.create)
     parts = create.parent.split("/")
     if not parts[1]:  # an offline run without entity: the caller's default entity
-        parts[1] = default_entity(client)  # type: ignore[arg-type]
+        parts[1] = default_entity(client)
         create.parent = "/".join(parts)
     create.resume = run_pb2.RESUME_MODE_ALLOW
     return create, f"{create.parent}/runs/{create.run_id}"
 
 
 def sync_spool(
-    client: object,
+    client: Client,
     directory: Path,
     *,
     finish: bool = True,
@@ -106,7 +110,7 @@ def sync_spool(
             return result
         create, name = _fix_names(contents, client)
         result.run = name
-        ingest = client.ingest  # type: ignore[attr-defined]
+        ingest = client.ingest
         try:
             run = ingest.GetRun(pb.GetRunRequest(name=name), timeout=30).run
         except StrataError as e:
@@ -133,7 +137,7 @@ def sync_spool(
 
 
 def _stream(
-    client: object,
+    client: Client,
     name: str,
     stream_id: str,
     contents: SpoolContents,
@@ -167,11 +171,11 @@ def _stream(
     return window.acked >= todo[-1]
 
 
-def _finish(ingest: object, name: str, payload: bytes, warn: Callable[[str], None]) -> bool:
+def _finish(ingest: IngestService, name: str, payload: bytes, warn: Callable[[str], None]) -> bool:
     request = pb.FinishRunRequest.FromString(payload)
     request.name = name
     try:
-        ingest.FinishRun(request, timeout=30)  # type: ignore[attr-defined]
+        ingest.FinishRun(request, timeout=30)
         return True
     except StrataError as e:
         if e.code == grpc.StatusCode.FAILED_PRECONDITION:
@@ -181,7 +185,7 @@ def _finish(ingest: object, name: str, payload: bytes, warn: Callable[[str], Non
 
 
 def sync_paths(
-    client: object,
+    client: Client,
     paths: list[Path],
     *,
     finish: bool = True,
@@ -198,7 +202,7 @@ def sync_paths(
     return results
 
 
-def deliver_leftovers(client: object, run_dir: Path, warn: Callable[[str], None]) -> int:
+def deliver_leftovers(client: Client, run_dir: Path, warn: Callable[[str], None]) -> int:
     """Spools that earlier (crashed) processes of this run left in `run_dir`: deliver them before this
     process logs anything (their steps come first), without finishing the run; delete each once
     delivered. Returns how many were delivered."""

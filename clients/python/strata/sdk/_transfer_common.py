@@ -7,13 +7,17 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from strata.client import Client, RetryPolicy
 from strata.errors import Reason, StrataError
 from strata.wire.transfer import decode_read_response
+
+T = TypeVar("T")
+Resp = TypeVar("Resp")
 
 MiB = 1024 * 1024
 HASH_BUFFER = 8 * MiB
@@ -78,7 +82,7 @@ def hash_files(paths: Sequence[Path]) -> list[tuple[str, int]]:
     return [hash_file(p) for p in paths]
 
 
-def hash_prefix(f, length: int) -> hashlib._Hash:  # type: ignore[no-untyped-def,name-defined]
+def hash_prefix(f: BinaryIO, length: int) -> hashlib._Hash:
     """sha256 of the first `length` bytes of an open binary file (a partial download)."""
     h = hashlib.sha256()
     f.seek(0)
@@ -121,10 +125,14 @@ def stream_timeout(remaining_bytes: int) -> float:
 
 
 def bulk_stream_unary(
-    client: Client, method: str, requests: Iterator[bytes], response_deserializer, timeout: float
-):  # type: ignore[no-untyped-def]
+    client: Client,
+    method: str,
+    requests: Iterator[bytes],
+    response_deserializer: Callable[[bytes], Resp],
+    timeout: float,
+) -> Resp:
     """A client-streaming call whose requests are already encoded (strata.wire.transfer)."""
-    call = client.channel.stream_unary(
+    call: grpc.StreamUnaryMultiCallable[bytes, Resp] = client.channel.stream_unary(
         method, request_serializer=None, response_deserializer=response_deserializer
     )
     try:
@@ -134,8 +142,8 @@ def bulk_stream_unary(
 
 
 def bulk_unary_stream(
-    client: Client, method: str, request, timeout: float
-) -> Iterator[tuple[int, memoryview]]:  # type: ignore[no-untyped-def]
+    client: Client, method: str, request: Message, timeout: float
+) -> Iterator[tuple[int, memoryview]]:
     """A server-streaming read whose (offset, data) responses are decoded without copying the data."""
     call = client.channel.unary_stream(
         method, request_serializer=type(request).SerializeToString, response_deserializer=decode_read_response
@@ -147,9 +155,6 @@ def bulk_unary_stream(
         raise StrataError.from_rpc_error(e) from None
     finally:
         responses.cancel()
-
-
-T = TypeVar("T")
 
 
 def packed(

@@ -11,13 +11,14 @@ file keeps two processes downloading the same file to the same place from interl
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import grpc
 
@@ -32,7 +33,7 @@ from ._transfer_progress import Progress
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no cross-process lock on the temp file
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # reason: typeshed has no "module or None"
 
 PARTIAL_SUFFIX = ".strata-partial"
 READ_BLOB = "/strata.registry.v1.RegistryService/ReadBlob"
@@ -112,7 +113,9 @@ def fetch(source: Source, sha256: str, size: int, dest: Path, progress: Progress
     return dest
 
 
-def _stream_into(f, h, have: int, size: int, source: Source, progress: Progress, retrier: Retrier) -> None:  # type: ignore[no-untyped-def]
+def _stream_into(
+    f: BinaryIO, h: hashlib._Hash, have: int, size: int, source: Source, progress: Progress, retrier: Retrier
+) -> None:
     """Append [have, size) to f, hashing as we go; resumes after cuts while they make progress.
     Large remainders are written and hashed on a second thread, overlapping the network."""
     sink = _Sink(f, h, threaded=size - have >= PIPELINE_MIN)
@@ -145,7 +148,7 @@ def _stream_into(f, h, have: int, size: int, source: Source, progress: Progress,
 class _Sink:
     """Writes and hashes received pieces in order, inline or on its own thread (bounded queue)."""
 
-    def __init__(self, f, h, *, threaded: bool) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, f: BinaryIO, h: hashlib._Hash, *, threaded: bool) -> None:
         self.f, self.h = f, h
         self.error: BaseException | None = None
         self.queue: queue.Queue[memoryview | None] | None = None

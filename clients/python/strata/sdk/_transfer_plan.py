@@ -19,6 +19,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from strata.client import Client
@@ -107,7 +108,7 @@ def upload_paths(
                 progress_bar = bar.add(len(speculate), sum(stats[p].st_size for p in speculate))
                 for path in speculate:
                     spec = Speculative(client, parent, path, stats[path].st_size, progress_bar, hash_pool)
-                    sending.append(send_pool.submit(lambda s=spec, p=path: blobs.__setitem__(p, s.run())))
+                    sending.append(send_pool.submit(_store, blobs, path, spec))
             speculated = set(speculate)
             rest = [p for p in stats if p not in speculated]
             for hashed, missing in _hash_and_find(client, parent, rest, stats, hash_pool):
@@ -165,7 +166,15 @@ def _jobs(
     small = [b for b in missing if b.size <= up.SMALL_FILE]
     large = sorted((b for b in missing if b.size > up.SMALL_FILE), key=lambda b: -b.size)
     jobs: list[Callable[[], object]] = [
-        (lambda batch=batch: up.upload_batch(client, parent, batch, bar)) for batch in up.pack_batches(small)
+        partial(up.upload_batch, client, parent, batch, bar) for batch in up.pack_batches(small)
     ]
-    jobs += [(lambda b=b: up.LargeUpload(client, parent, b, bar).run()) for b in large]
+    jobs += [partial(_upload_large, client, parent, b, bar) for b in large]
     return jobs
+
+
+def _store(blobs: dict[Path, up.LocalBlob], path: Path, spec: Speculative) -> None:
+    blobs[path] = spec.run()
+
+
+def _upload_large(client: Client, parent: str, blob: up.LocalBlob, bar: Progress) -> object:
+    return up.LargeUpload(client, parent, blob, bar).run()

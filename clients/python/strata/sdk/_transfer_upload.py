@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import google_crc32c
 import grpc
@@ -39,6 +40,8 @@ from strata.wire.transfer import encode_chunk, encode_session
 
 from ._transfer_common import RESUMABLE, MiB, Retrier, bulk_stream_unary, packed, stream_timeout
 from ._transfer_progress import Progress
+
+T = TypeVar("T")
 
 SMALL_FILE = 1 * MiB
 BATCH_BYTES = 4 * MiB - 64 * 1024  # leaves room for per-blob framing under the server's 4 MiB limit
@@ -59,7 +62,7 @@ class LocalBlob:
         return blob_pb2.BlobDigest(sha256=self.sha256, size=self.size)
 
 
-def _chunked(items: Sequence, n: int) -> Iterator[Sequence]:  # type: ignore[type-arg]
+def _chunked(items: Sequence[T], n: int) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), n):
         yield items[i : i + n]
 

@@ -30,7 +30,8 @@ def packed_varints(values: np.ndarray) -> bytes:
     shifts = np.arange(width, dtype=a.dtype) * a.dtype.type(7)
     out = ((a[:, None] >> shifts) & a.dtype.type(0x7F)).astype(np.uint8)
     out[:, :-1] |= 0x80
-    return out.tobytes()
+    packed: bytes = out.tobytes()
+    return packed
 
 
 def _field(tag: int, payload: bytes) -> bytes:

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import Any, overload
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from strata.client import Client
 from strata.errors import Reason, StrataError
@@ -288,7 +289,7 @@ class Summary(Mapping[str, Any]):
         return f"Summary({dict(self)!r})"
 
 
-def _time(ts: Any) -> datetime | None:
+def _time(ts: Timestamp) -> datetime | None:
     if ts.seconds == 0 and ts.nanos == 0:
         return None
     return ts.ToDatetime(tzinfo=timezone.utc)

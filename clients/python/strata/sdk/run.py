@@ -67,7 +67,11 @@ _FLOATS = frozenset(
 )  # types that always convert to float64 (a Python int may be too large: it is checked)
 _FAST = _FLOATS | {int}
 MAX_STEP = 2**63 - 2  # the server keeps the run's next step (highest step + 1) in an int64
-_RESUME = {None: 1, False: 1, "never": 1, True: 2, "allow": 2, "auto": 2, "must": 3}
+_RESUME: dict[object, run_pb2.ResumeMode] = {
+    **dict.fromkeys((None, False, "never"), run_pb2.RESUME_MODE_NEVER),
+    **dict.fromkeys((True, "allow", "auto"), run_pb2.RESUME_MODE_ALLOW),
+    "must": run_pb2.RESUME_MODE_MUST,
+}
 HEARTBEAT_INTERVAL = 10.0
 MAX_BUFFERED = 200_000  # log entries waiting for the producer; beyond, log() yields the CPU to it
 _current: Run | None = None
@@ -167,7 +171,7 @@ class Run:
                     return
                 if s > self.step:
                     self.step = s
-            self._buffer.append((s, time.time(), data))  # type: ignore[arg-type]
+            self._buffer.append((s, time.time(), data))
             if commit:
                 self.step = s + 1
             if len(self._buffer) > MAX_BUFFERED:
@@ -273,7 +277,9 @@ class Run:
 
     # --- finishing ---
 
-    def finish(self, exit_code: int = 0, *, state: int | None = None, timeout: float | None = None) -> None:
+    def finish(
+        self, exit_code: int = 0, *, state: run_pb2.RunState | None = None, timeout: float | None = None
+    ) -> None:
         """Flush, wait until the server committed every point (a progress line appears when that takes
         more than two seconds), and mark the run finished (exit_code 0) or failed. If the background
         producer failed, the run is marked failed and its error is raised here (unless log() raised
@@ -393,9 +399,10 @@ def _checked_step(step: Any) -> int:
         if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)):
             raise TypeError(f"step must be an int, not {type(step).__name__} ({step!r})")
         step = int(step)
+    checked: int = step
     if not 0 <= step <= MAX_STEP:
         raise ValueError(f"step must be in 0..{MAX_STEP}, not {step}")
-    return step
+    return checked
 
 
 def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> dict[str, Any]:
@@ -474,7 +481,7 @@ def init(
         tags=list(tags or ()),
         notes=notes,
         config_json=to_json(dict(config or {})),
-        resume=_RESUME[resume],  # type: ignore[index]
+        resume=_RESUME[resume],
         allow_out_of_order_steps=allow_out_of_order,
         provenance=_provenance.capture(),
     )
@@ -516,4 +523,9 @@ def _register_atexit() -> None:
         previous(*args)
 
     sys.excepthook = excepthook
-    atexit.register(lambda: _current is not None and _current.finish(1 if _failed_by_exception else 0))
+    atexit.register(_finish_at_exit)
+
+
+def _finish_at_exit() -> None:
+    if _current is not None:
+        _current.finish(1 if _failed_by_exception else 0)

@@ -222,7 +222,8 @@ def download_entries(
                     cache.adopt(sha256, size, root / path)
                 copies(group)
 
-        small, large = [], []
+        small: list[list[Entry]] = []
+        large: list[list[Entry]] = []
         for g in groups.values():
             (small if batch_reader is not None and _batch.batchable(g[0][2]) else large).append(g)
         with ThreadPoolExecutor(max(1, max_concurrency), thread_name_prefix="strata-download") as pool:

@@ -22,6 +22,9 @@ from strata.client import Client
 from strata.errors import StrataError
 from strata.registry.v1 import registry_service_pb2 as pb
 
+# called on the channel directly: cancelling a watch needs the call object, not just its iterator
+WATCH_ALIAS = "/strata.registry.v1.RegistryService/WatchAlias"
+
 RECONNECT_CODES = frozenset(
     {
         grpc.StatusCode.UNAVAILABLE,
@@ -83,7 +86,12 @@ def _stream(
     client: Client, request: pb.WatchAliasRequest, timeout: float, stop: threading.Event | None
 ) -> Iterator[pb.WatchAliasResponse]:
     """One WatchAlias call; setting `stop` cancels it at once (from a small helper thread)."""
-    call = client.registry._stub.WatchAlias(request, timeout=timeout, metadata=client.call_metadata())
+    watch = client.channel.unary_stream(
+        WATCH_ALIAS,
+        request_serializer=pb.WatchAliasRequest.SerializeToString,
+        response_deserializer=pb.WatchAliasResponse.FromString,
+    )
+    call = watch(request, timeout=timeout, metadata=client.call_metadata())
     done = threading.Event()
     if stop is not None:
 

@@ -17,6 +17,7 @@ Everything else uses the generated classes.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _U64 = 1 << 64
@@ -55,9 +56,10 @@ def _signed64(value: int) -> int:
     return value - _U64 if value >= 1 << 63 else value
 
 
-def _fields(buf: memoryview):  # type: ignore[no-untyped-def]
+def _fields(buf: memoryview) -> Iterator[tuple[int, int, int | memoryview]]:
     """(field number, wire type, value) for each field; length-delimited values are memoryviews."""
     pos = 0
+    value: int | memoryview
     while pos < len(buf):
         key, pos = _read_varint(buf, pos)
         number, wire = key >> 3, key & 7

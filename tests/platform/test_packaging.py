@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import shutil
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import tomllib
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_server_package_folder_is_listed_in_pyproject() -> None:
@@ -31,16 +32,44 @@ def test_the_client_package_imports_without_the_server() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_cli_help_lists_commands_and_each_command_has_help() -> None:
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {name: p for a in subparsers for name, p in a.choices.items()}
+
+
+def test_cli_help_lists_every_command() -> None:
     from strata.cli.main import build_parser
 
     parser = build_parser()
     text = parser.format_help()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    assert sub.choices, "no commands registered"
-    for name, command in sub.choices.items():
-        assert name in text
-        assert command.description or command.format_help()
+    commands = _commands(parser)
+    assert commands, "no commands registered"
+    for name in commands:
+        assert name in text, f"`strata --help` does not name `{name}`"
+
+
+def test_each_cli_command_help_has_a_description_and_names_its_subcommands_and_options() -> None:
+    """`strata <command> --help` (and each subcommand's) opens with a sentence saying what it does and
+    lists every subcommand and option the command accepts."""
+    from strata.cli.main import build_parser
+
+    pending = [(f"strata {name}", p) for name, p in _commands(build_parser()).items()]
+    while pending:
+        path, command = pending.pop()
+        text = command.format_help()
+        description = (command.description or "").strip()
+        assert len(description.split()) >= 2, f"`{path} --help` has no description sentence"
+        assert " ".join(description.split()[:2]) in " ".join(text.split()), (
+            f"`{path} --help` hides its description"
+        )
+        for action in command._actions:
+            if action.help == argparse.SUPPRESS:
+                continue
+            for option in action.option_strings:
+                assert option in text, f"`{path} --help` does not name {option}"
+        for name, sub in _commands(command).items():
+            assert name in text, f"`{path} --help` does not name its subcommand {name}"
+            pending.append((f"{path} {name}", sub))
 
 
 def test_the_configuration_page_matches_the_settings() -> None:

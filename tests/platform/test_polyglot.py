@@ -13,7 +13,7 @@ import pytest
 
 from tests.fixtures.servers import ServerThread
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / ".tools" / "node_modules"
 
 
@@ -21,7 +21,12 @@ NODE_MODULES = ROOT / ".tools" / "node_modules"
 def test_node_client_built_from_the_proto_files_calls_the_server(server: ServerThread) -> None:
     assert (NODE_MODULES / "@grpc" / "grpc-js").is_dir(), "run `make tools` (make test does it)"
     result = subprocess.run(
-        ["node", str(ROOT / "tests" / "polyglot" / "client.js"), server.addr, str(ROOT / "proto")],
+        [
+            "node",
+            str(ROOT / "tests" / "platform" / "polyglot" / "client.js"),
+            server.addr,
+            str(ROOT / "proto"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import typing
+from collections import abc
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from strata.errors import Reason
 from strata_server.__main__ import all_specs
 from strata_server.common.auth.policy import RULES, resource_values
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _service_descriptors():
@@ -30,6 +32,34 @@ def test_generated_code_matches_the_proto_files() -> None:
         [sys.executable, str(ROOT / "scripts" / "gen_proto.py"), "--check"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_typed_client_has_one_method_per_rpc_typed_with_its_messages() -> None:
+    """`client.<service>.<Rpc>` exists for every RPC of every service, takes its request message (an
+    iterable of them when the client streams) and returns its response (an iterator when the server
+    streams), so editors and mypy know every call."""
+    from strata.client import Client
+
+    client = Client("127.0.0.1:1", api_key="")  # nothing connects before a call
+    try:
+        for svc in _service_descriptors():
+            wrapper = getattr(client, svc.full_name.split(".")[1])
+            assert type(wrapper).__name__ == svc.name
+            for m in svc.methods:
+                hints = typing.get_type_hints(getattr(wrapper, m.name))
+                request = hints.pop("requests" if m.client_streaming else "request")
+                response = hints.pop("return")
+                if m.client_streaming:
+                    assert typing.get_origin(request) is abc.Iterable, m.full_name
+                    [request] = typing.get_args(request)
+                if m.server_streaming:
+                    assert typing.get_origin(response) is abc.Iterator, m.full_name
+                    [response] = typing.get_args(response)
+                assert request.DESCRIPTOR is m.input_type, m.full_name
+                assert response.DESCRIPTOR is m.output_type, m.full_name
+                assert set(hints) == {"timeout", "metadata", "retry"}, m.full_name
+    finally:
+        client.close()
 
 
 def test_every_rpc_of_every_service_has_a_permission_rule() -> None:

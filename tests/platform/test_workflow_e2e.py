@@ -1,4 +1,4 @@
-"""The brief's workflow, end to end through the public SDK, on a keys-mode server with a team:
+"""A team's ML workflow, end to end through the public SDK, on a keys-mode server with a team:
 
 1. preprocess: log the raw dataset, preprocess it, log the clean dataset (lineage links them);
 2. train: three runs (an lr sweep) log metrics and checkpoints with metadata every other epoch;
@@ -38,7 +38,7 @@ def _write(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
-def test_the_article_workflow_end_to_end(
+def test_a_team_workflow_from_dataset_to_production_end_to_end(
     keys_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     alice = keys_server.user("alice")

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import asyncpg
@@ -17,6 +16,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.fixtures.postgres import PostgresServer
+from tests.fixtures.wait import poll_until
 
 SERVICES = {
     "ingest": "strata.ingest.v1.IngestService",
@@ -45,19 +45,17 @@ def start(module: str, addr: str, env: dict[str, str], log: Path) -> subprocess.
 def wait_serving(addr: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> health_pb2_grpc.HealthStub:
     channel = grpc.insecure_channel(addr)
     stub = health_pb2_grpc.HealthStub(channel)
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def serving() -> bool:
         assert proc.poll() is None, "server exited during start-up"
         try:
-            if (
-                stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
-                == health_pb2.HealthCheckResponse.SERVING
-            ):
-                return stub
+            status = stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
         except grpc.RpcError:
-            pass
-        assert time.monotonic() < deadline, "server did not become healthy"
-        time.sleep(0.2)
+            return False
+        return status == health_pb2.HealthCheckResponse.SERVING
+
+    poll_until(serving, timeout=timeout, interval=0.2, what="the server to become healthy")
+    return stub
 
 
 def stop(proc: subprocess.Popen[bytes]) -> int:
