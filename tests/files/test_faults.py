@@ -24,10 +24,10 @@ from strata.sdk import _transfer_upload, transfer
 
 from tests.fixtures.files import MiB, make_version, random_file, sql, stats
 from tests.fixtures.postgres import PostgresServer
+from tests.fixtures.processes import free_port, wait_serving
 from tests.fixtures.seaweed import SeaweedS3
 from tests.fixtures.servers import ServerThread, make_settings
 from tests.fixtures.wait import poll_until
-from tests.test_smoke import free_port, wait_serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("client_dirs")]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,10 +12,10 @@ from pathlib import Path
 import asyncpg
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 
 from tests.fixtures.postgres import PostgresServer
-from tests.fixtures.wait import poll_until
+from tests.fixtures.processes import free_port, start, wait_serving
 
 SERVICES = {
     "ingest": "strata.ingest.v1.IngestService",
@@ -25,37 +24,6 @@ SERVICES = {
     "query": "strata.query.v1.QueryService",
     "iam": "strata.iam.v1.IamService",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(module: str, addr: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", module, "--addr", addr],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=open(log, "wb"),
-    )
-
-
-def wait_serving(addr: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> health_pb2_grpc.HealthStub:
-    channel = grpc.insecure_channel(addr)
-    stub = health_pb2_grpc.HealthStub(channel)
-
-    def serving() -> bool:
-        assert proc.poll() is None, "server exited during start-up"
-        try:
-            status = stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
-        except grpc.RpcError:
-            return False
-        return status == health_pb2.HealthCheckResponse.SERVING
-
-    poll_until(serving, timeout=timeout, interval=0.2, what="the server to become healthy")
-    return stub
 
 
 def stop(proc: subprocess.Popen[bytes]) -> int:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from typing import cast
 from dataclasses import dataclass
 
 _U64 = 1 << 64
@@ -121,9 +122,13 @@ def decode_upload_chunks_request(data: bytes) -> UploadChunksWire:
     msg = UploadChunksWire()
     for number, wire, value in _fields(memoryview(data)):
         if number == 1 and wire == 2:
-            msg.session, msg.chunk, msg._kind = bytes(value).decode(), ChunkWire(), "session"
+            msg.session, msg.chunk, msg._kind = (
+                bytes(cast(memoryview, value)).decode(),
+                ChunkWire(),
+                "session",
+            )
         elif number == 2 and wire == 2:
-            msg.session, msg.chunk, msg._kind = "", _decode_chunk(value), "chunk"
+            msg.session, msg.chunk, msg._kind = "", _decode_chunk(cast(memoryview, value)), "chunk"
     return msg
 
 
@@ -131,11 +136,13 @@ def _decode_chunk(buf: memoryview) -> ChunkWire:
     chunk = ChunkWire()
     for number, wire, value in _fields(buf):
         if number == 1 and wire == 0:
-            chunk.offset = _signed64(value)
+            chunk.offset = _signed64(cast(int, value))
         elif number == 2 and wire == 2:
-            chunk.data = value  # a view of the message: the server checks and stores it without a copy
+            chunk.data = cast(
+                memoryview, value
+            )  # a view of the message: the server checks and stores it without a copy
         elif number == 3 and wire == 5:
-            chunk.crc32c = value
+            chunk.crc32c = cast(int, value)
     return chunk
 
 
@@ -151,7 +158,7 @@ def decode_read_response(data: bytes) -> tuple[int, memoryview]:
     offset, payload = 0, memoryview(b"")
     for number, wire, value in _fields(memoryview(data)):
         if number == 1 and wire == 0:
-            offset = _signed64(value)
+            offset = _signed64(cast(int, value))
         elif number == 2 and wire == 2:
-            payload = value
+            payload = cast(memoryview, value)
     return offset, payload
