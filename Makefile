@@ -6,10 +6,13 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 NODE_STAMP := .tools/node_modules/.installed
+# Deployment-file validators live apart from .venv: checkov pins many libraries of its own.
+DEPLOY_VENV := .tools/deploy-venv
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
 BUF := .tools/node_modules/.bin/buf
 STRATA_ADDR ?= 127.0.0.1:50051
 
-.PHONY: help install run test test-fast proto proto-check lint bench clean tools
+.PHONY: help install run test test-fast proto proto-check lint bench clean tools deploy-tools deploy-check
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -52,6 +55,19 @@ lint: $(STAMP) $(NODE_STAMP)  ## buf lint (STANDARD), buf breaking against the p
 	else echo "buf breaking: no previous commit with proto/, skipped"; fi
 	$(VENV)/bin/ruff check services clients/python tests bench scripts
 	$(VENV)/bin/ruff format --check services clients/python tests bench scripts
+
+$(DEPLOY_STAMP): deploy/requirements-tools.txt
+	test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install -q --upgrade pip
+	$(DEPLOY_VENV)/bin/pip install -q -r deploy/requirements-tools.txt
+	touch $(DEPLOY_STAMP)
+
+deploy-tools: $(DEPLOY_STAMP)  ## install the deployment-file validators (kubernetes-validate, checkov, hadolint)
+
+deploy-check: $(DEPLOY_STAMP)  ## render the Kubernetes overlays; validate them, the Dockerfile, compose.yaml, the router
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+		{ echo "installing nginx-light for nginx -t"; apt-get update -q && apt-get install -y -q nginx-light; }
+	$(DEPLOY_VENV)/bin/python deploy/check.py
 
 bench: $(STAMP)  ## run the benchmarks; each prints its figure and the ratio to a same-run baseline
 	$(PY) -m bench $(BENCH_ARGS)

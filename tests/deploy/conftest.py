@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from strata_server.common.config import SECRET_VARIABLES
@@ -16,3 +18,21 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         monkeypatch.delenv(f"{name}_FILE", raising=False)
     monkeypatch.delenv("STRATA_S3_ENDPOINT", raising=False)
     yield monkeypatch
+
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY_VENV = ROOT / ".tools" / "deploy-venv"
+
+
+@pytest.fixture(scope="session")
+def deploy_python() -> Path:
+    """The Python of the deployment validators, installed by `make deploy-tools` when missing.
+
+    Skips (with the installer's last words) only when the tools cannot be installed, e.g. offline."""
+    if not (DEPLOY_VENV / ".installed").exists():
+        done = subprocess.run(
+            ["make", "-s", "deploy-tools"], cwd=ROOT, capture_output=True, text=True, timeout=900
+        )
+        if done.returncode != 0:
+            pytest.skip(f"the deployment validators cannot be installed: {done.stderr.strip()[-500:]}")
+    return DEPLOY_VENV / "bin" / "python"
