@@ -51,7 +51,6 @@ def migrate_main(argv: Sequence[str]) -> int:
     )
     parser.parse_args(argv)
     settings = Settings.from_env()
-    slog.configure(settings.log_level, settings.log_format)
     if settings.pg_dsn is None:
         print(
             "migrate needs STRATA_PG_DSN or STRATA_PG_DSN_FILE "
@@ -59,6 +58,7 @@ def migrate_main(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    slog.configure(settings.log_level, settings.log_format)
     applied = asyncio.run(apply_migrations(settings.pg_dsn))
     slog.get_logger(__name__).info("migrations_up_to_date", applied=len(applied))
     return 0

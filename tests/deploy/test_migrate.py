@@ -1,4 +1,7 @@
-"""`python -m strata_server migrate`: every service's migrations applied to STRATA_PG_DSN, then exit 0."""
+"""`python -m strata_server migrate`: every service's migrations applied to STRATA_PG_DSN, then exit 0.
+
+The command runs as a process (it configures logging for the whole process, which a test must not do
+to the test runner); the migration step itself is also checked in-process."""
 
 from __future__ import annotations
 
@@ -9,8 +12,7 @@ import sys
 from pathlib import Path
 
 import asyncpg
-import pytest
-from strata_server.__main__ import main
+from strata_server.__main__ import apply_migrations
 from strata_server.common.db import discover_migrations
 
 
@@ -23,39 +25,39 @@ async def _applied(dsn: str) -> set[tuple[str, str]]:
     return {(r["service"], r["name"]) for r in rows}
 
 
-def test_migrate_applies_every_migration_and_exits_0(pg_dsn: str, clean_env: pytest.MonkeyPatch) -> None:
-    clean_env.setenv("STRATA_PG_DSN", pg_dsn)
-    with pytest.raises(SystemExit) as first:
-        main(["migrate"])
-    assert first.value.code == 0
-    expected = {(m.service, m.name) for m in discover_migrations()}
-    assert asyncio.run(_applied(pg_dsn)) == expected
-    with pytest.raises(SystemExit) as again:  # a second run is a no-op
-        main(["migrate"])
-    assert again.value.code == 0
-
-
-def test_migrate_as_a_process_reads_the_dsn_file(pg_dsn: str, tmp_path: Path) -> None:
-    """The Kubernetes Job's exact command, with the DSN mounted as a file."""
-    dsn_file = tmp_path / "pg-dsn"
-    dsn_file.write_text(pg_dsn + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_PG_DSN")}
-    env["STRATA_PG_DSN_FILE"] = str(dsn_file)
-    done = subprocess.run(
+def migrate_process(**env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m strata_server migrate` with no STRATA_PG_DSN* of the caller's, plus `env`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_PG_DSN")}
+    return subprocess.run(
         [sys.executable, "-m", "strata_server", "migrate"],
-        env=env,
+        env={**base, **env},
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert done.returncode == 0, done.stderr
-    assert "migrations_up_to_date" in done.stdout + done.stderr
 
 
-def test_migrate_without_a_dsn_says_what_is_missing(
-    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as raised:
-        main(["migrate"])
-    assert raised.value.code == 2
-    assert "STRATA_PG_DSN" in capsys.readouterr().err
+def test_migrate_applies_every_migration_and_exits_0(pg_dsn: str, tmp_path: Path) -> None:
+    """The Job's exact command, with the DSN mounted as a file; a second run is a no-op."""
+    dsn_file = tmp_path / "pg-dsn"
+    dsn_file.write_text(pg_dsn + "\n")
+    first = migrate_process(STRATA_PG_DSN_FILE=str(dsn_file))
+    assert first.returncode == 0, first.stderr
+    assert "migrations_up_to_date" in first.stdout + first.stderr
+    expected = {(m.service, m.name) for m in discover_migrations()}
+    assert asyncio.run(_applied(pg_dsn)) == expected
+    again = migrate_process(STRATA_PG_DSN=pg_dsn)
+    assert again.returncode == 0, again.stderr
+    assert asyncio.run(apply_migrations(pg_dsn)) == []
+
+
+def test_migrate_without_a_dsn_says_what_is_missing() -> None:
+    done = migrate_process()
+    assert done.returncode == 2
+    assert "STRATA_PG_DSN" in done.stderr
+
+
+def test_migrate_refuses_a_placeholder_dsn() -> None:
+    done = migrate_process(STRATA_PG_DSN="postgresql://strata:CHANGE-ME@postgres/strata")
+    assert done.returncode == 1
+    assert "STRATA_PG_DSN still holds the placeholder" in done.stderr
