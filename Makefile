@@ -12,7 +12,7 @@ DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
 BUF := .tools/node_modules/.bin/buf
 STRATA_ADDR ?= 127.0.0.1:50051
 
-.PHONY: help install run test test-fast proto proto-check lint bench clean tools deploy-tools deploy-check
+.PHONY: help install run test test-fast proto proto-check lint bench clean tools deploy-tools deploy-nginx deploy-check
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -64,9 +64,11 @@ $(DEPLOY_STAMP): deploy/requirements-tools.txt
 
 deploy-tools: $(DEPLOY_STAMP)  ## install the deployment-file validators (kubernetes-validate, checkov, hadolint)
 
-deploy-check: $(DEPLOY_STAMP)  ## render the Kubernetes overlays; validate them, the Dockerfile, compose.yaml, the router
+deploy-nginx:  ## install Debian's nginx-light when missing (deploy-check runs nginx -t on the router config)
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
 		{ echo "installing nginx-light for nginx -t"; apt-get update -q && apt-get install -y -q nginx-light; }
+
+deploy-check: $(DEPLOY_STAMP) deploy-nginx  ## render the Kubernetes overlays; validate them, the Dockerfile, compose.yaml, the router
 	$(DEPLOY_VENV)/bin/python deploy/check.py
 
 bench: $(STAMP)  ## run the benchmarks; each prints its figure and the ratio to a same-run baseline

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,3 +37,19 @@ def deploy_python() -> Path:
         if done.returncode != 0:
             pytest.skip(f"the deployment validators cannot be installed: {done.stderr.strip()[-500:]}")
     return DEPLOY_VENV / "bin" / "python"
+
+
+def _nginx() -> str | None:
+    return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+@pytest.fixture(scope="session")
+def nginx() -> str:
+    """Debian's nginx, installed by `make deploy-nginx` when missing; skips only when it cannot be."""
+    if _nginx() is None:
+        done = subprocess.run(
+            ["make", "-s", "deploy-nginx"], cwd=ROOT, capture_output=True, text=True, timeout=900
+        )
+        if _nginx() is None:
+            pytest.skip(f"nginx cannot be installed here: {done.stderr.strip()[-500:]}")
+    return str(_nginx())

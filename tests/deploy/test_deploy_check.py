@@ -43,9 +43,7 @@ def test_offline_rendering_equals_kubectl_kustomize(deploy_python: Path) -> None
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_router_config_passes_nginx_t(deploy_python: Path) -> None:
-    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
-        pytest.skip("nginx is not installed (make deploy-check installs nginx-light)")
+def test_router_config_passes_nginx_t(deploy_python: Path, nginx: str) -> None:
     done = run_check(deploy_python, "nginx")
     assert done.returncode == 0, done.stdout + done.stderr
 
