@@ -7,10 +7,13 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 NODE_STAMP := .tools/node_modules/.installed
 DOCS_STAMP := $(VENV)/.docs-installed
+# Deployment-file validators live apart from .venv: checkov pins many libraries of its own.
+DEPLOY_VENV := .tools/deploy-venv
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
 BUF := .tools/node_modules/.bin/buf
 STRATA_ADDR ?= 127.0.0.1:50051
 
-.PHONY: help install run test test-fast proto proto-check lint typecheck typecheck-services bench clean tools docs
+.PHONY: help install run test test-fast proto proto-check lint typecheck typecheck-services bench clean tools docs deploy-tools deploy-nginx deploy-check
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -71,6 +74,21 @@ $(DOCS_STAMP): $(STAMP)
 docs: $(DOCS_STAMP)  ## check the generated pages and README links, then build docs/ into site/ (mkdocs --strict)
 	$(PY) scripts/gen_docs.py --check
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+$(DEPLOY_STAMP): deploy/requirements-tools.txt
+	test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install -q --upgrade pip
+	$(DEPLOY_VENV)/bin/pip install -q -r deploy/requirements-tools.txt
+	touch $(DEPLOY_STAMP)
+
+deploy-tools: $(DEPLOY_STAMP)  ## install the deployment-file validators (kubernetes-validate, checkov, hadolint)
+
+deploy-nginx:  ## install Debian's nginx-light when missing (deploy-check runs nginx -t on the router config)
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+		{ echo "installing nginx-light for nginx -t"; apt-get update -q && apt-get install -y -q nginx-light; }
+
+deploy-check: $(DEPLOY_STAMP) deploy-nginx  ## render the Kubernetes overlays; validate them, the Dockerfile, compose.yaml, the router
+	$(DEPLOY_VENV)/bin/python deploy/check.py
 
 bench: $(STAMP)  ## run the benchmarks; each prints its figure and the ratio to a same-run baseline
 	$(PY) -m bench $(BENCH_ARGS)

@@ -2,6 +2,13 @@
 
 Every variable, its default and meaning is listed in `SETTINGS_DOC` (docs/configuration.md is generated
 from it by `python scripts/gen_docs.py`; `python -m strata_server.common.config` prints the table).
+
+Secrets (`SECRET_VARIABLES`) may instead be given as a file: `<VAR>_FILE=/path` reads the value from
+the file with its trailing newline stripped, the way Kubernetes and Compose mount secrets. Setting both
+`<VAR>` and `<VAR>_FILE` is an error. A secret still holding a placeholder (`CHANGE-ME`), or an API-key
+pepper shorter than `MIN_PEPPER_BYTES`, stops the start with a `ConfigError` naming the variable: a
+deployment must never run on a value copied from an example. The embedded default needs none of them
+(no DSN, a local blob folder, a pepper generated into the data folder).
 """
 
 from __future__ import annotations
@@ -122,6 +129,17 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
 ]
 
 
+# Variables that hold secrets: each also accepts `<VAR>_FILE`, and none may keep a placeholder value.
+SECRET_VARIABLES = ("STRATA_PG_DSN", "STRATA_S3_ACCESS_KEY", "STRATA_S3_SECRET_KEY", "STRATA_API_KEY_PEPPER")
+PLACEHOLDER = "CHANGE-ME"
+MIN_PEPPER_BYTES = 32  # the generated pepper is 32 random bytes; `openssl rand -hex 32` gives 64 characters
+
+
+class ConfigError(SystemExit):
+    """A configuration that must not start. A SystemExit, so wherever the settings are read the process
+    stops with this message and exit status 1, without a traceback."""
+
+
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name, "")
     return value if value != "" else default
@@ -129,6 +147,34 @@ def _env(name: str, default: str) -> str:
 
 def _bool(name: str, default: bool) -> bool:
     return _env(name, "true" if default else "false").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret(name: str) -> str:
+    """A secret from `name` or from the file `name`_FILE names ("" when neither is set)."""
+    value = os.environ.get(name, "")
+    path = os.environ.get(f"{name}_FILE", "")
+    if value and path:
+        raise ConfigError(f"{name} and {name}_FILE are both set: set only one of them")
+    if path:
+        try:
+            value = Path(path).read_text().rstrip("\r\n")
+        except OSError as e:
+            raise ConfigError(f"cannot read {name}_FILE ({path}): {e.strerror}") from e
+        if not value:
+            raise ConfigError(f"{name}_FILE ({path}) is empty")
+    if PLACEHOLDER.lower() in value.lower():
+        raise ConfigError(f"{name} still holds the placeholder {PLACEHOLDER!r}: set the real secret")
+    return value
+
+
+def _pepper() -> str | None:
+    value = _secret("STRATA_API_KEY_PEPPER")
+    if value and len(value.encode()) < MIN_PEPPER_BYTES:
+        raise ConfigError(
+            f"STRATA_API_KEY_PEPPER is shorter than {MIN_PEPPER_BYTES} bytes: use a random value "
+            "(openssl rand -hex 32), or leave it unset to generate one into the data folder"
+        )
+    return value or None
 
 
 @dataclass(frozen=True)
@@ -189,8 +235,8 @@ class Settings:
         if os.environ.get("STRATA_S3_ENDPOINT"):
             s3 = S3Settings(
                 endpoint=os.environ["STRATA_S3_ENDPOINT"],
-                access_key=_env("STRATA_S3_ACCESS_KEY", ""),
-                secret_key=_env("STRATA_S3_SECRET_KEY", ""),
+                access_key=_secret("STRATA_S3_ACCESS_KEY"),
+                secret_key=_secret("STRATA_S3_SECRET_KEY"),
                 bucket=_env("STRATA_S3_BUCKET", "strata"),
                 region=os.environ.get("STRATA_S3_REGION") or None,
                 secure=_bool("STRATA_S3_SECURE", False),
@@ -199,7 +245,7 @@ class Settings:
         values: dict[str, object] = dict(
             addr=_env("STRATA_ADDR", "127.0.0.1:50051"),
             data_dir=data_dir,
-            pg_dsn=os.environ.get("STRATA_PG_DSN") or None,
+            pg_dsn=_secret("STRATA_PG_DSN") or None,
             pg_pool_min=int(_env("STRATA_PG_POOL_MIN", "2")),
             pg_pool_max=int(_env("STRATA_PG_POOL_MAX", "16")),
             blob_dir=Path(_env("STRATA_BLOB_DIR", str(data_dir / "blobs"))),
@@ -213,7 +259,7 @@ class Settings:
             admin_key_file=Path(os.environ["STRATA_ADMIN_KEY_FILE"])
             if os.environ.get("STRATA_ADMIN_KEY_FILE")
             else None,
-            api_key_pepper=os.environ.get("STRATA_API_KEY_PEPPER") or None,
+            api_key_pepper=_pepper(),
             auth_cache_seconds=float(_env("STRATA_AUTH_CACHE_SECONDS", "10")),
             run_crash_timeout=float(_env("STRATA_RUN_CRASH_TIMEOUT", "300")),
             upload_expiry=float(_env("STRATA_UPLOAD_EXPIRY", "86400")),
