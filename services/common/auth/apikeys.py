@@ -20,6 +20,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import MIN_PEPPER_BYTES
+
 KEY_PREFIX = "strata_"
 ID_LENGTH = 12
 SECRET_BYTES = 32
@@ -71,8 +73,8 @@ def fingerprint(pepper: bytes) -> bytes:
 def load_pepper(configured: str | None, path: Path) -> bytes:
     """The configured pepper, else the one in `path`, created (0600, 32 random bytes) on first use."""
     if configured:
-        if len(configured) < 16:
-            raise SystemExit("STRATA_API_KEY_PEPPER must be at least 16 characters")
+        if len(configured.encode()) < MIN_PEPPER_BYTES:
+            raise SystemExit(f"STRATA_API_KEY_PEPPER must be at least {MIN_PEPPER_BYTES} bytes")
         return configured.encode()
     try:
         return bytes.fromhex(path.read_text().strip())
