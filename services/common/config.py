@@ -34,7 +34,7 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     (
         "STRATA_HEAVY_CALLS_PER_PRINCIPAL",
         "4",
-        "keys mode: heavy calls (bulk writes, see the security page) one principal may have in progress "
+        "keys mode: heavy calls (bulk writes, listed in operations.md) one principal may have in progress "
         "at once; further ones wait up to STRATA_HEAVY_CALL_WAIT, then answer RESOURCE_EXHAUSTED "
         "(TOO_MANY_CONCURRENT_CALLS). 0: no limit.",
     ),
