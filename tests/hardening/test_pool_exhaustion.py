@@ -21,7 +21,10 @@ from google.protobuf import field_mask_pb2
 from strata.errors import Reason, StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import run_pb2
+from strata_server.common.auth.policy import RULES
+from strata_server.common.config import Settings
 from strata_server.common.db import create_pool
+from strata_server.common.limits import HEAVY_RPCS, HeavyCallLimiter
 from strata_server.ingest.runs.limits import MAX_SUMMARY_OVERRIDES
 
 from tests.fixtures.iam import KeysServer, start_keys_server
@@ -235,3 +238,9 @@ def test_every_pool_connection_carries_the_statement_timeout(ks, pg_dsn: str) ->
             await pool.close()
 
     assert asyncio.run(short()) == ("200ms", asyncpg.exceptions.QueryCanceledError)
+
+
+def test_the_heavy_rpcs_are_real_rpcs_and_the_limit_is_off_in_open_local_mode() -> None:
+    assert HEAVY_RPCS <= set(RULES)  # a misspelt name would silently limit nothing
+    assert HeavyCallLimiter.for_settings(Settings(auth_mode="keys")).limit == 4
+    assert HeavyCallLimiter.for_settings(Settings(auth_mode="open-local")).limit == 0
