@@ -11,6 +11,9 @@ does not compete with the measuring client for one interpreter. The attacks:
   (c) unauthenticated   concurrent 4-60 MiB unary requests (BatchUploadBlobs) with no API key;
                         the server's peak RSS during it is printed
 
+For each attack, idle segments and attacked segments take turns (the attacker process is switched on
+and off), so the idle baseline of each ratio is measured in the same moments of the shared machine.
+
     make bench BENCH_ARGS="attack"          (add --quick for a short smoke run)
 """
 
@@ -30,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import google_crc32c
 import grpc
@@ -154,65 +158,83 @@ def _outcome(e: StrataError | grpc.RpcError) -> str:
     return e.code().name  # type: ignore[union-attr]
 
 
-def _threads(n: int, body: Callable[[int, Counter[str]], None], until: float) -> Counter[str]:
+def _threads(n: int, body: Callable[[int, Counter[str]], None]) -> Counter[str]:
     counts: list[Counter[str]] = [Counter() for _ in range(n)]
     workers = [threading.Thread(target=body, args=(i, counts[i]), daemon=True) for i in range(n)]
     for w in workers:
         w.start()
     for w in workers:
-        w.join(max(0.0, until - time.time()) + 30)
+        w.join(120)
     return sum(counts, Counter())
 
 
-def attack_updates(t: Tenants, until: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
+@dataclass(frozen=True)
+class Switch:
+    """How the measuring process drives an attacker process: the attack runs while `active` is set;
+    `done` ends it; the attacker reports "ready", then its outcome counts, on `out`."""
+
+    active: Any
+    done: Any
+    out: Any
+
+    def running(self) -> bool:
+        """Wait until the attack is switched on; False once it is over."""
+        while not self.done.is_set():
+            if self.active.wait(0.1):
+                return True
+        return False
+
+
+def attack_updates(t: Tenants, sw: Switch) -> None:
     mask = field_mask_pb2.FieldMask(paths=["summary"])
 
     def request(n: int, prefix: str) -> pb.UpdateRunRequest:
         summary = [run_pb2.MetricSummary(key=f"{prefix}/{i}", override_json=str(i)) for i in range(n)]
         return pb.UpdateRunRequest(run=run_pb2.Run(name=t.attacker_run, summary=summary), update_mask=mask)
 
+    requests = [request(9_999 if i % 2 else 1_000, f"k{i % 4}") for i in range(20)]
+    sw.out.put("ready")
+
     def body(i: int, counts: Counter[str]) -> None:
-        req = request(9_999 if i % 2 else 1_000, f"k{i % 4}")
         with Client(t.addr, api_key=t.attacker_key, retry=NO_RETRY) as c:
-            while time.time() < until:
+            while sw.running():
                 try:
-                    c.ingest.UpdateRun(req, timeout=30)
+                    c.ingest.UpdateRun(requests[i], timeout=30)
                     counts["OK"] += 1
                 except StrataError as e:
                     counts[_outcome(e)] += 1
 
-    out.put(_threads(20, body, until))
+    sw.out.put(_threads(20, body))
 
 
-def attack_streams(t: Tenants, until: float, out: mp.Queue, streams: int) -> None:  # type: ignore[type-arg]
+def attack_streams(t: Tenants, sw: Switch, streams: int) -> None:
     data = os.urandom(MIB)
     crc = google_crc32c.value(data)
+    sw.out.put("ready")
+
+    def messages(session: str):  # type: ignore[no-untyped-def]
+        yield pb.UploadChunksRequest(session=session)
+        yield pb.UploadChunksRequest(chunk=upload_pb2.UploadChunk(offset=0, data=data, crc32c=crc))
+        while sw.active.is_set() and not sw.done.is_set():
+            time.sleep(0.05)  # idle, holding the stream open, until the attack is switched off
 
     def body(i: int, counts: Counter[str]) -> None:
         with Client(t.addr, api_key=t.attacker_key, retry=NO_RETRY) as c:
-            try:
-                session = c.ingest.CreateUploadSession(
-                    pb.CreateUploadSessionRequest(parent=t.attacker_project, expected_size=1024 * MIB)
-                ).session.name
-            except StrataError as e:
-                counts[f"session {_outcome(e)}"] += 1
-                return
+            while sw.running():
+                try:
+                    session = c.ingest.CreateUploadSession(
+                        pb.CreateUploadSessionRequest(parent=t.attacker_project, expected_size=1024 * MIB)
+                    ).session.name
+                    c.ingest.UploadChunks(messages(session), timeout=600)
+                    counts["stream ended OK"] += 1
+                except StrataError as e:
+                    counts[_outcome(e)] += 1
+                    time.sleep(0.1)
 
-            def messages():  # type: ignore[no-untyped-def]
-                yield pb.UploadChunksRequest(session=session)
-                yield pb.UploadChunksRequest(chunk=upload_pb2.UploadChunk(offset=0, data=data, crc32c=crc))
-                time.sleep(max(0.0, until - time.time()))  # then idle, holding the stream open
-
-            try:
-                c.ingest.UploadChunks(messages(), timeout=max(1.0, until - time.time() + 5))
-                counts["stream ended OK"] += 1
-            except StrataError as e:
-                counts[f"stream {_outcome(e)}"] += 1
-
-    out.put(_threads(streams, body, until))
+    sw.out.put(_threads(streams, body))
 
 
-def attack_flood(t: Tenants, until: float, out: mp.Queue, concurrency: int) -> None:  # type: ignore[type-arg]
+def attack_flood(t: Tenants, sw: Switch, concurrency: int) -> None:
     """Unary requests of 4-60 MiB without any key (pre-serialized, sent as raw bytes)."""
     payloads = []
     for size in (4, 16, 32, 48, 60):
@@ -221,19 +243,20 @@ def attack_flood(t: Tenants, until: float, out: mp.Queue, concurrency: int) -> N
             pb.BatchUploadBlobsRequest(parent=t.attacker_project, blobs=[blob]).SerializeToString()
         )
     options = [("grpc.max_send_message_length", 100 * MIB), ("grpc.max_receive_message_length", 100 * MIB)]
+    sw.out.put("ready")
 
     def body(i: int, counts: Counter[str]) -> None:
         rng = random.Random(i)
         with grpc.insecure_channel(t.addr, options=options) as channel:
             call = channel.unary_unary(BATCH_UPLOAD, request_serializer=bytes, response_deserializer=bytes)
-            while time.time() < until:
+            while sw.running():
                 try:
                     call(rng.choice(payloads), timeout=30)
                     counts["OK"] += 1
                 except grpc.RpcError as e:
                     counts[_outcome(e)] += 1
 
-    out.put(_threads(concurrency, body, until))
+    sw.out.put(_threads(concurrency, body))
 
 
 # --- measuring the victim ---
@@ -251,12 +274,13 @@ def victim_calls(t: Tenants) -> list[tuple[str, Callable[[Client], object]]]:
     ]
 
 
-def measure(t: Tenants, phase: Phase, seconds: float, server: psutil.Process) -> None:
-    """Alternate the victim's calls for `seconds` (sequentially) while sampling the server's RSS."""
+def measure(t: Tenants, phase: Phase, seconds: float, server: psutil.Process | None) -> None:
+    """Alternate the victim's calls for `seconds` (sequentially) while sampling the server's RSS
+    (when `server` is given)."""
     stop = threading.Event()
 
     def sample() -> None:
-        while not stop.is_set():
+        while server is not None and not stop.is_set():
             try:
                 phase.peak_rss = max(phase.peak_rss, server.memory_info().rss)
             except psutil.Error:
@@ -280,30 +304,44 @@ def measure(t: Tenants, phase: Phase, seconds: float, server: psutil.Process) ->
     sampler.join()
 
 
-def under_attack(
+SETTLE, WARMUP = 1.5, 1.0  # seconds after switching an attack off / on before measuring
+
+
+def compare(
     t: Tenants,
-    phase: Phase,
-    seconds: float,
-    server: psutil.Process,
+    name: str,
     target: Callable[..., None],
-    *args: object,
-) -> None:
-    """Start the attack, give it a moment to build up, measure, then collect the attacker's outcomes."""
+    extra: tuple[object, ...],
+    rounds: int,
+    seg: float,
+    server: psutil.Process,
+) -> tuple[Phase, Phase]:
+    """Idle and attacked segments taking turns (`rounds` of `seg` seconds each), so a busy moment of
+    the shared machine hits both alike; returns (idle, attacked)."""
     ctx = mp.get_context("spawn")
-    out: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
-    warmup = 2.0
-    until = time.time() + warmup + seconds
-    proc = ctx.Process(target=target, args=(t, until, out, *args), daemon=True)
+    sw = Switch(ctx.Event(), ctx.Event(), ctx.Queue())
+    proc = ctx.Process(target=target, args=(t, sw, *extra), daemon=True)
     proc.start()
-    time.sleep(warmup)
-    measure(t, phase, seconds, server)
+    idle, attacked = Phase(f"idle, between {name[:3]}"), Phase(name)
+    idle.peak_rss = server.memory_info().rss  # before the first round: what the server holds at rest
     try:
-        phase.attacker = out.get(timeout=90)
-    except Exception:
-        phase.attacker = Counter({"no report": 1})
-    proc.join(10)
-    if proc.is_alive():
-        proc.kill()
+        assert sw.out.get(timeout=120) == "ready"
+        for _ in range(rounds):
+            sw.active.clear()
+            time.sleep(SETTLE)
+            measure(t, idle, seg, None)
+            sw.active.set()
+            time.sleep(WARMUP)
+            measure(t, attacked, seg, server)
+        sw.active.clear()
+        sw.done.set()
+        attacked.attacker = sw.out.get(timeout=150)
+    finally:
+        sw.done.set()
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+    return idle, attacked
 
 
 # --- report ---
@@ -316,34 +354,35 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def report(phases: list[Phase]) -> None:
-    idle = phases[0]
+def report(pairs: list[tuple[Phase, Phase]]) -> None:
     print(
-        f"{'phase':<24} {'GetRun p50':>10} {'p99':>8} {'x idle':>7} {'SearchRuns p50':>14} {'p99':>8} "
+        f"{'phase':<26} {'GetRun p50':>10} {'p99':>8} {'x idle':>7} {'SearchRuns p50':>14} {'p99':>8} "
         f"{'x idle':>7} {'calls':>6} {'server peak RSS':>16}"
     )
-    for p in phases:
-        row = [f"{p.name:<24}"]
-        for name, width in (("GetRun", 10), ("SearchRuns", 14)):
-            p50, p99 = pct(p.latencies[name], 0.5), pct(p.latencies[name], 0.99)
-            ratio = p50 / pct(idle.latencies[name], 0.5)
-            row += [f"{p50:>{width}.2f}", f"{p99:>8.2f}", f"{ratio:>6.2f}x"]
-        calls = sum(len(v) for v in p.latencies.values())
-        row += [f"{calls:>6}", f"{p.peak_rss / MIB:>12.0f} MiB"]
-        print(" ".join(row))
-    print("(latencies in ms; x idle = p50 under attack / idle p50)")
-    for p in phases:
-        if p.errors:
-            print(f"  {p.name}: victim errors {dict(p.errors)}")
-        if p.attacker:
-            print(f"  {p.name}: attacker outcomes {dict(p.attacker)}")
+    for idle, attacked in pairs:
+        for p in (idle, attacked):
+            row = [f"{p.name:<26}"]
+            for name, width in (("GetRun", 10), ("SearchRuns", 14)):
+                p50, p99 = pct(p.latencies[name], 0.5), pct(p.latencies[name], 0.99)
+                ratio = p50 / pct(idle.latencies[name], 0.5)
+                row += [f"{p50:>{width}.2f}", f"{p99:>8.2f}", f"{ratio:>6.2f}x"]
+            calls = sum(len(v) for v in p.latencies.values())
+            row += [f"{calls:>6}", f"{p.peak_rss / MIB:>12.0f} MiB"]
+            print(" ".join(row))
+    print("(latencies in ms; x idle = p50 / p50 of the idle segments taken in turns with that attack;")
+    print(" server RSS: on idle rows, before that attack began; on attack rows, the peak during it)")
+    for idle, attacked in pairs:
+        for p in (idle, attacked):
+            if p.errors:
+                print(f"  {p.name}: victim errors {dict(p.errors)}")
+        print(f"  {attacked.name}: attacker outcomes {dict(attacked.attacker)}")
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench attack")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    seconds, streams, flood = (5.0, 32, 20) if args.quick else (15.0, 64, 40)
+    rounds, seg, streams, flood = (2, 2.5, 32, 20) if args.quick else (4, 5.0, 64, 40)
     pg = PostgresServer()
     tmp = Path(tempfile.mkdtemp(prefix="strata-bench-attack-"))
     proc = None
@@ -351,19 +390,13 @@ def main(argv: list[str]) -> None:
         proc, addr, admin = start_server(tmp / "data", pg.create_database("bench"))
         server = psutil.Process(proc.pid)
         t = setup(addr, admin)
-        phases = [Phase("idle")]
-        measure(t, phases[0], seconds, server)
         attacks = [
             ("(a) heavy UpdateRun", attack_updates, ()),
             (f"(b) {streams} upload streams", attack_streams, (streams,)),
             (f"(c) unauth flood x{flood}", attack_flood, (flood,)),
         ]
-        for name, target, extra in attacks:
-            phases.append(Phase(name))
-            under_attack(t, phases[-1], seconds, server, target, *extra)
-            time.sleep(2.0)  # let the server settle before the next attack
-        print(f"server RSS at idle: {phases[0].peak_rss / MIB:.0f} MiB (peak while measuring idle)")
-        report(phases)
+        pairs = [compare(t, name, target, extra, rounds, seg, server) for name, target, extra in attacks]
+        report(pairs)
     finally:
         if proc is not None:
             proc.terminate()
