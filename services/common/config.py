@@ -33,6 +33,24 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("STRATA_PG_POOL_MIN", "2", "Minimum connections in the asyncpg pool."),
     ("STRATA_PG_POOL_MAX", "16", "Maximum connections in the asyncpg pool."),
     (
+        "STRATA_PG_STATEMENT_TIMEOUT",
+        "30",
+        "Seconds any one SQL statement of the pool may run (PostgreSQL statement_timeout; 0: no limit). "
+        "A statement cut off answers DEADLINE_EXCEEDED, so no call holds a pool connection for long.",
+    ),
+    (
+        "STRATA_HEAVY_CALLS_PER_PRINCIPAL",
+        "4",
+        "keys mode: heavy calls (bulk writes, listed in operations.md) one principal may have in progress "
+        "at once; further ones wait up to STRATA_HEAVY_CALL_WAIT, then answer RESOURCE_EXHAUSTED "
+        "(TOO_MANY_CONCURRENT_CALLS). 0: no limit.",
+    ),
+    (
+        "STRATA_HEAVY_CALL_WAIT",
+        "2",
+        "Seconds a heavy call over its principal's limit waits for a slot before it is refused.",
+    ),
+    (
         "STRATA_BLOB_DIR",
         "$STRATA_DATA_DIR/blobs",
         "Blob folder of the local backend (used when STRATA_S3_ENDPOINT is unset).",
@@ -195,6 +213,9 @@ class Settings:
     pg_dsn: str | None = None
     pg_pool_min: int = 2
     pg_pool_max: int = 16
+    pg_statement_timeout: float = 30.0
+    heavy_calls_per_principal: int = 4
+    heavy_call_wait: float = 2.0
     blob_dir: Path = Path(".strata/blobs")
     s3: S3Settings | None = None
     log_level: str = "info"
@@ -248,6 +269,9 @@ class Settings:
             pg_dsn=_secret("STRATA_PG_DSN") or None,
             pg_pool_min=int(_env("STRATA_PG_POOL_MIN", "2")),
             pg_pool_max=int(_env("STRATA_PG_POOL_MAX", "16")),
+            pg_statement_timeout=float(_env("STRATA_PG_STATEMENT_TIMEOUT", "30")),
+            heavy_calls_per_principal=int(_env("STRATA_HEAVY_CALLS_PER_PRINCIPAL", "4")),
+            heavy_call_wait=float(_env("STRATA_HEAVY_CALL_WAIT", "2")),
             blob_dir=Path(_env("STRATA_BLOB_DIR", str(data_dir / "blobs"))),
             s3=s3,
             log_level=_env("STRATA_LOG_LEVEL", "info"),

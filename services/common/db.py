@@ -94,9 +94,22 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
 
 
 async def create_pool(
-    dsn: str, *, min_size: int = 2, max_size: int = 16, apply_migrations: bool = True, **kwargs: object
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 16,
+    statement_timeout: float = 0.0,
+    apply_migrations: bool = True,
+    **kwargs: object,
 ) -> asyncpg.Pool:
-    """Open the pool (and bring the schema up to date first)."""
+    """Open the pool (and bring the schema up to date first). Every connection of the pool gets
+    `statement_timeout` seconds (0: none) as its PostgreSQL statement_timeout, so a runaway statement
+    cannot hold a connection that other callers wait for; migrations run on their own connection
+    without it."""
+    if statement_timeout > 0:
+        settings = dict(kwargs.pop("server_settings", None) or {})  # type: ignore[call-overload]
+        settings.setdefault("statement_timeout", str(max(1, round(statement_timeout * 1000))))
+        kwargs["server_settings"] = settings
     if apply_migrations:
         conn = await asyncpg.connect(dsn)
         try:

@@ -3,7 +3,8 @@
 1. binds `rpc`, `request_id`, `peer` and `principal` into structlog's contextvars,
 2. authenticates the caller and authorizes the call against auth.policy.RULES (for client-streaming
    RPCs, on the first message, before the handler sees it),
-3. maps any exception to a google.rpc.Status with an ErrorInfo (errors.to_status) and aborts with it;
+3. holds one of the caller's heavy-call slots around the handler for the RPCs of limits.HEAVY_RPCS,
+4. maps any exception to a google.rpc.Status with an ErrorInfo (errors.to_status) and aborts with it;
    unexpected exceptions are logged with their traceback and reach the caller as a generic INTERNAL.
 Cancellation (asyncio.CancelledError) always propagates untouched.
 """
@@ -24,6 +25,7 @@ from .auth import Authorizer
 from .auth.policy import RULES, Access, Rule
 from .context import ANONYMOUS, CallInfo, reset_call, set_call
 from .errors import PermissionDenied, Reason, Unauthenticated, to_status
+from .limits import HeavyCallLimiter
 from .logging import get_logger
 
 log = get_logger("strata.rpc")
@@ -33,8 +35,14 @@ Checker = Callable[[Any, Any], Awaitable[Any]]
 
 
 class StrataServerInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, authorizer: Authorizer, rules: dict[str, Rule] | None = None) -> None:
+    def __init__(
+        self,
+        authorizer: Authorizer,
+        limits: HeavyCallLimiter | None = None,
+        rules: dict[str, Rule] | None = None,
+    ) -> None:
         self.authorizer = authorizer
+        self.limits = HeavyCallLimiter(0, 0.0) if limits is None else limits
         self.rules = RULES if rules is None else rules
 
     async def intercept_service(
@@ -48,7 +56,7 @@ class StrataServerInterceptor(grpc.aio.ServerInterceptor):
         method = details.method
         metadata = {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
         rule = self.rules.get(method)
-        call = _Call(self.authorizer, method, metadata, rule)
+        call = _Call(self.authorizer, method, metadata, rule, self.limits)
         if handler.unary_unary:
             return handler._replace(unary_unary=call.wrap_single(handler.unary_unary, call._checked_request))
         if handler.unary_stream:
@@ -64,9 +72,15 @@ class StrataServerInterceptor(grpc.aio.ServerInterceptor):
 
 class _Call:
     def __init__(
-        self, authorizer: Authorizer, method: str, metadata: dict[str, str], rule: Rule | None
+        self,
+        authorizer: Authorizer,
+        method: str,
+        metadata: dict[str, str],
+        rule: Rule | None,
+        limits: HeavyCallLimiter,
     ) -> None:
         self.authorizer = authorizer
+        self.limits = limits
         self.method = method
         self.metadata = metadata
         self.rule = rule
@@ -140,7 +154,9 @@ class _Call:
             started, token = time.perf_counter(), None
             try:
                 token, principal = await self._begin(context)
-                return await behavior(await check(request, principal), context)
+                checked = await check(request, principal)
+                async with self.limits.slot(self.method, principal):
+                    return await behavior(checked, context)
             except grpc.aio.AbortError:
                 raise
             except Exception as exc:
@@ -157,12 +173,14 @@ class _Call:
             started, token = time.perf_counter(), None
             try:
                 token, principal = await self._begin(context)
-                result = behavior(await check(request, principal), context)
-                if inspect.isasyncgen(result):
-                    async for response in result:
-                        yield response
-                else:  # a handler written with context.write()
-                    await result
+                checked = await check(request, principal)
+                async with self.limits.slot(self.method, principal):
+                    result = behavior(checked, context)
+                    if inspect.isasyncgen(result):
+                        async for response in result:
+                            yield response
+                    else:  # a handler written with context.write()
+                        await result
             except grpc.aio.AbortError:
                 raise
             except Exception as exc:

@@ -32,6 +32,7 @@ from .db import create_pool
 from .deps import Deps
 from .embedded_pg import EmbeddedPostgres
 from .interceptors import StrataServerInterceptor
+from .limits import HeavyCallLimiter
 
 log = slog.get_logger(__name__)
 
@@ -77,7 +78,9 @@ class StrataServer:
         if dsn is None:
             self._embedded = EmbeddedPostgres(s.data_dir / "pg")
             dsn = await asyncio.to_thread(self._embedded.start)
-        pool = await create_pool(dsn, min_size=s.pg_pool_min, max_size=s.pg_pool_max)
+        pool = await create_pool(
+            dsn, min_size=s.pg_pool_min, max_size=s.pg_pool_max, statement_timeout=s.pg_statement_timeout
+        )
         blobs = make_blob_store(s)
         await blobs.start()
         authorizer = make_authorizer(s, pool, dsn)
@@ -91,7 +94,8 @@ class StrataServer:
         ]
         if s.grpc_stream_window > 0:  # a fixed window instead of BDP probing (see STRATA_GRPC_STREAM_WINDOW)
             options += [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", s.grpc_stream_window)]
-        server = grpc.aio.server(interceptors=[StrataServerInterceptor(authorizer)], options=options)
+        limits = HeavyCallLimiter.for_settings(s)
+        server = grpc.aio.server(interceptors=[StrataServerInterceptor(authorizer, limits)], options=options)
         for spec in self.specs:
             spec.register(server, self.deps)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)

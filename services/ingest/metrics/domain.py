@@ -17,7 +17,7 @@ in the same group are committed and acknowledged first).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -284,17 +284,19 @@ async def open_stream(
     return StreamSession(deps.pool, row["id"], stream_id, committed, row["next_step"])
 
 
-async def set_summary_override(conn: asyncpg.Connection, run_pk: int, key: str, value: str | None) -> None:
-    """Set (or clear, value None) a summary override; creates the key (count 0) when new. The caller
-    holds the run row lock in its transaction, so key ids are allocated without races."""
-    if await store.update_override(conn, run_pk, key, value) or value is None:
+async def set_summary_overrides(
+    conn: asyncpg.Connection, run_pk: int, overrides: Sequence[tuple[str, str | None]]
+) -> None:
+    """Set (or clear, value None) summary overrides in one statement, creating keys (count 0) that
+    are new; when a key appears twice the later value wins. The caller holds the run row lock in its
+    transaction, so key ids are allocated without races."""
+    latest = dict(overrides)
+    if not latest:
         return
-    count, max_id = await store.key_count(conn, run_pk)
-    if count >= MAX_KEYS_PER_RUN:
+    if not await store.set_overrides(conn, run_pk, list(latest), list(latest.values()), MAX_KEYS_PER_RUN):
         raise InvalidArgument(
             "run.summary", Reason.TOO_MANY_KEYS, f"a run has at most {MAX_KEYS_PER_RUN} keys"
         )
-    await store.insert_override(conn, run_pk, max_id + 1, key, value)
 
 
 _END = object()

@@ -134,28 +134,34 @@ async def commit_summary(
     )
 
 
-async def update_override(conn: asyncpg.Connection, run_pk: int, key: str, value: str | None) -> bool:
-    """Set (or clear, value None) the summary override of an existing key; False when the key is new."""
-    updated = await conn.execute(
-        "UPDATE metric_keys SET override = $3::jsonb WHERE run_id = $1 AND key = $2", run_pk, key, value
-    )
-    return updated != "UPDATE 0"
+_OVERRIDES_SQL = """
+WITH o AS (
+    SELECT * FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS o(key, value, ord)
+), known AS (
+    SELECT count(*) AS n, coalesce(max(key_id), -1) AS max_id FROM metric_keys WHERE run_id = $1
+), fresh AS (
+    SELECT o.key, o.value, row_number() OVER (ORDER BY o.ord) AS rn FROM o
+    WHERE o.value IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM metric_keys m WHERE m.run_id = $1 AND m.key = o.key)
+), allowed AS (
+    SELECT (SELECT n FROM known) + (SELECT count(*) FROM fresh) <= $4 AS ok
+), upd AS (
+    UPDATE metric_keys m SET override = o.value::jsonb FROM o
+    WHERE m.run_id = $1 AND m.key = o.key AND (SELECT ok FROM allowed)
+), ins AS (
+    INSERT INTO metric_keys (run_id, key_id, key, override)
+    SELECT $1, known.max_id + fresh.rn, fresh.key, fresh.value::jsonb FROM fresh, known
+    WHERE (SELECT ok FROM allowed)
+)
+SELECT ok FROM allowed
+"""
 
 
-async def key_count(conn: asyncpg.Connection, run_pk: int) -> tuple[int, int]:
-    """(number of keys, highest key id or -1) of the run."""
-    count, max_id = await conn.fetchrow(
-        "SELECT count(*), coalesce(max(key_id), -1) FROM metric_keys WHERE run_id = $1", run_pk
-    )
-    return count, max_id
-
-
-async def insert_override(conn: asyncpg.Connection, run_pk: int, key_id: int, key: str, value: str) -> None:
-    """A new key (count 0) that holds only a summary override."""
-    await conn.execute(
-        "INSERT INTO metric_keys (run_id, key_id, key, override) VALUES ($1, $2, $3, $4::jsonb)",
-        run_pk,
-        key_id,
-        key,
-        value,
-    )
+async def set_overrides(
+    conn: asyncpg.Connection, run_pk: int, keys: Sequence[str], values: Sequence[str | None], max_keys: int
+) -> bool:
+    """Set (or clear, value None) the summary overrides of distinct `keys` in ONE statement; a key the
+    run does not have yet is created (count 0) holding only its override. Writes nothing and returns
+    False when the new keys would take the run past `max_keys` keys. The caller holds the run row
+    lock, so the new key ids cannot race."""
+    return await conn.fetchval(_OVERRIDES_SQL, run_pk, list(keys), list(values), max_keys)

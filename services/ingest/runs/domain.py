@@ -22,7 +22,7 @@ from ...common.deps import Deps
 from ...common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Reason
 from ...common.names import RUN_ID_RE, ProjectName, RunName, check
 from ...common.projects import ensure_project
-from ..metrics.domain import set_summary_override
+from ..metrics.domain import set_summary_overrides
 from ..metrics.limits import check_key
 from . import store
 from .limits import (
@@ -31,6 +31,7 @@ from .limits import (
     MAX_GROUP,
     MAX_JOB_TYPE,
     MAX_NOTES_BYTES,
+    MAX_SUMMARY_OVERRIDES,
     MAX_TAG,
     MAX_TAGS,
 )
@@ -250,8 +251,7 @@ async def update_run(deps: Deps, upd: RunUpdate, timeout: float = DEFAULT_TIMEOU
             before["config"] = json.loads(row["config"])
             fields["config"] = json.dumps(merge_patch(before["config"], patch))
         await store.update_fields(conn, row["id"], fields)
-        for key, value in overrides:
-            await set_summary_override(conn, row["id"], key, value)
+        await set_summary_overrides(conn, row["id"], overrides)
         after = {k: (json.loads(v) if k == "config" else v) for k, v in fields.items()}
         if overrides:
             after["summary_overrides"] = {k: json.loads(v) if v else None for k, v in overrides}
@@ -262,6 +262,10 @@ async def update_run(deps: Deps, upd: RunUpdate, timeout: float = DEFAULT_TIMEOU
 
 
 def _check_overrides(overrides: tuple[tuple[str, str], ...]) -> list[tuple[str, str | None]]:
+    if len(overrides) > MAX_SUMMARY_OVERRIDES:
+        raise InvalidArgument(
+            "run.summary", Reason.TOO_LARGE, f"at most {MAX_SUMMARY_OVERRIDES} summary overrides per update"
+        )
     out: list[tuple[str, str | None]] = []
     for i, (key, text) in enumerate(overrides):
         check_key(key, f"run.summary[{i}].key")
@@ -327,13 +331,14 @@ async def detect_crashed(deps: Deps) -> int:
     """Mark running runs without a heartbeat for STRATA_RUN_CRASH_TIMEOUT as CRASHED (one transaction)."""
     async with deps.pool.acquire() as conn, conn.transaction():
         rows = await store.mark_crashed(conn, deps.settings.run_crash_timeout)
-        for r in rows:
-            await audit.record(
-                conn,
-                "run.crash",
+        events = [
+            audit.Event(
                 target=f"entities/{r['entity']}/projects/{r['project']}/runs/{r['run_id']}",
                 project_id=r["project_id"],
                 before={"state": RUNNING},
                 after={"state": CRASHED, "last_heartbeat": r["heartbeat_time"].isoformat()},
             )
+            for r in rows
+        ]
+        await audit.record_many(conn, "run.crash", events)
         return len(rows)

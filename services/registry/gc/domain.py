@@ -161,8 +161,8 @@ async def _drop_bytes(deps: Deps, keys: list[str], timeout: float) -> set[str]:
     async with deps.pool.acquire(timeout=timeout) as conn:
         if done:
             await store.deletions_done(conn, sorted(done))
-        for key, error in failed.items():
-            await store.deletion_failed(conn, key, error)
+        if failed:
+            await store.deletions_failed(conn, failed)
     return done
 
 

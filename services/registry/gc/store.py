@@ -123,9 +123,14 @@ async def delete_unreferenced(
 
 async def enqueue_deletions(conn: asyncpg.Connection, deleted: Sequence[tuple[str, int, str]]) -> None:
     """In the row deletion's transaction: remember the bytes to delete (blob_deletions)."""
-    await conn.executemany(
-        "INSERT INTO blob_deletions (sha256, size, storage_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        deleted,
+    if not deleted:
+        return
+    await conn.execute(
+        """INSERT INTO blob_deletions (sha256, size, storage_key)
+           SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[]) ON CONFLICT DO NOTHING""",
+        [d[0] for d in deleted],
+        [d[1] for d in deleted],
+        [d[2] for d in deleted],
     )
 
 
@@ -142,11 +147,13 @@ async def deletions_done(conn: asyncpg.Connection, keys: Sequence[str]) -> None:
     await conn.execute("DELETE FROM blob_deletions WHERE storage_key = ANY($1::text[])", list(keys))
 
 
-async def deletion_failed(conn: asyncpg.Connection, key: str, error: str) -> None:
+async def deletions_failed(conn: asyncpg.Connection, failed: dict[str, str]) -> None:
+    """Count one more failed attempt, with its error, for each storage key of `failed` (one statement)."""
     await conn.execute(
-        "UPDATE blob_deletions SET attempts = attempts + 1, last_error = $2 WHERE storage_key = $1",
-        key,
-        error,
+        """UPDATE blob_deletions d SET attempts = attempts + 1, last_error = f.error
+           FROM unnest($1::text[], $2::text[]) AS f(storage_key, error) WHERE d.storage_key = f.storage_key""",
+        list(failed),
+        list(failed.values()),
     )
 
 
