@@ -59,6 +59,10 @@ class ErrorReasonNames:
     # An update_mask names a field that cannot be updated.
     INVALID_UPDATE_MASK: Final = "INVALID_UPDATE_MASK"
 
+    # The caller already has its limit of heavy calls (bulk writes) in progress
+    # (RESOURCE_EXHAUSTED, with a RetryInfo delay); retry after the delay.
+    TOO_MANY_CONCURRENT_CALLS: Final = "TOO_MANY_CONCURRENT_CALLS"
+
     # --- auth ---
     # No credentials were sent and the server is not in open local mode.
     UNAUTHENTICATED: Final = "UNAUTHENTICATED"
@@ -193,6 +197,7 @@ ALL: Final[frozenset[str]] = frozenset(
         "INTERNAL",
         "NOT_IMPLEMENTED",
         "INVALID_UPDATE_MASK",
+        "TOO_MANY_CONCURRENT_CALLS",
         "UNAUTHENTICATED",
         "INVALID_API_KEY",
         "PERMISSION_DENIED",

@@ -83,8 +83,10 @@ class IngestService:
     ) -> ingest_service_pb2.UpdateRunResponse:
         """Updates a running or finished run's display name, tags, notes, config
         (JSON merge) or summary overrides, as selected by update_mask.
-        Required: run.name, update_mask. Returns NOT_FOUND, INVALID_ARGUMENT
-        (INVALID_UPDATE_MASK, INVALID_JSON).
+        Required: run.name, update_mask. Limits: 1,000 summary entries per call.
+        Returns NOT_FOUND, INVALID_ARGUMENT (INVALID_UPDATE_MASK, INVALID_JSON,
+        TOO_LARGE, TOO_MANY_KEYS), RESOURCE_EXHAUSTED (TOO_MANY_CONCURRENT_CALLS:
+        the caller's limit of heavy calls in progress; retry after RetryInfo).
         """
         return _rpc.unary_unary(self._defaults, self._UpdateRun, request, timeout, metadata, retry)
 
