@@ -5,7 +5,8 @@ these four functions, one per call shape, so every RPC behaves the same way:
   * keyword-only `timeout` (default: the client's), `metadata` (added after the API key) and `retry`;
   * unary calls retry with exponential backoff and full jitter on UNAVAILABLE (the server answers
     UNAVAILABLE only when nothing was committed, so a retry is safe), waiting at least the server's
-    RetryInfo delay;
+    RetryInfo delay; likewise on RESOURCE_EXHAUSTED with reason TOO_MANY_CONCURRENT_CALLS (the
+    server's per-caller limit refuses such a call before its handler runs);
   * client-streaming calls are never retried (their requests are consumed once); server-streaming
     calls are not retried either: the SDK's senders resume them from their own checkpoints;
   * every failure surfaces as `strata.errors.StrataError`.
@@ -40,6 +41,11 @@ class RetryPolicy:
     retryable: frozenset[grpc.StatusCode] = field(
         default_factory=lambda: frozenset({grpc.StatusCode.UNAVAILABLE})
     )
+    #: reasons that make a call retryable whatever its code: refusals made before any work was done
+    retryable_reasons: frozenset[str] = frozenset({"TOO_MANY_CONCURRENT_CALLS"})
+
+    def retries(self, err: StrataError) -> bool:
+        return err.code in self.retryable or err.reason in self.retryable_reasons
 
     def delays(self) -> Iterator[float]:
         backoff = self.initial_backoff
@@ -123,7 +129,7 @@ def _with_retry(call: Callable[[], Resp], policy: RetryPolicy) -> Resp:
             return call()
         except grpc.RpcError as e:
             err = StrataError.from_rpc_error(e)
-            delay = next(delays, None) if err.code in policy.retryable else None
+            delay = next(delays, None) if policy.retries(err) else None
             if delay is None:
                 raise err from None
             time.sleep(max(delay, err.retry_delay or 0.0))
