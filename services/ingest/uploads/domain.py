@@ -12,25 +12,24 @@ Only when that state is unavailable (libcrypto missing) does the commit re-read 
 hash it; a mismatch then deletes the object before any blob row exists.
 
 Dedupe vs. access. Bytes are stored once per sha256 across every project. A project may reference a
-blob (in a manifest or as a run file) only once it uploaded it or proved it holds it
-(project_blobs), so a digest seen in a log or a screenshot grants nothing. FindMissingBlobs lists a
-blob stored only for other projects as missing and, when it is at least CHALLENGE_MIN_SIZE, adds a
-proof-of-possession challenge (uploads/possession.py). Smaller blobs are simply uploaded again (a
-round trip costs more than the bytes) and deduplicated at commit, so nothing new is stored either way.
-Small blobs may also come in batches (BatchUploadBlobs) instead of sessions.
+blob (in a manifest or as a run file) only once it uploaded the whole content itself (project_blobs),
+so neither a digest seen in a log nor part of the content grants anything. FindMissingBlobs looks only
+at the caller's project: a blob stored for other projects and a blob stored nowhere take the same
+path and get the same answer ("missing"), so it tells nobody what other projects hold. The client then
+uploads; the commit (or BatchUploadBlobs) verifies the sha256 of what arrived and deduplicates storage
+silently, so nothing new is stored either way. ProveBlobPossession is kept for old clients and rejects
+every proof (sampled windows prove possession of the windows, not of the file).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
-import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import asyncpg
 
@@ -45,7 +44,6 @@ from ...common.logging import get_logger
 from ...common.names import ChildName, ProjectName, check_sha256
 from ...common.projects import ensure_project, get_project
 from . import resumable_hash, store
-from .possession import challenge_ranges
 from .states import ABORTED, COMMITTED, EXPIRED, OPEN
 from .stream import (
     PART_NUMBER_BLOCK,
@@ -63,9 +61,6 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 CLOSED_RETENTION = 7 * 86400.0  # closed session rows are kept this long for late GetUploadSession calls
 MAX_DIGESTS = 10_000
 BATCH_MAX_BYTES = 4 * 1024 * 1024
-CHALLENGE_MIN_SIZE = 1024 * 1024
-MAX_CHALLENGES = 1000
-CHALLENGE_TTL = 600.0
 PUT_CONCURRENCY = 16
 
 
@@ -93,14 +88,6 @@ def check_digest(sha256: str, size: int, field: str) -> Digest:
     if size < 0:
         raise InvalidArgument(f"{field}.size", Reason.INVALID_DIGEST, f"{field}.size must be >= 0")
     return Digest(sha256, size)
-
-
-@dataclass(frozen=True)
-class Challenge:
-    digest: Digest
-    nonce: bytes
-    ranges: list[tuple[int, int]]
-    expire_time: datetime
 
 
 @dataclass(frozen=True)
@@ -372,17 +359,16 @@ class Uploads:
             log.warning("upload_cleanup_deferred", session=session_id, error=type(e).__name__)
 
     async def expire_pass(self) -> dict[str, int]:
-        """Expire idle sessions, delete the parts of closed ones, purge stale challenges and rows."""
+        """Expire idle sessions, delete the parts of closed ones, purge old closed rows."""
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             expired = await store.expire_open_sessions(conn, 500)
             leftovers = await store.closed_with_parts(conn, 500)
-            purged = await store.purge_challenges(conn)
             deleted = await store.delete_old_closed(conn, max(CLOSED_RETENTION, 2 * self.limits.expiry))
         for r in leftovers:
             await self._cleanup_parts(
                 r["id"], r["storage_key"], r["multipart_id"], delete_object=r["state"] != COMMITTED
             )
-        result = {"expired": expired, "cleaned": len(leftovers), "challenges": purged, "deleted": deleted}
+        result = {"expired": expired, "cleaned": len(leftovers), "deleted": deleted}
         return {k: v for k, v in result.items() if v}
 
 
@@ -412,8 +398,8 @@ def uploads_of(deps: Deps) -> Uploads:
 
 
 class BlobAccess:
-    """Content addressing for one call: which blobs a project must upload (FindMissingBlobs), proof
-    of possession (ProveBlobPossession), and small-blob batches (BatchUploadBlobs)."""
+    """Content addressing for one call: which blobs a project must upload (FindMissingBlobs), the
+    retired proof of possession (ProveBlobPossession), and small-blob batches (BatchUploadBlobs)."""
 
     def __init__(self, deps: Deps, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.deps = deps
@@ -428,45 +414,26 @@ class BlobAccess:
 
     async def find_missing(
         self, principal: Principal, parent: ProjectName, digests: Sequence[Digest]
-    ) -> tuple[list[Digest], list[Challenge]]:
+    ) -> list[Digest]:
+        """The digests this project does not hold. Only the project's own blobs are consulted: a
+        digest other projects hold is answered exactly like one nobody holds."""
         if not digests:
             raise InvalidArgument("digests", Reason.FIELD_REQUIRED, "at least one digest is required")
         wanted = list(dict.fromkeys(check_digests(digests, "digests")))
         async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
             project = await ensure_project(conn, parent, create_entity=self._create_entity())
-            rows = await store.lookup(conn, project.id, [d.sha256 for d in wanted])
-            known = {r["sha256"]: r for r in rows}
-            present = {
-                d
-                for d in wanted
-                if d.sha256 in known and known[d.sha256]["mine"] and known[d.sha256]["size"] == d.size
-            }
+            held = await store.held_by(conn, project.id, [d.sha256 for d in wanted])
+            present = {d for d in wanted if held.get(d.sha256) == d.size}
             await store.touch(conn, [d.sha256 for d in present])
-            foreign = [
-                d
-                for d in wanted
-                if d not in present
-                and d.sha256 in known
-                and known[d.sha256]["size"] == d.size
-                and d.size >= CHALLENGE_MIN_SIZE
-            ][:MAX_CHALLENGES]
-            challenges = [self._challenge(d) for d in foreign]
-            await store.insert_challenges(
-                conn, project.id, [(c.digest.sha256, c.nonce) for c in challenges], CHALLENGE_TTL
-            )
-        return [d for d in wanted if d not in present], challenges
-
-    @staticmethod
-    def _challenge(d: Digest) -> Challenge:
-        nonce = os.urandom(16)
-        expire = datetime.now(timezone.utc) + timedelta(seconds=CHALLENGE_TTL)
-        return Challenge(d, nonce, challenge_ranges(nonce, d.size), expire)
+        return [d for d in wanted if d not in present]
 
     # --- ProveBlobPossession ---
 
     async def prove(
         self, principal: Principal, parent: ProjectName, proofs: Sequence[Proof]
     ) -> tuple[list[Digest], list[Digest]]:
+        """(accepted, rejected): every well-formed proof is rejected, whatever it says, and nothing is
+        read or granted; the client uploads those blobs instead (the commit deduplicates them)."""
         if not proofs:
             raise InvalidArgument("proofs", Reason.FIELD_REQUIRED, "at least one proof is required")
         if len(proofs) > MAX_DIGESTS:
@@ -474,38 +441,8 @@ class BlobAccess:
         for i, p in enumerate(proofs):
             check_digest(p.digest.sha256, p.digest.size, f"proofs[{i}].digest")
         async with self.pool.acquire(timeout=self.timeout) as conn:
-            project = await get_project(conn, parent)
-            taken = await store.take_challenges(
-                conn, project.id, [(p.digest.sha256, p.nonce) for p in proofs]
-            )
-            rows = await store.lookup(conn, project.id, [p.digest.sha256 for p in proofs])
-        valid = {(r["sha256"], bytes(r["nonce"])) for r in taken}
-        keys = {r["sha256"]: (r["storage_key"], r["size"]) for r in rows}
-        sem = asyncio.Semaphore(PUT_CONCURRENCY)
-        verdicts = await asyncio.gather(*(self._verify(p, valid, keys, sem) for p in proofs))
-        accepted = [p.digest for p, ok in zip(proofs, verdicts, strict=True) if ok]
-        if accepted:
-            async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
-                await store.touch(conn, [d.sha256 for d in accepted])
-                await store.grant(conn, project.id, [d.sha256 for d in accepted])
-        return accepted, [p.digest for p, ok in zip(proofs, verdicts, strict=True) if not ok]
-
-    async def _verify(
-        self,
-        proof: Proof,
-        valid: set[tuple[str, bytes]],
-        keys: dict[str, tuple[str, int]],
-        sem: asyncio.Semaphore,
-    ) -> bool:
-        sha, size = proof.digest.sha256, proof.digest.size
-        if (sha, proof.nonce) not in valid or keys.get(sha, ("", -1))[1] != size:
-            return False
-        h = hashlib.sha256(proof.nonce)
-        async with sem:
-            for offset, length in challenge_ranges(proof.nonce, size):
-                async for chunk in self.blobs.read(keys[sha][0], offset, length):
-                    h.update(chunk)
-        return hmac.compare_digest(h.hexdigest(), proof.proof_sha256)
+            await get_project(conn, parent)  # NOT_FOUND for a project that does not exist, as before
+        return [], [p.digest for p in proofs]
 
     # --- BatchUploadBlobs ---
 

@@ -207,27 +207,30 @@ class IngestServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def FindMissingBlobs(self, request, context):
-        """Says which of the given blobs the server does not have yet, so clients
+        """Says which of the given blobs this project does not hold yet, so clients
         upload only those. Required: parent, at least one digest.
-        A blob counts as present only when this project already uploaded it (or
-        proved possession): knowing a digest grants nothing. A blob the server
-        stores for other projects is listed as missing and, when large enough,
-        comes with a PossessionChallenge: answering it with ProveBlobPossession
-        avoids sending the bytes again. Present blobs are touched (spared by GC
-        for its grace period). Returns INVALID_ARGUMENT (INVALID_DIGEST,
-        OUT_OF_RANGE for more than 10000 digests).
+        A blob counts as present only when this project itself uploaded its whole
+        content: knowing a digest, or part of the content, grants nothing. A blob
+        the server stores only for other projects is answered exactly like one it
+        does not store at all ("missing", never a challenge), so the answer tells
+        nothing about other projects. The client uploads it; the server verifies
+        the sha256 of what arrived and deduplicates storage silently. Present
+        blobs are touched (spared by GC for its grace period). Returns
+        INVALID_ARGUMENT (INVALID_DIGEST, OUT_OF_RANGE for more than 10000
+        digests).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ProveBlobPossession(self, request, context):
-        """Proves that the caller holds the bytes of blobs stored for other projects,
-        by answering the challenges FindMissingBlobs issued; accepted blobs become
-        usable in the project without being uploaded again. Each challenge is
-        single-use and expires after a few minutes. Required: parent, proofs.
-        Returns INVALID_ARGUMENT (INVALID_DIGEST); wrong, unknown or expired
-        proofs are listed in `rejected` (upload those blobs instead).
+        """Deprecated: grants nothing. It once let a client prove it holds a blob
+        stored for other projects by hashing sampled windows, but knowing part of a
+        file could pass such a proof. FindMissingBlobs issues no challenges any
+        more, and this RPC answers every well-formed proof in `rejected` (none is
+        ever accepted, nothing is read or granted): upload those blobs instead.
+        Required: parent, proofs (at most 10000). Returns INVALID_ARGUMENT
+        (INVALID_DIGEST, FIELD_REQUIRED, OUT_OF_RANGE), NOT_FOUND (parent).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
