@@ -24,6 +24,7 @@ every proof (sampled windows prove possession of the windows, not of the file).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import uuid
@@ -44,11 +45,12 @@ from ...common.logging import get_logger
 from ...common.names import ChildName, ProjectName, check_sha256
 from ...common.projects import ensure_project, get_project
 from . import resumable_hash, store
+from .budget import ByteBudget
+from .limits import StreamSlots, check_declared_size, check_open_sessions
 from .states import ABORTED, COMMITTED, EXPIRED, OPEN
 from .stream import (
     PART_NUMBER_BLOCK,
     ActiveStreams,
-    ByteBudget,
     Chunk,
     StreamLimits,
     UploadStream,
@@ -111,7 +113,7 @@ class Uploads:
         self.deps = deps
         self.pool: asyncpg.Pool = deps.pool
         self.blobs = deps.blobs
-        self.budget = ByteBudget(s.upload_buffer)
+        self.budget = ByteBudget(s.upload_buffer, s.upload_buffer_per_principal or s.upload_buffer // 2)
         self.active = ActiveStreams()
         self.stats = transfer_stats(deps.extras)
         self.limits = StreamLimits(
@@ -120,37 +122,46 @@ class Uploads:
             min_part_size=self.blobs.min_part_size,
             max_part_number=self.blobs.max_part_number,
             expiry=s.upload_expiry,
+            idle=s.upload_idle_seconds,
         )
+        self.slots = StreamSlots(s.upload_streams_per_principal)
+        self.max_blob_bytes = s.max_blob_bytes
+        self.sessions_per_principal = s.upload_sessions_per_principal
 
     # --- create / get ---
 
     async def create(
         self, principal: Principal, parent: ProjectName, expected_size: int, expected_sha256: str
     ) -> SessionView:
-        if expected_size < 0:
-            raise InvalidArgument("expected_size", Reason.OUT_OF_RANGE, "expected_size must be >= 0")
+        check_declared_size(expected_size, self.max_blob_bytes)
         if expected_sha256:
             check_sha256(expected_sha256, "expected_sha256")
         session_id = uuid.uuid4().hex
         storage_key = f"blobs/{session_id[:2]}/{session_id}"
         multipart_id = await self.blobs.start_multipart(storage_key)
         hasher = resumable_hash.new()
-        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn, conn.transaction():
-            project = await ensure_project(
-                conn, parent, create_entity=self.deps.authorizer.mode == "open-local"
-            )
-            row = await store.insert_session(
-                conn,
-                session_id=session_id,
-                project_id=project.id,
-                owner=principal.name,
-                expected_size=expected_size,
-                expected_sha256=expected_sha256,
-                storage_key=storage_key,
-                multipart_id=multipart_id,
-                hash_state=hasher.state() if hasher else None,
-                expiry=self.limits.expiry,
-            )
+        try:
+            async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn, conn.transaction():
+                project = await ensure_project(
+                    conn, parent, create_entity=self.deps.authorizer.mode == "open-local"
+                )
+                await check_open_sessions(conn, principal.name, self.sessions_per_principal)
+                row = await store.insert_session(
+                    conn,
+                    session_id=session_id,
+                    project_id=project.id,
+                    owner=principal.name,
+                    expected_size=expected_size,
+                    expected_sha256=expected_sha256,
+                    storage_key=storage_key,
+                    multipart_id=multipart_id,
+                    hash_state=hasher.state() if hasher else None,
+                    expiry=self.limits.expiry,
+                )
+        except BaseException:
+            with contextlib.suppress(Exception):  # refused: leave no multipart upload behind
+                await self.blobs.abort_multipart(storage_key, multipart_id)
+            raise
         return self._view(parent, row)
 
     async def get(self, principal: Principal, name: ChildName) -> SessionView:
@@ -186,13 +197,15 @@ class Uploads:
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             row = await self._load(conn, principal, name)
         _require_open(row)
-        entry = await self.active.enter(name.id)
+        entry = await self.active.enter(name.id)  # an older stream of this session ends (and frees its slot)
         try:
-            async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
-                row = await store.begin_stream(conn, name.id, PART_NUMBER_BLOCK, self.limits.expiry)
-            if row is None:
-                raise _closed()
-            await self._receive(self._open_stream(row), until_stopped(chunks, entry[0]))
+            with self.slots.hold(principal.name):
+                async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
+                    row = await store.begin_stream(conn, name.id, PART_NUMBER_BLOCK, self.limits.expiry)
+                if row is None:
+                    raise _closed()
+                stream = until_stopped(chunks, entry[0], idle=self.limits.idle, lull=self.limits.lull)
+                await self._receive(self._open_stream(row, principal.name), stream)
         finally:
             self.active.leave(name.id, entry)
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:  # access was checked above
@@ -201,7 +214,7 @@ class Uploads:
             raise NotFound("upload session", str(name))
         return self._view(name.project, row)
 
-    def _open_stream(self, row: asyncpg.Record) -> UploadStream:
+    def _open_stream(self, row: asyncpg.Record, principal: str) -> UploadStream:
         offset = row["committed_offset"]
         hasher = resumable_hash.resume(row["hash_state"])
         if hasher is None and offset == 0:
@@ -220,13 +233,14 @@ class Uploads:
             next_number=row["first_part"],
             numbers_left=PART_NUMBER_BLOCK,
             hasher=hasher,
+            principal=principal,
         )
 
-    async def _receive(self, up: UploadStream, chunks: AsyncIterator[Chunk]) -> None:
+    async def _receive(self, up: UploadStream, chunks: AsyncIterator[Chunk | None]) -> None:
         start = up.durable
         try:
             async for chunk in chunks:
-                await up.feed(chunk)
+                await (up.lull() if chunk is None else up.feed(chunk))
             await up.finish()
         except BaseException:
             await up.salvage()

@@ -54,6 +54,19 @@ async def insert_session(
     )
 
 
+async def lock_owner(conn: asyncpg.Connection, owner: str) -> None:
+    """Serialize session creation per owner until the transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('upload_sessions:' || $1, 0))", owner)
+
+
+async def count_open(conn: asyncpg.Connection, owner: str) -> int:
+    return int(
+        await conn.fetchval(
+            f"SELECT count(*) FROM upload_sessions WHERE owner_name = $1 AND state = {OPEN}", owner
+        )
+    )
+
+
 async def get_session(
     conn: asyncpg.Connection,
     session_id: str,
