@@ -1,6 +1,8 @@
 """The upload buffer budget (STRATA_UPLOAD_BUFFER): a process-wide bound on bytes upload streams hold
 in memory, with a share per caller (STRATA_UPLOAD_BUFFER_PER_PRINCIPAL) so one caller can never hold
-all of it.
+all of it. The share counts the bytes a caller's streams gather from their clients (what an idle
+client could keep hostage); a part on its way to the blob store is `detach`ed from it (it is released
+when the write ends, whatever the client does) and counts against the shared limit only.
 
 Requests wait in FIFO order for the shared limit; a request held back only by its own caller's share
 lets the requests of other callers behind it go first. release() is synchronous, so a finished part
@@ -60,14 +62,22 @@ class ByteBudget:
             raise
         return n
 
-    def release(self, n: int, key: str = "") -> None:
-        self.used -= n
+    def detach(self, n: int, key: str) -> None:
+        """n bytes of `key` leave its share (still counted in the shared limit until released)."""
         left = self.held(key) - n
         if left > 0:
             self._held[key] = left
         else:
             self._held.pop(key, None)
         self._grant()
+
+    def release(self, n: int, key: str | None = "") -> None:
+        """Give n bytes back; key None for bytes detached from their caller's share."""
+        self.used -= n
+        if key is not None:
+            self.detach(n, key)
+        else:
+            self._grant()
 
     def _grant(self) -> None:
         for waiter in list(self._waiters):

@@ -17,7 +17,8 @@ sends what it holds (when the blob store takes a part that small) and starts a n
 minimum part size it takes the few bytes it needs beyond the limit (`force`), since it could release
 nothing otherwise: the overdraft is at most one chunk per stream still below its first minimum part.
 A stream whose client pauses for `lull` sends its partial part too, so a paused stream holds less than
-one minimum part. Every caller may hold at most its share of the budget (the rest stays for others).
+one minimum part. Every caller's streams may gather at most its share of the budget (parts being
+written to the blob store do not count: they are released whatever the client does).
 A stream whose client sends nothing for `idle` seconds ends with DEADLINE_EXCEEDED
 UPLOAD_IDLE_TIMEOUT, and one that waits `idle` seconds for budget ends with UNAVAILABLE
 UPLOAD_BUFFER_BUSY (both resumable from committed_offset). Streams per caller: uploads/limits.py.
@@ -282,9 +283,8 @@ class UploadStream:
         task = asyncio.create_task(
             self.blobs.upload_part(self.storage_key, self.multipart_id, number, offset, chunks)
         )
-        task.add_done_callback(
-            lambda _t: self.budget.release(reserved, self.principal)
-        )  # the bytes are gone once sent
+        self.budget.detach(reserved, self.principal)  # being sent: no longer in the client's hands
+        task.add_done_callback(lambda _t: self.budget.release(reserved, None))  # gone once sent
         self._pending.append(_Pending(number, offset, size, state, task))
         await self._collect(wait=len(self._pending) >= self.limits.max_parallel)
 
