@@ -250,8 +250,11 @@ class IngestServiceServicer:
     def CreateUploadSession(self, request, context):
         """Starts a resumable upload session for one file. The session belongs to
         the caller and the project; it expires after STRATA_UPLOAD_EXPIRY seconds
-        without progress. Required: parent, expected_size.
-        Returns INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_DIGEST).
+        without progress. Required: parent, expected_size (at most
+        STRATA_MAX_BLOB_BYTES, default 1 TiB). A caller may have at most
+        STRATA_UPLOAD_SESSIONS_PER_PRINCIPAL (default 500) open sessions.
+        Returns INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_DIGEST, TOO_LARGE on
+        expected_size), RESOURCE_EXHAUSTED (TOO_MANY_UPLOAD_SESSIONS).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -276,7 +279,11 @@ class IngestServiceServicer:
         CONFLICT). Returns NOT_FOUND, INVALID_ARGUMENT (CHUNK_OFFSET_MISMATCH,
         CHUNK_CHECKSUM_MISMATCH, CHUNK_TOO_LARGE, SIZE_EXCEEDED),
         FAILED_PRECONDITION (UPLOAD_SESSION_CLOSED), ABORTED (CONFLICT),
-        UNAVAILABLE (the object store failed; resume from committed_offset).
+        UNAVAILABLE (the object store failed, or UPLOAD_BUFFER_BUSY; resume from
+        committed_offset), DEADLINE_EXCEEDED (UPLOAD_IDLE_TIMEOUT: no chunk for
+        STRATA_UPLOAD_IDLE_SECONDS, default 60; resume from committed_offset),
+        RESOURCE_EXHAUSTED (TOO_MANY_UPLOAD_STREAMS: the caller already runs
+        STRATA_UPLOAD_STREAMS_PER_PRINCIPAL streams, default 16).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
