@@ -117,6 +117,31 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "Bound on upload bytes one server process buffers in memory across all streams.",
     ),
     (
+        "STRATA_UPLOAD_BUFFER_PER_PRINCIPAL",
+        "0",
+        "Share of STRATA_UPLOAD_BUFFER (bytes) one principal's streams may hold (0: half of it).",
+    ),
+    (
+        "STRATA_UPLOAD_IDLE_SECONDS",
+        "60",
+        "Seconds an upload stream may send nothing before the server ends it (UPLOAD_IDLE_TIMEOUT).",
+    ),
+    (
+        "STRATA_UPLOAD_STREAMS_PER_PRINCIPAL",
+        "16",
+        "Upload streams one principal may run at once on a server process (TOO_MANY_UPLOAD_STREAMS).",
+    ),
+    (
+        "STRATA_UPLOAD_SESSIONS_PER_PRINCIPAL",
+        "500",
+        "Open (uncommitted) upload sessions one principal may have (TOO_MANY_UPLOAD_SESSIONS).",
+    ),
+    (
+        "STRATA_MAX_BLOB_BYTES",
+        "1099511627776",
+        "Largest blob (bytes) an upload session may declare (1 TiB; INVALID_ARGUMENT expected_size).",
+    ),
+    (
         "STRATA_GC_INTERVAL",
         "3600",
         "Seconds between background TTL-expiry and garbage-collection passes (0: off).",
@@ -232,6 +257,11 @@ class Settings:
     upload_part_size: int = 16 * 1024 * 1024
     upload_max_chunk: int = 8 * 1024 * 1024
     upload_buffer: int = 32 * 1024 * 1024
+    upload_buffer_per_principal: int = 0
+    upload_idle_seconds: float = 60.0
+    upload_streams_per_principal: int = 16
+    upload_sessions_per_principal: int = 500
+    max_blob_bytes: int = 1 << 40
     gc_interval: float = 3600.0
     gc_grace: float = 3600.0
     draft_expiry: float = 86400.0
@@ -290,6 +320,11 @@ class Settings:
             upload_part_size=int(_env("STRATA_UPLOAD_PART_SIZE", str(16 * 1024 * 1024))),
             upload_max_chunk=int(_env("STRATA_UPLOAD_MAX_CHUNK", str(8 * 1024 * 1024))),
             upload_buffer=int(_env("STRATA_UPLOAD_BUFFER", str(32 * 1024 * 1024))),
+            upload_buffer_per_principal=int(_env("STRATA_UPLOAD_BUFFER_PER_PRINCIPAL", "0")),
+            upload_idle_seconds=float(_env("STRATA_UPLOAD_IDLE_SECONDS", "60")),
+            upload_streams_per_principal=int(_env("STRATA_UPLOAD_STREAMS_PER_PRINCIPAL", "16")),
+            upload_sessions_per_principal=int(_env("STRATA_UPLOAD_SESSIONS_PER_PRINCIPAL", "500")),
+            max_blob_bytes=int(_env("STRATA_MAX_BLOB_BYTES", str(1 << 40))),
             gc_interval=float(_env("STRATA_GC_INTERVAL", "3600")),
             gc_grace=float(_env("STRATA_GC_GRACE", "3600")),
             draft_expiry=float(_env("STRATA_DRAFT_EXPIRY", "86400")),

@@ -17,7 +17,7 @@ from ..common.runs import run_from_row, ts
 from .metrics.domain import Ack, Batch
 from .run_files.domain import RunFileView
 from .runs.domain import LoadedRun, NewRun, RunUpdate
-from .uploads.domain import Challenge, Digest, Proof, SessionView
+from .uploads.domain import Digest, Proof, SessionView
 from .uploads.stream import Chunk
 
 # --- runs ---
@@ -100,15 +100,6 @@ def digest_pb(d: Digest) -> blob_pb2.BlobDigest:
 
 def proof(p: upload_pb2.PossessionProof) -> Proof:
     return Proof(digest(p.digest), p.nonce, p.proof_sha256)
-
-
-def challenge_pb(c: Challenge) -> upload_pb2.PossessionChallenge:
-    return upload_pb2.PossessionChallenge(
-        digest=digest_pb(c.digest),
-        nonce=c.nonce,
-        ranges=[upload_pb2.ByteRange(offset=o, length=n) for o, n in c.ranges],
-        expire_time=ts(c.expire_time),
-    )
 
 
 def session_pb(v: SessionView) -> upload_pb2.UploadSession:

@@ -93,13 +93,10 @@ class IngestServiceHandlers(ingest_service_pb2_grpc.IngestServiceServicer):
         self, request: pb.FindMissingBlobsRequest, context: Context
     ) -> pb.FindMissingBlobsResponse:
         parent = parse_project(request.parent, "parent")
-        missing, challenges = await BlobAccess(self.deps, timeout_from(context)).find_missing(
+        missing = await BlobAccess(self.deps, timeout_from(context)).find_missing(
             current_principal(), parent, [convert.digest(d) for d in request.digests]
         )
-        return pb.FindMissingBlobsResponse(
-            missing=[convert.digest_pb(d) for d in missing],
-            challenges=[convert.challenge_pb(c) for c in challenges],
-        )
+        return pb.FindMissingBlobsResponse(missing=[convert.digest_pb(d) for d in missing])
 
     async def ProveBlobPossession(
         self, request: pb.ProveBlobPossessionRequest, context: Context

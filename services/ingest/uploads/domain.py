@@ -12,25 +12,25 @@ Only when that state is unavailable (libcrypto missing) does the commit re-read 
 hash it; a mismatch then deletes the object before any blob row exists.
 
 Dedupe vs. access. Bytes are stored once per sha256 across every project. A project may reference a
-blob (in a manifest or as a run file) only once it uploaded it or proved it holds it
-(project_blobs), so a digest seen in a log or a screenshot grants nothing. FindMissingBlobs lists a
-blob stored only for other projects as missing and, when it is at least CHALLENGE_MIN_SIZE, adds a
-proof-of-possession challenge (uploads/possession.py). Smaller blobs are simply uploaded again (a
-round trip costs more than the bytes) and deduplicated at commit, so nothing new is stored either way.
-Small blobs may also come in batches (BatchUploadBlobs) instead of sessions.
+blob (in a manifest or as a run file) only once it uploaded the whole content itself (project_blobs),
+so neither a digest seen in a log nor part of the content grants anything. FindMissingBlobs looks only
+at the caller's project: a blob stored for other projects and a blob stored nowhere take the same
+path and get the same answer ("missing"), so it tells nobody what other projects hold. The client then
+uploads; the commit (or BatchUploadBlobs) verifies the sha256 of what arrived and deduplicates storage
+silently, so nothing new is stored either way. ProveBlobPossession is kept for old clients and rejects
+every proof (sampled windows prove possession of the windows, not of the file).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
-import hmac
 import json
-import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import asyncpg
 
@@ -45,12 +45,12 @@ from ...common.logging import get_logger
 from ...common.names import ChildName, ProjectName, check_sha256
 from ...common.projects import ensure_project, get_project
 from . import resumable_hash, store
-from .possession import challenge_ranges
+from .budget import ByteBudget
+from .limits import StreamSlots, check_declared_size, check_open_sessions
 from .states import ABORTED, COMMITTED, EXPIRED, OPEN
 from .stream import (
     PART_NUMBER_BLOCK,
     ActiveStreams,
-    ByteBudget,
     Chunk,
     StreamLimits,
     UploadStream,
@@ -63,9 +63,6 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 CLOSED_RETENTION = 7 * 86400.0  # closed session rows are kept this long for late GetUploadSession calls
 MAX_DIGESTS = 10_000
 BATCH_MAX_BYTES = 4 * 1024 * 1024
-CHALLENGE_MIN_SIZE = 1024 * 1024
-MAX_CHALLENGES = 1000
-CHALLENGE_TTL = 600.0
 PUT_CONCURRENCY = 16
 
 
@@ -96,14 +93,6 @@ def check_digest(sha256: str, size: int, field: str) -> Digest:
 
 
 @dataclass(frozen=True)
-class Challenge:
-    digest: Digest
-    nonce: bytes
-    ranges: list[tuple[int, int]]
-    expire_time: datetime
-
-
-@dataclass(frozen=True)
 class Proof:
     digest: Digest
     nonce: bytes
@@ -124,7 +113,7 @@ class Uploads:
         self.deps = deps
         self.pool: asyncpg.Pool = deps.pool
         self.blobs = deps.blobs
-        self.budget = ByteBudget(s.upload_buffer)
+        self.budget = ByteBudget(s.upload_buffer, s.upload_buffer_per_principal or s.upload_buffer // 2)
         self.active = ActiveStreams()
         self.stats = transfer_stats(deps.extras)
         self.limits = StreamLimits(
@@ -133,37 +122,46 @@ class Uploads:
             min_part_size=self.blobs.min_part_size,
             max_part_number=self.blobs.max_part_number,
             expiry=s.upload_expiry,
+            idle=s.upload_idle_seconds,
         )
+        self.slots = StreamSlots(s.upload_streams_per_principal)
+        self.max_blob_bytes = s.max_blob_bytes
+        self.sessions_per_principal = s.upload_sessions_per_principal
 
     # --- create / get ---
 
     async def create(
         self, principal: Principal, parent: ProjectName, expected_size: int, expected_sha256: str
     ) -> SessionView:
-        if expected_size < 0:
-            raise InvalidArgument("expected_size", Reason.OUT_OF_RANGE, "expected_size must be >= 0")
+        check_declared_size(expected_size, self.max_blob_bytes)
         if expected_sha256:
             check_sha256(expected_sha256, "expected_sha256")
         session_id = uuid.uuid4().hex
         storage_key = f"blobs/{session_id[:2]}/{session_id}"
         multipart_id = await self.blobs.start_multipart(storage_key)
         hasher = resumable_hash.new()
-        async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn, conn.transaction():
-            project = await ensure_project(
-                conn, parent, create_entity=self.deps.authorizer.mode == "open-local"
-            )
-            row = await store.insert_session(
-                conn,
-                session_id=session_id,
-                project_id=project.id,
-                owner=principal.name,
-                expected_size=expected_size,
-                expected_sha256=expected_sha256,
-                storage_key=storage_key,
-                multipart_id=multipart_id,
-                hash_state=hasher.state() if hasher else None,
-                expiry=self.limits.expiry,
-            )
+        try:
+            async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn, conn.transaction():
+                project = await ensure_project(
+                    conn, parent, create_entity=self.deps.authorizer.mode == "open-local"
+                )
+                await check_open_sessions(conn, principal.name, self.sessions_per_principal)
+                row = await store.insert_session(
+                    conn,
+                    session_id=session_id,
+                    project_id=project.id,
+                    owner=principal.name,
+                    expected_size=expected_size,
+                    expected_sha256=expected_sha256,
+                    storage_key=storage_key,
+                    multipart_id=multipart_id,
+                    hash_state=hasher.state() if hasher else None,
+                    expiry=self.limits.expiry,
+                )
+        except BaseException:
+            with contextlib.suppress(Exception):  # refused: leave no multipart upload behind
+                await self.blobs.abort_multipart(storage_key, multipart_id)
+            raise
         return self._view(parent, row)
 
     async def get(self, principal: Principal, name: ChildName) -> SessionView:
@@ -199,13 +197,15 @@ class Uploads:
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             row = await self._load(conn, principal, name)
         _require_open(row)
-        entry = await self.active.enter(name.id)
+        entry = await self.active.enter(name.id)  # an older stream of this session ends (and frees its slot)
         try:
-            async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
-                row = await store.begin_stream(conn, name.id, PART_NUMBER_BLOCK, self.limits.expiry)
-            if row is None:
-                raise _closed()
-            await self._receive(self._open_stream(row), until_stopped(chunks, entry[0]))
+            with self.slots.hold(principal.name):
+                async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
+                    row = await store.begin_stream(conn, name.id, PART_NUMBER_BLOCK, self.limits.expiry)
+                if row is None:
+                    raise _closed()
+                stream = until_stopped(chunks, entry[0], idle=self.limits.idle, lull=self.limits.lull)
+                await self._receive(self._open_stream(row, principal.name), stream)
         finally:
             self.active.leave(name.id, entry)
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:  # access was checked above
@@ -214,7 +214,7 @@ class Uploads:
             raise NotFound("upload session", str(name))
         return self._view(name.project, row)
 
-    def _open_stream(self, row: asyncpg.Record) -> UploadStream:
+    def _open_stream(self, row: asyncpg.Record, principal: str) -> UploadStream:
         offset = row["committed_offset"]
         hasher = resumable_hash.resume(row["hash_state"])
         if hasher is None and offset == 0:
@@ -233,13 +233,14 @@ class Uploads:
             next_number=row["first_part"],
             numbers_left=PART_NUMBER_BLOCK,
             hasher=hasher,
+            principal=principal,
         )
 
-    async def _receive(self, up: UploadStream, chunks: AsyncIterator[Chunk]) -> None:
+    async def _receive(self, up: UploadStream, chunks: AsyncIterator[Chunk | None]) -> None:
         start = up.durable
         try:
             async for chunk in chunks:
-                await up.feed(chunk)
+                await (up.lull() if chunk is None else up.feed(chunk))
             await up.finish()
         except BaseException:
             await up.salvage()
@@ -372,17 +373,16 @@ class Uploads:
             log.warning("upload_cleanup_deferred", session=session_id, error=type(e).__name__)
 
     async def expire_pass(self) -> dict[str, int]:
-        """Expire idle sessions, delete the parts of closed ones, purge stale challenges and rows."""
+        """Expire idle sessions, delete the parts of closed ones, purge old closed rows."""
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             expired = await store.expire_open_sessions(conn, 500)
             leftovers = await store.closed_with_parts(conn, 500)
-            purged = await store.purge_challenges(conn)
             deleted = await store.delete_old_closed(conn, max(CLOSED_RETENTION, 2 * self.limits.expiry))
         for r in leftovers:
             await self._cleanup_parts(
                 r["id"], r["storage_key"], r["multipart_id"], delete_object=r["state"] != COMMITTED
             )
-        result = {"expired": expired, "cleaned": len(leftovers), "challenges": purged, "deleted": deleted}
+        result = {"expired": expired, "cleaned": len(leftovers), "deleted": deleted}
         return {k: v for k, v in result.items() if v}
 
 
@@ -412,8 +412,8 @@ def uploads_of(deps: Deps) -> Uploads:
 
 
 class BlobAccess:
-    """Content addressing for one call: which blobs a project must upload (FindMissingBlobs), proof
-    of possession (ProveBlobPossession), and small-blob batches (BatchUploadBlobs)."""
+    """Content addressing for one call: which blobs a project must upload (FindMissingBlobs), the
+    retired proof of possession (ProveBlobPossession), and small-blob batches (BatchUploadBlobs)."""
 
     def __init__(self, deps: Deps, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.deps = deps
@@ -428,45 +428,26 @@ class BlobAccess:
 
     async def find_missing(
         self, principal: Principal, parent: ProjectName, digests: Sequence[Digest]
-    ) -> tuple[list[Digest], list[Challenge]]:
+    ) -> list[Digest]:
+        """The digests this project does not hold. Only the project's own blobs are consulted: a
+        digest other projects hold is answered exactly like one nobody holds."""
         if not digests:
             raise InvalidArgument("digests", Reason.FIELD_REQUIRED, "at least one digest is required")
         wanted = list(dict.fromkeys(check_digests(digests, "digests")))
         async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
             project = await ensure_project(conn, parent, create_entity=self._create_entity())
-            rows = await store.lookup(conn, project.id, [d.sha256 for d in wanted])
-            known = {r["sha256"]: r for r in rows}
-            present = {
-                d
-                for d in wanted
-                if d.sha256 in known and known[d.sha256]["mine"] and known[d.sha256]["size"] == d.size
-            }
+            held = await store.held_by(conn, project.id, [d.sha256 for d in wanted])
+            present = {d for d in wanted if held.get(d.sha256) == d.size}
             await store.touch(conn, [d.sha256 for d in present])
-            foreign = [
-                d
-                for d in wanted
-                if d not in present
-                and d.sha256 in known
-                and known[d.sha256]["size"] == d.size
-                and d.size >= CHALLENGE_MIN_SIZE
-            ][:MAX_CHALLENGES]
-            challenges = [self._challenge(d) for d in foreign]
-            await store.insert_challenges(
-                conn, project.id, [(c.digest.sha256, c.nonce) for c in challenges], CHALLENGE_TTL
-            )
-        return [d for d in wanted if d not in present], challenges
-
-    @staticmethod
-    def _challenge(d: Digest) -> Challenge:
-        nonce = os.urandom(16)
-        expire = datetime.now(timezone.utc) + timedelta(seconds=CHALLENGE_TTL)
-        return Challenge(d, nonce, challenge_ranges(nonce, d.size), expire)
+        return [d for d in wanted if d not in present]
 
     # --- ProveBlobPossession ---
 
     async def prove(
         self, principal: Principal, parent: ProjectName, proofs: Sequence[Proof]
     ) -> tuple[list[Digest], list[Digest]]:
+        """(accepted, rejected): every well-formed proof is rejected, whatever it says, and nothing is
+        read or granted; the client uploads those blobs instead (the commit deduplicates them)."""
         if not proofs:
             raise InvalidArgument("proofs", Reason.FIELD_REQUIRED, "at least one proof is required")
         if len(proofs) > MAX_DIGESTS:
@@ -474,38 +455,8 @@ class BlobAccess:
         for i, p in enumerate(proofs):
             check_digest(p.digest.sha256, p.digest.size, f"proofs[{i}].digest")
         async with self.pool.acquire(timeout=self.timeout) as conn:
-            project = await get_project(conn, parent)
-            taken = await store.take_challenges(
-                conn, project.id, [(p.digest.sha256, p.nonce) for p in proofs]
-            )
-            rows = await store.lookup(conn, project.id, [p.digest.sha256 for p in proofs])
-        valid = {(r["sha256"], bytes(r["nonce"])) for r in taken}
-        keys = {r["sha256"]: (r["storage_key"], r["size"]) for r in rows}
-        sem = asyncio.Semaphore(PUT_CONCURRENCY)
-        verdicts = await asyncio.gather(*(self._verify(p, valid, keys, sem) for p in proofs))
-        accepted = [p.digest for p, ok in zip(proofs, verdicts, strict=True) if ok]
-        if accepted:
-            async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
-                await store.touch(conn, [d.sha256 for d in accepted])
-                await store.grant(conn, project.id, [d.sha256 for d in accepted])
-        return accepted, [p.digest for p, ok in zip(proofs, verdicts, strict=True) if not ok]
-
-    async def _verify(
-        self,
-        proof: Proof,
-        valid: set[tuple[str, bytes]],
-        keys: dict[str, tuple[str, int]],
-        sem: asyncio.Semaphore,
-    ) -> bool:
-        sha, size = proof.digest.sha256, proof.digest.size
-        if (sha, proof.nonce) not in valid or keys.get(sha, ("", -1))[1] != size:
-            return False
-        h = hashlib.sha256(proof.nonce)
-        async with sem:
-            for offset, length in challenge_ranges(proof.nonce, size):
-                async for chunk in self.blobs.read(keys[sha][0], offset, length):
-                    h.update(chunk)
-        return hmac.compare_digest(h.hexdigest(), proof.proof_sha256)
+            await get_project(conn, parent)  # NOT_FOUND for a project that does not exist, as before
+        return [], [p.digest for p in proofs]
 
     # --- BatchUploadBlobs ---
 

@@ -1,5 +1,5 @@
 """SQL of uploads (SQL only; the rules live in uploads/domain.py and uploads/stream.py): upload
-sessions, content-addressed blobs, per-project possession, and possession challenges.
+sessions, content-addressed blobs and what each project holds.
 
 Every write that records progress is conditional on the stream's `writer_epoch`, so a superseded
 stream (an older connection of a resumed upload) can never record parts after a newer one started.
@@ -51,6 +51,19 @@ async def insert_session(
         multipart_id,
         hash_state,
         expiry,
+    )
+
+
+async def lock_owner(conn: asyncpg.Connection, owner: str) -> None:
+    """Serialize session creation per owner until the transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('upload_sessions:' || $1, 0))", owner)
+
+
+async def count_open(conn: asyncpg.Connection, owner: str) -> int:
+    return int(
+        await conn.fetchval(
+            f"SELECT count(*) FROM upload_sessions WHERE owner_name = $1 AND state = {OPEN}", owner
+        )
     )
 
 
@@ -199,7 +212,7 @@ async def delete_old_closed(conn: asyncpg.Connection, older_than: float) -> int:
     return int(result.split()[-1])
 
 
-# --- blobs, possession and challenges ---
+# --- blobs and what each project holds ---
 
 
 async def lookup(conn: asyncpg.Connection, project_id: int, shas: Sequence[str]) -> list[asyncpg.Record]:
@@ -211,6 +224,18 @@ async def lookup(conn: asyncpg.Connection, project_id: int, shas: Sequence[str])
         project_id,
         list(shas),
     )
+
+
+async def held_by(conn: asyncpg.Connection, project_id: int, shas: Sequence[str]) -> dict[str, int]:
+    """sha256 -> size of the blobs among `shas` this project holds (blobs only other projects hold
+    are not looked at, so they cost and answer exactly what an unknown digest does)."""
+    rows = await conn.fetch(
+        """SELECT b.sha256, b.size FROM project_blobs pb JOIN blobs b ON b.sha256 = pb.sha256
+           WHERE pb.project_id = $1 AND pb.sha256 = ANY($2::text[])""",
+        project_id,
+        list(shas),
+    )
+    return {r["sha256"]: r["size"] for r in rows}
 
 
 async def touch(conn: asyncpg.Connection, shas: Sequence[str]) -> dict[str, str]:
@@ -257,7 +282,7 @@ async def insert_blobs(conn: asyncpg.Connection, rows: Sequence[tuple[str, int, 
 
 
 async def grant(conn: asyncpg.Connection, project_id: int, shas: Sequence[str]) -> None:
-    """Record that the project uploaded or proved these blobs (it may now reference them)."""
+    """Record that the project uploaded these blobs (it may now reference them)."""
     if shas:
         await conn.execute(
             """INSERT INTO project_blobs (project_id, sha256)
@@ -278,36 +303,3 @@ async def lock_for_reference(
         project_id,
         sorted(set(shas)),
     )
-
-
-async def insert_challenges(
-    conn: asyncpg.Connection, project_id: int, challenges: Sequence[tuple[str, bytes]], ttl: float
-) -> None:
-    await conn.executemany(
-        """INSERT INTO blob_challenges (project_id, sha256, nonce, expire_time)
-           VALUES ($1, $2, $3, now() + make_interval(secs => $4)) ON CONFLICT DO NOTHING""",
-        [(project_id, sha, nonce, ttl) for sha, nonce in challenges],
-    )
-
-
-async def take_challenges(
-    conn: asyncpg.Connection, project_id: int, answers: Sequence[tuple[str, bytes]]
-) -> list[asyncpg.Record]:
-    """Consume (delete) the unexpired challenges matching the answers; returns the ones found."""
-    if not answers:
-        return []
-    return await conn.fetch(
-        """DELETE FROM blob_challenges c
-           USING unnest($2::text[], $3::bytea[]) AS a(sha256, nonce)
-           WHERE c.project_id = $1 AND c.sha256 = a.sha256 AND c.nonce = a.nonce
-             AND c.expire_time > now()
-           RETURNING c.sha256, c.nonce""",
-        project_id,
-        [a[0] for a in answers],
-        [a[1] for a in answers],
-    )
-
-
-async def purge_challenges(conn: asyncpg.Connection) -> int:
-    result = await conn.execute("DELETE FROM blob_challenges WHERE expire_time < now()")
-    return int(result.split()[-1])

@@ -8,6 +8,20 @@ committed_offset therefore only moves past bytes that are durable in the blob st
 hash state always matches exactly those bytes. At most `max_parallel` parts are in flight per stream,
 and all streams of the process share a ByteBudget (STRATA_UPLOAD_BUFFER): when it is spent a stream
 stops reading, and gRPC flow control pushes back on the client. No whole file is ever in memory.
+
+Fairness (uploads/budget.py holds the budget). Memory is reserved as chunks arrive, never for a whole
+part ahead of its bytes: a part starts by reserving its first chunk, or the blob store's minimum part
+size when that is larger (S3: 5 MiB; local folder: 1 byte), waiting in line while it holds nothing;
+each later chunk adds its own bytes. A stream that needs more while the budget is contended first
+sends what it holds (when the blob store takes a part that small) and starts a new part; below the
+minimum part size it takes the few bytes it needs beyond the limit (`force`), since it could release
+nothing otherwise: the overdraft is at most one chunk per stream still below its first minimum part.
+A stream whose client pauses for `lull` sends its partial part too, so a paused stream holds less than
+one minimum part. Every caller's streams may gather at most its share of the budget (parts being
+written to the blob store do not count: they are released whatever the client does).
+A stream whose client sends nothing for `idle` seconds ends with DEADLINE_EXCEEDED
+UPLOAD_IDLE_TIMEOUT, and one that waits `idle` seconds for budget ends with UNAVAILABLE
+UPLOAD_BUFFER_BUSY (both resumable from committed_offset). Streams per caller: uploads/limits.py.
 """
 
 from __future__ import annotations
@@ -25,8 +39,16 @@ from ...common.blobstore import BlobStore
 from ...common.blobstore.base import Part
 from ...common.blobstore.buffers import crc32c
 from ...common.db import DEFAULT_TIMEOUT
-from ...common.errors import Aborted, FailedPrecondition, InvalidArgument, Reason
+from ...common.errors import (
+    Aborted,
+    DeadlineExceeded,
+    FailedPrecondition,
+    InvalidArgument,
+    Reason,
+    Unavailable,
+)
 from . import resumable_hash, store
+from .budget import ByteBudget
 
 PART_NUMBER_BLOCK = 16  # part numbers reserved per DB round trip
 
@@ -46,6 +68,11 @@ class StreamLimits:
     max_part_number: int | None
     max_parallel: int = 3
     expiry: float = 86400.0
+    idle: float = 60.0  # seconds without a chunk before the stream is ended
+    lull: float = 1.0  # seconds without a chunk before a partial part is flushed
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lull", min(self.lull, self.idle / 2))
 
 
 def part_size_for(expected_size: int, configured: int, min_part: int, max_part_number: int | None) -> int:
@@ -54,46 +81,6 @@ def part_size_for(expected_size: int, configured: int, min_part: int, max_part_n
     if max_part_number:
         size = max(size, math.ceil(expected_size / (max_part_number // 2)))
     return size
-
-
-class ByteBudget:
-    """A process-wide bound on bytes held by upload streams; waiters are served in FIFO order and a
-    request never exceeds the limit. release() is synchronous, so a finished part upload gives its
-    bytes back at once (from a done-callback), whatever its stream is waiting for."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = max(1, limit)
-        self.used = 0
-        self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
-
-    async def acquire(self, n: int) -> int:
-        n = min(n, self.limit)
-        if not self._waiters and self.used + n <= self.limit:
-            self.used += n
-            return n
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append((n, fut))
-        try:
-            await fut
-        except asyncio.CancelledError:
-            if fut.done() and not fut.cancelled():
-                self.release(n)  # granted just as we were cancelled
-            else:
-                self._waiters = deque(w for w in self._waiters if w[1] is not fut)
-                self._grant()
-            raise
-        return n
-
-    def release(self, n: int) -> None:
-        self.used -= n
-        self._grant()
-
-    def _grant(self) -> None:
-        while self._waiters and self.used + self._waiters[0][0] <= self.limit:
-            need, fut = self._waiters.popleft()
-            if not fut.done():
-                self.used += need
-                fut.set_result(None)
 
 
 class ActiveStreams:
@@ -126,18 +113,30 @@ class ActiveStreams:
         entry[1].set()
 
 
-async def until_stopped(chunks: AsyncIterator[Chunk], stop: asyncio.Event) -> AsyncIterator[Chunk]:
-    """The chunks, until `stop` is set (then ABORTED CONFLICT, even while waiting for the client)."""
+async def until_stopped(
+    chunks: AsyncIterator[Chunk], stop: asyncio.Event, *, idle: float, lull: float
+) -> AsyncIterator[Chunk | None]:
+    """The chunks, until `stop` is set (then ABORTED CONFLICT, even while waiting for the client).
+    Yields None after each `lull` seconds without a chunk, and ends the stream with DEADLINE_EXCEEDED
+    UPLOAD_IDLE_TIMEOUT after `idle` seconds without one."""
     it = chunks.__aiter__()
     stopper = asyncio.ensure_future(stop.wait())
     try:
         while True:
             nxt = asyncio.ensure_future(it.__anext__())
-            await asyncio.wait({nxt, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            waited = 0.0
+            while not nxt.done() and not stop.is_set():
+                step = max(0.0, min(lull, idle - waited))
+                await asyncio.wait({nxt, stopper}, timeout=step, return_when=asyncio.FIRST_COMPLETED)
+                waited += step
+                if nxt.done() or stop.is_set():
+                    break
+                if waited >= idle:
+                    await _cancel(nxt)
+                    raise idle_timeout(idle)
+                yield None
             if not nxt.done():
-                nxt.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
-                    await nxt
+                await _cancel(nxt)
                 raise superseded()
             try:
                 yield nxt.result()
@@ -147,6 +146,12 @@ async def until_stopped(chunks: AsyncIterator[Chunk], stop: asyncio.Event) -> As
                 raise superseded()
     finally:
         stopper.cancel()
+
+
+async def _cancel(task: asyncio.Future[Chunk]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
+        await task
 
 
 @dataclass
@@ -175,6 +180,7 @@ class UploadStream:
     next_number: int
     numbers_left: int
     hasher: resumable_hash.ResumableSha256 | None
+    principal: str = ""  # whose share of the budget the stream's bytes count against
     received: int = 0  # offset of the next expected byte (starts at durable)
     _buffer: list[bytes | memoryview] = field(default_factory=list)
     _buffered: int = 0
@@ -193,14 +199,44 @@ class UploadStream:
         self._check(chunk)
         if not chunk.data:
             return
-        if not self._buffered:
-            self._reserved = await self.budget.acquire(
-                min(self.part_size, self.expected_size - self.received)
-            )
+        await self._reserve(len(chunk.data))
         self._buffer.append(chunk.data)
         self._buffered += len(chunk.data)
         self.received += len(chunk.data)
         if self._buffered >= self.part_size or self.received == self.expected_size:
+            await self._flush()
+
+    async def _reserve(self, n: int) -> None:
+        """Budget for a chunk of n bytes about to be held (see the module docstring)."""
+        if not self._buffered and not self._reserved:  # a new part: wait in line, holding nothing
+            want = max(n, min(self.limits.min_part_size, self.expected_size - self.received))
+            self._reserved = await self._wait_for_budget(want)
+            return
+        extra = self._buffered + n - self._reserved
+        if extra <= 0:
+            return
+        if self.budget.try_acquire(extra, self.principal):
+            self._reserved += extra
+        elif self._buffered >= self.limits.min_part_size:
+            await self._flush()
+            await self._reserve(n)
+        else:
+            self.budget.force(extra, self.principal)
+            self._reserved += extra
+
+    async def _wait_for_budget(self, n: int) -> int:
+        try:
+            return await asyncio.wait_for(self.budget.acquire(n, self.principal), self.limits.idle)
+        except asyncio.TimeoutError:
+            raise Unavailable(
+                f"the server's upload buffer stayed full for {self.limits.idle:g} s; resume later",
+                reason=Reason.UPLOAD_BUFFER_BUSY,
+            ) from None
+
+    async def lull(self) -> None:
+        """The client paused: send a partial part the blob store accepts, so a paused stream holds
+        less than one minimum part of the shared budget."""
+        if self._buffered and self._buffered >= self.limits.min_part_size:
             await self._flush()
 
     def _check(self, chunk: Chunk) -> None:
@@ -241,13 +277,14 @@ class UploadStream:
             # hashing 16 MiB runs on a worker thread: the event loop keeps receiving
             state = await asyncio.to_thread(_hash, chunks, self.hasher)
         except BaseException:
-            self.budget.release(reserved)
+            self.budget.release(reserved, self.principal)
             raise
         # the part is its chunks (views of the received messages), sent one after the other: no join
         task = asyncio.create_task(
             self.blobs.upload_part(self.storage_key, self.multipart_id, number, offset, chunks)
         )
-        task.add_done_callback(lambda _t: self.budget.release(reserved))  # the bytes are gone once sent
+        self.budget.detach(reserved, self.principal)  # being sent: no longer in the client's hands
+        task.add_done_callback(lambda _t: self.budget.release(reserved, None))  # gone once sent
         self._pending.append(_Pending(number, offset, size, state, task))
         await self._collect(wait=len(self._pending) >= self.limits.max_parallel)
 
@@ -333,7 +370,7 @@ class UploadStream:
     async def _drop_buffer(self) -> None:
         self._buffer, self._buffered = [], 0
         reserved, self._reserved = self._reserved, 0
-        self.budget.release(reserved)
+        self.budget.release(reserved, self.principal)
 
 
 def _hash(chunks: list[bytes | memoryview], hasher: resumable_hash.ResumableSha256 | None) -> bytes | None:
@@ -354,6 +391,13 @@ async def _wait_all(tasks: list[asyncio.Task[Part]]) -> bool:
         except asyncio.CancelledError:
             cancelled = True
     return cancelled
+
+
+def idle_timeout(idle: float) -> Exception:
+    return DeadlineExceeded(
+        Reason.UPLOAD_IDLE_TIMEOUT,
+        f"the upload stream sent nothing for {idle:g} s and was ended; resume from committed_offset",
+    )
 
 
 def superseded() -> Exception:

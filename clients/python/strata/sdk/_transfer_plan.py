@@ -2,9 +2,8 @@
 
 * Large files (>= SPECULATE_MIN) this machine has not stored on the server before start uploading at
   once, while another thread hashes them: hashing 1 GiB takes ~0.6 s, which would otherwise pass
-  before the first byte is sent. When the hash is known the thread asks FindMissingBlobs (and answers
-  a possession challenge); if the project holds the blob already, the upload stops and its session is
-  aborted. The commit always carries the client's sha256, so the server verifies the whole file as
+  before the first byte is sent. When the hash is known the thread asks FindMissingBlobs; if the
+  project holds the blob already, the upload stops and its session is aborted. The commit always carries the client's sha256, so the server verifies the whole file as
   before. A large file stored before (an UploadedHint in the spool) is hashed first instead, so an
   unchanged re-upload sends nothing.
 * Every other file is hashed in batches (one thread-pool task per ~64 small files, not one per file:
@@ -72,8 +71,7 @@ class Speculative:
             return blob  # changed since stat: the upload fails as "changed" when it needs the digest
         self.upload.note_digest(blob.sha256)
         try:
-            missing, challenges = up.find_missing(self.client, self.parent, [blob])
-            if not missing or not up.prove_possession(self.client, self.parent, missing, challenges, None):
+            if not up.find_missing(self.client, self.parent, [blob]):
                 self.upload.present.set()  # held already: stop sending, abort the session
         except StrataError:
             pass  # no shortcut then: the upload goes on, and the commit deduplicates anyway
@@ -144,8 +142,7 @@ def _hash_and_find(
         if len(group) >= up.FIND_BATCH or i == len(batches) - 1:
             fresh = [b for b in group if b.sha256 not in seen]
             seen.update(b.sha256 for b in fresh)
-            missing, challenges = up.find_missing(client, parent, fresh) if fresh else ([], [])
-            yield group, up.prove_possession(client, parent, missing, challenges, pool)
+            yield group, up.find_missing(client, parent, fresh) if fresh else []
             group = []
 
 

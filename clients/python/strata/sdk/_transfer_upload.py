@@ -1,8 +1,8 @@
 """The upload engine behind strata.sdk.transfer.upload_files.
 
 1. Hash every file in a thread pool (hashlib releases the GIL).
-2. Ask FindMissingBlobs in batches; answer possession challenges for large blobs other projects
-   already stored (ProveBlobPossession: no bytes sent), upload the rest.
+2. Ask FindMissingBlobs in batches which blobs the project does not hold yet, and upload those (a
+   blob other projects hold is uploaded too: the server verifies it and stores no second copy).
 3. Small files (<= SMALL_FILE) go in BatchUploadBlobs calls of up to ~4 MiB; larger ones through
    resumable upload sessions, several at once (bounded).
 
@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -70,50 +70,16 @@ def _chunked(items: Sequence[T], n: int) -> Iterator[Sequence[T]]:
 # --- which blobs to send ---
 
 
-def find_missing(
-    client: Client, parent: str, blobs: Sequence[LocalBlob]
-) -> tuple[list[LocalBlob], list[upload_pb2.PossessionChallenge]]:
+def find_missing(client: Client, parent: str, blobs: Sequence[LocalBlob]) -> list[LocalBlob]:
+    """The blobs the project does not hold yet (they must be uploaded)."""
     missing: list[LocalBlob] = []
-    challenges: list[upload_pb2.PossessionChallenge] = []
     by_sha = {b.sha256: b for b in blobs}
     for batch in _chunked(list(by_sha.values()), FIND_BATCH):
         resp = client.ingest.FindMissingBlobs(
             pb.FindMissingBlobsRequest(parent=parent, digests=[b.digest for b in batch])
         )
         missing += [by_sha[d.sha256] for d in resp.missing]
-        challenges += list(resp.challenges)
-    return missing, challenges
-
-
-def _proof(blob: LocalBlob, challenge: upload_pb2.PossessionChallenge) -> upload_pb2.PossessionProof:
-    h = hashlib.sha256(challenge.nonce)
-    with open(blob.path, "rb") as f:
-        for r in challenge.ranges:
-            f.seek(r.offset)
-            h.update(f.read(r.length))
-    return upload_pb2.PossessionProof(digest=blob.digest, nonce=challenge.nonce, proof_sha256=h.hexdigest())
-
-
-def prove_possession(
-    client: Client,
-    parent: str,
-    missing: list[LocalBlob],
-    challenges: Sequence[upload_pb2.PossessionChallenge],
-    pool: ThreadPoolExecutor | None,
-) -> list[LocalBlob]:
-    """Answer challenges (reading the windows on `pool`, or inline); returns the blobs that still
-    must be uploaded."""
-    by_sha = {b.sha256: b for b in missing}
-    answerable = [c for c in challenges if c.digest.sha256 in by_sha]
-    if not answerable:
-        return missing
-    prove = lambda c: _proof(by_sha[c.digest.sha256], c)  # noqa: E731
-    proofs = list(pool.map(prove, answerable) if pool is not None else map(prove, answerable))
-    accepted: set[str] = set()
-    for batch in _chunked(proofs, FIND_BATCH):
-        resp = client.ingest.ProveBlobPossession(pb.ProveBlobPossessionRequest(parent=parent, proofs=batch))
-        accepted |= {d.sha256 for d in resp.accepted}
-    return [b for b in missing if b.sha256 not in accepted]
+    return missing
 
 
 # --- small files ---

@@ -9,7 +9,7 @@ The artifact SDK (strata.sdk.artifact) and run files (strata.sdk.run_files) are 
 
 * hash_file(path) -> (sha256_hex, size)
 * upload_files(client, parent, files, *, progress=None, max_concurrency=8) -> {logical path: BlobDigest}
-  hashes in threads, asks FindMissingBlobs in batches, proves possession or uploads only what the
+  hashes in threads, asks FindMissingBlobs in batches, uploads only what the
   project lacks (small files batched, large ones in resumable sessions), concurrently with a bound.
 * download_files(client, version_name, entries, root, *, progress=None, max_concurrency=8) -> root
   entries are (path, sha256, size); each file is resumable, verified, atomic, and goes through the cache;

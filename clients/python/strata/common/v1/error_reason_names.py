@@ -145,6 +145,22 @@ class ErrorReasonNames:
     # A blob digest is not 64 lowercase hex characters, or its size is negative.
     INVALID_DIGEST: Final = "INVALID_DIGEST"
 
+    # An upload stream sent nothing for STRATA_UPLOAD_IDLE_SECONDS and was ended
+    # (what was durable is kept: resume from committed_offset).
+    UPLOAD_IDLE_TIMEOUT: Final = "UPLOAD_IDLE_TIMEOUT"
+
+    # The caller already has STRATA_UPLOAD_STREAMS_PER_PRINCIPAL upload streams
+    # running on this server.
+    TOO_MANY_UPLOAD_STREAMS: Final = "TOO_MANY_UPLOAD_STREAMS"
+
+    # The caller already has STRATA_UPLOAD_SESSIONS_PER_PRINCIPAL open upload
+    # sessions (commit, abort or let some expire first).
+    TOO_MANY_UPLOAD_SESSIONS: Final = "TOO_MANY_UPLOAD_SESSIONS"
+
+    # The server's upload buffer stayed full for STRATA_UPLOAD_IDLE_SECONDS while
+    # this stream waited for room; resume from committed_offset.
+    UPLOAD_BUFFER_BUSY: Final = "UPLOAD_BUFFER_BUSY"
+
     # --- registry ---
     # The version is already committed; its manifest is immutable.
     VERSION_IMMUTABLE: Final = "VERSION_IMMUTABLE"
@@ -224,6 +240,10 @@ ALL: Final[frozenset[str]] = frozenset(
         "BLOB_MISSING",
         "REFERENCE_CHANGED",
         "INVALID_DIGEST",
+        "UPLOAD_IDLE_TIMEOUT",
+        "TOO_MANY_UPLOAD_STREAMS",
+        "TOO_MANY_UPLOAD_SESSIONS",
+        "UPLOAD_BUFFER_BUSY",
         "VERSION_IMMUTABLE",
         "RESERVED_ALIAS",
         "VERSION_HAS_ALIASES",

@@ -209,27 +209,30 @@ class IngestServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def FindMissingBlobs(self, request, context):
-        """Says which of the given blobs the server does not have yet, so clients
+        """Says which of the given blobs this project does not hold yet, so clients
         upload only those. Required: parent, at least one digest.
-        A blob counts as present only when this project already uploaded it (or
-        proved possession): knowing a digest grants nothing. A blob the server
-        stores for other projects is listed as missing and, when large enough,
-        comes with a PossessionChallenge: answering it with ProveBlobPossession
-        avoids sending the bytes again. Present blobs are touched (spared by GC
-        for its grace period). Returns INVALID_ARGUMENT (INVALID_DIGEST,
-        OUT_OF_RANGE for more than 10000 digests).
+        A blob counts as present only when this project itself uploaded its whole
+        content: knowing a digest, or part of the content, grants nothing. A blob
+        the server stores only for other projects is answered exactly like one it
+        does not store at all ("missing", never a challenge), so the answer tells
+        nothing about other projects. The client uploads it; the server verifies
+        the sha256 of what arrived and deduplicates storage silently. Present
+        blobs are touched (spared by GC for its grace period). Returns
+        INVALID_ARGUMENT (INVALID_DIGEST, OUT_OF_RANGE for more than 10000
+        digests).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ProveBlobPossession(self, request, context):
-        """Proves that the caller holds the bytes of blobs stored for other projects,
-        by answering the challenges FindMissingBlobs issued; accepted blobs become
-        usable in the project without being uploaded again. Each challenge is
-        single-use and expires after a few minutes. Required: parent, proofs.
-        Returns INVALID_ARGUMENT (INVALID_DIGEST); wrong, unknown or expired
-        proofs are listed in `rejected` (upload those blobs instead).
+        """Deprecated: grants nothing. It once let a client prove it holds a blob
+        stored for other projects by hashing sampled windows, but knowing part of a
+        file could pass such a proof. FindMissingBlobs issues no challenges any
+        more, and this RPC answers every well-formed proof in `rejected` (none is
+        ever accepted, nothing is read or granted): upload those blobs instead.
+        Required: parent, proofs (at most 10000). Returns INVALID_ARGUMENT
+        (INVALID_DIGEST, FIELD_REQUIRED, OUT_OF_RANGE), NOT_FOUND (parent).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -249,8 +252,11 @@ class IngestServiceServicer:
     def CreateUploadSession(self, request, context):
         """Starts a resumable upload session for one file. The session belongs to
         the caller and the project; it expires after STRATA_UPLOAD_EXPIRY seconds
-        without progress. Required: parent, expected_size.
-        Returns INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_DIGEST).
+        without progress. Required: parent, expected_size (at most
+        STRATA_MAX_BLOB_BYTES, default 1 TiB). A caller may have at most
+        STRATA_UPLOAD_SESSIONS_PER_PRINCIPAL (default 500) open sessions.
+        Returns INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_DIGEST, TOO_LARGE on
+        expected_size), RESOURCE_EXHAUSTED (TOO_MANY_UPLOAD_SESSIONS).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -275,7 +281,11 @@ class IngestServiceServicer:
         CONFLICT). Returns NOT_FOUND, INVALID_ARGUMENT (CHUNK_OFFSET_MISMATCH,
         CHUNK_CHECKSUM_MISMATCH, CHUNK_TOO_LARGE, SIZE_EXCEEDED),
         FAILED_PRECONDITION (UPLOAD_SESSION_CLOSED), ABORTED (CONFLICT),
-        UNAVAILABLE (the object store failed; resume from committed_offset).
+        UNAVAILABLE (the object store failed, or UPLOAD_BUFFER_BUSY; resume from
+        committed_offset), DEADLINE_EXCEEDED (UPLOAD_IDLE_TIMEOUT: no chunk for
+        STRATA_UPLOAD_IDLE_SECONDS, default 60; resume from committed_offset),
+        RESOURCE_EXHAUSTED (TOO_MANY_UPLOAD_STREAMS: the caller already runs
+        STRATA_UPLOAD_STREAMS_PER_PRINCIPAL streams, default 16).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

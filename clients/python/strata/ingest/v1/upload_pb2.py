@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from strata.common.v1 import blob_pb2 as strata_dot_common_dot_v1_dot_blob__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dstrata/ingest/v1/upload.proto\x12\x10strata.ingest.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bstrata/common/v1/blob.proto\"\xbb\x02\n\rUploadSession\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rexpected_size\x18\x02 \x01(\x03\x12\x17\n\x0f\x65xpected_sha256\x18\x03 \x01(\t\x12\x18\n\x10\x63ommitted_offset\x18\x04 \x01(\x03\x12\x16\n\x0emax_chunk_size\x18\x05 \x01(\x03\x12,\n\x05state\x18\x06 \x01(\x0e\x32\x1d.strata.ingest.v1.UploadState\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x04\x62lob\x18\t \x01(\x0b\x32\x1c.strata.common.v1.BlobDigest\";\n\x0bUploadChunk\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x0e\n\x06\x63rc32c\x18\x03 \x01(\x07\"t\n\x07RunFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12*\n\x04\x62lob\x18\x02 \x01(\x0b\x32\x1c.strata.common.v1.BlobDigest\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"+\n\tByteRange\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0e\n\x06length\x18\x02 \x01(\x03\"\xb0\x01\n\x13PossessionChallenge\x12,\n\x06\x64igest\x18\x01 \x01(\x0b\x32\x1c.strata.common.v1.BlobDigest\x12\r\n\x05nonce\x18\x02 \x01(\x0c\x12+\n\x06ranges\x18\x03 \x03(\x0b\x32\x1b.strata.ingest.v1.ByteRange\x12/\n\x0b\x65xpire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"d\n\x0fPossessionProof\x12,\n\x06\x64igest\x18\x01 \x01(\x0b\x32\x1c.strata.common.v1.BlobDigest\x12\r\n\x05nonce\x18\x02 \x01(\x0c\x12\x14\n\x0cproof_sha256\x18\x03 \x01(\t*\x92\x01\n\x0bUploadState\x12\x1c\n\x18UPLOAD_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11UPLOAD_STATE_OPEN\x10\x01\x12\x1a\n\x16UPLOAD_STATE_COMMITTED\x10\x02\x12\x18\n\x14UPLOAD_STATE_ABORTED\x10\x03\x12\x18\n\x14UPLOAD_STATE_EXPIRED\x10\x04\x42>Z<github.com/strata-ml/strata/gen/go/strata/ingest/v1;ingestv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dstrata/ingest/v1/upload.proto\x12\x10strata.ingest.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bstrata/common/v1/blob.proto\"\xbb\x02\n\rUploadSession\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rexpected_size\x18\x02 \x01(\x03\x12\x17\n\x0f\x65xpected_sha256\x18\x03 \x01(\t\x12\x18\n\x10\x63ommitted_offset\x18\x04 \x01(\x03\x12\x16\n\x0emax_chunk_size\x18\x05 \x01(\x03\x12,\n\x05state\x18\x06 \x01(\x0e\x32\x1d.strata.ingest.v1.UploadState\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x04\x62lob\x18\t \x01(\x0b\x32\x1c.strata.common.v1.BlobDigest\";\n\x0bUploadChunk\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x0e\n\x06\x63rc32c\x18\x03 \x01(\x07\"t\n\x07RunFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12*\n\x04\x62lob\x18\x02 \x01(\x0b\x32\x1c.strata.common.v1.BlobDigest\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"+\n\tByteRange\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0e\n\x06length\x18\x02 \x01(\x03\"\xb4\x01\n\x13PossessionChallenge\x12,\n\x06\x64igest\x18\x01 \x01(\x0b\x32\x1c.strata.common.v1.BlobDigest\x12\r\n\x05nonce\x18\x02 \x01(\x0c\x12+\n\x06ranges\x18\x03 \x03(\x0b\x32\x1b.strata.ingest.v1.ByteRange\x12/\n\x0b\x65xpire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:\x02\x18\x01\"h\n\x0fPossessionProof\x12,\n\x06\x64igest\x18\x01 \x01(\x0b\x32\x1c.strata.common.v1.BlobDigest\x12\r\n\x05nonce\x18\x02 \x01(\x0c\x12\x14\n\x0cproof_sha256\x18\x03 \x01(\t:\x02\x18\x01*\x92\x01\n\x0bUploadState\x12\x1c\n\x18UPLOAD_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11UPLOAD_STATE_OPEN\x10\x01\x12\x1a\n\x16UPLOAD_STATE_COMMITTED\x10\x02\x12\x18\n\x14UPLOAD_STATE_ABORTED\x10\x03\x12\x18\n\x14UPLOAD_STATE_EXPIRED\x10\x04\x42>Z<github.com/strata-ml/strata/gen/go/strata/ingest/v1;ingestv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,8 +34,12 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'strata.ingest.v1.upload_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z<github.com/strata-ml/strata/gen/go/strata/ingest/v1;ingestv1'
-  _globals['_UPLOADSTATE']._serialized_start=937
-  _globals['_UPLOADSTATE']._serialized_end=1083
+  _globals['_POSSESSIONCHALLENGE']._loaded_options = None
+  _globals['_POSSESSIONCHALLENGE']._serialized_options = b'\030\001'
+  _globals['_POSSESSIONPROOF']._loaded_options = None
+  _globals['_POSSESSIONPROOF']._serialized_options = b'\030\001'
+  _globals['_UPLOADSTATE']._serialized_start=945
+  _globals['_UPLOADSTATE']._serialized_end=1091
   _globals['_UPLOADSESSION']._serialized_start=114
   _globals['_UPLOADSESSION']._serialized_end=429
   _globals['_UPLOADCHUNK']._serialized_start=431
@@ -45,7 +49,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BYTERANGE']._serialized_start=610
   _globals['_BYTERANGE']._serialized_end=653
   _globals['_POSSESSIONCHALLENGE']._serialized_start=656
-  _globals['_POSSESSIONCHALLENGE']._serialized_end=832
-  _globals['_POSSESSIONPROOF']._serialized_start=834
-  _globals['_POSSESSIONPROOF']._serialized_end=934
+  _globals['_POSSESSIONCHALLENGE']._serialized_end=836
+  _globals['_POSSESSIONPROOF']._serialized_start=838
+  _globals['_POSSESSIONPROOF']._serialized_end=942
 # @@protoc_insertion_point(module_scope)
