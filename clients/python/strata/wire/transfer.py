@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from typing import cast
 from dataclasses import dataclass
+from typing import cast
 
 _U64 = 1 << 64
 
