@@ -294,7 +294,9 @@ def test_revocation_reaches_another_process_through_notify(
 
 def test_a_process_with_another_pepper_refuses_to_start(keys_server: KeysServer) -> None:
     """Keys hashed under one pepper cannot be checked under another: fail loudly at start instead."""
-    settings = replace(keys_server.thread.settings, api_key_pepper="a-different-pepper-value-of-32-bytes-or-more")
+    settings = replace(
+        keys_server.thread.settings, api_key_pepper="a-different-pepper-value-of-32-bytes-or-more"
+    )
 
     async def start_stranger() -> None:  # on a loop of its own: SystemExit ends a loop it escapes from
         pool = await asyncpg.create_pool(settings.pg_dsn, min_size=1, max_size=1)
