@@ -180,12 +180,31 @@ def classify(exc: BaseException) -> ServiceError | None:
     return None
 
 
+# A status travels in trailing metadata (clients refuse more than 8-16 KiB of it), and messages often
+# quote the caller's input: every text of a status is clipped so no input can make the error itself
+# undeliverable.
+MAX_MESSAGE_CHARS, MAX_METADATA_CHARS = 512, 128  # in UTF-8 bytes
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes (an ellipsis marks the cut)."""
+    if len(text) <= limit // 4 or len(text.encode("utf-8", "surrogatepass")) <= limit:
+        return text
+    return text.encode("utf-8", "surrogatepass")[: limit - 3].decode("utf-8", "ignore") + "…"
+
+
 def to_status(exc: BaseException) -> tuple[status_pb2.Status, bool]:
     """Build the google.rpc.Status for an exception; the bool says whether it was unexpected."""
     err = classify(exc)
     unexpected = err is None
     if err is None:
         err = Internal(Reason.INTERNAL, "internal error; the server logged the details")
+    err.message = clip(err.message, MAX_MESSAGE_CHARS)
+    err.metadata = {k: clip(v, MAX_METADATA_CHARS) for k, v in err.metadata.items()}
+    if isinstance(err, NotFound):
+        err.resource_name = clip(err.resource_name, MAX_METADATA_CHARS)
+    if isinstance(err, InvalidArgument):
+        err.field = clip(err.field, MAX_METADATA_CHARS)
     info = error_details_pb2.ErrorInfo(reason=err.reason, domain=ERROR_DOMAIN, metadata=err.metadata)
     details = []
     for detail in [info, *err.extra_details()]:
