@@ -14,7 +14,6 @@ from .errors import InvalidArgument, Reason
 
 DISPLAY_NAME_MAX = 128  # users', teams' and runs' display names
 DESCRIPTION_MAX = 4096  # projects, service accounts, API keys, artifacts, artifact versions
-NOTE_MAX = 4096  # alias move notes
 FILTER_VALUE_MAX = 1024  # each string of an audit filter
 EMAIL_MAX = 320
 
