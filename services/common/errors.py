@@ -163,10 +163,27 @@ _PG_UNAVAILABLE = (
 )
 
 
+# Input PostgreSQL or asyncpg refuse as data, when a check upstream missed it: still the caller's
+# error (nothing was written: the statement failed), never INTERNAL or a retryable UNAVAILABLE.
+_PG_BAD_TEXT = (
+    asyncpg.exceptions.CharacterNotInRepertoireError,
+    asyncpg.exceptions.UntranslatableCharacterError,
+)
+_PG_OUT_OF_RANGE = (
+    asyncpg.exceptions.NumericValueOutOfRangeError,
+    asyncpg.exceptions.DatetimeFieldOverflowError,
+)
+
+
 def classify(exc: BaseException) -> ServiceError | None:
     """Map a known infrastructure exception to a ServiceError; None means 'unexpected'."""
     if isinstance(exc, ServiceError):
         return exc
+    if isinstance(exc, _PG_BAD_TEXT):
+        return InvalidArgument("request", Reason.INVALID_TEXT, "a text field holds U+0000 or invalid Unicode")
+    # type(...) is: asyncpg raises the bare class for a query argument it cannot encode (an int past int64)
+    if isinstance(exc, _PG_OUT_OF_RANGE) or type(exc) is asyncpg.exceptions.DataError:
+        return InvalidArgument("request", Reason.OUT_OF_RANGE, "a value is out of the stored type's range")
     if isinstance(exc, (asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError)):
         return Aborted(Reason.CONFLICT, "concurrent update conflicted; retry")
     if isinstance(exc, asyncpg.exceptions.UniqueViolationError):

@@ -338,3 +338,29 @@ def test_timestamps_out_of_range(srv, c, seconds, nanos) -> None:  # type: ignor
     refused(srv, lambda: c.iam.CreateApiKey(key), "expire_time", Reason.OUT_OF_RANGE)
     audit = iam.ListAuditEventsRequest(filter=iam.AuditFilter(start_time=when))
     refused(srv, lambda: c.iam.ListAuditEvents(audit), "start_time", Reason.OUT_OF_RANGE)
+
+
+@pytest.mark.parametrize(
+    ("sql", "arg", "reason"),
+    [
+        ("SELECT $1::text", "a\x00b", Reason.INVALID_TEXT),
+        ("SELECT $1::jsonb", '{"a": "\\u0000"}', Reason.INVALID_TEXT),
+        ("SELECT $1::int8", 2**64, Reason.OUT_OF_RANGE),
+        ("SELECT $1::int4 * 100000", 2**30, Reason.OUT_OF_RANGE),
+    ],
+)
+def test_data_postgresql_refuses_is_invalid_argument(srv, sql, arg, reason) -> None:  # type: ignore[no-untyped-def]
+    """The safety net under the checks: what PostgreSQL or asyncpg refuse as data is the caller's
+    INVALID_ARGUMENT, never INTERNAL or a retryable UNAVAILABLE."""
+    from strata_server.common.errors import InvalidArgument, classify
+
+    async def go() -> BaseException:
+        async with srv.deps.pool.acquire() as conn:
+            try:
+                await conn.fetchval(sql, arg)
+            except Exception as e:
+                return e
+        raise AssertionError(f"{sql} accepted {arg!r}")
+
+    err = classify(srv.run(go()))
+    assert isinstance(err, InvalidArgument) and err.reason == reason, err
