@@ -16,6 +16,7 @@ from strata.iam.v1 import iam_pb2
 from strata.iam.v1 import iam_service_pb2 as iam
 from strata.ingest.v1 import ingest_service_pb2 as ingest
 from strata.ingest.v1 import run_pb2
+from strata.lineage.v1 import lineage_service_pb2 as lineage
 from strata.query.v1 import query_service_pb2 as query
 from strata.registry.v1 import registry_service_pb2 as registry
 from strata_server.common import paging
@@ -116,6 +117,15 @@ def test_audit_filter(srv, c) -> None:  # type: ignore[no-untyped-def]
     refused(srv, lambda: c.iam.ListAuditEvents(bad), "filter.actor", Reason.INVALID_TEXT)
     many = iam.ListAuditEventsRequest(filter=iam.AuditFilter(actions=["x"] * 101))
     refused(srv, lambda: c.iam.ListAuditEvents(many), "filter.actions", Reason.TOO_LARGE)
+
+
+def test_lineage_type_filters(srv, c, version) -> None:  # type: ignore[no-untyped-def]
+    for options, field, reason in [
+        (lineage.TraversalOptions(job_types=["train\x00"]), "options.job_types[0]", Reason.INVALID_TEXT),
+        (lineage.TraversalOptions(artifact_types=["t"] * 101), "options.artifact_types", Reason.TOO_LARGE),
+    ]:
+        req = lineage.TraceUpstreamRequest(node=version, options=options)
+        refused(srv, lambda req=req: c.lineage.TraceUpstream(req), field, reason)
 
 
 # --- JSON: depth, numbers, strings ---
