@@ -26,7 +26,9 @@ DEFAULT_MAX_BYTES = 1024 * 1024
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
-_OPEN = re.compile(r'[\[{]|"[^"\\]*(?:\\.[^"\\]*)*"')
+_BAD_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 class JsonError(InvalidArgument):
@@ -63,23 +65,23 @@ def _int(text: str) -> int:
     return value
 
 
-def _max_depth(text: str) -> int:
-    """The deepest array/object nesting of `text` (strings skipped), stopping past MAX_DEPTH.
-    Cheap: only brackets and strings are visited, and closing brackets are counted in between."""
-    depth = deepest = pos = 0
-    for match in _OPEN.finditer(text):
-        depth -= text.count("]", pos, match.start()) + text.count("}", pos, match.start())
-        pos = match.end()
-        if match.group()[0] in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_DEPTH:
-                return deepest
-    return deepest
+def _check_depth(text: str) -> None:
+    """Nesting of arrays/objects at most MAX_DEPTH, measured on the (valid JSON) text: strings and
+    everything but brackets are removed at C speed, then the brackets are counted."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    if len(brackets) <= 2 * MAX_DEPTH:
+        return
+    depth = 0
+    for char in brackets:
+        depth += 1 if char in "[{" else -1
+        if depth > MAX_DEPTH:
+            raise _Refused(Reason.TOO_LARGE, f"nested deeper than {MAX_DEPTH} levels")
 
 
 def _check_strings(value: Any) -> None:
-    """Walk the decoded value (iteratively) and refuse U+0000 and lone surrogates in keys and strings."""
+    """No U+0000 or lone surrogate in a key or string (an iterative walk over every value)."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -87,24 +89,35 @@ def _check_strings(value: Any) -> None:
             if _BAD_CHARS.search(item):
                 raise _Refused(Reason.INVALID_JSON, "a string holds U+0000 or a lone surrogate")
         elif isinstance(item, dict):
-            stack.extend(item.keys())
+            stack.extend(item)
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+
+
+def _check_value(text: str, value: Any) -> None:
+    if isinstance(value, (dict, list)):
+        _check_depth(text)
+    # A decoded string can only hold U+0000 or a lone surrogate that the text spells as an escape
+    # (or holds raw): the walk is needed only when the text has one.
+    if _BAD_CHARS.search(text) or _BAD_ESCAPE.search(text):
+        _check_strings(value)
 
 
 def parse(text: str, field: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     """The JSON value of `text` (see the module docstring for what is refused and how)."""
     if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
         raise JsonError(field, Reason.TOO_LARGE, f"{field} is larger than {max_bytes} bytes")
-    if _max_depth(text) > MAX_DEPTH:
-        raise JsonError(field, Reason.TOO_LARGE, f"{field} is nested deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(text, parse_constant=_constant, parse_float=_float, parse_int=_int)
-        _check_strings(value)
+        _check_value(text, value)
     except _Refused as e:
         raise JsonError(field, e.reason, f"{field}: {e}") from None
-    except (ValueError, RecursionError) as e:
+    except RecursionError:  # the decoder's own guard, far past MAX_DEPTH; reached in linear time
+        raise JsonError(
+            field, Reason.TOO_LARGE, f"{field} is nested deeper than {MAX_DEPTH} levels"
+        ) from None
+    except ValueError as e:
         raise JsonError(field, Reason.INVALID_JSON, f"{field} is not valid JSON: {e}", syntax=True) from None
     return value
 
