@@ -2,7 +2,8 @@
 
 `messages(descriptor, seeds)` draws a serialized message of any request type: strings from a pool of
 hostile values (U+0000, huge, deeply nested or non-finite JSON, malformed names) mixed with `seeds`
-(names of resources that exist, so calls get past name checks) and arbitrary text; integers at their
+(names of resources that exist, so calls get past name checks, and the field names an update mask
+may hold) and arbitrary text; integers at their
 type's boundaries; doubles including NaN and infinities; unknown enum numbers; random bytes; nested
 messages (to a bounded depth) and repeated fields. Values protobuf itself refuses (a lone surrogate in
 a string) are dropped from the message; `raw_requests()` draws arbitrary bytes as a serialized request,
@@ -147,10 +148,21 @@ def _serialize(cls: type, values: dict) -> bytes:
         return b""
 
 
+def field_names(desc: d.Descriptor, depth: int = 0) -> list[str]:
+    """Every field name reachable from `desc` (update masks and order_by strings name them)."""
+    names = []
+    for field in desc.fields:
+        names.append(field.name)
+        if field.message_type is not None and depth < MAX_DEPTH:
+            names += field_names(field.message_type, depth + 1)
+    return sorted(set(names))
+
+
 def messages(desc: d.Descriptor, seeds: Sequence[str]) -> st.SearchStrategy[bytes]:
     """Serialized messages of type `desc`, drawn as the module docstring says."""
     cls = message_factory.GetMessageClass(desc)
-    return _fields(desc, _pool(seeds), 0).map(lambda values: _serialize(cls, values))
+    pool = _pool([*seeds, *field_names(desc)])
+    return _fields(desc, pool, 0).map(lambda values: _serialize(cls, values))
 
 
 def raw_requests() -> st.SearchStrategy[bytes]:
