@@ -13,7 +13,7 @@ DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
 BUF := .tools/node_modules/.bin/buf
 STRATA_ADDR ?= 127.0.0.1:50051
 
-.PHONY: help install run test test-fast proto proto-check lint typecheck typecheck-services bench clean tools docs deploy-tools deploy-nginx deploy-check
+.PHONY: help install run test test-fast fuzz proto proto-check lint typecheck typecheck-services bench clean tools docs deploy-tools deploy-nginx deploy-check
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -41,6 +41,9 @@ test: $(STAMP) $(NODE_STAMP)  ## install everything and run the whole test suite
 
 test-fast: $(STAMP)  ## run the suite without the slow fault-injection tests
 	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+fuzz: $(STAMP)  ## run the RPC fuzzer long (STRATA_FUZZ_EXAMPLES per RPC, default 300)
+	STRATA_FUZZ_EXAMPLES=$${STRATA_FUZZ_EXAMPLES:-300} $(PY) -m pytest -q -n 2 -p no:cacheprovider tests/hardening/test_fuzz_rpcs.py
 
 proto: $(STAMP)  ## regenerate the Python code from proto/ into clients/python/strata
 	$(PY) scripts/gen_proto.py

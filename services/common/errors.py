@@ -163,10 +163,27 @@ _PG_UNAVAILABLE = (
 )
 
 
+# Input PostgreSQL or asyncpg refuse as data, when a check upstream missed it: still the caller's
+# error (nothing was written: the statement failed), never INTERNAL or a retryable UNAVAILABLE.
+_PG_BAD_TEXT = (
+    asyncpg.exceptions.CharacterNotInRepertoireError,
+    asyncpg.exceptions.UntranslatableCharacterError,
+)
+_PG_OUT_OF_RANGE = (
+    asyncpg.exceptions.NumericValueOutOfRangeError,
+    asyncpg.exceptions.DatetimeFieldOverflowError,
+)
+
+
 def classify(exc: BaseException) -> ServiceError | None:
     """Map a known infrastructure exception to a ServiceError; None means 'unexpected'."""
     if isinstance(exc, ServiceError):
         return exc
+    if isinstance(exc, _PG_BAD_TEXT):
+        return InvalidArgument("request", Reason.INVALID_TEXT, "a text field holds U+0000 or invalid Unicode")
+    # type(...) is: asyncpg raises the bare class for a query argument it cannot encode (an int past int64)
+    if isinstance(exc, _PG_OUT_OF_RANGE) or type(exc) is asyncpg.exceptions.DataError:
+        return InvalidArgument("request", Reason.OUT_OF_RANGE, "a value is out of the stored type's range")
     if isinstance(exc, (asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError)):
         return Aborted(Reason.CONFLICT, "concurrent update conflicted; retry")
     if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
@@ -180,12 +197,31 @@ def classify(exc: BaseException) -> ServiceError | None:
     return None
 
 
+# A status travels in trailing metadata (clients refuse more than 8-16 KiB of it), and messages often
+# quote the caller's input: every text of a status is clipped so no input can make the error itself
+# undeliverable.
+MAX_MESSAGE_CHARS, MAX_METADATA_CHARS = 512, 128  # in UTF-8 bytes
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes (an ellipsis marks the cut)."""
+    if len(text) <= limit // 4 or len(text.encode("utf-8", "surrogatepass")) <= limit:
+        return text
+    return text.encode("utf-8", "surrogatepass")[: limit - 3].decode("utf-8", "ignore") + "…"
+
+
 def to_status(exc: BaseException) -> tuple[status_pb2.Status, bool]:
     """Build the google.rpc.Status for an exception; the bool says whether it was unexpected."""
     err = classify(exc)
     unexpected = err is None
     if err is None:
         err = Internal(Reason.INTERNAL, "internal error; the server logged the details")
+    err.message = clip(err.message, MAX_MESSAGE_CHARS)
+    err.metadata = {k: clip(v, MAX_METADATA_CHARS) for k, v in err.metadata.items()}
+    if isinstance(err, NotFound):
+        err.resource_name = clip(err.resource_name, MAX_METADATA_CHARS)
+    if isinstance(err, InvalidArgument):
+        err.field = clip(err.field, MAX_METADATA_CHARS)
     info = error_details_pb2.ErrorInfo(reason=err.reason, domain=ERROR_DOMAIN, metadata=err.metadata)
     details = []
     for detail in [info, *err.extra_details()]:

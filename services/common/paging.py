@@ -3,6 +3,10 @@
 Page size (AIP-158): 0 means the RPC's documented default; a negative value is INVALID_ARGUMENT
 (`page_size`, OUT_OF_RANGE); a value above the RPC's documented maximum is coerced to that maximum.
 
+Pages are bounded in bytes too: a page stops early, with a next_page_token, once the items it holds
+reach MAX_PAGE_BYTES (4 MiB, well under the 64 MiB message limit), so no row content can make a
+List response too large to send. A page always holds at least one item.
+
 A page token is opaque to callers: base64url of a small JSON object holding the position after
 which the next page starts (any JSON value the caller's store understands) and a fingerprint of the
 query it belongs to. A token replayed against another query (another parent, filter or order) or
@@ -14,14 +18,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from . import jsonvalue
 from .errors import InvalidArgument, Reason
 
 T = TypeVar("T")
+
+MAX_PAGE_BYTES = 4 * 1024 * 1024
 
 # A token is a position, not a payload: anything longer than this was not made by the server.
 MAX_TOKEN_CHARS = 4096
@@ -61,8 +69,8 @@ def decode(token: str, query: Any) -> Any:
         raise invalid_token("too long")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        data = json.loads(raw)
-    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        data = jsonvalue.parse(raw.decode(), "page_token", max_bytes=MAX_TOKEN_CHARS)
+    except (ValueError, binascii.Error, UnicodeDecodeError, InvalidArgument):
         raise invalid_token("malformed") from None
     if not isinstance(data, dict) or set(data) != {"p", "q"}:
         raise invalid_token("malformed")
@@ -83,7 +91,42 @@ def decode_as(token: str, query: Any, kind: type) -> Any:
     return position
 
 
-def page(rows: Sequence[T], limit: int, key: Callable[[T], Any], query: Any) -> tuple[list[T], str]:
-    """The first `limit` of `rows` (fetched as limit + 1) and the next page's token ("" at the end)."""
-    kept = list(rows[:limit])
-    return kept, encode(key(kept[-1]), query) if len(rows) > limit else ""
+def approx_size(item: Any) -> int:
+    """An upper-bound estimate of an item's encoded size: a message's ByteSize, else the lengths of
+    the strings and bytes in a row, dataclass, mapping or sequence (8 bytes for anything else)."""
+    stack, total = [item], 0
+    while stack:
+        value = stack.pop()
+        if isinstance(value, (str, bytes, bytearray)):
+            total += len(value) * (4 if isinstance(value, str) and not value.isascii() else 1) + 2
+        elif hasattr(value, "ByteSize"):
+            total += value.ByteSize() + 8
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            stack.extend(getattr(value, f.name) for f in dataclasses.fields(value))
+        elif hasattr(value, "values") and callable(value.values):
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            stack.extend(value)
+        else:
+            total += 8
+    return total
+
+
+def fit(items: Sequence[Any], budget: int | None = None, size: Callable[[Any], int] = approx_size) -> int:
+    """How many leading `items` fit in `budget` bytes (default MAX_PAGE_BYTES; at least one item)."""
+    budget = MAX_PAGE_BYTES if budget is None else budget
+    used = 0
+    for i, item in enumerate(items):
+        used += size(item)
+        if used > budget and i > 0:
+            return i
+    return len(items)
+
+
+def page(
+    rows: Sequence[T], limit: int, key: Callable[[T], Any], query: Any, budget: int | None = None
+) -> tuple[list[T], str]:
+    """The first `limit` of `rows` (fetched as limit + 1), cut short at `budget` bytes, and the next
+    page's token ("" at the end)."""
+    kept = list(rows[: fit(rows[:limit], budget)])
+    return kept, encode(key(kept[-1]), query) if len(rows) > len(kept) else ""

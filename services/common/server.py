@@ -29,6 +29,7 @@ from .auth import make_authorizer
 from .blobstore import make_blob_store
 from .config import Settings
 from .db import create_pool
+from .decoding import DecodingInterceptor
 from .deps import Deps
 from .embedded_pg import EmbeddedPostgres
 from .interceptors import StrataServerInterceptor
@@ -95,7 +96,8 @@ class StrataServer:
         if s.grpc_stream_window > 0:  # a fixed window instead of BDP probing (see STRATA_GRPC_STREAM_WINDOW)
             options += [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", s.grpc_stream_window)]
         limits = HeavyCallLimiter.for_settings(s)
-        server = grpc.aio.server(interceptors=[StrataServerInterceptor(authorizer, limits)], options=options)
+        interceptors = [DecodingInterceptor(), StrataServerInterceptor(authorizer, limits)]  # outermost first
+        server = grpc.aio.server(interceptors=interceptors, options=options)
         for spec in self.specs:
             spec.register(server, self.deps)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from strata.common.v1 import actor_pb2
 from strata.iam.v1 import iam_pb2, iam_service_pb2
 
+from ..common import wellknown
 from ..common.runs import ts
 from .audit.domain import Filter
 from .projects.domain import ProjectSettings
@@ -15,9 +16,7 @@ from .projects.domain import ProjectSettings
 
 def when(message: Any, field: str) -> datetime | None:
     """A Timestamp field as an aware datetime, None when unset."""
-    if not message.HasField(field):
-        return None
-    return getattr(message, field).ToDatetime(tzinfo=timezone.utc)
+    return wellknown.timestamp(message, field)
 
 
 def user(r: Any) -> iam_pb2.User:
@@ -82,7 +81,7 @@ def project(r: Any) -> iam_pb2.Project:
 
 
 def project_settings(p: iam_pb2.Project) -> ProjectSettings:
-    ttl: timedelta | None = p.default_ttl.ToTimedelta() if p.HasField("default_ttl") else None
+    ttl: timedelta | None = wellknown.duration(p, "default_ttl", "project.default_ttl")
     return ProjectSettings(
         description=p.description,
         visibility=p.visibility,

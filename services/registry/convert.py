@@ -11,6 +11,7 @@ from strata.common.v1 import actor_pb2, blob_pb2
 from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
 
+from ..common import wellknown
 from ..common.runs import ts
 from .model import Alias, AliasEvent, Artifact, Entry, GcReport, StorageUsage, Version
 from .versions.domain import DraftSpec, VersionEdit
@@ -25,7 +26,7 @@ def duration(value: timedelta | None) -> duration_pb2.Duration | None:
 
 
 def to_timedelta(msg: object, field: str) -> timedelta | None:
-    return getattr(msg, field).ToTimedelta() if msg.HasField(field) else None  # type: ignore[attr-defined]
+    return wellknown.duration(msg, field)
 
 
 def entry_from_proto(e: artifact_pb2.ManifestEntry) -> Entry:

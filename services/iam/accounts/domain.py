@@ -22,6 +22,7 @@ import asyncpg
 from strata.common.v1 import actor_pb2
 
 from ...common import audit, paging
+from ...common import text as textcheck
 from ...common.auth import apikeys
 from ...common.auth import store as key_store
 from ...common.auth.roles import ADMIN, MEMBER, VIEWER
@@ -107,6 +108,8 @@ async def create_user(
     deps: Deps, name: str, display_name: str, email: str, server_admin: bool, timeout: float
 ) -> asyncpg.Record:
     user = check_name(parse_entity(name, "user.name"), "user.name", "user name")
+    textcheck.check(display_name, "user.display_name", textcheck.DISPLAY_NAME_MAX)
+    textcheck.check(email, "user.email", textcheck.EMAIL_MAX)
     async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         row = await store.insert_entity(conn, user, "user", display_name, email, server_admin)
         if row is None:
@@ -140,6 +143,7 @@ async def create_team(
     deps: Deps, caller: Principal, name: str, display_name: str, timeout: float
 ) -> asyncpg.Record:
     team = check_name(parse_entity(name, "team.name"), "team.name", "team name")
+    textcheck.check(display_name, "team.display_name", textcheck.DISPLAY_NAME_MAX)
     async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         creator = await caller_user_id(conn, caller)
         if creator is None:
@@ -218,6 +222,7 @@ async def create_service_account(
     deps: Deps, parent: str, sa_id: str, description: str, role: int, projects: list[str], timeout: float
 ) -> asyncpg.Record:
     name = check_name(sa_id, "service_account_id", "service account id")
+    textcheck.check(description, "description", textcheck.DESCRIPTION_MAX)
     role = check_role(role, default=MEMBER)
     async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         team = await get_team(conn, parent, "parent")
@@ -304,6 +309,7 @@ async def create_api_key(
     timeout: float,
 ) -> tuple[asyncpg.Record, str]:
     """Returns the key's row and its secret (the only time the secret exists outside the caller)."""
+    textcheck.check(description, "description", textcheck.DESCRIPTION_MAX)
     if expire_time is not None and expire_time <= datetime.now(timezone.utc):
         raise InvalidArgument("expire_time", Reason.OUT_OF_RANGE, "expire_time must be in the future")
     key_pepper = await pepper(deps)

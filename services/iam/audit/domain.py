@@ -12,6 +12,7 @@ from datetime import datetime
 import asyncpg
 
 from ...common import paging
+from ...common import text as textcheck
 from ...common.deps import Deps
 from ...common.errors import InvalidArgument, NotFound, Reason
 from ...common.names import parse_entity, parse_project
@@ -20,6 +21,7 @@ from ..projects import store as projects_store
 from . import store
 
 EXPORT_PAGE = 500
+MAX_FILTER_ACTIONS = 100
 PAGE_DEFAULT, PAGE_MAXIMUM = 100, 1000  # ListAuditEvents
 
 
@@ -33,7 +35,19 @@ class Filter:
     actions: list[str] = field(default_factory=list)
 
 
+def check_filter(f: Filter) -> Filter:
+    """Every string of the filter is bounded free text without U+0000 (common/text.py)."""
+    for name in ("project", "entity", "actor"):
+        textcheck.check(getattr(f, name), f"filter.{name}", textcheck.FILTER_VALUE_MAX)
+    if len(f.actions) > MAX_FILTER_ACTIONS:
+        raise InvalidArgument("filter.actions", Reason.TOO_LARGE, f"at most {MAX_FILTER_ACTIONS} actions")
+    for i, action in enumerate(f.actions):
+        textcheck.check(action, f"filter.actions[{i}]", textcheck.FILTER_VALUE_MAX)
+    return f
+
+
 async def _query(conn: asyncpg.Connection, f: Filter) -> store.AuditQuery:
+    check_filter(f)
     project_id = entity_id = None
     if f.project:
         name = parse_project(f.project, "filter.project")
@@ -56,7 +70,7 @@ async def list_events(
 ) -> tuple[list[asyncpg.Record], str]:
     """Events matching the filter, newest first."""
     limit = paging.page_size(size, PAGE_DEFAULT, PAGE_MAXIMUM)
-    query = {"list": "audit", "filter": asdict(f)}
+    query = {"list": "audit", "filter": asdict(check_filter(f))}
     before = paging.decode_as(token, query, int) or None
     async with deps.pool.acquire(timeout=timeout) as conn:
         q = await _query(conn, f)

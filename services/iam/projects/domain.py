@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 
 from ...common import audit, paging
+from ...common import text as textcheck
 from ...common.auth import roles
 from ...common.auth.store import PRIVATE, PUBLIC_READ
 from ...common.context import Principal
@@ -83,7 +84,7 @@ async def create_project(
             conn,
             entity["id"],
             name,
-            s.description or "",
+            textcheck.check(s.description or "", "project.description", textcheck.DESCRIPTION_MAX),
             _visibility(s.visibility or 0),
             _ttl(s.default_ttl),
             _aliases(s.protected_aliases or []),
@@ -138,7 +139,9 @@ def _changes(paths: list[str], s: ProjectSettings) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for path in dict.fromkeys(paths):
         if path == "description":
-            changes[path] = s.description or ""
+            changes[path] = textcheck.check(
+                s.description or "", "project.description", textcheck.DESCRIPTION_MAX
+            )
         elif path == "visibility":
             changes[path] = _visibility(s.visibility or 0)
         elif path == "default_ttl":

@@ -15,7 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from ...common import audit
+from ...common import audit, jsonvalue
+from ...common import text as textcheck
 from ...common.context import current_principal
 from ...common.db import DEFAULT_TIMEOUT
 from ...common.deps import Deps
@@ -78,7 +79,7 @@ LoadedRun = tuple[asyncpg.Record, list[Any]]  # the run row and its metric summa
 def _limit(value: str, limit: int, name: str) -> str:
     if len(value) > limit:
         raise InvalidArgument(name, Reason.OUT_OF_RANGE, f"{name} is longer than {limit} characters")
-    return value
+    return textcheck.check(value, name, limit)
 
 
 def check_tags(tags: tuple[str, ...], name: str = "tags") -> tuple[str, ...]:
@@ -91,17 +92,10 @@ def check_tags(tags: tuple[str, ...], name: str = "tags") -> tuple[str, ...]:
 
 
 def parse_config(text: str, name: str = "config_json") -> dict[str, Any]:
+    """A config JSON object (empty means {}), checked by common/jsonvalue.py."""
     if not text:
         return {}
-    if len(text.encode()) > MAX_CONFIG_BYTES:
-        raise InvalidArgument(name, Reason.TOO_LARGE, f"{name} is larger than {MAX_CONFIG_BYTES} bytes")
-    try:
-        value = json.loads(text)
-    except ValueError as e:
-        raise InvalidArgument(name, Reason.INVALID_JSON, f"{name} is not valid JSON: {e}") from None
-    if not isinstance(value, dict):
-        raise InvalidArgument(name, Reason.INVALID_JSON, f"{name} must be a JSON object")
-    return value
+    return jsonvalue.parse_object(text, name, max_bytes=MAX_CONFIG_BYTES)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -122,8 +116,7 @@ def validate_new_run(spec: NewRun) -> dict[str, Any]:
         check(spec.run_id, RUN_ID_RE, "run_id", "run id")
     elif spec.resume == RESUME_MUST:
         raise InvalidArgument("run_id", Reason.FIELD_REQUIRED, 'resume="must" needs a run id')
-    if len(spec.notes.encode()) > MAX_NOTES_BYTES:
-        raise InvalidArgument("notes", Reason.TOO_LARGE, f"notes are larger than {MAX_NOTES_BYTES} bytes")
+    textcheck.check_bytes(spec.notes, "notes", MAX_NOTES_BYTES)
     principal = current_principal()
     return {
         "run_id": spec.run_id or generate_run_id(),
@@ -235,9 +228,7 @@ async def update_run(deps: Deps, upd: RunUpdate, timeout: float = DEFAULT_TIMEOU
     if "tags" in upd.paths:
         fields["tags"] = list(check_tags(upd.tags, "run.tags"))
     if "notes" in upd.paths:
-        if len(upd.notes.encode()) > MAX_NOTES_BYTES:
-            raise InvalidArgument("run.notes", Reason.TOO_LARGE, f"notes exceed {MAX_NOTES_BYTES} bytes")
-        fields["notes"] = upd.notes
+        fields["notes"] = textcheck.check_bytes(upd.notes, "run.notes", MAX_NOTES_BYTES)
     patch = parse_config(upd.config_json, "run.config_json") if "config_json" in upd.paths else None
     overrides = _check_overrides(upd.overrides) if "summary" in upd.paths else []
     async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
@@ -269,14 +260,8 @@ def _check_overrides(overrides: tuple[tuple[str, str], ...]) -> list[tuple[str, 
     out: list[tuple[str, str | None]] = []
     for i, (key, text) in enumerate(overrides):
         check_key(key, f"run.summary[{i}].key")
-        try:
-            value = json.loads(text) if text else None
-        except ValueError:
-            raise InvalidArgument(
-                f"run.summary[{i}].override_json", Reason.INVALID_JSON, "not valid JSON"
-            ) from None
-        if len(text.encode()) > MAX_CONFIG_BYTES:
-            raise InvalidArgument(f"run.summary[{i}].override_json", Reason.TOO_LARGE, "override too large")
+        field = f"run.summary[{i}].override_json"
+        value = jsonvalue.parse(text, field, max_bytes=MAX_CONFIG_BYTES) if text else None
         out.append((key, None if value is None else json.dumps(value)))
     return out
 

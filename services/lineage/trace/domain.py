@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ...common import text as textcheck
 from ...common.errors import InvalidArgument, Reason
 from ...common.runs import RUN_STATE_NAMES, run_name
 from ..model import (
@@ -68,9 +69,21 @@ def traversal_options(
     return TraversalOptions(
         max_depth=bounded(max_depth, DEFAULT_DEPTH, MAX_DEPTH, prefix + "max_depth"),
         max_nodes=bounded(max_nodes, DEFAULT_NODES, MAX_NODES, prefix + "max_nodes"),
-        artifact_types=tuple(sorted({t for t in artifact_types if t})),
-        job_types=tuple(sorted({t for t in job_types if t})),
+        artifact_types=_type_filter(artifact_types, prefix + "artifact_types"),
+        job_types=_type_filter(job_types, prefix + "job_types"),
     )
+
+
+MAX_TYPE_FILTERS = 100
+
+
+def _type_filter(values: Sequence[str], field_name: str) -> tuple[str, ...]:
+    """A type filter: at most MAX_TYPE_FILTERS names of at most 128 characters without U+0000."""
+    if len(values) > MAX_TYPE_FILTERS:
+        raise InvalidArgument(field_name, Reason.TOO_LARGE, f"at most {MAX_TYPE_FILTERS} types")
+    for i, value in enumerate(values):
+        textcheck.check(value, f"{field_name}[{i}]", textcheck.DISPLAY_NAME_MAX)
+    return tuple(sorted({t for t in values if t}))
 
 
 async def trace(reader: Reader, root: Resolved, direction: Direction, opts: TraversalOptions) -> Graph:

@@ -123,8 +123,10 @@ async def search_runs(pool: asyncpg.Pool, req: SearchRequest, timeout: float) ->
         rows = await store.search_ids(conn, spec, timeout)
         page = rows[:size]
         runs = await _load_runs(conn, [pk for pk, _ in page], projection, timeout)
+    kept = paging.fit(runs)  # a page is bounded in bytes as well as in runs
+    runs, page = runs[:kept], page[:kept]
     token = ""
-    if len(rows) > size:
+    if len(rows) > len(page):
         last_pk, values = page[-1]
         token = cursor.encode(query, keys, cursor.Position(values, last_pk))
     return runs, token

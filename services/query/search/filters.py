@@ -13,13 +13,13 @@ then translated to parameterised SQL by sqlgen.py: values only ever travel as qu
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from ...common import jsonvalue
 from ...common.errors import InvalidArgument, Reason
 from ...common.runs import RUN_STATE_NAMES
 from .attrs import Attr, PathError, parse_attr
@@ -79,9 +79,11 @@ def parse_filter(text: str, field: str = "filter_json") -> Node:
     if len(text) > MAX_FILTER_CHARS:
         raise InvalidArgument(field, Reason.INVALID_FILTER, f"filter is longer than {MAX_FILTER_CHARS} chars")
     try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError) as e:
-        raise InvalidArgument(field, Reason.INVALID_JSON, f"filter is not valid JSON: {e}") from None
+        doc = jsonvalue.parse(text, field, max_bytes=MAX_FILTER_CHARS * 4)
+    except jsonvalue.JsonError as e:
+        if e.syntax:
+            raise
+        raise InvalidArgument(field, Reason.INVALID_FILTER, e.message) from None
     try:
         return parse_document(doc)
     except (FilterError, PathError, RecursionError) as e:

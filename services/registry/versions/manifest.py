@@ -13,11 +13,12 @@ versions/store.py computes it in SQL; `manifest_digest()` here is the same defin
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
+from ...common import jsonvalue
+from ...common import text as textcheck
 from ...common.errors import InvalidArgument, Reason
 from ...common.names import check_alias, check_sha256
 from ..model import Entry
@@ -94,33 +95,18 @@ def check_removed(paths: Iterable[str], field: str = "removed_paths") -> list[st
     return out
 
 
-def _reject_constant(value: str) -> None:
-    raise ValueError(f"{value} is not valid JSON")
-
-
 def check_metadata(text: str, field: str = "metadata_json") -> str:
-    """A JSON object of at most MAX_METADATA_BYTES (empty means {}); NaN/Infinity are refused."""
+    """A JSON object of at most MAX_METADATA_BYTES (empty means {}), checked by common/jsonvalue.py
+    (depth, non-finite numbers, int64 range, U+0000 and lone surrogates are refused)."""
     if not text:
         return "{}"
-    if len(text.encode()) > MAX_METADATA_BYTES:
-        raise InvalidArgument(field, Reason.TOO_LARGE, f"{field} is larger than {MAX_METADATA_BYTES} bytes")
-    try:
-        value = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as e:
-        raise InvalidArgument(field, Reason.INVALID_JSON, f"{field} is not valid JSON: {e}") from None
-    if not isinstance(value, dict):
-        raise InvalidArgument(field, Reason.INVALID_JSON, f"{field} must be a JSON object")
-    if "\\u0000" in text:
-        raise InvalidArgument(field, Reason.INVALID_JSON, f"{field} must not contain NUL characters")
+    jsonvalue.parse_object(text, field, max_bytes=MAX_METADATA_BYTES)
     return text
 
 
 def check_text(text: str, field: str, limit: int = MAX_DESCRIPTION_BYTES) -> str:
-    if len(text.encode()) > limit:
-        raise InvalidArgument(field, Reason.TOO_LARGE, f"{field} is larger than {limit} bytes")
-    if "\x00" in text:
-        raise InvalidArgument(field, Reason.INVALID_NAME, f"{field} must not contain NUL characters")
-    return text
+    """A free-text field of at most `limit` UTF-8 bytes without U+0000 or lone surrogates."""
+    return textcheck.check_bytes(text, field, limit)
 
 
 def check_ttl(ttl: timedelta | None, ttl_disabled: bool, field: str = "ttl") -> None:

@@ -63,6 +63,14 @@ class ErrorReasonNames:
     # (RESOURCE_EXHAUSTED, with a RetryInfo delay); retry after the delay.
     TOO_MANY_CONCURRENT_CALLS: Final = "TOO_MANY_CONCURRENT_CALLS"
 
+    # The request bytes are not a valid message of the RPC's request type
+    # (truncated field, invalid UTF-8 in a string field, wrong wire type).
+    MALFORMED_REQUEST: Final = "MALFORMED_REQUEST"
+
+    # A free-text field (description, display name, notes, filter) holds U+0000
+    # or a lone surrogate.
+    INVALID_TEXT: Final = "INVALID_TEXT"
+
     # --- auth ---
     # No credentials were sent and the server is not in open local mode.
     UNAUTHENTICATED: Final = "UNAUTHENTICATED"
@@ -214,6 +222,8 @@ ALL: Final[frozenset[str]] = frozenset(
         "NOT_IMPLEMENTED",
         "INVALID_UPDATE_MASK",
         "TOO_MANY_CONCURRENT_CALLS",
+        "MALFORMED_REQUEST",
+        "INVALID_TEXT",
         "UNAUTHENTICATED",
         "INVALID_API_KEY",
         "PERMISSION_DENIED",
