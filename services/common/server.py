@@ -25,6 +25,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from . import logging as slog
+from .admission import AdmissionInterceptor
 from .auth import make_authorizer
 from .blobstore import make_blob_store
 from .config import Settings
@@ -91,7 +92,9 @@ class StrataServer:
         ]
         if s.grpc_stream_window > 0:  # a fixed window instead of BDP probing (see STRATA_GRPC_STREAM_WINDOW)
             options += [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", s.grpc_stream_window)]
-        server = grpc.aio.server(interceptors=[StrataServerInterceptor(authorizer)], options=options)
+        admission = AdmissionInterceptor(authorizer, s.max_request_bytes, s.max_message_bytes)
+        interceptors = [admission, StrataServerInterceptor(authorizer)]  # outermost first
+        server = grpc.aio.server(interceptors=interceptors, options=options)
         for spec in self.specs:
             spec.register(server, self.deps)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
