@@ -94,6 +94,8 @@ class EmbeddedPostgres:
         pgserver = _pgserver()
         with pgserver.postgres_server.PostgresServer._lock:
             forget_dead_handles(self.datadir)
+            if not self.running() and not backends_left(self.datadir):
+                self._forget_pidfile()  # a postmaster that died while no server ran
         self._server = pgserver.get_server(self.datadir, cleanup_mode="stop")
         dsn = self._server.get_uri()
         log.info("embedded_postgres_started", datadir=str(self.datadir), pid=self._server.get_pid())
@@ -111,13 +113,17 @@ class EmbeddedPostgres:
         if left:
             raise RuntimeError(f"backends of the dead postmaster still run: {left}")
         with server._lock:
-            # a dead postmaster whose pid is still taken (an unreaped zombie) keeps PostgreSQL from
-            # starting; with no process left in the folder, its pid file says nothing true any more
-            with contextlib.suppress(FileNotFoundError):
-                (self.datadir / PIDFILE).unlink()
+            self._forget_pidfile()
             server.ensure_postgres_running()
         self.restarts += 1
         log.warning("embedded_postgres_restarted", datadir=str(self.datadir), pid=server.get_pid())
+
+    def _forget_pidfile(self) -> None:
+        """Remove the pid file of a dead postmaster (only when no process works in the folder): an
+        unreaped one (a zombie) keeps its pid taken, so pgserver and PostgreSQL would both believe it
+        still runs."""
+        with contextlib.suppress(FileNotFoundError):
+            (self.datadir / PIDFILE).unlink()
 
     async def supervise(self, interval: float = 2.0) -> None:
         """Background task: restart the postmaster whenever it is found dead."""

@@ -150,8 +150,9 @@ class _Call:
         await self._authorize(principal, self.checked)
 
     def _registered(self) -> contextlib.AbstractAsyncContextManager[OpenCall | None]:
-        if self.rule is None or self.rule.primary.access is Access.PUBLIC:
-            return contextlib.nullcontext(None)  # health watches and reflection need no re-check
+        public = self.rule is None or self.rule.primary.access is Access.PUBLIC
+        if public or not self.authorizer.access_can_narrow:
+            return contextlib.nullcontext(None)  # health watches, reflection, open-local mode
         return self.authorizer.streams.watch(self.method, self.recheck)
 
     @staticmethod

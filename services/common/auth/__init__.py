@@ -52,6 +52,7 @@ class Authorizer:
     """Interface every auth mode implements."""
 
     mode = "abstract"
+    access_can_narrow = True  # False: nothing ever revokes access, streams need no re-check
 
     async def start(self) -> None:
         """Called once the pool is open (bootstrap, caches)."""
@@ -92,6 +93,7 @@ class OpenLocalAuthorizer(Authorizer):
     """No credentials: everyone is the local OS user, with every right. Loopback only."""
 
     mode = "open-local"
+    access_can_narrow = False
 
     def describe(self) -> str:
         return "open-local (no keys; every caller is the local user)"

@@ -80,6 +80,8 @@ class StreamRegistry:
             yield call
         finally:
             self._open.discard(call)
+            if not self._open:
+                self._wake.set()  # the sweeper ends when no call is left
 
     def changed(self) -> None:
         """Access may have narrowed: re-check every open call soon."""
