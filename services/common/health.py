@@ -39,10 +39,12 @@ class HealthProbe:
         self.serving = True  # the server starts SERVING once both were reached at start-up
 
     async def database_ok(self) -> bool:
+        async def select_one() -> None:
+            async with self.deps.pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+
         try:
-            async with asyncio.timeout(self.timeout):
-                async with self.deps.pool.acquire() as conn:
-                    await conn.fetchval("SELECT 1")
+            await asyncio.wait_for(select_one(), self.timeout)
             return True
         except asyncio.CancelledError:
             raise
@@ -54,8 +56,7 @@ class HealthProbe:
         if check is None:
             return True
         try:
-            async with asyncio.timeout(self.timeout):
-                await check()
+            await asyncio.wait_for(check(), self.timeout)
             return True
         except asyncio.CancelledError:
             raise

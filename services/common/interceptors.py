@@ -162,7 +162,7 @@ class _Call:
         if open_call is None or open_call.error is None:
             return None
         task = asyncio.current_task()
-        if task is not None:
+        if task is not None and hasattr(task, "uncancel"):  # Python 3.11+: the cancel was handled
             task.uncancel()
         return open_call.error
 

@@ -103,7 +103,7 @@ class StreamRegistry:
 
     async def _run(self) -> None:
         while self._open:
-            with contextlib.suppress(TimeoutError):
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             self._wake.clear()
             if not await self.sweep():
