@@ -18,7 +18,7 @@ from strata.registry.v1 import registry_service_pb2 as reg
 from strata_server.common.auth import apikeys
 
 from tests.fixtures.files import make_version, sql
-from tests.fixtures.iam import KeysServer
+from tests.fixtures.iam import KeysServer, start_keys_server
 from tests.fixtures.ingest import batch
 
 TEAM, PROJECT = "lab", "models"
@@ -29,8 +29,8 @@ CUT_WITHIN = 15.0  # seconds: a cut is one sweep after the change commits
 @pytest.fixture(scope="module")
 def lab(keys_server: KeysServer) -> dict[str, str]:
     """A team with a private project, an artifact version holding `production`, and three members."""
-    keys = {name: keys_server.user(name) for name in ("owner", "ann", "bob", "cid")}
-    members = {name: iam_pb2.ROLE_MEMBER for name in ("ann", "bob", "cid")}
+    keys = {name: keys_server.user(name) for name in ("owner", "ann", "bob", "cid", "dan")}
+    members = {name: iam_pb2.ROLE_MEMBER for name in ("ann", "bob", "cid", "dan")}
     keys_server.team(TEAM, admin=keys["owner"], members=members)
     keys_server.project(TEAM, PROJECT, as_key=keys["owner"])
     version = make_version(keys_server, TEAM, PROJECT, "net", [], version=0)
@@ -104,6 +104,23 @@ def test_removing_a_member_ends_their_open_watch_permission_denied(keys_server: 
         time.sleep(0.05)
     assert [m.version.name for m in other.received] == [f"{ART}/versions/v0", version]
     assert len(watch.received) == 1
+
+
+def test_a_revocation_in_another_process_cuts_the_stream_here(
+    keys_server: KeysServer, lab, pg_dsn: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Two replicas on one database: the key is revoked on one, the watch is open on the other,
+    which learns of it only through LISTEN/NOTIFY."""
+    data_dir = keys_server.thread.settings.data_dir  # the same pepper file
+    replica = start_keys_server(data_dir, pg_dsn, auth_cache_seconds=120.0)  # no periodic re-check in time
+    try:
+        watch = Watch(replica, lab["dan"])
+        assert watch.first.wait(20)
+        revoke(keys_server, lab["dan"])
+        assert watch.ended.wait(CUT_WITHIN), "the other replica's watch stayed open"
+        assert watch.error is not None and watch.error.code == grpc.StatusCode.UNAUTHENTICATED
+    finally:
+        replica.thread.stop()
 
 
 def stored_sequences(server: KeysServer, run: str) -> int:
