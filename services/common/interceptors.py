@@ -157,8 +157,9 @@ class _Call:
 
     @staticmethod
     def _cut_error(open_call: OpenCall | None) -> Exception | None:
-        """The re-check's error when the registry cancelled this call; None for any other
-        cancellation (the client went away, the server stops), which propagates."""
+        """The re-check's error when the registry cut this call (the handler may have turned the
+        cancellation into another error); None otherwise: a cancellation because the client went
+        away or the server stops, or the handler's own error, propagates as it is."""
         if open_call is None or open_call.error is None:
             return None
         task = asyncio.current_task()
@@ -170,7 +171,7 @@ class _Call:
         async with self._registered() as open_call:
             try:
                 return await behavior(*args)
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, Exception):
                 error = self._cut_error(open_call)
                 if error is None:
                     raise
@@ -219,8 +220,8 @@ class _Call:
                                 open_call.raise_if_cut()
                         else:  # a handler written with context.write()
                             await result
-                    except asyncio.CancelledError:
-                        error = self._cut_error(open_call)
+                    except (asyncio.CancelledError, Exception):
+                        error = self._cut_error(open_call)  # whatever the handler made of the cut
                         if error is None:
                             raise
                         raise error from None

@@ -174,4 +174,5 @@ def test_removing_a_member_cuts_their_metric_stream_and_nothing_commits_after(
     committed = stored_sequences(keys_server, run)
     time.sleep(1.0)
     assert stored_sequences(keys_server, run) == committed  # nothing commits after the cut
-    assert committed <= acked[-1] + 1  # at most the batch in flight when the cut landed
+    # every acked batch is stored; a group whose commit finished as the cut landed lost only its ack
+    assert acked[-1] <= committed, (acked[-5:], committed)
