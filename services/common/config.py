@@ -156,7 +156,18 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "86400",
         "Seconds after which an idle uncommitted artifact draft is discarded by the GC pass.",
     ),
-    ("STRATA_MAX_MESSAGE_BYTES", "67108864", "Maximum gRPC message size accepted by servers."),
+    (
+        "STRATA_MAX_MESSAGE_BYTES",
+        "67108864",
+        "Maximum gRPC message size accepted by servers: the data paths (upload chunks, small-blob "
+        "batches, metric streams) may use all of it.",
+    ),
+    (
+        "STRATA_MAX_REQUEST_BYTES",
+        "4194304",
+        "Maximum request message of every other RPC (manifest and file-list writes: 4x this); larger "
+        "ones answer RESOURCE_EXHAUSTED (TOO_LARGE) before they are parsed.",
+    ),
     (
         "STRATA_GRPC_STREAM_WINDOW",
         "4194304",
@@ -266,6 +277,7 @@ class Settings:
     gc_grace: float = 3600.0
     draft_expiry: float = 86400.0
     max_message_bytes: int = 64 * 1024 * 1024
+    max_request_bytes: int = 4 * 1024 * 1024
     grpc_stream_window: int = 4 * 1024 * 1024
     rollup_interval: float = 2.0
     extra: dict[str, str] = field(default_factory=dict)
@@ -329,6 +341,7 @@ class Settings:
             gc_grace=float(_env("STRATA_GC_GRACE", "3600")),
             draft_expiry=float(_env("STRATA_DRAFT_EXPIRY", "86400")),
             max_message_bytes=int(_env("STRATA_MAX_MESSAGE_BYTES", str(64 * 1024 * 1024))),
+            max_request_bytes=int(_env("STRATA_MAX_REQUEST_BYTES", str(4 * 1024 * 1024))),
             grpc_stream_window=int(_env("STRATA_GRPC_STREAM_WINDOW", str(4 * 1024 * 1024))),
             rollup_interval=float(_env("STRATA_ROLLUP_INTERVAL", "2")),
         )

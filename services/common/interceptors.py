@@ -4,13 +4,17 @@
 2. authenticates the caller and authorizes the call against auth.policy.RULES (for client-streaming
    RPCs, on the first message, before the handler sees it),
 3. holds one of the caller's heavy-call slots around the handler for the RPCs of limits.HEAVY_RPCS,
-4. maps any exception to a google.rpc.Status with an ErrorInfo (errors.to_status) and aborts with it;
+4. keeps every streaming call registered with the authorizer's StreamRegistry (auth/streams.py) while
+   it runs, so a revocation or role change that arrives meanwhile re-checks it and cuts it,
+5. maps any exception to a google.rpc.Status with an ErrorInfo (errors.to_status) and aborts with it;
    unexpected exceptions are logged with their traceback and reach the caller as a generic INTERNAL.
 Cancellation (asyncio.CancelledError) always propagates untouched.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
 import time
 import uuid
@@ -23,6 +27,7 @@ from grpc_status import rpc_status
 
 from .auth import Authorizer
 from .auth.policy import RULES, Access, Rule
+from .auth.streams import OpenCall
 from .context import ANONYMOUS, CallInfo, reset_call, set_call
 from .errors import PermissionDenied, Reason, Unauthenticated, to_status
 from .limits import HeavyCallLimiter
@@ -64,7 +69,9 @@ class StrataServerInterceptor(grpc.aio.ServerInterceptor):
                 unary_stream=call.wrap_streaming(handler.unary_stream, call._checked_request)
             )
         if handler.stream_unary:
-            return handler._replace(stream_unary=call.wrap_single(handler.stream_unary, call._checked_stream))
+            return handler._replace(
+                stream_unary=call.wrap_single(handler.stream_unary, call._checked_stream, long_lived=True)
+            )
         return handler._replace(
             stream_stream=call.wrap_streaming(handler.stream_stream, call._checked_stream)
         )
@@ -85,11 +92,13 @@ class _Call:
         self.metadata = metadata
         self.rule = rule
         self.request_id = metadata.get("x-request-id") or uuid.uuid4().hex[:16]
+        self.peer = ""
+        self.checked: object = None  # the request (or first message) the call was authorized with
 
     # --- the shared steps ---
 
     async def _begin(self, context: grpc.aio.ServicerContext) -> tuple[object, object]:
-        peer = context.peer() or ""
+        peer = self.peer = context.peer() or ""
         structlog.contextvars.bind_contextvars(rpc=self.method, request_id=self.request_id, peer=peer)
         try:
             principal = await self.authorizer.authenticate(self.metadata, peer)
@@ -129,13 +138,15 @@ class _Call:
 
     async def _checked_request(self, request: object, principal: Any) -> object:
         await self._authorize(principal, request)
+        self.checked = request
         return request
 
     async def _checked_stream(
         self, request_iterator: AsyncIterator[Any], principal: Any
     ) -> AsyncIterator[Any]:
         first = await anext(request_iterator.__aiter__(), None)
-        await self._authorize(principal, first if first is not None else object())
+        self.checked = first if first is not None else object()
+        await self._authorize(principal, self.checked)
 
         async def chained() -> AsyncIterator[Any]:
             if first is not None:
@@ -145,10 +156,45 @@ class _Call:
 
         return chained()
 
+    # --- long-lived calls: re-checked when access may have narrowed, cut when it has ---
+
+    async def recheck(self) -> None:
+        """Authenticate the call's credentials and authorize its request again (fresh state)."""
+        principal = await self.authorizer.authenticate(self.metadata, self.peer)
+        await self._authorize(principal, self.checked)
+
+    def _registered(self) -> contextlib.AbstractAsyncContextManager[OpenCall | None]:
+        public = self.rule is None or self.rule.primary.access is Access.PUBLIC
+        if public or not self.authorizer.access_can_narrow:
+            return contextlib.nullcontext(None)  # health watches, reflection, open-local mode
+        return self.authorizer.streams.watch(self.method, self.recheck)
+
+    @staticmethod
+    def _cut_error(open_call: OpenCall | None) -> Exception | None:
+        """The re-check's error when the registry cut this call (the handler may have turned the
+        cancellation into another error); None otherwise: a cancellation because the client went
+        away or the server stops, or the handler's own error, propagates as it is."""
+        if open_call is None or open_call.error is None:
+            return None
+        task = asyncio.current_task()
+        if task is not None and hasattr(task, "uncancel"):  # Python 3.11+: the cancel was handled
+            task.uncancel()
+        return open_call.error
+
+    async def _long_lived(self, behavior: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        async with self._registered() as open_call:
+            try:
+                return await behavior(*args)
+            except (asyncio.CancelledError, Exception):
+                error = self._cut_error(open_call)
+                if error is None:
+                    raise
+                raise error from None
+
     # --- the response side: one wrapper for a single response, one for a stream of them ---
 
     def wrap_single(
-        self, behavior: Callable[..., Awaitable[Any]], check: Checker
+        self, behavior: Callable[..., Awaitable[Any]], check: Checker, long_lived: bool = False
     ) -> Callable[..., Awaitable[Any]]:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
             started, token = time.perf_counter(), None
@@ -156,6 +202,8 @@ class _Call:
                 token, principal = await self._begin(context)
                 checked = await check(request, principal)
                 async with self.limits.slot(self.method, principal):
+                    if long_lived:
+                        return await self._long_lived(behavior, checked, context)
                     return await behavior(checked, context)
             except grpc.aio.AbortError:
                 raise
@@ -173,14 +221,25 @@ class _Call:
             started, token = time.perf_counter(), None
             try:
                 token, principal = await self._begin(context)
-                checked = await check(request, principal)
-                async with self.limits.slot(self.method, principal):
-                    result = behavior(checked, context)
-                    if inspect.isasyncgen(result):
-                        async for response in result:
-                            yield response
-                    else:  # a handler written with context.write()
-                        await result
+                result = behavior(await check(request, principal), context)
+                async with self.limits.slot(self.method, principal), self._registered() as open_call:
+                    try:
+                        if inspect.isasyncgen(result):
+                            async for response in result:
+                                if open_call is None:
+                                    yield response
+                                    continue
+                                open_call.interruptible = False  # gRPC sends it outside the handler
+                                yield response
+                                open_call.interruptible = True
+                                open_call.raise_if_cut()
+                        else:  # a handler written with context.write()
+                            await result
+                    except (asyncio.CancelledError, Exception):
+                        error = self._cut_error(open_call)  # whatever the handler made of the cut
+                        if error is None:
+                            raise
+                        raise error from None
             except grpc.aio.AbortError:
                 raise
             except Exception as exc:

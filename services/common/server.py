@@ -25,6 +25,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from . import logging as slog
+from .admission import AdmissionInterceptor
 from .auth import make_authorizer
 from .blobstore import make_blob_store
 from .config import Settings
@@ -32,6 +33,7 @@ from .db import create_pool
 from .decoding import DecodingInterceptor
 from .deps import Deps
 from .embedded_pg import EmbeddedPostgres
+from .health import HealthProbe
 from .interceptors import StrataServerInterceptor
 from .limits import HeavyCallLimiter
 
@@ -71,6 +73,7 @@ class StrataServer:
         self._health = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
         self._embedded: EmbeddedPostgres | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._watchers: list[asyncio.Task[None]] = []  # health probe, embedded PostgreSQL supervision
 
     async def start(self) -> int:
         s = self.settings
@@ -96,7 +99,10 @@ class StrataServer:
         if s.grpc_stream_window > 0:  # a fixed window instead of BDP probing (see STRATA_GRPC_STREAM_WINDOW)
             options += [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", s.grpc_stream_window)]
         limits = HeavyCallLimiter.for_settings(s)
-        interceptors = [DecodingInterceptor(), StrataServerInterceptor(authorizer, limits)]  # outermost first
+        admission = AdmissionInterceptor(authorizer, s.max_request_bytes, s.max_message_bytes)
+        # outermost first: refuse unauthenticated or oversized calls before their body is read, then
+        # turn undecodable bytes into INVALID_ARGUMENT, then authorize, limit and run the handler
+        interceptors = [admission, DecodingInterceptor(), StrataServerInterceptor(authorizer, limits)]
         server = grpc.aio.server(interceptors=interceptors, options=options)
         for spec in self.specs:
             spec.register(server, self.deps)
@@ -111,8 +117,12 @@ class StrataServer:
             raise SystemExit(f"cannot listen on {s.addr}")
         await server.start()
         self._server = server
-        for name in ["", *names]:
-            await _maybe_await(self._health.set(name, health_pb2.HealthCheckResponse.SERVING))
+        await self._set_health(health_pb2.HealthCheckResponse.SERVING)
+        self._watchers.append(
+            asyncio.create_task(HealthProbe(self.deps, self._set_health).run(), name="health")
+        )
+        if self._embedded is not None:
+            self._watchers.append(asyncio.create_task(self._embedded.supervise(), name="embedded-postgres"))
         for spec in self.specs:
             for task_fn in spec.background:
                 self._tasks.append(
@@ -129,6 +139,10 @@ class StrataServer:
         )
         return self.port
 
+    async def _set_health(self, status: int) -> None:
+        for name in ["", *[spec.full_name for spec in self.specs]]:
+            await _maybe_await(self._health.set(name, status))
+
     @property
     def address(self) -> str:
         host = self.settings.addr.rsplit(":", 1)[0]
@@ -138,17 +152,12 @@ class StrataServer:
         grace = self.settings.grace_seconds if grace is None else grace
         if self.deps is not None:
             self.deps.stopping.set()
+        await _cancel(self._watchers)  # the health probe and PostgreSQL supervision end first
         if self._server is not None:
-            for name in ["", *[sp.full_name for sp in self.specs]]:
-                await _maybe_await(self._health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING))
+            await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
             await self._server.stop(grace)
             self._server = None
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks.clear()
+        await _cancel(self._tasks)
         if self.deps is not None:
             await self.deps.authorizer.stop()
             await self.deps.pool.close()
@@ -188,6 +197,15 @@ class StrataServer:
 async def _maybe_await(value: object) -> None:
     if asyncio.iscoroutine(value):
         await value
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    tasks.clear()
 
 
 async def _supervised(fn: Callable[[Deps], Awaitable[None]], deps: Deps) -> None:

@@ -19,10 +19,12 @@ The package:
   apikeys.py    the API-key format, its keyed hash and the server's pepper
   store.py      every SQL statement on API keys and what authorization reads
   bootstrap.py  the first start's admin and key
+  streams.py    the open long-lived calls, re-checked when access may have narrowed
 """
 
 from __future__ import annotations
 
+import functools
 import getpass
 import ipaddress
 from collections.abc import Iterable, Mapping
@@ -33,6 +35,7 @@ from ..config import Settings
 from ..context import Principal
 from ..errors import Reason
 from .policy import Access, Rule
+from .streams import StreamRegistry
 
 
 def is_loopback_addr(addr: str) -> bool:
@@ -49,6 +52,7 @@ class Authorizer:
     """Interface every auth mode implements."""
 
     mode = "abstract"
+    access_can_narrow = True  # False: nothing ever revokes access, streams need no re-check
 
     async def start(self) -> None:
         """Called once the pool is open (bootstrap, caches)."""
@@ -58,6 +62,11 @@ class Authorizer:
 
     def invalidate(self) -> None:
         """Forget cached keys and roles (called after a change that may narrow access commits)."""
+
+    @functools.cached_property
+    def streams(self) -> StreamRegistry:
+        """The open long-lived calls, re-checked after invalidate() (streams.py)."""
+        return StreamRegistry()
 
     def describe(self) -> str:
         """One line for the start-up banner."""
@@ -84,6 +93,7 @@ class OpenLocalAuthorizer(Authorizer):
     """No credentials: everyone is the local OS user, with every right. Loopback only."""
 
     mode = "open-local"
+    access_can_narrow = False
 
     def describe(self) -> str:
         return "open-local (no keys; every caller is the local user)"

@@ -72,6 +72,7 @@ class KeysAuthorizer(Authorizer):
         self._loading: dict[str, asyncio.Future[_Key]] = {}
         self._touching: set[asyncio.Task[None]] = set()
         self.listener = AuthListener(dsn, self.invalidate) if dsn else None
+        self.streams.interval = max(1.0, ttl)
 
     # --- lifecycle ---
 
@@ -91,6 +92,7 @@ class KeysAuthorizer(Authorizer):
     async def stop(self) -> None:
         if self.listener is not None:
             await self.listener.stop()
+        await self.streams.stop()
         for task in list(self._touching):
             task.cancel()
         await asyncio.gather(*self._touching, return_exceptions=True)
@@ -102,6 +104,7 @@ class KeysAuthorizer(Authorizer):
         self._entities.clear()
         self._projects_by_id.clear()
         self._loading.clear()  # loads already running may predate the change: later calls start anew
+        self.streams.changed()  # open streams are re-checked against the new state
 
     def describe(self) -> str:
         if Path(self.key_file).exists():

@@ -1,0 +1,93 @@
+"""Peak server memory under a flood of large unauthenticated requests, against the idle server
+measured in the same run.
+
+A keys-mode all-in-one server runs as a subprocess on a real PostgreSQL; N clients at once each send
+one CreateRun request of M MB with no key. The server refuses each from its headers
+(UNAUTHENTICATED) without receiving the body, so the peak RSS stays near idle whatever M is. Printed:
+idle and peak RSS (psutil, sampled every 20 ms), the ratio peak / idle, the bytes sent per byte of
+growth, and the time until every call was refused.
+
+    python -m bench flood            (40 calls x 63 MB: the reported attack)
+    python -m bench flood --quick    (10 calls x 16 MB)
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+import psutil
+from strata.ingest.v1 import ingest_service_pb2 as ingest
+
+from tests.fixtures.postgres import PostgresServer
+from tests.fixtures.processes import ServerProcess
+
+MB = 1024 * 1024
+CREATE_RUN = "/strata.ingest.v1.IngestService/CreateRun"
+
+
+def _call(addr: str, body: bytes) -> grpc.StatusCode:
+    options = [("grpc.max_send_message_length", 64 * MB)]
+    with grpc.insecure_channel(addr, options=options) as channel:
+        try:
+            channel.unary_unary(CREATE_RUN)(body, timeout=120)
+        except grpc.RpcError as e:
+            return e.code()
+    return grpc.StatusCode.OK
+
+
+def flood(server: ServerProcess, calls: int, size: int) -> dict[str, float]:
+    body = ingest.CreateRunRequest(
+        parent="entities/x/projects/y", notes="n" * (size - 64)
+    ).SerializeToString()
+    process = psutil.Process(server.pid)
+    idle = process.memory_info().rss
+    peak, stop = [idle], threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], process.memory_info().rss)
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    with futures.ThreadPoolExecutor(calls) as pool:
+        codes = list(pool.map(lambda _: _call(server.addr, body), range(calls)))
+    elapsed = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    refused = sum(c == grpc.StatusCode.UNAUTHENTICATED for c in codes)
+    return {"idle": idle, "peak": peak[0], "elapsed": elapsed, "refused": refused, "sent": calls * len(body)}
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bench flood")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    calls, size = (10, 16 * MB) if args.quick else (40, 63 * MB)
+    pg = PostgresServer()
+    try:
+        with tempfile.TemporaryDirectory(prefix="strata-bench-flood-") as tmp:
+            server = ServerProcess(Path(tmp) / "data", pg.create_database("flood"), STRATA_AUTH_MODE="keys")
+            server.start()
+            try:
+                r = flood(server, calls, size)
+            finally:
+                server.stop()
+    finally:
+        pg.stop()
+    growth = max(r["peak"] - r["idle"], 1)
+    print(
+        f"flood: {calls} concurrent unauthenticated CreateRun of {size / MB:.0f} MB ({r['sent'] / MB:.0f} MB offered)"
+    )
+    print(f"  refused UNAUTHENTICATED: {r['refused']:.0f}/{calls} in {r['elapsed']:.2f} s")
+    print(f"  server RSS idle {r['idle'] / MB:.0f} MB, peak {r['peak'] / MB:.0f} MB")
+    print(
+        f"  ratio peak/idle: {r['peak'] / r['idle']:.2f}x; bytes offered per byte of RSS growth: {r['sent'] / growth:.0f}"
+    )
