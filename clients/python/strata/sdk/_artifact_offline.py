@@ -2,9 +2,11 @@
 
     <spool>/artifacts/0000-bert-classifier/artifact.json   name, type, description, metadata, aliases,
                                                            ttl, references
-    <spool>/artifacts/0000-bert-classifier/files/...       the files (hard links when the file system
-                                                           allows, else copies: later edits of the
-                                                           originals do not change what was logged)
+    <spool>/artifacts/0000-bert-classifier/files/...       the files: hard links when the file system
+                                                           allows (no copy of a large checkpoint; a
+                                                           file replaced or deleted afterwards stays
+                                                           queued as logged, but one rewritten in
+                                                           place changes with it), else copies
     <spool>/artifacts/0000-bert-classifier/logged.json     written once synced (the version's name)
 
 `strata sync` logs each queued artifact after the run exists on the server, as the run's output (the
