@@ -324,6 +324,9 @@ class Summary(MutableMapping[str, Any]):
         return len(self._values)
 
     def stats(self, key: str) -> dict[str, Any]:
+        """Statistics of a logged or overridden key; {} for the system values (`_runtime`, ...)."""
+        if key not in self._stats and key in self._values:
+            return {}
         s = self._stats[key]
         return {
             "last": s.last, "last_step": s.last_step, "min": s.min, "min_step": s.min_step, "max": s.max,
