@@ -189,7 +189,7 @@ def test_a_lower_explicit_step_is_ignored_and_a_resumed_run_continues_its_step_c
     assert again.resumed and again.step == 11
     again.log({"a": 3.0})
     again.finish()
-    steps, values = stored(server, again.name)["a"]
+    steps, values = stored(server, again.resource_name)["a"]
     assert steps.tolist() == [10, 11] and values.tolist() == [1.0, 3.0]
     with pytest.raises(StrataError) as e:
         strata.init(project="sdk", entity="tester", addr=server.addr, id="resume-me", resume="never")
