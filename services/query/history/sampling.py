@@ -163,8 +163,9 @@ def bucket_extremes(x: np.ndarray, values: np.ndarray, samples: int) -> np.ndarr
     B = (samples - 2) // 2 buckets give at most `samples` points, but only when every bucket's minimum
     and maximum are distinct from each other and from the first and last point. On smooth curves
     (a decreasing loss) a bucket's extremes are its own first and last points and neighbouring buckets
-    share none, so few buckets give few points: 5 samples of a monotonic series were 2 points. More
-    buckets are then tried (a binary search up to samples - 2) and the most that still fit are kept."""
+    share none, so few buckets give few points: 5 samples of a monotonic series were 2 points. When
+    the first pass is short by more than two points and 10%, more buckets are tried (a binary search
+    up to samples - 2) and the most that still fit are kept."""
     n = len(x)
     if n <= samples:
         return np.arange(n)
@@ -172,6 +173,8 @@ def bucket_extremes(x: np.ndarray, values: np.ndarray, samples: int) -> np.ndarr
         return np.array([n - 1] if samples == 1 else [0, n - 1])
     lo_b, hi_b = (samples - 2) // 2, max(1, samples - 2)
     best = _bucketed(x, values, max(1, lo_b))
+    if len(best) >= max(samples - 2, 0.9 * samples):  # close enough: the common case costs one pass
+        return best
     while lo_b < hi_b and len(best) < samples:
         mid = (lo_b + hi_b + 1) // 2
         kept = _bucketed(x, values, mid)
