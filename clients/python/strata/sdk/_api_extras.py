@@ -33,7 +33,9 @@ from ._metric_defs import RESERVED
 from ._urls import run_url
 
 if TYPE_CHECKING:
-    from .api import Api, Run
+    from strata.client import Client
+
+    from .api import Api, Summary
     from .artifact import Artifact
 
 
@@ -75,9 +77,17 @@ def _pages(call: Any, request: Any, field: str) -> Iterator[Any]:
 
 
 class ApiExtras:
-    """Mixed into Api (needs `client`, `_parent()`, `default_entity`)."""
+    """Mixed into Api (which defines the members declared below)."""
 
-    def projects(self: Api, entity: str | None = None, per_page: int = 200) -> list[Project]:
+    if TYPE_CHECKING:
+        client: Client
+
+        @property
+        def default_entity(self) -> str: ...
+        def _parent(self, path: str | None = None) -> str: ...
+        def artifact(self, ref: str, type: str | None = None) -> Any: ...
+
+    def projects(self, entity: str | None = None, per_page: int = 200) -> list[Project]:
         """The projects of `entity` (default: the Api's entity) the caller may see."""
         owner = entity or self.default_entity
         request = iam.ListProjectsRequest(parent=f"entities/{owner}", page_size=min(per_page, 1000))
@@ -86,18 +96,18 @@ class ApiExtras:
             for p in _pages(self.client.iam.ListProjects, request, "projects")
         ]
 
-    def _collections(self: Api, project: str | None, type_name: str = "") -> Iterator[Any]:
+    def _collections(self, project: str | None, type_name: str = "") -> Iterator[Any]:
         request = rpb.ListArtifactsRequest(parent=self._parent(project), type=type_name, page_size=500)
         return _pages(self.client.registry.ListArtifacts, request, "artifacts")
 
-    def artifact_types(self: Api, project: str | None = None) -> list[ArtifactType]:
+    def artifact_types(self, project: str | None = None) -> list[ArtifactType]:
         """The artifact types used in a project ("entity/project", "project" or the default)."""
         parent = self._parent(project)
         types = sorted({a.type for a in self._collections(project)})
         return [ArtifactType(t, parent) for t in types]
 
     def artifact_collections(
-        self: Api, project_name: str | None = None, type_name: str = "", per_page: int = 500
+        self, project_name: str | None = None, type_name: str = "", per_page: int = 500
     ) -> list[ArtifactCollection]:
         """The artifact collections of a project, of one type when `type_name` is given."""
         del per_page
@@ -109,7 +119,7 @@ class ApiExtras:
             for a in self._collections(project_name, type_name)
         ]
 
-    def artifact_exists(self: Api, name: str, type: str | None = None) -> bool:
+    def artifact_exists(self, name: str, type: str | None = None) -> bool:
         """True when the reference resolves (to a version of `type`, if given)."""
         try:
             self.artifact(name, type=type)
@@ -125,13 +135,28 @@ def _time(msg: Any, field: str) -> datetime | None:
 
 
 class RunExtras:
-    """Mixed into the query API's Run (needs `_api`, `_msg`, `resource_name`, `entity`, `project`, `id`)."""
+    """Mixed into the query API's Run (which sets the members declared below)."""
+
+    if TYPE_CHECKING:
+        _api: Api
+        _msg: run_pb2.Run
+        entity: str
+        project: str
+        id: str
+        resource_name: str
+        name: str
+        tags: list[str]
+        notes: str
+        config: dict[str, Any]
+        summary: Summary
+
+        def _reload(self, msg: run_pb2.Run) -> None: ...
 
     @property
-    def url(self: Run) -> str:
+    def url(self) -> str:
         return run_url(self.entity, self.project, self.id)
 
-    def _versions(self: Run, upstream: bool) -> list[Artifact]:
+    def _versions(self, upstream: bool) -> list[Artifact]:
         from . import lineage
         from .artifact import Artifact
 
@@ -146,26 +171,26 @@ class RunExtras:
                 out.append(Artifact._from_version(client, got.version))
         return out
 
-    def logged_artifacts(self: Run) -> list[Artifact]:
+    def logged_artifacts(self) -> list[Artifact]:
         """The artifact versions this run logged (lineage: PRODUCED)."""
         return self._versions(upstream=False)
 
-    def used_artifacts(self: Run) -> list[Artifact]:
+    def used_artifacts(self) -> list[Artifact]:
         """The artifact versions this run used (lineage: USED)."""
         return self._versions(upstream=True)
 
-    def files(self: Run) -> list[Any]:
+    def files(self) -> list[Any]:
         """The run's files (strata.save / run files): objects with .path, .blob, .create_time."""
         from .run_files import list_run_files
 
         return list_run_files(self._api.client, self.resource_name)
 
-    def download_files(self: Run, root: str | Path = ".", path_prefix: str = "") -> None:
+    def download_files(self, root: str | Path = ".", path_prefix: str = "") -> None:
         from .run_files import download_run_files
 
         download_run_files(self._api.client, self.resource_name, Path(root), path_prefix=path_prefix)
 
-    def update(self: Run) -> None:
+    def update(self) -> None:
         """Send local changes of name, tags, notes, config and summary to the server (W&B's
         `run.update()`): the whole tags list and notes, a config merge patch (keys removed locally are
         removed), and summary keys whose value differs from the server's as overrides."""
@@ -188,7 +213,7 @@ class RunExtras:
         request = ipb.UpdateRunRequest(run=run, update_mask=field_mask_pb2.FieldMask(paths=paths))
         self._reload(self._api.client.ingest.UpdateRun(request).run)
 
-    def delete(self: Run, delete_artifacts: bool = False) -> None:
+    def delete(self, delete_artifacts: bool = False) -> None:
         """Delete the run on the server (project admins; audited). Artifact versions it logged stay
         unless delete_artifacts=True (then they are deleted first, with their aliases)."""
         if delete_artifacts:

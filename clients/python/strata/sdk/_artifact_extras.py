@@ -24,8 +24,9 @@ from strata.registry.v1 import artifact_pb2
 from ._urls import artifact_url
 
 if TYPE_CHECKING:
+    from strata.client import Client
+
     from .api import Run as PublicRun
-    from .artifact import Artifact
 
 
 @dataclass
@@ -33,7 +34,7 @@ class ArtifactFile:
     """One member of a logged version: `.name` (its path), `.size`, `.digest` (sha256 hex of a stored
     file; the ETag of a reference), `.ref` (the URI of a reference, else None), `.download(root)`."""
 
-    artifact: Artifact
+    artifact: ArtifactExtras
     entry: artifact_pb2.ManifestEntry
 
     @property
@@ -64,11 +65,33 @@ class ArtifactFile:
 
 
 class ArtifactExtras:
-    """Mixed into Artifact (needs `_logged()`, `_require_client()`, `_entries()`, `download()`)."""
+    """Mixed into Artifact (which defines the members declared below)."""
 
     _tags: list[str]
+    if TYPE_CHECKING:
 
-    def files(self: Artifact, names: list[str] | None = None, per_page: int = 50) -> Iterator[ArtifactFile]:
+        def _logged(self) -> artifact_pb2.ArtifactVersion: ...
+        def _require_client(self) -> Client: ...
+        def _entries(self, path_prefix: str | None = None) -> Iterator[artifact_pb2.ManifestEntry]: ...
+        def download(
+            self,
+            root: str | os.PathLike[str] | None = None,
+            path_prefix: str | None = None,
+            *,
+            progress: bool | None = None,
+        ) -> str: ...
+        @property
+        def name(self) -> str: ...
+        @property
+        def qualified_name(self) -> str: ...
+        @property
+        def collection(self) -> str: ...
+        @property
+        def entity(self) -> str | None: ...
+        @property
+        def project(self) -> str | None: ...
+
+    def files(self, names: list[str] | None = None, per_page: int = 50) -> Iterator[ArtifactFile]:
         """The version's files as objects with .name, .size, .digest and .download(); `names`
         keeps only those paths."""
         del per_page  # pages are the server's concern here
@@ -77,7 +100,7 @@ class ArtifactExtras:
             if wanted is None or entry.path in wanted:
                 yield ArtifactFile(self, entry)
 
-    def get_entry(self: Artifact, name: str) -> ArtifactFile:
+    def get_entry(self, name: str) -> ArtifactFile:
         """The member at path `name` (KeyError when absent)."""
         for entry in self._entries(name):
             if entry.path == name:
@@ -86,7 +109,7 @@ class ArtifactExtras:
 
     get_path = get_entry
 
-    def checkout(self: Artifact, root: str | os.PathLike[str] | None = None) -> str:
+    def checkout(self, root: str | os.PathLike[str] | None = None) -> str:
         """Download into root and delete every other file there, so root holds exactly this version."""
         target = Path(self.download(root))
         members = {e.path for e in self._entries()}
@@ -98,7 +121,7 @@ class ArtifactExtras:
                 shutil.rmtree(local, ignore_errors=True)
         return str(target)
 
-    def logged_by(self: Artifact) -> PublicRun | None:
+    def logged_by(self) -> PublicRun | None:
         """The run that logged this version (a public Run), None when it was logged outside a run or
         that run was deleted."""
         from .api import Api
@@ -108,7 +131,7 @@ class ArtifactExtras:
             return None
         return Api(client=self._require_client()).run(producer)
 
-    def used_by(self: Artifact) -> list[PublicRun]:
+    def used_by(self) -> list[PublicRun]:
         """The runs that used this version (one hop of lineage downstream)."""
         from . import lineage
         from .api import Api
@@ -120,12 +143,12 @@ class ArtifactExtras:
         return [api.run(n.name) for n in graph.runs if n.name in consumers]
 
     @property
-    def source_name(self: Artifact) -> str:
+    def source_name(self) -> str:
         """ "name:v3" in the project that holds it."""
         return self.name
 
     @property
-    def source_qualified_name(self: Artifact) -> str:
+    def source_qualified_name(self) -> str:
         return self.qualified_name
 
     @property
@@ -138,7 +161,7 @@ class ArtifactExtras:
         self._tags = list(tags)
 
     @property
-    def updated_at(self: Artifact) -> datetime | None:
+    def updated_at(self) -> datetime | None:
         v = self._logged()
         for field in ("update_time", "commit_time", "create_time"):
             if v.HasField(field):
@@ -147,7 +170,7 @@ class ArtifactExtras:
         return None
 
     @property
-    def url(self: Artifact) -> str:
+    def url(self) -> str:
         """The version's page in the web console."""
         v = self._logged()
         return artifact_url(str(self.entity), str(self.project), self.collection, f"v{v.version}")

@@ -164,7 +164,9 @@ def save(glob_str: str, base_path: str | None = None, policy: str = "live") -> l
     for match in sorted(glob.glob(glob_str, recursive=True)):
         local = Path(match)
         if local.is_file():
-            rel = local.relative_to(base).as_posix() if base else local.as_posix().lstrip("./")
+            rel = Path(os.path.relpath(local, base) if base else os.path.normpath(match)).as_posix()
+            if rel.startswith("../") or Path(rel).is_absolute():
+                rel = local.name  # outside the base folder: keep the file name
             files.append((rel, local))
     if not files:
         warn_once(f"save:{glob_str}", f"strata.save: no file matches {glob_str!r}")
