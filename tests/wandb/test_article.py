@@ -299,10 +299,10 @@ def test_report_block(work: Path) -> None:
 
 
 def test_plotly_block(work: Path) -> None:
+    missing = [name for name in ("Plotly", "Html", "Image") if not _available(name)]
+    if missing:
+        pytest.skip(f"strata.{', strata.'.join(missing)} do not exist yet (rich values are separate work)")
     pytest.importorskip("plotly")
-    for name in ("Plotly", "Html", "Image"):
-        if name not in dir(strata) or not _available(name):
-            pytest.skip(f"strata.{name} does not exist yet (rich values are separate work)")
     ns: dict[str, Any] = {"wandb": strata, "run": strata.init(project="text-classifier")}
     try:
         exec(PLOTLY, ns)
