@@ -40,6 +40,7 @@ The SDK, the CLI and the low-level client read:
 | `STRATA_TLS` | `0` | `1`: a TLS channel trusting the system's roots. |
 | `STRATA_TLS_CA` | (unset) | A PEM CA to trust (implies TLS). |
 | `STRATA_ENTITY`, `STRATA_PROJECT` | the caller's entity, `uncategorized` | Defaults of `strata.init`. |
+| `STRATA_WEB_URL` | `http://127.0.0.1:8080` | Base address of the web console in `run.url` and `artifact.url`. |
 | `STRATA_MODE` | `online` | `offline`: write only the local spool; `strata sync` sends it later. |
 | `STRATA_SPOOL_DIR` | the platform data folder (e.g. `~/.local/share/strata/spool`) | Metric spools and upload session state. |
 | `STRATA_SPOOL_FSYNC` | `1` | `0` skips the fsync of spooled batches. |

@@ -24,6 +24,7 @@ from .metrics import domain as metrics
 from .metrics.limits import MAX_BATCH_POINTS
 from .run_files.domain import RunFiles
 from .runs import domain as runs
+from .runs.delete import delete_run
 from .uploads.domain import BlobAccess, uploads_of
 
 Context = grpc.aio.ServicerContext
@@ -57,6 +58,10 @@ class IngestServiceHandlers(ingest_service_pb2_grpc.IngestServiceServicer):
             self.deps, name, request.state, request.exit_code, timeout_from(context)
         )
         return pb.FinishRunResponse(run=convert.run_pb(loaded))
+
+    async def DeleteRun(self, request: pb.DeleteRunRequest, context: Context) -> pb.DeleteRunResponse:
+        await delete_run(self.deps, parse_run(request.name, "name"), timeout_from(context))
+        return pb.DeleteRunResponse()
 
     async def SendHeartbeat(
         self, request: pb.SendHeartbeatRequest, context: Context

@@ -56,7 +56,7 @@ class RegistryServiceHandlers(registry_service_pb2_grpc.RegistryServiceServicer)
         return pb.ResolveArtifactVersionResponse(version=convert.version_to_proto(v))
 
     async def UseArtifactVersion(self, request: pb.UseArtifactVersionRequest, context: Ctx):  # type: ignore[no-untyped-def]
-        v = await versions.use(self.deps, request.run, request.ref, timeout_from(context))
+        v = await versions.use(self.deps, request.run, request.ref, timeout_from(context), request.type)
         return pb.UseArtifactVersionResponse(version=convert.version_to_proto(v))
 
     async def GetArtifact(self, request: pb.GetArtifactRequest, context: Ctx):  # type: ignore[no-untyped-def]

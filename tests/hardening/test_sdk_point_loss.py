@@ -113,12 +113,12 @@ def test_after_refused_calls_every_later_point_arrives(server: ServerThread) -> 
             with pytest.raises((TypeError, ValueError)):
                 run.log(data, **kwargs)
     run.finish(timeout=60)
-    final = get_run(server, run.name)
+    final = get_run(server, run.resource_name)
     assert final.state == run_pb2.RUN_STATE_FINISHED
     assert final.point_count == run.committed_points == 1200
     assert final.next_step == 600
     assert_same_points(
-        stored(server, run.name), {k: (np.array(s), np.array(v)) for k, (s, v) in expected.items()}
+        stored(server, run.resource_name), {k: (np.array(s), np.array(v)) for k, (s, v) in expected.items()}
     )
 
 
@@ -145,7 +145,7 @@ def test_a_failed_producer_is_raised_by_the_next_log_and_the_run_ends_failed(ser
         run.log({"a": 99.0})
     assert isinstance(raised.value.__cause__, OSError)
     run.finish(timeout=60)  # already raised by log(): finish does not raise it again
-    final = get_run(server, run.name)
+    final = get_run(server, run.resource_name)
     assert final.state == run_pb2.RUN_STATE_FAILED and final.point_count == 10
 
 

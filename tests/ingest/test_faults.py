@@ -72,7 +72,7 @@ def test_killing_the_ingest_server_process_mid_stream_loses_and_duplicates_nothi
         assert run.committed_points == 1_000_000
     finally:
         server.stop()
-    stored = fetch_points(dsn, run.name)
+    stored = fetch_points(dsn, run.resource_name)
     assert sum(len(s) for s, _ in stored.values()) == 1_000_000
     assert_same_points(stored, expected(range(0, 10_000)))
 
@@ -178,14 +178,16 @@ def test_a_postgresql_restart_mid_stream_answers_unavailable_and_the_client_resu
         wait_for(lambda: run._window.acked > 0)
         pg.stop()
         with pytest.raises(StrataError) as e:
-            server.client().ingest.GetRun(pb.GetRunRequest(name=run.name), retry=NO_RETRY, timeout=10)
+            server.client().ingest.GetRun(
+                pb.GetRunRequest(name=run.resource_name), retry=NO_RETRY, timeout=10
+            )
         assert e.value.code == grpc.StatusCode.UNAVAILABLE
         log_steps(run, range(3000, 6000))
         time.sleep(1.0)
         pg.start()
         run.finish(timeout=180)
         assert run._streamer.reconnects >= 1 and run.committed_points == 600_000
-        assert_same_points(points_of(server, run.name), expected(range(0, 6000)))
+        assert_same_points(points_of(server, run.resource_name), expected(range(0, 6000)))
     finally:
         try:
             server.stop()
@@ -211,4 +213,4 @@ def test_a_stream_whose_acks_stall_is_abandoned_and_resumed_without_duplicates(
     log_steps(run, range(500, 1000))
     run.finish(timeout=120)
     assert run.committed_points == 100_000
-    assert_same_points(points_of(server, run.name), expected(range(0, 1000)))
+    assert_same_points(points_of(server, run.resource_name), expected(range(0, 1000)))

@@ -65,11 +65,11 @@ def test_logged_points_are_stored_exactly_and_finish_reports_them(server: Server
     note("late", 5000, 1.0)
     run.finish()
     assert run.committed_points == sum(len(s) for s, _ in expected.values())
-    final = get_run(server, run.name)
+    final = get_run(server, run.resource_name)
     assert final.state == run_pb2.RUN_STATE_FINISHED and final.point_count == run.committed_points
     assert final.next_step == 5001 and json.loads(final.config_json) == {"lr": 3e-4}
     assert_same_points(
-        stored(server, run.name), {k: (np.array(s), np.array(v)) for k, (s, v) in expected.items()}
+        stored(server, run.resource_name), {k: (np.array(s), np.array(v)) for k, (s, v) in expected.items()}
     )
     assert not (spool / "sdk" / run.id).exists(), "a fully delivered spool is deleted at finish"
 
@@ -98,7 +98,7 @@ def test_run_log_from_several_threads_loses_nothing_and_gives_each_call_its_own_
         sys.setswitchinterval(switch)
     run.finish()
     assert run.committed_points == 4 * calls * 2
-    points = stored(server, run.name)
+    points = stored(server, run.resource_name)
     steps = set()
     for n in range(4):
         value_steps, values = points[f"t{n}/value"]
@@ -112,7 +112,7 @@ def test_run_log_from_several_threads_loses_nothing_and_gives_each_call_its_own_
 def test_run_attributes_follow_the_sdk_contract(server: ServerThread) -> None:
     with strata.init(project="sdk", entity="tester", addr=server.addr, id="attrs-1", name="my run") as run:
         assert (run.entity, run.project, run.id) == ("tester", "sdk", "attrs-1")
-        assert run.name == "entities/tester/projects/sdk/runs/attrs-1"
+        assert run.resource_name == "entities/tester/projects/sdk/runs/attrs-1"
         assert run.parent == "entities/tester/projects/sdk" and run.path == "tester/sdk/attrs-1"
         assert run.client.addr == server.addr and run.display_name == "my run"
         assert callable(run.log_artifact) and callable(run.use_artifact)
@@ -133,7 +133,7 @@ def test_config_and_summary_behave_like_dicts_and_reach_the_server(server: Serve
     run.tags = ["baseline", "bert"]
     run.notes = "tuned the lr"
     run.finish()
-    final = get_run(server, run.name)
+    final = get_run(server, run.resource_name)
     assert list(final.tags) == ["baseline", "bert"] and final.notes == "tuned the lr"
     assert json.loads(final.config_json) == {
         "lr": 0.1,
@@ -144,7 +144,7 @@ def test_config_and_summary_behave_like_dicts_and_reach_the_server(server: Serve
     }
     assert run.summary["acc"] == 0.4 and run.summary["best_acc"] == 0.97 and run.summary["note"] == "kept"
     del run.summary["best_acc"]
-    summary = {s.key: s for s in get_run(server, run.name).summary}
+    summary = {s.key: s for s in get_run(server, run.resource_name).summary}
     assert summary["best_acc"].override_json == "" and summary["acc"].last == 0.4
 
 
@@ -155,14 +155,14 @@ def test_an_exception_in_the_with_block_marks_the_run_failed(server: ServerThrea
     ):
         run.log({"x": 1.0})
         1 / 0  # noqa: B018
-    final = get_run(server, run.name)
+    final = get_run(server, run.resource_name)
     assert final.state == run_pb2.RUN_STATE_FAILED and final.exit_code == 1 and final.point_count == 1
     with (
         pytest.raises(KeyboardInterrupt),
         strata.init(project="sdk", entity="tester", addr=server.addr) as run,
     ):
         raise KeyboardInterrupt
-    assert get_run(server, run.name).state == run_pb2.RUN_STATE_KILLED
+    assert get_run(server, run.resource_name).state == run_pb2.RUN_STATE_KILLED
 
 
 def test_non_scalar_values_and_bad_keys_are_rejected_where_they_are_logged(server: ServerThread) -> None:
@@ -175,7 +175,7 @@ def test_non_scalar_values_and_bad_keys_are_rejected_where_they_are_logged(serve
             run.log({key: 1.0})
     run.log({"ok": np.array(2.5)})  # 0-d arrays (and 1-element tensors) are numbers
     run.finish()
-    assert {k: v[1].tolist() for k, v in stored(server, run.name).items()} == {"ok": [2.5]}
+    assert {k: v[1].tolist() for k, v in stored(server, run.resource_name).items()} == {"ok": [2.5]}
 
 
 def test_a_lower_explicit_step_is_ignored_and_a_resumed_run_continues_its_step_counter(
@@ -189,7 +189,7 @@ def test_a_lower_explicit_step_is_ignored_and_a_resumed_run_continues_its_step_c
     assert again.resumed and again.step == 11
     again.log({"a": 3.0})
     again.finish()
-    steps, values = stored(server, again.name)["a"]
+    steps, values = stored(server, again.resource_name)["a"]
     assert steps.tolist() == [10, 11] and values.tolist() == [1.0, 3.0]
     with pytest.raises(StrataError) as e:
         strata.init(project="sdk", entity="tester", addr=server.addr, id="resume-me", resume="never")
@@ -203,7 +203,7 @@ def test_init_takes_the_address_from_the_environment(
     run = strata.init(project="sdk", entity="tester")
     run.log({"x": 1.0})
     strata.finish()
-    assert get_run(server, run.name).state == run_pb2.RUN_STATE_FINISHED
+    assert get_run(server, run.resource_name).state == run_pb2.RUN_STATE_FINISHED
 
 
 def test_offline_runs_go_only_to_the_spool_and_strata_sync_uploads_them_once(
@@ -217,7 +217,7 @@ def test_offline_runs_go_only_to_the_spool_and_strata_sync_uploads_them_once(
     run.summary["best"] = 1.5
     run.finish()
     with pytest.raises(StrataError) as e:
-        get_run(server, run.name)
+        get_run(server, run.resource_name)
     assert e.value.code == grpc.StatusCode.NOT_FOUND
     expected = {
         "loss": (np.arange(2000), np.arange(2000.0)),
@@ -225,11 +225,11 @@ def test_offline_runs_go_only_to_the_spool_and_strata_sync_uploads_them_once(
     }
     for _ in range(2):  # syncing twice stores nothing twice
         assert cli(["sync", "--addr", server.addr, str(spool)]) == 0
-        final = get_run(server, run.name)
+        final = get_run(server, run.resource_name)
         assert final.state == run_pb2.RUN_STATE_FINISHED and final.point_count == 4000
         assert json.loads(final.config_json) == {"lr": 1, "bs": 8}
         assert {s.key: s.override_json for s in final.summary}["best"] == "1.5"
-        assert_same_points(stored(server, run.name), expected)
+        assert_same_points(stored(server, run.resource_name), expected)
     assert "offline-1" in capsys.readouterr().out
     assert cli(["sync", "--addr", server.addr, "--clean", str(spool)]) == 0
     assert not list(spool.rglob("control.log"))
@@ -244,13 +244,13 @@ def test_a_batch_the_server_refuses_is_dropped_with_a_warning_and_the_stream_goe
 
     run = strata.init(project="sdk", entity="tester", addr=server.addr, id="full-of-keys")
     many = {f"k{i}": [(0, 1.0)] for i in range(9_999)}
-    assert stream(server.client(), run.name, [batch(1, many)], stream_id="other-writer")[1] is None
+    assert stream(server.client(), run.resource_name, [batch(1, many)], stream_id="other-writer")[1] is None
     run.log({"new1": 1.0, "new2": 2.0}, step=1)
     assert run.wait_spooled()
     poll_until(lambda: run._window.acked >= 1, interval=0.01, what="the first acknowledgement")
     run.log({"k0": 5.0}, step=2)
     run.finish()
-    points = stored(server, run.name)
+    points = stored(server, run.resource_name)
     assert "new1" not in points and points["k0"][1].tolist() == [1.0, 5.0]
     assert "TOO_MANY_KEYS" in capsys.readouterr().err
 
@@ -260,8 +260,9 @@ def test_the_sdk_sends_heartbeats(server: ServerThread, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(sdk_run, "HEARTBEAT_INTERVAL", 0.05)
     run = strata.init(project="sdk", entity="tester", addr=server.addr)
-    first = get_run(server, run.name).heartbeat_time.ToDatetime()
+    first = get_run(server, run.resource_name).heartbeat_time.ToDatetime()
     poll_until(
-        lambda: get_run(server, run.name).heartbeat_time.ToDatetime() > first, what="a newer heartbeat"
+        lambda: get_run(server, run.resource_name).heartbeat_time.ToDatetime() > first,
+        what="a newer heartbeat",
     )
     run.finish()

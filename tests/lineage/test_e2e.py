@@ -40,7 +40,7 @@ def step(
     for art in logs:
         run.log_artifact(art, aliases=aliases)
     run.finish()
-    return run.name
+    return run.resource_name
 
 
 @pytest.fixture(scope="module")

@@ -136,7 +136,7 @@ def test_a_team_workflow_from_dataset_to_production_end_to_end(
     top = next(iter(runs))
     assert top.config["lr"] == best_lr and top.config.get("missing", "default") == "default"
     history = top.history(keys=["train/loss", "val/loss"], samples=1000)
-    assert list(history.index) == [0, 1, 2, 3] and history["train/loss"].iloc[0] == 1.0
+    assert list(history["_step"]) == [0, 1, 2, 3] and history["train/loss"].iloc[0] == 1.0
     groups = {
         g["value"]: g
         for g in api.group_runs(
@@ -179,7 +179,7 @@ def test_another_team_cannot_read_or_claim_a_blob_by_its_digest(
         art = strata.Artifact("secret-model", type="model")
         art.add_dir(str(secret))
         logged = run.log_artifact(art)
-    entry = next(iter(logged.files()))
+    entry = next(iter(logged.files())).entry
     with keys_server.client(dave) as b:
         with pytest.raises(StrataError) as read:
             list(

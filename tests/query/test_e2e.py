@@ -32,7 +32,7 @@ def test_points_logged_through_the_sdk_are_queryable_right_after_finish(
     assert found.state == "finished" and found.tags == ["e2e"] and found.config["lr"] == 0.01
     assert found.summary["val/f1"] == pytest.approx(1999 / 2000)
     df = found.history(keys=["train/loss"], samples=100)
-    assert df.index[0] == 0 and df.index[-1] == 1999 and len(df) <= 100
+    assert df["_step"].iloc[0] == 0 and df["_step"].iloc[-1] == 1999 and len(df) <= 100
     rows = list(found.scan_history(["train/loss", "val/f1"], page_size=300))
     assert [r["_step"] for r in rows] == list(range(2000)) and rows[-1]["val/f1"] == pytest.approx(
         1999 / 2000

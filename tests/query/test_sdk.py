@@ -61,15 +61,16 @@ def test_run_view_has_dict_like_config_and_summary_that_never_raise(api) -> None
     assert info.value.reason == Reason.NOT_FOUND
 
 
-def test_history_is_a_dataframe_indexed_by_step(api) -> None:  # type: ignore[no-untyped-def]
+def test_history_is_a_dataframe_with_a_step_column(api) -> None:  # type: ignore[no-untyped-def]
+    """W&B's shape: a plain row index and `_step` as a column."""
     run = api.run(f"{PATH}/run00")
     df = run.history(keys=["train/loss", "val/loss"], samples=200)
-    assert df.index.name == "_step" and list(df.columns) == ["_timestamp", "train/loss", "val/loss"]
-    assert df.index.is_monotonic_increasing and df.index[0] == 0 and df.index[-1] == 4995
+    assert list(df.columns) == ["_step", "_timestamp", "train/loss", "val/loss"]
+    assert df["_step"].is_monotonic_increasing and df["_step"].iloc[0] == 0 and df["_step"].iloc[-1] == 4995
     assert len(df) <= 200 + 100
     assert df["train/loss"].iloc[0] == 1.0
     window = run.history(keys="train/loss", samples=1000, min_step=100, max_step=200)
-    assert list(window.index) == list(range(100, 205, 5))
+    assert list(window["_step"]) == list(range(100, 205, 5))
     everything = run.history(samples=10)
     assert {"_timestamp", "train/loss", "val/loss"} <= set(everything.columns) and "best" not in everything
 

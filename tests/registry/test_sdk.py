@@ -117,7 +117,7 @@ def test_preprocess_lineage_links_raw_to_clean(server, work) -> None:  # type: i
         pre.id,
     )
     assert [(e["name"], e["kind"]) for e in edges] == [("support-tickets-clean", 1), ("support-tickets", 2)]
-    assert used.logged_by == run.name
+    assert used.logged_by().resource_name == run.resource_name
 
 
 def test_cross_project_use_with_the_full_path(server, work) -> None:  # type: ignore[no-untyped-def]
@@ -259,7 +259,7 @@ def test_https_reference_downloads_and_fails_clearly_when_changed(server, work) 
         art = strata.Artifact("web", type="dataset")
         art.add_reference(url)
         run.log_artifact(art)
-        entry = next(art.files())
+        entry = next(art.files()).entry
         assert (entry.reference.etag, entry.reference.size, entry.reference.checksum) == ('"v1"', 12, True)
         assert (Path(art.download(work / "a")) / "labels.json").read_bytes() == b"reference v1"
         _ETagHandler.body, _ETagHandler.etag = b"reference v2!", '"v2"'
@@ -273,7 +273,7 @@ def test_https_reference_downloads_and_fails_clearly_when_changed(server, work) 
         plain = strata.Artifact("web-plain", type="dataset")
         plain.add_reference(url)
         run.log_artifact(plain)
-        assert not next(plain.files()).reference.checksum
+        assert not next(plain.files()).entry.reference.checksum
         assert not (Path(plain.download(work / "c")) / "labels.json").exists()  # not downloadable
         run.finish()
     finally:

@@ -5,6 +5,9 @@
     run.log({"train/loss": 0.31})
     run.finish()
 
+W&B habits work at the module level too: `strata.log`, `strata.config`, `strata.summary`, `strata.run`
+(the current run, or None), `strata.define_metric`, `strata.login`, `strata.save`.
+
 Names are imported lazily so `import strata` stays cheap for training jobs and sidecars.
 """
 
@@ -28,12 +31,27 @@ _LAZY = {
     "ArtifactTTL": "strata.sdk.artifact",
     "Api": "strata.sdk.api",
     "Lineage": "strata.sdk.lineage",
+    "log": "strata.sdk._wandb",
+    "define_metric": "strata.sdk._wandb",
+    "save": "strata.sdk._wandb",
+    "log_artifact": "strata.sdk._wandb",
+    "use_artifact": "strata.sdk._wandb",
+    "login": "strata.sdk._wandb",
+    "util": "strata.util",
 }
+# W&B's module-level state: the current run and its config/summary, looked up on every access.
+_CURRENT = ("run", "config", "summary")
 
-__all__ = sorted(_LAZY)
+__all__ = sorted([*_LAZY, *_CURRENT])
 
 
 def __getattr__(name: str) -> Any:
+    if name in _CURRENT:
+        from strata.sdk._wandb import module_attribute
+
+        return module_attribute(name)
+    if name == "util":
+        return importlib.import_module("strata.util")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'strata' has no attribute {name!r}")

@@ -67,6 +67,7 @@ RULES: dict[str, Rule] = {
     INGEST + "GetRun": _r(A.PROJECT_READ, "name"),
     INGEST + "UpdateRun": _w(A.PROJECT_WRITE, "run.name"),
     INGEST + "FinishRun": _w(A.PROJECT_WRITE, "name"),
+    INGEST + "DeleteRun": _w(A.PROJECT_ADMIN, "name"),
     INGEST + "SendHeartbeat": _r(A.PROJECT_WRITE, "name"),
     INGEST + "StreamMetrics": _r(A.PROJECT_WRITE, "open.run"),
     INGEST + "FindMissingBlobs": _r(A.PROJECT_WRITE, "parent"),

@@ -9,10 +9,12 @@ The algorithm (what GetHistory returns when a range holds more than `samples` po
    consecutive points, plus the chunk's first and last point. This is exactly what the rollup job
    precomputes (rollup.py), so a dense read touches ~2/CELL of the points, and the answer is the same
    whether the rollup exists yet or not. Sparser ranges use every point.
-3. Buckets: B = (samples - 2) // 2 equal ranges of the x axis (step, or time for x_axis=_timestamp,
+3. Buckets: B equal ranges of the x axis (step, or time for x_axis=_timestamp,
    or another key's value) between the first and last point. Each bucket keeps its minimum and
    maximum point (NaN ignored unless the bucket has nothing else); the overall first and last points
-   are always kept. The result, in step order, has at most 2B + 2 <= samples points.
+   are always kept. B starts at (samples - 2) // 2 (so 2B + 2 <= samples) and grows while the result
+   still has at most `samples` points (smooth curves share extremes between buckets): about
+   `samples` points come back, never more.
 
 No randomness and ties resolve to the earliest point, so the same call on the same data returns the
 same points; a single spike is the maximum of its cell and of its bucket, so it always survives.
@@ -156,13 +158,36 @@ def cell_extremes(values: np.ndarray, lengths: np.ndarray, cell: int = CELL) -> 
 
 
 def bucket_extremes(x: np.ndarray, values: np.ndarray, samples: int) -> np.ndarray:
-    """Sorted indices kept by min/max-per-bucket sampling (x in step order; not necessarily sorted)."""
+    """Sorted indices kept by min/max-per-bucket sampling (x in step order; not necessarily sorted).
+
+    B = (samples - 2) // 2 buckets give at most `samples` points, but only when every bucket's minimum
+    and maximum are distinct from each other and from the first and last point. On smooth curves
+    (a decreasing loss) a bucket's extremes are its own first and last points and neighbouring buckets
+    share none, so few buckets give few points: 5 samples of a monotonic series were 2 points. When
+    the first pass is short by more than two points and 10%, more buckets are tried (a binary search
+    up to samples - 2) and the most that still fit are kept."""
     n = len(x)
     if n <= samples:
         return np.arange(n)
     if samples <= 2:
         return np.array([n - 1] if samples == 1 else [0, n - 1])
-    buckets = (samples - 2) // 2
+    lo_b, hi_b = (samples - 2) // 2, max(1, samples - 2)
+    best = _bucketed(x, values, max(1, lo_b))
+    if len(best) >= max(samples - 2, 0.9 * samples):  # close enough: the common case costs one pass
+        return best
+    while lo_b < hi_b and len(best) < samples:
+        mid = (lo_b + hi_b + 1) // 2
+        kept = _bucketed(x, values, mid)
+        if len(kept) <= samples:
+            lo_b, best = mid, kept
+        else:
+            hi_b = mid - 1
+    return best
+
+
+def _bucketed(x: np.ndarray, values: np.ndarray, buckets: int) -> np.ndarray:
+    """Sorted indices of each bucket's minimum and maximum plus the first and last point."""
+    n = len(x)
     xf = x.astype(np.float64)
     lo, hi = float(np.nanmin(xf)), float(np.nanmax(xf))
     span = hi - lo

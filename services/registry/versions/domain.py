@@ -267,8 +267,9 @@ async def resolve(deps: Deps, ref: str, default_parent: str, timeout: float) -> 
         return await _resolve(conn, parsed)
 
 
-async def use(deps: Deps, run: str, ref: str, timeout: float) -> Version:
-    """Resolve `ref` (relative refs in the run's project) and record the USED edge once."""
+async def use(deps: Deps, run: str, ref: str, timeout: float, type_: str = "") -> Version:
+    """Resolve `ref` (relative refs in the run's project) and record the USED edge once. With `type_`
+    set, a version of another type fails (ARTIFACT_TYPE_MISMATCH) before any edge is written."""
     run_name = parse_run(run, "run")
     parsed = parse_artifact_ref(ref, run_name.project, "ref")
     async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
@@ -276,6 +277,10 @@ async def use(deps: Deps, run: str, ref: str, timeout: float) -> Version:
         if run_row is None:
             raise NotFound("run", str(run_name))
         v = await _resolve(conn, parsed)
+        if type_ and v.type != type_:
+            raise FailedPrecondition(
+                Reason.ARTIFACT_TYPE_MISMATCH, f"{v.name} has type {v.type!r}, not {type_!r}", type=v.type
+            )
         if await store.insert_edge(conn, run_row["id"], v.id, USED):
             await audit.record(
                 conn,

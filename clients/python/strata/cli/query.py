@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 FORMATS = ("table", "csv", "json")
-BASE_COLUMNS = ["run_id", "state", "job_type", "group", "created_at"]
+BASE_COLUMNS = ["run_id", "state", "name", "job_type", "group", "created_at"]  # name: the display name
 
 
 def register(sub: argparse._SubParsersAction) -> None:

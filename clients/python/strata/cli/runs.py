@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"synced {r.run} from {r.directory}: {r.sent_batches} batches sent, {r.run_points} points in the run, {state}"
         )
+        for version in r.artifacts:
+            print(f"  artifact {version}")
         failed += not r.complete
     if not results:
         print("nothing to sync")

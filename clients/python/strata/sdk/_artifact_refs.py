@@ -16,7 +16,7 @@ import grpc
 from strata.client import Client
 from strata.errors import Reason, StrataError
 
-from ._context import default_entity, default_project, project_parent
+from ._context import default_entity, default_project, project_parent, ref_project
 
 _VERSION = re.compile(r"^v(\d+)$")
 _TTL = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
@@ -84,6 +84,8 @@ def parse_ref(client: Client | None, ref: str, entity: str | None = None, projec
         if client is None:
             raise bad_ref(ref, "needs an entity")
         entity = default_entity(client)
+    if len(parts) == 1 and client is not None:
+        project = ref_project(client, entity, project, parts[0])
     return Ref(entity, default_project(project), parts[-1], selector or "latest")
 
 

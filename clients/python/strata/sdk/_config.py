@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import ItemsView, Iterator, MutableMapping, ValuesView
 from typing import TYPE_CHECKING, Any
 
@@ -92,10 +93,17 @@ class Summary(MutableMapping[str, Any]):
         self._overrides: dict[str, Any] = {}
 
     def _server(self) -> dict[str, Any]:
-        if self._run._offline:
-            return {}
-        got = self._run.client.ingest.GetRun(pb.GetRunRequest(name=self._run.name), timeout=30).run
-        return {s.key: (json.loads(s.override_json) if s.override_json else s.last) for s in got.summary}
+        """The server's summary shaped by the run's metric definitions, with `_runtime`, `_timestamp`
+        and `_step` (offline: those three, from this process)."""
+        from strata.sdk._metric_defs import summary_of
+
+        run = self._run
+        if run._offline:
+            now = time.time()
+            local = {"_runtime": now - run.start_time, "_timestamp": now}
+            return {**local, "_step": run.step - 1} if run.step else local
+        got = run.client.ingest.GetRun(pb.GetRunRequest(name=run.resource_name), timeout=30).run
+        return summary_of(got, run._metric_defs)
 
     def _snapshot(self) -> dict[str, Any]:
         return {**self._server(), **self._overrides}

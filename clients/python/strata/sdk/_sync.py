@@ -17,7 +17,7 @@ import string
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ import grpc
 from strata.errors import StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import run_pb2
+from strata.sdk._artifact_offline import sync_artifacts
 from strata.sdk._context import default_entity
 from strata.sdk._spool import SpoolContents, SpoolLock, find_spools, read_spool
 from strata.sdk._stream import METHOD, BatchStreamer, Window
@@ -59,6 +60,7 @@ class SyncResult:
     finished: bool = False
     complete: bool = False  # every batch is committed (and the run finished, when the spool says so)
     skipped: str = ""
+    artifacts: list[str] = field(default_factory=list)  # versions logged from the spool's queue
 
 
 def committed_sequence(client: Client, run_name: str, stream_id: str) -> int:
@@ -127,6 +129,7 @@ def sync_spool(
             update = pb.UpdateRunRequest.FromString(payload)
             update.run.name = name
             ingest.UpdateRun(update, timeout=30)
+        result.artifacts = sync_artifacts(client, directory, name)
         if finish and contents.finish is not None and delivered:
             result.finished = _finish(ingest, name, contents.finish, warn)
         result.run_points = ingest.GetRun(pb.GetRunRequest(name=name), timeout=30).run.point_count
@@ -218,5 +221,6 @@ def deliver_leftovers(client: Client, run_dir: Path, warn: Callable[[str], None]
         if result.complete:
             shutil.rmtree(directory, ignore_errors=True)
             delivered += 1
-            warn(f"delivered {result.sent_batches} batches an earlier process of this run had not sent")
+            if result.sent_batches:  # nothing was left to send: nothing to say
+                warn(f"delivered {result.sent_batches} batches an earlier process of this run had not sent")
     return delivered

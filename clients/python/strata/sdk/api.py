@@ -7,7 +7,7 @@
     len(runs)                                  # CountRuns
     best = runs[0]
     best.config.get("lr"), best.summary.get("val/f1", 0.0)
-    df = best.history(keys=["train/loss", "val/loss"], samples=1000)   # DataFrame indexed by step
+    df = best.history(keys=["train/loss", "val/loss"], samples=1000)   # W&B's shape: a _step column
     for row in best.scan_history(keys=["train/loss"]): ...             # every point, constant memory
     runs.to_dataframe()                        # one row per run: config.* and summary.* columns
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, overload
 
@@ -30,7 +30,9 @@ from strata.errors import Reason, StrataError
 from strata.ingest.v1 import run_pb2
 from strata.query.v1 import query_service_pb2 as q
 
-from ._context import default_entity, project_parent, short_run_name
+from ._api_extras import ApiExtras, RunExtras
+from ._context import default_entity, default_project, project_parent, short_run_name
+from ._metric_defs import default_x_axis, split_config, summary_of
 
 STATE_NAMES = {1: "running", 2: "finished", 3: "failed", 4: "killed", 5: "crashed"}
 
@@ -43,21 +45,43 @@ def _pandas() -> Any:
     return pandas
 
 
-class Api:
-    """Entry point of the query API. `addr`/`api_key` default to $STRATA_ADDR / $STRATA_API_KEY."""
+class Api(ApiExtras):
+    """Entry point of the query API. `addr`/`api_key` default to $STRATA_ADDR / $STRATA_API_KEY;
+    `overrides={"entity": .., "project": ..}` set the defaults for short paths and references (W&B)."""
 
-    def __init__(self, addr: str | None = None, api_key: str | None = None, *, timeout: float = 60.0) -> None:
-        self.client = Client(addr, api_key=api_key, timeout=timeout)
+    def __init__(
+        self,
+        addr: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 60.0,
+        overrides: Mapping[str, Any] | None = None,
+        client: Client | None = None,
+    ) -> None:
+        self.client = client if client is not None else Client(addr, api_key=api_key, timeout=timeout)
+        overrides = dict(overrides or {})
+        self.entity: str | None = overrides.get("entity") or None
+        self.project: str | None = overrides.get("project") or None
+
+    @property
+    def default_entity(self) -> str:
+        return default_entity(self.client, self.entity)
+
+    @property
+    def default_project(self) -> str:
+        return default_project(self.project)
 
     # --- names ---
 
-    def _parent(self, path: str) -> str:
-        """ "entity/project", "project" (default entity) or "entities/e/projects/p"."""
+    def _parent(self, path: str | None = None) -> str:
+        """ "entity/project", "project" (default entity), "entities/e/projects/p", or None (the defaults)."""
+        if not path:
+            return project_parent(self.default_entity, self.default_project)
         if path.startswith("entities/"):
             return path
         parts = path.strip("/").split("/")
         if len(parts) == 1:
-            return project_parent(default_entity(self.client), parts[0])
+            return project_parent(self.default_entity, parts[0])
         if len(parts) == 2:
             return project_parent(parts[0], parts[1])
         raise ValueError(f"expected 'entity/project', got {path!r}")
@@ -66,6 +90,10 @@ class Api:
         if path.startswith("entities/"):
             return path
         parts = path.strip("/").replace("/runs/", "/").split("/")
+        if len(parts) == 2:
+            parts = [self.default_entity, *parts]
+        elif len(parts) == 1:
+            parts = [self.default_entity, self.default_project, *parts]
         if len(parts) != 3:
             raise ValueError(f"expected 'entity/project/run_id', got {path!r}")
         return f"{project_parent(parts[0], parts[1])}/runs/{parts[2]}"
@@ -96,7 +124,7 @@ class Api:
     def history_many(self, runs: Iterable[Run | str], keys: Sequence[str], samples: int = 500) -> Any:
         """Sampled history of several runs in one call: a DataFrame with a `run` column (the run path),
         `_step`, and one column per key."""
-        names = [r.name if isinstance(r, Run) else self._run_name(r) for r in runs]
+        names = [r.resource_name if isinstance(r, Run) else self._run_name(r) for r in runs]
         resp = self.client.query.BatchGetHistory(
             q.BatchGetHistoryRequest(runs=names, keys=list(keys), samples=samples)
         )
@@ -105,7 +133,7 @@ class Api:
         for s in resp.series:
             by_run.setdefault(s.run, []).append(s)
         for name, series in by_run.items():
-            df = _series_frame(series).reset_index()
+            df = _series_frame(series)
             df.insert(0, "run", short_run_name(name))
             frames.append(df)
         pd = _pandas()
@@ -176,10 +204,14 @@ class Api:
 
         return fetch_artifact(self, ref, type)
 
-    def artifact_versions(self, name: str) -> Any:
+    def artifact_versions(self, type_name: str, name: str | None = None) -> Any:
+        """Live versions of a collection, newest first: W&B's (type_name, name) form, or (name)."""
         from strata.sdk.artifact import list_artifact_versions
 
-        return list_artifact_versions(self, name)
+        if name is None:
+            return list_artifact_versions(self, type_name)
+        versions = list_artifact_versions(self, name)
+        return [v for v in versions if v.type == type_name]
 
 
 def _filter_json(filters: Mapping[str, Any] | str | None) -> str:
@@ -261,24 +293,40 @@ class Runs:
         return f"<Runs {self.parent} filter={self.filter_json or '{}'} order={self.order}>"
 
 
-class Summary(Mapping[str, Any]):
-    """A run's summary: run.summary["val/f1"] is the override if one was set, else the last value.
-    `.get(key, default)` never raises; `.stats(key)` has min/max/mean/count/last/last_step."""
+class Summary(MutableMapping[str, Any]):
+    """A run's summary as W&B shows it: run.summary["val/f1"] is the override if one was set, else the
+    last value (shaped by define_metric), plus `_runtime`, `_timestamp` and `_step`. `.get(key, default)`
+    never raises; `.stats(key)` has min/max/mean/count/last/last_step. Assignments are sent by
+    `run.update()`."""
 
-    def __init__(self, summaries: Iterable[run_pb2.MetricSummary]) -> None:
-        self._stats = {s.key: s for s in summaries}
+    def __init__(self, msg: run_pb2.Run, defs: Mapping[str, Any] | None = None) -> None:
+        self._stats = {s.key: s for s in msg.summary}
+        self._values = summary_of(msg, defs or {})
+        self._changed: dict[str, Any] = {}
 
     def __getitem__(self, key: str) -> Any:
-        s = self._stats[key]
-        return json.loads(s.override_json) if s.override_json else s.last
+        return self._values[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._values[key] = self._changed[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._values[key]
+        self._changed[key] = None
+
+    def changed(self) -> dict[str, Any]:
+        return dict(self._changed)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._stats)
+        return iter(self._values)
 
     def __len__(self) -> int:
-        return len(self._stats)
+        return len(self._values)
 
     def stats(self, key: str) -> dict[str, Any]:
+        """Statistics of a logged or overridden key; {} for the system values (`_runtime`, ...)."""
+        if key not in self._stats and key in self._values:
+            return {}
         s = self._stats[key]
         return {
             "last": s.last, "last_step": s.last_step, "min": s.min, "min_step": s.min_step, "max": s.max,
@@ -295,21 +343,32 @@ def _time(ts: Timestamp) -> datetime | None:
     return ts.ToDatetime(tzinfo=timezone.utc)
 
 
-class Run:
-    """A run as the query API returns it (read-only view; strata.init() returns the writing Run)."""
+class Run(RunExtras):
+    """A run as the query API returns it (strata.init() returns the writing Run). `name` is the display
+    name (W&B), `resource_name` "entities/e/projects/p/runs/id", `path` "e/p/id". Edit name, tags,
+    notes, config and summary, then `update()`; `delete()` removes it (see _api_extras)."""
 
     def __init__(self, api: Api, msg: run_pb2.Run) -> None:
-        self._api, self._msg = api, msg
+        self._api = api
+        self._reload(msg)
+
+    def _reload(self, msg: run_pb2.Run) -> None:
+        self._msg = msg
         parts = msg.name.split("/")
         self.entity, self.project, self.id = parts[1], parts[3], msg.run_id
-        self.name, self.path = msg.name, f"{self.entity}/{self.project}/{self.id}"
-        self.display_name, self.job_type, self.group = msg.display_name, msg.job_type, msg.group
+        self.resource_name, self.path = msg.name, f"{self.entity}/{self.project}/{self.id}"
+        self.name, self.job_type, self.group = msg.display_name, msg.job_type, msg.group
         self.state = STATE_NAMES.get(msg.state, "unspecified")
         self.tags, self.notes, self.user = list(msg.tags), msg.notes, msg.author.name
         self.created_at, self.heartbeat_at = _time(msg.create_time), _time(msg.heartbeat_time)
         self.finished_at = _time(msg.finish_time)
-        self.config: dict[str, Any] = json.loads(msg.config_json) if msg.config_json else {}
-        self.summary = Summary(msg.summary)
+        stored = json.loads(msg.config_json) if msg.config_json else {}
+        self.config, self._metric_defs = split_config(stored)
+        self.summary = Summary(msg, self._metric_defs)
+
+    @property
+    def display_name(self) -> str:
+        return self.name
 
     def __repr__(self) -> str:
         return f"<Run {self.path} ({self.state})>"
@@ -320,7 +379,7 @@ class Run:
 
     def keys(self) -> list[dict[str, Any]]:
         """The run's metric keys with point counts and step ranges."""
-        resp = self._api.client.query.ListMetricKeys(q.ListMetricKeysRequest(run=self.name))
+        resp = self._api.client.query.ListMetricKeys(q.ListMetricKeysRequest(run=self.resource_name))
         return [
             {"key": k.key, "count": k.count, "min_step": k.min_step, "max_step": k.max_step}
             for k in resp.keys
@@ -337,13 +396,16 @@ class Run:
         samples: int = 500,
         min_step: int | None = None,
         max_step: int | None = None,
-        x_axis: str = "_step",
+        x_axis: str | None = None,
         pandas: bool = True,
     ) -> Any:
-        """Sampled history (deterministic; first/last points and per-bucket extremes kept): a DataFrame
-        indexed by `_step` with one column per key and `_timestamp` (and the x_axis key's values when
-        x_axis names a key). pandas=False returns a list of row dicts."""
-        req = q.GetHistoryRequest(run=self.name, keys=self._keys(keys), samples=samples, x_axis=x_axis)
+        """Sampled history, about `samples` rows (deterministic; first/last points and per-bucket
+        extremes kept): W&B's DataFrame shape, one row per step with `_step`, `_timestamp` and one
+        column per key (and the x_axis key's values when x_axis names a key; by default the
+        step_metric define_metric gave these keys). pandas=False returns a list of row dicts."""
+        names = self._keys(keys)
+        x_axis = x_axis or default_x_axis(self._metric_defs, names)
+        req = q.GetHistoryRequest(run=self.resource_name, keys=names, samples=samples, x_axis=x_axis)
         if min_step is not None:
             req.min_step = min_step
         if max_step is not None:
@@ -362,7 +424,7 @@ class Run:
     ) -> Iterator[dict[str, Any]]:
         """Every point, in step order, as row dicts {"_step", "_timestamp", key: value, ...}; one row per
         step (a step logged twice shows its last value). Streams page by page: constant memory."""
-        req = q.ScanHistoryRequest(run=self.name, keys=self._keys(keys), page_size=page_size)
+        req = q.ScanHistoryRequest(run=self.resource_name, keys=self._keys(keys), page_size=page_size)
         if min_step is not None:
             req.min_step = min_step
         if max_step is not None:
@@ -381,7 +443,7 @@ class Run:
 
     def to_row(self) -> dict[str, Any]:
         row: dict[str, Any] = {
-            "run_id": self.id, "path": self.path, "display_name": self.display_name, "state": self.state,
+            "run_id": self.id, "path": self.path, "name": self.name, "display_name": self.name, "state": self.state,
             "job_type": self.job_type, "group": self.group, "tags": self.tags, "user": self.user,
             "created_at": self.created_at,
         }  # fmt: skip
@@ -430,5 +492,4 @@ def _series_frame(series: Sequence[Any], x_axis: str = "_step") -> Any:
     columns = ["_step", "_timestamp", *dict.fromkeys(s.key for s in series)]
     if x_axis not in ("_step", "_timestamp") and x_axis not in columns:
         columns.append(x_axis)
-    df = pd.DataFrame(rows, columns=columns)
-    return df.set_index("_step")
+    return pd.DataFrame(rows, columns=columns)

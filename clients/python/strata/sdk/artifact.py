@@ -37,6 +37,7 @@ from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
 
 from . import _references
+from ._artifact_extras import ArtifactExtras
 from ._artifact_log import jsonable, log_version, say
 from ._artifact_refs import TTL, ArtifactTTL, parse_ref
 from ._context import default_entity, default_project, project_parent
@@ -65,8 +66,9 @@ def _check_path(path: str) -> str:
     return path
 
 
-class Artifact:
-    """A versioned collection of files. Build one and log it, or get one with use_artifact / Api.artifact."""
+class Artifact(ArtifactExtras):
+    """A versioned collection of files. Build one and log it, or get one with use_artifact / Api.artifact.
+    Reading a logged one (files(), get_entry(), logged_by(), used_by(), ...): see _artifact_extras."""
 
     INHERIT = ArtifactTTL.INHERIT
 
@@ -90,6 +92,7 @@ class Artifact:
         self._client: Client | None = None
         self._version: artifact_pb2.ArtifactVersion | None = None
         self.deduplicated = False
+        self._tags: list[str] = []
 
     # --- identity ---
 
@@ -170,11 +173,6 @@ class Artifact:
     def expires_at(self) -> datetime | None:
         v = self._version
         return v.expire_time.ToDatetime() if v is not None and v.HasField("expire_time") else None
-
-    @property
-    def logged_by(self) -> str:
-        """Resource name of the run that logged this version ('' when logged outside a run)."""
-        return self._logged().producer_run
 
     @property
     def ttl(self) -> TTL:
@@ -283,7 +281,7 @@ class Artifact:
 
     # --- reading a logged version ---
 
-    def files(self, path_prefix: str | None = None) -> Iterator[artifact_pb2.ManifestEntry]:
+    def _entries(self, path_prefix: str | None = None) -> Iterator[artifact_pb2.ManifestEntry]:
         """The manifest entries (path, blob digest or reference), ordered by path."""
         v, client = self._logged(), self._require_client()
         token = ""
@@ -316,7 +314,7 @@ class Artifact:
 
         v, client = self._logged(), self._require_client()
         target = Path(root) if root is not None else self._default_root()
-        entries = list(self.files(path_prefix))
+        entries = list(self._entries(path_prefix))
         blobs = [(e.path, e.blob.sha256, e.blob.size) for e in entries if e.HasField("blob")]
         target.mkdir(parents=True, exist_ok=True)
         transfer.download_files(client, v.name, blobs, target, progress=progress)
@@ -340,7 +338,7 @@ class Artifact:
 
         target = Path(root) if root is not None else self._default_root()
         problems, expected = [], set()
-        for e in self.files():
+        for e in self._entries():
             expected.add(e.path)
             local = target / e.path
             if e.HasField("reference"):
@@ -465,19 +463,46 @@ def _ttl_of(v: artifact_pb2.ArtifactVersion) -> TTL:
 # --- logging and using (run.log_artifact / run.use_artifact delegate here) ---
 
 
-def log_artifact(run: Any, artifact: Artifact, aliases: list[str] | None = None) -> Artifact:
-    """Log `artifact` as the next version of its collection in the run's project; returns it, bound to
-    the logged version (or to the existing latest when the content is identical: .deduplicated)."""
+def log_artifact(
+    run: Any,
+    artifact: Artifact | str | os.PathLike[str],
+    aliases: list[str] | None = None,
+    *,
+    name: str | None = None,
+    type: str | None = None,
+) -> Artifact:
+    """Log `artifact` (or a file/folder path, as W&B accepts) as the next version of its collection in
+    the run's project; returns it, bound to the logged version (or to the existing latest when the
+    content is identical: .deduplicated). Offline runs queue it in their spool for `strata sync`."""
+    if not isinstance(artifact, Artifact):
+        artifact = _from_path(Path(artifact), name, type)
     wanted = [a for a in dict.fromkeys([*(aliases or []), *artifact.aliases]) if a != "latest"]
-    return log_version(run.client, run.parent, artifact, wanted, run.name)
+    if run._offline:
+        from ._artifact_offline import queue_artifact
+
+        return queue_artifact(run, artifact, wanted)
+    return log_version(run.client, run.parent, artifact, wanted, run.resource_name)
+
+
+def _from_path(path: Path, name: str | None, type: str | None) -> Artifact:
+    art = Artifact(name or re.sub(r"[^A-Za-z0-9_.-]", "-", path.name) or "artifact", type or "unspecified")
+    if path.is_dir():
+        art.add_dir(path)
+    else:
+        art.add_file(path)
+    return art
 
 
 def use_artifact(run: Any, ref: str | Artifact, type: str | None = None) -> Artifact:
-    """Resolve a reference (relative to the run's project) and record that the run used it (lineage)."""
+    """Resolve a reference (relative to the run's project) and record that the run used it (lineage).
+    With `type`, the server refuses a version of another type (ARTIFACT_TYPE_MISMATCH) before
+    recording anything."""
     if isinstance(ref, Artifact):
         ref = ref._logged().name
-    got = run.client.registry.UseArtifactVersion(pb.UseArtifactVersionRequest(run=run.name, ref=ref)).version
-    _check_type(got, type)
+    if run._offline:
+        raise RuntimeError("use_artifact needs the server: offline runs cannot resolve artifacts")
+    request = pb.UseArtifactVersionRequest(run=run.resource_name, ref=ref, type=type or "")
+    got = run.client.registry.UseArtifactVersion(request).version
     return Artifact._from_version(run.client, got)
 
 

@@ -33,7 +33,7 @@ from typing import Any
 from strata.client import Client
 from strata.lineage.v1 import lineage_pb2
 from strata.lineage.v1 import lineage_service_pb2 as pb
-from strata.sdk._context import default_entity, default_project
+from strata.sdk._context import default_entity, default_project, ref_project
 
 __all__ = [
     "Edge",
@@ -295,9 +295,10 @@ def _client(obj: Any) -> Client:
 def _text(node: Any) -> str:
     if isinstance(node, str):
         return node
-    name = getattr(node, "name", None)  # a Run: its resource name
-    if isinstance(name, str) and name.startswith("entities/"):
-        return name
+    for attr in ("resource_name", "name"):  # a Run (its resource name) or a logged Artifact
+        name = getattr(node, attr, None)
+        if isinstance(name, str) and name.startswith("entities/"):
+            return name
     raise TypeError(f"expected a resource name or artifact reference, not {type(node).__name__}")
 
 
@@ -311,7 +312,8 @@ def qualify(client: Client, node: Any, entity: str | None = None, project: str |
         return text
     if len(parts) == 2:
         return f"{default_entity(client, entity)}/{text}"
-    return f"{default_entity(client, entity)}/{default_project(project)}/{text}"
+    owner = default_entity(client, entity)
+    return f"{owner}/{ref_project(client, owner, project, parts[0])}/{text}"
 
 
 def qualify_run(client: Client, run: Any, entity: str | None = None, project: str | None = None) -> str:

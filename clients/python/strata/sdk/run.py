@@ -39,13 +39,14 @@ from strata.client import Client
 from strata.errors import StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import run_pb2
-from strata.sdk import _provenance
+from strata.sdk import _metric_defs, _provenance, _wandb
 from strata.sdk._config import Config, Summary, to_json
 from strata.sdk._context import default_entity, default_project, project_parent
 from strata.sdk._sender import Heartbeat, Producer
 from strata.sdk._spool import CREATE, FINISH, UPDATE, SpoolLock, SpoolWriter
 from strata.sdk._stream import BatchStreamer, Window, wait_drained
 from strata.sdk._sync import deliver_leftovers, new_run_id, new_stream_id
+from strata.sdk._urls import run_url
 from strata.wire.metric_keys import MAX_KEYS_PER_RUN, key_problem
 
 __all__ = ["Config", "Run", "Summary", "finish", "init"]
@@ -93,19 +94,22 @@ class Run:
         parent = create.parent.split("/")
         self.entity, self.project = parent[1], parent[3]
         self.id = run.run_id if run is not None else create.run_id
-        self.display_name = run.display_name if run is not None else create.display_name
+        self._display_name = run.display_name if run is not None else create.display_name
         self.parent = project_parent(self.entity, self.project)
-        self.name = f"{self.parent}/runs/{self.id}"
+        self.resource_name = f"{self.parent}/runs/{self.id}"
         self.path = f"{self.entity}/{self.project}/{self.id}"
+        self.start_time = time.time()
         self.allow_out_of_order = create.allow_out_of_order_steps
         self.step = run.next_step if run is not None else 0
         self.resumed = False
         self.committed_points = 0
-        self.config = Config(
-            self, json.loads((run.config_json if run is not None else create.config_json) or "{}")
+        config, self._metric_defs = _metric_defs.split_config(
+            json.loads((run.config_json if run is not None else create.config_json) or "{}")
         )
+        self.config = Config(self, config)
         self.summary = Summary(self)
         self._tags = tuple(run.tags if run is not None else create.tags)
+        self._job_type, self.group = create.job_type, create.group
         self._notes = run.notes if run is not None else create.notes
         self._buffer: deque[tuple[int, float, dict[str, Any]]] = deque()
         self._known: set[str] = set()
@@ -138,7 +142,12 @@ class Run:
         if self._window is not None:
             self._window.on_ack = self._spool.acked
             self._streamer = BatchStreamer(
-                self.client, self.name, self.stream_id, self._window, on_rejected=self._spool.batch, warn=_say
+                self.client,
+                self.resource_name,
+                self.stream_id,
+                self._window,
+                on_rejected=self._spool.batch,
+                warn=_say,
             )
             self._heartbeat = Heartbeat(self._send_heartbeat, HEARTBEAT_INTERVAL)
             self._streamer.start()
@@ -230,6 +239,46 @@ class Run:
     # --- run record updates ---
 
     @property
+    def name(self) -> str:
+        """The display name (W&B's `run.name`); assigning renames the run on the server. The
+        resource name ("entities/e/projects/p/runs/id") is `run.resource_name`."""
+        return self._display_name
+
+    @name.setter
+    def name(self, name: str) -> None:
+        self._display_name = name
+        self._push(run_pb2.Run(display_name=name), "display_name")
+
+    display_name = name
+
+    @property
+    def url(self) -> str:
+        """The run's page in the web console ($STRATA_WEB_URL, default http://127.0.0.1:8080)."""
+        return run_url(self.entity, self.project, self.id)
+
+    @property
+    def job_type(self) -> str:
+        return self._job_type
+
+    def define_metric(
+        self,
+        name: str,
+        step_metric: str | None = None,
+        summary: str | None = None,
+        goal: str | None = None,
+        hidden: bool | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """How `name` (or a glob, "val/*") is summarised (summary="min|max|mean|last|best|none",
+        comma-separated for several; best follows goal="minimize|maximize") and its default x axis
+        (step_metric). Stored with the run on the server; see strata.sdk._metric_defs."""
+        d = _metric_defs.definition(name, step_metric, summary, goal, hidden, **kwargs)
+        self._metric_defs[name] = d
+        patch = {k: d.get(k) for k in ("step_metric", "summary", "goal", "hidden")}  # null clears
+        self._push(run_pb2.Run(config_json=json.dumps({_metric_defs.RESERVED: {name: patch}})), "config_json")
+        return d
+
+    @property
     def tags(self) -> tuple[str, ...]:
         return self._tags
 
@@ -249,7 +298,7 @@ class Run:
         self._push(run_pb2.Run(notes=notes), "notes")
 
     def _push(self, run: run_pb2.Run, path: str) -> None:
-        run.name = self.name
+        run.name = self.resource_name
         request = pb.UpdateRunRequest(run=run)
         request.update_mask.paths.append(path)
         if not self._spool_closed:  # after finish, updates go straight to the server
@@ -266,7 +315,9 @@ class Run:
             _say(f"server unavailable; the {path} update stays in the spool for `strata sync`")
 
     def _send_heartbeat(self) -> None:
-        response = self.client.ingest.SendHeartbeat(pb.SendHeartbeatRequest(name=self.name), timeout=10)
+        response = self.client.ingest.SendHeartbeat(
+            pb.SendHeartbeatRequest(name=self.resource_name), timeout=10
+        )
         if response.should_stop:
             _say(f"run {self.path} was stopped on the server")
 
@@ -293,7 +344,7 @@ class Run:
         if state is None:
             ok = exit_code == 0 and failure is None
             state = run_pb2.RUN_STATE_FINISHED if ok else run_pb2.RUN_STATE_FAILED
-        request = pb.FinishRunRequest(name=self.name, state=state, exit_code=exit_code)
+        request = pb.FinishRunRequest(name=self.resource_name, state=state, exit_code=exit_code)
         self._spool.control(FINISH, request.SerializeToString())
         if _current is self:
             _current = None
@@ -372,10 +423,14 @@ class Run:
 
     # --- artifacts: the registry owner's module does the work ---
 
-    def log_artifact(self, artifact: Any, aliases: Any = None) -> Any:
+    def log_artifact(
+        self, artifact_or_path: Any, name: str | None = None, type: str | None = None, aliases: Any = None
+    ) -> Any:
+        """Log an Artifact, or a file/folder path as one (name defaults to the file name, type to
+        "unspecified"). Offline, the artifact waits in the run's spool for `strata sync`."""
         from strata.sdk import artifact as _artifact
 
-        return _artifact.log_artifact(self, artifact, aliases)
+        return _artifact.log_artifact(self, artifact_or_path, aliases, name=name, type=type)
 
     def use_artifact(self, ref: Any, type: str | None = None) -> Any:  # W&B's name
         from strata.sdk import artifact as _artifact
@@ -446,7 +501,7 @@ def init(
     group: str = "",
     tags: list[str] | tuple[str, ...] | None = None,
     notes: str = "",
-    config: Mapping[str, Any] | None = None,
+    config: Any = None,
     id: str | None = None,  # W&B's name
     resume: bool | str | None = None,
     name: str | None = None,
@@ -454,14 +509,21 @@ def init(
     mode: str | None = None,
     addr: str | None = None,
     api_key: str | None = None,
+    **wandb_only: Any,
 ) -> Run:
     """Create (or resume) a run and start its background sender. See docs/guides/runs-and-metrics.md.
 
-    mode: "online" (default) or "offline" (only the spool; upload later with `strata sync`);
-    $STRATA_MODE sets the default. resume: "never" (default), "allow"/True, or "must" (needs id).
+    mode: "online" (default) or "offline" (only the spool; upload later with `strata sync`; W&B's
+    "disabled" maps to offline); $STRATA_MODE sets the default. resume: "never" (default),
+    "allow"/True, or "must" (needs id). project may be "entity/project"; config may be a dict, an
+    argparse.Namespace, a dataclass or a YAML file path. W&B-only arguments (dir, reinit, save_code,
+    settings, ...) are accepted with one warning each.
     """
     global _current
-    mode = (mode or os.environ.get("STRATA_MODE") or "online").lower()
+    _wandb.ignored_kwargs(wandb_only)
+    project, entity = _wandb.split_project(project, entity)
+    config = _wandb.config_dict(config)
+    mode = (_wandb.map_mode(mode) or os.environ.get("STRATA_MODE") or "online").lower()
     if mode not in ("online", "offline"):
         raise ValueError(f"mode must be 'online' or 'offline', not {mode!r}")
     if resume not in _RESUME:

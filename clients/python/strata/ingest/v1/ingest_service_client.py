@@ -32,6 +32,7 @@ class IngestService:
         self._GetRun: grpc.UnaryUnaryMultiCallable[ingest_service_pb2.GetRunRequest, ingest_service_pb2.GetRunResponse] = stub.GetRun
         self._UpdateRun: grpc.UnaryUnaryMultiCallable[ingest_service_pb2.UpdateRunRequest, ingest_service_pb2.UpdateRunResponse] = stub.UpdateRun
         self._FinishRun: grpc.UnaryUnaryMultiCallable[ingest_service_pb2.FinishRunRequest, ingest_service_pb2.FinishRunResponse] = stub.FinishRun
+        self._DeleteRun: grpc.UnaryUnaryMultiCallable[ingest_service_pb2.DeleteRunRequest, ingest_service_pb2.DeleteRunResponse] = stub.DeleteRun
         self._SendHeartbeat: grpc.UnaryUnaryMultiCallable[ingest_service_pb2.SendHeartbeatRequest, ingest_service_pb2.SendHeartbeatResponse] = stub.SendHeartbeat
         self._StreamMetrics: grpc.StreamStreamMultiCallable[ingest_service_pb2.StreamMetricsRequest, ingest_service_pb2.StreamMetricsResponse] = stub.StreamMetrics
         self._FindMissingBlobs: grpc.UnaryUnaryMultiCallable[ingest_service_pb2.FindMissingBlobsRequest, ingest_service_pb2.FindMissingBlobsResponse] = stub.FindMissingBlobs
@@ -103,6 +104,20 @@ class IngestService:
         Returns NOT_FOUND, FAILED_PRECONDITION (RUN_FINISHED with a different state).
         """
         return _rpc.unary_unary(self._defaults, self._FinishRun, request, timeout, metadata, retry)
+
+    def DeleteRun(
+        self,
+        request: ingest_service_pb2.DeleteRunRequest,
+        *,
+        timeout: float | None = None,
+        metadata: _rpc.Metadata | None = None,
+        retry: _rpc.RetryPolicy | None = None,
+    ) -> ingest_service_pb2.DeleteRunResponse:
+        """Deletes a run with its metrics, summaries, files and lineage edges (artifact
+        versions it logged stay, without a producer run). Audited (run.delete).
+        Needs admin on the project. Required: name. Returns NOT_FOUND.
+        """
+        return _rpc.unary_unary(self._defaults, self._DeleteRun, request, timeout, metadata, retry)
 
     def SendHeartbeat(
         self,

@@ -62,6 +62,11 @@ class IngestServiceStub:
                 request_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.FinishRunRequest.SerializeToString,
                 response_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.FinishRunResponse.FromString,
                 _registered_method=True)
+        self.DeleteRun = channel.unary_unary(
+                '/strata.ingest.v1.IngestService/DeleteRun',
+                request_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.DeleteRunRequest.SerializeToString,
+                response_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.DeleteRunResponse.FromString,
+                _registered_method=True)
         self.SendHeartbeat = channel.unary_unary(
                 '/strata.ingest.v1.IngestService/SendHeartbeat',
                 request_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.SendHeartbeatRequest.SerializeToString,
@@ -174,6 +179,15 @@ class IngestServiceServicer:
         """Moves a run to a terminal state (FINISHED, FAILED or KILLED) after all its
         streams were flushed. Idempotent for the same state. Required: name, state.
         Returns NOT_FOUND, FAILED_PRECONDITION (RUN_FINISHED with a different state).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRun(self, request, context):
+        """Deletes a run with its metrics, summaries, files and lineage edges (artifact
+        versions it logged stay, without a producer run). Audited (run.delete).
+        Needs admin on the project. Required: name. Returns NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -362,6 +376,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     request_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.FinishRunRequest.FromString,
                     response_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.FinishRunResponse.SerializeToString,
             ),
+            'DeleteRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRun,
+                    request_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.DeleteRunRequest.FromString,
+                    response_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.DeleteRunResponse.SerializeToString,
+            ),
             'SendHeartbeat': grpc.unary_unary_rpc_method_handler(
                     servicer.SendHeartbeat,
                     request_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.SendHeartbeatRequest.FromString,
@@ -544,6 +563,33 @@ class IngestService:
             '/strata.ingest.v1.IngestService/FinishRun',
             strata_dot_ingest_dot_v1_dot_ingest__service__pb2.FinishRunRequest.SerializeToString,
             strata_dot_ingest_dot_v1_dot_ingest__service__pb2.FinishRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/strata.ingest.v1.IngestService/DeleteRun',
+            strata_dot_ingest_dot_v1_dot_ingest__service__pb2.DeleteRunRequest.SerializeToString,
+            strata_dot_ingest_dot_v1_dot_ingest__service__pb2.DeleteRunResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -131,7 +131,9 @@ class RegistryService:
         retry: _rpc.RetryPolicy | None = None,
     ) -> registry_service_pb2.UseArtifactVersionResponse:
         """Resolves a reference and records that a run used the version (a lineage
-        edge, recorded once). Required: run, ref. Returns NOT_FOUND, INVALID_ARGUMENT.
+        edge, recorded once). Required: run, ref. Returns NOT_FOUND, INVALID_ARGUMENT,
+        FAILED_PRECONDITION (ARTIFACT_TYPE_MISMATCH: `type` is set and differs from
+        the version's type; no edge is recorded then).
         """
         return _rpc.unary_unary(self._defaults, self._UseArtifactVersion, request, timeout, metadata, retry)
 

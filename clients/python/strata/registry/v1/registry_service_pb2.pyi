@@ -106,12 +106,14 @@ class ResolveArtifactVersionResponse(_message.Message):
     def __init__(self, version: _Optional[_Union[_artifact_pb2.ArtifactVersion, _Mapping]] = ...) -> None: ...
 
 class UseArtifactVersionRequest(_message.Message):
-    __slots__ = ("run", "ref")
+    __slots__ = ("run", "ref", "type")
     RUN_FIELD_NUMBER: _ClassVar[int]
     REF_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
     run: str
     ref: str
-    def __init__(self, run: _Optional[str] = ..., ref: _Optional[str] = ...) -> None: ...
+    type: str
+    def __init__(self, run: _Optional[str] = ..., ref: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
 
 class UseArtifactVersionResponse(_message.Message):
     __slots__ = ("version",)

@@ -214,7 +214,9 @@ class RegistryServiceServicer:
 
     def UseArtifactVersion(self, request, context):
         """Resolves a reference and records that a run used the version (a lineage
-        edge, recorded once). Required: run, ref. Returns NOT_FOUND, INVALID_ARGUMENT.
+        edge, recorded once). Required: run, ref. Returns NOT_FOUND, INVALID_ARGUMENT,
+        FAILED_PRECONDITION (ARTIFACT_TYPE_MISMATCH: `type` is set and differs from
+        the version's type; no edge is recorded then).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
