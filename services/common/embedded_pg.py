@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from pathlib import Path
 
 from .logging import get_logger
 
 log = get_logger(__name__)
+
+
+def embedded_available() -> bool:
+    """True when `pgserver` (the `[embedded]` extra) is installed."""
+    return importlib.util.find_spec("pgserver") is not None
+
+
+class EmbeddedPostgresMissing(RuntimeError):
+    """STRATA_PG_DSN is unset and the optional `pgserver` package (the `[embedded]` extra) is absent."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no PostgreSQL: set STRATA_PG_DSN (or STRATA_PG_DSN_FILE) to your database, or install the "
+            "embedded one for a single machine: pip install 'strata-ml-server[embedded]'"
+        )
 
 
 class EmbeddedPostgres:
@@ -21,8 +37,10 @@ class EmbeddedPostgres:
         self.datadir.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pgserver warns about XDG_RUNTIME_DIR; harmless
-            import pgserver
-
+            try:
+                import pgserver
+            except ImportError as e:
+                raise EmbeddedPostgresMissing() from e
             self._server = pgserver.get_server(self.datadir, cleanup_mode="stop")
         dsn = self._server.get_uri()
         log.info("embedded_postgres_started", datadir=str(self.datadir))

@@ -30,7 +30,7 @@ from .blobstore import make_blob_store
 from .config import Settings
 from .db import create_pool
 from .deps import Deps
-from .embedded_pg import EmbeddedPostgres
+from .embedded_pg import EmbeddedPostgres, EmbeddedPostgresMissing, embedded_available
 from .interceptors import StrataServerInterceptor
 
 log = slog.get_logger(__name__)
@@ -224,4 +224,6 @@ def run_main(specs: Sequence[ServiceSpec], argv: Sequence[str] | None = None, de
     settings = Settings.from_env()
     settings = replace(settings, **overrides)  # type: ignore[arg-type]
     slog.configure(settings.log_level, settings.log_format)
+    if settings.pg_dsn is None and not embedded_available():
+        raise SystemExit(f"strata-server: {EmbeddedPostgresMissing()}")
     asyncio.run(StrataServer(specs, settings).serve_until_signal())

@@ -90,7 +90,7 @@ def test_the_client_builds_as_a_wheel_of_its_own(tmp_path: Path) -> None:
     if importlib.util.find_spec("setuptools") is not None:
         pip.append("--no-build-isolation")  # build with the installed setuptools: no download
     subprocess.run([*pip, str(client)], check=True, capture_output=True)
-    [wheel] = tmp_path.glob("strata_client-*.whl")
+    [wheel] = tmp_path.glob("strata_ml_client-*.whl")
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
         metadata = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
