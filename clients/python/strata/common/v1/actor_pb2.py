@@ -14,14 +14,14 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cstrata/common/v1/actor.proto\x12\x10strata.common.v1\"@\n\x05\x41\x63tor\x12\x0c\n\x04name\x18\x01 \x01(\t\x12)\n\x04kind\x18\x02 \x01(\x0e\x32\x1b.strata.common.v1.ActorKind\"\x8c\x01\n\nProvenance\x12\x0f\n\x07os_user\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x12\n\ngit_commit\x18\x03 \x01(\t\x12\x11\n\tgit_dirty\x18\x04 \x01(\x08\x12\x12\n\ngit_remote\x18\x05 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x06 \x03(\t\x12\x0f\n\x07runtime\x18\x07 \x01(\t*\x89\x01\n\tActorKind\x12\x1a\n\x16\x41\x43TOR_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x41\x43TOR_KIND_USER\x10\x01\x12\x1e\n\x1a\x41\x43TOR_KIND_SERVICE_ACCOUNT\x10\x02\x12\x15\n\x11\x41\x43TOR_KIND_SYSTEM\x10\x03\x12\x14\n\x10\x41\x43TOR_KIND_LOCAL\x10\x04\x42>Z<github.com/strata-ml/strata/gen/go/strata/common/v1;commonv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cstrata/common/v1/actor.proto\x12\x10strata.common.v1\"@\n\x05\x41\x63tor\x12\x0c\n\x04name\x18\x01 \x01(\t\x12)\n\x04kind\x18\x02 \x01(\x0e\x32\x1b.strata.common.v1.ActorKind\"\x8c\x01\n\nProvenance\x12\x0f\n\x07os_user\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x12\n\ngit_commit\x18\x03 \x01(\t\x12\x11\n\tgit_dirty\x18\x04 \x01(\x08\x12\x12\n\ngit_remote\x18\x05 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x06 \x03(\t\x12\x0f\n\x07runtime\x18\x07 \x01(\t*\x89\x01\n\tActorKind\x12\x1a\n\x16\x41\x43TOR_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x41\x43TOR_KIND_USER\x10\x01\x12\x1e\n\x1a\x41\x43TOR_KIND_SERVICE_ACCOUNT\x10\x02\x12\x15\n\x11\x41\x43TOR_KIND_SYSTEM\x10\x03\x12\x14\n\x10\x41\x43TOR_KIND_LOCAL\x10\x04\x42\x37Z5go.strata-ml.dev/api/gen/go/strata/common/v1;commonv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'strata.common.v1.actor_pb2', _globals)
 if _descriptor._USE_C_DESCRIPTORS == False:
   _globals['DESCRIPTOR']._options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z<github.com/strata-ml/strata/gen/go/strata/common/v1;commonv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z5go.strata-ml.dev/api/gen/go/strata/common/v1;commonv1'
   _globals['_ACTORKIND']._serialized_start=260
   _globals['_ACTORKIND']._serialized_end=397
   _globals['_ACTOR']._serialized_start=50

@@ -14,14 +14,14 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bstrata/common/v1/blob.proto\x12\x10strata.common.v1\"*\n\nBlobDigest\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x42>Z<github.com/strata-ml/strata/gen/go/strata/common/v1;commonv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bstrata/common/v1/blob.proto\x12\x10strata.common.v1\"*\n\nBlobDigest\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x42\x37Z5go.strata-ml.dev/api/gen/go/strata/common/v1;commonv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'strata.common.v1.blob_pb2', _globals)
 if _descriptor._USE_C_DESCRIPTORS == False:
   _globals['DESCRIPTOR']._options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z<github.com/strata-ml/strata/gen/go/strata/common/v1;commonv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z5go.strata-ml.dev/api/gen/go/strata/common/v1;commonv1'
   _globals['_BLOBDIGEST']._serialized_start=49
   _globals['_BLOBDIGEST']._serialized_end=91
 # @@protoc_insertion_point(module_scope)
