@@ -52,7 +52,9 @@ def _s3_client() -> Any:
     try:
         from minio import Minio
     except ImportError as e:  # pragma: no cover - depends on the installation
-        raise RuntimeError("s3:// references need the minio package: pip install 'strata-ml-client[s3]'") from e
+        raise RuntimeError(
+            "s3:// references need the minio package: pip install 'strata-ml-client[s3]'"
+        ) from e
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or "https://s3.amazonaws.com"
     parsed = urllib.parse.urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
     return Minio(
