@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -105,7 +106,7 @@ def test_the_client_builds_as_a_wheel_of_its_own(tmp_path: Path) -> None:
     ):
         assert module in names
     requires = {
-        line.split(":", 1)[1].strip().split(">")[0].split(";")[0].strip()
+        re.split(r"[\s<>=!~;\[,(]", line.split(":", 1)[1].strip(), maxsplit=1)[0]
         for line in metadata.splitlines()
         if line.startswith("Requires-Dist:")
     }
