@@ -11,9 +11,14 @@ DOCS_STAMP := $(VENV)/.docs-installed
 DEPLOY_VENV := .tools/deploy-venv
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
 BUF := .tools/node_modules/.bin/buf
+# protoc comes from an old grpcio-tools in a venv of its own: its code loads under protobuf 4.25 to 7.x
+# (see scripts/gen_proto.py); it needs protobuf < 5, which cannot share .venv with the server.
+GRPCIO_TOOLS := 1.62.3
+PROTOC_VENV := .tools/protoc-venv
+PROTOC_STAMP := $(PROTOC_VENV)/.installed-$(GRPCIO_TOOLS)
 STRATA_ADDR ?= 127.0.0.1:50051
 
-.PHONY: help install run test test-fast fuzz proto proto-check lint typecheck typecheck-services bench clean tools docs deploy-tools deploy-nginx deploy-check
+.PHONY: help install run test test-fast fuzz proto proto-check protoc lint typecheck typecheck-services bench clean tools docs deploy-tools deploy-nginx deploy-check
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,10 +26,17 @@ help:  ## list targets
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e ./clients/python[pandas,yaml] -e .[dev]
+	$(PIP) install -q -e ./clients/python[pandas,yaml] -e .[dev,embedded]
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install the server, the client and dev tools
+install: $(STAMP)  ## create .venv and install the server (with its [embedded] PostgreSQL), the client and dev tools
+
+$(PROTOC_STAMP):
+	test -x $(PROTOC_VENV)/bin/python || $(PYTHON) -m venv $(PROTOC_VENV)
+	$(PROTOC_VENV)/bin/pip install -q grpcio-tools==$(GRPCIO_TOOLS)
+	touch $(PROTOC_STAMP)
+
+protoc: $(PROTOC_STAMP)  ## install the pinned code generator (grpcio-tools $(GRPCIO_TOOLS)) into .tools/protoc-venv
 
 $(NODE_STAMP): package.json package-lock.json
 	mkdir -p .tools && cp package.json package-lock.json .tools/
@@ -36,19 +48,19 @@ tools: $(NODE_STAMP)  ## install buf and the Node.js gRPC client used by the pol
 run: $(STAMP)  ## start all services in one process on $(STRATA_ADDR) (embedded PostgreSQL + blob folder)
 	$(VENV)/bin/strata server --addr $(STRATA_ADDR)
 
-test: $(STAMP) $(NODE_STAMP)  ## install everything and run the whole test suite
+test: $(STAMP) $(NODE_STAMP) $(PROTOC_STAMP)  ## install everything and run the whole test suite
 	$(PY) -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
-test-fast: $(STAMP)  ## run the suite without the slow fault-injection tests
+test-fast: $(STAMP) $(PROTOC_STAMP)  ## run the suite without the slow fault-injection tests
 	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 fuzz: $(STAMP)  ## run the RPC fuzzer long (STRATA_FUZZ_EXAMPLES per RPC, default 300)
 	STRATA_FUZZ_EXAMPLES=$${STRATA_FUZZ_EXAMPLES:-300} $(PY) -m pytest -q -n 2 -p no:cacheprovider tests/hardening/test_fuzz_rpcs.py
 
-proto: $(STAMP)  ## regenerate the Python code from proto/ into clients/python/strata
+proto: $(STAMP) $(PROTOC_STAMP)  ## regenerate the Python code from proto/ into clients/python/strata
 	$(PY) scripts/gen_proto.py
 
-proto-check: $(STAMP)  ## fail when the committed generated code is stale
+proto-check: $(STAMP) $(PROTOC_STAMP)  ## fail when the committed generated code is stale
 	$(PY) scripts/gen_proto.py --check
 
 lint: $(STAMP) $(NODE_STAMP)  ## buf lint (STANDARD), buf breaking against the previous commit, ruff, mypy (client)

@@ -9,20 +9,27 @@ stubs) and gRPC stubs (`*_pb2_grpc.py`), the same descriptors give:
   * `strata/common/v1/error_reason_names.py`: every ErrorReason as a typed string constant.
 `--check` regenerates into a temp folder and exits 1 when the committed files differ
 (tests/platform/test_schema_and_rules.py runs it).
+
+protoc comes from an OLD grpcio-tools (GRPCIO_TOOLS below) in a venv of its own, .tools/protoc-venv
+(`make protoc`): the code it writes carries no protobuf runtime-version check and no minimum-grpcio
+check, so the client imports under every protobuf from 4.25 to 7.x and grpcio from 1.62 on, the range
+TensorFlow, tritonclient and apache-beam accept. That grpcio-tools needs protobuf < 5, which cannot share
+.venv with the server's newer protobuf; this script itself only reads descriptors in .venv.
 """
 
 from __future__ import annotations
 
 import argparse
 import filecmp
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
-from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTO_ROOT = ROOT / "proto"
@@ -39,18 +46,34 @@ SHAPES = {
     (True, True): ("stream_stream", "StreamStreamMultiCallable"),
 }
 FileProto = descriptor_pb2.FileDescriptorProto
+# The generator's version: protoc 25 inside; keep in step with the Makefile's `protoc` target.
+GRPCIO_TOOLS = "1.62.3"
+PROTOC_PYTHON = Path(
+    os.environ.get("STRATA_PROTOC_PYTHON", ROOT / ".tools" / "protoc-venv" / "bin" / "python")
+)
+
+
+def protoc(args: list[str]) -> None:
+    """Run grpc_tools.protoc of the tool venv (`python -m grpc_tools.protoc` adds the well-known types)."""
+    if not PROTOC_PYTHON.exists():
+        sys.exit(f"{PROTOC_PYTHON} is missing: run `make protoc` (grpcio-tools=={GRPCIO_TOOLS} in a venv)")
+    version = subprocess.run(
+        [str(PROTOC_PYTHON), "-c", "import importlib.metadata as m; print(m.version('grpcio-tools'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if version != GRPCIO_TOOLS:
+        sys.exit(f"{PROTOC_PYTHON} has grpcio-tools {version}, not {GRPCIO_TOOLS}: run `make protoc`")
+    if subprocess.run([str(PROTOC_PYTHON), "-m", "grpc_tools.protoc", *args]).returncode != 0:
+        sys.exit("protoc failed")
 
 
 def generate(out: Path) -> None:
-    import grpc_tools
-
-    well_known = Path(grpc_tools.__file__).parent / "_proto"
     files = sorted(str(p.relative_to(PROTO_ROOT)) for p in PROTO_ROOT.rglob("*.proto"))
     descriptors = out / "descriptors.binpb"
     args = [
-        "protoc",
         f"-I{PROTO_ROOT}",
-        f"-I{well_known}",
         f"--python_out={out}",
         f"--pyi_out={out}",
         f"--grpc_python_out={out}",
@@ -58,8 +81,7 @@ def generate(out: Path) -> None:
         "--include_source_info",
         *files,
     ]
-    if protoc.main(args) != 0:
-        sys.exit("protoc failed")
+    protoc(args)
     fds = descriptor_pb2.FileDescriptorSet.FromString(descriptors.read_bytes())
     descriptors.unlink()
     for fd in fds.file:

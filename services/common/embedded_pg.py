@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import warnings
 from pathlib import Path
@@ -80,6 +81,21 @@ def _pgserver():  # type: ignore[no-untyped-def]
         return pgserver
 
 
+def embedded_available() -> bool:
+    """True when `pgserver` (the `[embedded]` extra) is installed."""
+    return importlib.util.find_spec("pgserver") is not None
+
+
+class EmbeddedPostgresMissing(RuntimeError):
+    """STRATA_PG_DSN is unset and the optional `pgserver` package (the `[embedded]` extra) is absent."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no PostgreSQL: set STRATA_PG_DSN (or STRATA_PG_DSN_FILE) to your database, or install the "
+            "embedded one for a single machine: pip install 'strata-ml-server[embedded]'"
+        )
+
+
 class EmbeddedPostgres:
     """Starts (or adopts) a PostgreSQL in `datadir`; `stop()` stops it unless another live process
     still uses it; `supervise()` restarts it when it dies."""
@@ -91,7 +107,10 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         self.datadir.mkdir(parents=True, exist_ok=True)
-        pgserver = _pgserver()
+        try:
+            pgserver = _pgserver()
+        except ImportError as e:
+            raise EmbeddedPostgresMissing() from e
         with pgserver.postgres_server.PostgresServer._lock:
             forget_dead_handles(self.datadir)
             if not self.running() and not backends_left(self.datadir):

@@ -32,7 +32,7 @@ from .config import Settings
 from .db import create_pool
 from .decoding import DecodingInterceptor
 from .deps import Deps
-from .embedded_pg import EmbeddedPostgres
+from .embedded_pg import EmbeddedPostgres, EmbeddedPostgresMissing, embedded_available
 from .health import HealthProbe
 from .interceptors import StrataServerInterceptor
 from .limits import HeavyCallLimiter
@@ -248,4 +248,6 @@ def run_main(specs: Sequence[ServiceSpec], argv: Sequence[str] | None = None, de
     settings = Settings.from_env()
     settings = replace(settings, **overrides)  # type: ignore[arg-type]
     slog.configure(settings.log_level, settings.log_format)
+    if settings.pg_dsn is None and not embedded_available():
+        raise SystemExit(f"strata-server: {EmbeddedPostgresMissing()}")
     asyncio.run(StrataServer(specs, settings).serve_until_signal())

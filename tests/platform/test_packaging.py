@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -90,7 +91,7 @@ def test_the_client_builds_as_a_wheel_of_its_own(tmp_path: Path) -> None:
     if importlib.util.find_spec("setuptools") is not None:
         pip.append("--no-build-isolation")  # build with the installed setuptools: no download
     subprocess.run([*pip, str(client)], check=True, capture_output=True)
-    [wheel] = tmp_path.glob("strata_client-*.whl")
+    [wheel] = tmp_path.glob("strata_ml_client-*.whl")
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
         metadata = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
@@ -105,7 +106,7 @@ def test_the_client_builds_as_a_wheel_of_its_own(tmp_path: Path) -> None:
     ):
         assert module in names
     requires = {
-        line.split(":", 1)[1].strip().split(">")[0].split(";")[0].strip()
+        re.split(r"[\s<>=!~;\[,(]", line.split(":", 1)[1].strip(), maxsplit=1)[0]
         for line in metadata.splitlines()
         if line.startswith("Requires-Dist:")
     }

@@ -108,7 +108,7 @@ def test_the_client_package_needs_pandas_only_for_dataframes() -> None:
         "try:\n    api._pandas()\nexcept ImportError as e:\n    print(e)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "strata-client[pandas]" in out
+    assert "strata-ml-client[pandas]" in out
 
 
 def run_cli(server, capsys, *argv: str) -> str:  # type: ignore[no-untyped-def]

@@ -14,9 +14,11 @@ Names are imported lazily so `import strata` stays cheap for training jobs and s
 from __future__ import annotations
 
 import importlib
+from importlib import resources
 from typing import Any
 
-__version__ = "0.1.0"
+# the one version number of both distributions (clients/python/strata/VERSION)
+__version__ = resources.files(__name__).joinpath("VERSION").read_text().strip()
 
 # public name -> module that defines it
 _LAZY = {

@@ -24,7 +24,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         from strata_server.__main__ import main as server_main
     except ImportError:
-        print("the server is not installed here: pip install strata-server (or run `make run` in the repo)")
+        print(
+            "the server is not installed here: pip install 'strata-ml-server' (or run `make run` in the repo)"
+        )
         return 1
     argv: list[str] = []
     if args.addr:

@@ -9,7 +9,7 @@ only and download() does not fetch it: it cannot tell whether the bytes are stil
 
 S3 access uses the standard variables: AWS_ENDPOINT_URL (e.g. http://minio:9000; default AWS),
 AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION. The `minio` package is needed for s3:// references
-(`pip install strata-client[s3]`).
+(`pip install strata-ml-client[s3]`).
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ def _s3_client() -> Any:
     try:
         from minio import Minio
     except ImportError as e:  # pragma: no cover - depends on the installation
-        raise RuntimeError("s3:// references need the minio package: pip install 'strata-client[s3]'") from e
+        raise RuntimeError(
+            "s3:// references need the minio package: pip install 'strata-ml-client[s3]'"
+        ) from e
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or "https://s3.amazonaws.com"
     parsed = urllib.parse.urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
     return Minio(

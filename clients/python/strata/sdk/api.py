@@ -11,7 +11,7 @@
     for row in best.scan_history(keys=["train/loss"]): ...             # every point, constant memory
     runs.to_dataframe()                        # one row per run: config.* and summary.* columns
 
-pandas is optional (`pip install 'strata-client[pandas]'`); only the methods returning DataFrames need it.
+pandas is optional (`pip install 'strata-ml-client[pandas]'`); only the methods returning DataFrames need it.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _pandas() -> Any:
     try:
         import pandas
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("this needs pandas: pip install 'strata-client[pandas]'") from e
+        raise ImportError("this needs pandas: pip install 'strata-ml-client[pandas]'") from e
     return pandas
 
 

@@ -2,8 +2,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -44,4 +43,4 @@ class Provenance(_message.Message):
     git_remote: str
     command: _containers.RepeatedScalarFieldContainer[str]
     runtime: str
-    def __init__(self, os_user: _Optional[str] = ..., hostname: _Optional[str] = ..., git_commit: _Optional[str] = ..., git_dirty: _Optional[bool] = ..., git_remote: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., runtime: _Optional[str] = ...) -> None: ...
+    def __init__(self, os_user: _Optional[str] = ..., hostname: _Optional[str] = ..., git_commit: _Optional[str] = ..., git_dirty: bool = ..., git_remote: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., runtime: _Optional[str] = ...) -> None: ...

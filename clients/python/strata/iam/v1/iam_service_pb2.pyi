@@ -1,5 +1,3 @@
-import datetime
-
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from strata.common.v1 import actor_pb2 as _actor_pb2
@@ -7,8 +5,7 @@ from strata.iam.v1 import iam_pb2 as _iam_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable, Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -26,7 +23,7 @@ class GetPrincipalResponse(_message.Message):
     memberships: _containers.RepeatedCompositeFieldContainer[_iam_pb2.TeamMember]
     service_account: _iam_pb2.ServiceAccount
     server_admin: bool
-    def __init__(self, actor: _Optional[_Union[_actor_pb2.Actor, _Mapping]] = ..., memberships: _Optional[_Iterable[_Union[_iam_pb2.TeamMember, _Mapping]]] = ..., service_account: _Optional[_Union[_iam_pb2.ServiceAccount, _Mapping]] = ..., server_admin: _Optional[bool] = ...) -> None: ...
+    def __init__(self, actor: _Optional[_Union[_actor_pb2.Actor, _Mapping]] = ..., memberships: _Optional[_Iterable[_Union[_iam_pb2.TeamMember, _Mapping]]] = ..., service_account: _Optional[_Union[_iam_pb2.ServiceAccount, _Mapping]] = ..., server_admin: bool = ...) -> None: ...
 
 class CreateUserRequest(_message.Message):
     __slots__ = ("user",)
@@ -192,7 +189,7 @@ class CreateApiKeyRequest(_message.Message):
     owner: str
     description: str
     expire_time: _timestamp_pb2.Timestamp
-    def __init__(self, owner: _Optional[str] = ..., description: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, owner: _Optional[str] = ..., description: _Optional[str] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateApiKeyResponse(_message.Message):
     __slots__ = ("api_key", "secret")
@@ -208,7 +205,7 @@ class ListApiKeysRequest(_message.Message):
     SHOW_REVOKED_FIELD_NUMBER: _ClassVar[int]
     owner: str
     show_revoked: bool
-    def __init__(self, owner: _Optional[str] = ..., show_revoked: _Optional[bool] = ...) -> None: ...
+    def __init__(self, owner: _Optional[str] = ..., show_revoked: bool = ...) -> None: ...
 
 class ListApiKeysResponse(_message.Message):
     __slots__ = ("api_keys",)
@@ -302,7 +299,7 @@ class AuditFilter(_message.Message):
     end_time: _timestamp_pb2.Timestamp
     actions: _containers.RepeatedScalarFieldContainer[str]
     entity: str
-    def __init__(self, project: _Optional[str] = ..., actor: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actions: _Optional[_Iterable[str]] = ..., entity: _Optional[str] = ...) -> None: ...
+    def __init__(self, project: _Optional[str] = ..., actor: _Optional[str] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., actions: _Optional[_Iterable[str]] = ..., entity: _Optional[str] = ...) -> None: ...
 
 class ListAuditEventsRequest(_message.Message):
     __slots__ = ("filter", "page_size", "page_token")

@@ -7,8 +7,7 @@ from strata.ingest.v1 import upload_pb2 as _upload_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable, Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -36,7 +35,7 @@ class CreateRunRequest(_message.Message):
     resume: _run_pb2.ResumeMode
     allow_out_of_order_steps: bool
     provenance: _actor_pb2.Provenance
-    def __init__(self, parent: _Optional[str] = ..., run_id: _Optional[str] = ..., display_name: _Optional[str] = ..., job_type: _Optional[str] = ..., group: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ..., config_json: _Optional[str] = ..., resume: _Optional[_Union[_run_pb2.ResumeMode, str]] = ..., allow_out_of_order_steps: _Optional[bool] = ..., provenance: _Optional[_Union[_actor_pb2.Provenance, _Mapping]] = ...) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., run_id: _Optional[str] = ..., display_name: _Optional[str] = ..., job_type: _Optional[str] = ..., group: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ..., config_json: _Optional[str] = ..., resume: _Optional[_Union[_run_pb2.ResumeMode, str]] = ..., allow_out_of_order_steps: bool = ..., provenance: _Optional[_Union[_actor_pb2.Provenance, _Mapping]] = ...) -> None: ...
 
 class CreateRunResponse(_message.Message):
     __slots__ = ("run", "resumed")
@@ -44,7 +43,7 @@ class CreateRunResponse(_message.Message):
     RESUMED_FIELD_NUMBER: _ClassVar[int]
     run: _run_pb2.Run
     resumed: bool
-    def __init__(self, run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ..., resumed: _Optional[bool] = ...) -> None: ...
+    def __init__(self, run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ..., resumed: bool = ...) -> None: ...
 
 class GetRunRequest(_message.Message):
     __slots__ = ("name",)
@@ -108,7 +107,7 @@ class SendHeartbeatResponse(_message.Message):
     __slots__ = ("should_stop",)
     SHOULD_STOP_FIELD_NUMBER: _ClassVar[int]
     should_stop: bool
-    def __init__(self, should_stop: _Optional[bool] = ...) -> None: ...
+    def __init__(self, should_stop: bool = ...) -> None: ...
 
 class StreamOpen(_message.Message):
     __slots__ = ("run", "stream_id")

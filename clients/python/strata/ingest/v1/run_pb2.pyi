@@ -1,13 +1,10 @@
-import datetime
-
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from strata.common.v1 import actor_pb2 as _actor_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable, Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -79,7 +76,7 @@ class Run(_message.Message):
     allow_out_of_order_steps: bool
     next_step: int
     point_count: int
-    def __init__(self, name: _Optional[str] = ..., run_id: _Optional[str] = ..., display_name: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., job_type: _Optional[str] = ..., group: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ..., config_json: _Optional[str] = ..., summary: _Optional[_Iterable[_Union[MetricSummary, _Mapping]]] = ..., exit_code: _Optional[int] = ..., author: _Optional[_Union[_actor_pb2.Actor, _Mapping]] = ..., provenance: _Optional[_Union[_actor_pb2.Provenance, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., heartbeat_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finish_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., allow_out_of_order_steps: _Optional[bool] = ..., next_step: _Optional[int] = ..., point_count: _Optional[int] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., run_id: _Optional[str] = ..., display_name: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., job_type: _Optional[str] = ..., group: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ..., config_json: _Optional[str] = ..., summary: _Optional[_Iterable[_Union[MetricSummary, _Mapping]]] = ..., exit_code: _Optional[int] = ..., author: _Optional[_Union[_actor_pb2.Actor, _Mapping]] = ..., provenance: _Optional[_Union[_actor_pb2.Provenance, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., heartbeat_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finish_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., allow_out_of_order_steps: bool = ..., next_step: _Optional[int] = ..., point_count: _Optional[int] = ...) -> None: ...
 
 class MetricSummary(_message.Message):
     __slots__ = ("key", "last", "last_step", "min", "min_step", "max", "max_step", "mean", "count", "finite_count", "override_json")

@@ -1,13 +1,10 @@
-import datetime
-
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from strata.common.v1 import blob_pb2 as _blob_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable, Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -44,7 +41,7 @@ class UploadSession(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     expire_time: _timestamp_pb2.Timestamp
     blob: _blob_pb2.BlobDigest
-    def __init__(self, name: _Optional[str] = ..., expected_size: _Optional[int] = ..., expected_sha256: _Optional[str] = ..., committed_offset: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., state: _Optional[_Union[UploadState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., blob: _Optional[_Union[_blob_pb2.BlobDigest, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., expected_size: _Optional[int] = ..., expected_sha256: _Optional[str] = ..., committed_offset: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., state: _Optional[_Union[UploadState, str]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., blob: _Optional[_Union[_blob_pb2.BlobDigest, _Mapping]] = ...) -> None: ...
 
 class UploadChunk(_message.Message):
     __slots__ = ("offset", "data", "crc32c")
@@ -64,7 +61,7 @@ class RunFile(_message.Message):
     path: str
     blob: _blob_pb2.BlobDigest
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, path: _Optional[str] = ..., blob: _Optional[_Union[_blob_pb2.BlobDigest, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, path: _Optional[str] = ..., blob: _Optional[_Union[_blob_pb2.BlobDigest, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ByteRange(_message.Message):
     __slots__ = ("offset", "length")
@@ -84,7 +81,7 @@ class PossessionChallenge(_message.Message):
     nonce: bytes
     ranges: _containers.RepeatedCompositeFieldContainer[ByteRange]
     expire_time: _timestamp_pb2.Timestamp
-    def __init__(self, digest: _Optional[_Union[_blob_pb2.BlobDigest, _Mapping]] = ..., nonce: _Optional[bytes] = ..., ranges: _Optional[_Iterable[_Union[ByteRange, _Mapping]]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, digest: _Optional[_Union[_blob_pb2.BlobDigest, _Mapping]] = ..., nonce: _Optional[bytes] = ..., ranges: _Optional[_Iterable[_Union[ByteRange, _Mapping]]] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class PossessionProof(_message.Message):
     __slots__ = ("digest", "nonce", "proof_sha256")

@@ -1,12 +1,9 @@
-import datetime
-
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable, Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -67,7 +64,7 @@ class Edge(_message.Message):
     target: str
     kind: EdgeKind
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, source: _Optional[str] = ..., target: _Optional[str] = ..., kind: _Optional[_Union[EdgeKind, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, source: _Optional[str] = ..., target: _Optional[str] = ..., kind: _Optional[_Union[EdgeKind, str]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Graph(_message.Message):
     __slots__ = ("root", "nodes", "edges", "truncated")
@@ -79,7 +76,7 @@ class Graph(_message.Message):
     nodes: _containers.RepeatedCompositeFieldContainer[Node]
     edges: _containers.RepeatedCompositeFieldContainer[Edge]
     truncated: bool
-    def __init__(self, root: _Optional[str] = ..., nodes: _Optional[_Iterable[_Union[Node, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[Edge, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...
+    def __init__(self, root: _Optional[str] = ..., nodes: _Optional[_Iterable[_Union[Node, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[Edge, _Mapping]]] = ..., truncated: bool = ...) -> None: ...
 
 class ManifestChange(_message.Message):
     __slots__ = ("path", "old_sha256", "new_sha256", "old_size", "new_size", "change", "old_reference_uri", "new_reference_uri")
@@ -133,4 +130,4 @@ class InputChange(_message.Message):
     new_version: str
     depth: int
     origin: bool
-    def __init__(self, artifact: _Optional[str] = ..., old_version: _Optional[str] = ..., new_version: _Optional[str] = ..., depth: _Optional[int] = ..., origin: _Optional[bool] = ...) -> None: ...
+    def __init__(self, artifact: _Optional[str] = ..., old_version: _Optional[str] = ..., new_version: _Optional[str] = ..., depth: _Optional[int] = ..., origin: bool = ...) -> None: ...

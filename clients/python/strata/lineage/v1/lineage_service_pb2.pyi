@@ -3,8 +3,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable, Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -126,7 +125,7 @@ class DiffArtifactVersionsResponse(_message.Message):
     old_producer_run: str
     new_producer_run: str
     config_changes: _containers.RepeatedCompositeFieldContainer[_lineage_pb2.ConfigChange]
-    def __init__(self, manifest_changes: _Optional[_Iterable[_Union[_lineage_pb2.ManifestChange, _Mapping]]] = ..., metadata_changes: _Optional[_Iterable[_Union[_lineage_pb2.MetadataChange, _Mapping]]] = ..., input_changes: _Optional[_Iterable[_Union[_lineage_pb2.InputChange, _Mapping]]] = ..., old_version: _Optional[str] = ..., new_version: _Optional[str] = ..., files_added: _Optional[int] = ..., files_removed: _Optional[int] = ..., files_changed: _Optional[int] = ..., manifest_changes_truncated: _Optional[bool] = ..., old_producer_run: _Optional[str] = ..., new_producer_run: _Optional[str] = ..., config_changes: _Optional[_Iterable[_Union[_lineage_pb2.ConfigChange, _Mapping]]] = ...) -> None: ...
+    def __init__(self, manifest_changes: _Optional[_Iterable[_Union[_lineage_pb2.ManifestChange, _Mapping]]] = ..., metadata_changes: _Optional[_Iterable[_Union[_lineage_pb2.MetadataChange, _Mapping]]] = ..., input_changes: _Optional[_Iterable[_Union[_lineage_pb2.InputChange, _Mapping]]] = ..., old_version: _Optional[str] = ..., new_version: _Optional[str] = ..., files_added: _Optional[int] = ..., files_removed: _Optional[int] = ..., files_changed: _Optional[int] = ..., manifest_changes_truncated: bool = ..., old_producer_run: _Optional[str] = ..., new_producer_run: _Optional[str] = ..., config_changes: _Optional[_Iterable[_Union[_lineage_pb2.ConfigChange, _Mapping]]] = ...) -> None: ...
 
 class ExportLineageGraphRequest(_message.Message):
     __slots__ = ("node", "direction", "format", "options")
@@ -146,7 +145,7 @@ class ExportLineageGraphResponse(_message.Message):
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     text: str
     truncated: bool
-    def __init__(self, text: _Optional[str] = ..., truncated: _Optional[bool] = ...) -> None: ...
+    def __init__(self, text: _Optional[str] = ..., truncated: bool = ...) -> None: ...
 
 class CreateLineageEdgeRequest(_message.Message):
     __slots__ = ("run", "version", "kind")
@@ -164,4 +163,4 @@ class CreateLineageEdgeResponse(_message.Message):
     EXISTED_FIELD_NUMBER: _ClassVar[int]
     edge: _lineage_pb2.Edge
     existed: bool
-    def __init__(self, edge: _Optional[_Union[_lineage_pb2.Edge, _Mapping]] = ..., existed: _Optional[bool] = ...) -> None: ...
+    def __init__(self, edge: _Optional[_Union[_lineage_pb2.Edge, _Mapping]] = ..., existed: bool = ...) -> None: ...

@@ -1,5 +1,3 @@
-import datetime
-
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from strata.common.v1 import actor_pb2 as _actor_pb2
@@ -8,8 +6,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable, Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -53,7 +50,7 @@ class Artifact(_message.Message):
     latest_version: str
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ..., version_count: _Optional[int] = ..., latest_version: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ..., version_count: _Optional[int] = ..., latest_version: _Optional[str] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ExternalReference(_message.Message):
     __slots__ = ("uri", "etag", "size", "checksum")
@@ -65,7 +62,7 @@ class ExternalReference(_message.Message):
     etag: str
     size: int
     checksum: bool
-    def __init__(self, uri: _Optional[str] = ..., etag: _Optional[str] = ..., size: _Optional[int] = ..., checksum: _Optional[bool] = ...) -> None: ...
+    def __init__(self, uri: _Optional[str] = ..., etag: _Optional[str] = ..., size: _Optional[int] = ..., checksum: bool = ...) -> None: ...
 
 class ManifestEntry(_message.Message):
     __slots__ = ("path", "blob", "reference")
@@ -123,7 +120,7 @@ class ArtifactVersion(_message.Message):
     commit_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     delete_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., artifact: _Optional[str] = ..., type: _Optional[str] = ..., version: _Optional[int] = ..., state: _Optional[_Union[ArtifactVersionState, str]] = ..., description: _Optional[str] = ..., metadata_json: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., manifest_digest: _Optional[str] = ..., file_count: _Optional[int] = ..., total_size: _Optional[int] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ttl_disabled: _Optional[bool] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., producer_run: _Optional[str] = ..., base_version: _Optional[str] = ..., author: _Optional[_Union[_actor_pb2.Actor, _Mapping]] = ..., provenance: _Optional[_Union[_actor_pb2.Provenance, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., commit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., artifact: _Optional[str] = ..., type: _Optional[str] = ..., version: _Optional[int] = ..., state: _Optional[_Union[ArtifactVersionState, str]] = ..., description: _Optional[str] = ..., metadata_json: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., manifest_digest: _Optional[str] = ..., file_count: _Optional[int] = ..., total_size: _Optional[int] = ..., ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., ttl_disabled: bool = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., producer_run: _Optional[str] = ..., base_version: _Optional[str] = ..., author: _Optional[_Union[_actor_pb2.Actor, _Mapping]] = ..., provenance: _Optional[_Union[_actor_pb2.Provenance, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., commit_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delete_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Alias(_message.Message):
     __slots__ = ("alias", "version", "revision", "protected", "update_time")
@@ -137,7 +134,7 @@ class Alias(_message.Message):
     revision: int
     protected: bool
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, alias: _Optional[str] = ..., version: _Optional[str] = ..., revision: _Optional[int] = ..., protected: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, alias: _Optional[str] = ..., version: _Optional[str] = ..., revision: _Optional[int] = ..., protected: bool = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class AliasEvent(_message.Message):
     __slots__ = ("artifact", "alias", "revision", "kind", "from_version", "to_version", "actor", "reason", "create_time")
@@ -159,7 +156,7 @@ class AliasEvent(_message.Message):
     actor: _actor_pb2.Actor
     reason: str
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, artifact: _Optional[str] = ..., alias: _Optional[str] = ..., revision: _Optional[int] = ..., kind: _Optional[_Union[AliasEventKind, str]] = ..., from_version: _Optional[str] = ..., to_version: _Optional[str] = ..., actor: _Optional[_Union[_actor_pb2.Actor, _Mapping]] = ..., reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, artifact: _Optional[str] = ..., alias: _Optional[str] = ..., revision: _Optional[int] = ..., kind: _Optional[_Union[AliasEventKind, str]] = ..., from_version: _Optional[str] = ..., to_version: _Optional[str] = ..., actor: _Optional[_Union[_actor_pb2.Actor, _Mapping]] = ..., reason: _Optional[str] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class StorageUsage(_message.Message):
     __slots__ = ("project", "logical_bytes", "stored_bytes", "version_count", "blob_count")
@@ -189,4 +186,4 @@ class GarbageCollectionReport(_message.Message):
     reclaimed_bytes: int
     expired_uploads: int
     expired_drafts: int
-    def __init__(self, dry_run: _Optional[bool] = ..., expired_versions: _Optional[int] = ..., deleted_blobs: _Optional[int] = ..., reclaimed_bytes: _Optional[int] = ..., expired_uploads: _Optional[int] = ..., expired_drafts: _Optional[int] = ...) -> None: ...
+    def __init__(self, dry_run: bool = ..., expired_versions: _Optional[int] = ..., deleted_blobs: _Optional[int] = ..., reclaimed_bytes: _Optional[int] = ..., expired_uploads: _Optional[int] = ..., expired_drafts: _Optional[int] = ...) -> None: ...

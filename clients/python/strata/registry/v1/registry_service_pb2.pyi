@@ -1,5 +1,3 @@
-import datetime
-
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from strata.common.v1 import actor_pb2 as _actor_pb2
@@ -8,8 +6,7 @@ from strata.registry.v1 import artifact_pb2 as _artifact_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable, Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -39,7 +36,7 @@ class CreateArtifactVersionRequest(_message.Message):
     ttl: _duration_pb2.Duration
     ttl_disabled: bool
     provenance: _actor_pb2.Provenance
-    def __init__(self, parent: _Optional[str] = ..., artifact: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ..., metadata_json: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[_artifact_pb2.ManifestEntry, _Mapping]]] = ..., base_version: _Optional[str] = ..., removed_paths: _Optional[_Iterable[str]] = ..., run: _Optional[str] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ttl_disabled: _Optional[bool] = ..., provenance: _Optional[_Union[_actor_pb2.Provenance, _Mapping]] = ...) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., artifact: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ..., metadata_json: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[_artifact_pb2.ManifestEntry, _Mapping]]] = ..., base_version: _Optional[str] = ..., removed_paths: _Optional[_Iterable[str]] = ..., run: _Optional[str] = ..., ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., ttl_disabled: bool = ..., provenance: _Optional[_Union[_actor_pb2.Provenance, _Mapping]] = ...) -> None: ...
 
 class CreateArtifactVersionResponse(_message.Message):
     __slots__ = ("version",)
@@ -77,7 +74,7 @@ class CommitArtifactVersionResponse(_message.Message):
     DEDUPLICATED_FIELD_NUMBER: _ClassVar[int]
     version: _artifact_pb2.ArtifactVersion
     deduplicated: bool
-    def __init__(self, version: _Optional[_Union[_artifact_pb2.ArtifactVersion, _Mapping]] = ..., deduplicated: _Optional[bool] = ...) -> None: ...
+    def __init__(self, version: _Optional[_Union[_artifact_pb2.ArtifactVersion, _Mapping]] = ..., deduplicated: bool = ...) -> None: ...
 
 class GetArtifactVersionRequest(_message.Message):
     __slots__ = ("name",)
@@ -163,7 +160,7 @@ class ListArtifactVersionsRequest(_message.Message):
     page_size: int
     page_token: str
     show_deleted: bool
-    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., show_deleted: _Optional[bool] = ...) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., show_deleted: bool = ...) -> None: ...
 
 class ListArtifactVersionsResponse(_message.Message):
     __slots__ = ("versions", "next_page_token")
@@ -213,7 +210,7 @@ class DeleteArtifactVersionRequest(_message.Message):
     DELETE_ALIASES_FIELD_NUMBER: _ClassVar[int]
     name: str
     delete_aliases: bool
-    def __init__(self, name: _Optional[str] = ..., delete_aliases: _Optional[bool] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., delete_aliases: bool = ...) -> None: ...
 
 class DeleteArtifactVersionResponse(_message.Message):
     __slots__ = ("version",)
@@ -365,7 +362,7 @@ class RunGarbageCollectionRequest(_message.Message):
     __slots__ = ("dry_run",)
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
     dry_run: bool
-    def __init__(self, dry_run: _Optional[bool] = ...) -> None: ...
+    def __init__(self, dry_run: bool = ...) -> None: ...
 
 class RunGarbageCollectionResponse(_message.Message):
     __slots__ = ("report",)
