@@ -40,6 +40,7 @@ from . import _references
 from ._artifact_log import jsonable, log_version, say
 from ._artifact_refs import TTL, ArtifactTTL, parse_ref
 from ._context import default_entity, default_project, project_parent
+from ._transfer_common import safe_relative_path
 
 __all__ = [
     "Artifact",
@@ -59,10 +60,8 @@ def _invalid(field: str, reason: str, message: str) -> StrataError:
 
 
 def _check_path(path: str) -> str:
-    segments = path.split("/")
-    if not path or path.startswith("/") or "\\" in path or any(s in ("", ".", "..") for s in segments):
-        raise _invalid("name", Reason.UNSAFE_PATH, f"artifact path {path!r} must be relative, without '..'")
-    return path
+    """The path rule of run files and manifests (strata.wire.paths), checked before anything is sent."""
+    return safe_relative_path(path, "name")
 
 
 class Artifact:
