@@ -239,9 +239,9 @@ def download_entries(
                 got = {}  # each blob then goes the streamed, verified path (which reports failures)
             pending = {id(g) for g in todo}
             for group in groups:
-                if id(group) not in pending:
+                if id(group) not in pending or _place_batched(group, got.get(group[0][1]), root, cache, bar):
                     copies(group[0], group[1:])
-                elif not _place_batched(group, got.get(group[0][1]), root, cache, bar):
+                else:
                     one(group)  # missing from the answer, wrong, or not placeable: the streamed path
 
         small: list[list[Entry]] = []
