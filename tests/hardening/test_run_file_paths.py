@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import grpc
 import pytest
@@ -19,7 +20,8 @@ from strata.ingest.v1 import upload_pb2
 from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as rpb
 from strata.sdk import run_files, transfer
-from strata.sdk.artifact import Artifact
+from strata.sdk.artifact import Artifact, fetch_artifact
+from strata.sdk.transfer import DownloadIncomplete
 from strata.wire.paths import path_problem, printable
 
 from tests.fixtures.files import ensure_run, make_version, sql
@@ -247,3 +249,33 @@ def test_artifact_files_and_download_do_the_same(
     err = capsys.readouterr().err
     assert "\x1b" not in err and "evil\\x1b[2J\\nrm -rf \\u202eexe.txt" in err
     assert LONG_VALID[:200] + "..." in err  # named (cut to 200 characters in the message)
+
+
+def test_a_stored_reference_outside_the_rule_is_not_fetched(
+    server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reference entry an older server stored under "../" is reported, never fetched out of root."""
+    monkeypatch.setenv("STRATA_CACHE_DIR", str(tmp_path / "cache"))
+    data = b"blob next to the reference"
+    local = tmp_path / "b.bin"
+    local.write_bytes(data)
+    with server.client() as c:
+        d = transfer.upload_files(c, PARENT, [("b.bin", local)], progress=False)["b.bin"]
+    name = f"ref-{os.urandom(3).hex()}"
+    version = make_version(server, ENTITY, PROJECT, name, [("ok.bin", d.sha256, d.size)])
+    sql(
+        server,
+        """INSERT INTO manifest_entries (version_id, path, ref_uri, ref_etag, ref_size, ref_checksum)
+           SELECT v.id, '../outside.txt', 'http://127.0.0.1:9/x', '"e"', 1, true
+           FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id WHERE a.name = $1""",
+        name,
+    )
+    root = tmp_path / "root" / "art"
+    with server.client() as c:
+        art = fetch_artifact(SimpleNamespace(client=c), f"{ENTITY}/{PROJECT}/{name}:v0")
+        with pytest.raises(DownloadIncomplete) as e:
+            art.download(root, progress=False)
+    assert version.endswith("/v0")
+    assert [(p, err.reason) for p, err in e.value.failures] == [("../outside.txt", Reason.UNSAFE_PATH)]
+    assert (root / "ok.bin").read_bytes() == data
+    assert not (tmp_path / "root" / "outside.txt").exists()
