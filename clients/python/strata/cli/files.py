@@ -7,9 +7,9 @@
 RUN is entity/project/run_id or the full name entities/e/projects/p/runs/r. Uploads are
 content-addressed and resumable (an interrupted `put` continues where it stopped when run again);
 downloads are resumable, verified and go through the client cache. Listings show paths escaped
-(control and invisible format characters as `\\x1b`, `\\n`, `\\u202e`), and `get` never stops at one bad
-file: it fetches every other one, names the failures at the end and exits 1. Artifact files have their own
-commands (`strata artifact ...`).
+(control and invisible format characters as `\\x1b`, `\\n`, `\\u202e`), and `get` never stops at
+one bad file: it fetches every other one, names the failures at the end and exits 1. Artifact files
+have their own commands (`strata artifact ...`).
 """
 
 from __future__ import annotations

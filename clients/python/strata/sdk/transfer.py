@@ -19,8 +19,8 @@ The artifact SDK (strata.sdk.artifact) and run files (strata.sdk.run_files) are 
 Logical paths follow the path rule of strata.wire.paths (relative, no "..", no control or invisible
 format character, at most 1,024 bytes): an upload with a bad path raises StrataError INVALID_ARGUMENT
 with reason UNSAFE_PATH before a byte moves (the server checks the same). A download never stops at
-one bad entry: every other file is fetched, then DownloadIncomplete (a StrataError) names the failures. `progress`: None shows a bar on a
-terminal unless STRATA_QUIET=1, False never, True always.
+one bad entry: every other file is fetched, then DownloadIncomplete (a StrataError) names the
+failures. `progress`: None shows a bar on a terminal unless STRATA_QUIET=1, False never, True always.
 """
 
 from __future__ import annotations

@@ -44,7 +44,8 @@ def path_problem(path: str) -> str | None:
         return "is empty"
     bad = REFUSED.search(path)
     if bad is not None:
-        return f"holds {_escape(bad)} at index {bad.start()} (a control, invisible format or surrogate character)"
+        where = f"{_escape(bad)} at index {bad.start()}"
+        return f"holds {where} (a control, invisible format or surrogate character)"
     if len(path.encode("utf-8")) > MAX_PATH_BYTES:
         return f"is longer than {MAX_PATH_BYTES} bytes of UTF-8"
     if path.startswith("/") or _DRIVE.match(path):
