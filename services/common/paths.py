@@ -1,30 +1,25 @@
-"""Safe relative paths for files inside runs and artifact manifests (and the directories they are
-downloaded into): what the server accepts, so no client can be made to write outside its target."""
+"""The one path rule of files inside runs and artifact manifests (and of the directories they are
+downloaded into): what the server accepts, so no client can be made to write outside its target and
+no stored name can drive a terminal. The grammar is `strata.wire.paths`, shared with the SDK."""
 
 from __future__ import annotations
 
+from strata.wire.paths import MAX_PATH_BYTES, path_problem, printable
+
 from .errors import InvalidArgument, Reason
 
-MAX_PATH_LENGTH = 1024
+__all__ = ["MAX_PATH_BYTES", "check_path", "check_safe_path", "printable"]
 
 
-def check_safe_path(path: str, field: str = "path") -> str:
-    """A relative POSIX path without "", ".", ".." components, backslashes, NUL or a drive letter."""
+def check_path(path: str, field: str = "path") -> str:
+    """`path` if it follows the rule of strata.wire.paths; else INVALID_ARGUMENT naming `field`:
+    FIELD_REQUIRED when empty, UNSAFE_PATH otherwise."""
+    problem = path_problem(path)
+    if problem is None:
+        return path
     if not path:
         raise InvalidArgument(field, Reason.FIELD_REQUIRED, f"{field} is required")
-    parts = path.split("/")
-    unsafe = (
-        len(path) > MAX_PATH_LENGTH
-        or path.startswith("/")
-        or "\\" in path
-        or "\x00" in path
-        or (len(path) > 1 and path[1] == ":")
-        or any(part in {"", ".", ".."} for part in parts)
-    )
-    if unsafe:
-        raise InvalidArgument(
-            field,
-            Reason.UNSAFE_PATH,
-            f"{field} {path[:200]!r} must be a relative path without '.', '..' or empty components",
-        )
-    return path
+    raise InvalidArgument(field, Reason.UNSAFE_PATH, f"{field} '{printable(path, 200)}' {problem}")
+
+
+check_safe_path = check_path  # the earlier name

@@ -19,7 +19,7 @@ from ...common.db import DEFAULT_TIMEOUT
 from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 from ...common.names import RunName
-from ...common.paths import check_safe_path
+from ...common.paths import check_path
 from ..runs import store as runs_store
 from ..uploads import store as uploads_store
 from ..uploads.domain import Digest, check_digest
@@ -89,7 +89,7 @@ class RunFiles:
     async def read(
         self, name: RunName, path: str, offset: int, length: int
     ) -> AsyncIterator[tuple[int, memoryview]]:
-        check_safe_path(path, "path")
+        check_path(path, "path")
         async with self.pool.acquire(timeout=self.timeout) as conn:
             run = await self._run(conn, name)
             row = await store.get_file(conn, run["id"], path)
@@ -112,7 +112,7 @@ def _check_files(files: Sequence[RunFileView]) -> list[RunFileView]:
         raise InvalidArgument("files", Reason.OUT_OF_RANGE, f"at most {MAX_FILES} files per call")
     seen: set[str] = set()
     for i, f in enumerate(files):
-        check_safe_path(f.path, f"files[{i}].path")
+        check_path(f.path, f"files[{i}].path")
         check_digest(f.blob.sha256, f.blob.size, f"files[{i}].blob")
         if f.path in seen:
             raise InvalidArgument(f"files[{i}].path", Reason.DUPLICATE_PATH, f"path {f.path!r} appears twice")

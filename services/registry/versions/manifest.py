@@ -1,7 +1,8 @@
 """Validation of what clients send (paths, entries, metadata, aliases) and the canonical manifest digest.
 
-Manifest paths are relative POSIX paths: at most 1024 bytes of UTF-8, no leading "/", no empty, "." or
-".." segment, no backslash and no control character; unique within a manifest, and no path may also be
+Manifest paths follow the one path rule of run files and manifests (common/paths.py, defined in
+strata.wire.paths: 1..1024 bytes of UTF-8, relative, no empty, "." or ".." segment, no backslash, no
+control or invisible format character); unique within a manifest, and no path may also be
 a directory of another ("a" and "a/b"), so every manifest can be written to disk as is.
 
 The manifest digest is the sha256 (hex) of the entries sorted by path (byte order), one line each:
@@ -21,9 +22,9 @@ from ...common import jsonvalue
 from ...common import text as textcheck
 from ...common.errors import InvalidArgument, Reason
 from ...common.names import check_alias, check_sha256
+from ...common.paths import check_path
 from ..model import Entry
 
-MAX_PATH_BYTES = 1024
 MAX_ENTRIES_PER_CALL = 10_000
 MAX_METADATA_BYTES = 256 * 1024
 MAX_DESCRIPTION_BYTES = 64 * 1024
@@ -32,24 +33,6 @@ MAX_ALIASES = 64
 MAX_URI_BYTES = 4096
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 REFERENCE_SCHEMES = ("s3://", "https://", "http://")
-
-
-def check_path(path: str, field: str) -> str:
-    if not path:
-        raise InvalidArgument(field, Reason.FIELD_REQUIRED, f"{field}: path is required")
-    if len(path.encode()) > MAX_PATH_BYTES:
-        raise InvalidArgument(field, Reason.UNSAFE_PATH, f"{field}: path longer than {MAX_PATH_BYTES} bytes")
-    bad = (
-        path.startswith("/")
-        or "\\" in path
-        or _CONTROL.search(path) is not None
-        or any(seg in ("", ".", "..") for seg in path.split("/"))
-    )
-    if bad:
-        raise InvalidArgument(
-            field, Reason.UNSAFE_PATH, f"{field}: {path!r} must be relative, without '..', '.' or '//'"
-        )
-    return path
 
 
 def check_entries(entries: Sequence[Entry], field: str = "entries") -> list[Entry]:

@@ -20,6 +20,7 @@ from strata.client import Client
 from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
 from strata.sdk._context import project_parent
+from strata.wire.paths import printable
 
 
 def _client(args: argparse.Namespace) -> Client:
@@ -62,9 +63,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
             )
             for a in page.artifacts:
                 latest = a.latest_version.rsplit("/", 1)[-1] or "-"
-                print(
-                    f"{a.name.rsplit('/', 1)[1]:<40} {a.type:<12} {a.version_count:>5} versions  latest {latest}"
-                )
+                name = printable(a.name.rsplit("/", 1)[1])
+                print(f"{name:<40} {printable(a.type):<12} {a.version_count:>5} versions  latest {latest}")
             token = page.next_page_token
             if not token:
                 return 0
@@ -73,7 +73,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
         pb.ListArtifactVersionsRequest(parent=ref.artifact, page_size=500)
     )
     for v in listed.versions:
-        aliases = ",".join(v.aliases) or "-"
+        aliases = printable(",".join(v.aliases)) or "-"
         print(
             f"v{v.version:<6} {_ts(v, 'commit_time')}  {v.file_count:>7} files {_human(v.total_size):>10}  {aliases}"
         )
@@ -90,17 +90,18 @@ def cmd_get(args: argparse.Namespace) -> int:
         return 0
     print(f"{art.qualified_name}  ({v.name})")
     print(f"  type         {v.type}")
-    print(f"  aliases      {', '.join(v.aliases) or '-'}")
+    print(f"  aliases      {printable(', '.join(v.aliases)) or '-'}")
     print(f"  files        {v.file_count} ({_human(v.total_size)})  digest {v.manifest_digest[:16]}")
-    print(f"  committed    {_ts(v, 'commit_time')} by {v.author.name or '-'}")
+    print(f"  committed    {_ts(v, 'commit_time')} by {printable(v.author.name) or '-'}")
     print(f"  expires      {_ts(v, 'expire_time')}  (ttl {_ttl_text(art.ttl)})")
     print(f"  logged by    {v.producer_run or '-'}")
     if v.provenance.git_commit:
         dirty = " (dirty)" if v.provenance.git_dirty else ""
-        print(f"  git          {v.provenance.git_commit}{dirty} {v.provenance.git_remote}")
+        git = printable(f"{v.provenance.git_commit}{dirty} {v.provenance.git_remote}")
+        print(f"  git          {git}")
     if v.description:
-        print(f"  description  {v.description}")
-    print(f"  metadata     {v.metadata_json}")
+        print(f"  description  {printable(v.description)}")
+    print(f"  metadata     {printable(v.metadata_json)}")
     return 0
 
 
@@ -135,6 +136,20 @@ def cmd_put(args: argparse.Namespace) -> int:
     art.save(project=ref.project, entity=ref.entity)
     note = " (identical to the latest: no new version)" if art.deduplicated else ""
     print(f"{art.qualified_name}{note}")
+    return 0
+
+
+def cmd_files(args: argparse.Namespace) -> int:
+    """A version's manifest: size, sha256 (or the reference's URI) and path, paths shown escaped."""
+    from strata.sdk.artifact import fetch_artifact
+
+    art = fetch_artifact(SimpleNamespace(client=_client(args)), args.ref)
+    for e in art.files(path_prefix=args.path_prefix):
+        if e.HasField("reference"):
+            size, what = e.reference.size, printable(e.reference.uri, 200)
+        else:
+            size, what = e.blob.size, e.blob.sha256[:12]
+        sys.stdout.write(f"{size:>14}  {what}  {printable(e.path)}\n")
     return 0
 
 
@@ -226,9 +241,10 @@ def cmd_alias_history(args: argparse.Namespace) -> int:
     for e in page.events:
         kind = artifact_pb2.AliasEventKind.Name(e.kind).rsplit("_", 1)[-1].lower()
         when = e.create_time.ToDatetime().strftime("%Y-%m-%d %H:%M:%S")
-        reason = f"  {e.reason}" if e.reason else ""
+        reason = f"  {printable(e.reason)}" if e.reason else ""
+        moved = f"{_short(e.from_version):>6} -> {_short(e.to_version):<6}"
         print(
-            f"#{e.revision:<5} {when}  {e.alias:<12} {kind:<8} {_short(e.from_version):>6} -> {_short(e.to_version):<6} {e.actor.name}{reason}"
+            f"#{e.revision:<5} {when}  {printable(e.alias):<12} {kind:<8} {moved} {printable(e.actor.name)}{reason}"
         )
     return 0
 
@@ -262,7 +278,7 @@ def cmd_alias_ls(args: argparse.Namespace) -> int:
     ref = parse_ref(client, args.ref)
     for a in client.registry.ListAliases(pb.ListAliasesRequest(artifact=ref.artifact)).aliases:
         flag = " (protected)" if a.protected else ""
-        print(f"{a.alias:<16} {_short(a.version):<8} revision {a.revision}{flag}")
+        print(f"{printable(a.alias):<16} {_short(a.version):<8} revision {a.revision}{flag}")
     return 0
 
 
@@ -328,6 +344,9 @@ def register(sub: Any) -> None:
     p.add_argument("--description", default="", help="description")
     p.add_argument("--metadata", help="metadata as a JSON object")
     p.add_argument("--ttl", help="time to live: 7d, 12h, none, inherit")
+    p = _add(asub, "files", cmd_files, "list a version's files: size, sha256 or reference, path (escaped)")
+    p.add_argument("ref", help="[[entity/]project/]name[:v3|:alias]")
+    p.add_argument("--path-prefix", help="only files under this path prefix")
     p = _add(asub, "download", cmd_download, "download a version (resumable, verified, cached)")
     p.add_argument("ref", help="[[entity/]project/]name[:v3|:alias]")
     p.add_argument("--root", help="target folder (default ./artifacts/<name>:vN)")

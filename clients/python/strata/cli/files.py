@@ -6,8 +6,10 @@
 
 RUN is entity/project/run_id or the full name entities/e/projects/p/runs/r. Uploads are
 content-addressed and resumable (an interrupted `put` continues where it stopped when run again);
-downloads are resumable, verified and go through the client cache. Artifact files have their own
-commands (`strata artifact ...`).
+downloads are resumable, verified and go through the client cache. Listings show paths escaped
+(control and invisible format characters as `\\x1b`, `\\n`, `\\u202e`), and `get` never stops at
+one bad file: it fetches every other one, names the failures at the end and exits 1. Artifact files
+have their own commands (`strata artifact ...`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 
 from strata.client import Client
+from strata.wire.paths import printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -103,20 +106,36 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
     with Client(args.addr) as client:
         for f in run_files.list_run_files(client, run_name(args.run)):
-            sys.stdout.write(f"{f.blob.size:>14}  {f.blob.sha256[:12]}  {f.path}\n")
+            sys.stdout.write(f"{f.blob.size:>14}  {f.blob.sha256[:12]}  {printable(f.path)}\n")
     return 0
 
 
 def cmd_get(args: argparse.Namespace) -> int:
+    """Download every file it can; a file that fails (a name the path rule or the file system refuses,
+    a blob that cannot be read) is reported at the end, and the exit status is then 1."""
     from strata.sdk import run_files
+    from strata.sdk.transfer import DownloadIncomplete
 
     with Client(args.addr) as client:
-        root = run_files.download_run_files(
-            client,
-            run_name(args.run),
-            args.dest,
-            path_prefix=args.prefix,
-            progress=False if args.quiet else None,
-        )
+        try:
+            root = run_files.download_run_files(
+                client,
+                run_name(args.run),
+                args.dest,
+                path_prefix=args.prefix,
+                progress=False if args.quiet else None,
+            )
+        except DownloadIncomplete as e:
+            print(f"downloaded into {e.root}, except:", file=sys.stderr)
+            for path, error in e.failures:
+                print(f"  failed: '{printable(path)}': {printable(_reason(error))}", file=sys.stderr)
+            return 1
     print(f"downloaded into {root}")
     return 0
+
+
+def _reason(error: BaseException) -> str:
+    reason = getattr(error, "reason", None)
+    if reason is not None:
+        return f"{reason}: {getattr(error, 'message', error)}"
+    return getattr(error, "strerror", None) or str(error)

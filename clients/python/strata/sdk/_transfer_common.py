@@ -14,6 +14,7 @@ from google.protobuf.message import Message
 
 from strata.client import Client, RetryPolicy
 from strata.errors import Reason, StrataError
+from strata.wire.paths import path_problem, printable
 from strata.wire.transfer import decode_read_response
 
 T = TypeVar("T")
@@ -21,7 +22,6 @@ Resp = TypeVar("Resp")
 
 MiB = 1024 * 1024
 HASH_BUFFER = 8 * MiB
-MAX_PATH_LENGTH = 1024
 
 # Errors after which a transfer resumes from what is durable: the server or the object store blipped,
 # the connection was cut, or a newer stream of the same upload took over (ABORTED).
@@ -36,26 +36,43 @@ RESUMABLE = frozenset(
 
 
 def safe_relative_path(path: str, field: str = "path") -> str:
-    """Check a logical path (in a run or a manifest): relative POSIX, no "", ".", ".." components,
-    no backslash, NUL or drive letter. The server applies the same rule. Raises StrataError
-    INVALID_ARGUMENT / UNSAFE_PATH."""
-    parts = path.split("/")
-    if (
-        not path
-        or len(path) > MAX_PATH_LENGTH
-        or path.startswith("/")
-        or "\\" in path
-        or "\x00" in path
-        or (len(path) > 1 and path[1] == ":")
-        or any(part in {"", ".", ".."} for part in parts)
-    ):
-        raise StrataError(
-            grpc.StatusCode.INVALID_ARGUMENT,
-            Reason.UNSAFE_PATH,
-            f"{field} {path[:200]!r} must be a relative path without '.', '..' or empty components",
-            field=field,
+    """Check a logical path (in a run or a manifest) against the rule the server applies
+    (strata.wire.paths). Raises StrataError INVALID_ARGUMENT: FIELD_REQUIRED when empty, else UNSAFE_PATH."""
+    problem = path_problem(path)
+    if problem is None:
+        return path
+    reason = Reason.FIELD_REQUIRED if not path else Reason.UNSAFE_PATH
+    message = f"{field} '{printable(path, 200)}' {problem}"
+    raise StrataError(grpc.StatusCode.INVALID_ARGUMENT, reason, message, field=field)
+
+
+class DownloadIncomplete(StrataError):
+    """Some files of a download failed and every other file was downloaded. `.failures` holds
+    (path, error) for each failed path, `.root` the target folder. `code`, `reason` and `field` are
+    those of the first failure that came from Strata (a refused path is INVALID_ARGUMENT /
+    UNSAFE_PATH); when every failure is local (the file system refused a name, the disk is full) they
+    are UNKNOWN / INTERNAL. The message names each failed path, escaped for a terminal."""
+
+    def __init__(self, root: Path, failures: Sequence[tuple[str, BaseException]]) -> None:
+        rpc = [e for _, e in failures if isinstance(e, StrataError)]
+        code, reason, field = (
+            (rpc[0].code, rpc[0].reason, rpc[0].field)
+            if rpc
+            else (grpc.StatusCode.UNKNOWN, Reason.INTERNAL, None)
         )
-    return path
+        lines = [f"{len(failures)} file(s) not downloaded into {root}:"]
+        lines += [f"  '{printable(path, 200)}': {printable(_short(e), 300)}" for path, e in failures]
+        super().__init__(code, reason, "\n".join(lines), field=field)
+        self.root = root
+        self.failures = list(failures)
+
+
+def _short(error: BaseException) -> str:
+    if isinstance(error, StrataError):
+        return f"{error.reason}: {error.message}"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return f"{type(error).__name__}: {error}"
 
 
 def hash_file(path: str | Path) -> tuple[str, int]:

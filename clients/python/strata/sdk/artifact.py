@@ -35,12 +35,14 @@ from strata.client import Client
 from strata.errors import Reason, StrataError
 from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
+from strata.wire.paths import printable
 
 from . import _references
 from ._artifact_extras import ArtifactExtras
 from ._artifact_log import jsonable, log_version, say
 from ._artifact_refs import TTL, ArtifactTTL, parse_ref
 from ._context import default_entity, default_project, project_parent
+from ._transfer_common import DownloadIncomplete, safe_relative_path
 
 __all__ = [
     "Artifact",
@@ -60,10 +62,27 @@ def _invalid(field: str, reason: str, message: str) -> StrataError:
 
 
 def _check_path(path: str) -> str:
-    segments = path.split("/")
-    if not path or path.startswith("/") or "\\" in path or any(s in ("", ".", "..") for s in segments):
-        raise _invalid("name", Reason.UNSAFE_PATH, f"artifact path {path!r} must be relative, without '..'")
-    return path
+    """The path rule of run files and manifests (strata.wire.paths), checked before anything is sent."""
+    return safe_relative_path(path, "name")
+
+
+def _download_references(
+    entries: list[artifact_pb2.ManifestEntry], target: Path, failures: list[tuple[str, BaseException]]
+) -> list[str]:
+    """Fetch the references in checksum mode into target; returns the paths skipped (logged without
+    checksum) and appends a failure (a path outside the rule, a changed object) to `failures`."""
+    skipped = []
+    for i, entry in enumerate(entries):
+        if not entry.HasField("reference"):
+            continue
+        ref = entry.reference
+        try:
+            safe_relative_path(entry.path, f"entries[{i}]")
+            if not _references.download(ref.uri, ref.etag, ref.size, ref.checksum, target / entry.path):
+                skipped.append(entry.path)
+        except Exception as error:
+            failures.append((entry.path, error))
+    return skipped
 
 
 class Artifact(ArtifactExtras):
@@ -309,7 +328,8 @@ class Artifact(ArtifactExtras):
     ) -> str:
         """Download the files (or those under path_prefix) into root (default ./artifacts/<name>:vN); returns
         root. Resumable and verified; unchanged files are not fetched again. References in checksum mode
-        are fetched from their source (REFERENCE_CHANGED if they changed); others are skipped."""
+        are fetched from their source (REFERENCE_CHANGED if they changed); others are skipped. One file
+        that fails never stops the others: DownloadIncomplete then names every failure."""
         from strata.sdk import transfer
 
         v, client = self._logged(), self._require_client()
@@ -317,17 +337,18 @@ class Artifact(ArtifactExtras):
         entries = list(self._entries(path_prefix))
         blobs = [(e.path, e.blob.sha256, e.blob.size) for e in entries if e.HasField("blob")]
         target.mkdir(parents=True, exist_ok=True)
-        transfer.download_files(client, v.name, blobs, target, progress=progress)
-        skipped = [
-            e.path
-            for e in entries
-            if e.HasField("reference")
-            and not _references.download(
-                e.reference.uri, e.reference.etag, e.reference.size, e.reference.checksum, target / e.path
-            )
-        ]
+        failures: list[tuple[str, BaseException]] = []
+        try:
+            transfer.download_files(client, v.name, blobs, target, progress=progress)
+        except DownloadIncomplete as incomplete:
+            failures += incomplete.failures
+        skipped = _download_references(entries, target, failures)
         if skipped:
-            say(f"{len(skipped)} reference(s) logged without checksum were not downloaded, e.g. {skipped[0]}")
+            say(
+                f"{len(skipped)} reference(s) logged without checksum were not downloaded, e.g. {printable(skipped[0])}"
+            )
+        if failures:
+            raise DownloadIncomplete(target, failures)
         return str(target)
 
     def verify(self, root: str | os.PathLike[str] | None = None) -> None:

@@ -73,7 +73,9 @@ def download_run_files(
     progress: bool | None = None,
     max_concurrency: int = 8,
 ) -> Path:
-    """Download the run's files (those under path_prefix, when given) into root."""
+    """Download the run's files (those under path_prefix, when given) into root. A file that fails (a
+    stored path outside the rule, a name the file system refuses) never stops the others: every other
+    file is downloaded, then transfer.DownloadIncomplete names the failures."""
     entries = [(f.path, f.blob.sha256, f.blob.size) for f in list_run_files(client, run_name)]
     entries = transfer.filter_prefix(entries, path_prefix)
     return transfer.download_run_file_entries(

@@ -16,14 +16,17 @@ The artifact SDK (strata.sdk.artifact) and run files (strata.sdk.run_files) are 
   files up to 1 MiB are read up to 1,000 per call (BatchReadBlobs).
 * download_blob(client, version_name, sha256, size, dest, *, progress=None) -> dest
 
-Logical paths must be relative without "..": anything else raises StrataError INVALID_ARGUMENT with
-reason UNSAFE_PATH before a byte moves (the server checks the same). `progress`: None shows a bar on a
-terminal unless STRATA_QUIET=1, False never, True always.
+Logical paths follow the path rule of strata.wire.paths (relative, no "..", no control or invisible
+format character, at most 1,024 bytes): an upload with a bad path raises StrataError INVALID_ARGUMENT
+with reason UNSAFE_PATH before a byte moves (the server checks the same). A download never stops at
+one bad entry: every other file is fetched, then DownloadIncomplete (a StrataError) names the
+failures. `progress`: None shows a bar on a terminal unless STRATA_QUIET=1, False never, True always.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,13 +40,14 @@ from strata.errors import Reason, StrataError
 
 from . import _transfer_batch as _batch
 from ._transfer_cache import BlobCache
-from ._transfer_common import Retrier, hash_file, safe_relative_path
+from ._transfer_common import DownloadIncomplete, Retrier, hash_file, safe_relative_path
 from ._transfer_download import RunFileBlob, Source, VersionBlob, fetch
 from ._transfer_plan import upload_paths
 from ._transfer_progress import Progress, make_progress
 
 __all__ = [
     "BlobCache",
+    "DownloadIncomplete",
     "download_blob",
     "download_files",
     "filter_prefix",
@@ -179,48 +183,66 @@ def download_entries(
     batch_reader: _batch.BatchReader | None = None,
 ) -> Path:
     """Download entries under root, reading each blob from source_for(path, sha256); with a
-    batch_reader, blobs up to 1 MiB are read many per call (BatchReadBlobs)."""
+    batch_reader, blobs up to 1 MiB are read many per call (BatchReadBlobs). One bad entry (a path
+    that breaks the path rule, a name the file system refuses, a blob that fails) never stops the
+    others: every other file is downloaded, then DownloadIncomplete names the failures."""
+    failures: list[tuple[str, BaseException]] = []
+    lock = threading.Lock()
+
+    def fail(path: str, error: BaseException) -> None:
+        with lock:
+            failures.append((path, error))
+
     groups: dict[str, list[Entry]] = defaultdict(list)
     for i, (path, sha256, size) in enumerate(entries):
-        safe_relative_path(path, f"entries[{i}]")
+        try:
+            safe_relative_path(path, f"entries[{i}]")
+        except StrataError as e:
+            fail(path, e)
+            continue
         groups[sha256].append((path, sha256, size))
     cache = BlobCache.default()
     total = sum(size for _, _, size in entries)
     with make_progress(total, f"download {len(entries)} file(s)", progress) as bar:
 
-        def copies(group: list[Entry]) -> None:
-            path, sha256, size = group[0]
-            for other_path, _, _ in group[1:]:
-                _duplicate(root / path, root / other_path, sha256, cache)
-                bar.update(size)
+        def copies(first: Entry, others: list[Entry]) -> None:
+            for other_path, sha256, size in others:
+                try:
+                    _duplicate(root / first[0], root / other_path, sha256, cache)
+                    bar.update(size)
+                except Exception as e:
+                    fail(other_path, e)
 
         def one(group: list[Entry]) -> None:
-            path, sha256, size = group[0]
-            materialize(
-                source_for(path, sha256), sha256, size, root / path, cache, bar, Retrier(retry_policy)
-            )
-            copies(group)
+            """Fetch the group's blob to its first path the file system accepts, then copy it."""
+            for n, (path, sha256, size) in enumerate(group):
+                try:
+                    materialize(
+                        source_for(path, sha256), sha256, size, root / path, cache, bar, Retrier(retry_policy)
+                    )
+                except OSError as e:  # this name, not the blob: try the group's next path
+                    fail(path, e)
+                    continue
+                except Exception as e:  # the blob itself failed: every path of it did
+                    for other in group[n:]:
+                        fail(other[0], e)
+                    return
+                copies(group[n], group[n + 1 :])
+                return
 
         def batch(groups: list[list[Entry]]) -> None:
             assert batch_reader is not None
-            todo = [g for g in groups if not _settle(g[0][1], g[0][2], root / g[0][0], cache, bar)]
-            got = batch_reader.read([g[0][1] for g in todo]) if todo else {}
+            todo = [g for g in groups if not _settled(g, root, cache, bar)]
+            try:
+                got = batch_reader.read([g[0][1] for g in todo]) if todo else {}
+            except Exception:
+                got = {}  # each blob then goes the streamed, verified path (which reports failures)
             pending = {id(g) for g in todo}
             for group in groups:
-                if id(group) not in pending:
-                    copies(group)
-                    continue
-                path, sha256, size = group[0]
-                data = got.get(sha256)
-                if not _batch.verified(data, sha256, size):
-                    one(group)  # missing from the answer or wrong: the streamed, verified path
-                    continue
-                assert data is not None
-                _batch.place(data, sha256, root / path)
-                bar.update(size)
-                if cache is not None:
-                    cache.adopt(sha256, size, root / path)
-                copies(group)
+                if id(group) not in pending or _place_batched(group, got.get(group[0][1]), root, cache, bar):
+                    copies(group[0], group[1:])
+                else:
+                    one(group)  # missing from the answer, wrong, or not placeable: the streamed path
 
         small: list[list[Entry]] = []
         large: list[list[Entry]] = []
@@ -234,7 +256,36 @@ def download_entries(
     if cache is not None:
         cache.evict()
         cache.close()
+    if failures:
+        raise DownloadIncomplete(root, failures)
     return root
+
+
+def _settled(group: list[Entry], root: Path, cache: BlobCache | None, bar: Progress) -> bool:
+    path, sha256, size = group[0]
+    try:
+        return _settle(sha256, size, root / path, cache, bar)
+    except OSError:
+        return False  # the streamed path reports it
+
+
+def _place_batched(
+    group: list[Entry], data: bytes | None, root: Path, cache: BlobCache | None, bar: Progress
+) -> bool:
+    """Write a blob read in a batch to the group's first path; False when it cannot (missing from the
+    answer, wrong, or the name refused), and the caller takes the streamed path."""
+    path, sha256, size = group[0]
+    if not _batch.verified(data, sha256, size):
+        return False
+    assert data is not None
+    try:
+        _batch.place(data, sha256, root / path)
+    except OSError:
+        return False
+    bar.update(size)
+    if cache is not None:
+        cache.adopt(sha256, size, root / path)
+    return True
 
 
 def materialize(

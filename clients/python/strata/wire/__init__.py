@@ -5,10 +5,12 @@ both sides check is defined once and cannot drift:
 
   metric_keys  the metric-key grammar: allowed characters, length, reserved names, per-run limit
                (checked by the SDK when a key is first logged, and by ingest and query on the server).
+  paths        the path rule of run files and artifact manifests (length, characters, segments), and
+               `printable`, the escaping every listing uses to show a stored path.
   transfer     hand-rolled protobuf wire codecs for the bulk-data messages of file transfers
                (UploadChunksRequest, ReadBlobResponse, ReadRunFileResponse): the same wire format as
                the generated classes, with fewer copies of the payload.
 
-Changing either is a change to the protocol between clients and servers: keep them backwards
+Changing any of them is a change to the protocol between clients and servers: keep them backwards
 compatible.
 """
