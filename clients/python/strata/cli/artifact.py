@@ -144,7 +144,7 @@ def cmd_files(args: argparse.Namespace) -> int:
     from strata.sdk.artifact import fetch_artifact
 
     art = fetch_artifact(SimpleNamespace(client=_client(args)), args.ref)
-    for e in art.files(path_prefix=args.path_prefix):
+    for e in art._entries(args.path_prefix):
         if e.HasField("reference"):
             size, what = e.reference.size, printable(e.reference.uri, 200)
         else:
