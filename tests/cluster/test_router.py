@@ -4,6 +4,7 @@ WatchAlias across registry replicas, and the spread of one client's calls over i
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections import Counter
@@ -11,7 +12,6 @@ from pathlib import Path
 
 import asyncpg
 import grpc
-import psutil
 import pytest
 import strata
 from strata.client import Client
@@ -57,18 +57,34 @@ def test_the_whole_workflow_through_one_router_address(
     workflow.test_a_team_workflow_from_dataset_to_production_end_to_end(
         RouterKeys(cluster), tmp_path, monkeypatch
     )
-    served = {line.split()[0].split("/")[1].split(".")[1] for line in cluster.router_log()}
-    assert {"ingest", "registry", "lineage", "query", "iam"} <= served
+
+    def every_service_served() -> bool:  # nginx logs a call just after its last byte: poll briefly
+        served = {line.split()[0].split("/")[1].split(".")[1] for line in cluster.router_log()}
+        return {"ingest", "registry", "lineage", "query", "iam"} <= served
+
+    poll_until(every_service_served, timeout=10, what="calls of every service in the router's log")
 
 
-def test_per_service_addresses_reach_each_service_directly(cluster: Cluster, as_admin: Client) -> None:
-    """Nothing listens at the one address: every call must take its service's own address."""
-    closed = "127.0.0.1:9"
-    addrs = {svc: group[-1].addr for svc, group in cluster.replicas.items()}
-    with Client(closed, addrs=addrs, api_key=cluster.admin_key) as client:
-        run = client.ingest.CreateRun(ipb.CreateRunRequest(parent="entities/admin/projects/direct")).run
-        got = client.ingest.GetRun(ipb.GetRunRequest(name=run.name)).run
-        assert got.name == run.name and client.channel_for("ingest") is not client.channel
+def test_per_service_addresses_reach_each_service_directly(
+    cluster: Cluster, as_admin: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing listens at the one address: every call, the SDK's streams too, takes its service's own."""
+    monkeypatch.setenv("STRATA_ADDR", "127.0.0.1:9")
+    for svc, group in cluster.replicas.items():
+        monkeypatch.setenv(f"STRATA_{svc.upper()}_ADDR", group[-1].addr)
+    with strata.init(project="direct", entity="admin") as run:
+        for step in range(1000):
+            run.log({"loss": 1.0 / (step + 1)})
+        art = strata.Artifact("direct-model", type="model")
+        with art.new_file("w.bin") as f:
+            f.write("weights " * 100_000)  # an upload session, not a small-blob batch
+        run.log_artifact(art)
+    api = strata.Api()
+    got = api.artifact("admin/direct/direct-model:latest").download(root=str(tmp_path / "dl"))
+    assert (Path(got) / "w.bin").read_text() == "weights " * 100_000
+    assert [len(r.history(keys=["loss"], samples=2000)) for r in api.runs("admin/direct")] == [1000]
+    with Client() as client:
+        assert client.channel_for("ingest") is not client.channel
         assert client.channel_for("/strata.ingest.v1.IngestService/GetRun") is client.channel_for("ingest")
 
 
@@ -157,16 +173,22 @@ def test_connection_age_spreads_one_clients_calls_over_ingest_replicas(
     assert min(via_router.values()) > 0
 
 
-def _busiest(replicas: list[Replica], window: float = 0.5) -> Replica:
-    """The replica using the most CPU over `window` (the one receiving the metric stream)."""
-    procs = [psutil.Process(r.proc.pid) for r in replicas if r.proc is not None]
-    before = [sum(p.cpu_times()[:2]) for p in procs]
-    time.sleep(window)
-    used = [sum(p.cpu_times()[:2]) - b for p, b in zip(procs, before, strict=True)]
-    return replicas[used.index(max(used))]
+def _open_streams(replica: Replica, since: int) -> set[str]:
+    """Metric streams open on `replica` (request ids), from its log after offset `since`."""
+    opened, closed = set(), set()
+    for line in replica.log_text()[since:].splitlines():
+        if '"metric_stream_' in line:
+            event = json.loads(line)
+            (opened if event["event"] == "metric_stream_opened" else closed).add(event["request_id"])
+    return opened - closed
+
+
+def _stream_holder(replicas: list[Replica], since: dict[str, int]) -> Replica | None:
+    return next((r for r in replicas if _open_streams(r, since[r.addr])), None)
 
 
 async def _stored(dsn: str, run_id: str) -> tuple[int, int, float, int]:
+    """The run's point count, and key x's count, sum and points in chunks (0s before its first batch)."""
     conn = await asyncpg.connect(dsn)
     try:
         row = await conn.fetchrow(
@@ -177,46 +199,54 @@ async def _stored(dsn: str, run_id: str) -> tuple[int, int, float, int]:
                 WHERE r.run_id = $1 AND k.key = 'x'""",
             run_id,
         )
-        assert row is not None
-        return row["point_count"], row["count"], row["sum"], row["chunked"]
+        return (row["point_count"], row["count"], row["sum"], row["chunked"]) if row else (0, 0, 0.0, 0)
     finally:
         await conn.close()
 
 
 def test_a_stream_survives_sigkill_of_its_ingest_replica(cluster: Cluster, as_admin: Client) -> None:
-    ingest = cluster.replicas["ingest"]
-    killed: list[Replica] = []
-    started = threading.Event()
+    """Kill the replica a 1 M-point stream runs on while it runs: the stream resumes through the other
+    one, and every point is stored exactly once."""
+    ingest, logged_before = cluster.replicas["ingest"], len(cluster.router_log())
+    since = {r.addr: len(r.log_text()) for r in ingest}
+    killed: list[tuple[Replica, int]] = []  # (replica, points committed when it was killed)
+    started, run_id = threading.Event(), []
 
     def kill_the_streams_replica() -> None:
         started.wait(60)
-        time.sleep(1.0)
-        victim = _busiest(ingest)
+        victim = poll_until(lambda: _stream_holder(ingest, since), timeout=30, what="an open stream")
         victim.kill()
-        killed.append(victim)
+        killed.append((victim, asyncio.run(_stored(cluster.dsn, run_id[0]))[1]))
 
     killer = threading.Thread(target=kill_the_streams_replica, daemon=True)
     killer.start()
     begun = time.monotonic()
     try:
         with strata.init(project="failover", entity="admin") as run:
+            run_id.append(run.name.rsplit("/", 1)[1])
             for i in range(POINTS):
                 run.log({"x": float(i)})
-                if i == 50_000:
+                if i == 100_000:
                     started.set()
-            reconnects = run._streamer.reconnects if hasattr(run, "_streamer") else -1
+            streamer = run._streamer
         elapsed = time.monotonic() - begun
         killer.join(timeout=30)
         assert killed, "no replica was killed"
-        run_id = run.name.rsplit("/", 1)[1]
-        point_count, count, total, chunked = asyncio.run(_stored(cluster.dsn, run_id))
+        victim, committed_then = killed[0]
+        point_count, count, total, chunked = asyncio.run(_stored(cluster.dsn, run_id[0]))
+        sessions = [line for line in cluster.router_log()[logged_before:] if "/StreamMetrics" in line]
         print(
-            f"{POINTS} points through the router in {elapsed:.1f}s, replica {killed[0].addr} "
-            f"SIGKILLed mid-stream, {reconnects} stream reconnects; stored {chunked} points"
+            f"{POINTS} points through the router in {elapsed:.1f}s; replica {victim.addr} SIGKILLed with "
+            f"{committed_then} points committed; {streamer.reconnects if streamer else '?'} stream "
+            f"reconnects; stored {chunked} points. Stream sessions (path, status, upstream):",
+            *sessions,
+            sep="\n  ",
         )
+        assert 0 < committed_then < POINTS  # the kill came in the middle of the stream
+        assert any(victim.addr in line for line in sessions), "the stream never ran on the killed replica"
         assert count == chunked == POINTS and point_count >= POINTS
         assert total == POINTS * (POINTS - 1) / 2  # every value once: nothing lost, nothing twice
     finally:
-        for replica in killed:
+        for replica, _ in killed:
             replica.spawn()
             replica.wait()
