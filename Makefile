@@ -18,7 +18,7 @@ PROTOC_VENV := .tools/protoc-venv
 PROTOC_STAMP := $(PROTOC_VENV)/.installed-$(GRPCIO_TOOLS)
 STRATA_ADDR ?= 127.0.0.1:50051
 
-.PHONY: help install run test test-fast fuzz proto proto-check protoc lint typecheck typecheck-services bench clean tools docs deploy-tools deploy-nginx deploy-check
+.PHONY: help install run cluster test test-fast fuzz proto proto-check protoc lint typecheck typecheck-services bench clean tools docs deploy-tools deploy-nginx deploy-check
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -48,7 +48,10 @@ tools: $(NODE_STAMP)  ## install buf and the Node.js gRPC client used by the pol
 run: $(STAMP)  ## start all services in one process on $(STRATA_ADDR) (embedded PostgreSQL + blob folder)
 	$(VENV)/bin/strata server --addr $(STRATA_ADDR)
 
-test: $(STAMP) $(NODE_STAMP) $(PROTOC_STAMP)  ## install everything and run the whole test suite
+cluster: $(STAMP) deploy-nginx  ## each service its own process (2 ingest, 2 registry) behind the nginx gRPC router, until Ctrl-C
+	$(PY) scripts/cluster.py
+
+test: $(STAMP) $(NODE_STAMP) $(PROTOC_STAMP) deploy-nginx  ## install everything (nginx too: tests/cluster runs the router) and run the whole test suite
 	$(PY) -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-fast: $(STAMP) $(PROTOC_STAMP)  ## run the suite without the slow fault-injection tests
@@ -98,7 +101,7 @@ $(DEPLOY_STAMP): deploy/requirements-tools.txt
 
 deploy-tools: $(DEPLOY_STAMP)  ## install the deployment-file validators (kubernetes-validate, checkov, hadolint)
 
-deploy-nginx:  ## install Debian's nginx-light when missing (deploy-check runs nginx -t on the router config)
+deploy-nginx:  ## install Debian's nginx-light when missing (the router of deploy-check, make cluster and tests/cluster)
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
 		{ echo "installing nginx-light for nginx -t"; apt-get update -q && apt-get install -y -q nginx-light; }
 

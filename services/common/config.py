@@ -176,6 +176,19 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "that grow without a bound the server controls; measured: +80 MB RSS during a 1 GiB upload).",
     ),
     (
+        "STRATA_GRPC_MAX_CONNECTION_AGE",
+        "300",
+        "Seconds a client connection takes new calls (gRPC adds +-10% jitter), then the server sends "
+        "GOAWAY and clients reconnect, through the load balancer again: long-lived connections spread "
+        "over replicas added since. 0: no limit.",
+    ),
+    (
+        "STRATA_GRPC_MAX_CONNECTION_AGE_GRACE",
+        "60",
+        "Seconds calls in flight on an aged connection get to finish before it is closed; streams cut "
+        "then resume on a new connection (metric streams and WatchAlias lose nothing). 0: no limit.",
+    ),
+    (
         "STRATA_ROLLUP_INTERVAL",
         "2",
         "Seconds between passes of the query service's history rollup job (0: off; reads stay exact).",
@@ -279,6 +292,8 @@ class Settings:
     max_message_bytes: int = 64 * 1024 * 1024
     max_request_bytes: int = 4 * 1024 * 1024
     grpc_stream_window: int = 4 * 1024 * 1024
+    grpc_max_connection_age: float = 300.0
+    grpc_max_connection_age_grace: float = 60.0
     rollup_interval: float = 2.0
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -343,6 +358,8 @@ class Settings:
             max_message_bytes=int(_env("STRATA_MAX_MESSAGE_BYTES", str(64 * 1024 * 1024))),
             max_request_bytes=int(_env("STRATA_MAX_REQUEST_BYTES", str(4 * 1024 * 1024))),
             grpc_stream_window=int(_env("STRATA_GRPC_STREAM_WINDOW", str(4 * 1024 * 1024))),
+            grpc_max_connection_age=float(_env("STRATA_GRPC_MAX_CONNECTION_AGE", "300")),
+            grpc_max_connection_age_grace=float(_env("STRATA_GRPC_MAX_CONNECTION_AGE_GRACE", "60")),
             rollup_interval=float(_env("STRATA_ROLLUP_INTERVAL", "2")),
         )
         values.update(overrides)

@@ -63,6 +63,16 @@ def server_credentials(s: Settings) -> grpc.ServerCredentials | None:
     return grpc.ssl_server_credentials([(key, chain)])
 
 
+def connection_age_options(s: Settings) -> list[tuple[str, int]]:
+    """GOAWAY after STRATA_GRPC_MAX_CONNECTION_AGE, close after the grace (0: no limit, gRPC's default)."""
+    options = []
+    if s.grpc_max_connection_age > 0:
+        options.append(("grpc.max_connection_age_ms", int(s.grpc_max_connection_age * 1000)))
+    if s.grpc_max_connection_age_grace > 0:
+        options.append(("grpc.max_connection_age_grace_ms", int(s.grpc_max_connection_age_grace * 1000)))
+    return options
+
+
 class StrataServer:
     def __init__(self, specs: Sequence[ServiceSpec], settings: Settings) -> None:
         self.specs = list(specs)
@@ -96,6 +106,7 @@ class StrataServer:
             ("grpc.max_send_message_length", s.max_message_bytes),
             ("grpc.so_reuseport", 0),
         ]
+        options += connection_age_options(s)
         if s.grpc_stream_window > 0:  # a fixed window instead of BDP probing (see STRATA_GRPC_STREAM_WINDOW)
             options += [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", s.grpc_stream_window)]
         limits = HeavyCallLimiter.for_settings(s)

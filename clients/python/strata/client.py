@@ -1,4 +1,4 @@
-"""The typed low-level client: one channel to one address, one typed wrapper per service.
+"""The typed low-level client: one address (or one per service), one typed wrapper per service.
 
     from strata.client import Client
     client = Client()                      # $STRATA_ADDR (default 127.0.0.1:50051), $STRATA_API_KEY
@@ -11,11 +11,19 @@ know every call. Every call takes keyword-only `timeout`, `metadata` and `retry`
 backoff on UNAVAILABLE (the server answers UNAVAILABLE only when nothing was committed, so a retry is
 safe). Streaming calls are not retried here: the SDK's senders resume them from their own checkpoints.
 How a call runs is in `strata._rpc`.
+
+One address serves every service: the all-in-one server, or a gRPC router in front of separate
+services (it routes on the `/strata.<service>.v1.` path prefix). For a mesh that routes by host
+instead, give a service its own address: `addrs={"ingest": "..."}` or STRATA_INGEST_ADDR (likewise
+STRATA_REGISTRY_ADDR, STRATA_LINEAGE_ADDR, STRATA_QUERY_ADDR, STRATA_IAM_ADDR). The client opens one
+channel per distinct address; each service's calls (typed wrappers and the SDK's raw streams, through
+`channel_for`) use its service's channel; anything else uses `channel`, the one address.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import grpc
@@ -37,18 +45,40 @@ __all__ = [
     "LineageService",
     "QueryService",
     "RegistryService",
+    "SERVICES",
     "RetryPolicy",
     "channel_options",
     "resolve_addr",
     "resolve_api_key",
+    "resolve_service_addrs",
 ]
 
 DEFAULT_ADDR = "127.0.0.1:50051"
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
+SERVICES = ("ingest", "registry", "lineage", "query", "iam")
+
+
 def resolve_addr(addr: str | None) -> str:
     return addr or os.environ.get("STRATA_ADDR") or DEFAULT_ADDR
+
+
+def resolve_service_addrs(addr: str, addrs: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each service's address: `addrs[service]`, else $STRATA_<SERVICE>_ADDR, else `addr`."""
+    unknown = set(addrs or {}) - set(SERVICES)
+    if unknown:
+        raise ValueError(f"unknown services in addrs: {sorted(unknown)} (known: {', '.join(SERVICES)})")
+    given = dict(addrs or {})
+    return {svc: given.get(svc) or os.environ.get(f"STRATA_{svc.upper()}_ADDR") or addr for svc in SERVICES}
+
+
+def service_of(method: str) -> str | None:
+    """The service a full method name belongs to: "/strata.ingest.v1.IngestService/X" -> "ingest"."""
+    package = method.lstrip("/").split("/", 1)[0].split(".")
+    if len(package) >= 3 and package[0] == "strata" and package[1] in SERVICES:
+        return package[1]
+    return None
 
 
 def resolve_api_key(api_key: str | None, addr: str | None = None) -> str | None:
@@ -74,13 +104,41 @@ def channel_options() -> list[tuple[str, int]]:
     ]
 
 
+class _ServiceCalls:
+    """What one typed wrapper calls through: its service's channel, the client's defaults."""
+
+    def __init__(self, client: Client, channel: grpc.Channel) -> None:
+        self._client = client
+        self.channel = channel
+
+    @property
+    def timeout(self) -> float:
+        return self._client.timeout
+
+    @timeout.setter
+    def timeout(self, value: float) -> None:
+        self._client.timeout = value
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._client.retry
+
+    @retry.setter
+    def retry(self, value: RetryPolicy) -> None:
+        self._client.retry = value
+
+    def call_metadata(self, extra: Metadata | None = None) -> CallMetadata:
+        return self._client.call_metadata(extra)
+
+
 class Client:
-    """Synchronous client for all Strata services over one channel."""
+    """Synchronous client for all Strata services: one channel per distinct address."""
 
     def __init__(
         self,
         addr: str | None = None,
         *,
+        addrs: Mapping[str, str] | None = None,
         api_key: str | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
@@ -95,19 +153,27 @@ class Client:
         use_tls = (
             tls if tls is not None else (ca is not None or os.environ.get("STRATA_TLS", "") in {"1", "true"})
         )
-        self.channel: grpc.Channel
-        if use_tls:
-            roots = Path(ca).read_bytes() if ca is not None else None  # None: the system's roots
-            self.channel = grpc.secure_channel(
-                self.addr, grpc.ssl_channel_credentials(root_certificates=roots), options=channel_options()
-            )
-        else:
-            self.channel = grpc.insecure_channel(self.addr, options=channel_options())
-        self.ingest = IngestService(self)
-        self.registry = RegistryService(self)
-        self.lineage = LineageService(self)
-        self.query = QueryService(self)
-        self.iam = IamService(self)
+        roots = Path(ca).read_bytes() if use_tls and ca is not None else None  # None: the system's roots
+        credentials = grpc.ssl_channel_credentials(root_certificates=roots) if use_tls else None
+        self.addrs = resolve_service_addrs(self.addr, addrs)
+        self.channels: dict[str, grpc.Channel] = {}  # by address
+        for target in dict.fromkeys([self.addr, *self.addrs.values()]):
+            if credentials is not None:
+                self.channels[target] = grpc.secure_channel(target, credentials, options=channel_options())
+            else:
+                self.channels[target] = grpc.insecure_channel(target, options=channel_options())
+        self.channel: grpc.Channel = self.channels[self.addr]
+        self.ingest = IngestService(_ServiceCalls(self, self.channel_for("ingest")))
+        self.registry = RegistryService(_ServiceCalls(self, self.channel_for("registry")))
+        self.lineage = LineageService(_ServiceCalls(self, self.channel_for("lineage")))
+        self.query = QueryService(_ServiceCalls(self, self.channel_for("query")))
+        self.iam = IamService(_ServiceCalls(self, self.channel_for("iam")))
+
+    def channel_for(self, service_or_method: str) -> grpc.Channel:
+        """The channel of a service ("ingest") or of a full method name ("/strata.ingest.v1.…/X");
+        `channel` (the one address) for anything else."""
+        service = service_or_method if service_or_method in self.addrs else service_of(service_or_method)
+        return self.channels[self.addrs[service]] if service is not None else self.channel
 
     def call_metadata(self, extra: Metadata | None = None) -> CallMetadata:
         """The API key (when there is one) followed by `extra`, as grpc takes call metadata."""
@@ -115,10 +181,12 @@ class Client:
         return md + tuple(extra or ())
 
     def wait_ready(self, timeout: float = 10.0) -> None:
-        grpc.channel_ready_future(self.channel).result(timeout=timeout)
+        for channel in self.channels.values():
+            grpc.channel_ready_future(channel).result(timeout=timeout)
 
     def close(self) -> None:
-        self.channel.close()
+        for channel in self.channels.values():
+            channel.close()
 
     def __enter__(self) -> Client:
         return self

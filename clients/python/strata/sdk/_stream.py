@@ -167,7 +167,7 @@ class BatchStreamer(threading.Thread):
         self._sent_upto = 0  # highest sequence sent in the current session
         self._suspect: tuple[int | None, int] = (None, 0)  # (batch, consecutive server errors)
         self._stopping = threading.Event()
-        channel = client.channel
+        channel = client.channel_for(METHOD)
         self._call = channel.stream_stream(
             METHOD, request_serializer=lambda b: b, response_deserializer=pb.StreamMetricsResponse.FromString
         )

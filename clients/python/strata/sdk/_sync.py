@@ -65,7 +65,7 @@ class SyncResult:
 
 def committed_sequence(client: Client, run_name: str, stream_id: str) -> int:
     """Open the stream only to learn its committed sequence."""
-    call = client.channel.stream_stream(
+    call = client.channel_for(METHOD).stream_stream(
         METHOD, request_serializer=lambda b: b, response_deserializer=pb.StreamMetricsResponse.FromString
     )
     opening = pb.StreamMetricsRequest(

@@ -149,7 +149,7 @@ def bulk_stream_unary(
     timeout: float,
 ) -> Resp:
     """A client-streaming call whose requests are already encoded (strata.wire.transfer)."""
-    call: grpc.StreamUnaryMultiCallable[bytes, Resp] = client.channel.stream_unary(
+    call: grpc.StreamUnaryMultiCallable[bytes, Resp] = client.channel_for(method).stream_unary(
         method, request_serializer=None, response_deserializer=response_deserializer
     )
     try:
@@ -162,7 +162,7 @@ def bulk_unary_stream(
     client: Client, method: str, request: Message, timeout: float
 ) -> Iterator[tuple[int, memoryview]]:
     """A server-streaming read whose (offset, data) responses are decoded without copying the data."""
-    call = client.channel.unary_stream(
+    call = client.channel_for(method).unary_stream(
         method, request_serializer=type(request).SerializeToString, response_deserializer=decode_read_response
     )
     responses = call(request, timeout=timeout, metadata=client.call_metadata())

@@ -86,7 +86,7 @@ def _stream(
     client: Client, request: pb.WatchAliasRequest, timeout: float, stop: threading.Event | None
 ) -> Iterator[pb.WatchAliasResponse]:
     """One WatchAlias call; setting `stop` cancels it at once (from a small helper thread)."""
-    watch = client.channel.unary_stream(
+    watch = client.channel_for(WATCH_ALIAS).unary_stream(
         WATCH_ALIAS,
         request_serializer=pb.WatchAliasRequest.SerializeToString,
         response_deserializer=pb.WatchAliasResponse.FromString,

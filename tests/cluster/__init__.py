@@ -1,0 +1,1 @@
+"""Strata as separate service processes behind one gRPC router (nginx)."""
