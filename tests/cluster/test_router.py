@@ -223,7 +223,7 @@ def test_a_stream_survives_sigkill_of_its_ingest_replica(cluster: Cluster, as_ad
     begun = time.monotonic()
     try:
         with strata.init(project="failover", entity="admin") as run:
-            run_id.append(run.name.rsplit("/", 1)[1])
+            run_id.append(run.id)
             for i in range(POINTS):
                 run.log({"x": float(i)})
                 if i == 100_000:
