@@ -19,6 +19,7 @@ from ...common.names import parse_project
 from ...common.projects import get_project
 from ...common.runs import summary_rows_by_run
 from . import cursor, store
+from .estimate import Count, estimate_count
 from .attrs import Attr, attr_or_invalid, parse_order
 from .filters import Node, parse_filter, regex_patterns
 
@@ -141,12 +142,16 @@ async def _load_runs(
     return [FoundRun(records[pk], projection.config_json(records[pk]["config"]), summaries[pk]) for pk in pks]
 
 
-async def count_runs(pool: asyncpg.Pool, parent: str, filter_json: str, timeout: float) -> int:
+async def count_runs(
+    pool: asyncpg.Pool, parent: str, filter_json: str, timeout: float, allow_estimate: bool = False
+) -> Count:
     node = parse_filter(filter_json)
     async with pool.acquire(timeout=timeout) as conn, conn.transaction(readonly=True):
         project_id = await resolve_project(conn, parent)
         await prepare(conn, node, timeout)
-        return await store.count_runs(conn, project_id, node, timeout)
+        if not allow_estimate:
+            return Count(await store.count_runs(conn, project_id, node, timeout), False)
+        return await estimate_count(conn, project_id, node, timeout)
 
 
 @dataclass(frozen=True)
