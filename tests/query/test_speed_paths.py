@@ -67,7 +67,10 @@ def test_estimate_is_exact_up_to_a_thousand(client) -> None:  # type: ignore[no-
 def test_config_equality_matches_scalars_and_lists_through_the_prefilter(client) -> None:  # type: ignore[no-untyped-def]
     assert count(client, {"config.seed": 4242}).count >= 1  # the list [4242, 1] contains it
     assert count(client, {"config.layers.0.n": 5}).count == 1  # a list index: no prefilter, still found
-    assert count(client, {"config.seed": {"$ne": 4242}}).count == N + 1 - count(client, {"config.seed": 4242}).count
+    assert (
+        count(client, {"config.seed": {"$ne": 4242}}).count
+        == N + 1 - count(client, {"config.seed": 4242}).count
+    )
 
 
 def test_containment_docs() -> None:

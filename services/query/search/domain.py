@@ -19,8 +19,8 @@ from ...common.names import parse_project
 from ...common.projects import get_project
 from ...common.runs import summary_rows_by_run
 from . import cursor, store
-from .estimate import Count, estimate_count
 from .attrs import Attr, attr_or_invalid, parse_order
+from .estimate import Count, estimate_count
 from .filters import Node, parse_filter, regex_patterns
 
 DEFAULT_PAGE_SIZE = 50

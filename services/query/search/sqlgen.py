@@ -134,7 +134,9 @@ def _tags_leaf(sql: Sql, leaf: Leaf) -> str:
             return "(cardinality(r.tags) = 0)"
         if isinstance(leaf.value, tuple):
             return f"(r.tags = {sql.param(list(leaf.value), 'text[]')})"
-        return f"(r.tags @> ARRAY[{sql.param(leaf.value, 'text')}])"  # = ANY(r.tags), as the GIN index reads it
+        return (
+            f"(r.tags @> ARRAY[{sql.param(leaf.value, 'text')}])"  # = ANY(r.tags), as the GIN index reads it
+        )
     if leaf.op == "in":
         present = [v for v in leaf.value if v is not None]
         test = f"(r.tags && {sql.param(present, 'text[]')})"
