@@ -247,7 +247,7 @@ def report_impact(server: ServerThread, dsn: str, width: int, reps: int) -> None
             t0 = time.perf_counter()
             resp = client.lineage.AnalyzeImpact(req, timeout=600)
             times.append(time.perf_counter() - t0)
-            reached = len(resp.graph.nodes)
+            reached = reached or len(resp.graph.nodes)  # the first root's (the walks below use it)
     walks = asyncio.run(compare_walks(dsn, roots[:1], None))
     ours = walks["per_hop"][0]
     unpaged = pct(times, 0.5)
