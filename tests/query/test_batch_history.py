@@ -9,7 +9,7 @@ import grpc
 import numpy as np
 import pytest
 from strata.query.v1 import query_service_pb2 as q
-from strata_server.query.history import rollup
+from strata_server.query.history import batch_sampling, rollup, sampling
 from strata_server.query.history import store as history_store
 
 from tests.fixtures import query as fx
@@ -99,3 +99,29 @@ def test_batch_names_the_first_missing_run(client) -> None:  # type: ignore[no-u
         lambda: client.query.BatchGetHistory(req, timeout=30), grpc.StatusCode.NOT_FOUND, "NOT_FOUND"
     )
     assert "gone'" in str(err) and "gone2" not in str(err)
+
+
+@pytest.mark.parametrize("samples", [1, 2, 3, 10, 501])
+def test_sampling_many_series_at_once_equals_one_at_a_time(samples) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(samples)
+    series = []
+    for n in (0, 1, 5, 600, 2000, 7):
+        steps = np.sort(rng.choice(10 * n + 1, size=n, replace=False)).astype(np.int64)
+        values = rng.standard_normal(n)
+        values[rng.random(n) < 0.05] = np.nan
+        values[rng.random(n) < 0.01] = np.inf
+        series.append(sampling.Points(steps, values, steps * 0.5))
+    points = sampling.Points.concat(series)
+    counts = np.array([len(s) for s in series], dtype=np.int64)
+    got = batch_sampling.bucket_extremes_many(points, counts, samples)
+    for s, picked in zip(series, got, strict=True):
+        assert picked.tolist() == sampling.bucket_extremes(s.steps, s.values, samples).tolist()
+
+
+def test_sampling_skips_empty_buckets() -> None:
+    """Steps with a wide gap leave buckets empty: each non-empty bucket still keeps its own extremes."""
+    steps = np.r_[np.arange(100), np.arange(10_000, 10_100)]
+    values = np.r_[np.zeros(100), np.ones(100)]
+    values[50], values[150] = 7.0, -7.0
+    picked = sampling.bucket_extremes(steps, values, 10).tolist()
+    assert 50 in picked and 150 in picked and picked[0] == 0 and picked[-1] == 199

@@ -54,14 +54,23 @@ def test_estimate_above_a_thousand_is_flagged_and_close(client, monkeypatch) -> 
     assert guess.count == count(client, doc, allow_estimate=True).count  # same data, same estimate
 
 
-def test_estimate_is_exact_up_to_a_thousand(client) -> None:  # type: ignore[no-untyped-def]
-    doc = {"config.batch_size": 16, "config.scheduler": "cosine"}
+def test_a_selective_filter_is_counted_exactly(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(estimate, "SAMPLE_RUNS", 500)  # too few matches in the sample: a capped count
+    doc = {"config.batch_size": 16, "config.scheduler": "cosine", "config.optimizer": "sgd"}
     exact = count(client, doc).count
     resp = count(client, doc, allow_estimate=True)
     assert 0 < exact <= 1000
     assert (resp.count, resp.estimated) == (exact, False)
-    assert (count(client, {"config.seed": -1}, True).count, count(client, {}, True).estimated) == (0, False)
-    assert count(client, {}, True).count == N + 1  # the sample read the whole (small) project
+    assert (
+        count(client, {"config.seed": -1}, True).count,
+        count(client, {"config.seed": -1}, True).estimated,
+    ) == (0, False)
+
+
+def test_a_project_smaller_than_the_sample_is_counted_exactly(client) -> None:  # type: ignore[no-untyped-def]
+    resp = count(client, {"state": "finished"}, allow_estimate=True)
+    assert (resp.count, resp.estimated) == (count(client, {"state": "finished"}).count, False)
+    assert count(client, {}, True).count == N + 1
 
 
 def test_config_equality_matches_scalars_and_lists_through_the_prefilter(client) -> None:  # type: ignore[no-untyped-def]

@@ -18,8 +18,8 @@ import numpy as np
 
 from ...common.errors import NotFound
 from ...common.names import parse_run
+from . import batch_sampling, read, sampling
 from . import batch_store as bs
-from . import read, sampling
 from . import store as sh
 from .sampling import Points
 
@@ -77,6 +77,7 @@ async def sampled(
     chunk_ids = [i for v in wanted.values() for i in v]
     pairs = [p for p, v in wanted.items() if v]
     rows = _grouped(await bs.chunk_data(conn, pairs, chunk_ids, timeout)) if pairs else {}
+    by_pair = _sample_in_order(hdrs, rows, [p for p in pairs if p not in dense], samples)
     out: dict[tuple[int, str], tuple[Points, int]] = {}
     dense_set = set(dense)
     for (pk, key), key_id in ids.items():
@@ -84,9 +85,11 @@ async def sampled(
         hdr = hdrs.get(pair)
         if hdr is None:
             continue
+        if pair in by_pair:
+            out[(pk, key)] = by_pair[pair]
+            continue
         if not wanted[pair]:  # rollups cover a chunk that is gone: the single-series read
-            points, total = await read.read_sampled(conn, pk, key_id, samples, None, None)
-            out[(pk, key)] = (points, total)
+            out[(pk, key)] = await read.read_sampled(conn, pk, key_id, samples, None, None)
             continue
         if pair in dense_set:
             points, total = read.dense_points(rows[pair], rolls.get(pair, []), hdr, None, None)
@@ -94,6 +97,19 @@ async def sampled(
             points, total = read.raw_points(rows[pair], hdr, None, None)
         out[(pk, key)] = (points.take(sampling.bucket_extremes(points.steps, points.values, samples)), total)
     return out
+
+
+def _sample_in_order(
+    hdrs: dict[Pair, sh.Headers], rows: dict[Pair, list[Any]], raw: list[Pair], samples: int
+) -> dict[Pair, tuple[Points, int]]:
+    """The raw-read series whose chunks are in step order, sampled all at once (batch_sampling.py)."""
+    pairs = [p for p in raw if sampling.in_step_order(hdrs[p].first_steps, hdrs[p].last_steps)]
+    if not pairs:
+        return {}
+    points, counts = batch_sampling.raw_in_order([rows[p] for p in pairs])
+    picks = batch_sampling.bucket_extremes_many(points, counts, samples)
+    offsets = np.cumsum(counts) - counts
+    return {p: (points.take(offsets[j] + picks[j]), int(hdrs[p].counts.sum())) for j, p in enumerate(pairs)}
 
 
 def _is_dense(hdr: sh.Headers, samples: int) -> bool:

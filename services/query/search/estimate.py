@@ -1,12 +1,15 @@
 """CountRuns with allow_estimate: exact up to EXACT_UP_TO matches, an estimate above, in bounded time.
 
-1. A capped count (the planner's plan, so the filter indexes serve selective filters): up to
-   EXACT_UP_TO matches the count is exact.
-2. Above that, a sample: about SAMPLE_RUNS of the project's runs, read from random pages of the runs
-   table (TABLESAMPLE SYSTEM with a fixed seed, so the same data gives the same answer), and the share
-   that matches is scaled to the project's size (counted when small, else the planner's estimate).
-   The relative error is about 1/sqrt(matches in the sample): ~3% for a filter matching a fifth of
-   the runs. The answer says `estimated`; callers offer an exact count (allow_estimate = false).
+1. A sample: about SAMPLE_RUNS of the project's runs, read from random pages of the runs table
+   (TABLESAMPLE SYSTEM with a fixed seed, so the same data gives the same answer); the share that
+   matches, scaled to the project's size (counted when small, else the planner's estimate), is the
+   estimate. Its relative error is about 1/sqrt(matches in the sample): ~3% for a filter matching a
+   fifth of the runs. A project no larger than the sample is read whole: the count is exact.
+2. When the sample holds fewer than MIN_SAMPLE_MATCHES matches (a selective filter, a poor estimate),
+   a capped count follows (the planner's plan, so the filter indexes serve it): up to EXACT_UP_TO
+   matches it is the exact answer; above, the estimate stands (at least EXACT_UP_TO + 1).
+
+The answer says `estimated`; callers offer an exact count (allow_estimate = false).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from .filters import Node
 
 EXACT_UP_TO = 1000
 SAMPLE_RUNS = 5000
+MIN_SAMPLE_MATCHES = 30
 
 
 @dataclass(frozen=True)
@@ -29,13 +33,15 @@ class Count:
 
 
 async def estimate_count(conn: asyncpg.Connection, project_id: int, node: Node, timeout: float) -> Count:
-    capped = await store.count_runs(conn, project_id, node, timeout, cap=EXACT_UP_TO)
-    if capped <= EXACT_UP_TO:
-        return Count(capped, False)
     size, exact_size = await store.project_size(conn, project_id, timeout)
     percent = min(100.0, 100.0 * SAMPLE_RUNS / max(size, 1))
     sampled, matched = await store.sample_matches(conn, project_id, node, percent, timeout)
     if percent >= 100.0 and exact_size:
         return Count(matched, False)  # the sample was the whole project
     estimate = round(matched / sampled * size) if sampled else 0
+    if matched >= MIN_SAMPLE_MATCHES and estimate > EXACT_UP_TO:
+        return Count(estimate, True)
+    capped = await store.count_runs(conn, project_id, node, timeout, cap=EXACT_UP_TO)
+    if capped <= EXACT_UP_TO:
+        return Count(capped, False)
     return Count(max(estimate, EXACT_UP_TO + 1), True)
