@@ -4,7 +4,7 @@ measured in the same run.
 
     make bench BENCH_ARGS=query            # 100,000 runs, 1,000,000 points
     make bench BENCH_ARGS="query --quick"  # 10,000 runs, 200,000 points
-    python -m bench query --runs 1000000 --only search    # the runs table at 1M runs
+    python -m bench query --quick --runs=1000000 --only=search   # the runs table at 1M runs
 
 Sections: search (first page of every kind of filter the runs table sends, next to the same search
 without the filter indexes; the match count with allow_estimate next to the exact count), compare
