@@ -42,8 +42,9 @@ def bucket_extremes_many(points: Points, counts: np.ndarray, samples: int) -> li
     offsets = np.cumsum(counts) - counts
     out: list[np.ndarray | None] = [None] * len(counts)
     big = [i for i, n in enumerate(counts) if n > samples and samples > 2]
+    is_big = set(big)
     for i, n in enumerate(counts):
-        if out[i] is None and i not in set(big):
+        if i not in is_big:
             s = slice(offsets[i], offsets[i] + n)
             out[i] = sampling.bucket_extremes(points.steps[s], points.values[s], samples)
     if big:
@@ -69,7 +70,8 @@ def _many(
     segment = series * (buckets + 1) + bucket  # (bucket is -1 when samples is 3: buckets = 0)
     seg_starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
     picked = sampling._extremes(values, segment, seg_starts)
-    chosen = np.unique(np.concatenate([picked, starts, starts + lens - 1]))
+    chosen = np.sort(np.concatenate([picked, starts, starts + lens - 1]))
+    chosen = chosen[np.r_[True, chosen[1:] != chosen[:-1]]]  # np.unique, without its slow hashing
     cut = np.searchsorted(chosen, starts)
     for j, i in enumerate(big):
         end = cut[j + 1] if j + 1 < len(big) else len(chosen)
