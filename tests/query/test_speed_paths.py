@@ -54,6 +54,25 @@ def test_estimate_above_a_thousand_is_flagged_and_close(client, monkeypatch) -> 
     assert guess.count == count(client, doc, allow_estimate=True).count  # same data, same estimate
 
 
+def test_a_project_that_is_a_small_part_of_the_table_is_sampled_through_its_index(
+    client, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(estimate, "SAMPLE_RUNS", 1000)
+    monkeypatch.setattr(estimate, "INDEX_SAMPLE_FACTOR", 0)  # never table pages
+    assert estimate.plan_sample(N, N).percent is None
+    doc = {"config.optimizer": {"$in": ["adam", "sgd"]}, "summary.val/loss": {"$lt": 0.8}}
+    exact = count(client, doc).count
+    guess = count(client, doc, allow_estimate=True)
+    assert guess.estimated and abs(guess.count - exact) <= 0.25 * exact
+
+
+def test_sample_plans() -> None:
+    assert estimate.plan_sample(100_000, 100_000).percent == 5.0  # the whole table is the project
+    assert estimate.plan_sample(100_000, 1_000_000).percent == 5.0  # a tenth of it: still pages
+    assert estimate.plan_sample(10_000, 10_000_000).percent is None  # a sliver: its index
+    assert estimate.plan_sample(3000, 3000).percent == 100.0
+
+
 def test_a_selective_filter_is_counted_exactly(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(estimate, "SAMPLE_RUNS", 500)  # too few matches in the sample: a capped count
     doc = {"config.batch_size": 16, "config.scheduler": "cosine", "config.optimizer": "sgd"}

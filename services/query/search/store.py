@@ -293,20 +293,42 @@ async def count_runs(
 
 
 async def sample_matches(
-    conn: asyncpg.Connection, project_id: int, node: Node, percent: float, timeout: float
+    conn: asyncpg.Connection, project_id: int, node: Node, sample: Sample, timeout: float
 ) -> tuple[int, int]:
-    """(project runs in the sample, how many match) for a sample of `percent` of the runs table's
-    pages (TABLESAMPLE SYSTEM, a fixed seed: the same data gives the same estimate)."""
+    """(project runs in the sample, how many match). A sample is `percent` of the runs table's
+    pages (TABLESAMPLE SYSTEM), or, when the project is a small part of the table, `runs` of its
+    runs picked through its index in a hash order of their ids; both fixed, so the same data gives
+    the same estimate."""
     sql = Sql()
     project = sql.param(project_id, "int8")
     cond = where(sql, node)
+    if sample.percent is not None:
+        source = f"runs r TABLESAMPLE SYSTEM ({sql.param(sample.percent, 'float8')}) REPEATABLE (42)"
+    else:
+        picked = (
+            f"SELECT id FROM runs WHERE project_id = {project} "
+            f"ORDER BY hashint8(id), id LIMIT {sql.param(sample.runs, 'int8')}"
+        )
+        source = f"runs r JOIN ({picked}) p ON p.id = r.id"
     query = (
-        f"SELECT count(*), count(*) FILTER (WHERE {cond}) "
-        f"FROM runs r TABLESAMPLE SYSTEM ({sql.param(percent, 'float8')}) REPEATABLE (42) "
-        f"{sql.joins(set())} WHERE r.project_id = {project}"
+        f"SELECT count(*), count(*) FILTER (WHERE {cond}) FROM {source} {sql.joins(set())} "
+        f"WHERE r.project_id = {project}"
     )
     row = await conn.fetchrow(query, *sql.params, timeout=timeout)
     return row[0], row[1]
+
+
+@dataclass(frozen=True)
+class Sample:
+    percent: float | None  # of the runs table's pages; None: `runs` runs through the project index
+    runs: int
+
+
+async def table_size(conn: asyncpg.Connection, timeout: float) -> int:
+    """Rows in the runs table, as the statistics estimate it (0 before the first ANALYZE)."""
+    return int(
+        await conn.fetchval("SELECT reltuples FROM pg_class WHERE oid = 'runs'::regclass", timeout=timeout)
+    )
 
 
 async def project_size(conn: asyncpg.Connection, project_id: int, timeout: float) -> tuple[int, bool]:
