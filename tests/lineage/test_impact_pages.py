@@ -91,4 +91,3 @@ def test_negative_page_size_is_out_of_range(lineage, layered) -> None:  # type: 
         Reason.OUT_OF_RANGE,
         "page_size",
     )
-
