@@ -4,6 +4,12 @@ measured in the same run.
 
     make bench BENCH_ARGS=query            # 100,000 runs, 1,000,000 points
     make bench BENCH_ARGS="query --quick"  # 10,000 runs, 200,000 points
+    python -m bench query --quick --runs=1000000 --only=search   # the runs table at 1M runs
+
+Sections: search (first page of every kind of filter the runs table sends, next to the same search
+without the filter indexes; the match count with allow_estimate next to the exact count), compare
+(BatchGetHistory of 1,000 runs next to the old one-run-at-a-time read), history, ingest (what the
+indexes cost the ingest path).
 """
 
 from __future__ import annotations
@@ -44,7 +50,24 @@ SEARCHES = {
         ["-summary.val/f1"],
     ),
     "default order (-created_at), tag + config filter": ({"tags": "t3", "config.fp16": True}, []),
+    "very selective config $in, default order": ({"config.seed": {"$in": [4242, 17]}}, []),
+    "quick filter: state": ({"state": "crashed"}, []),
+    "quick filter: rare job_type": ({"job_type": "eval"}, []),
+    "quick filter: rare group, sort by summary": ({"group": "nope"}, ["-summary.val/f1"]),
+    "quick filter: rare user": ({"user": "nobody"}, []),
+    "quick filter: rare tag": ({"tags": "zzz"}, []),
+    "selective summary range": ({"summary.val/f1": {"$gt": 0.9999}}, []),
+    "created_at range, sort by summary": ({"created_at": {"$gt": "2024-01-10"}}, ["-summary.val/f1"]),
+    "config range, rare (no index: scans the project)": ({"config.lr": {"$lt": 1.0001e-5}}, []),
+    "name $regex (no index: scans the project)": ({"display_name": {"$regex": "^run 12345$"}}, []),
 }
+FILTER_INDEXES = [
+    "runs_config_path",
+    "runs_project_job_type",
+    "runs_project_group",
+    "runs_project_author",
+    "runs_tags",
+]
 NAIVE_SQL = """
 SELECT r.id FROM runs r
 JOIN metric_keys f ON f.run_id = r.id AND f.key = 'val/f1'
@@ -70,30 +93,69 @@ def line(label: str, ms: float, base_label: str, base_ms: float) -> None:
 
 def bench_search(srv: ServerThread, project_id: int, n_runs: int, iters: int) -> None:
     client = srv.client()
-    print(
-        f"\n-- run search: {n_runs:,} runs x 20 config keys x 20 summary metrics, top 10 (gRPC, end to end)"
-    )
-
-    async def naive() -> float:
-        async with srv.deps.pool.acquire() as conn, conn.transaction():
-            for setting in ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"):
-                await conn.execute(f"SET LOCAL {setting} = off")
-            times = []
-            for _ in range(max(3, iters // 5)):
-                t = time.perf_counter()
-                await conn.fetch(NAIVE_SQL, project_id)
-                times.append(time.perf_counter() - t)
-            return statistics.median(times) * 1000
-
-    naive_ms = srv.run(naive(), timeout=600)
+    print(f"\n-- run search: {n_runs:,} runs x 20 config keys x 20 summary metrics, first page of 50 "
+          "(gRPC, end to end; goal <= 100 ms at 100k runs, <= 300 ms at 1M)")  # fmt: skip
+    naive_ms = srv.run(naive_scan(srv, project_id, iters), timeout=600)
+    print(f"  (baseline for the first five: their first filter as an unindexed SQL scan, {naive_ms:.1f} ms)")
     for label, (doc, order) in SEARCHES.items():
-        req = q.SearchRunsRequest(parent=PARENT, filter_json=json.dumps(doc), order_by=order, page_size=10)
+        req = q.SearchRunsRequest(parent=PARENT, filter_json=json.dumps(doc), order_by=order, page_size=50)
         found = len(client.query.SearchRuns(req).runs)
         ms = p50(lambda req=req: client.query.SearchRuns(req), iters)
-        line(f"{label} [{found}]", ms, "same filter as unindexed SQL scan", naive_ms)
-    req = q.CountRunsRequest(parent=PARENT, filter_json=json.dumps(SEARCHES[next(iter(SEARCHES))][0]))
-    print(f"  CountRuns of the first filter: {client.query.CountRuns(req).count:,} runs, p50 "
-          f"{p50(lambda: client.query.CountRuns(req), max(3, iters // 5)):.1f} ms")  # fmt: skip
+        n = max(3, iters // 5)
+        sql_ms = srv.run(search_sql(srv, project_id, doc, order, n, drop=False), timeout=600)
+        base = srv.run(search_sql(srv, project_id, doc, order, n, drop=True), timeout=600)
+        print(f"  {label + f' [{found}]':<58} p50 {ms:8.2f} ms   | its SQL: {sql_ms:7.1f} ms, without the "
+              f"filter indexes: {base:7.1f} ms ({base / sql_ms:6.1f}x)")  # fmt: skip
+    print("\n-- match count: CountRuns(allow_estimate=true) | the exact CountRuns (the old call)")
+    for label, (doc, _) in SEARCHES.items():
+        text = json.dumps(doc)
+        fast = q.CountRunsRequest(parent=PARENT, filter_json=text, allow_estimate=True)
+        exact = q.CountRunsRequest(parent=PARENT, filter_json=text)
+        got, truth = client.query.CountRuns(fast), client.query.CountRuns(exact).count
+        ms = p50(lambda fast=fast: client.query.CountRuns(fast), max(3, iters // 3))
+        base = p50(lambda exact=exact: client.query.CountRuns(exact), max(3, iters // 5), warmup=1)
+        shown = f"~{got.count:,} (exact {truth:,})" if got.estimated else f"{got.count:,}"
+        line(f"{label[:36]} {shown}", ms, "exact count", base)
+
+
+async def naive_scan(srv: ServerThread, project_id: int, iters: int) -> float:
+    async with srv.deps.pool.acquire() as conn, conn.transaction():
+        for setting in ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"):
+            await conn.execute(f"SET LOCAL {setting} = off")
+        times = []
+        for _ in range(max(3, iters // 5)):
+            t = time.perf_counter()
+            await conn.fetch(NAIVE_SQL, project_id)
+            times.append(time.perf_counter() - t)
+        return statistics.median(times) * 1000
+
+
+async def search_sql(
+    srv: ServerThread, project_id: int, doc: dict, order: list[str], n: int, *, drop: bool
+) -> float:
+    """The search's own SQL (search/store.py; no gRPC, no loading of the page's runs); with drop, in
+    a transaction that dropped the filter indexes of query/0002 and is rolled back: what the same
+    statements cost without them."""
+    from strata_server.query.search import attrs, filters, store
+
+    spec = store.SearchSpec(
+        project_id, filters.parse_filter(json.dumps(doc)), attrs.parse_order(order), None, 51
+    )
+    async with srv.deps.pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            if drop:
+                await conn.execute(f"DROP INDEX {', '.join(FILTER_INDEXES)}")
+            await store.begin_read(conn)
+            times = []
+            for _ in range(n):
+                t = time.perf_counter()
+                await store.search_ids(conn, spec, 600)
+                times.append(time.perf_counter() - t)
+            return statistics.median(times) * 1000
+        finally:
+            await tx.rollback()
 
 
 def bench_history(srv: ServerThread, project_id: int, points: int, iters: int) -> None:
@@ -157,6 +219,87 @@ def bench_scan(srv: ServerThread, run_pk: int, points: int) -> None:
     print(f"  SDK scan_history (one dict per row)           {rows / sdk_s / 1e6:7.2f} M rows/s")
 
 
+async def load_compare(pool: Any, project_id: int, runs: int, points: int) -> list[str]:
+    """`runs` runs with one metric of `points` points each (rows of 1,000 points), by COPY."""
+    rng = np.random.default_rng(2)
+    async with pool.acquire() as conn:
+        start = int(await conn.fetchval("SELECT COALESCE(max(id), 0) + 1 FROM runs"))
+        ids = list(range(start, start + runs))
+        await conn.copy_records_to_table(
+            "runs", records=[(i, project_id, f"cmp-{i}") for i in ids], columns=["id", "project_id", "run_id"]
+        )
+        await conn.execute("SELECT setval('runs_id_seq', (SELECT max(id) FROM runs))")
+        await conn.copy_records_to_table(
+            "metric_keys",
+            records=[(i, 0, "cmp/loss", points) for i in ids],
+            columns=["run_id", "key_id", "key", "count"],
+        )
+        steps = np.arange(points, dtype="<i8")
+        rows = []
+        for i in ids:
+            vals = np.cumsum(rng.standard_normal(points)).astype("<f8")
+            times = (1.7e9 + steps * 0.01).astype("<f8")
+            for a in range(0, points, 1000):
+                b = min(points, a + 1000)
+                rows.append(
+                    (i, 0, a, b - 1, b - a, steps[a:b].tobytes(), vals[a:b].tobytes(), times[a:b].tobytes())
+                )
+        cols = ["run_id", "key_id", "first_step", "last_step", "n", "steps", "vals", "times"]
+        await conn.copy_records_to_table("metric_chunks", records=rows, columns=cols)
+        await conn.execute("ANALYZE metric_chunks; ANALYZE metric_keys; ANALYZE runs")
+    return [f"{PARENT}/runs/cmp-{i}" for i in ids]
+
+
+def bench_compare(srv: ServerThread, project_id: int, runs: int, points: int, iters: int) -> None:
+    """The compare chart: BatchGetHistory of `runs` runs x 1 metric, samples=500 (goal <= 1 s),
+    next to the way it used to read: one run at a time (that code, in-process, without gRPC)."""
+    from strata_server.query.history import domain as hd
+
+    names = srv.run(load_compare(srv.deps.pool, project_id, runs, points), timeout=1200)
+    client = srv.client()
+    req = q.BatchGetHistoryRequest(runs=names, keys=["cmp/loss"], samples=500)
+    resp = client.query.BatchGetHistory(req, timeout=600)
+    assert len(resp.series) == runs and all(len(x.steps) <= 500 for x in resp.series)
+
+    async def one_run_at_a_time() -> float:
+        t = time.perf_counter()
+        async with (
+            srv.deps.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            for name in names:
+                pk = await hd.resolve_run(conn, name, "runs", 600)
+                await hd._history_of_run(conn, name, pk, ["cmp/loss"], 500, None, None, "_step")
+        return (time.perf_counter() - t) * 1000
+
+    async def batched() -> float:
+        t = time.perf_counter()
+        await hd.batch_get_history(srv.deps.pool, names, ["cmp/loss"], 500, 600)
+        return (time.perf_counter() - t) * 1000
+
+    n = max(3, iters // 5)
+    old, new = [], []
+    for i in range(n + 1):  # interleaved, so load from other work hits both alike; the first is warm-up
+        pair = (one_run_at_a_time, batched) if i % 2 else (batched, one_run_at_a_time)
+        got = {fn: srv.run(fn(), timeout=600) for fn in pair}
+        if i:
+            old.append(got[one_run_at_a_time])
+            new.append(got[batched])
+    rpc = p50(lambda: client.query.BatchGetHistory(req, timeout=600), n, warmup=1)
+    print(
+        f"\n-- compare chart: {runs:,} runs x 1 metric of {points:,} points, samples=500 (goal <= 1 s server time)"
+    )
+    line(
+        "BatchGetHistory, server time (in-process)",
+        statistics.median(new),
+        "one run at a time (old code)",
+        statistics.median(old),
+    )
+    print(
+        f"  BatchGetHistory over gRPC, end to end (+ {runs * 500 * 24 / 1e6:.0f} MB of protobuf both ways): p50 {rpc:.0f} ms"
+    )
+
+
 async def ingest_cost(dsn: str, updates: int) -> None:
     """What the query service's indexes cost the ingest path, each next to the same statement
     without the index, interleaved so load from other processes hits both alike."""
@@ -212,13 +355,23 @@ async def runs_cost(conn: Any, updates: int) -> None:
     await conn.execute("CREATE INDEX ON runs_plain (heartbeat_time) WHERE state = 1")
     await conn.execute("CREATE TEMP TABLE runs_indexed (LIKE runs_plain INCLUDING ALL)")
     await conn.execute("CREATE INDEX ON runs_indexed (project_id, create_time, id)")
-    times: dict[str, list[float]] = {"runs_plain": [], "runs_indexed": []}
+    await conn.execute("CREATE TEMP TABLE runs_filters (LIKE runs_indexed INCLUDING ALL)")
+    await conn.execute(  # the filter indexes of query/0002
+        """CREATE INDEX ON runs_filters USING gin (config jsonb_path_ops);
+           CREATE INDEX ON runs_filters (project_id, job_type); CREATE INDEX ON runs_filters (project_id, run_group);
+           CREATE INDEX ON runs_filters (project_id, author_name); CREATE INDEX ON runs_filters USING gin (tags)"""
+    )
+    times: dict[str, list[float]] = {"runs_plain": [], "runs_indexed": [], "runs_filters": []}
+    config = json.dumps(fx._config(np.random.default_rng(0)))
     for table in times:
         await conn.execute(
-            f"INSERT INTO {table} (id, project_id, run_id) SELECT i, 1, 'r' || i FROM generate_series(1, 100) i"
+            f"""INSERT INTO {table} (id, project_id, run_id, config, tags)
+                SELECT i, 1, 'r' || i, $1::jsonb, ARRAY['bert', 't' || i % 7] FROM generate_series(1, 100) i""",
+            config,
         )
+    order = list(times)
     for i in range(updates * 10):
-        for table in ("runs_plain", "runs_indexed") if i % 2 else ("runs_indexed", "runs_plain"):
+        for table in order if i % 2 else order[::-1]:
             t = time.perf_counter()
             await conn.execute(
                 f"UPDATE {table} SET point_count = point_count + 100, heartbeat_time = now() WHERE id = $1",
@@ -228,6 +381,8 @@ async def runs_cost(conn: Any, updates: int) -> None:
     per = {table: statistics.median(v) * 1e6 for table, v in times.items()}
     print(f"  runs update per metric batch                  {per['runs_indexed']:.1f} us with runs_project_created"
           f"   | without: {per['runs_plain']:.1f} us ({per['runs_indexed'] / per['runs_plain']:.2f}x)")  # fmt: skip
+    print(f"    ... and with the filter indexes too         {per['runs_filters']:.1f} us"
+          f"   | without any: {per['runs_plain']:.1f} us ({per['runs_filters'] / per['runs_plain']:.2f}x)")  # fmt: skip
 
 
 async def copy_cost(conn: Any) -> None:
@@ -252,8 +407,13 @@ async def copy_cost(conn: Any) -> None:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench query")
     parser.add_argument("--quick", action="store_true", help="10k runs, 200k points, fewer repetitions")
+    parser.add_argument("--runs", type=int, default=0, help="runs in the searched project (default 100,000)")
+    parser.add_argument("--only", choices=["search", "compare", "history", "ingest"], action="append")
     args = parser.parse_args(argv)
     n_runs, points, iters = (10_000, 200_000, 10) if args.quick else (100_000, 1_000_000, 30)
+    n_runs = args.runs or n_runs
+    only = set(args.only or ["search", "compare", "history", "ingest"])
+    cmp_runs, cmp_points = (1000, 500) if args.quick else (1000, 2000)
     pg = PostgresServer()
     try:
         dsn = pg.create_database("bench")
@@ -262,13 +422,19 @@ def main(argv: list[str]) -> None:
             try:
                 t = time.perf_counter()
                 project_id = srv.run(fx.create_project(srv.deps.pool, "bench", "sweep"))
-                srv.run(fx.bulk_runs(srv.deps.pool, project_id, n_runs), timeout=3600)
-                print(f"loaded {n_runs:,} runs in {time.perf_counter() - t:.0f} s (COPY)")
-                bench_search(srv, project_id, n_runs, iters)
-                bench_history(srv, project_id, points, iters)
+                if only & {"search", "history"}:
+                    srv.run(fx.bulk_runs(srv.deps.pool, project_id, n_runs), timeout=7200)
+                    print(f"loaded {n_runs:,} runs in {time.perf_counter() - t:.0f} s (COPY)")
+                if "search" in only:
+                    bench_search(srv, project_id, n_runs, iters)
+                if "compare" in only:
+                    bench_compare(srv, project_id, cmp_runs, cmp_points, iters)
+                if "history" in only:
+                    bench_history(srv, project_id, points, iters)
             finally:
                 srv.stop()
-        asyncio.run(ingest_cost(dsn, 50 if args.quick else 300))
+        if "ingest" in only:
+            asyncio.run(ingest_cost(dsn, 50 if args.quick else 300))
     finally:
         pg.stop()
     print(

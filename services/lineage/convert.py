@@ -5,6 +5,7 @@ The only place besides handlers.py that reads or builds strata.lineage.v1 messag
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from strata.lineage.v1 import lineage_pb2, lineage_service_pb2
@@ -12,7 +13,7 @@ from strata.lineage.v1 import lineage_pb2, lineage_service_pb2
 from ..common.errors import InvalidArgument, Reason
 from .diff.domain import VersionDiff
 from .edges.domain import Link
-from .model import Direction, EdgeKind, Graph, NodeKind, TraversalOptions
+from .model import Direction, EdgeKind, Graph, Node, NodeKind, TraversalOptions
 from .trace.domain import traversal_options
 
 _FORMATS = {
@@ -61,9 +62,10 @@ def graph_format(value: int) -> str:
     return _enum_value(value, _FORMATS, "format")
 
 
-def graph(g: Graph) -> lineage_pb2.Graph:
-    runs = {n.key[1]: n.name for n in g.nodes if n.kind is NodeKind.RUN}
-    versions = {n.key[1]: n.name for n in g.nodes if n.kind is NodeKind.VERSION}
+def graph(g: Graph, also: Sequence[Node] = ()) -> lineage_pb2.Graph:
+    """`also`: nodes that edges reach but the message does not list (the next page's)."""
+    runs = {n.key[1]: n.name for n in (*g.nodes, *also) if n.kind is NodeKind.RUN}
+    versions = {n.key[1]: n.name for n in (*g.nodes, *also) if n.kind is NodeKind.VERSION}
     out = lineage_pb2.Graph(root=g.root.name, truncated=g.truncated)
     out.nodes.extend(
         lineage_pb2.Node(

@@ -15,6 +15,7 @@ from .export import domain as export
 from .model import Direction
 from .nodes.domain import Caller
 from .trace import domain as trace
+from .trace import impact_pages
 
 Ctx = grpc.aio.ServicerContext
 
@@ -43,6 +44,17 @@ class LineageServiceHandlers(lineage_service_pb2_grpc.LineageServiceServicer):
     async def AnalyzeImpact(
         self, request: lineage_service_pb2.AnalyzeImpactRequest, context: Ctx
     ) -> lineage_service_pb2.AnalyzeImpactResponse:
+        size = impact_pages.page_size(request.page_size, request.page_token)
+        if size:
+            page = await trace.analyze_impact_page(
+                self._caller(context), request.node, request.max_nodes, size, request.page_token
+            )
+            return lineage_service_pb2.AnalyzeImpactResponse(
+                graph=convert.graph(page.graph, page.endpoints),
+                affected_versions=page.affected_versions,
+                affected_runs=page.affected_runs,
+                next_page_token=page.next_page_token,
+            )
         result = await trace.analyze_impact(self._caller(context), request.node, request.max_nodes)
         return lineage_service_pb2.AnalyzeImpactResponse(
             graph=convert.graph(result.graph),

@@ -27,9 +27,9 @@ class QueryServiceHandlers(query_service_pb2_grpc.QueryServiceServicer):
 
     async def CountRuns(self, request: query_service_pb2.CountRunsRequest, context: Ctx):  # type: ignore[no-untyped-def]
         count = await search.count_runs(
-            self.deps.pool, request.parent, request.filter_json, timeout_from(context)
+            self.deps.pool, request.parent, request.filter_json, timeout_from(context), request.allow_estimate
         )
-        return query_service_pb2.CountRunsResponse(count=count)
+        return query_service_pb2.CountRunsResponse(count=count.count, estimated=count.estimated)
 
     async def GroupRuns(self, request: query_service_pb2.GroupRunsRequest, context: Ctx):  # type: ignore[no-untyped-def]
         groups = await search.group_runs(

@@ -41,7 +41,7 @@ from ..model import (
     TraversalOptions,
 )
 from ..nodes.domain import Caller, Reader, Resolved, Visibility, resolve, snapshot
-from . import store
+from . import impact_pages, store
 
 # what bench/bench_lineage.py drives walk() with, besides the walk itself
 __all__ = ["MAX_NODES", "NodeKind", "Reader", "TraversalOptions", "Visibility", "walk"]
@@ -218,6 +218,16 @@ async def trace_node(caller: Caller, node: str, direction: Direction, opts: Trav
     async with snapshot(caller) as reader:
         root = await resolve(reader, node, "node")
         return await trace(reader, root, direction, opts)
+
+
+async def analyze_impact_page(
+    caller: Caller, node: str, max_nodes: int, page_size: int, page_token: str
+) -> impact_pages.ImpactPage:
+    """One page of everything downstream of `node` (impact_pages.py); arguments checked first."""
+    bounded(max_nodes, DEFAULT_IMPACT_NODES, MAX_NODES, "max_nodes")
+    async with snapshot(caller) as reader:
+        root = await resolve(reader, node, "node")
+        return await impact_pages.impact_page(reader, root, max_nodes, page_size, page_token)
 
 
 async def analyze_impact(caller: Caller, node: str, max_nodes: int) -> Impact:

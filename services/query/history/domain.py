@@ -22,7 +22,7 @@ from ..search import store as search_store
 from ..search.attrs import Attr, check_metric_key
 from ..search.domain import group_key, prepare, resolve_project
 from ..search.filters import Node, parse_filter
-from . import sampling
+from . import batch, sampling
 from . import store as sh
 from .aggregate import Band, curve_bands
 from .read import read_raw, read_sampled
@@ -175,15 +175,19 @@ async def batch_get_history(
     if len(runs) * len(keys) > MAX_BATCH_SERIES:
         raise InvalidArgument("keys", Reason.OUT_OF_RANGE, f"at most {MAX_BATCH_SERIES} runs x keys")
     samples = check_samples(samples)
-    out: list[Series] = []
+    names = list(dict.fromkeys(runs))
     async with (
         pool.acquire(timeout=timeout) as conn,
         conn.transaction(isolation="repeatable_read", readonly=True),
     ):
-        for run in dict.fromkeys(runs):
-            pk = await resolve_run(conn, run, "runs", timeout)
-            out += await _history_of_run(conn, run, pk, keys, samples, None, None, "_step")
-    return out
+        pks = await batch.resolve_runs(conn, names, timeout)
+        found = await batch.sampled(conn, pks, keys, samples, timeout)
+    empty = (Points.empty(), 0)
+    return [
+        Series.of(run, key, *found.get((pk, key), empty))
+        for run, pk in zip(names, pks, strict=True)
+        for key in keys
+    ]
 
 
 async def scan_history(

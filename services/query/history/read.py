@@ -4,6 +4,8 @@ answer (sampling.py); the rollup only makes it cheaper."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import numpy as np
 
@@ -26,7 +28,11 @@ async def _raw(
 ) -> tuple[Points, int]:
     if len(hdr.ids) == 0:
         return Points.empty(), 0
-    rows = await sh.chunk_data(conn, run, key_id, hdr.ids.tolist())
+    return raw_points(await sh.chunk_data(conn, run, key_id, hdr.ids.tolist()), hdr, lo, hi)
+
+
+def raw_points(rows: list[Any], hdr: sh.Headers, lo: int | None, hi: int | None) -> tuple[Points, int]:
+    """_raw's answer from the key's chunk rows (every chunk of hdr, in (first_step, id) order)."""
     if sampling.in_step_order(hdr.first_steps, hdr.last_steps):
         points, lengths = sampling.decode_rows(rows)
         mask = points.in_range(lo, hi)
@@ -73,9 +79,21 @@ async def _dense_candidates(
     conn: asyncpg.Connection, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
 ) -> tuple[Points, int]:
     rolls, covered = await _usable_rollups(conn, run, key_id, hdr, lo, hi)
+    rows = await sh.chunk_data(conn, run, key_id, dense_raw_ids(hdr, covered))
+    return dense_points(rows, rolls, hdr, lo, hi)
+
+
+def dense_raw_ids(hdr: sh.Headers, covered: set[int]) -> list[int]:
+    """The chunks a dense read takes raw: those no rollup covers, and the first and last."""
     boundary = {int(hdr.ids[0]), int(hdr.ids[-1])}
-    raw_ids = [i for i in hdr.ids.tolist() if i not in covered or i in boundary]
-    rows = await sh.chunk_data(conn, run, key_id, raw_ids)
+    return [i for i in hdr.ids.tolist() if i not in covered or i in boundary]
+
+
+def dense_points(
+    rows: list[Any], rolls: list[Any], hdr: sh.Headers, lo: int | None, hi: int | None
+) -> tuple[Points, int]:
+    """The candidates of a dense read from its raw chunk rows (dense_raw_ids) and rollup rows."""
+    boundary = {int(hdr.ids[0]), int(hdr.ids[-1])}
     raw, lengths = sampling.decode_rows(rows)
     raw, lengths = sampling.dedupe_in_order(raw, lengths)
     parts = [raw.take(sampling.cell_extremes(raw.values, lengths))]

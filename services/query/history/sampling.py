@@ -130,12 +130,14 @@ def _segment_firsts(mask: np.ndarray, segment: np.ndarray) -> np.ndarray:
 
 def _extremes(values: np.ndarray, segment: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per contiguous segment: index of the first minimum and of the first maximum (NaN ignored
-    unless a segment is all NaN, which then keeps its first point)."""
+    unless a segment is all NaN, which then keeps its first point). Segment ids need not be dense
+    (a bucket with no point is skipped): each point's segment is numbered by its position in starts."""
     nan = np.isnan(values)
     hi = np.where(nan, -np.inf, values)
     lo = np.where(nan, np.inf, values)
     seg_max = np.maximum.reduceat(hi, starts)
     seg_min = np.minimum.reduceat(lo, starts)
+    segment = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(values)]))
     return np.concatenate(
         [_segment_firsts(hi == seg_max[segment], segment), _segment_firsts(lo == seg_min[segment], segment)]
     )

@@ -20,6 +20,7 @@ from ...common.projects import get_project
 from ...common.runs import summary_rows_by_run
 from . import cursor, store
 from .attrs import Attr, attr_or_invalid, parse_order
+from .estimate import Count, estimate_count
 from .filters import Node, parse_filter, regex_patterns
 
 DEFAULT_PAGE_SIZE = 50
@@ -143,12 +144,16 @@ async def _load_runs(
     return [FoundRun(records[pk], projection.config_json(records[pk]["config"]), summaries[pk]) for pk in pks]
 
 
-async def count_runs(pool: asyncpg.Pool, parent: str, filter_json: str, timeout: float) -> int:
+async def count_runs(
+    pool: asyncpg.Pool, parent: str, filter_json: str, timeout: float, allow_estimate: bool = False
+) -> Count:
     node = parse_filter(filter_json)
     async with pool.acquire(timeout=timeout) as conn, conn.transaction(readonly=True):
         project_id = await resolve_project(conn, parent)
         await prepare(conn, node, timeout)
-        return await store.count_runs(conn, project_id, node, timeout)
+        if not allow_estimate:
+            return Count(await store.count_runs(conn, project_id, node, timeout), False)
+        return await estimate_count(conn, project_id, node, timeout)
 
 
 @dataclass(frozen=True)

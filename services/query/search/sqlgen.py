@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .attrs import Attr, OrderKey
+from .containment import containment_docs
 from .filters import TEXT_COLUMNS, And, Leaf, Node, Not, Or
 
 COLUMN_SQL = {
@@ -133,7 +134,9 @@ def _tags_leaf(sql: Sql, leaf: Leaf) -> str:
             return "(cardinality(r.tags) = 0)"
         if isinstance(leaf.value, tuple):
             return f"(r.tags = {sql.param(list(leaf.value), 'text[]')})"
-        return f"({sql.param(leaf.value, 'text')} = ANY(r.tags))"
+        return (
+            f"(r.tags @> ARRAY[{sql.param(leaf.value, 'text')}])"  # = ANY(r.tags), as the GIN index reads it
+        )
     if leaf.op == "in":
         present = [v for v in leaf.value if v is not None]
         test = f"(r.tags && {sql.param(present, 'text[]')})"
@@ -166,7 +169,7 @@ def _config_leaf(sql: Sql, leaf: Leaf) -> str:
     if leaf.op in ("eq", "in"):
         values = [leaf.value] if leaf.op == "eq" else list(leaf.value)
         tests = (
-            [_config_equals(sql, x, [v for v in values if v is not None])]
+            [_config_equals(sql, x, [v for v in values if v is not None], leaf.attr.path)]
             if any(v is not None for v in values)
             else []
         )
@@ -184,13 +187,18 @@ def _config_leaf(sql: Sql, leaf: Leaf) -> str:
     )
 
 
-def _config_equals(sql: Sql, x: str, values: list[Any]) -> str:
-    """Equal to one of the values, or (Mongo) a list containing one of them."""
+def _config_equals(sql: Sql, x: str, values: list[Any], path: tuple[str, ...] = ()) -> str:
+    """Equal to one of the values, or (Mongo) a list containing one of them. With a path the
+    containment prefilter of containment.py comes first, so the config GIN index can find the runs."""
     arr = sql.param([json.dumps(v) for v in values], "jsonb[]")
-    return (
+    exact = (
         f"({x} = ANY({arr}) OR (jsonb_typeof({x}) = 'array' AND EXISTS "
         f"(SELECT 1 FROM jsonb_array_elements({x}) AS e(v) WHERE e.v = ANY({arr}))))"
     )
+    docs = containment_docs(path, values)
+    if not docs:
+        return exact
+    return f"(r.config @> ANY({sql.param(docs, 'jsonb[]')}) AND {exact})"
 
 
 # --- ordering and keyset pagination -----------------------------------------------------------

@@ -14,6 +14,7 @@ Search plan for one page (keyset pagination, order keys k1..km, ties by run id i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -275,12 +276,72 @@ def _walk_outer(
 # --- counting and grouping ---------------------------------------------------------------------
 
 
-async def count_runs(conn: asyncpg.Connection, project_id: int, node: Node, timeout: float) -> int:
+async def count_runs(
+    conn: asyncpg.Connection, project_id: int, node: Node, timeout: float, cap: int | None = None
+) -> int:
+    """The number of matching runs; with `cap`, counting stops at cap + 1 (the planner's plan, so
+    indexes serve selective filters)."""
     sql = Sql()
     project = sql.param(project_id, "int8")
     cond = where(sql, node)
-    query = f"SELECT count(*) FROM runs r {sql.joins(_inner_metrics(node))} WHERE r.project_id = {project} AND {cond}"
+    matching = f"FROM runs r {sql.joins(_inner_metrics(node))} WHERE r.project_id = {project} AND {cond}"
+    if cap is None:
+        query = f"SELECT count(*) {matching}"
+    else:
+        query = f"SELECT count(*) FROM (SELECT 1 {matching} LIMIT {sql.param(cap + 1, 'int8')}) c"
     return await conn.fetchval(query, *sql.params, timeout=timeout)
+
+
+async def sample_matches(
+    conn: asyncpg.Connection, project_id: int, node: Node, sample: Sample, timeout: float
+) -> tuple[int, int]:
+    """(project runs in the sample, how many match). A sample is `percent` of the runs table's
+    pages (TABLESAMPLE SYSTEM), or, when the project is a small part of the table, `runs` of its
+    runs picked through its index in a hash order of their ids; both fixed, so the same data gives
+    the same estimate."""
+    sql = Sql()
+    project = sql.param(project_id, "int8")
+    cond = where(sql, node)
+    if sample.percent is not None:
+        source = f"runs r TABLESAMPLE SYSTEM ({sql.param(sample.percent, 'float8')}) REPEATABLE (42)"
+    else:
+        picked = (
+            f"SELECT id FROM runs WHERE project_id = {project} "
+            f"ORDER BY hashint8(id), id LIMIT {sql.param(sample.runs, 'int8')}"
+        )
+        source = f"runs r JOIN ({picked}) p ON p.id = r.id"
+    query = (
+        f"SELECT count(*), count(*) FILTER (WHERE {cond}) FROM {source} {sql.joins(set())} "
+        f"WHERE r.project_id = {project}"
+    )
+    row = await conn.fetchrow(query, *sql.params, timeout=timeout)
+    return row[0], row[1]
+
+
+@dataclass(frozen=True)
+class Sample:
+    percent: float | None  # of the runs table's pages; None: `runs` runs through the project index
+    runs: int
+
+
+async def table_size(conn: asyncpg.Connection, timeout: float) -> int:
+    """Rows in the runs table, as the statistics estimate it (0 before the first ANALYZE)."""
+    return int(
+        await conn.fetchval("SELECT reltuples FROM pg_class WHERE oid = 'runs'::regclass", timeout=timeout)
+    )
+
+
+async def project_size(conn: asyncpg.Connection, project_id: int, timeout: float) -> tuple[int, bool]:
+    """(runs in the project, exact?): counted when the planner expects at most 20,000 (an
+    index-only scan), else the planner's estimate (statistics kept by ANALYZE / autovacuum)."""
+    plan = await conn.fetchval(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM runs WHERE project_id = $1::int8", project_id, timeout=timeout
+    )
+    rows = int(json.loads(plan)[0]["Plan"]["Plan Rows"])
+    if rows > 20_000:
+        return rows, False
+    n = await conn.fetchval("SELECT count(*) FROM runs WHERE project_id = $1", project_id, timeout=timeout)
+    return n, True
 
 
 def group_expr(sql: Sql, attr: Attr) -> tuple[str, str]:

@@ -72,7 +72,9 @@ class LineageService:
     ) -> lineage_service_pb2.AnalyzeImpactResponse:
         """Lists everything downstream of a version (or a run), to any depth (up to
         max_nodes): which versions were derived from it and which runs consumed
-        them. Required: node. Returns NOT_FOUND, INVALID_ARGUMENT (OUT_OF_RANGE).
+        them. Required: node. With page_size (or a page_token) it answers page by
+        page, breadth-first, and a first page costs only the hops it needs.
+        Returns NOT_FOUND, INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_PAGE_TOKEN).
         """
         return _rpc.unary_unary(self._defaults, self._AnalyzeImpact, request, timeout, metadata, retry)
 

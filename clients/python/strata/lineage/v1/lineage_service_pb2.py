@@ -15,7 +15,7 @@ _sym_db = _symbol_database.Default()
 from strata.lineage.v1 import lineage_pb2 as strata_dot_lineage_dot_v1_dot_lineage__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'strata/lineage/v1/lineage_service.proto\x12\x11strata.lineage.v1\x1a\x1fstrata/lineage/v1/lineage.proto\"c\n\x10TraversalOptions\x12\x11\n\tmax_depth\x18\x01 \x01(\x05\x12\x11\n\tmax_nodes\x18\x02 \x01(\x05\x12\x16\n\x0e\x61rtifact_types\x18\x03 \x03(\t\x12\x11\n\tjob_types\x18\x04 \x03(\t\"Z\n\x14TraceUpstreamRequest\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x34\n\x07options\x18\x02 \x01(\x0b\x32#.strata.lineage.v1.TraversalOptions\"@\n\x15TraceUpstreamResponse\x12\'\n\x05graph\x18\x01 \x01(\x0b\x32\x18.strata.lineage.v1.Graph\"\\\n\x16TraceDownstreamRequest\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x34\n\x07options\x18\x02 \x01(\x0b\x32#.strata.lineage.v1.TraversalOptions\"B\n\x17TraceDownstreamResponse\x12\'\n\x05graph\x18\x01 \x01(\x0b\x32\x18.strata.lineage.v1.Graph\"7\n\x14\x41nalyzeImpactRequest\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x11\n\tmax_nodes\x18\x02 \x01(\x05\"r\n\x15\x41nalyzeImpactResponse\x12\'\n\x05graph\x18\x01 \x01(\x0b\x32\x18.strata.lineage.v1.Graph\x12\x19\n\x11\x61\x66\x66\x65\x63ted_versions\x18\x02 \x03(\t\x12\x15\n\raffected_runs\x18\x03 \x03(\t\"x\n\x1b\x44iffArtifactVersionsRequest\x12\x13\n\x0bold_version\x18\x01 \x01(\t\x12\x13\n\x0bnew_version\x18\x02 \x01(\t\x12\x11\n\tmax_depth\x18\x03 \x01(\x05\x12\x1c\n\x14max_manifest_changes\x18\x04 \x01(\x05\"\xcd\x03\n\x1c\x44iffArtifactVersionsResponse\x12;\n\x10manifest_changes\x18\x01 \x03(\x0b\x32!.strata.lineage.v1.ManifestChange\x12;\n\x10metadata_changes\x18\x02 \x03(\x0b\x32!.strata.lineage.v1.MetadataChange\x12\x35\n\rinput_changes\x18\x03 \x03(\x0b\x32\x1e.strata.lineage.v1.InputChange\x12\x13\n\x0bold_version\x18\x04 \x01(\t\x12\x13\n\x0bnew_version\x18\x05 \x01(\t\x12\x13\n\x0b\x66iles_added\x18\x06 \x01(\x03\x12\x15\n\rfiles_removed\x18\x07 \x01(\x03\x12\x15\n\rfiles_changed\x18\x08 \x01(\x03\x12\"\n\x1amanifest_changes_truncated\x18\t \x01(\x08\x12\x18\n\x10old_producer_run\x18\n \x01(\t\x12\x18\n\x10new_producer_run\x18\x0b \x01(\t\x12\x37\n\x0e\x63onfig_changes\x18\x0c \x03(\x0b\x32\x1f.strata.lineage.v1.ConfigChange\"\xc7\x01\n\x19\x45xportLineageGraphRequest\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x36\n\tdirection\x18\x02 \x01(\x0e\x32#.strata.lineage.v1.LineageDirection\x12.\n\x06\x66ormat\x18\x03 \x01(\x0e\x32\x1e.strata.lineage.v1.GraphFormat\x12\x34\n\x07options\x18\x04 \x01(\x0b\x32#.strata.lineage.v1.TraversalOptions\"=\n\x1a\x45xportLineageGraphResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"c\n\x18\x43reateLineageEdgeRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12)\n\x04kind\x18\x03 \x01(\x0e\x32\x1b.strata.lineage.v1.EdgeKind\"S\n\x19\x43reateLineageEdgeResponse\x12%\n\x04\x65\x64ge\x18\x01 \x01(\x0b\x32\x17.strata.lineage.v1.Edge\x12\x0f\n\x07\x65xisted\x18\x02 \x01(\x08*r\n\x0bGraphFormat\x12\x1c\n\x18GRAPH_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n\x11GRAPH_FORMAT_JSON\x10\x01\x12\x14\n\x10GRAPH_FORMAT_DOT\x10\x02\x12\x18\n\x14GRAPH_FORMAT_MERMAID\x10\x03*\x93\x01\n\x10LineageDirection\x12!\n\x1dLINEAGE_DIRECTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aLINEAGE_DIRECTION_UPSTREAM\x10\x01\x12 \n\x1cLINEAGE_DIRECTION_DOWNSTREAM\x10\x02\x12\x1a\n\x16LINEAGE_DIRECTION_BOTH\x10\x03\x32\x9e\x05\n\x0eLineageService\x12\x62\n\rTraceUpstream\x12\'.strata.lineage.v1.TraceUpstreamRequest\x1a(.strata.lineage.v1.TraceUpstreamResponse\x12h\n\x0fTraceDownstream\x12).strata.lineage.v1.TraceDownstreamRequest\x1a*.strata.lineage.v1.TraceDownstreamResponse\x12\x62\n\rAnalyzeImpact\x12\'.strata.lineage.v1.AnalyzeImpactRequest\x1a(.strata.lineage.v1.AnalyzeImpactResponse\x12w\n\x14\x44iffArtifactVersions\x12..strata.lineage.v1.DiffArtifactVersionsRequest\x1a/.strata.lineage.v1.DiffArtifactVersionsResponse\x12q\n\x12\x45xportLineageGraph\x12,.strata.lineage.v1.ExportLineageGraphRequest\x1a-.strata.lineage.v1.ExportLineageGraphResponse\x12n\n\x11\x43reateLineageEdge\x12+.strata.lineage.v1.CreateLineageEdgeRequest\x1a,.strata.lineage.v1.CreateLineageEdgeResponseB9Z7go.strata-ml.dev/api/gen/go/strata/lineage/v1;lineagev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'strata/lineage/v1/lineage_service.proto\x12\x11strata.lineage.v1\x1a\x1fstrata/lineage/v1/lineage.proto\"c\n\x10TraversalOptions\x12\x11\n\tmax_depth\x18\x01 \x01(\x05\x12\x11\n\tmax_nodes\x18\x02 \x01(\x05\x12\x16\n\x0e\x61rtifact_types\x18\x03 \x03(\t\x12\x11\n\tjob_types\x18\x04 \x03(\t\"Z\n\x14TraceUpstreamRequest\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x34\n\x07options\x18\x02 \x01(\x0b\x32#.strata.lineage.v1.TraversalOptions\"@\n\x15TraceUpstreamResponse\x12\'\n\x05graph\x18\x01 \x01(\x0b\x32\x18.strata.lineage.v1.Graph\"\\\n\x16TraceDownstreamRequest\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x34\n\x07options\x18\x02 \x01(\x0b\x32#.strata.lineage.v1.TraversalOptions\"B\n\x17TraceDownstreamResponse\x12\'\n\x05graph\x18\x01 \x01(\x0b\x32\x18.strata.lineage.v1.Graph\"^\n\x14\x41nalyzeImpactRequest\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x11\n\tmax_nodes\x18\x02 \x01(\x05\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"\x8b\x01\n\x15\x41nalyzeImpactResponse\x12\'\n\x05graph\x18\x01 \x01(\x0b\x32\x18.strata.lineage.v1.Graph\x12\x19\n\x11\x61\x66\x66\x65\x63ted_versions\x18\x02 \x03(\t\x12\x15\n\raffected_runs\x18\x03 \x03(\t\x12\x17\n\x0fnext_page_token\x18\x04 \x01(\t\"x\n\x1b\x44iffArtifactVersionsRequest\x12\x13\n\x0bold_version\x18\x01 \x01(\t\x12\x13\n\x0bnew_version\x18\x02 \x01(\t\x12\x11\n\tmax_depth\x18\x03 \x01(\x05\x12\x1c\n\x14max_manifest_changes\x18\x04 \x01(\x05\"\xcd\x03\n\x1c\x44iffArtifactVersionsResponse\x12;\n\x10manifest_changes\x18\x01 \x03(\x0b\x32!.strata.lineage.v1.ManifestChange\x12;\n\x10metadata_changes\x18\x02 \x03(\x0b\x32!.strata.lineage.v1.MetadataChange\x12\x35\n\rinput_changes\x18\x03 \x03(\x0b\x32\x1e.strata.lineage.v1.InputChange\x12\x13\n\x0bold_version\x18\x04 \x01(\t\x12\x13\n\x0bnew_version\x18\x05 \x01(\t\x12\x13\n\x0b\x66iles_added\x18\x06 \x01(\x03\x12\x15\n\rfiles_removed\x18\x07 \x01(\x03\x12\x15\n\rfiles_changed\x18\x08 \x01(\x03\x12\"\n\x1amanifest_changes_truncated\x18\t \x01(\x08\x12\x18\n\x10old_producer_run\x18\n \x01(\t\x12\x18\n\x10new_producer_run\x18\x0b \x01(\t\x12\x37\n\x0e\x63onfig_changes\x18\x0c \x03(\x0b\x32\x1f.strata.lineage.v1.ConfigChange\"\xc7\x01\n\x19\x45xportLineageGraphRequest\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x36\n\tdirection\x18\x02 \x01(\x0e\x32#.strata.lineage.v1.LineageDirection\x12.\n\x06\x66ormat\x18\x03 \x01(\x0e\x32\x1e.strata.lineage.v1.GraphFormat\x12\x34\n\x07options\x18\x04 \x01(\x0b\x32#.strata.lineage.v1.TraversalOptions\"=\n\x1a\x45xportLineageGraphResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"c\n\x18\x43reateLineageEdgeRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12)\n\x04kind\x18\x03 \x01(\x0e\x32\x1b.strata.lineage.v1.EdgeKind\"S\n\x19\x43reateLineageEdgeResponse\x12%\n\x04\x65\x64ge\x18\x01 \x01(\x0b\x32\x17.strata.lineage.v1.Edge\x12\x0f\n\x07\x65xisted\x18\x02 \x01(\x08*r\n\x0bGraphFormat\x12\x1c\n\x18GRAPH_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n\x11GRAPH_FORMAT_JSON\x10\x01\x12\x14\n\x10GRAPH_FORMAT_DOT\x10\x02\x12\x18\n\x14GRAPH_FORMAT_MERMAID\x10\x03*\x93\x01\n\x10LineageDirection\x12!\n\x1dLINEAGE_DIRECTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aLINEAGE_DIRECTION_UPSTREAM\x10\x01\x12 \n\x1cLINEAGE_DIRECTION_DOWNSTREAM\x10\x02\x12\x1a\n\x16LINEAGE_DIRECTION_BOTH\x10\x03\x32\x9e\x05\n\x0eLineageService\x12\x62\n\rTraceUpstream\x12\'.strata.lineage.v1.TraceUpstreamRequest\x1a(.strata.lineage.v1.TraceUpstreamResponse\x12h\n\x0fTraceDownstream\x12).strata.lineage.v1.TraceDownstreamRequest\x1a*.strata.lineage.v1.TraceDownstreamResponse\x12\x62\n\rAnalyzeImpact\x12\'.strata.lineage.v1.AnalyzeImpactRequest\x1a(.strata.lineage.v1.AnalyzeImpactResponse\x12w\n\x14\x44iffArtifactVersions\x12..strata.lineage.v1.DiffArtifactVersionsRequest\x1a/.strata.lineage.v1.DiffArtifactVersionsResponse\x12q\n\x12\x45xportLineageGraph\x12,.strata.lineage.v1.ExportLineageGraphRequest\x1a-.strata.lineage.v1.ExportLineageGraphResponse\x12n\n\x11\x43reateLineageEdge\x12+.strata.lineage.v1.CreateLineageEdgeRequest\x1a,.strata.lineage.v1.CreateLineageEdgeResponseB9Z7go.strata-ml.dev/api/gen/go/strata/lineage/v1;lineagev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -23,10 +23,10 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'strata.lineage.v1.lineage_s
 if _descriptor._USE_C_DESCRIPTORS == False:
   _globals['DESCRIPTOR']._options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z7go.strata-ml.dev/api/gen/go/strata/lineage/v1;lineagev1'
-  _globals['_GRAPHFORMAT']._serialized_start=1726
-  _globals['_GRAPHFORMAT']._serialized_end=1840
-  _globals['_LINEAGEDIRECTION']._serialized_start=1843
-  _globals['_LINEAGEDIRECTION']._serialized_end=1990
+  _globals['_GRAPHFORMAT']._serialized_start=1791
+  _globals['_GRAPHFORMAT']._serialized_end=1905
+  _globals['_LINEAGEDIRECTION']._serialized_start=1908
+  _globals['_LINEAGEDIRECTION']._serialized_end=2055
   _globals['_TRAVERSALOPTIONS']._serialized_start=95
   _globals['_TRAVERSALOPTIONS']._serialized_end=194
   _globals['_TRACEUPSTREAMREQUEST']._serialized_start=196
@@ -38,21 +38,21 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _globals['_TRACEDOWNSTREAMRESPONSE']._serialized_start=448
   _globals['_TRACEDOWNSTREAMRESPONSE']._serialized_end=514
   _globals['_ANALYZEIMPACTREQUEST']._serialized_start=516
-  _globals['_ANALYZEIMPACTREQUEST']._serialized_end=571
-  _globals['_ANALYZEIMPACTRESPONSE']._serialized_start=573
-  _globals['_ANALYZEIMPACTRESPONSE']._serialized_end=687
-  _globals['_DIFFARTIFACTVERSIONSREQUEST']._serialized_start=689
-  _globals['_DIFFARTIFACTVERSIONSREQUEST']._serialized_end=809
-  _globals['_DIFFARTIFACTVERSIONSRESPONSE']._serialized_start=812
-  _globals['_DIFFARTIFACTVERSIONSRESPONSE']._serialized_end=1273
-  _globals['_EXPORTLINEAGEGRAPHREQUEST']._serialized_start=1276
-  _globals['_EXPORTLINEAGEGRAPHREQUEST']._serialized_end=1475
-  _globals['_EXPORTLINEAGEGRAPHRESPONSE']._serialized_start=1477
-  _globals['_EXPORTLINEAGEGRAPHRESPONSE']._serialized_end=1538
-  _globals['_CREATELINEAGEEDGEREQUEST']._serialized_start=1540
-  _globals['_CREATELINEAGEEDGEREQUEST']._serialized_end=1639
-  _globals['_CREATELINEAGEEDGERESPONSE']._serialized_start=1641
-  _globals['_CREATELINEAGEEDGERESPONSE']._serialized_end=1724
-  _globals['_LINEAGESERVICE']._serialized_start=1993
-  _globals['_LINEAGESERVICE']._serialized_end=2663
+  _globals['_ANALYZEIMPACTREQUEST']._serialized_end=610
+  _globals['_ANALYZEIMPACTRESPONSE']._serialized_start=613
+  _globals['_ANALYZEIMPACTRESPONSE']._serialized_end=752
+  _globals['_DIFFARTIFACTVERSIONSREQUEST']._serialized_start=754
+  _globals['_DIFFARTIFACTVERSIONSREQUEST']._serialized_end=874
+  _globals['_DIFFARTIFACTVERSIONSRESPONSE']._serialized_start=877
+  _globals['_DIFFARTIFACTVERSIONSRESPONSE']._serialized_end=1338
+  _globals['_EXPORTLINEAGEGRAPHREQUEST']._serialized_start=1341
+  _globals['_EXPORTLINEAGEGRAPHREQUEST']._serialized_end=1540
+  _globals['_EXPORTLINEAGEGRAPHRESPONSE']._serialized_start=1542
+  _globals['_EXPORTLINEAGEGRAPHRESPONSE']._serialized_end=1603
+  _globals['_CREATELINEAGEEDGEREQUEST']._serialized_start=1605
+  _globals['_CREATELINEAGEEDGEREQUEST']._serialized_end=1704
+  _globals['_CREATELINEAGEEDGERESPONSE']._serialized_start=1706
+  _globals['_CREATELINEAGEEDGERESPONSE']._serialized_end=1789
+  _globals['_LINEAGESERVICE']._serialized_start=2058
+  _globals['_LINEAGESERVICE']._serialized_end=2728
 # @@protoc_insertion_point(module_scope)

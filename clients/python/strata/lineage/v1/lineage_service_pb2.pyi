@@ -70,22 +70,28 @@ class TraceDownstreamResponse(_message.Message):
     def __init__(self, graph: _Optional[_Union[_lineage_pb2.Graph, _Mapping]] = ...) -> None: ...
 
 class AnalyzeImpactRequest(_message.Message):
-    __slots__ = ("node", "max_nodes")
+    __slots__ = ("node", "max_nodes", "page_size", "page_token")
     NODE_FIELD_NUMBER: _ClassVar[int]
     MAX_NODES_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     node: str
     max_nodes: int
-    def __init__(self, node: _Optional[str] = ..., max_nodes: _Optional[int] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, node: _Optional[str] = ..., max_nodes: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class AnalyzeImpactResponse(_message.Message):
-    __slots__ = ("graph", "affected_versions", "affected_runs")
+    __slots__ = ("graph", "affected_versions", "affected_runs", "next_page_token")
     GRAPH_FIELD_NUMBER: _ClassVar[int]
     AFFECTED_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     AFFECTED_RUNS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     graph: _lineage_pb2.Graph
     affected_versions: _containers.RepeatedScalarFieldContainer[str]
     affected_runs: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, graph: _Optional[_Union[_lineage_pb2.Graph, _Mapping]] = ..., affected_versions: _Optional[_Iterable[str]] = ..., affected_runs: _Optional[_Iterable[str]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, graph: _Optional[_Union[_lineage_pb2.Graph, _Mapping]] = ..., affected_versions: _Optional[_Iterable[str]] = ..., affected_runs: _Optional[_Iterable[str]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class DiffArtifactVersionsRequest(_message.Message):
     __slots__ = ("old_version", "new_version", "max_depth", "max_manifest_changes")

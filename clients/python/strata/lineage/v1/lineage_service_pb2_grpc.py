@@ -84,7 +84,9 @@ class LineageServiceServicer(object):
     def AnalyzeImpact(self, request, context):
         """Lists everything downstream of a version (or a run), to any depth (up to
         max_nodes): which versions were derived from it and which runs consumed
-        them. Required: node. Returns NOT_FOUND, INVALID_ARGUMENT (OUT_OF_RANGE).
+        them. Required: node. With page_size (or a page_token) it answers page by
+        page, breadth-first, and a first page costs only the hops it needs.
+        Returns NOT_FOUND, INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_PAGE_TOKEN).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -66,7 +66,9 @@ class QueryService:
         metadata: _rpc.Metadata | None = None,
         retry: _rpc.RetryPolicy | None = None,
     ) -> query_service_pb2.CountRunsResponse:
-        """Counts the runs matching a filter. Required: parent.
+        """Counts the runs matching a filter. Required: parent. With allow_estimate a
+        count above 1000 may be an estimate (estimated = true) answered in a
+        bounded time; without it the count is always exact.
         Returns INVALID_ARGUMENT (INVALID_FILTER), NOT_FOUND.
         """
         return _rpc.unary_unary(self._defaults, self._CountRuns, request, timeout, metadata, retry)

@@ -32,18 +32,22 @@ class SearchRunsResponse(_message.Message):
     def __init__(self, runs: _Optional[_Iterable[_Union[_run_pb2.Run, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CountRunsRequest(_message.Message):
-    __slots__ = ("parent", "filter_json")
+    __slots__ = ("parent", "filter_json", "allow_estimate")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     FILTER_JSON_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_ESTIMATE_FIELD_NUMBER: _ClassVar[int]
     parent: str
     filter_json: str
-    def __init__(self, parent: _Optional[str] = ..., filter_json: _Optional[str] = ...) -> None: ...
+    allow_estimate: bool
+    def __init__(self, parent: _Optional[str] = ..., filter_json: _Optional[str] = ..., allow_estimate: bool = ...) -> None: ...
 
 class CountRunsResponse(_message.Message):
-    __slots__ = ("count",)
+    __slots__ = ("count", "estimated")
     COUNT_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_FIELD_NUMBER: _ClassVar[int]
     count: int
-    def __init__(self, count: _Optional[int] = ...) -> None: ...
+    estimated: bool
+    def __init__(self, count: _Optional[int] = ..., estimated: bool = ...) -> None: ...
 
 class GroupRunsRequest(_message.Message):
     __slots__ = ("parent", "filter_json", "group_by", "metric")

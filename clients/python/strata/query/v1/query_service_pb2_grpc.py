@@ -99,7 +99,9 @@ class QueryServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def CountRuns(self, request, context):
-        """Counts the runs matching a filter. Required: parent.
+        """Counts the runs matching a filter. Required: parent. With allow_estimate a
+        count above 1000 may be an estimate (estimated = true) answered in a
+        bounded time; without it the count is always exact.
         Returns INVALID_ARGUMENT (INVALID_FILTER), NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
