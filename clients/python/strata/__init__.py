@@ -28,6 +28,11 @@ _LAZY = {
     "ArtifactTTL": "strata.sdk.artifact",
     "Api": "strata.sdk.api",
     "Lineage": "strata.sdk.lineage",
+    "Image": "strata.sdk.media",
+    "Plotly": "strata.sdk.media",
+    "Html": "strata.sdk.media",
+    "Table": "strata.sdk.media",
+    "Histogram": "strata.sdk.media",
 }
 
 __all__ = sorted(_LAZY)

@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from strata.ingest.v1 import media_pb2 as strata_dot_ingest_dot_v1_dot_media__pb2
 from strata.ingest.v1 import run_pb2 as strata_dot_ingest_dot_v1_dot_run__pb2
 from strata.query.v1 import query_pb2 as strata_dot_query_dot_v1_dot_query__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#strata/query/v1/query_service.proto\x12\x0fstrata.query.v1\x1a\x1astrata/ingest/v1/run.proto\x1a\x1bstrata/query/v1/query.proto\"\x81\x01\n\x11SearchRunsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x10\n\x08order_by\x18\x03 \x03(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x0e\n\x06\x66ields\x18\x06 \x03(\t\"R\n\x12SearchRunsResponse\x12#\n\x04runs\x18\x01 \x03(\x0b\x32\x15.strata.ingest.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"7\n\x10\x43ountRunsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\"\"\n\x11\x43ountRunsResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x03\"Y\n\x10GroupRunsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x10\n\x08group_by\x18\x03 \x01(\t\x12\x0e\n\x06metric\x18\x04 \x01(\t\">\n\x11GroupRunsResponse\x12)\n\x06groups\x18\x01 \x03(\x0b\x32\x19.strata.query.v1.RunGroup\"$\n\x15ListMetricKeysRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\"F\n\x16ListMetricKeysResponse\x12,\n\x04keys\x18\x01 \x03(\x0b\x32\x1e.strata.query.v1.MetricKeyInfo\"\x97\x01\n\x11GetHistoryRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x0f\n\x07samples\x18\x03 \x01(\x05\x12\x15\n\x08min_step\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x15\n\x08max_step\x18\x05 \x01(\x03H\x01\x88\x01\x01\x12\x0e\n\x06x_axis\x18\x06 \x01(\tB\x0b\n\t_min_stepB\x0b\n\t_max_step\"C\n\x12GetHistoryResponse\x12-\n\x06series\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MetricSeries\"\x8a\x01\n\x12ScanHistoryRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x15\n\x08min_step\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x15\n\x08max_step\x18\x05 \x01(\x03H\x01\x88\x01\x01\x42\x0b\n\t_min_stepB\x0b\n\t_max_step\"D\n\x13ScanHistoryResponse\x12-\n\x06series\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MetricSeries\"E\n\x16\x42\x61tchGetHistoryRequest\x12\x0c\n\x04runs\x18\x01 \x03(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x0f\n\x07samples\x18\x03 \x01(\x05\"H\n\x17\x42\x61tchGetHistoryResponse\x12-\n\x06series\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MetricSeries\"n\n\x17\x41ggregateHistoryRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x10\n\x08group_by\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\t\x12\x0f\n\x07\x62uckets\x18\x05 \x01(\x05\"E\n\x18\x41ggregateHistoryResponse\x12)\n\x05\x62\x61nds\x18\x01 \x03(\x0b\x32\x1a.strata.query.v1.CurveBand2\xf2\x05\n\x0cQueryService\x12U\n\nSearchRuns\x12\".strata.query.v1.SearchRunsRequest\x1a#.strata.query.v1.SearchRunsResponse\x12R\n\tCountRuns\x12!.strata.query.v1.CountRunsRequest\x1a\".strata.query.v1.CountRunsResponse\x12R\n\tGroupRuns\x12!.strata.query.v1.GroupRunsRequest\x1a\".strata.query.v1.GroupRunsResponse\x12\x61\n\x0eListMetricKeys\x12&.strata.query.v1.ListMetricKeysRequest\x1a\'.strata.query.v1.ListMetricKeysResponse\x12U\n\nGetHistory\x12\".strata.query.v1.GetHistoryRequest\x1a#.strata.query.v1.GetHistoryResponse\x12Z\n\x0bScanHistory\x12#.strata.query.v1.ScanHistoryRequest\x1a$.strata.query.v1.ScanHistoryResponse0\x01\x12\x64\n\x0f\x42\x61tchGetHistory\x12\'.strata.query.v1.BatchGetHistoryRequest\x1a(.strata.query.v1.BatchGetHistoryResponse\x12g\n\x10\x41ggregateHistory\x12(.strata.query.v1.AggregateHistoryRequest\x1a).strata.query.v1.AggregateHistoryResponseB<Z:github.com/strata-ml/strata/gen/go/strata/query/v1;queryv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#strata/query/v1/query_service.proto\x12\x0fstrata.query.v1\x1a\x1cstrata/ingest/v1/media.proto\x1a\x1astrata/ingest/v1/run.proto\x1a\x1bstrata/query/v1/query.proto\"\x81\x01\n\x11SearchRunsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x10\n\x08order_by\x18\x03 \x03(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x0e\n\x06\x66ields\x18\x06 \x03(\t\"R\n\x12SearchRunsResponse\x12#\n\x04runs\x18\x01 \x03(\x0b\x32\x15.strata.ingest.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"7\n\x10\x43ountRunsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\"\"\n\x11\x43ountRunsResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x03\"Y\n\x10GroupRunsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x10\n\x08group_by\x18\x03 \x01(\t\x12\x0e\n\x06metric\x18\x04 \x01(\t\">\n\x11GroupRunsResponse\x12)\n\x06groups\x18\x01 \x03(\x0b\x32\x19.strata.query.v1.RunGroup\"$\n\x15ListMetricKeysRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\"F\n\x16ListMetricKeysResponse\x12,\n\x04keys\x18\x01 \x03(\x0b\x32\x1e.strata.query.v1.MetricKeyInfo\"\x97\x01\n\x11GetHistoryRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x0f\n\x07samples\x18\x03 \x01(\x05\x12\x15\n\x08min_step\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x15\n\x08max_step\x18\x05 \x01(\x03H\x01\x88\x01\x01\x12\x0e\n\x06x_axis\x18\x06 \x01(\tB\x0b\n\t_min_stepB\x0b\n\t_max_step\"C\n\x12GetHistoryResponse\x12-\n\x06series\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MetricSeries\"\x8a\x01\n\x12ScanHistoryRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x15\n\x08min_step\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x15\n\x08max_step\x18\x05 \x01(\x03H\x01\x88\x01\x01\x42\x0b\n\t_min_stepB\x0b\n\t_max_step\"D\n\x13ScanHistoryResponse\x12-\n\x06series\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MetricSeries\"E\n\x16\x42\x61tchGetHistoryRequest\x12\x0c\n\x04runs\x18\x01 \x03(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x0f\n\x07samples\x18\x03 \x01(\x05\"H\n\x17\x42\x61tchGetHistoryResponse\x12-\n\x06series\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MetricSeries\"n\n\x17\x41ggregateHistoryRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x10\n\x08group_by\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\t\x12\x0f\n\x07\x62uckets\x18\x05 \x01(\x05\"E\n\x18\x41ggregateHistoryResponse\x12)\n\x05\x62\x61nds\x18\x01 \x03(\x0b\x32\x1a.strata.query.v1.CurveBand\"|\n\x0cMediaKeyInfo\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x04type\x18\x02 \x01(\x0e\x32\x1b.strata.ingest.v1.MediaType\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x12\x12\n\nfirst_step\x18\x04 \x01(\x03\x12\x11\n\tlast_step\x18\x05 \x01(\x03\"#\n\x14ListMediaKeysRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\"D\n\x15ListMediaKeysResponse\x12+\n\x04keys\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MediaKeyInfo\"\x9b\x01\n\x10ListMediaRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x15\n\x08min_step\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x15\n\x08max_step\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\tB\x0b\n\t_min_stepB\x0b\n\t_max_step\"[\n\x11ListMediaResponse\x12-\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1c.strata.ingest.v1.MediaEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"[\n\x14GetMediaTableRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x11\n\x04step\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\r\n\x05index\x18\x04 \x01(\x05\x42\x07\n\x05_step\"0\n\x0bTableColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bvalues_json\x18\x02 \x01(\t\"\x81\x01\n\x15GetMediaTableResponse\x12+\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1c.strata.ingest.v1.MediaEntry\x12-\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x1c.strata.query.v1.TableColumn\x12\x0c\n\x04rows\x18\x03 \x01(\x03\"O\n\x10ReadMediaRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x0e\n\x06offset\x18\x03 \x01(\x03\x12\x0e\n\x06length\x18\x04 \x01(\x03\"1\n\x11ReadMediaResponse\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x32\xdc\x08\n\x0cQueryService\x12U\n\nSearchRuns\x12\".strata.query.v1.SearchRunsRequest\x1a#.strata.query.v1.SearchRunsResponse\x12R\n\tCountRuns\x12!.strata.query.v1.CountRunsRequest\x1a\".strata.query.v1.CountRunsResponse\x12R\n\tGroupRuns\x12!.strata.query.v1.GroupRunsRequest\x1a\".strata.query.v1.GroupRunsResponse\x12\x61\n\x0eListMetricKeys\x12&.strata.query.v1.ListMetricKeysRequest\x1a\'.strata.query.v1.ListMetricKeysResponse\x12U\n\nGetHistory\x12\".strata.query.v1.GetHistoryRequest\x1a#.strata.query.v1.GetHistoryResponse\x12Z\n\x0bScanHistory\x12#.strata.query.v1.ScanHistoryRequest\x1a$.strata.query.v1.ScanHistoryResponse0\x01\x12\x64\n\x0f\x42\x61tchGetHistory\x12\'.strata.query.v1.BatchGetHistoryRequest\x1a(.strata.query.v1.BatchGetHistoryResponse\x12g\n\x10\x41ggregateHistory\x12(.strata.query.v1.AggregateHistoryRequest\x1a).strata.query.v1.AggregateHistoryResponse\x12^\n\rListMediaKeys\x12%.strata.query.v1.ListMediaKeysRequest\x1a&.strata.query.v1.ListMediaKeysResponse\x12R\n\tListMedia\x12!.strata.query.v1.ListMediaRequest\x1a\".strata.query.v1.ListMediaResponse\x12^\n\rGetMediaTable\x12%.strata.query.v1.GetMediaTableRequest\x1a&.strata.query.v1.GetMediaTableResponse\x12T\n\tReadMedia\x12!.strata.query.v1.ReadMediaRequest\x1a\".strata.query.v1.ReadMediaResponse0\x01\x42<Z:github.com/strata-ml/strata/gen/go/strata/query/v1;queryv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,38 +35,58 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'strata.query.v1.query_servi
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z:github.com/strata-ml/strata/gen/go/strata/query/v1;queryv1'
-  _globals['_SEARCHRUNSREQUEST']._serialized_start=114
-  _globals['_SEARCHRUNSREQUEST']._serialized_end=243
-  _globals['_SEARCHRUNSRESPONSE']._serialized_start=245
-  _globals['_SEARCHRUNSRESPONSE']._serialized_end=327
-  _globals['_COUNTRUNSREQUEST']._serialized_start=329
-  _globals['_COUNTRUNSREQUEST']._serialized_end=384
-  _globals['_COUNTRUNSRESPONSE']._serialized_start=386
-  _globals['_COUNTRUNSRESPONSE']._serialized_end=420
-  _globals['_GROUPRUNSREQUEST']._serialized_start=422
-  _globals['_GROUPRUNSREQUEST']._serialized_end=511
-  _globals['_GROUPRUNSRESPONSE']._serialized_start=513
-  _globals['_GROUPRUNSRESPONSE']._serialized_end=575
-  _globals['_LISTMETRICKEYSREQUEST']._serialized_start=577
-  _globals['_LISTMETRICKEYSREQUEST']._serialized_end=613
-  _globals['_LISTMETRICKEYSRESPONSE']._serialized_start=615
-  _globals['_LISTMETRICKEYSRESPONSE']._serialized_end=685
-  _globals['_GETHISTORYREQUEST']._serialized_start=688
-  _globals['_GETHISTORYREQUEST']._serialized_end=839
-  _globals['_GETHISTORYRESPONSE']._serialized_start=841
-  _globals['_GETHISTORYRESPONSE']._serialized_end=908
-  _globals['_SCANHISTORYREQUEST']._serialized_start=911
-  _globals['_SCANHISTORYREQUEST']._serialized_end=1049
-  _globals['_SCANHISTORYRESPONSE']._serialized_start=1051
-  _globals['_SCANHISTORYRESPONSE']._serialized_end=1119
-  _globals['_BATCHGETHISTORYREQUEST']._serialized_start=1121
-  _globals['_BATCHGETHISTORYREQUEST']._serialized_end=1190
-  _globals['_BATCHGETHISTORYRESPONSE']._serialized_start=1192
-  _globals['_BATCHGETHISTORYRESPONSE']._serialized_end=1264
-  _globals['_AGGREGATEHISTORYREQUEST']._serialized_start=1266
-  _globals['_AGGREGATEHISTORYREQUEST']._serialized_end=1376
-  _globals['_AGGREGATEHISTORYRESPONSE']._serialized_start=1378
-  _globals['_AGGREGATEHISTORYRESPONSE']._serialized_end=1447
-  _globals['_QUERYSERVICE']._serialized_start=1450
-  _globals['_QUERYSERVICE']._serialized_end=2204
+  _globals['_SEARCHRUNSREQUEST']._serialized_start=144
+  _globals['_SEARCHRUNSREQUEST']._serialized_end=273
+  _globals['_SEARCHRUNSRESPONSE']._serialized_start=275
+  _globals['_SEARCHRUNSRESPONSE']._serialized_end=357
+  _globals['_COUNTRUNSREQUEST']._serialized_start=359
+  _globals['_COUNTRUNSREQUEST']._serialized_end=414
+  _globals['_COUNTRUNSRESPONSE']._serialized_start=416
+  _globals['_COUNTRUNSRESPONSE']._serialized_end=450
+  _globals['_GROUPRUNSREQUEST']._serialized_start=452
+  _globals['_GROUPRUNSREQUEST']._serialized_end=541
+  _globals['_GROUPRUNSRESPONSE']._serialized_start=543
+  _globals['_GROUPRUNSRESPONSE']._serialized_end=605
+  _globals['_LISTMETRICKEYSREQUEST']._serialized_start=607
+  _globals['_LISTMETRICKEYSREQUEST']._serialized_end=643
+  _globals['_LISTMETRICKEYSRESPONSE']._serialized_start=645
+  _globals['_LISTMETRICKEYSRESPONSE']._serialized_end=715
+  _globals['_GETHISTORYREQUEST']._serialized_start=718
+  _globals['_GETHISTORYREQUEST']._serialized_end=869
+  _globals['_GETHISTORYRESPONSE']._serialized_start=871
+  _globals['_GETHISTORYRESPONSE']._serialized_end=938
+  _globals['_SCANHISTORYREQUEST']._serialized_start=941
+  _globals['_SCANHISTORYREQUEST']._serialized_end=1079
+  _globals['_SCANHISTORYRESPONSE']._serialized_start=1081
+  _globals['_SCANHISTORYRESPONSE']._serialized_end=1149
+  _globals['_BATCHGETHISTORYREQUEST']._serialized_start=1151
+  _globals['_BATCHGETHISTORYREQUEST']._serialized_end=1220
+  _globals['_BATCHGETHISTORYRESPONSE']._serialized_start=1222
+  _globals['_BATCHGETHISTORYRESPONSE']._serialized_end=1294
+  _globals['_AGGREGATEHISTORYREQUEST']._serialized_start=1296
+  _globals['_AGGREGATEHISTORYREQUEST']._serialized_end=1406
+  _globals['_AGGREGATEHISTORYRESPONSE']._serialized_start=1408
+  _globals['_AGGREGATEHISTORYRESPONSE']._serialized_end=1477
+  _globals['_MEDIAKEYINFO']._serialized_start=1479
+  _globals['_MEDIAKEYINFO']._serialized_end=1603
+  _globals['_LISTMEDIAKEYSREQUEST']._serialized_start=1605
+  _globals['_LISTMEDIAKEYSREQUEST']._serialized_end=1640
+  _globals['_LISTMEDIAKEYSRESPONSE']._serialized_start=1642
+  _globals['_LISTMEDIAKEYSRESPONSE']._serialized_end=1710
+  _globals['_LISTMEDIAREQUEST']._serialized_start=1713
+  _globals['_LISTMEDIAREQUEST']._serialized_end=1868
+  _globals['_LISTMEDIARESPONSE']._serialized_start=1870
+  _globals['_LISTMEDIARESPONSE']._serialized_end=1961
+  _globals['_GETMEDIATABLEREQUEST']._serialized_start=1963
+  _globals['_GETMEDIATABLEREQUEST']._serialized_end=2054
+  _globals['_TABLECOLUMN']._serialized_start=2056
+  _globals['_TABLECOLUMN']._serialized_end=2104
+  _globals['_GETMEDIATABLERESPONSE']._serialized_start=2107
+  _globals['_GETMEDIATABLERESPONSE']._serialized_end=2236
+  _globals['_READMEDIAREQUEST']._serialized_start=2238
+  _globals['_READMEDIAREQUEST']._serialized_end=2317
+  _globals['_READMEDIARESPONSE']._serialized_start=2319
+  _globals['_READMEDIARESPONSE']._serialized_end=2368
+  _globals['_QUERYSERVICE']._serialized_start=2371
+  _globals['_QUERYSERVICE']._serialized_end=3487
 # @@protoc_insertion_point(module_scope)
