@@ -60,12 +60,16 @@ def test_a_key_holds_numbers_or_rich_values_never_both_in_the_sdk(server: Server
     run.finish()
 
 
-def _entry(key: str, kind: int, data: bytes, size: int | None = None, **metadata: object) -> media_pb2.MediaEntry:
+def _entry(
+    key: str, kind: int, data: bytes, size: int | None = None, **metadata: object
+) -> media_pb2.MediaEntry:
     return media_pb2.MediaEntry(
         key=key,
         step=0,
         type=kind,  # type: ignore[arg-type]
-        blob=blob_pb2.BlobDigest(sha256=hashlib.sha256(data).hexdigest(), size=len(data) if size is None else size),
+        blob=blob_pb2.BlobDigest(
+            sha256=hashlib.sha256(data).hexdigest(), size=len(data) if size is None else size
+        ),
         metadata_json=json.dumps(metadata),
     )
 
@@ -92,7 +96,11 @@ def test_server_limits_are_invalid_argument_with_the_field_and_write_nothing(ser
     _upload(client, run.parent, ok)
     good = _entry("fine", media_pb2.MEDIA_TYPE_HTML, ok)
     cases = [
-        (_entry("big", media_pb2.MEDIA_TYPE_IMAGE, b"x", size=50_000_001), "entries[1].blob.size", "TOO_LARGE"),
+        (
+            _entry("big", media_pb2.MEDIA_TYPE_IMAGE, b"x", size=50_000_001),
+            "entries[1].blob.size",
+            "TOO_LARGE",
+        ),
         (
             _entry("wide", media_pb2.MEDIA_TYPE_TABLE, ok, columns=["a"] * 1000, rows=1001),
             "entries[1].metadata_json",

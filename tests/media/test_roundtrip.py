@@ -53,9 +53,14 @@ def test_every_kind_of_value_round_trips_with_scalars_unchanged(server: ServerTh
         {
             "grey": strata.Image(grey),
             "page": strata.Html("<p>hello <b>world</b></p>"),
-            "preds": strata.Table(columns=["id", "label", "p"], data=[[1, "cat", 0.9], [2, "<script>", None]]),
+            "preds": strata.Table(
+                columns=["id", "label", "p"], data=[[1, "cat", 0.9], [2, "<script>", None]]
+            ),
             "note": "plain text",
-            "eval": {"acc": 0.5, "fig": strata.Plotly({"data": [{"type": "bar", "y": [1, 2]}], "layout": {}})},
+            "eval": {
+                "acc": 0.5,
+                "fig": strata.Plotly({"data": [{"type": "bar", "y": [1, 2]}], "layout": {}}),
+            },
         }
     )
     run.finish()
@@ -132,14 +137,18 @@ def test_tables_from_dataframes_and_steps_ranges_page(server: ServerThread) -> N
     client = server.client()
     pages, token = [], ""
     while True:
-        resp = client.query.ListMedia(q.ListMediaRequest(run=run.name, key="txt", page_size=7, page_token=token))
+        resp = client.query.ListMedia(
+            q.ListMediaRequest(run=run.name, key="txt", page_size=7, page_token=token)
+        )
         pages.append([e.step for e in resp.entries])
         token = resp.next_page_token
         if not token:
             break
     assert [len(p) for p in pages] == [7, 7, 7, 7, 1]
-    assert sum(pages, []) == list(range(29, 0, -1))
-    assert json.loads(client.query.GetMediaTable(q.GetMediaTableRequest(run=run.name, key="t")).columns[0].values_json) == [
+    assert [step for page in pages for step in page] == list(range(29, 0, -1))
+    assert json.loads(
+        client.query.GetMediaTable(q.GetMediaTableRequest(run=run.name, key="t")).columns[0].values_json
+    ) == [
         1,
         2,
         3,

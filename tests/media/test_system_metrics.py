@@ -27,7 +27,9 @@ def test_a_sample_holds_cpu_and_memory_and_no_gpu_without_nvml() -> None:
         assert not [k for k in sample if k.startswith("system/gpu")]
 
 
-def test_the_run_logs_system_metrics_on_its_stream(server: ServerThread, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_run_logs_system_metrics_on_its_stream(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("STRATA_SYSTEM_METRICS_INTERVAL", "0.2")
     run = strata.init(project="system", entity="tester", addr=server.addr)
     for step in range(8):

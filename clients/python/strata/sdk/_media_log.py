@@ -7,8 +7,8 @@ cannot keep up, and the metric stream is never held back by it.
 
 The encoder thread encodes each value (PNG, JSON), writes its bytes to the spool as
 `media/blobs/<sha256>` and appends its index entry to `media/index.log` (checksummed records, the
-metric spool's format), fsynced like the metric spool; from then on the value survives a crash of the
-process. The uploader thread (online runs) sends spooled entries in groups: the blobs through the
+metric spool's format), fsynced like the metric spool (a group commit: up to 64 values at a time);
+from then on the value survives a crash of the process. The uploader thread (online runs) sends spooled entries in groups: the blobs through the
 ordinary upload engine (strata.sdk.transfer: only what the project lacks moves, small blobs batched
 with BatchUploadBlobs), then AddMediaEntries. The server keeps an entry already stored as it is, so
 `strata sync` of the same spool simply sends everything again.
@@ -19,10 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
@@ -39,10 +40,34 @@ from .media import MAX_IMAGE_BYTES, Media
 
 MEDIA = 5  # record type of an index entry in media/index.log
 GROUP = 1000  # entries per upload round / AddMediaEntries call
+ENCODE_GROUP = 64  # values encoded, then made durable together
+FSYNC_THREADS = 16
+UPLOAD_GATHER = 0.1  # seconds the uploader lets entries gather before a round
 GROUP_BYTES = 4 * 1024 * 1024  # metadata bytes per AddMediaEntries call
 RETRY = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED)
 
 Item = tuple[str, int, int, Media]  # key, step, index, value
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _fsync_pool() -> ThreadPoolExecutor:
+    """Threads for group commits: fsyncs issued together cost the disk far less than one by one."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(FSYNC_THREADS, thread_name_prefix="strata-media-fsync")
+        return _pool
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def queue_size() -> int:
@@ -71,7 +96,13 @@ class MediaLogger:
         self.blobs = self.dir / "blobs"
         self.blobs.mkdir(parents=True, exist_ok=True)
         self.fsync, self.warn = fsync, warn
-        self.queue: queue.Queue[Item | None] = queue.Queue(maxsize=queue_size())
+        # a deque and a semaphore rather than queue.Queue: appending takes no lock the encoder holds
+        self._items: deque[Item] = deque()
+        self._room = threading.Semaphore(queue_size())
+        self._wake = threading.Event()
+        self._closing = False
+        self.queued = 0
+        self.spooled = 0  # values encoded and durable in the spool (or given up on)
         self._index = open(self.dir / "index.log", "ab")  # closed by close()
         self._pending: list[media_pb2.MediaEntry] = []
         self._lock = threading.Condition()
@@ -92,21 +123,21 @@ class MediaLogger:
 
     def put(self, key: str, step: int, values: Sequence[Media]) -> None:
         for index, value in enumerate(values):
-            try:
-                self.queue.put_nowait((key, step, index, value))
-            except queue.Full:
-                try:
-                    self.queue.put((key, step, index, value), timeout=queue_timeout())
-                except queue.Full:
-                    self.dropped += 1
-                    self.warn(
-                        f"media queue full for {queue_timeout():.0f}s: dropped {key!r} at step {step} "
-                        f"({self.dropped} dropped so far; STRATA_MEDIA_QUEUE sets the queue's length)"
-                    )
+            if not self._room.acquire(blocking=False) and not self._room.acquire(timeout=queue_timeout()):
+                self.dropped += 1
+                self.warn(
+                    f"media queue full for {queue_timeout():.0f}s: dropped {key!r} at step {step} "
+                    f"({self.dropped} dropped so far; STRATA_MEDIA_QUEUE sets the queue's length)"
+                )
+                continue
+            self._items.append((key, step, index, value))
+            self.queued += 1
+            self._wake.set()
 
     def close(self, timeout: float) -> bool:
         """Encode and spool everything queued, then (online) deliver it; True when all was delivered."""
-        self.queue.put(None)
+        self._closing = True
+        self._wake.set()
         deadline = time.monotonic() + timeout
         self._encoder.join(max(0.0, deadline - time.monotonic()))
         if self._uploader is not None:
@@ -117,35 +148,67 @@ class MediaLogger:
 
     def wait_spooled(self, timeout: float = 60.0) -> bool:
         """Block until every value queued so far is encoded and in the spool."""
+        target = self.queued
         deadline = time.monotonic() + timeout
-        while self.queue.unfinished_tasks and time.monotonic() < deadline:
+        while self.spooled < target and time.monotonic() < deadline and self._encoder.is_alive():
             time.sleep(0.005)
-        return not self.queue.unfinished_tasks
+        return self.spooled >= target
 
     # --- the encoder thread ---
 
     def _encode_loop(self) -> None:
         while True:
-            item = self.queue.get()
-            try:
-                if item is None:
+            if not self._items:
+                if self._closing:
                     break
-                self._encode_one(*item)
-            except Exception as e:  # one bad value must not stop the others
-                self.warn(f"could not encode the value logged under {item[0]!r}: {e!r}")  # type: ignore[index]
+                self._wake.wait(0.05)
+                self._wake.clear()
+                continue
+            group = [self._items.popleft() for _ in range(min(ENCODE_GROUP, len(self._items)))]
+            try:
+                self._encode_group(group)
             finally:
-                self.queue.task_done()
+                for _ in group:
+                    self._room.release()
+                self.spooled += len(group)
         with self._lock:
             self._encoding_done = True
             self._lock.notify_all()
 
-    def _encode_one(self, key: str, step: int, index: int, value: Media) -> None:
+    def _encode_group(self, group: list[Item]) -> None:
+        """Encode a group, write its blobs, then make blobs and index records durable together
+        (group commit: parallel fsyncs of the new blobs, one of the index)."""
+        entries, written = [], []
+        for key, step, index, value in group:
+            try:
+                entry, path = self._encode_one(key, step, index, value)
+            except Exception as e:  # one bad value must not stop the others
+                self.warn(f"could not encode the value logged under {key!r}: {e!r}")
+                continue
+            if entry is not None:
+                entries.append(entry)
+            if path is not None:
+                written.append(path)
+        if self.fsync and written:
+            list(_fsync_pool().map(_fsync_path, written))
+            _fsync_path(self.blobs)
+        for entry in entries:
+            self._index.write(encode_record(MEDIA, entry.SerializeToString()))
+        self._index.flush()
+        if self.fsync:
+            os.fsync(self._index.fileno())
+        with self._lock:
+            self._pending += entries
+            self._lock.notify_all()
+
+    def _encode_one(
+        self, key: str, step: int, index: int, value: Media
+    ) -> tuple[media_pb2.MediaEntry | None, Path | None]:
         encoded = value.encode()
         if encoded.type == media_pb2.MEDIA_TYPE_IMAGE and len(encoded.data) > MAX_IMAGE_BYTES:
             self.warn(f"image under {key!r} at step {step} is {len(encoded.data)} bytes encoded: not stored")
-            return
+            return None, None
         sha = hashlib.sha256(encoded.data).hexdigest()
-        self._store_blob(sha, encoded.data)
         entry = media_pb2.MediaEntry(
             key=key,
             step=step,
@@ -154,24 +217,17 @@ class MediaLogger:
             blob=blob_pb2.BlobDigest(sha256=sha, size=len(encoded.data)),
             metadata_json=json.dumps(encoded.metadata, separators=(",", ":")),
         )
-        self._index.write(encode_record(MEDIA, entry.SerializeToString()))
-        self._index.flush()
-        if self.fsync:
-            os.fsync(self._index.fileno())
-        with self._lock:
-            self._pending.append(entry)
-            self._lock.notify_all()
+        return entry, self._store_blob(sha, encoded.data)
 
-    def _store_blob(self, sha: str, data: bytes) -> None:
+    def _store_blob(self, sha: str, data: bytes) -> Path | None:
+        """Write the blob (not fsynced here); None when it is there already."""
         path = self.blobs / sha
         if path.exists():
-            return
+            return None
         tmp = path.with_name(f".{sha}.tmp")
-        with open(tmp, "wb") as f:
-            f.write(data)
-            if self.fsync:
-                os.fsync(f.fileno())
+        tmp.write_bytes(data)
         os.replace(tmp, path)
+        return path
 
     # --- the uploader thread ---
 
@@ -184,6 +240,9 @@ class MediaLogger:
                     self._lock.wait(0.5)
                 if not self._pending:
                     return
+            if len(self._pending) < GROUP and not self._encoding_done:
+                time.sleep(UPLOAD_GATHER)  # fewer, fuller rounds: each costs a few round trips
+            with self._lock:
                 group = self._pending[:GROUP]
             try:
                 deliver(self.client, self.run_name, self.parent, group, self.blobs, warn=self.warn)
