@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.usefixtures("spool"), pytest.mark.timeout(120)]
 @pytest.fixture(scope="module")
 def gc_server(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     """No grace period: every unreferenced blob is collectable at once."""
-    srv = ServerThread(make_settings(tmp_path_factory.mktemp("gc"), pg_dsn, gc_grace=0.0, gc_interval=0.0)).start()
+    srv = ServerThread(
+        make_settings(tmp_path_factory.mktemp("gc"), pg_dsn, gc_grace=0.0, gc_interval=0.0)
+    ).start()
     yield srv
     srv.stop()
 
