@@ -101,6 +101,7 @@ class MediaLogger:
         self._room = threading.Semaphore(queue_size())
         self._wake = threading.Event()
         self._closing = False
+        self._deadline: float | None = None  # set by close(): retries stop there
         self.queued = 0
         self.spooled = 0  # values encoded and durable in the spool (or given up on)
         self._index = open(self.dir / "index.log", "ab")  # closed by close()
@@ -136,9 +137,10 @@ class MediaLogger:
 
     def close(self, timeout: float) -> bool:
         """Encode and spool everything queued, then (online) deliver it; True when all was delivered."""
+        deadline = time.monotonic() + timeout
+        self._deadline = deadline
         self._closing = True
         self._wake.set()
-        deadline = time.monotonic() + timeout
         self._encoder.join(max(0.0, deadline - time.monotonic()))
         if self._uploader is not None:
             self._uploader.join(max(0.0, deadline - time.monotonic()))
@@ -248,7 +250,7 @@ class MediaLogger:
                 deliver(self.client, self.run_name, self.parent, group, self.blobs, warn=self.warn)
                 backoff = 0.5
             except StrataError as e:
-                if e.code in RETRY and not self._encoding_done:
+                if e.code in RETRY and (self._deadline is None or time.monotonic() < self._deadline):
                     time.sleep(backoff)
                     backoff = min(backoff * 2, 10.0)
                     continue
