@@ -55,16 +55,16 @@ TRAINER = textwrap.dedent(
 )
 
 
-def test_media_of_a_killed_process_are_delivered_by_strata_sync(
-    server: ServerThread, pg_dsn: str, tmp_path: Path
-) -> None:
+def crash_after_spooling(server: ServerThread, pg_dsn: str, tmp_path: Path, run_id: str) -> Path:
+    """Run the trainer while media inserts are blocked, kill it once its media are spooled; returns
+    its spool directory."""
     script = tmp_path / "train.py"
     script.write_text(TRAINER)
     lock = server.run(asyncpg.connect(pg_dsn))
     server.run(lock.execute("BEGIN; LOCK TABLE media_entries IN EXCLUSIVE MODE"))  # nothing gets stored
     try:
         proc = subprocess.Popen(
-            [sys.executable, str(script), server.addr, "crash1"],
+            [sys.executable, str(script), server.addr, run_id],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -77,10 +77,31 @@ def test_media_of_a_killed_process_are_delivered_by_strata_sync(
     finally:
         server.run(lock.execute("ROLLBACK"))
         server.run(lock.close())
+    return Path(line.split(" ", 1)[1].strip())
+
+
+def test_media_of_a_killed_process_are_delivered_by_strata_sync(
+    server: ServerThread, pg_dsn: str, tmp_path: Path
+) -> None:
+    spool_path = crash_after_spooling(server, pg_dsn, tmp_path, "crash1")
     r = strata.Api(addr=server.addr).run("tester/media-crash/crash1")
     assert r.media_keys() == []  # the dead process stored nothing
-    spool_path = Path(line.split(" ", 1)[1].strip())
     assert cli(["sync", "--addr", server.addr, str(spool_path)]) == 0
+    assert_delivered(r)
+
+
+def test_media_of_a_killed_process_are_delivered_by_the_next_process_of_the_run(
+    server: ServerThread, pg_dsn: str, tmp_path: Path
+) -> None:
+    crash_after_spooling(server, pg_dsn, tmp_path, "crash2")
+    resumed = strata.init(
+        project="media-crash", entity="tester", addr=server.addr, id="crash2", resume="allow"
+    )
+    resumed.finish()
+    assert_delivered(strata.Api(addr=server.addr).run("tester/media-crash/crash2"))
+
+
+def assert_delivered(r) -> None:  # type: ignore[no-untyped-def]
     counts = {k["key"]: k["count"] for k in r.media_keys()}
     assert counts == {"img": 20, "hist": 20}
     latest = r.media("img")[0]
