@@ -21,6 +21,8 @@ pytest_plugins = ["tests.fixtures.iam"]
 os.environ.setdefault("STRATA_CONFIG_DIR", "/nonexistent-strata-config")  # never read a developer's key
 # Servers the tests start as subprocesses run in open local mode unless a test asks for keys.
 os.environ.setdefault("STRATA_AUTH_MODE", "open-local")
+# No system/* metrics in runs unless a test asks for them (tests count the keys they log).
+os.environ.setdefault("STRATA_SYSTEM_METRICS_INTERVAL", "0")
 slog.configure("warning", "console")
 
 

@@ -40,6 +40,7 @@ MANIFEST_METHODS = frozenset(
         REGISTRY + "CreateArtifactVersion",
         REGISTRY + "AppendManifestEntries",
         INGEST + "AddRunFiles",
+        INGEST + "AddMediaEntries",
         INGEST + "FindMissingBlobs",
         INGEST + "ProveBlobPossession",
     }

@@ -9,11 +9,12 @@ import numpy as np
 from google.protobuf import json_format
 from strata.common.v1 import blob_pb2
 from strata.ingest.v1 import ingest_service_pb2 as pb
-from strata.ingest.v1 import metric_pb2, run_pb2, upload_pb2
+from strata.ingest.v1 import media_pb2, metric_pb2, run_pb2, upload_pb2
 
 from ..common.errors import InvalidArgument, Reason
 from ..common.names import parse_project, parse_run
 from ..common.runs import run_from_row, ts
+from .media.domain import RawEntry
 from .metrics.domain import Ack, Batch
 from .run_files.domain import RunFileView
 from .runs.domain import LoadedRun, NewRun, RunUpdate
@@ -137,3 +138,7 @@ def run_file(f: upload_pb2.RunFile) -> RunFileView:
 
 def run_file_pb(f: RunFileView) -> upload_pb2.RunFile:
     return upload_pb2.RunFile(path=f.path, blob=digest_pb(f.blob), create_time=ts(f.create_time))
+
+
+def media_entry(e: media_pb2.MediaEntry) -> RawEntry:
+    return RawEntry(e.key, e.step, e.index, e.type, digest(e.blob), e.metadata_json)

@@ -2,7 +2,7 @@
 
 One servicer for every RPC of strata.ingest.v1.IngestService. Requests become domain values and
 domain results become responses through convert.py; the rules, transactions and SQL live in the
-feature subpackages (runs/, metrics/, uploads/, run_files/).
+feature subpackages (runs/, metrics/, uploads/, run_files/, media/).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ..common.deps import Deps
 from ..common.errors import InvalidArgument, Reason
 from ..common.names import parse_child, parse_project, parse_run
 from . import convert
+from .media import domain as media
 from .metrics import domain as metrics
 from .metrics.limits import MAX_BATCH_POINTS
 from .run_files.domain import RunFiles
@@ -189,3 +190,13 @@ class IngestServiceHandlers(ingest_service_pb2_grpc.IngestServiceServicer):
             run, request.path, request.offset, request.length
         ):
             yield encode_read_response(offset, data)
+
+    # --- media (rich values) ---
+
+    async def AddMediaEntries(
+        self, request: pb.AddMediaEntriesRequest, context: Context
+    ) -> pb.AddMediaEntriesResponse:
+        run = parse_run(request.run, "run")
+        entries = [convert.media_entry(e) for e in request.entries]
+        added = await media.add_entries(self.deps, run, entries, timeout_from(context))
+        return pb.AddMediaEntriesResponse(added=added)

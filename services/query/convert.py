@@ -5,12 +5,16 @@ The only place besides handlers.py that reads or builds strata.query.v1 / strata
 
 from __future__ import annotations
 
-from strata.ingest.v1 import run_pb2
+import json
+
+from strata.common.v1 import blob_pb2
+from strata.ingest.v1 import media_pb2, run_pb2
 from strata.query.v1 import query_pb2, query_service_pb2
 
-from ..common.runs import run_from_row, summary_from_row
+from ..common.runs import run_from_row, summary_from_row, ts
 from .history.aggregate import Band
 from .history.domain import AggregateRequest, HistoryRequest, KeyInfo, Series
+from .media import domain as media
 from .search.domain import FoundRun, Group, SearchRequest
 
 
@@ -104,4 +108,38 @@ def aggregate_response(bands: list[Band]) -> query_service_pb2.AggregateHistoryR
             )
             for b in bands
         ]
+    )
+
+
+def media_keys_response(keys: list[media.KeyInfo]) -> query_service_pb2.ListMediaKeysResponse:
+    return query_service_pb2.ListMediaKeysResponse(
+        keys=[
+            query_service_pb2.MediaKeyInfo(
+                key=k.key, type=k.type, count=k.count, first_step=k.first_step, last_step=k.last_step
+            )
+            for k in keys
+        ]
+    )
+
+
+def media_entry_pb(e: media.Entry) -> media_pb2.MediaEntry:
+    return media_pb2.MediaEntry(
+        key=e.key,
+        step=e.step,
+        index=e.index,
+        type=e.type,  # type: ignore[arg-type]
+        blob=blob_pb2.BlobDigest(sha256=e.sha256, size=e.size),
+        metadata_json=e.metadata_json,
+        create_time=ts(e.create_time),
+    )
+
+
+def media_table_response(t: media.Table) -> query_service_pb2.GetMediaTableResponse:
+    return query_service_pb2.GetMediaTableResponse(
+        entry=media_entry_pb(t.entry),
+        columns=[
+            query_service_pb2.TableColumn(name=n, values_json=json.dumps(v, separators=(",", ":")))
+            for n, v in zip(t.columns, t.values, strict=True)
+        ],
+        rows=t.rows,
     )

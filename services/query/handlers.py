@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 
 import grpc
 from strata.query.v1 import query_service_pb2, query_service_pb2_grpc
+from strata.wire.transfer import encode_read_response
 
 from ..common.db import timeout_from
 from ..common.deps import Deps
 from . import convert
 from .history import domain as history
+from .media import domain as media
 from .search import domain as search
 
 Ctx = grpc.aio.ServicerContext
@@ -71,3 +73,41 @@ class QueryServiceHandlers(query_service_pb2_grpc.QueryServiceServicer):
         req = convert.aggregate_request(request)
         bands = await history.aggregate_history(self.deps.pool, req, timeout_from(context))
         return convert.aggregate_response(bands)
+
+    # --- media (rich values) ---
+
+    async def ListMediaKeys(self, request: query_service_pb2.ListMediaKeysRequest, context: Ctx):  # type: ignore[no-untyped-def]
+        keys = await media.list_keys(self.deps, request.run, timeout_from(context))
+        return convert.media_keys_response(keys)
+
+    async def ListMedia(self, request: query_service_pb2.ListMediaRequest, context: Ctx):  # type: ignore[no-untyped-def]
+        entries, token = await media.list_entries(
+            self.deps,
+            request.run,
+            request.key,
+            request.min_step if request.HasField("min_step") else None,
+            request.max_step if request.HasField("max_step") else None,
+            request.page_size,
+            request.page_token,
+            timeout_from(context),
+        )
+        return query_service_pb2.ListMediaResponse(
+            entries=[convert.media_entry_pb(e) for e in entries], next_page_token=token
+        )
+
+    async def GetMediaTable(self, request: query_service_pb2.GetMediaTableRequest, context: Ctx):  # type: ignore[no-untyped-def]
+        step = request.step if request.HasField("step") else None
+        table = await media.get_table(
+            self.deps, request.run, request.key, step, request.index, timeout_from(context)
+        )
+        return convert.media_table_response(table)
+
+    async def ReadMedia(
+        self, request: query_service_pb2.ReadMediaRequest, context: Ctx
+    ) -> AsyncIterator[bytes]:
+        """Yields encoded ReadMediaResponse messages (served with the bulk codec, see server.py)."""
+        pieces = media.read(
+            self.deps, request.run, request.sha256, request.offset, request.length, timeout_from(context)
+        )
+        async for offset, data in pieces:
+            yield encode_read_response(offset, data)

@@ -84,7 +84,7 @@ def test_a_huge_int_under_known_keys_raises_on_the_fast_path_too() -> None:
 def test_non_numbers_raise_type_error_naming_the_key() -> None:
     run = offline_run()
     with pytest.raises(TypeError, match="'text'"):
-        run.log({"loss": 1.0, "text": "hello"})
+        run.log({"loss": 1.0, "text": b"hello"})  # bytes (a str is logged as text)
     assert not run._known, "no key of a refused call is registered"
     run.finish()
 

@@ -167,7 +167,7 @@ def test_an_exception_in_the_with_block_marks_the_run_failed(server: ServerThrea
 
 def test_non_scalar_values_and_bad_keys_are_rejected_where_they_are_logged(server: ServerThread) -> None:
     run = strata.init(project="sdk", entity="tester", addr=server.addr)
-    for bad in ("text", None, [1, 2], np.zeros(3), {"nested": "str"}):
+    for bad in (None, b"bytes", [1, 2], np.zeros(3), {"nested": None}):
         with pytest.raises(TypeError):
             run.log({"k": bad})
     for key in ("", "x" * 257, "bad*key", "_private"):

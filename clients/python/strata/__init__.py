@@ -40,6 +40,11 @@ _LAZY = {
     "use_artifact": "strata.sdk._wandb",
     "login": "strata.sdk._wandb",
     "util": "strata.util",
+    "Image": "strata.sdk.media",
+    "Plotly": "strata.sdk.media",
+    "Html": "strata.sdk.media",
+    "Table": "strata.sdk.media",
+    "Histogram": "strata.sdk.media",
 }
 # W&B's module-level state: the current run and its config/summary, looked up on every access.
 _CURRENT = ("run", "config", "summary")

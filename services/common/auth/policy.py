@@ -81,6 +81,7 @@ RULES: dict[str, Rule] = {
     INGEST + "AddRunFiles": _w(A.PROJECT_WRITE, "run"),
     INGEST + "ListRunFiles": _r(A.PROJECT_READ, "run"),
     INGEST + "ReadRunFile": _r(A.PROJECT_READ, "run"),
+    INGEST + "AddMediaEntries": _w(A.PROJECT_WRITE, "run"),
     # --- registry ---
     REGISTRY + "CreateArtifactVersion": _r(
         A.PROJECT_WRITE, "parent", Check(A.PROJECT_WRITE, "run"), Check(A.PROJECT_READ, "ref:base_version")
@@ -124,6 +125,10 @@ RULES: dict[str, Rule] = {
     QUERY + "ScanHistory": _r(A.PROJECT_READ, "run"),
     QUERY + "BatchGetHistory": _r(A.PROJECT_READ, "runs[]"),
     QUERY + "AggregateHistory": _r(A.PROJECT_READ, "parent"),
+    QUERY + "ListMediaKeys": _r(A.PROJECT_READ, "run"),
+    QUERY + "ListMedia": _r(A.PROJECT_READ, "run"),
+    QUERY + "GetMediaTable": _r(A.PROJECT_READ, "run"),
+    QUERY + "ReadMedia": _r(A.PROJECT_READ, "run"),
     # --- iam ---
     IAM + "GetPrincipal": _r(A.AUTHENTICATED),
     IAM + "CreateUser": _w(A.SERVER_ADMIN),

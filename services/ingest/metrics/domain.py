@@ -28,6 +28,7 @@ from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ServiceError
 from ...common.logging import get_logger
 from ...common.names import RunName
+from ..media import store as media_store
 from ..runs import store as runs_store
 from ..runs.states import TERMINAL
 from . import store
@@ -220,6 +221,17 @@ class StreamSession:
             self._cache_token = None  # the in-memory dictionary may be ahead of the rolled-back database
             raise
 
+    async def _check_no_media_keys(self, conn: asyncpg.Connection, b: Batch) -> None:
+        """A key new to the run may not hold rich values already (a key holds one kind of value)."""
+        fresh = [k for k in b.keys if k not in self.key_ids]
+        clash = await media_store.media_keys_among(conn, self.run_pk, fresh) if fresh else []
+        if clash:
+            raise InvalidArgument(
+                f"batch.keys[{b.keys.index(clash[0])}]",
+                Reason.CONFLICT,
+                f"key {clash[0]!r} holds rich values in this run; scalar metrics need a key of their own",
+            )
+
     async def _commit(self, batches: list[Batch]) -> tuple[Ack, ServiceError | None]:
         async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
             lock = await store.lock_for_batch(conn, self.run_pk, self.stream_id)
@@ -244,6 +256,7 @@ class StreamSession:
                     )
                     break
                 try:
+                    await self._check_no_media_keys(conn, b)
                     planned.append(self.plan(b, lock["allow_out_of_order"]))
                 except InvalidArgument as e:
                     error = e

@@ -24,6 +24,7 @@ REFERENCED = """(
     EXISTS (SELECT 1 FROM manifest_entries me JOIN artifact_versions v ON v.id = me.version_id
             WHERE me.sha256 = {b}.sha256 AND v.state = ANY({live}::smallint[]))
  OR EXISTS (SELECT 1 FROM run_files rf WHERE rf.sha256 = {b}.sha256)
+ OR EXISTS (SELECT 1 FROM media_entries mx WHERE mx.sha256 = {b}.sha256)
  OR EXISTS (SELECT 1 FROM upload_sessions us WHERE us.state = {open}
             AND (us.expected_sha256 = {b}.sha256 OR us.blob_sha256 = {b}.sha256)))"""
 LIVE_STATES = [DRAFT, COMMITTED]  # versions whose manifests keep their blobs alive

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         state = "finished" if r.finished else ("complete" if r.complete else "INCOMPLETE")
         print(
-            f"synced {r.run} from {r.directory}: {r.sent_batches} batches sent, {r.run_points} points in the run, {state}"
+            f"synced {r.run} from {r.directory}: {r.sent_batches} batches sent, {r.media} rich values added, {r.run_points} points in the run, {state}"
         )
         for version in r.artifacts:
             print(f"  artifact {version}")

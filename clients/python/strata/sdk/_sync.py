@@ -28,6 +28,7 @@ from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import run_pb2
 from strata.sdk._artifact_offline import sync_artifacts
 from strata.sdk._context import default_entity
+from strata.sdk._media_log import deliver_spool
 from strata.sdk._spool import SpoolContents, SpoolLock, find_spools, read_spool
 from strata.sdk._stream import METHOD, BatchStreamer, Window
 
@@ -56,6 +57,7 @@ class SyncResult:
     directory: Path
     run: str = ""
     sent_batches: int = 0
+    media: int = 0  # rich values newly added to the run's media index
     run_points: int = 0
     finished: bool = False
     complete: bool = False  # every batch is committed (and the run finished, when the spool says so)
@@ -125,6 +127,7 @@ def sync_spool(
             ingest.CreateRun(create, timeout=30)  # resume: a finished or crashed run takes the rest
         delivered = _stream(client, name, directory.name, contents, committed, todo, timeout, warn, progress)
         result.sent_batches = len(todo) if delivered else 0
+        result.media = deliver_spool(client, name, create.parent, directory, warn)
         for payload in contents.updates:
             update = pb.UpdateRunRequest.FromString(payload)
             update.run.name = name

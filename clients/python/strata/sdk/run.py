@@ -12,9 +12,11 @@ when the server acknowledges that they are committed. A server or network outage
 acks; a crashed process leaves a spool that `strata sync` (or the next `strata.init(id=..., resume=...)`
 of the same run) delivers. The server ignores batches it already committed, so nothing is stored twice.
 
-Only numbers are logged (int, float, bool, numpy scalars, 1-element arrays/tensors); nested dicts
-are flattened with "/". Strings, histograms and media raise TypeError: Strata stores metrics as
-float64 series. Put text in `run.config` or `run.summary`. Everything is checked in the caller's
+Numbers (int, float, bool, numpy scalars, 1-element arrays/tensors) are metrics; nested dicts are
+flattened with "/". Rich values (strata.Image, Plotly, Html, Table, Histogram, plain strings as text,
+and lists of them) go to the media pipeline instead (strata.sdk.media, strata.sdk._media_log): checked
+here, encoded and uploaded on background threads. A key holds numbers or rich values, never both.
+Every ~10 s a sampler logs `system/*` metrics (strata.sdk._system). Everything is checked in the caller's
 thread, so the background threads never meet a point they cannot encode; should the producer fail
 anyway (a full disk), the next `run.log` and `finish` raise its error instead of dropping points.
 """
@@ -39,14 +41,16 @@ from strata.client import Client
 from strata.errors import StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import run_pb2
-from strata.sdk import _metric_defs, _provenance, _wandb
+from strata.sdk import _metric_defs, _provenance, _system, _wandb
 from strata.sdk._config import Config, Summary, to_json
 from strata.sdk._context import default_entity, default_project, project_parent
+from strata.sdk._media_log import MediaLogger
 from strata.sdk._sender import Heartbeat, Producer
 from strata.sdk._spool import CREATE, FINISH, UPDATE, SpoolLock, SpoolWriter
 from strata.sdk._stream import BatchStreamer, Window, wait_drained
 from strata.sdk._sync import deliver_leftovers, new_run_id, new_stream_id
 from strata.sdk._urls import run_url
+from strata.sdk.media import Media, rich_values
 from strata.wire.metric_keys import MAX_KEYS_PER_RUN, key_problem
 
 __all__ = ["Config", "Run", "Summary", "finish", "init"]
@@ -113,6 +117,9 @@ class Run:
         self._notes = run.notes if run is not None else create.notes
         self._buffer: deque[tuple[int, float, dict[str, Any]]] = deque()
         self._known: set[str] = set()
+        self._media_keys: set[str] = set()
+        self._media: MediaLogger | None = None
+        self._sampler: _system.Sampler | None = None
         self._key_order: dict[str, int] = {}
         self._key_names: list[str] = []
         self._finished = False
@@ -152,6 +159,10 @@ class Run:
             self._heartbeat = Heartbeat(self._send_heartbeat, HEARTBEAT_INTERVAL)
             self._streamer.start()
             self._heartbeat.start()
+        interval = _system.interval()
+        if interval > 0:
+            self._sampler = _system.Sampler(self, interval)
+            self._sampler.start()
 
     # --- logging ---
 
@@ -169,7 +180,7 @@ class Run:
             s = self.step if step is None else _checked_step(step)
             if s > MAX_STEP:
                 raise ValueError(f"step {s} is past the highest step {MAX_STEP}")
-            data = self._values(data)
+            data, rich = self._values(data)
             if step is not None and s != self.step:
                 if s < self.step and not self.allow_out_of_order:
                     if not self._warned_step:
@@ -180,41 +191,67 @@ class Run:
                     return
                 if s > self.step:
                     self.step = s
-            self._buffer.append((s, time.time(), data))
+            if data or not rich:
+                self._buffer.append((s, time.time(), data))
+            if rich:
+                self._log_rich(s, rich)
             if commit:
                 self.step = s + 1
             if len(self._buffer) > MAX_BUFFERED:
                 self._yield_to_producer()
 
-    def _values(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """A private copy of `data`, checked: raises TypeError/ValueError naming the key."""
+    def _values(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[Media]]]:
+        """A private copy of `data`'s numbers and its checked rich values: raises TypeError/ValueError
+        naming the key."""
         # the common case (known keys, plain floats) is checked by two C-level set operations; Python
         # ints are converted once in C, so an int too large for a float64 raises in this thread
         if type(data) is dict and self._known.issuperset(data):
             if _FLOATS.issuperset(map(type, data.values())):
-                return data.copy()
+                return data.copy(), {}
             if _FAST.issuperset(map(type, data.values())):
                 try:
                     list(map(float, data.values()))
-                    return data.copy()
+                    return data.copy(), {}
                 except OverflowError:
                     pass  # _checked names the key
         return self._checked(data)
 
-    def _checked(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Flattened float-convertible values of `data`; raises (naming the key) before any new key
-        is registered, so a rejected call leaves no trace."""
-        out = _flatten(data, "", {})
+    def _checked(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[Media]]]:
+        """Flattened float-convertible values of `data` and its rich values; raises (naming the key)
+        before any new key is registered, so a rejected call leaves no trace."""
+        rich: dict[str, list[Media]] = {}
+        out = _flatten(data, "", {}, rich)
         new = [key for key in out if key not in self._known]
-        for key in new:
+        for key in new + [k for k in rich if k not in self._media_keys]:
             problem = key_problem(key)
             if problem:
                 raise ValueError(problem)
+        for key in new:
+            if key in self._media_keys:
+                raise ValueError(f"cannot log a number under {key!r}: the key holds rich values in this run")
+        for key in rich:
+            if key in self._known:
+                raise ValueError(f"cannot log a rich value under {key!r}: the key holds numbers in this run")
         if len(self._known) + len(new) > MAX_KEYS_PER_RUN:
             raise ValueError(f"a run has at most {MAX_KEYS_PER_RUN} distinct metric keys")
         for key in new:
             self._register(key)
-        return out
+        self._media_keys.update(rich)
+        return out, rich
+
+    def _log_rich(self, step: int, rich: dict[str, list[Media]]) -> None:
+        """Queue checked rich values for the media threads (started with the first one)."""
+        if self._media is None:
+            self._media = MediaLogger(
+                None if self._offline else self.client,
+                self.name,
+                self.parent,
+                self.spool_path,
+                fsync=_settings.spool_fsync(),
+                warn=_say,
+            )
+        for key, values in rich.items():
+            self._media.put(key, step, values)
 
     def _register(self, key: str) -> None:
         """A new, checked key (called from log(), under _log_lock)."""
@@ -324,7 +361,8 @@ class Run:
     def wait_spooled(self, timeout: float = 60.0) -> bool:
         """Block until everything logged so far is written to the spool file (it then survives a
         crash of this process). Returns False on timeout."""
-        return self._producer.sync(timeout)
+        media = self._media.wait_spooled(timeout) if self._media is not None else True
+        return self._producer.sync(timeout) and media
 
     # --- finishing ---
 
@@ -339,6 +377,9 @@ class Run:
         if self._finished:
             return
         self._finished = True
+        if self._sampler is not None:
+            self._sampler.stop()
+        media_ok = self._close_media(timeout)
         self._producer.close()
         failure = self._producer.error
         if state is None:
@@ -352,9 +393,19 @@ class Run:
             self._close_spool(delete=False)
             _say(f"offline run saved in {self.spool_path}; upload it with `strata sync {self.spool_path}`")
         else:
-            self._finish_online(request, timeout, keep_spool=failure is not None)
+            self._finish_online(request, timeout, keep_spool=failure is not None or not media_ok)
         if failure is not None and not self._producer_error_raised:
             self._raise_producer_error()
+
+    def _close_media(self, timeout: float | None) -> bool:
+        """Encode, spool and (online) deliver every queued rich value; True when nothing is left."""
+        if self._media is None:
+            return True
+        limit = timeout if timeout is not None else float(os.environ.get("STRATA_FINISH_TIMEOUT", "600"))
+        delivered = self._media.close(limit)
+        if not delivered and not self._offline:
+            _say(f"some rich values were not delivered; `strata sync {self.spool_path}` will deliver them")
+        return delivered
 
     def _finish_online(self, request: pb.FinishRunRequest, timeout: float | None, keep_spool: bool) -> None:
         drained = self._drain(
@@ -460,26 +511,33 @@ def _checked_step(step: Any) -> int:
     return checked
 
 
-def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> dict[str, Any]:
-    """Nested dicts flattened with "/", every value checked (a float, or a type that converts)."""
+def _flatten(
+    data: Mapping[str, Any], prefix: str, out: dict[str, Any], rich: dict[str, list[Media]]
+) -> dict[str, Any]:
+    """Nested dicts flattened with "/", every value checked (a float, a type that converts, or a rich
+    value, which goes to `rich`)."""
     for k, v in data.items():
         if not isinstance(k, str):
             raise TypeError(f"metric keys are strings, not {type(k).__name__}")
         key = prefix + k
         if isinstance(v, Mapping):
-            _flatten(v, key + "/", out)
+            _flatten(v, key + "/", out, rich)
         elif type(v) not in _FLOATS:
-            out[key] = _to_float(key, v)
+            values = rich_values(key, v)
+            if values is None:
+                out[key] = _to_float(key, v)
+            else:
+                rich[key] = values
         else:
             out[key] = v
     return out
 
 
 def _to_float(key: str, value: Any) -> float:
-    if value is None or isinstance(value, (str, bytes, bytearray)):
+    if value is None or isinstance(value, (bytes, bytearray)):
         raise TypeError(
-            f"cannot log {type(value).__name__} under {key!r}: Strata stores metrics as numbers "
-            "(strings, histograms and media are not stored; put text in run.config or run.summary)"
+            f"cannot log {type(value).__name__} under {key!r}: log numbers, strings, or rich values "
+            "(strata.Image, Plotly, Html, Table, Histogram)"
         )
     try:
         return float(value)
@@ -489,7 +547,8 @@ def _to_float(key: str, value: Any) -> float:
         ) from None
     except (TypeError, ValueError):
         raise TypeError(
-            f"cannot log {type(value).__name__} under {key!r}: only numbers can be logged"
+            f"cannot log {type(value).__name__} under {key!r}: log numbers, strings, or rich values "
+            "(strata.Image, Plotly, Html, Table, Histogram)"
         ) from None
 
 

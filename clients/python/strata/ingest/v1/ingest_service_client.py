@@ -46,6 +46,7 @@ class IngestService:
         self._AddRunFiles: grpc.UnaryUnaryMultiCallable[ingest_service_pb2.AddRunFilesRequest, ingest_service_pb2.AddRunFilesResponse] = stub.AddRunFiles
         self._ListRunFiles: grpc.UnaryUnaryMultiCallable[ingest_service_pb2.ListRunFilesRequest, ingest_service_pb2.ListRunFilesResponse] = stub.ListRunFiles
         self._ReadRunFile: grpc.UnaryStreamMultiCallable[ingest_service_pb2.ReadRunFileRequest, ingest_service_pb2.ReadRunFileResponse] = stub.ReadRunFile
+        self._AddMediaEntries: grpc.UnaryUnaryMultiCallable[ingest_service_pb2.AddMediaEntriesRequest, ingest_service_pb2.AddMediaEntriesResponse] = stub.AddMediaEntries
 
     def CreateRun(
         self,
@@ -343,3 +344,22 @@ class IngestService:
         Returns NOT_FOUND, INVALID_ARGUMENT (OUT_OF_RANGE, UNSAFE_PATH).
         """
         return _rpc.unary_stream(self._defaults, self._ReadRunFile, request, timeout, metadata, retry)
+
+    def AddMediaEntries(
+        self,
+        request: ingest_service_pb2.AddMediaEntriesRequest,
+        *,
+        timeout: float | None = None,
+        metadata: _rpc.Metadata | None = None,
+        retry: _rpc.RetryPolicy | None = None,
+    ) -> ingest_service_pb2.AddMediaEntriesResponse:
+        """Adds rich values (images, Plotly figures, HTML, tables, histograms, text)
+        to a run's media index. Every blob must have been uploaded to (or proven
+        in) the run's project. An entry already stored (same key, step and index)
+        is left as it is, so a replay changes nothing. Required: run, entries (at
+        most 10000). Returns NOT_FOUND, INVALID_ARGUMENT (INVALID_NAME for a bad
+        key, OUT_OF_RANGE, INVALID_DIGEST, INVALID_JSON, TOO_LARGE for an image over
+        50 MB or a table over 1,000,000 cells, CONFLICT for a key that holds
+        scalars), FAILED_PRECONDITION (BLOB_MISSING). A rejected call writes nothing.
+        """
+        return _rpc.unary_unary(self._defaults, self._AddMediaEntries, request, timeout, metadata, retry)

@@ -1,6 +1,7 @@
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from strata.common.v1 import actor_pb2 as _actor_pb2
 from strata.common.v1 import blob_pb2 as _blob_pb2
+from strata.ingest.v1 import media_pb2 as _media_pb2
 from strata.ingest.v1 import metric_pb2 as _metric_pb2
 from strata.ingest.v1 import run_pb2 as _run_pb2
 from strata.ingest.v1 import upload_pb2 as _upload_pb2
@@ -316,3 +317,17 @@ class ReadRunFileResponse(_message.Message):
     offset: int
     data: bytes
     def __init__(self, offset: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class AddMediaEntriesRequest(_message.Message):
+    __slots__ = ("run", "entries")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    run: str
+    entries: _containers.RepeatedCompositeFieldContainer[_media_pb2.MediaEntry]
+    def __init__(self, run: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[_media_pb2.MediaEntry, _Mapping]]] = ...) -> None: ...
+
+class AddMediaEntriesResponse(_message.Message):
+    __slots__ = ("added",)
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    added: int
+    def __init__(self, added: _Optional[int] = ...) -> None: ...

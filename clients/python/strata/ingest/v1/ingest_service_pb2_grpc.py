@@ -112,6 +112,11 @@ class IngestServiceStub(object):
                 request_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ReadRunFileRequest.SerializeToString,
                 response_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ReadRunFileResponse.FromString,
                 )
+        self.AddMediaEntries = channel.unary_unary(
+                '/strata.ingest.v1.IngestService/AddMediaEntries',
+                request_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.AddMediaEntriesRequest.SerializeToString,
+                response_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.AddMediaEntriesResponse.FromString,
+                )
 
 
 class IngestServiceServicer(object):
@@ -333,6 +338,20 @@ class IngestServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddMediaEntries(self, request, context):
+        """Adds rich values (images, Plotly figures, HTML, tables, histograms, text)
+        to a run's media index. Every blob must have been uploaded to (or proven
+        in) the run's project. An entry already stored (same key, step and index)
+        is left as it is, so a replay changes nothing. Required: run, entries (at
+        most 10000). Returns NOT_FOUND, INVALID_ARGUMENT (INVALID_NAME for a bad
+        key, OUT_OF_RANGE, INVALID_DIGEST, INVALID_JSON, TOO_LARGE for an image over
+        50 MB or a table over 1,000,000 cells, CONFLICT for a key that holds
+        scalars), FAILED_PRECONDITION (BLOB_MISSING). A rejected call writes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngestServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -425,6 +444,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     servicer.ReadRunFile,
                     request_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ReadRunFileRequest.FromString,
                     response_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ReadRunFileResponse.SerializeToString,
+            ),
+            'AddMediaEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddMediaEntries,
+                    request_deserializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.AddMediaEntriesRequest.FromString,
+                    response_serializer=strata_dot_ingest_dot_v1_dot_ingest__service__pb2.AddMediaEntriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -747,5 +771,22 @@ class IngestService(object):
         return grpc.experimental.unary_stream(request, target, '/strata.ingest.v1.IngestService/ReadRunFile',
             strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ReadRunFileRequest.SerializeToString,
             strata_dot_ingest_dot_v1_dot_ingest__service__pb2.ReadRunFileResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def AddMediaEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/strata.ingest.v1.IngestService/AddMediaEntries',
+            strata_dot_ingest_dot_v1_dot_ingest__service__pb2.AddMediaEntriesRequest.SerializeToString,
+            strata_dot_ingest_dot_v1_dot_ingest__service__pb2.AddMediaEntriesResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

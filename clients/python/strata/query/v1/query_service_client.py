@@ -43,6 +43,10 @@ class QueryService:
         self._ScanHistory: grpc.UnaryStreamMultiCallable[query_service_pb2.ScanHistoryRequest, query_service_pb2.ScanHistoryResponse] = stub.ScanHistory
         self._BatchGetHistory: grpc.UnaryUnaryMultiCallable[query_service_pb2.BatchGetHistoryRequest, query_service_pb2.BatchGetHistoryResponse] = stub.BatchGetHistory
         self._AggregateHistory: grpc.UnaryUnaryMultiCallable[query_service_pb2.AggregateHistoryRequest, query_service_pb2.AggregateHistoryResponse] = stub.AggregateHistory
+        self._ListMediaKeys: grpc.UnaryUnaryMultiCallable[query_service_pb2.ListMediaKeysRequest, query_service_pb2.ListMediaKeysResponse] = stub.ListMediaKeys
+        self._ListMedia: grpc.UnaryUnaryMultiCallable[query_service_pb2.ListMediaRequest, query_service_pb2.ListMediaResponse] = stub.ListMedia
+        self._GetMediaTable: grpc.UnaryUnaryMultiCallable[query_service_pb2.GetMediaTableRequest, query_service_pb2.GetMediaTableResponse] = stub.GetMediaTable
+        self._ReadMedia: grpc.UnaryStreamMultiCallable[query_service_pb2.ReadMediaRequest, query_service_pb2.ReadMediaResponse] = stub.ReadMedia
 
     def SearchRuns(
         self,
@@ -157,3 +161,61 @@ class QueryService:
         Returns INVALID_ARGUMENT, NOT_FOUND.
         """
         return _rpc.unary_unary(self._defaults, self._AggregateHistory, request, timeout, metadata, retry)
+
+    def ListMediaKeys(
+        self,
+        request: query_service_pb2.ListMediaKeysRequest,
+        *,
+        timeout: float | None = None,
+        metadata: _rpc.Metadata | None = None,
+        retry: _rpc.RetryPolicy | None = None,
+    ) -> query_service_pb2.ListMediaKeysResponse:
+        """Lists a run's media keys (rich values: images, figures, HTML, tables,
+        histograms, text), ordered by key. Required: run. Returns NOT_FOUND.
+        """
+        return _rpc.unary_unary(self._defaults, self._ListMediaKeys, request, timeout, metadata, retry)
+
+    def ListMedia(
+        self,
+        request: query_service_pb2.ListMediaRequest,
+        *,
+        timeout: float | None = None,
+        metadata: _rpc.Metadata | None = None,
+        retry: _rpc.RetryPolicy | None = None,
+    ) -> query_service_pb2.ListMediaResponse:
+        """Lists the values logged under a media key, latest step first (then by
+        index), within [min_step, max_step] when given. Required: run, key.
+        page_size defaults to 100, maximum 1000. Returns NOT_FOUND, INVALID_ARGUMENT
+        (FIELD_REQUIRED, OUT_OF_RANGE, INVALID_PAGE_TOKEN).
+        """
+        return _rpc.unary_unary(self._defaults, self._ListMedia, request, timeout, metadata, retry)
+
+    def GetMediaTable(
+        self,
+        request: query_service_pb2.GetMediaTableRequest,
+        *,
+        timeout: float | None = None,
+        metadata: _rpc.Metadata | None = None,
+        retry: _rpc.RetryPolicy | None = None,
+    ) -> query_service_pb2.GetMediaTableResponse:
+        """Reads a table value as columns. Required: run, key. step: the table logged
+        at that step (-1 or unset with latest = true: the latest one). Returns
+        NOT_FOUND, INVALID_ARGUMENT (FIELD_REQUIRED), FAILED_PRECONDITION (the key
+        does not hold tables).
+        """
+        return _rpc.unary_unary(self._defaults, self._GetMediaTable, request, timeout, metadata, retry)
+
+    def ReadMedia(
+        self,
+        request: query_service_pb2.ReadMediaRequest,
+        *,
+        timeout: float | None = None,
+        metadata: _rpc.Metadata | None = None,
+        retry: _rpc.RetryPolicy | None = None,
+    ) -> Iterator[query_service_pb2.ReadMediaResponse]:
+        """Streams the bytes of a media value of the run from an offset (at most
+        1 MiB per message). Access is checked through the run; the blob must be
+        one of the run's media values. Required: run, sha256. Returns NOT_FOUND,
+        INVALID_ARGUMENT (INVALID_DIGEST, OUT_OF_RANGE).
+        """
+        return _rpc.unary_stream(self._defaults, self._ReadMedia, request, timeout, metadata, retry)

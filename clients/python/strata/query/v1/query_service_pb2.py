@@ -12,11 +12,12 @@ from google.protobuf.internal import builder as _builder
 _sym_db = _symbol_database.Default()
 
 
+from strata.ingest.v1 import media_pb2 as strata_dot_ingest_dot_v1_dot_media__pb2
 from strata.ingest.v1 import run_pb2 as strata_dot_ingest_dot_v1_dot_run__pb2
 from strata.query.v1 import query_pb2 as strata_dot_query_dot_v1_dot_query__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#strata/query/v1/query_service.proto\x12\x0fstrata.query.v1\x1a\x1astrata/ingest/v1/run.proto\x1a\x1bstrata/query/v1/query.proto\"\x81\x01\n\x11SearchRunsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x10\n\x08order_by\x18\x03 \x03(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x0e\n\x06\x66ields\x18\x06 \x03(\t\"R\n\x12SearchRunsResponse\x12#\n\x04runs\x18\x01 \x03(\x0b\x32\x15.strata.ingest.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"O\n\x10\x43ountRunsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x16\n\x0e\x61llow_estimate\x18\x03 \x01(\x08\"5\n\x11\x43ountRunsResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x03\x12\x11\n\testimated\x18\x02 \x01(\x08\"Y\n\x10GroupRunsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x10\n\x08group_by\x18\x03 \x01(\t\x12\x0e\n\x06metric\x18\x04 \x01(\t\">\n\x11GroupRunsResponse\x12)\n\x06groups\x18\x01 \x03(\x0b\x32\x19.strata.query.v1.RunGroup\"$\n\x15ListMetricKeysRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\"F\n\x16ListMetricKeysResponse\x12,\n\x04keys\x18\x01 \x03(\x0b\x32\x1e.strata.query.v1.MetricKeyInfo\"\x97\x01\n\x11GetHistoryRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x0f\n\x07samples\x18\x03 \x01(\x05\x12\x15\n\x08min_step\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x15\n\x08max_step\x18\x05 \x01(\x03H\x01\x88\x01\x01\x12\x0e\n\x06x_axis\x18\x06 \x01(\tB\x0b\n\t_min_stepB\x0b\n\t_max_step\"C\n\x12GetHistoryResponse\x12-\n\x06series\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MetricSeries\"\x8a\x01\n\x12ScanHistoryRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x15\n\x08min_step\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x15\n\x08max_step\x18\x05 \x01(\x03H\x01\x88\x01\x01\x42\x0b\n\t_min_stepB\x0b\n\t_max_step\"D\n\x13ScanHistoryResponse\x12-\n\x06series\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MetricSeries\"E\n\x16\x42\x61tchGetHistoryRequest\x12\x0c\n\x04runs\x18\x01 \x03(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x0f\n\x07samples\x18\x03 \x01(\x05\"H\n\x17\x42\x61tchGetHistoryResponse\x12-\n\x06series\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MetricSeries\"n\n\x17\x41ggregateHistoryRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x10\n\x08group_by\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\t\x12\x0f\n\x07\x62uckets\x18\x05 \x01(\x05\"E\n\x18\x41ggregateHistoryResponse\x12)\n\x05\x62\x61nds\x18\x01 \x03(\x0b\x32\x1a.strata.query.v1.CurveBand2\xf2\x05\n\x0cQueryService\x12U\n\nSearchRuns\x12\".strata.query.v1.SearchRunsRequest\x1a#.strata.query.v1.SearchRunsResponse\x12R\n\tCountRuns\x12!.strata.query.v1.CountRunsRequest\x1a\".strata.query.v1.CountRunsResponse\x12R\n\tGroupRuns\x12!.strata.query.v1.GroupRunsRequest\x1a\".strata.query.v1.GroupRunsResponse\x12\x61\n\x0eListMetricKeys\x12&.strata.query.v1.ListMetricKeysRequest\x1a\'.strata.query.v1.ListMetricKeysResponse\x12U\n\nGetHistory\x12\".strata.query.v1.GetHistoryRequest\x1a#.strata.query.v1.GetHistoryResponse\x12Z\n\x0bScanHistory\x12#.strata.query.v1.ScanHistoryRequest\x1a$.strata.query.v1.ScanHistoryResponse0\x01\x12\x64\n\x0f\x42\x61tchGetHistory\x12\'.strata.query.v1.BatchGetHistoryRequest\x1a(.strata.query.v1.BatchGetHistoryResponse\x12g\n\x10\x41ggregateHistory\x12(.strata.query.v1.AggregateHistoryRequest\x1a).strata.query.v1.AggregateHistoryResponseB5Z3go.strata-ml.dev/api/gen/go/strata/query/v1;queryv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#strata/query/v1/query_service.proto\x12\x0fstrata.query.v1\x1a\x1cstrata/ingest/v1/media.proto\x1a\x1astrata/ingest/v1/run.proto\x1a\x1bstrata/query/v1/query.proto\"\x81\x01\n\x11SearchRunsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x10\n\x08order_by\x18\x03 \x03(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x0e\n\x06\x66ields\x18\x06 \x03(\t\"R\n\x12SearchRunsResponse\x12#\n\x04runs\x18\x01 \x03(\x0b\x32\x15.strata.ingest.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"O\n\x10\x43ountRunsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x16\n\x0e\x61llow_estimate\x18\x03 \x01(\x08\"5\n\x11\x43ountRunsResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x03\x12\x11\n\testimated\x18\x02 \x01(\x08\"Y\n\x10GroupRunsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x10\n\x08group_by\x18\x03 \x01(\t\x12\x0e\n\x06metric\x18\x04 \x01(\t\">\n\x11GroupRunsResponse\x12)\n\x06groups\x18\x01 \x03(\x0b\x32\x19.strata.query.v1.RunGroup\"$\n\x15ListMetricKeysRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\"F\n\x16ListMetricKeysResponse\x12,\n\x04keys\x18\x01 \x03(\x0b\x32\x1e.strata.query.v1.MetricKeyInfo\"\x97\x01\n\x11GetHistoryRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x0f\n\x07samples\x18\x03 \x01(\x05\x12\x15\n\x08min_step\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x15\n\x08max_step\x18\x05 \x01(\x03H\x01\x88\x01\x01\x12\x0e\n\x06x_axis\x18\x06 \x01(\tB\x0b\n\t_min_stepB\x0b\n\t_max_step\"C\n\x12GetHistoryResponse\x12-\n\x06series\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MetricSeries\"\x8a\x01\n\x12ScanHistoryRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x15\n\x08min_step\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x15\n\x08max_step\x18\x05 \x01(\x03H\x01\x88\x01\x01\x42\x0b\n\t_min_stepB\x0b\n\t_max_step\"D\n\x13ScanHistoryResponse\x12-\n\x06series\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MetricSeries\"E\n\x16\x42\x61tchGetHistoryRequest\x12\x0c\n\x04runs\x18\x01 \x03(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x0f\n\x07samples\x18\x03 \x01(\x05\"H\n\x17\x42\x61tchGetHistoryResponse\x12-\n\x06series\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MetricSeries\"n\n\x17\x41ggregateHistoryRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0b\x66ilter_json\x18\x02 \x01(\t\x12\x10\n\x08group_by\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\t\x12\x0f\n\x07\x62uckets\x18\x05 \x01(\x05\"E\n\x18\x41ggregateHistoryResponse\x12)\n\x05\x62\x61nds\x18\x01 \x03(\x0b\x32\x1a.strata.query.v1.CurveBand\"|\n\x0cMediaKeyInfo\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x04type\x18\x02 \x01(\x0e\x32\x1b.strata.ingest.v1.MediaType\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x12\x12\n\nfirst_step\x18\x04 \x01(\x03\x12\x11\n\tlast_step\x18\x05 \x01(\x03\"#\n\x14ListMediaKeysRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\"D\n\x15ListMediaKeysResponse\x12+\n\x04keys\x18\x01 \x03(\x0b\x32\x1d.strata.query.v1.MediaKeyInfo\"\x9b\x01\n\x10ListMediaRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x15\n\x08min_step\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x15\n\x08max_step\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\tB\x0b\n\t_min_stepB\x0b\n\t_max_step\"[\n\x11ListMediaResponse\x12-\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1c.strata.ingest.v1.MediaEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"[\n\x14GetMediaTableRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x11\n\x04step\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\r\n\x05index\x18\x04 \x01(\x05\x42\x07\n\x05_step\"0\n\x0bTableColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bvalues_json\x18\x02 \x01(\t\"\x81\x01\n\x15GetMediaTableResponse\x12+\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1c.strata.ingest.v1.MediaEntry\x12-\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x1c.strata.query.v1.TableColumn\x12\x0c\n\x04rows\x18\x03 \x01(\x03\"O\n\x10ReadMediaRequest\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x0e\n\x06offset\x18\x03 \x01(\x03\x12\x0e\n\x06length\x18\x04 \x01(\x03\"1\n\x11ReadMediaResponse\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x32\xdc\x08\n\x0cQueryService\x12U\n\nSearchRuns\x12\".strata.query.v1.SearchRunsRequest\x1a#.strata.query.v1.SearchRunsResponse\x12R\n\tCountRuns\x12!.strata.query.v1.CountRunsRequest\x1a\".strata.query.v1.CountRunsResponse\x12R\n\tGroupRuns\x12!.strata.query.v1.GroupRunsRequest\x1a\".strata.query.v1.GroupRunsResponse\x12\x61\n\x0eListMetricKeys\x12&.strata.query.v1.ListMetricKeysRequest\x1a\'.strata.query.v1.ListMetricKeysResponse\x12U\n\nGetHistory\x12\".strata.query.v1.GetHistoryRequest\x1a#.strata.query.v1.GetHistoryResponse\x12Z\n\x0bScanHistory\x12#.strata.query.v1.ScanHistoryRequest\x1a$.strata.query.v1.ScanHistoryResponse0\x01\x12\x64\n\x0f\x42\x61tchGetHistory\x12\'.strata.query.v1.BatchGetHistoryRequest\x1a(.strata.query.v1.BatchGetHistoryResponse\x12g\n\x10\x41ggregateHistory\x12(.strata.query.v1.AggregateHistoryRequest\x1a).strata.query.v1.AggregateHistoryResponse\x12^\n\rListMediaKeys\x12%.strata.query.v1.ListMediaKeysRequest\x1a&.strata.query.v1.ListMediaKeysResponse\x12R\n\tListMedia\x12!.strata.query.v1.ListMediaRequest\x1a\".strata.query.v1.ListMediaResponse\x12^\n\rGetMediaTable\x12%.strata.query.v1.GetMediaTableRequest\x1a&.strata.query.v1.GetMediaTableResponse\x12T\n\tReadMedia\x12!.strata.query.v1.ReadMediaRequest\x1a\".strata.query.v1.ReadMediaResponse0\x01\x42\x35Z3go.strata-ml.dev/api/gen/go/strata/query/v1;queryv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -24,38 +25,58 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'strata.query.v1.query_servi
 if _descriptor._USE_C_DESCRIPTORS == False:
   _globals['DESCRIPTOR']._options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z3go.strata-ml.dev/api/gen/go/strata/query/v1;queryv1'
-  _globals['_SEARCHRUNSREQUEST']._serialized_start=114
-  _globals['_SEARCHRUNSREQUEST']._serialized_end=243
-  _globals['_SEARCHRUNSRESPONSE']._serialized_start=245
-  _globals['_SEARCHRUNSRESPONSE']._serialized_end=327
-  _globals['_COUNTRUNSREQUEST']._serialized_start=329
-  _globals['_COUNTRUNSREQUEST']._serialized_end=408
-  _globals['_COUNTRUNSRESPONSE']._serialized_start=410
-  _globals['_COUNTRUNSRESPONSE']._serialized_end=463
-  _globals['_GROUPRUNSREQUEST']._serialized_start=465
-  _globals['_GROUPRUNSREQUEST']._serialized_end=554
-  _globals['_GROUPRUNSRESPONSE']._serialized_start=556
-  _globals['_GROUPRUNSRESPONSE']._serialized_end=618
-  _globals['_LISTMETRICKEYSREQUEST']._serialized_start=620
-  _globals['_LISTMETRICKEYSREQUEST']._serialized_end=656
-  _globals['_LISTMETRICKEYSRESPONSE']._serialized_start=658
-  _globals['_LISTMETRICKEYSRESPONSE']._serialized_end=728
-  _globals['_GETHISTORYREQUEST']._serialized_start=731
-  _globals['_GETHISTORYREQUEST']._serialized_end=882
-  _globals['_GETHISTORYRESPONSE']._serialized_start=884
-  _globals['_GETHISTORYRESPONSE']._serialized_end=951
-  _globals['_SCANHISTORYREQUEST']._serialized_start=954
-  _globals['_SCANHISTORYREQUEST']._serialized_end=1092
-  _globals['_SCANHISTORYRESPONSE']._serialized_start=1094
-  _globals['_SCANHISTORYRESPONSE']._serialized_end=1162
-  _globals['_BATCHGETHISTORYREQUEST']._serialized_start=1164
-  _globals['_BATCHGETHISTORYREQUEST']._serialized_end=1233
-  _globals['_BATCHGETHISTORYRESPONSE']._serialized_start=1235
-  _globals['_BATCHGETHISTORYRESPONSE']._serialized_end=1307
-  _globals['_AGGREGATEHISTORYREQUEST']._serialized_start=1309
-  _globals['_AGGREGATEHISTORYREQUEST']._serialized_end=1419
-  _globals['_AGGREGATEHISTORYRESPONSE']._serialized_start=1421
-  _globals['_AGGREGATEHISTORYRESPONSE']._serialized_end=1490
-  _globals['_QUERYSERVICE']._serialized_start=1493
-  _globals['_QUERYSERVICE']._serialized_end=2247
+  _globals['_SEARCHRUNSREQUEST']._serialized_start=144
+  _globals['_SEARCHRUNSREQUEST']._serialized_end=273
+  _globals['_SEARCHRUNSRESPONSE']._serialized_start=275
+  _globals['_SEARCHRUNSRESPONSE']._serialized_end=357
+  _globals['_COUNTRUNSREQUEST']._serialized_start=359
+  _globals['_COUNTRUNSREQUEST']._serialized_end=438
+  _globals['_COUNTRUNSRESPONSE']._serialized_start=440
+  _globals['_COUNTRUNSRESPONSE']._serialized_end=493
+  _globals['_GROUPRUNSREQUEST']._serialized_start=495
+  _globals['_GROUPRUNSREQUEST']._serialized_end=584
+  _globals['_GROUPRUNSRESPONSE']._serialized_start=586
+  _globals['_GROUPRUNSRESPONSE']._serialized_end=648
+  _globals['_LISTMETRICKEYSREQUEST']._serialized_start=650
+  _globals['_LISTMETRICKEYSREQUEST']._serialized_end=686
+  _globals['_LISTMETRICKEYSRESPONSE']._serialized_start=688
+  _globals['_LISTMETRICKEYSRESPONSE']._serialized_end=758
+  _globals['_GETHISTORYREQUEST']._serialized_start=761
+  _globals['_GETHISTORYREQUEST']._serialized_end=912
+  _globals['_GETHISTORYRESPONSE']._serialized_start=914
+  _globals['_GETHISTORYRESPONSE']._serialized_end=981
+  _globals['_SCANHISTORYREQUEST']._serialized_start=984
+  _globals['_SCANHISTORYREQUEST']._serialized_end=1122
+  _globals['_SCANHISTORYRESPONSE']._serialized_start=1124
+  _globals['_SCANHISTORYRESPONSE']._serialized_end=1192
+  _globals['_BATCHGETHISTORYREQUEST']._serialized_start=1194
+  _globals['_BATCHGETHISTORYREQUEST']._serialized_end=1263
+  _globals['_BATCHGETHISTORYRESPONSE']._serialized_start=1265
+  _globals['_BATCHGETHISTORYRESPONSE']._serialized_end=1337
+  _globals['_AGGREGATEHISTORYREQUEST']._serialized_start=1339
+  _globals['_AGGREGATEHISTORYREQUEST']._serialized_end=1449
+  _globals['_AGGREGATEHISTORYRESPONSE']._serialized_start=1451
+  _globals['_AGGREGATEHISTORYRESPONSE']._serialized_end=1520
+  _globals['_MEDIAKEYINFO']._serialized_start=1522
+  _globals['_MEDIAKEYINFO']._serialized_end=1646
+  _globals['_LISTMEDIAKEYSREQUEST']._serialized_start=1648
+  _globals['_LISTMEDIAKEYSREQUEST']._serialized_end=1683
+  _globals['_LISTMEDIAKEYSRESPONSE']._serialized_start=1685
+  _globals['_LISTMEDIAKEYSRESPONSE']._serialized_end=1753
+  _globals['_LISTMEDIAREQUEST']._serialized_start=1756
+  _globals['_LISTMEDIAREQUEST']._serialized_end=1911
+  _globals['_LISTMEDIARESPONSE']._serialized_start=1913
+  _globals['_LISTMEDIARESPONSE']._serialized_end=2004
+  _globals['_GETMEDIATABLEREQUEST']._serialized_start=2006
+  _globals['_GETMEDIATABLEREQUEST']._serialized_end=2097
+  _globals['_TABLECOLUMN']._serialized_start=2099
+  _globals['_TABLECOLUMN']._serialized_end=2147
+  _globals['_GETMEDIATABLERESPONSE']._serialized_start=2150
+  _globals['_GETMEDIATABLERESPONSE']._serialized_end=2279
+  _globals['_READMEDIAREQUEST']._serialized_start=2281
+  _globals['_READMEDIAREQUEST']._serialized_end=2360
+  _globals['_READMEDIARESPONSE']._serialized_start=2362
+  _globals['_READMEDIARESPONSE']._serialized_end=2411
+  _globals['_QUERYSERVICE']._serialized_start=2414
+  _globals['_QUERYSERVICE']._serialized_end=3530
 # @@protoc_insertion_point(module_scope)

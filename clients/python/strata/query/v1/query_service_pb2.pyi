@@ -1,3 +1,4 @@
+from strata.ingest.v1 import media_pb2 as _media_pb2
 from strata.ingest.v1 import run_pb2 as _run_pb2
 from strata.query.v1 import query_pb2 as _query_pb2
 from google.protobuf.internal import containers as _containers
@@ -156,3 +157,103 @@ class AggregateHistoryResponse(_message.Message):
     BANDS_FIELD_NUMBER: _ClassVar[int]
     bands: _containers.RepeatedCompositeFieldContainer[_query_pb2.CurveBand]
     def __init__(self, bands: _Optional[_Iterable[_Union[_query_pb2.CurveBand, _Mapping]]] = ...) -> None: ...
+
+class MediaKeyInfo(_message.Message):
+    __slots__ = ("key", "type", "count", "first_step", "last_step")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    FIRST_STEP_FIELD_NUMBER: _ClassVar[int]
+    LAST_STEP_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    type: _media_pb2.MediaType
+    count: int
+    first_step: int
+    last_step: int
+    def __init__(self, key: _Optional[str] = ..., type: _Optional[_Union[_media_pb2.MediaType, str]] = ..., count: _Optional[int] = ..., first_step: _Optional[int] = ..., last_step: _Optional[int] = ...) -> None: ...
+
+class ListMediaKeysRequest(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: str
+    def __init__(self, run: _Optional[str] = ...) -> None: ...
+
+class ListMediaKeysResponse(_message.Message):
+    __slots__ = ("keys",)
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    keys: _containers.RepeatedCompositeFieldContainer[MediaKeyInfo]
+    def __init__(self, keys: _Optional[_Iterable[_Union[MediaKeyInfo, _Mapping]]] = ...) -> None: ...
+
+class ListMediaRequest(_message.Message):
+    __slots__ = ("run", "key", "min_step", "max_step", "page_size", "page_token")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    MIN_STEP_FIELD_NUMBER: _ClassVar[int]
+    MAX_STEP_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    run: str
+    key: str
+    min_step: int
+    max_step: int
+    page_size: int
+    page_token: str
+    def __init__(self, run: _Optional[str] = ..., key: _Optional[str] = ..., min_step: _Optional[int] = ..., max_step: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListMediaResponse(_message.Message):
+    __slots__ = ("entries", "next_page_token")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[_media_pb2.MediaEntry]
+    next_page_token: str
+    def __init__(self, entries: _Optional[_Iterable[_Union[_media_pb2.MediaEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetMediaTableRequest(_message.Message):
+    __slots__ = ("run", "key", "step", "index")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    run: str
+    key: str
+    step: int
+    index: int
+    def __init__(self, run: _Optional[str] = ..., key: _Optional[str] = ..., step: _Optional[int] = ..., index: _Optional[int] = ...) -> None: ...
+
+class TableColumn(_message.Message):
+    __slots__ = ("name", "values_json")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUES_JSON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    values_json: str
+    def __init__(self, name: _Optional[str] = ..., values_json: _Optional[str] = ...) -> None: ...
+
+class GetMediaTableResponse(_message.Message):
+    __slots__ = ("entry", "columns", "rows")
+    ENTRY_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    entry: _media_pb2.MediaEntry
+    columns: _containers.RepeatedCompositeFieldContainer[TableColumn]
+    rows: int
+    def __init__(self, entry: _Optional[_Union[_media_pb2.MediaEntry, _Mapping]] = ..., columns: _Optional[_Iterable[_Union[TableColumn, _Mapping]]] = ..., rows: _Optional[int] = ...) -> None: ...
+
+class ReadMediaRequest(_message.Message):
+    __slots__ = ("run", "sha256", "offset", "length")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    run: str
+    sha256: str
+    offset: int
+    length: int
+    def __init__(self, run: _Optional[str] = ..., sha256: _Optional[str] = ..., offset: _Optional[int] = ..., length: _Optional[int] = ...) -> None: ...
+
+class ReadMediaResponse(_message.Message):
+    __slots__ = ("offset", "data")
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    offset: int
+    data: bytes
+    def __init__(self, offset: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...

@@ -69,6 +69,26 @@ class QueryServiceStub(object):
                 request_serializer=strata_dot_query_dot_v1_dot_query__service__pb2.AggregateHistoryRequest.SerializeToString,
                 response_deserializer=strata_dot_query_dot_v1_dot_query__service__pb2.AggregateHistoryResponse.FromString,
                 )
+        self.ListMediaKeys = channel.unary_unary(
+                '/strata.query.v1.QueryService/ListMediaKeys',
+                request_serializer=strata_dot_query_dot_v1_dot_query__service__pb2.ListMediaKeysRequest.SerializeToString,
+                response_deserializer=strata_dot_query_dot_v1_dot_query__service__pb2.ListMediaKeysResponse.FromString,
+                )
+        self.ListMedia = channel.unary_unary(
+                '/strata.query.v1.QueryService/ListMedia',
+                request_serializer=strata_dot_query_dot_v1_dot_query__service__pb2.ListMediaRequest.SerializeToString,
+                response_deserializer=strata_dot_query_dot_v1_dot_query__service__pb2.ListMediaResponse.FromString,
+                )
+        self.GetMediaTable = channel.unary_unary(
+                '/strata.query.v1.QueryService/GetMediaTable',
+                request_serializer=strata_dot_query_dot_v1_dot_query__service__pb2.GetMediaTableRequest.SerializeToString,
+                response_deserializer=strata_dot_query_dot_v1_dot_query__service__pb2.GetMediaTableResponse.FromString,
+                )
+        self.ReadMedia = channel.unary_stream(
+                '/strata.query.v1.QueryService/ReadMedia',
+                request_serializer=strata_dot_query_dot_v1_dot_query__service__pb2.ReadMediaRequest.SerializeToString,
+                response_deserializer=strata_dot_query_dot_v1_dot_query__service__pb2.ReadMediaResponse.FromString,
+                )
 
 
 class QueryServiceServicer(object):
@@ -164,6 +184,44 @@ class QueryServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListMediaKeys(self, request, context):
+        """Lists a run's media keys (rich values: images, figures, HTML, tables,
+        histograms, text), ordered by key. Required: run. Returns NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMedia(self, request, context):
+        """Lists the values logged under a media key, latest step first (then by
+        index), within [min_step, max_step] when given. Required: run, key.
+        page_size defaults to 100, maximum 1000. Returns NOT_FOUND, INVALID_ARGUMENT
+        (FIELD_REQUIRED, OUT_OF_RANGE, INVALID_PAGE_TOKEN).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMediaTable(self, request, context):
+        """Reads a table value as columns. Required: run, key. step: the table logged
+        at that step (-1 or unset with latest = true: the latest one). Returns
+        NOT_FOUND, INVALID_ARGUMENT (FIELD_REQUIRED), FAILED_PRECONDITION (the key
+        does not hold tables).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadMedia(self, request, context):
+        """Streams the bytes of a media value of the run from an offset (at most
+        1 MiB per message). Access is checked through the run; the blob must be
+        one of the run's media values. Required: run, sha256. Returns NOT_FOUND,
+        INVALID_ARGUMENT (INVALID_DIGEST, OUT_OF_RANGE).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_QueryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -206,6 +264,26 @@ def add_QueryServiceServicer_to_server(servicer, server):
                     servicer.AggregateHistory,
                     request_deserializer=strata_dot_query_dot_v1_dot_query__service__pb2.AggregateHistoryRequest.FromString,
                     response_serializer=strata_dot_query_dot_v1_dot_query__service__pb2.AggregateHistoryResponse.SerializeToString,
+            ),
+            'ListMediaKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMediaKeys,
+                    request_deserializer=strata_dot_query_dot_v1_dot_query__service__pb2.ListMediaKeysRequest.FromString,
+                    response_serializer=strata_dot_query_dot_v1_dot_query__service__pb2.ListMediaKeysResponse.SerializeToString,
+            ),
+            'ListMedia': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMedia,
+                    request_deserializer=strata_dot_query_dot_v1_dot_query__service__pb2.ListMediaRequest.FromString,
+                    response_serializer=strata_dot_query_dot_v1_dot_query__service__pb2.ListMediaResponse.SerializeToString,
+            ),
+            'GetMediaTable': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMediaTable,
+                    request_deserializer=strata_dot_query_dot_v1_dot_query__service__pb2.GetMediaTableRequest.FromString,
+                    response_serializer=strata_dot_query_dot_v1_dot_query__service__pb2.GetMediaTableResponse.SerializeToString,
+            ),
+            'ReadMedia': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadMedia,
+                    request_deserializer=strata_dot_query_dot_v1_dot_query__service__pb2.ReadMediaRequest.FromString,
+                    response_serializer=strata_dot_query_dot_v1_dot_query__service__pb2.ReadMediaResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -365,5 +443,73 @@ class QueryService(object):
         return grpc.experimental.unary_unary(request, target, '/strata.query.v1.QueryService/AggregateHistory',
             strata_dot_query_dot_v1_dot_query__service__pb2.AggregateHistoryRequest.SerializeToString,
             strata_dot_query_dot_v1_dot_query__service__pb2.AggregateHistoryResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListMediaKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/strata.query.v1.QueryService/ListMediaKeys',
+            strata_dot_query_dot_v1_dot_query__service__pb2.ListMediaKeysRequest.SerializeToString,
+            strata_dot_query_dot_v1_dot_query__service__pb2.ListMediaKeysResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListMedia(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/strata.query.v1.QueryService/ListMedia',
+            strata_dot_query_dot_v1_dot_query__service__pb2.ListMediaRequest.SerializeToString,
+            strata_dot_query_dot_v1_dot_query__service__pb2.ListMediaResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetMediaTable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/strata.query.v1.QueryService/GetMediaTable',
+            strata_dot_query_dot_v1_dot_query__service__pb2.GetMediaTableRequest.SerializeToString,
+            strata_dot_query_dot_v1_dot_query__service__pb2.GetMediaTableResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ReadMedia(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/strata.query.v1.QueryService/ReadMedia',
+            strata_dot_query_dot_v1_dot_query__service__pb2.ReadMediaRequest.SerializeToString,
+            strata_dot_query_dot_v1_dot_query__service__pb2.ReadMediaResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

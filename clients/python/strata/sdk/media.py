@@ -1,0 +1,443 @@
+"""Rich values for run.log, shaped like W&B's: images, Plotly figures, HTML, tables, histograms, text.
+
+    import strata
+    run.log({
+        "loss": 0.3,                                          # scalars: the metric stream, unchanged
+        "confusion_matrix": strata.Plotly(fig),               # the figure's JSON
+        "samples": [strata.Image(x, caption=c) for x, c in batch],  # PNG (file_type="jpeg" for JPEG)
+        "page": strata.Html("<b>hi</b>"),
+        "preds": strata.Table(columns=["id", "label"], data=[[1, "cat"]]),  # or dataframe=df
+        "weights": strata.Histogram(w, num_bins=64),          # or np_histogram=(counts, edges)
+        "note": "plain strings are logged as text",
+    })
+
+Each value is checked in the calling thread, cheaply (an unsupported type, a ragged table, NaN
+image data raise TypeError/ValueError naming the key, and nothing of that call is logged); the
+encoding (PNG, JSON) happens later on a background thread (strata.sdk._media_log). Arrays and
+table rows are copied when logged, so changing them afterwards does not change what is stored;
+a Plotly figure is serialized on the background thread, so do not change it after logging it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from strata.ingest.v1 import media_pb2
+
+__all__ = ["Encoded", "Histogram", "Html", "Image", "Media", "Plotly", "Table", "Text", "rich_values"]
+
+MAX_IMAGE_BYTES = 50 * 1000 * 1000  # the server refuses larger images
+MAX_TABLE_CELLS = 1_000_000
+MAX_BINS = 512
+MAX_TEXT_BYTES = 10 * 1000 * 1000
+PNG_LEVEL = 3  # zlib level: most of level 6's size for a third of its time
+
+
+@dataclass
+class Encoded:
+    """A value ready to store: its MediaType, bytes and small metadata."""
+
+    type: int
+    data: bytes
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class Media:
+    """A rich value. `check(key)` runs in the caller's thread; `encode()` on the media thread."""
+
+    type: int = media_pb2.MEDIA_TYPE_UNSPECIFIED
+
+    def check(self, key: str) -> None:  # pragma: no cover - every subclass checks
+        raise NotImplementedError
+
+    def encode(self) -> Encoded:  # pragma: no cover
+        raise NotImplementedError
+
+
+def _bad(key: str, message: str, kind: type[Exception] = ValueError) -> Exception:
+    return kind(f"cannot log {message} under {key!r}")
+
+
+class Image(Media):
+    """An image from an ndarray (HxW, HxWx{1,3,4} or {1,3,4}xHxW; floats in [0, 1] are scaled to
+    0..255), a PIL image, or a path to an image file. Stored as PNG, or JPEG with file_type="jpeg"
+    (which needs Pillow)."""
+
+    type = media_pb2.MEDIA_TYPE_IMAGE
+
+    def __init__(self, data_or_path: Any, caption: str | None = None, file_type: str = "png") -> None:
+        self._source = data_or_path
+        self.caption = caption
+        self.file_type = file_type.lower().replace("jpg", "jpeg")
+        self._array: np.ndarray | None = None
+        self._path: Path | None = None
+
+    def check(self, key: str) -> None:
+        if self.file_type not in ("png", "jpeg"):
+            raise _bad(key, f"an image with file_type={self.file_type!r} (use 'png' or 'jpeg')")
+        if self.caption is not None and not isinstance(self.caption, str):
+            raise _bad(key, "an image whose caption is not a string", TypeError)
+        src = self._source
+        if isinstance(src, (str, os.PathLike)):
+            self._check_path(key, Path(src))
+            return
+        if self.file_type == "jpeg" and not _has_pil():
+            raise _bad(key, "a JPEG image without Pillow installed (pip install pillow)", ImportError)
+        if type(src).__module__.startswith("PIL."):
+            src = np.asarray(src)
+        if not isinstance(src, np.ndarray) and not hasattr(src, "__array__"):
+            raise _bad(
+                key, f"an image from {type(src).__name__} (use an ndarray, a PIL image or a path)", TypeError
+            )
+        self._array = _checked_pixels(key, np.asarray(src))
+
+    def _check_path(self, key: str, path: Path) -> None:
+        try:
+            size = path.stat().st_size
+        except OSError as e:
+            raise _bad(key, f"the image file {str(path)!r}: {e.strerror}") from None
+        if size > MAX_IMAGE_BYTES:
+            raise _bad(key, f"an image of {size} bytes (at most {MAX_IMAGE_BYTES})")
+        self._path = path
+
+    def encode(self) -> Encoded:
+        meta: dict[str, Any] = {} if self.caption is None else {"caption": self.caption}
+        if self._path is not None:
+            data = self._path.read_bytes()
+            fmt, width, height = _sniff(data)
+            return Encoded(self.type, data, {**meta, "format": fmt, "width": width, "height": height})
+        assert self._array is not None
+        pixels = _to_uint8(self._array)
+        height, width = pixels.shape[:2]
+        data = _jpeg(pixels) if self.file_type == "jpeg" else png(pixels)
+        array, self._array = self._array, None
+        del pixels
+        _BUFFERS.give(array)
+        return Encoded(self.type, data, {**meta, "format": self.file_type, "width": width, "height": height})
+
+
+def _checked_pixels(key: str, arr: np.ndarray) -> np.ndarray:
+    """A private copy of the pixels as HxW or HxWxC (C in 1, 3, 4); raises naming the key."""
+    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[2] not in (1, 3, 4):
+        arr = arr.transpose(1, 2, 0)  # channels first (a torch tensor's layout)
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 3, 4))) or 0 in arr.shape:
+        raise _bad(key, f"an image of shape {arr.shape} (use HxW, HxWxC or CxHxW with C in 1, 3, 4)")
+    if arr.dtype.kind not in "biuf":
+        raise _bad(key, f"an image of dtype {arr.dtype}", TypeError)
+    if arr.nbytes > 4 * MAX_IMAGE_BYTES:
+        raise _bad(key, f"an image of {arr.nbytes} bytes of pixels")
+    if arr.dtype.kind == "f" and not bool(np.isfinite(arr).all()):
+        raise _bad(key, "an image holding NaN or infinite values")
+    return _BUFFERS.copy(arr)
+
+
+class _Buffers:
+    """Recycled buffers for the private copies of image pixels. Copying into fresh memory costs the
+    training thread its page faults (~80 µs for 256x256x3 here), copying into a buffer used before
+    costs a memcpy (a few µs). The copy is done by memoryview assignment, which keeps the GIL:
+    numpy's copy releases it for large arrays, and taking it back while the media thread runs costs
+    more than the copy. At most KEEP buffers of each size are kept."""
+
+    KEEP = 64
+
+    def __init__(self) -> None:
+        self.free: dict[int, list[bytearray]] = {}
+
+    def copy(self, arr: np.ndarray) -> np.ndarray:
+        arr = np.ascontiguousarray(arr)
+        free = self.free.get(arr.nbytes)
+        buf = free.pop() if free else bytearray(arr.nbytes)  # list.pop is atomic under the GIL
+        memoryview(buf)[:] = arr.data.cast("B")
+        return np.frombuffer(buf, dtype=arr.dtype).reshape(arr.shape)
+
+    def give(self, arr: np.ndarray) -> None:
+        """Return an array made by copy() once nothing reads it any more."""
+        buf = arr.base
+        if isinstance(buf, bytearray):
+            free = self.free.setdefault(len(buf), [])
+            if len(free) < self.KEEP:
+                free.append(buf)
+
+
+_BUFFERS = _Buffers()
+
+
+def _to_uint8(arr: np.ndarray) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        out = arr
+    elif arr.dtype.kind == "f":
+        scale = 255.0 if arr.size and float(arr.max()) <= 1.0 else 1.0
+        out = np.clip(arr * scale, 0, 255).round().astype(np.uint8)
+    elif arr.dtype.kind == "b":
+        out = arr.astype(np.uint8) * 255
+    else:
+        out = np.clip(arr, 0, 255).astype(np.uint8)
+    return out[:, :, 0] if out.ndim == 3 and out.shape[2] == 1 else out
+
+
+def png(pixels: np.ndarray) -> bytes:
+    """PNG bytes of uint8 pixels (HxW grey, HxWx3 RGB, HxWx4 RGBA), without Pillow."""
+    height, width = pixels.shape[:2]
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    raw = np.zeros((height, width * channels + 1), dtype=np.uint8)  # filter byte 0 per row
+    raw[:, 1:] = pixels.reshape(height, width * channels)
+    color = {1: 0, 3: 2, 4: 6}[channels]
+    header = struct.pack(">IIBBBBB", width, height, 8, color, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(raw.tobytes(), PNG_LEVEL))
+        + _chunk(b"IEND", b"")
+    )
+
+
+def _chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+
+def _jpeg(pixels: np.ndarray) -> bytes:
+    import io
+
+    from PIL import Image as PILImage
+
+    buf = io.BytesIO()
+    PILImage.fromarray(pixels[:, :, :3] if pixels.ndim == 3 else pixels).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+def _sniff(data: bytes) -> tuple[str, int, int]:
+    """(format, width, height) of image file bytes (0 x 0 when unknown)."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return "png", width, height
+    try:
+        import io
+
+        from PIL import Image as PILImage
+
+        with PILImage.open(io.BytesIO(data)) as img:
+            return (img.format or "").lower(), img.width, img.height
+    except Exception:  # no Pillow, or not an image it knows: stored as it is
+        return ("jpeg" if data[:2] == b"\xff\xd8" else "unknown"), 0, 0
+
+
+def _has_pil() -> bool:
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class Plotly(Media):
+    """A Plotly figure (anything with to_json() or to_plotly_json(), or a figure dict), stored as its
+    JSON. Plotly itself is only needed to build the figure."""
+
+    type = media_pb2.MEDIA_TYPE_PLOTLY
+
+    def __init__(self, figure: Any) -> None:
+        self.figure = figure
+
+    def check(self, key: str) -> None:
+        f = self.figure
+        if not (isinstance(f, dict) or hasattr(f, "to_json") or hasattr(f, "to_plotly_json")):
+            raise _bad(key, f"{type(f).__name__} as a Plotly figure (no to_json / to_plotly_json)", TypeError)
+
+    def encode(self) -> Encoded:
+        f = self.figure
+        if hasattr(f, "to_json"):
+            text = f.to_json()
+        else:
+            raw = f.to_plotly_json() if hasattr(f, "to_plotly_json") else f
+            text = json.dumps(raw, default=_json_default, allow_nan=False)
+        traces = json.loads(text).get("data", [])
+        return Encoded(self.type, text.encode(), {"traces": len(traces) if isinstance(traces, list) else 0})
+
+
+class Html(Media):
+    """An HTML document: the markup as a string, or a path to an .html file."""
+
+    type = media_pb2.MEDIA_TYPE_HTML
+
+    def __init__(self, data: str | os.PathLike[str]) -> None:
+        self.data = data
+
+    def check(self, key: str) -> None:
+        if isinstance(self.data, os.PathLike):
+            if not Path(self.data).is_file():
+                raise _bad(key, f"HTML from {str(self.data)!r}: no such file")
+        elif not isinstance(self.data, str):
+            raise _bad(key, f"HTML from {type(self.data).__name__} (use a string or a path)", TypeError)
+
+    def encode(self) -> Encoded:
+        text = Path(self.data).read_text() if isinstance(self.data, os.PathLike) else self.data
+        data = text.encode("utf-8", "replace")
+        return Encoded(self.type, data, {"length": len(data)})
+
+
+class Text(Media):
+    """Plain text; run.log turns a str value into one."""
+
+    type = media_pb2.MEDIA_TYPE_TEXT
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def check(self, key: str) -> None:
+        if not isinstance(self.text, str):
+            raise _bad(key, f"{type(self.text).__name__} as text", TypeError)
+        if len(self.text) > MAX_TEXT_BYTES:
+            raise _bad(key, f"a text of more than {MAX_TEXT_BYTES} characters")
+
+    def encode(self) -> Encoded:
+        data = self.text.encode("utf-8", "replace")
+        return Encoded(self.type, data, {"length": len(data)})
+
+
+class Table(Media):
+    """A table: `Table(columns=[...], data=[[...], ...])` or `Table(dataframe=df)`. Cells are numbers,
+    strings, booleans or None (anything else is stored as its str()); NaN is stored as null."""
+
+    type = media_pb2.MEDIA_TYPE_TABLE
+
+    def __init__(self, columns: list[str] | None = None, data: Any = None, dataframe: Any = None) -> None:
+        self.columns = columns
+        self.data = data
+        self.dataframe = dataframe
+        self._rows: list[list[Any]] | None = None
+
+    def check(self, key: str) -> None:
+        if self.dataframe is not None:
+            df = self.dataframe
+            if not hasattr(df, "columns") or not hasattr(df, "to_numpy"):
+                raise _bad(
+                    key, f"a table from {type(df).__name__} (dataframe= takes a pandas DataFrame)", TypeError
+                )
+            if df.shape[0] * max(1, df.shape[1]) > MAX_TABLE_CELLS:
+                raise _bad(key, f"a table of more than {MAX_TABLE_CELLS} cells")
+            self.columns = [str(c) for c in df.columns]
+            self.dataframe = df.copy()
+            return
+        if self.columns is None or isinstance(self.columns, str):
+            raise _bad(key, "a table without columns= (a list of names)", TypeError)
+        columns = [str(c) for c in self.columns]
+        rows = [] if self.data is None else list(self.data)
+        if len(rows) * max(1, len(columns)) > MAX_TABLE_CELLS:
+            raise _bad(key, f"a table of more than {MAX_TABLE_CELLS} cells")
+        for i, row in enumerate(rows):
+            if isinstance(row, (str, bytes)) or not hasattr(row, "__len__") or len(row) != len(columns):
+                n = len(row) if hasattr(row, "__len__") else 1
+                raise _bad(key, f"a ragged table: row {i} has {n} cells for {len(columns)} columns")
+        self.columns, self._rows = columns, [list(r) for r in rows]
+
+    def encode(self) -> Encoded:
+        assert self.columns is not None
+        rows = (
+            self.dataframe.to_numpy(dtype=object).tolist() if self.dataframe is not None else self._rows or []
+        )
+        cells = [[_cell(c) for c in row] for row in rows]
+        body = json.dumps({"columns": self.columns, "data": cells}, separators=(",", ":"), allow_nan=False)
+        return Encoded(self.type, body.encode(), {"columns": self.columns, "rows": len(cells)})
+
+
+def _cell(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (bool, str, int)) or value is None:
+        return value
+    return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+class Histogram(Media):
+    """A histogram of a sequence (`num_bins` equal bins, at most 512), or a precomputed one:
+    `Histogram(np_histogram=np.histogram(x))`. Stored as counts and bin edges."""
+
+    type = media_pb2.MEDIA_TYPE_HISTOGRAM
+
+    def __init__(
+        self, sequence: Any = None, np_histogram: tuple[Any, Any] | None = None, num_bins: int = 64
+    ) -> None:
+        self.sequence = sequence
+        self.np_histogram = np_histogram
+        self.num_bins = num_bins
+        self._values: np.ndarray | None = None
+        self._counts: np.ndarray | None = None
+        self._edges: np.ndarray | None = None
+
+    def check(self, key: str) -> None:
+        if not isinstance(self.num_bins, int) or not 1 <= self.num_bins <= MAX_BINS:
+            raise _bad(key, f"a histogram with num_bins={self.num_bins!r} (1..{MAX_BINS})")
+        if self.np_histogram is not None:
+            counts, edges = (np.asarray(a, dtype=np.float64).ravel() for a in self.np_histogram)
+            if len(edges) != len(counts) + 1 or not 1 <= len(counts) <= MAX_BINS:
+                raise _bad(
+                    key, f"np_histogram with {len(counts)} counts and {len(edges)} edges (edges = counts + 1)"
+                )
+            if not (np.isfinite(counts).all() and np.isfinite(edges).all()):
+                raise _bad(key, "a histogram holding NaN or infinite values")
+            self._counts, self._edges = counts.copy(), edges.copy()
+            return
+        if self.sequence is None:
+            raise _bad(key, "a histogram without a sequence or np_histogram", TypeError)
+        try:
+            values = np.array(self.sequence, dtype=np.float64, copy=True).ravel()
+        except (TypeError, ValueError):
+            raise _bad(key, "a histogram of values that are not numbers", TypeError) from None
+        if not np.isfinite(values).all():
+            raise _bad(key, "a histogram of values holding NaN or infinity")
+        self._values = values
+
+    def encode(self) -> Encoded:
+        if self._values is not None:
+            counts, edges = np.histogram(self._values, bins=self.num_bins)
+        else:
+            assert self._counts is not None and self._edges is not None
+            counts, edges = self._counts, self._edges
+        doc = {"counts": [_number(c) for c in counts], "edges": [float(e) for e in edges]}
+        return Encoded(
+            self.type, json.dumps(doc, separators=(",", ":")).encode(), {**doc, "bins": len(counts)}
+        )
+
+
+def _number(value: Any) -> int | float:
+    f = float(value)
+    return int(f) if f.is_integer() else f
+
+
+def rich_values(key: str, value: Any) -> list[Media] | None:
+    """The checked rich values of `value` (a str, a Media, or a non-empty list of Media), or None when
+    it is none of those (then it must be a number). Raises TypeError/ValueError naming the key."""
+    if isinstance(value, str):
+        items: list[Media] = [Text(value)]
+    elif isinstance(value, Media):
+        items = [value]
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Media) for v in value):
+        items = list(value)
+        if len({type(v) for v in items}) > 1:
+            raise _bad(key, "a list mixing kinds of rich values", TypeError)
+    else:
+        return None
+    for item in items:
+        item.check(key)
+    return items

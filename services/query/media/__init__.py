@@ -1,0 +1,2 @@
+"""Reading a run's rich values: media keys, values by step range (latest first), tables as columns,
+and the bytes of a value."""
