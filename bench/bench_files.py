@@ -26,13 +26,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
 import psutil
+
+from tests.fixtures.memory import PeakRss
 
 MiB = 1024 * 1024
 
@@ -321,29 +322,14 @@ def bench_rss(stack: Stack, work: Path, size: int) -> None:
 
     src = work / "huge.bin"
     _write_file(src, size, seed=2)
-    proc = psutil.Process(stack.proc.pid)
-    before = proc.memory_info().rss
-    peak = [before]
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            peak[0] = max(peak[0], proc.memory_info().rss)
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
+    with PeakRss(stack.proc.pid, interval=0.05) as rss:
         seconds = _timed(
             lambda: transfer.upload_files(stack.client, PARENT, [("huge.bin", src)], progress=False)
         )
-    finally:
-        stop.set()
-        sampler.join()
     src.unlink()
     print(
-        f"server RSS during a {size / 1024**3:.1f} GiB upload: peak {peak[0] / 1e6:.0f} MB "
-        f"(idle before {before / 1e6:.0f} MB; bound 200 MB)   [{size / seconds / 1e6:.0f} MB/s]",
+        f"server RSS during a {size / 1024**3:.1f} GiB upload: peak {rss.peak / 1e6:.0f} MB "
+        f"(idle before {rss.idle / 1e6:.0f} MB; bound 200 MB)   [{size / seconds / 1e6:.0f} MB/s]",
         flush=True,
     )
 

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import threading
 import time
 from concurrent import futures
 from pathlib import Path
 
 import grpc
-import psutil
 from strata.ingest.v1 import ingest_service_pb2 as ingest
 
+from tests.fixtures.memory import PeakRss
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.processes import ServerProcess
 
@@ -45,25 +44,19 @@ def flood(server: ServerProcess, calls: int, size: int) -> dict[str, float]:
     body = ingest.CreateRunRequest(
         parent="entities/x/projects/y", notes="n" * (size - 64)
     ).SerializeToString()
-    process = psutil.Process(server.pid)
-    idle = process.memory_info().rss
-    peak, stop = [idle], threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            peak[0] = max(peak[0], process.memory_info().rss)
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    started = time.perf_counter()
-    with futures.ThreadPoolExecutor(calls) as pool:
-        codes = list(pool.map(lambda _: _call(server.addr, body), range(calls)))
-    elapsed = time.perf_counter() - started
-    stop.set()
-    sampler.join()
+    with PeakRss(server.pid) as rss:
+        started = time.perf_counter()
+        with futures.ThreadPoolExecutor(calls) as pool:
+            codes = list(pool.map(lambda _: _call(server.addr, body), range(calls)))
+        elapsed = time.perf_counter() - started
     refused = sum(c == grpc.StatusCode.UNAUTHENTICATED for c in codes)
-    return {"idle": idle, "peak": peak[0], "elapsed": elapsed, "refused": refused, "sent": calls * len(body)}
+    return {
+        "idle": rss.idle,
+        "peak": rss.peak,
+        "elapsed": elapsed,
+        "refused": refused,
+        "sent": calls * len(body),
+    }
 
 
 def main(argv: list[str]) -> None:

@@ -43,18 +43,16 @@ class HealthProbe:
             async with self.deps.pool.acquire() as conn:
                 await conn.fetchval("SELECT 1")
 
-        try:
-            await asyncio.wait_for(select_one(), self.timeout)
-            return True
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            return False
+        return await self._within_timeout(select_one)
 
     async def blobs_ok(self) -> bool:
         check = getattr(self.deps.blobs, "check", None)
         if check is None:
             return True
+        return await self._within_timeout(check)
+
+    async def _within_timeout(self, check: Callable[[], Awaitable[object]]) -> bool:
+        """Whether `check` completes without error within the probe timeout."""
         try:
             await asyncio.wait_for(check(), self.timeout)
             return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 from strata.registry.v1 import registry_service_pb2 as pb
@@ -26,6 +27,17 @@ class RegistryServiceHandlers(registry_service_pb2_grpc.RegistryServiceServicer)
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+
+    async def _page(self, list_page: Any, scope: str, option: object, request: Any, context: Ctx) -> Any:
+        """One page of a list call taking (deps, scope, option, page_size, page_token, timeout)."""
+        return await list_page(
+            self.deps, scope, option, request.page_size, request.page_token, timeout_from(context)
+        )
+
+    async def _alias_change(self, change: Any, target: str, request: Any, context: Ctx) -> Any:
+        """SetAlias / RemoveAlias / RevertAlias: `change` applied to `target`; the event as proto."""
+        event = await change(self.deps, target, request.alias, request.reason, timeout_from(context))
+        return convert.event_to_proto(event)
 
     # --- versions ---
 
@@ -64,39 +76,24 @@ class RegistryServiceHandlers(registry_service_pb2_grpc.RegistryServiceServicer)
         return pb.GetArtifactResponse(artifact=convert.artifact_to_proto(a))
 
     async def ListArtifacts(self, request: pb.ListArtifactsRequest, context: Ctx):  # type: ignore[no-untyped-def]
-        arts, token = await versions.list_artifacts(
-            self.deps,
-            request.parent,
-            request.type,
-            request.page_size,
-            request.page_token,
-            timeout_from(context),
+        arts, token = await self._page(
+            versions.list_artifacts, request.parent, request.type, request, context
         )
         return pb.ListArtifactsResponse(
             artifacts=[convert.artifact_to_proto(a) for a in arts], next_page_token=token
         )
 
     async def ListArtifactVersions(self, request: pb.ListArtifactVersionsRequest, context: Ctx):  # type: ignore[no-untyped-def]
-        found, token = await versions.list_versions(
-            self.deps,
-            request.parent,
-            request.show_deleted,
-            request.page_size,
-            request.page_token,
-            timeout_from(context),
+        found, token = await self._page(
+            versions.list_versions, request.parent, request.show_deleted, request, context
         )
         return pb.ListArtifactVersionsResponse(
             versions=[convert.version_to_proto(v) for v in found], next_page_token=token
         )
 
     async def ListManifestEntries(self, request: pb.ListManifestEntriesRequest, context: Ctx):  # type: ignore[no-untyped-def]
-        entries, token = await versions.list_entries(
-            self.deps,
-            request.version,
-            request.path_prefix,
-            request.page_size,
-            request.page_token,
-            timeout_from(context),
+        entries, token = await self._page(
+            versions.list_entries, request.version, request.path_prefix, request, context
         )
         return pb.ListManifestEntriesResponse(
             entries=[convert.entry_to_proto(e) for e in entries], next_page_token=token
@@ -116,36 +113,26 @@ class RegistryServiceHandlers(registry_service_pb2_grpc.RegistryServiceServicer)
     # --- aliases ---
 
     async def SetAlias(self, request: pb.SetAliasRequest, context: Ctx):  # type: ignore[no-untyped-def]
-        ev = await aliases.set_alias(
-            self.deps, request.version, request.alias, request.reason, timeout_from(context)
+        return pb.SetAliasResponse(
+            event=await self._alias_change(aliases.set_alias, request.version, request, context)
         )
-        return pb.SetAliasResponse(event=convert.event_to_proto(ev))
 
     async def RemoveAlias(self, request: pb.RemoveAliasRequest, context: Ctx):  # type: ignore[no-untyped-def]
-        ev = await aliases.remove_alias(
-            self.deps, request.artifact, request.alias, request.reason, timeout_from(context)
+        return pb.RemoveAliasResponse(
+            event=await self._alias_change(aliases.remove_alias, request.artifact, request, context)
         )
-        return pb.RemoveAliasResponse(event=convert.event_to_proto(ev))
 
     async def RevertAlias(self, request: pb.RevertAliasRequest, context: Ctx):  # type: ignore[no-untyped-def]
-        ev = await aliases.revert_alias(
-            self.deps, request.artifact, request.alias, request.reason, timeout_from(context)
+        return pb.RevertAliasResponse(
+            event=await self._alias_change(aliases.revert_alias, request.artifact, request, context)
         )
-        return pb.RevertAliasResponse(event=convert.event_to_proto(ev))
 
     async def ListAliases(self, request: pb.ListAliasesRequest, context: Ctx):  # type: ignore[no-untyped-def]
         found = await aliases.list_aliases(self.deps, request.artifact, timeout_from(context))
         return pb.ListAliasesResponse(aliases=[convert.alias_to_proto(a) for a in found])
 
     async def ListAliasHistory(self, request: pb.ListAliasHistoryRequest, context: Ctx):  # type: ignore[no-untyped-def]
-        events, token = await aliases.history(
-            self.deps,
-            request.artifact,
-            request.alias,
-            request.page_size,
-            request.page_token,
-            timeout_from(context),
-        )
+        events, token = await self._page(aliases.history, request.artifact, request.alias, request, context)
         return pb.ListAliasHistoryResponse(
             events=[convert.event_to_proto(e) for e in events], next_page_token=token
         )

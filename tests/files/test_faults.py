@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import grpc
@@ -159,15 +160,7 @@ def test_upload_resumes_after_the_server_process_is_killed_and_restarted(
         wait_serving(addr, proc)
         return proc
 
-    monkeypatch.setattr(_transfer_upload, "CHUNK", MiB)
-    original = _transfer_upload.LargeUpload._requests
-
-    def throttled(self, name, offset, chunk):  # type: ignore[no-untyped-def]
-        for request in original(self, name, offset, chunk):
-            yield request
-            time.sleep(0.08)
-
-    monkeypatch.setattr(_transfer_upload.LargeUpload, "_requests", throttled)
+    _throttle_uploads(monkeypatch, 0.08)
     server = start(logs[0])
     outcome: list[object] = []
     client = Client(addr, retry=RetryPolicy(max_attempts=80, initial_backoff=0.2, max_backoff=0.5))
@@ -196,6 +189,21 @@ def test_upload_resumes_after_the_server_process_is_killed_and_restarted(
     assert sum(e["received"] for e in ends) == size - resumed_from
 
 
+def _throttle_uploads(monkeypatch: pytest.MonkeyPatch, pause: float) -> Callable[..., Any]:
+    """Send large uploads in 1 MiB chunks, `pause` seconds apart, so a fault can land mid-upload;
+    returns the unthrottled request generator (to restore full speed)."""
+    monkeypatch.setattr(_transfer_upload, "CHUNK", MiB)
+    original = _transfer_upload.LargeUpload._requests
+
+    def throttled(self, name, offset, chunk):  # type: ignore[no-untyped-def]
+        for request in original(self, name, offset, chunk):
+            yield request
+            time.sleep(pause)
+
+    monkeypatch.setattr(_transfer_upload.LargeUpload, "_requests", throttled)
+    return original
+
+
 def _capture(fn: Callable[[], object]) -> object:
     try:
         return fn()
@@ -220,15 +228,7 @@ def test_s3_outage_mid_upload_is_unavailable_then_the_upload_resumes(
     server = s3_upload_server
     src = tmp_path / "big.bin"
     sha, size = random_file(src, 32 * MiB)
-    monkeypatch.setattr(_transfer_upload, "CHUNK", MiB)
-    original = _transfer_upload.LargeUpload._requests
-
-    def throttled(self, name, offset, chunk):  # type: ignore[no-untyped-def]
-        for request in original(self, name, offset, chunk):
-            yield request
-            time.sleep(0.06)
-
-    monkeypatch.setattr(_transfer_upload.LargeUpload, "_requests", throttled)
+    original = _throttle_uploads(monkeypatch, 0.06)
     outcome: list[object] = []
     impatient = Client(server.addr, retry=RetryPolicy(max_attempts=2, initial_backoff=0.1))
     worker = threading.Thread(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from strata.client import Client
 from strata.common.v1 import blob_pb2
 from strata.errors import Reason, StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
@@ -20,6 +21,7 @@ from strata.registry.v1 import registry_service_pb2 as rpb
 from strata.sdk import _transfer_batch, _transfer_plan, run_files, transfer
 from strata.sdk._transfer_download import VersionBlob, partial_path
 
+from tests.fixtures.errors import refusal
 from tests.fixtures.files import MiB, ensure_run, make_version, random_file, sql, stats
 from tests.fixtures.servers import ServerThread
 
@@ -59,6 +61,17 @@ def _entries(digests: dict[str, blob_pb2.BlobDigest]) -> list[tuple[str, str, in
 
 def _parent(project: str) -> str:
     return f"entities/files-test/projects/{project}"
+
+
+def _one_blob_version(
+    server: ServerThread, c: Client, tmp_path: Path, project: str, size: int
+) -> tuple[Path, str, int, str]:
+    """Upload a random `size`-byte tmp_path/blob.bin into `project` and commit version "one" of it;
+    returns (the file, its sha256, its size, the version name)."""
+    src = tmp_path / "blob.bin"
+    sha, size = random_file(src, size)
+    transfer.upload_files(c, _parent(project), [("blob.bin", src)])
+    return src, sha, size, make_version(server, "files-test", project, "one", [("blob.bin", sha, size)])
 
 
 # --- uploads and dedupe ---
@@ -194,9 +207,8 @@ def test_find_missing_and_batch_upload_reject_bad_input(server: ServerThread) ->
             assert (e.value.code, e.value.reason) == (grpc.StatusCode.INVALID_ARGUMENT, reason)
         lying = blob_pb2.BlobDigest(sha256="b" * 64, size=3)
         batch = [pb.BlobContent(digest=good_d, data=good), pb.BlobContent(digest=lying, data=b"abc")]
-        with pytest.raises(StrataError) as e:
-            c.ingest.BatchUploadBlobs(pb.BatchUploadBlobsRequest(parent=parent, blobs=batch))
-        assert (e.value.code, e.value.reason, e.value.field) == (
+        upload = pb.BatchUploadBlobsRequest(parent=parent, blobs=batch)
+        assert refusal(lambda: c.ingest.BatchUploadBlobs(upload)) == (
             grpc.StatusCode.INVALID_ARGUMENT,
             Reason.DIGEST_MISMATCH,
             "blobs[1].data",
@@ -261,11 +273,8 @@ def test_download_round_trip_and_a_path_prefix_fetches_only_what_was_asked(
 def test_download_resumes_from_a_partial_file_and_fetches_only_the_rest(
     server: ServerThread, tmp_path: Path
 ) -> None:
-    src = tmp_path / "blob.bin"
-    sha, size = random_file(src, 20 * MiB)
     with server.client() as c:
-        transfer.upload_files(c, _parent("resume"), [("blob.bin", src)])
-        version = make_version(server, "files-test", "resume", "one", [("blob.bin", sha, size)])
+        src, sha, size, version = _one_blob_version(server, c, tmp_path, "resume", 20 * MiB)
         dest = tmp_path / "out" / "blob.bin"
         dest.parent.mkdir()
         partial_path(dest, sha).write_bytes(src.read_bytes()[: size // 2 + 123])  # what a cut leaves
@@ -278,11 +287,8 @@ def test_download_resumes_from_a_partial_file_and_fetches_only_the_rest(
 
 
 def test_a_tampered_partial_file_is_detected_and_fetched_again(server: ServerThread, tmp_path: Path) -> None:
-    src = tmp_path / "blob.bin"
-    sha, size = random_file(src, 8 * MiB)
     with server.client() as c:
-        transfer.upload_files(c, _parent("tamper"), [("blob.bin", src)])
-        version = make_version(server, "files-test", "tamper", "one", [("blob.bin", sha, size)])
+        src, sha, size, version = _one_blob_version(server, c, tmp_path, "tamper", 8 * MiB)
         dest = tmp_path / "out" / "blob.bin"
         dest.parent.mkdir()
         head = bytearray(src.read_bytes()[: 3 * MiB])

@@ -76,7 +76,10 @@ def raw_call(addr: str, method: str, body: bytes, key: str, *, stream: bool = Fa
 
 def error_info(err: grpc.RpcError) -> error_details_pb2.ErrorInfo | None:
     """The ErrorInfo detail of a raw call's error, if it has one."""
-    status = rpc_status.from_call(err)  # type: ignore[arg-type]
+    try:
+        status = rpc_status.from_call(err)  # type: ignore[arg-type]
+    except ValueError:  # the status details do not match the code: not the server's error model
+        return None
     for detail in status.details if status else []:
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()

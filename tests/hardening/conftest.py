@@ -20,7 +20,6 @@ from strata.ingest.v1 import metric_pb2
 from strata.sdk._stream import METHOD
 from strata.sdk._wire import encode_batch
 
-from tests.fixtures.ingest import stored_points
 from tests.fixtures.servers import ServerThread
 
 POISON_STEP = 2**63 - 1
@@ -36,18 +35,6 @@ def spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def new_run(server: ServerThread, project: str = "hardening") -> str:
     request = pb.CreateRunRequest(parent=f"entities/tester/projects/{project}", run_id=uuid.uuid4().hex[:12])
     return server.client().ingest.CreateRun(request).run.name
-
-
-def get_run(server: ServerThread, name: str):  # type: ignore[no-untyped-def]
-    return server.client().ingest.GetRun(pb.GetRunRequest(name=name)).run
-
-
-def stored(server: ServerThread, name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    async def go():  # type: ignore[no-untyped-def]
-        async with server.deps.pool.acquire() as conn:
-            return await stored_points(conn, name)
-
-    return server.run(go())
 
 
 def encoded(seq: int, key: str, steps: list[int]) -> bytes:

@@ -201,40 +201,24 @@ def test_filter_json_too_deep_or_non_finite(srv, c) -> None:  # type: ignore[no-
 
 # --- page tokens ---
 
+# The query a ListAuditEvents page token with an empty filter is bound to.
+AUDIT_QUERY = {
+    "list": "audit",
+    "filter": {"project": "", "entity": "", "actor": "", "start_time": None, "end_time": None, "actions": []},
+}
+
 
 @pytest.mark.parametrize("position", [nested(1500), "9" * 400, "1e400", "NaN", '"\\u0000"'])
 def test_forged_page_tokens(srv, c, position) -> None:  # type: ignore[no-untyped-def]
     token = forged_token(position, {"list": "projects", "parent": ENTITY})
     req = iam.ListProjectsRequest(parent=f"entities/{ENTITY}", page_token=token)
     refused(srv, lambda: c.iam.ListProjects(req), "page_token", Reason.INVALID_PAGE_TOKEN)
-    audit_query = {
-        "list": "audit",
-        "filter": {
-            "project": "",
-            "entity": "",
-            "actor": "",
-            "start_time": None,
-            "end_time": None,
-            "actions": [],
-        },
-    }
-    audit = iam.ListAuditEventsRequest(page_token=forged_token(position, audit_query))
+    audit = iam.ListAuditEventsRequest(page_token=forged_token(position, AUDIT_QUERY))
     refused(srv, lambda: c.iam.ListAuditEvents(audit), "page_token", Reason.INVALID_PAGE_TOKEN)
 
 
 def test_an_oversized_integer_position_is_refused(srv, c) -> None:  # type: ignore[no-untyped-def]
-    audit_query = {
-        "list": "audit",
-        "filter": {
-            "project": "",
-            "entity": "",
-            "actor": "",
-            "start_time": None,
-            "end_time": None,
-            "actions": [],
-        },
-    }
-    req = iam.ListAuditEventsRequest(page_token=forged_token(str(2**64), audit_query))
+    req = iam.ListAuditEventsRequest(page_token=forged_token(str(2**64), AUDIT_QUERY))
     refused(srv, lambda: c.iam.ListAuditEvents(req), "page_token", Reason.INVALID_PAGE_TOKEN)
 
 

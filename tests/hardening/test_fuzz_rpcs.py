@@ -17,12 +17,11 @@ import os
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_status import rpc_status
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.hardening.bad_input_helpers import error_info
 from tests.hardening.fuzz_strategies import messages, raw_requests
 from tests.registry.helpers import log_version
 
@@ -87,19 +86,6 @@ def target(keys_server):  # type: ignore[no-untyped-def]
     channel.close()
 
 
-def _error_info(err: grpc.RpcError) -> error_details_pb2.ErrorInfo | None:
-    try:
-        status = rpc_status.from_call(err)  # type: ignore[arg-type]
-    except ValueError:  # the status details do not match the code: not the server's error model
-        return None
-    for detail in status.details if status else []:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            return info
-    return None
-
-
 def _call(channel: grpc.Channel, method, metadata, bodies: list[bytes]) -> None:  # type: ignore[no-untyped-def]
     """Send `bodies` (one for a unary request) to `method`; assert the answer is a result or a
     canonical error with an ErrorInfo."""
@@ -128,7 +114,7 @@ def _call(channel: grpc.Channel, method, metadata, bodies: list[bytes]) -> None:
         if code == grpc.StatusCode.DEADLINE_EXCEEDED and method.server_streaming:
             return  # our short deadline on a stream that waits for more
         assert code not in NEVER, f"{path}: {code} {err.details()}"  # type: ignore[attr-defined]
-        assert _error_info(err) is not None, f"{path}: {code} without ErrorInfo: {err.details()}"  # type: ignore[attr-defined]
+        assert error_info(err) is not None, f"{path}: {code} without ErrorInfo: {err.details()}"  # type: ignore[attr-defined]
 
 
 def _healthy(channel: grpc.Channel) -> None:
@@ -137,11 +123,9 @@ def _healthy(channel: grpc.Channel) -> None:
     assert answer.status == health_pb2.HealthCheckResponse.SERVING
 
 
-@pytest.mark.parametrize("method", METHODS, ids=lambda m: f"{m.containing_service.name}.{m.name}")
-def test_fuzzed_requests(target, method) -> None:  # type: ignore[no-untyped-def]
-    _, channel, metadata, seeds = target
-    count = 3 if method.client_streaming else 1
-    bodies = st.lists(messages(method.input_type, seeds), min_size=1, max_size=count)
+def _fuzz(channel: grpc.Channel, method, metadata, bodies: st.SearchStrategy[list[bytes]]) -> None:  # type: ignore[no-untyped-def]
+    """Send request lists drawn from `bodies` to `method`, each answered as _call asserts; the server
+    still serves afterwards."""
 
     @FUZZ_SETTINGS
     @given(bodies)
@@ -153,16 +137,16 @@ def test_fuzzed_requests(target, method) -> None:  # type: ignore[no-untyped-def
 
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: f"{m.containing_service.name}.{m.name}")
+def test_fuzzed_requests(target, method) -> None:  # type: ignore[no-untyped-def]
+    _, channel, metadata, seeds = target
+    count = 3 if method.client_streaming else 1
+    _fuzz(channel, method, metadata, st.lists(messages(method.input_type, seeds), min_size=1, max_size=count))
+
+
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: f"{m.containing_service.name}.{m.name}")
 def test_raw_bytes(target, method) -> None:  # type: ignore[no-untyped-def]
     _, channel, metadata, _ = target
-
-    @FUZZ_SETTINGS
-    @given(st.lists(raw_requests(), min_size=1, max_size=2))
-    def check(drawn: list[bytes]) -> None:
-        _call(channel, method, metadata, drawn)
-
-    check()
-    _healthy(channel)
+    _fuzz(channel, method, metadata, st.lists(raw_requests(), min_size=1, max_size=2))
 
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: f"{m.containing_service.name}.{m.name}")

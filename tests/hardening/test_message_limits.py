@@ -5,13 +5,10 @@ large unauthenticated requests leaves the server's memory bounded."""
 
 from __future__ import annotations
 
-import threading
-import time
 from concurrent import futures
 from pathlib import Path
 
 import grpc
-import psutil
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
@@ -20,6 +17,7 @@ from strata.errors import Reason
 from strata.ingest.v1 import ingest_service_pb2 as ingest
 
 from tests.fixtures.iam import KeysServer
+from tests.fixtures.memory import PeakRss
 from tests.fixtures.processes import ServerProcess
 
 MB = 1024 * 1024
@@ -106,27 +104,13 @@ def test_a_flood_of_large_unauthenticated_requests_keeps_memory_bounded(
     dsn = postgres.create_database()  # a database of its own: the server bootstraps its own pepper
     server = ServerProcess(tmp_path / "flood", dsn, STRATA_AUTH_MODE="keys").start()
     try:
-        process = psutil.Process(server.pid)
-        idle = process.memory_info().rss
-        peak = [idle]
-        stop = threading.Event()
-
-        def sample() -> None:
-            while not stop.is_set():
-                peak[0] = max(peak[0], process.memory_info().rss)
-                time.sleep(0.02)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        with futures.ThreadPoolExecutor(FLOOD_CALLS) as pool:
+        with PeakRss(server.pid) as rss, futures.ThreadPoolExecutor(FLOOD_CALLS) as pool:
             answers = list(
                 pool.map(lambda _: raw_call(server.addr, CREATE_RUN, big, None), range(FLOOD_CALLS))
             )
-        stop.set()
-        sampler.join()
         codes = {a.code() if isinstance(a, grpc.RpcError) else "OK" for a in answers}
         assert codes == {grpc.StatusCode.UNAUTHENTICATED}
-        print(f"flood peak RSS {peak[0] / MB:.0f} MB, idle {idle / MB:.0f} MB")
-        assert peak[0] < RSS_BOUND, f"peak RSS {peak[0] / MB:.0f} MB (idle {idle / MB:.0f} MB)"
+        print(f"flood peak RSS {rss.peak / MB:.0f} MB, idle {rss.idle / MB:.0f} MB")
+        assert rss.peak < RSS_BOUND, f"peak RSS {rss.peak / MB:.0f} MB (idle {rss.idle / MB:.0f} MB)"
     finally:
         server.stop()

@@ -19,9 +19,10 @@ from strata.ingest.v1 import run_pb2
 from strata.sdk._spool import SpoolWriter, read_spool
 from strata.sdk._stream import MAX_SERVER_ERRORS, BatchStreamer, Window
 
-from tests.fixtures.ingest import batch, last_ack, stream
+from tests.fixtures.ingest import batch, get_run, last_ack, stream
+from tests.fixtures.ingest import run_points as stored
 from tests.fixtures.servers import ServerThread
-from tests.hardening.conftest import POISON_STEP, StandIn, encoded, get_run, new_run, stored
+from tests.hardening.conftest import POISON_STEP, StandIn, encoded, new_run
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -27,7 +27,7 @@ from strata_server.common.db import create_pool
 from strata_server.common.limits import HEAVY_RPCS, HeavyCallLimiter
 from strata_server.ingest.runs.limits import MAX_SUMMARY_OVERRIDES
 
-from tests.fixtures.iam import KeysServer, start_keys_server
+from tests.fixtures.iam import KeysServer, serve_keys
 
 HEAVY_LIMIT = 4
 SUMMARY = field_mask_pb2.FieldMask(paths=["summary"])
@@ -35,15 +35,8 @@ SUMMARY = field_mask_pb2.FieldMask(paths=["summary"])
 
 @pytest.fixture(scope="module")
 def ks(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeysServer]:
-    server = start_keys_server(
-        tmp_path_factory.mktemp("strata-pool"),
-        pg_dsn,
-        pg_pool_max=8,
-        heavy_calls_per_principal=HEAVY_LIMIT,
-        heavy_call_wait=1.0,
-    )
-    yield server
-    server.thread.stop()
+    limits = {"pg_pool_max": 8, "heavy_calls_per_principal": HEAVY_LIMIT, "heavy_call_wait": 1.0}
+    yield from serve_keys(tmp_path_factory, pg_dsn, "strata-pool", **limits)
 
 
 @pytest.fixture(scope="module")

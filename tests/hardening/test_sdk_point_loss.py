@@ -14,10 +14,10 @@ import strata
 from strata.ingest.v1 import run_pb2
 from strata.sdk.run import MAX_STEP
 
-from tests.fixtures.ingest import assert_same_points
+from tests.fixtures.ingest import assert_same_points, get_run
+from tests.fixtures.ingest import run_points as stored
 from tests.fixtures.servers import ServerThread
 from tests.fixtures.wait import poll_until
-from tests.hardening.conftest import get_run, stored
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -23,8 +23,9 @@ from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata_server.ingest.uploads.budget import ByteBudget
 from strata_server.ingest.uploads.domain import uploads_of
 
+from tests.fixtures.errors import refusal
 from tests.fixtures.files import MiB, chunk, chunk_stream
-from tests.fixtures.iam import KeysServer, start_keys_server
+from tests.fixtures.iam import KeysServer, serve_keys
 
 UPLOAD_CHUNKS = "/strata.ingest.v1.IngestService/UploadChunks"
 STREAMS, SESSIONS = 2, 6
@@ -32,15 +33,12 @@ STREAMS, SESSIONS = 2, 6
 
 @pytest.fixture(scope="module")
 def srv(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeysServer]:
-    server = start_keys_server(
-        tmp_path_factory.mktemp("strata-starve"),
-        pg_dsn,
-        upload_idle_seconds=300.0,
-        upload_streams_per_principal=STREAMS,
-        upload_sessions_per_principal=SESSIONS,
-    )
-    yield server
-    server.thread.stop()
+    limits = {
+        "upload_idle_seconds": 300.0,
+        "upload_streams_per_principal": STREAMS,
+        "upload_sessions_per_principal": SESSIONS,
+    }
+    yield from serve_keys(tmp_path_factory, pg_dsn, "strata-starve", **limits)
 
 
 def _uploads(srv: KeysServer):  # type: ignore[no-untyped-def]
@@ -195,9 +193,8 @@ def test_a_callers_open_sessions_beyond_the_limit_are_refused(srv: KeysServer) -
 def test_a_declared_size_above_the_maximum_is_refused(srv: KeysServer, size: int) -> None:
     _, key, project = _tenant(srv)
     with srv.client(key) as c:
-        with pytest.raises(StrataError) as e:
-            c.ingest.CreateUploadSession(pb.CreateUploadSessionRequest(parent=project, expected_size=size))
-        assert (e.value.code, e.value.reason, e.value.field) == (
+        too_large = pb.CreateUploadSessionRequest(parent=project, expected_size=size)
+        assert refusal(lambda: c.ingest.CreateUploadSession(too_large)) == (
             grpc.StatusCode.INVALID_ARGUMENT,
             Reason.TOO_LARGE,
             "expected_size",

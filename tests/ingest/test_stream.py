@@ -16,7 +16,8 @@ from strata.errors import Reason
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import metric_pb2
 
-from tests.fixtures.ingest import batch, last_ack, stored_points, stream
+from tests.fixtures.ingest import batch, get_run, last_ack, stream
+from tests.fixtures.ingest import run_points as points
 from tests.fixtures.servers import ServerThread
 
 
@@ -25,18 +26,6 @@ def new_run(server: ServerThread, **kwargs: object) -> str:
         parent="entities/tester/projects/stream", run_id=uuid.uuid4().hex[:12], **kwargs
     )
     return server.client().ingest.CreateRun(req).run.name
-
-
-def get_run(server: ServerThread, name: str):  # type: ignore[no-untyped-def]
-    return server.client().ingest.GetRun(pb.GetRunRequest(name=name)).run
-
-
-def points(server: ServerThread, name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    async def go():  # type: ignore[no-untyped-def]
-        async with server.deps.pool.acquire() as conn:
-            return await stored_points(conn, name)
-
-    return server.run(go())
 
 
 def written(server: ServerThread, name: str) -> tuple[int, int, int]:

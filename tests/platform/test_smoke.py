@@ -15,15 +15,7 @@ import pytest
 from grpc_health.v1 import health_pb2
 
 from tests.fixtures.postgres import PostgresServer
-from tests.fixtures.processes import free_port, start, wait_serving
-
-SERVICES = {
-    "ingest": "strata.ingest.v1.IngestService",
-    "registry": "strata.registry.v1.RegistryService",
-    "lineage": "strata.lineage.v1.LineageService",
-    "query": "strata.query.v1.QueryService",
-    "iam": "strata.iam.v1.IamService",
-}
+from tests.fixtures.processes import SERVICES, free_port, start, wait_serving
 
 
 def stop(proc: subprocess.Popen[bytes]) -> int:

@@ -19,18 +19,11 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
-from tests.fixtures.processes import free_port, wait_serving
+from tests.fixtures.processes import SERVICES, free_port, wait_serving
 from tests.fixtures.wheels import ROOT, Installed, install, world_readable_tmp
 
 pytestmark = pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is missing")
 
-SERVICES = {
-    "ingest": "strata.ingest.v1.IngestService",
-    "registry": "strata.registry.v1.RegistryService",
-    "lineage": "strata.lineage.v1.LineageService",
-    "query": "strata.query.v1.QueryService",
-    "iam": "strata.iam.v1.IamService",
-}
 AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
 VERSION = (ROOT / "clients" / "python" / "strata" / "VERSION").read_text().strip()
 

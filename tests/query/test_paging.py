@@ -18,7 +18,7 @@ from strata.query.v1 import query_service_pb2 as q
 from strata_server.query.search import store
 
 from tests.fixtures import query as fx
-from tests.query.test_search import RUNS
+from tests.query.test_search import RUNS, add_runs
 
 PARENT = "entities/paging/projects/p"
 SMALL = "entities/paging/projects/small"
@@ -38,12 +38,7 @@ def env(server):  # type: ignore[no-untyped-def]
                 pool, big, f"r{i:03d}", config={"lr": rng.choice([0.1, 0.01, "auto"])},
                 summary={"val/f1": f1} if i % 5 else {}, created=T0 + timedelta(minutes=i % 17),
             )  # fmt: skip
-        small = await fx.create_project(pool, "paging", "small")
-        for i, (run_id, state, tags, grp, job, user, config, summary) in enumerate(RUNS):
-            await fx.add_run(
-                pool, small, run_id, state=state, tags=tags, group=grp, job_type=job, user=user,
-                config=config, summary=summary, created=T0 + timedelta(hours=i),
-            )  # fmt: skip
+        small = await add_runs(pool, "paging", "small", T0)
         return big, small
 
     big, _ = server.run(load())

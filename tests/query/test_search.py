@@ -7,6 +7,7 @@ import json
 import math
 from datetime import datetime, timedelta, timezone
 
+import asyncpg
 import grpc
 import pytest
 from strata.errors import Reason, StrataError
@@ -39,18 +40,20 @@ RUNS = [
 ALL = "abcdefgh"
 
 
+async def add_runs(pool: asyncpg.Pool, entity: str, project: str, t0: datetime) -> int:
+    """A project holding the RUNS, created an hour apart from t0; returns its id."""
+    project_id = await fx.create_project(pool, entity, project)
+    for i, (run_id, state, tags, group, job, user, config, summary) in enumerate(RUNS):
+        await fx.add_run(
+            pool, project_id, run_id, state=state, tags=tags, group=group, job_type=job, user=user,
+            config=config, summary=summary, created=t0 + timedelta(hours=i),
+        )  # fmt: skip
+    return project_id
+
+
 @pytest.fixture(scope="module")
 def client(server):  # type: ignore[no-untyped-def]
-    async def load() -> None:
-        pool = server.deps.pool
-        project_id = await fx.create_project(pool, "search", "p")
-        for i, (run_id, state, tags, group, job, user, config, summary) in enumerate(RUNS):
-            await fx.add_run(
-                pool, project_id, run_id, state=state, tags=tags, group=group, job_type=job, user=user,
-                config=config, summary=summary, created=T0 + timedelta(hours=i),
-            )  # fmt: skip
-
-    server.run(load())
+    server.run(add_runs(server.deps.pool, "search", "p", T0))
     return server.client()
 
 

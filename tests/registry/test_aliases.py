@@ -10,7 +10,7 @@ from strata.common.v1 import actor_pb2
 from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
 
-from tests.registry.helpers import audit_rows, log_version, protect, sql
+from tests.registry.helpers import audit_rows, models_client, protect, sql
 
 E, P = "carol", "aliases"
 ART = f"entities/{E}/projects/{P}/artifacts/bert"
@@ -20,12 +20,7 @@ def v(n: int) -> str:
     return f"{ART}/versions/v{n}"
 
 
-@pytest.fixture(scope="module")
-def client(server):  # type: ignore[no-untyped-def]
-    with server.client() as c:
-        for i in range(4):
-            log_version(server, c, E, P, "bert", {"model.pth": f"w{i}".encode()}, type="model")
-        yield c
+client = models_client(E, P, "bert", lambda i: {"model.pth": f"w{i}".encode()})
 
 
 def set_alias(client, n: int, alias: str, reason: str = ""):  # type: ignore[no-untyped-def]

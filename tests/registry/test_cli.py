@@ -12,16 +12,12 @@ from strata.registry.v1 import registry_service_pb2 as pb
 from strata.sdk.sidecar import Sidecar
 
 from tests.fixtures.wait import poll_until
+from tests.registry.helpers import cli_env
 
 
 @pytest.fixture(scope="module", autouse=True)
 def env(server):  # type: ignore[no-untyped-def]
-    mp = pytest.MonkeyPatch()
-    mp.setenv("STRATA_ADDR", server.addr)
-    mp.setenv("STRATA_ENTITY", "ops")
-    mp.setenv("STRATA_QUIET", "1")
-    yield
-    mp.undo()
+    yield from cli_env(server, "ops")
 
 
 def cli(capsys, *argv: str) -> str:  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ from tests.fixtures.servers import ServerThread, make_settings
 from tests.fixtures.wait import poll_until
 from tests.registry.helpers import (
     audit_rows,
+    create_draft,
     dedupe_upload,
     entries,
     live_blobs_intact,
@@ -114,11 +115,7 @@ def test_project_default_ttl_applies_unless_the_version_disables_it(gc_server, c
 
 def test_idle_drafts_are_discarded(gc_server, client) -> None:  # type: ignore[no-untyped-def]
     sha, size = put_blob(gc_server, E, P, b"abandoned upload")
-    draft = client.registry.CreateArtifactVersion(
-        pb.CreateArtifactVersionRequest(
-            parent=PARENT, artifact="wip", type="dataset", entries=entries({"f": (sha, size)})
-        )
-    ).version
+    draft = create_draft(client, PARENT, "wip", {"f": (sha, size)})
     time.sleep(1.2)
     assert gc(client).expired_drafts >= 1
     with pytest.raises(StrataError) as e:
@@ -138,11 +135,7 @@ def test_gc_deletes_only_unreferenced_blobs_and_reports_bytes(gc_server, client)
     doomed = log_version(gc_server, client, E, P, "refs", {"gone": b"deleted-version-bytes!"}).version
     client.registry.DeleteArtifactVersion(pb.DeleteArtifactVersionRequest(name=doomed.name))
     in_draft = put_blob(gc_server, E, P, b"draft-bytes")
-    client.registry.CreateArtifactVersion(
-        pb.CreateArtifactVersionRequest(
-            parent=PARENT, artifact="refs", type="dataset", entries=entries({"d": in_draft})
-        )
-    )
+    create_draft(client, PARENT, "refs", {"d": in_draft})
     run_file = put_blob(gc_server, E, P, b"run-file-bytes")
     run = make_run(gc_server, E, P)
     sql(
@@ -307,11 +300,7 @@ def test_a_commit_racing_gc_on_the_same_blob_never_commits_a_deleted_blob(gc_ser
             _gc_paused_before_commit(gc_server.deps, sha, locked, proceed), gc_server.loop
         )
         assert locked.wait(10)
-        draft = client.registry.CreateArtifactVersion(
-            pb.CreateArtifactVersionRequest(
-                parent=PARENT, artifact="raced", type="dataset", entries=entries({"f": (sha, size)})
-            )
-        ).version
+        draft = create_draft(client, PARENT, "raced", {"f": (sha, size)})
         outcome: list[object] = []
 
         def commit(name: str = draft.name, outcome: list[object] = outcome) -> None:

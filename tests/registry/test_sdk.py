@@ -18,17 +18,12 @@ import strata
 from strata.errors import Reason, StrataError
 from strata.sdk.artifact import Artifact, fetch_artifact, list_artifact_versions
 
-from tests.registry.helpers import sql
+from tests.registry.helpers import cli_env, sql
 
 
 @pytest.fixture(scope="module", autouse=True)
 def env(server):  # type: ignore[no-untyped-def]
-    mp = pytest.MonkeyPatch()
-    mp.setenv("STRATA_ADDR", server.addr)
-    mp.setenv("STRATA_ENTITY", "ml-research")
-    mp.setenv("STRATA_QUIET", "1")
-    yield
-    mp.undo()
+    yield from cli_env(server, "ml-research")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from strata.registry.v1 import registry_service_pb2 as pb
 from strata_server.registry.model import Entry
 from strata_server.registry.versions.manifest import manifest_digest
 
-from tests.registry.helpers import audit_rows, entries, log_version, make_run, put_blob, sql
+from tests.registry.helpers import audit_rows, create_draft, entries, log_version, make_run, put_blob, sql
 
 E, P = "alice", "text-classifier"
 PARENT = f"entities/{E}/projects/{P}"
@@ -59,11 +59,7 @@ def test_manifest_digest_matches_the_documented_canonical_form(server, client) -
 
 def test_committed_manifest_is_immutable_and_recommit_is_idempotent(server, client) -> None:  # type: ignore[no-untyped-def]
     sha, size = put_blob(server, E, P, b"x")
-    draft = client.registry.CreateArtifactVersion(
-        pb.CreateArtifactVersionRequest(
-            parent=PARENT, artifact="imm", type="dataset", entries=entries({"x": (sha, size)})
-        )
-    ).version
+    draft = create_draft(client, PARENT, "imm", {"x": (sha, size)})
     assert draft.state == artifact_pb2.ARTIFACT_VERSION_STATE_DRAFT and draft.version == -1
     committed = client.registry.CommitArtifactVersion(
         pb.CommitArtifactVersionRequest(draft=draft.name)
@@ -85,11 +81,7 @@ def test_committed_manifest_is_immutable_and_recommit_is_idempotent(server, clie
 
 def test_append_adds_replaces_and_removes_entries_of_a_draft(server, client) -> None:  # type: ignore[no-untyped-def]
     a, b = put_blob(server, E, P, b"aaa"), put_blob(server, E, P, b"bb")
-    draft = client.registry.CreateArtifactVersion(
-        pb.CreateArtifactVersionRequest(
-            parent=PARENT, artifact="app", type="dataset", entries=entries({"1": a, "2": a})
-        )
-    ).version
+    draft = create_draft(client, PARENT, "app", {"1": a, "2": a})
     draft = client.registry.AppendManifestEntries(
         pb.AppendManifestEntriesRequest(
             draft=draft.name, entries=entries({"2": b, "3": b}), removed_paths=["1"]

@@ -17,7 +17,7 @@ from strata.registry.v1 import registry_service_pb2 as pb
 from strata.sdk.watch import watch_alias
 
 from tests.fixtures.servers import ServerThread, make_settings
-from tests.registry.helpers import log_version, sql
+from tests.registry.helpers import log_version, models_client, sql
 
 E, P = "erin", "watch"
 ART = f"entities/{E}/projects/{P}/artifacts/model"
@@ -27,12 +27,7 @@ def v(n: int) -> str:
     return f"{ART}/versions/v{n}"
 
 
-@pytest.fixture(scope="module")
-def client(server):  # type: ignore[no-untyped-def]
-    with server.client() as c:
-        for i in range(4):
-            log_version(server, c, E, P, "model", {"w": f"{i}".encode()}, type="model")
-        yield c
+client = models_client(E, P, "model", lambda i: {"w": f"{i}".encode()})
 
 
 def move(client, n: int, alias: str = "production") -> int:  # type: ignore[no-untyped-def]

@@ -29,6 +29,14 @@ V = TypeVar("V")
 CHANNEL = "strata_auth"
 
 
+async def cancel_task(task: asyncio.Task[None] | None) -> None:
+    """Cancel a background task (if any) and wait until it has ended; its failure is not re-raised."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
 class TtlCache(Generic[K, V]):
     """A bounded map whose entries live `ttl` seconds. `generation` changes on clear(), so a load that
     started before a clear does not put back what the clear removed."""
@@ -76,11 +84,8 @@ class AuthListener:
         self._task = asyncio.create_task(self._run(), name="auth-listener")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
+        await cancel_task(self._task)
+        self._task = None
 
     def _notified(self, *_args: object) -> None:
         self.on_change()

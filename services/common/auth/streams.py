@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from ..errors import PermissionDenied, ServiceError, Unauthenticated
 from ..logging import get_logger
+from .cache import cancel_task
 
 log = get_logger(__name__)
 
@@ -90,11 +91,8 @@ class StreamRegistry:
             self._ensure_sweeper()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
+        await cancel_task(self._task)
+        self._task = None
 
     def _ensure_sweeper(self) -> None:
         if self._task is None or self._task.done():

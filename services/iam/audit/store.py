@@ -27,24 +27,21 @@ class AuditQuery:
 
 
 def _where(q: AuditQuery, args: list[object]) -> list[str]:
+    """The WHERE clauses of the filter's set fields (empty actor and actions are unset); their
+    values appended to `args`."""
+    conditions: list[tuple[str, object]] = [
+        ("a.project_id = ?", q.project_id),
+        ("a.entity_id = ?", q.entity_id),
+        ("a.actor_name = ?", q.actor or None),
+        ("a.create_time >= ?", q.start_time),
+        ("a.create_time < ?", q.end_time),
+        ("a.action = ANY(?::text[])", q.actions or None),
+    ]
     clauses: list[str] = []
-
-    def add(sql: str, value: object) -> None:
-        args.append(value)
-        clauses.append(sql.replace("?", f"${len(args)}"))
-
-    if q.project_id is not None:
-        add("a.project_id = ?", q.project_id)
-    if q.entity_id is not None:
-        add("a.entity_id = ?", q.entity_id)
-    if q.actor:
-        add("a.actor_name = ?", q.actor)
-    if q.start_time is not None:
-        add("a.create_time >= ?", q.start_time)
-    if q.end_time is not None:
-        add("a.create_time < ?", q.end_time)
-    if q.actions:
-        add("a.action = ANY(?::text[])", q.actions)
+    for sql, value in conditions:
+        if value is not None:
+            args.append(value)
+            clauses.append(sql.replace("?", f"${len(args)}"))
     return clauses
 
 

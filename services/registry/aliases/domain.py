@@ -13,7 +13,8 @@ Every move a caller asks for (SetAlias, RemoveAlias, RevertAlias, aliases set at
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 
 import asyncpg
 
@@ -99,51 +100,50 @@ def _check_request(alias: str, reason: str) -> None:
     manifest.check_text(reason, "reason", manifest.MAX_REASON_BYTES)
 
 
-async def set_alias(deps: Deps, version: str, alias: str, reason: str, timeout: float) -> AliasEvent:
-    vname = parse_version(version, "version", allow_draft=False)
+@asynccontextmanager
+async def _alias_change(
+    deps: Deps, aname: ArtifactName, alias: str, reason: str, timeout: float
+) -> AsyncIterator[tuple[asyncpg.Connection, Project, int]]:
+    """Check the request and the caller's right to move `alias`, then hold the artifact's row lock in
+    a transaction for the block; yields (conn, project, artifact id)."""
     _check_request(alias, reason)
     async with deps.pool.acquire(timeout=timeout) as conn:
-        project = await get_project(conn, vname.artifact.project)
+        project = await get_project(conn, aname.project)
         await require_alias_rights(deps, project, [alias])
         async with conn.transaction():
-            art_id = await artifact_id_or_404(conn, vname.artifact, lock=True)
-            v = await version_or_404(conn, vname)
-            await set_aliases(conn, v, [alias], reason)
-            event = await store.last_event(conn, vname.artifact, art_id, alias)
-            assert event is not None
-            return event
+            yield conn, project, await artifact_id_or_404(conn, aname, lock=True)
+
+
+async def set_alias(deps: Deps, version: str, alias: str, reason: str, timeout: float) -> AliasEvent:
+    vname = parse_version(version, "version", allow_draft=False)
+    async with _alias_change(deps, vname.artifact, alias, reason, timeout) as (conn, _, art_id):
+        v = await version_or_404(conn, vname)
+        await set_aliases(conn, v, [alias], reason)
+        event = await store.last_event(conn, vname.artifact, art_id, alias)
+        assert event is not None
+        return event
 
 
 async def remove_alias(deps: Deps, artifact: str, alias: str, reason: str, timeout: float) -> AliasEvent:
     aname = parse_artifact(artifact, "artifact")
-    _check_request(alias, reason)
-    async with deps.pool.acquire(timeout=timeout) as conn:
-        project = await get_project(conn, aname.project)
-        await require_alias_rights(deps, project, [alias])
-        async with conn.transaction():
-            art_id = await artifact_id_or_404(conn, aname, lock=True)
-            if await store.holder(conn, art_id, alias) is None:
-                raise NotFound("artifact alias", f"{aname}:{alias}")
-            revision = await move_alias(conn, aname, art_id, project.id, alias, None, REMOVED, reason)
-            assert revision is not None
-            return await store.event_at(conn, aname, art_id, revision)
+    async with _alias_change(deps, aname, alias, reason, timeout) as (conn, project, art_id):
+        if await store.holder(conn, art_id, alias) is None:
+            raise NotFound("artifact alias", f"{aname}:{alias}")
+        revision = await move_alias(conn, aname, art_id, project.id, alias, None, REMOVED, reason)
+        assert revision is not None
+        return await store.event_at(conn, aname, art_id, revision)
 
 
 async def revert_alias(deps: Deps, artifact: str, alias: str, reason: str, timeout: float) -> AliasEvent:
     aname = parse_artifact(artifact, "artifact")
-    _check_request(alias, reason)
-    async with deps.pool.acquire(timeout=timeout) as conn:
-        project = await get_project(conn, aname.project)
-        await require_alias_rights(deps, project, [alias])
-        async with conn.transaction():
-            art_id = await artifact_id_or_404(conn, aname, lock=True)
-            last = await store.last_event(conn, aname, art_id, alias)
-            if last is None:
-                raise NotFound("artifact alias", f"{aname}:{alias}")
-            target = await _revert_target(conn, last)
-            revision = await move_alias(conn, aname, art_id, project.id, alias, target, REVERTED, reason)
-            assert revision is not None
-            return await store.event_at(conn, aname, art_id, revision)
+    async with _alias_change(deps, aname, alias, reason, timeout) as (conn, project, art_id):
+        last = await store.last_event(conn, aname, art_id, alias)
+        if last is None:
+            raise NotFound("artifact alias", f"{aname}:{alias}")
+        target = await _revert_target(conn, last)
+        revision = await move_alias(conn, aname, art_id, project.id, alias, target, REVERTED, reason)
+        assert revision is not None
+        return await store.event_at(conn, aname, art_id, revision)
 
 
 async def _revert_target(conn: asyncpg.Connection, last: AliasEvent) -> Version:

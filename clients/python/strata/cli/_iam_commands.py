@@ -37,22 +37,23 @@ def entity(value: str) -> str:
     return value if value.startswith("entities/") else f"entities/{value}"
 
 
-def project(value: str) -> str:
+def _qualified(value: str, what: str, shape: str, collection: str) -> str:
+    """`value` as a full resource name: "entities/..." as given, "<owner>/<name>" expanded to
+    entities/<owner>/<collection>/<name>."""
     if value.startswith("entities/"):
         return value
-    ent, _, name = value.partition("/")
+    owner_name, _, name = value.partition("/")
     if not name:
-        raise SystemExit(f"project {value!r} must look like entity/project")
-    return f"entities/{ent}/projects/{name}"
+        raise SystemExit(f"{what} {value!r} must look like {shape}")
+    return f"entities/{owner_name}/{collection}/{name}"
+
+
+def project(value: str) -> str:
+    return _qualified(value, "project", "entity/project", "projects")
 
 
 def service_account(value: str) -> str:
-    if value.startswith("entities/"):
-        return value
-    team, _, name = value.partition("/")
-    if not name:
-        raise SystemExit(f"service account {value!r} must look like team/name")
-    return f"entities/{team}/serviceAccounts/{name}"
+    return _qualified(value, "service account", "team/name", "serviceAccounts")
 
 
 def owner(value: str | None) -> str:

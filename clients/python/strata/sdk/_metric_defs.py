@@ -26,14 +26,9 @@ GOALS = {"minimize": "min", "min": "min", "maximize": "max", "max": "max"}
 
 
 def definition(
-    name: str,
-    step_metric: str | None = None,
-    summary: str | None = None,
-    goal: str | None = None,
-    hidden: bool | None = None,
-    **ignored: Any,  # step_sync, overwrite: W&B options with nothing to do here
+    name: str, step_metric: str | None, summary: str | None, goal: str | None, hidden: bool | None
 ) -> dict[str, Any]:
-    """A checked definition (ValueError naming the bad option)."""
+    """A checked definition of run.define_metric's options (ValueError naming the bad option)."""
     if not isinstance(name, str) or not name:
         raise ValueError("define_metric needs a metric name (a glob like 'val/*' is allowed)")
     out: dict[str, Any] = {}

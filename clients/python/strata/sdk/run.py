@@ -304,12 +304,12 @@ class Run:
         summary: str | None = None,
         goal: str | None = None,
         hidden: bool | None = None,
-        **kwargs: Any,
+        **ignored: Any,  # step_sync, overwrite: W&B options with nothing to do here
     ) -> dict[str, Any]:
         """How `name` (or a glob, "val/*") is summarised (summary="min|max|mean|last|best|none",
         comma-separated for several; best follows goal="minimize|maximize") and its default x axis
         (step_metric). Stored with the run on the server; see strata.sdk._metric_defs."""
-        d = _metric_defs.definition(name, step_metric, summary, goal, hidden, **kwargs)
+        d = _metric_defs.definition(name, step_metric, summary, goal, hidden)
         self._metric_defs[name] = d
         patch = {k: d.get(k) for k in ("step_metric", "summary", "goal", "hidden")}  # null clears
         self._push(run_pb2.Run(config_json=json.dumps({_metric_defs.RESERVED: {name: patch}})), "config_json")
