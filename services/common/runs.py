@@ -15,6 +15,8 @@ from google.protobuf import timestamp_pb2
 from strata.common.v1 import actor_pb2
 from strata.ingest.v1 import run_pb2
 
+from .db import Conn
+
 RUN_FROM = "runs r JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id"
 # strata.ingest.v1.RunState numbers -> the names filters and answers use ("finished" for
 # RUN_STATE_FINISHED), taken from the generated enum so no number is restated here
@@ -94,14 +96,14 @@ def summary_from_row(row: asyncpg.Record) -> run_pb2.MetricSummary:
 
 
 async def summaries_by_run(
-    conn: asyncpg.Connection, run_ids: Iterable[int], keys: Sequence[str] | None = None
+    conn: Conn, run_ids: Iterable[int], keys: Sequence[str] | None = None
 ) -> dict[int, list[run_pb2.MetricSummary]]:
     rows = await summary_rows_by_run(conn, run_ids, keys)
     return {run: [summary_from_row(r) for r in records] for run, records in rows.items()}
 
 
 async def summary_rows_by_run(
-    conn: asyncpg.Connection, run_ids: Iterable[int], keys: Sequence[str] | None = None
+    conn: Conn, run_ids: Iterable[int], keys: Sequence[str] | None = None
 ) -> dict[int, list[asyncpg.Record]]:
     """metric_keys rows (SUMMARY_COLUMNS) of many runs, each run's in key order; `keys` None: all."""
     ids = list(run_ids)

@@ -26,6 +26,7 @@ from strata.common.v1 import actor_pb2
 
 from ..config import Settings
 from ..context import ANONYMOUS, Principal
+from ..db import Conn
 from ..errors import InvalidArgument, PermissionDenied, Reason, Unauthenticated
 from ..logging import get_logger
 from ..names import ProjectName, parse_artifact_ref, parse_entity, parse_project
@@ -168,7 +169,7 @@ class KeysAuthorizer(Authorizer):
         self._keys.put(key_id, key, generation)
         return key
 
-    async def _principal(self, conn: asyncpg.Connection, row: store.KeyRow) -> Principal | None:
+    async def _principal(self, conn: Conn, row: store.KeyRow) -> Principal | None:
         if row.user_id is not None:
             user = await store.load_user(conn, row.user_id)
             if user is None:

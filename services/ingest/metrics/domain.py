@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import asyncpg
 import numpy as np
 
-from ...common.db import DEFAULT_TIMEOUT
+from ...common.db import DEFAULT_TIMEOUT, Conn
 from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ServiceError
 from ...common.logging import get_logger
@@ -132,7 +132,7 @@ class StreamSession:
 
     # --- key dictionary cache, valid while nobody else wrote to the run ---
 
-    async def _refresh_keys(self, conn: asyncpg.Connection, token: tuple[int, int]) -> None:
+    async def _refresh_keys(self, conn: Conn, token: tuple[int, int]) -> None:
         if token == self._cache_token:
             return
         rows = await store.load_keys(conn, self.run_pk)
@@ -258,7 +258,7 @@ class StreamSession:
         self.committed = committed
         return Ack(committed, points), error
 
-    async def _write(self, conn: asyncpg.Connection, planned: list[Planned], sequence: int) -> int:
+    async def _write(self, conn: Conn, planned: list[Planned], sequence: int) -> int:
         """COPY the rows of every batch, then one statement for summaries, counters and the mark."""
         rows = [row for p in planned for row in build_rows(self.run_pk, p)]
         if rows:
@@ -284,9 +284,7 @@ async def open_stream(
     return StreamSession(deps.pool, row["id"], stream_id, committed, row["next_step"])
 
 
-async def set_summary_overrides(
-    conn: asyncpg.Connection, run_pk: int, overrides: Sequence[tuple[str, str | None]]
-) -> None:
+async def set_summary_overrides(conn: Conn, run_pk: int, overrides: Sequence[tuple[str, str | None]]) -> None:
     """Set (or clear, value None) summary overrides in one statement, creating keys (count 0) that
     are new; when a key appears twice the later value wins. The caller holds the run row lock in its
     transaction, so key ids are allocated without races."""

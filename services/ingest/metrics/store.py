@@ -9,12 +9,13 @@ from typing import Any
 
 import asyncpg
 
+from ...common.db import Conn
 from ..runs.states import CRASHED, RUNNING
 
 CHUNK_COLUMNS = ("run_id", "key_id", "first_step", "last_step", "n", "steps", "vals", "times")
 
 
-async def open_stream(conn: asyncpg.Connection, run_pk: int, stream_id: str) -> int:
+async def open_stream(conn: Conn, run_pk: int, stream_id: str) -> int:
     """The stream's committed sequence (0 for a new stream, whose row is created)."""
     return await conn.fetchval(
         """WITH ins AS (INSERT INTO metric_streams (run_id, stream_id) VALUES ($1, $2)
@@ -26,7 +27,7 @@ async def open_stream(conn: asyncpg.Connection, run_pk: int, stream_id: str) -> 
     )
 
 
-async def lock_for_batch(conn: asyncpg.Connection, run_pk: int, stream_id: str) -> asyncpg.Record:
+async def lock_for_batch(conn: Conn, run_pk: int, stream_id: str) -> asyncpg.Record:
     """Lock the run and stream rows (concurrent streams of one run commit one after the other) and
     read what a batch's validation needs, plus a cache token for the key dictionary."""
     return await conn.fetchrow(
@@ -39,11 +40,11 @@ async def lock_for_batch(conn: asyncpg.Connection, run_pk: int, stream_id: str) 
     )
 
 
-async def load_keys(conn: asyncpg.Connection, run_pk: int) -> list[asyncpg.Record]:
+async def load_keys(conn: Conn, run_pk: int) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT key_id, key, last_step FROM metric_keys WHERE run_id = $1", run_pk)
 
 
-async def copy_chunks(conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]], timeout: float) -> None:
+async def copy_chunks(conn: Conn, records: Sequence[tuple[Any, ...]], timeout: float) -> None:
     """COPY the rows. asyncpg's COPY IN can wait forever when the server goes away mid-COPY (its own
     timeout does not cover that wait), so the COPY races a connection-lost listener and a deadline."""
     lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -109,7 +110,7 @@ RETURNING point_count
 
 
 async def commit_summary(
-    conn: asyncpg.Connection,
+    conn: Conn,
     run_pk: int,
     stream_id: str,
     summary: Sequence[list[Any]],
@@ -158,7 +159,7 @@ SELECT ok FROM allowed
 
 
 async def set_overrides(
-    conn: asyncpg.Connection, run_pk: int, keys: Sequence[str], values: Sequence[str | None], max_keys: int
+    conn: Conn, run_pk: int, keys: Sequence[str], values: Sequence[str | None], max_keys: int
 ) -> bool:
     """Set (or clear, value None) the summary overrides of distinct `keys` in ONE statement; a key the
     run does not have yet is created (count 0) holding only its override. Writes nothing and returns

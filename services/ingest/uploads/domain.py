@@ -38,7 +38,7 @@ from ...common.blobstore import BlobNotFound
 from ...common.blobstore.base import Part
 from ...common.blobstore.streaming import transfer_stats
 from ...common.context import Principal
-from ...common.db import DEFAULT_TIMEOUT
+from ...common.db import DEFAULT_TIMEOUT, Conn
 from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 from ...common.logging import get_logger
@@ -168,7 +168,7 @@ class Uploads:
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             return self._view(name.project, await self._load(conn, principal, name))
 
-    async def _load(self, conn: asyncpg.Connection, principal: Principal, name: ChildName) -> asyncpg.Record:
+    async def _load(self, conn: Conn, principal: Principal, name: ChildName) -> asyncpg.Record:
         """The session, if it exists in that project and belongs to the caller (else NOT_FOUND)."""
         row = await store.get_session(conn, name.id, in_project=(name.project.entity, name.project.project))
         if row is None or row["owner_name"] != principal.name:

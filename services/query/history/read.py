@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncpg
 import numpy as np
 
+from ...common.db import Conn
 from . import sampling
 from . import store as sh
 from .sampling import Points
 
 
 async def read_raw(
-    conn: asyncpg.Connection, run: int, key_id: int | None, lo: int | None, hi: int | None
+    conn: Conn, run: int, key_id: int | None, lo: int | None, hi: int | None
 ) -> tuple[Points, int]:
     """Every point in [lo, hi], one per step (last write wins), and the stored count in range."""
     if key_id is None:
@@ -22,7 +23,7 @@ async def read_raw(
 
 
 async def _raw(
-    conn: asyncpg.Connection, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
+    conn: Conn, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
 ) -> tuple[Points, int]:
     if len(hdr.ids) == 0:
         return Points.empty(), 0
@@ -38,7 +39,7 @@ async def _raw(
 
 
 async def read_sampled(
-    conn: asyncpg.Connection, run: int, key_id: int | None, samples: int, lo: int | None, hi: int | None,
+    conn: Conn, run: int, key_id: int | None, samples: int, lo: int | None, hi: int | None,
     *, by_time: bool = False,
 ) -> tuple[Points, int]:  # fmt: skip
     """Sampled points of one key in [lo, hi] and the stored count in range (see sampling.py)."""
@@ -57,7 +58,7 @@ async def read_sampled(
 
 
 async def _usable_rollups(
-    conn: asyncpg.Connection, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
+    conn: Conn, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
 ) -> tuple[list[asyncpg.Record], set[int]]:
     """Rollup rows meeting the range, unless one covers a chunk that no longer exists (compaction):
     then none are used (the job rebuilds them) and the read is raw."""
@@ -70,7 +71,7 @@ async def _usable_rollups(
 
 
 async def _dense_candidates(
-    conn: asyncpg.Connection, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
+    conn: Conn, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
 ) -> tuple[Points, int]:
     rolls, covered = await _usable_rollups(conn, run, key_id, hdr, lo, hi)
     boundary = {int(hdr.ids[0]), int(hdr.ids[-1])}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from ...common.db import Conn
 from ...common.logging import get_logger
 from . import sampling
 from . import store as sh
@@ -48,7 +49,7 @@ async def rollup_pass(deps) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return {"keys_rolled": rolled, "points_rolled": points} if rolled else {}
 
 
-async def roll_key(conn: asyncpg.Connection, run: int, key_id: int) -> int:
+async def roll_key(conn: Conn, run: int, key_id: int) -> int:
     """Roll up the key's uncovered chunks; returns the source points covered by the new rollup."""
     async with conn.transaction():
         await sh.lock_key_state(conn, run, key_id)

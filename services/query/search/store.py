@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from ...common.db import Conn
 from ...common.runs import RUN_COLUMNS, RUN_FROM, RUN_STATE_NAMES
 from .attrs import Attr, OrderKey
 from .cursor import Position
@@ -44,12 +45,12 @@ class SearchSpec:
 Row = tuple[int, tuple[Any, ...]]  # (run pk, order values)
 
 
-async def begin_read(conn: asyncpg.Connection) -> None:
+async def begin_read(conn: Conn) -> None:
     """Settings for search transactions: plan every query with its actual values (shapes vary)."""
     await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
-async def check_regexes(conn: asyncpg.Connection, patterns: Sequence[str], timeout: float) -> str | None:
+async def check_regexes(conn: Conn, patterns: Sequence[str], timeout: float) -> str | None:
     """Compile every pattern in PostgreSQL (its regex dialect is what runs); returns an error or None."""
     if not patterns:
         return None
@@ -67,7 +68,7 @@ async def check_regexes(conn: asyncpg.Connection, patterns: Sequence[str], timeo
     return None
 
 
-async def search_ids(conn: asyncpg.Connection, spec: SearchSpec, timeout: float) -> list[Row]:
+async def search_ids(conn: Conn, spec: SearchSpec, timeout: float) -> list[Row]:
     k1 = spec.keys[0]
     pos = spec.position
     in_tail = pos is not None and pos.values[0] is None and k1.attr.nullable
@@ -80,7 +81,7 @@ async def search_ids(conn: asyncpg.Connection, spec: SearchSpec, timeout: float)
     return rows
 
 
-async def _part_a(conn: asyncpg.Connection, spec: SearchSpec, timeout: float) -> list[Row]:
+async def _part_a(conn: Conn, spec: SearchSpec, timeout: float) -> list[Row]:
     walk = _walk(spec, spec.limit, WALK_BUDGET)
     if walk is not None:
         # Candidates must stream through nested loops in index order so the walk stops once the page
@@ -101,7 +102,7 @@ async def _part_a(conn: asyncpg.Connection, spec: SearchSpec, timeout: float) ->
     )
 
 
-async def _run(conn: asyncpg.Connection, query: str, params: list[Any], timeout: float) -> list[Row]:
+async def _run(conn: Conn, query: str, params: list[Any], timeout: float) -> list[Row]:
     records = await conn.fetch(query, *params, timeout=timeout)
     return [(r[0], tuple(r[1:])) for r in records]
 
@@ -275,7 +276,7 @@ def _walk_outer(
 # --- counting and grouping ---------------------------------------------------------------------
 
 
-async def count_runs(conn: asyncpg.Connection, project_id: int, node: Node, timeout: float) -> int:
+async def count_runs(conn: Conn, project_id: int, node: Node, timeout: float) -> int:
     sql = Sql()
     project = sql.param(project_id, "int8")
     cond = where(sql, node)
@@ -297,7 +298,7 @@ def group_expr(sql: Sql, attr: Attr) -> tuple[str, str]:
 
 
 async def group_runs(
-    conn: asyncpg.Connection, project_id: int, node: Node, group_by: Attr, metric: Attr, timeout: float
+    conn: Conn, project_id: int, node: Node, group_by: Attr, metric: Attr, timeout: float
 ) -> list[asyncpg.Record]:
     sql = Sql()
     project = sql.param(project_id, "int8")
@@ -314,7 +315,7 @@ async def group_runs(
 
 
 async def group_values(
-    conn: asyncpg.Connection, project_id: int, node: Node, group_by: Attr | None, limit: int, timeout: float
+    conn: Conn, project_id: int, node: Node, group_by: Attr | None, limit: int, timeout: float
 ) -> list[asyncpg.Record]:
     """(run pk, group value as JSON text) of the runs matching a filter, for AggregateHistory."""
     sql = Sql()
@@ -329,9 +330,7 @@ async def group_values(
 # --- loading runs and keys ---------------------------------------------------------------------
 
 
-async def runs_by_pk(
-    conn: asyncpg.Connection, pks: Sequence[int], timeout: float
-) -> dict[int, asyncpg.Record]:
+async def runs_by_pk(conn: Conn, pks: Sequence[int], timeout: float) -> dict[int, asyncpg.Record]:
     rows = await conn.fetch(
         f"SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.id = ANY($1)", list(pks), timeout=timeout
     )

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import asyncpg
-
 from ...common import audit
 from ...common.auth.policy import Access
 from ...common.context import current_principal
+from ...common.db import Conn
 from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, NotFound, PermissionDenied, Reason
 from ...common.names import (
@@ -58,7 +57,7 @@ async def require_alias_rights(deps: Deps, project: Project, aliases: Iterable[s
 
 
 async def move_alias(
-    conn: asyncpg.Connection,
+    conn: Conn,
     artifact: ArtifactName,
     artifact_id: int,
     project_id: int,
@@ -88,7 +87,7 @@ async def move_alias(
     return revision
 
 
-async def set_aliases(conn: asyncpg.Connection, v: Version, aliases: Sequence[str], reason: str) -> None:
+async def set_aliases(conn: Conn, v: Version, aliases: Sequence[str], reason: str) -> None:
     """Point each alias at v (moving it from its holder); no-op for the aliases v already holds."""
     for alias in aliases:
         await move_alias(conn, v.artifact, v.artifact_id, v.project_id, alias, v, SET, reason)
@@ -146,7 +145,7 @@ async def revert_alias(deps: Deps, artifact: str, alias: str, reason: str, timeo
             return await store.event_at(conn, aname, art_id, revision)
 
 
-async def _revert_target(conn: asyncpg.Connection, last: AliasEvent) -> Version:
+async def _revert_target(conn: Conn, last: AliasEvent) -> Version:
     if not last.from_version:
         raise FailedPrecondition(
             Reason.NOTHING_TO_REVERT, f"alias {last.alias!r} has no earlier holder to revert to"

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import asyncpg
 
+from ...common.db import Conn
 from ..model import COMMITTED, DRAFT, UPLOAD_OPEN
 
 # Formatted with the blob table's alias `b` and the numbers of two parameters the query binds:
@@ -40,7 +41,7 @@ def _grace(t: str) -> str:
 _COMMITTED_SQL = str(int(COMMITTED))
 
 
-async def expired_versions(conn: asyncpg.Connection, limit: int | None) -> list[int]:
+async def expired_versions(conn: Conn, limit: int | None) -> list[int]:
     """Committed versions past their expire_time, except holders of a protected alias."""
     rows = await conn.fetch(
         f"""SELECT v.id FROM artifact_versions v
@@ -54,7 +55,7 @@ async def expired_versions(conn: asyncpg.Connection, limit: int | None) -> list[
     return [r["id"] for r in rows]
 
 
-async def still_expired(conn: asyncpg.Connection, version_id: int) -> bool:
+async def still_expired(conn: Conn, version_id: int) -> bool:
     """Re-check under the artifact lock (a TTL edit or a protected alias may have arrived)."""
     return bool(
         await conn.fetchval(
@@ -68,7 +69,7 @@ async def still_expired(conn: asyncpg.Connection, version_id: int) -> bool:
     )
 
 
-async def idle_drafts(conn: asyncpg.Connection, idle_seconds: float, limit: int | None) -> list[int]:
+async def idle_drafts(conn: Conn, idle_seconds: float, limit: int | None) -> list[int]:
     rows = await conn.fetch(
         """SELECT id FROM artifact_versions WHERE state = $3 AND update_time < now() - $1::interval
            ORDER BY id LIMIT $2""",
@@ -79,9 +80,7 @@ async def idle_drafts(conn: asyncpg.Connection, idle_seconds: float, limit: int 
     return [r["id"] for r in rows]
 
 
-async def candidates(
-    conn: asyncpg.Connection, grace_seconds: float, after: str, limit: int
-) -> list[tuple[str, int]]:
+async def candidates(conn: Conn, grace_seconds: float, after: str, limit: int) -> list[tuple[str, int]]:
     """Unreferenced blobs past the grace period, in digest order after `after` (no locks taken)."""
     rows = await conn.fetch(
         f"""SELECT b.sha256, b.size FROM blobs b
@@ -98,7 +97,7 @@ async def candidates(
 
 
 async def delete_unreferenced(
-    conn: asyncpg.Connection, digests: Sequence[str], grace_seconds: float
+    conn: Conn, digests: Sequence[str], grace_seconds: float
 ) -> list[tuple[str, int, str]]:
     """In the caller's transaction: lock, re-check, delete. Returns (sha256, size, storage_key) deleted."""
     locked = await conn.fetch(
@@ -121,7 +120,7 @@ async def delete_unreferenced(
     return [(r["sha256"], r["size"], r["storage_key"]) for r in rows]
 
 
-async def enqueue_deletions(conn: asyncpg.Connection, deleted: Sequence[tuple[str, int, str]]) -> None:
+async def enqueue_deletions(conn: Conn, deleted: Sequence[tuple[str, int, str]]) -> None:
     """In the row deletion's transaction: remember the bytes to delete (blob_deletions)."""
     if not deleted:
         return
@@ -134,7 +133,7 @@ async def enqueue_deletions(conn: asyncpg.Connection, deleted: Sequence[tuple[st
     )
 
 
-async def pending_deletions(conn: asyncpg.Connection, limit: int) -> list[tuple[str, int, str]]:
+async def pending_deletions(conn: Conn, limit: int) -> list[tuple[str, int, str]]:
     """Deletions not yet confirmed by the blob store, oldest first."""
     rows = await conn.fetch(
         "SELECT sha256, size, storage_key FROM blob_deletions ORDER BY enqueue_time, storage_key LIMIT $1",
@@ -143,11 +142,11 @@ async def pending_deletions(conn: asyncpg.Connection, limit: int) -> list[tuple[
     return [(r["sha256"], r["size"], r["storage_key"]) for r in rows]
 
 
-async def deletions_done(conn: asyncpg.Connection, keys: Sequence[str]) -> None:
+async def deletions_done(conn: Conn, keys: Sequence[str]) -> None:
     await conn.execute("DELETE FROM blob_deletions WHERE storage_key = ANY($1::text[])", list(keys))
 
 
-async def deletions_failed(conn: asyncpg.Connection, failed: dict[str, str]) -> None:
+async def deletions_failed(conn: Conn, failed: dict[str, str]) -> None:
     """Count one more failed attempt, with its error, for each storage key of `failed` (one statement)."""
     await conn.execute(
         """UPDATE blob_deletions d SET attempts = attempts + 1, last_error = f.error
@@ -157,7 +156,7 @@ async def deletions_failed(conn: asyncpg.Connection, failed: dict[str, str]) -> 
     )
 
 
-async def storage_usage(conn: asyncpg.Connection, project_id: int) -> asyncpg.Record:
+async def storage_usage(conn: Conn, project_id: int) -> asyncpg.Record:
     return await conn.fetchrow(
         """WITH live AS (SELECT v.id FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id
                          WHERE a.project_id = $1 AND v.state = $2),
