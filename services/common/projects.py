@@ -84,8 +84,9 @@ async def ensure_project(conn: Conn, name: ProjectName, *, create_entity: bool) 
 
 async def ensure_user_entity(conn: Conn, name: str) -> int:
     """The id of entity `name`, created as a user if missing (open-local mode's caller)."""
-    return await conn.fetchval(
+    result: int = await conn.fetchval(
         """INSERT INTO entities (name, kind) VALUES ($1, 'user')
            ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id""",
         name,
     )
+    return result

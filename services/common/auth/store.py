@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import asyncpg
 from strata.iam.v1 import iam_pb2
@@ -155,7 +156,7 @@ async def create_admin_with_key(
     conn: Conn, name: str, key_id: str, prefix: str, secret_hash: bytes
 ) -> int | None:
     """Create (or promote) user `name` as server admin with one key; None if `name` is a team."""
-    user_id = await conn.fetchval(
+    user_id: int | None = await conn.fetchval(
         """INSERT INTO entities (name, kind, display_name, server_admin) VALUES ($1, 'user', $1, true)
            ON CONFLICT (name) DO UPDATE SET server_admin = true WHERE entities.kind = 'user'
            RETURNING id""",
@@ -202,7 +203,7 @@ async def insert_key(
         description,
         expire_time,
     )
-    return await get_key(conn, key_id)
+    return cast(asyncpg.Record, await get_key(conn, key_id))  # just inserted
 
 
 async def get_key(conn: Conn, key_id: str, *, lock: bool = False) -> asyncpg.Record | None:

@@ -3,6 +3,8 @@ common/auth/store.py, the one place for key SQL."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import asyncpg
 
 from ...common.db import Conn
@@ -74,12 +76,13 @@ async def lock_members(conn: Conn, team_id: int) -> dict[int, int]:
 
 
 async def set_member_role(conn: Conn, team_id: int, user_id: int, role: int) -> asyncpg.Record:
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "UPDATE team_members SET role = $3 WHERE team_id = $1 AND user_id = $2 RETURNING role, create_time",
         team_id,
         user_id,
         role,
     )
+    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
 async def delete_member(conn: Conn, team_id: int, user_id: int) -> None:

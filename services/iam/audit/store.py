@@ -76,4 +76,5 @@ async def list_events(
 
 
 async def max_event_id(conn: Conn) -> int:
-    return await conn.fetchval("SELECT coalesce(max(id), 0) FROM audit_events")
+    result: int = await conn.fetchval("SELECT coalesce(max(id), 0) FROM audit_events")
+    return result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -77,4 +77,4 @@ async def update_project(conn: Conn, project_id: int, changes: dict[str, Any]) -
     assignments = ", ".join(f"{column} = ${i + 2}" for i, column in enumerate(changes))
     assert set(changes) <= set(UPDATABLE)
     await conn.execute(f"UPDATE projects SET {assignments} WHERE id = $1", project_id, *changes.values())
-    return await get_project_by_id(conn, project_id)
+    return cast(asyncpg.Record, await get_project_by_id(conn, project_id))  # just updated

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -17,7 +17,7 @@ CHUNK_COLUMNS = ("run_id", "key_id", "first_step", "last_step", "n", "steps", "v
 
 async def open_stream(conn: Conn, run_pk: int, stream_id: str) -> int:
     """The stream's committed sequence (0 for a new stream, whose row is created)."""
-    return await conn.fetchval(
+    result: int = await conn.fetchval(
         """WITH ins AS (INSERT INTO metric_streams (run_id, stream_id) VALUES ($1, $2)
                         ON CONFLICT (run_id, stream_id) DO NOTHING RETURNING sequence)
            SELECT sequence FROM ins UNION ALL
@@ -25,12 +25,13 @@ async def open_stream(conn: Conn, run_pk: int, stream_id: str) -> int:
         run_pk,
         stream_id,
     )
+    return result
 
 
 async def lock_for_batch(conn: Conn, run_pk: int, stream_id: str) -> asyncpg.Record:
     """Lock the run and stream rows (concurrent streams of one run commit one after the other) and
     read what a batch's validation needs, plus a cache token for the key dictionary."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT r.state, r.allow_out_of_order, r.point_count, s.sequence,
                   (SELECT coalesce(max(k.key_id), -1) FROM metric_keys k WHERE k.run_id = r.id) AS max_key_id
            FROM runs r JOIN metric_streams s ON s.run_id = r.id AND s.stream_id = $2
@@ -38,6 +39,7 @@ async def lock_for_batch(conn: Conn, run_pk: int, stream_id: str) -> asyncpg.Rec
         run_pk,
         stream_id,
     )
+    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
 async def load_keys(conn: Conn, run_pk: int) -> list[asyncpg.Record]:
@@ -54,7 +56,7 @@ async def copy_chunks(conn: Conn, records: Sequence[tuple[Any, ...]], timeout: f
             lost.set_result(None)
 
     conn.add_termination_listener(on_lost)
-    copy = asyncio.ensure_future(
+    copy: asyncio.Future[Any] = asyncio.ensure_future(
         conn.copy_records_to_table("metric_chunks", records=records, columns=CHUNK_COLUMNS, timeout=timeout)
     )
     try:
@@ -121,7 +123,7 @@ async def commit_summary(
 ) -> int:
     """Merge per-key summaries (one set-based statement), move the stream's high-water mark and the
     run's counters. Returns the run's point count. A crashed run that sends data is running again."""
-    return await conn.fetchval(
+    result: int = await conn.fetchval(
         _COMMIT_SQL,
         run_pk,
         stream_id,
@@ -133,6 +135,7 @@ async def commit_summary(
         RUNNING,
         timeout=timeout,
     )
+    return result
 
 
 _OVERRIDES_SQL = """
@@ -165,4 +168,5 @@ async def set_overrides(
     run does not have yet is created (count 0) holding only its override. Writes nothing and returns
     False when the new keys would take the run past `max_keys` keys. The caller holds the run row
     lock, so the new key ids cannot race."""
-    return await conn.fetchval(_OVERRIDES_SQL, run_pk, list(keys), list(values), max_keys)
+    result: bool = await conn.fetchval(_OVERRIDES_SQL, run_pk, list(keys), list(values), max_keys)
+    return result

@@ -8,7 +8,7 @@ RUNNING into its text, because only a literal lets the planner use the partial i
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -27,7 +27,8 @@ async def fetch_run(conn: Conn, entity: str, project: str, run_id: str) -> async
 
 
 async def fetch_run_by_id(conn: Conn, run_pk: int) -> asyncpg.Record:
-    return await conn.fetchrow(f"SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.id = $1", run_pk)
+    row = await conn.fetchrow(f"SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.id = $1", run_pk)
+    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
 async def lock_run(conn: Conn, project_id: int, run_id: str) -> asyncpg.Record | None:
@@ -67,7 +68,7 @@ async def lock_run_by_name(
 
 async def insert_run(conn: Conn, project_id: int, values: dict[str, Any]) -> int | None:
     """Insert a run; None when the id was taken concurrently."""
-    return await conn.fetchval(
+    result: int | None = await conn.fetchval(
         """INSERT INTO runs (project_id, run_id, display_name, job_type, run_group, tags, notes, config,
                              author_name, author_kind, provenance, allow_out_of_order)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11::jsonb, $12)
@@ -85,6 +86,7 @@ async def insert_run(conn: Conn, project_id: int, values: dict[str, Any]) -> int
         json.dumps(values["provenance"]),
         values["allow_out_of_order"],
     )
+    return result
 
 
 async def resume_run(conn: Conn, run_pk: int, config: str | None) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import cast
 
 import asyncpg
 
@@ -38,7 +39,7 @@ async def insert_session(
     hash_state: bytes | None,
     expiry: float,
 ) -> asyncpg.Record:
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"""INSERT INTO upload_sessions (id, project_id, owner_name, expected_size, expected_sha256,
                 storage_key, multipart_id, hash_state, expire_time)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
@@ -53,6 +54,7 @@ async def insert_session(
         hash_state,
         expiry,
     )
+    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
 async def lock_owner(conn: Conn, owner: str) -> None:
@@ -107,7 +109,7 @@ async def begin_stream(conn: Conn, session_id: str, block: int, expiry: float) -
 
 async def reserve_parts(conn: Conn, session_id: str, epoch: int, block: int) -> int | None:
     """Reserve `block` more part numbers for the stream holding `epoch`; None when superseded."""
-    return await conn.fetchval(
+    result: int | None = await conn.fetchval(
         """UPDATE upload_sessions SET next_part = next_part + $3
            WHERE id = $1 AND writer_epoch = $2 AND state = $4
            RETURNING next_part - $3""",
@@ -116,6 +118,7 @@ async def reserve_parts(conn: Conn, session_id: str, epoch: int, block: int) -> 
         block,
         OPEN,
     )
+    return result
 
 
 async def record_parts(
@@ -164,7 +167,7 @@ async def close_session(conn: Conn, session_id: str, state: int) -> None:
 
 async def mark_committed(conn: Conn, session_id: str, sha256: str, *, keep_multipart: bool) -> asyncpg.Record:
     """keep_multipart: the parts still need deleting (the digest was already stored elsewhere)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"""UPDATE upload_sessions
             SET state = $4, blob_sha256 = $2, update_time = now(),
                 multipart_id = CASE WHEN $3 THEN multipart_id ELSE '' END
@@ -174,6 +177,7 @@ async def mark_committed(conn: Conn, session_id: str, sha256: str, *, keep_multi
         keep_multipart,
         COMMITTED,
     )
+    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
 async def clear_multipart(conn: Conn, session_id: str) -> None:

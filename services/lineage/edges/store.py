@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import asyncpg
 
@@ -12,11 +13,12 @@ from ..model import EdgeKind
 
 async def lock_version(conn: Conn, version_id: int, timeout: float) -> asyncpg.Record:
     """Serialize edge changes of one version (two links racing to become its producer)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT id, state, producer_run_id FROM artifact_versions WHERE id = $1 FOR UPDATE",
         version_id,
         timeout=timeout,
     )
+    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
 async def producer_runs(conn: Conn, version_id: int, timeout: float) -> list[int]:

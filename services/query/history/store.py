@@ -31,13 +31,14 @@ class Headers:
 
 
 async def run_pk(conn: Conn, entity: str, project: str, run_id: str, timeout: float) -> int | None:
-    return await conn.fetchval(
+    result: int | None = await conn.fetchval(
         f"SELECT r.id FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
         entity,
         project,
         run_id,
         timeout=timeout,
     )
+    return result
 
 
 async def metric_keys(conn: Conn, run: int, timeout: float) -> list[asyncpg.Record]:
@@ -96,12 +97,13 @@ async def rollups(conn: Conn, run: int, key_id: int, lo: int | None, hi: int | N
 
 
 async def count_existing(conn: Conn, run: int, key_id: int, ids: Sequence[int]) -> int:
-    return await conn.fetchval(
+    result: int = await conn.fetchval(
         "SELECT count(*) FROM metric_chunks WHERE run_id = $1 AND key_id = $2 AND id = ANY($3::int8[])",
         run,
         key_id,
         list(ids),
     )
+    return result
 
 
 async def scan_chunks(
@@ -137,6 +139,7 @@ async def step_range(conn: Conn, runs: Sequence[int], key: str) -> tuple[int | N
         list(runs),
         key,
     )
+    assert row is not None  # an aggregate yields one row
     return row[0], row[1]
 
 
@@ -157,7 +160,8 @@ def aggregate_cursor(conn: Conn, runs: Sequence[int], key: str):  # type: ignore
 
 async def last_chunk_id(conn: Conn) -> int:
     """The newest chunk id handed out (committed or not): the upper end of a pass's id window."""
-    return await conn.fetchval("SELECT last_value FROM metric_chunks_id_seq")
+    result: int = await conn.fetchval("SELECT last_value FROM metric_chunks_id_seq")
+    return result
 
 
 async def lock_key_state(conn: Conn, run: int, key_id: int) -> None:
@@ -198,11 +202,12 @@ async def set_watermark(conn: Conn, chunk_id: int, previous: int) -> None:
 
 
 async def covered_ids(conn: Conn, run: int, key_id: int) -> list[int]:
-    return await conn.fetchval(
+    result: list[int] = await conn.fetchval(
         "SELECT COALESCE(array_agg(c), '{}') FROM metric_rollups, unnest(chunk_ids) AS c WHERE run_id = $1 AND key_id = $2",
         run,
         key_id,
     )
+    return result
 
 
 async def drop_rollups(conn: Conn, run: int, key_id: int) -> None:

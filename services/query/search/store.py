@@ -281,7 +281,8 @@ async def count_runs(conn: Conn, project_id: int, node: Node, timeout: float) ->
     project = sql.param(project_id, "int8")
     cond = where(sql, node)
     query = f"SELECT count(*) FROM runs r {sql.joins(_inner_metrics(node))} WHERE r.project_id = {project} AND {cond}"
-    return await conn.fetchval(query, *sql.params, timeout=timeout)
+    result: int = await conn.fetchval(query, *sql.params, timeout=timeout)
+    return result
 
 
 def group_expr(sql: Sql, attr: Attr) -> tuple[str, str]:

@@ -22,12 +22,12 @@ _EVENT_SELECT = """SELECT ev.alias, ev.revision, ev.kind, fv.version AS from_num
   LEFT JOIN artifact_versions tv ON tv.id = ev.to_version_id"""
 
 
-async def listen(conn: Conn, callback: Callable[..., object]) -> None:
+async def listen(conn: Conn, callback: Callable[..., None]) -> None:
     """Make `conn` receive the NOTIFY of every alias move (on every replica)."""
     await conn.add_listener(NOTIFY_CHANNEL, callback)
 
 
-async def unlisten(conn: Conn, callback: Callable[..., object]) -> None:
+async def unlisten(conn: Conn, callback: Callable[..., None]) -> None:
     await conn.remove_listener(NOTIFY_CHANNEL, callback)
 
 
@@ -57,9 +57,10 @@ def event_from_row(artifact: ArtifactName, r: asyncpg.Record) -> AliasEvent:
 
 
 async def holder(conn: Conn, artifact_id: int, alias: str) -> int | None:
-    return await conn.fetchval(
+    result: int | None = await conn.fetchval(
         "SELECT version_id FROM aliases WHERE artifact_id = $1 AND alias = $2", artifact_id, alias
     )
+    return result
 
 
 async def holder_number(conn: Conn, artifact_id: int, alias: str) -> tuple[int, int] | None:
@@ -83,7 +84,7 @@ async def move(
     reason: str,
 ) -> int:
     """Point `alias` at `to_version_id` (None: remove it) and record the event; returns its revision."""
-    revision = await conn.fetchval(
+    revision: int = await conn.fetchval(
         "UPDATE artifacts SET alias_revision = alias_revision + 1 WHERE id = $1 RETURNING alias_revision",
         artifact_id,
     )
@@ -110,11 +111,12 @@ async def _rewrite(
 ) -> int | None:
     """Rewrite (or delete) the alias row; returns the id of the version that held it before."""
     if to_version_id is None:
-        return await conn.fetchval(
+        result: int | None = await conn.fetchval(
             "DELETE FROM aliases WHERE artifact_id = $1 AND alias = $2 RETURNING version_id",
             artifact_id,
             alias,
         )
+        return result
     from_id = await holder(conn, artifact_id, alias)
     await conn.execute(
         """INSERT INTO aliases (artifact_id, alias, version_id, revision) VALUES ($1, $2, $3, $4)
@@ -132,6 +134,7 @@ async def event_at(conn: Conn, artifact: ArtifactName, artifact_id: int, revisio
     r = await conn.fetchrow(
         _EVENT_SELECT + " WHERE ev.artifact_id = $1 AND ev.revision = $2", artifact_id, revision
     )
+    assert r is not None  # an event named by its revision exists
     return event_from_row(artifact, r)
 
 

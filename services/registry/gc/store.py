@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
 import asyncpg
 
@@ -157,7 +158,7 @@ async def deletions_failed(conn: Conn, failed: dict[str, str]) -> None:
 
 
 async def storage_usage(conn: Conn, project_id: int) -> asyncpg.Record:
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """WITH live AS (SELECT v.id FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id
                          WHERE a.project_id = $1 AND v.state = $2),
                 used AS (SELECT DISTINCT me.sha256 FROM manifest_entries me
@@ -171,6 +172,7 @@ async def storage_usage(conn: Conn, project_id: int) -> asyncpg.Record:
         project_id,
         COMMITTED,
     )
+    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
 def _interval(seconds: float) -> timedelta:

@@ -112,7 +112,7 @@ async def get_artifact(conn: Conn, name: ArtifactName) -> Artifact | None:
 
 
 async def artifact_id(conn: Conn, name: ArtifactName, *, lock: bool = False) -> int | None:
-    return await conn.fetchval(
+    result: int | None = await conn.fetchval(
         """SELECT a.id FROM artifacts a JOIN projects p ON p.id = a.project_id
            JOIN entities e ON e.id = p.entity_id
            WHERE e.name = $1 AND p.name = $2 AND a.name = $3"""
@@ -121,6 +121,7 @@ async def artifact_id(conn: Conn, name: ArtifactName, *, lock: bool = False) -> 
         name.project.project,
         name.artifact,
     )
+    return result
 
 
 async def lock_artifact(conn: Conn, artifact_id: int) -> None:
@@ -144,6 +145,7 @@ async def ensure_artifact(
     r = await conn.fetchrow(
         "SELECT id, type FROM artifacts WHERE project_id = $1 AND name = $2", project_id, name
     )
+    assert r is not None  # the conflicting row exists
     return r["id"], r["type"], False
 
 
@@ -173,6 +175,7 @@ async def list_artifacts(
 
 async def version_by_id(conn: Conn, version_id: int) -> Version:
     r = await conn.fetchrow(VERSION_SELECT + " WHERE v.id = $1", version_id)
+    assert r is not None  # callers pass an existing version's id
     return version_from_row(r)
 
 
@@ -184,7 +187,7 @@ async def versions_by_id(conn: Conn, version_ids: Sequence[int]) -> dict[int, Ve
 
 async def find_version(conn: Conn, name: VersionName) -> Version | None:
     art = name.artifact
-    args = [art.project.entity, art.project.project, art.artifact]
+    args: list[object] = [art.project.entity, art.project.project, art.artifact]
     if name.version is None:
         where = "v.draft_id = $4"
         args.append(name.draft_id)
@@ -215,7 +218,10 @@ async def resolve(conn: Conn, ref: ArtifactRef) -> Version | None:
 
 
 async def lock_version_state(conn: Conn, version_id: int) -> int:
-    return await conn.fetchval("SELECT state FROM artifact_versions WHERE id = $1 FOR UPDATE", version_id)
+    result: int = await conn.fetchval(
+        "SELECT state FROM artifact_versions WHERE id = $1 FOR UPDATE", version_id
+    )
+    return result
 
 
 async def insert_draft(
@@ -232,7 +238,7 @@ async def insert_draft(
     author: tuple[str, int],
     provenance_json: str,
 ) -> int:
-    return await conn.fetchval(
+    result: int = await conn.fetchval(
         """INSERT INTO artifact_versions (artifact_id, draft_id, state, description, metadata, ttl,
                ttl_disabled, producer_run_id, base_version_id, author_name, author_kind, provenance)
            VALUES ($1, $2, $12, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11::jsonb) RETURNING id""",
@@ -249,6 +255,7 @@ async def insert_draft(
         provenance_json,
         DRAFT,
     )
+    return result
 
 
 async def copy_entries(conn: Conn, version_id: int, base_id: int, removed: Sequence[str]) -> None:
@@ -309,12 +316,13 @@ async def manifest_stats(conn: Conn, version_id: int) -> tuple[int, int, str]:
             FROM manifest_entries WHERE version_id = $1""",
         version_id,
     )
+    assert r is not None  # an aggregate yields one row
     return r["n"], r["total"], r["digest"]
 
 
 async def path_conflict(conn: Conn, version_id: int) -> str | None:
     """A path that is also a directory of another path in the manifest ("a" and "a/b"), if any."""
-    return await conn.fetchval(
+    result: str | None = await conn.fetchval(
         """WITH parts AS (SELECT string_to_array(path, '/') AS p FROM manifest_entries WHERE version_id = $1),
              dirs AS (SELECT DISTINCT array_to_string(p[1:i], '/') AS dir
                       FROM parts, generate_series(1, cardinality(p) - 1) AS i)
@@ -322,6 +330,7 @@ async def path_conflict(conn: Conn, version_id: int) -> str | None:
            LIMIT 1""",
         version_id,
     )
+    return result
 
 
 async def lock_blobs(conn: Conn, version_id: int, project_id: int) -> list[str]:
@@ -347,10 +356,11 @@ async def lock_blobs(conn: Conn, version_id: int, project_id: int) -> list[str]:
 
 async def assign_version(conn: Conn, artifact_id: int) -> int:
     """Next vN; runs under the artifact's row lock, and rolls back with the transaction (no gaps)."""
-    return await conn.fetchval(
+    result: int = await conn.fetchval(
         "UPDATE artifacts SET next_version = next_version + 1 WHERE id = $1 RETURNING next_version - 1",
         artifact_id,
     )
+    return result
 
 
 async def mark_committed(
@@ -388,12 +398,13 @@ async def latest_version(conn: Conn, artifact_id: int) -> tuple[int, str] | None
 
 
 async def newest_live_version(conn: Conn, artifact_id: int) -> int | None:
-    return await conn.fetchval(
+    result: int | None = await conn.fetchval(
         """SELECT id FROM artifact_versions WHERE artifact_id = $1 AND state = $2
            ORDER BY version DESC LIMIT 1""",
         artifact_id,
         COMMITTED,
     )
+    return result
 
 
 async def list_versions(
@@ -430,7 +441,8 @@ async def list_entries(
 
 async def update_fields(conn: Conn, version_id: int, fields: dict[str, object]) -> None:
     """Apply description / metadata / ttl / ttl_disabled, then recompute expire_time from them."""
-    sets, args = [], [version_id]
+    sets: list[str] = []
+    args: list[object] = [version_id]
     for column, value in fields.items():
         args.append(value)
         cast = "::jsonb" if column == "metadata" else ""
@@ -452,12 +464,13 @@ async def recompute_expiry(conn: Conn, version_id: int, default_ttl: timedelta |
 
 
 async def soft_delete(conn: Conn, version_id: int) -> datetime:
-    return await conn.fetchval(
+    result: datetime = await conn.fetchval(
         """UPDATE artifact_versions SET state = $2, delete_time = now(), update_time = now()
            WHERE id = $1 RETURNING delete_time""",
         version_id,
         DELETED,
     )
+    return result
 
 
 # --- runs and lineage edges (tables owned by ingest / lineage; written here in the same transaction) ---
