@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import urllib3
 from minio import Minio
@@ -21,6 +22,8 @@ from minio.error import S3Error
 
 from .base import DEFAULT_READ_CHUNK, BlobNotFound, BlobStore, BlobStoreUnavailable, Part
 from .buffers import Buffer, Pieces, joined, pieces_of, size_of
+
+_T = TypeVar("_T")
 
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchUpload", "ResourceNotFound"}
 _UNSIGNED_MIN = 1 << 20
@@ -89,7 +92,7 @@ class S3BlobStore(BlobStore):
         )
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="blob-s3")
 
-    async def _run(self, fn, *args, key: str | None = None):  # type: ignore[no-untyped-def]
+    async def _run(self, fn: Callable[..., _T], *args: object, key: str | None = None) -> _T:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
         except S3Error as e:
