@@ -13,7 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import asyncpg
 import grpc
@@ -106,14 +106,14 @@ async def create_pool(
     max_size: int = 16,
     statement_timeout: float = 0.0,
     apply_migrations: bool = True,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> asyncpg.Pool:
     """Open the pool (and bring the schema up to date first). Every connection of the pool gets
     `statement_timeout` seconds (0: none) as its PostgreSQL statement_timeout, so a runaway statement
     cannot hold a connection that other callers wait for; migrations run on their own connection
     without it."""
     if statement_timeout > 0:
-        settings = dict(kwargs.pop("server_settings", None) or {})  # type: ignore[call-overload]
+        settings = dict(kwargs.pop("server_settings", None) or {})
         settings.setdefault("statement_timeout", str(max(1, round(statement_timeout * 1000))))
         kwargs["server_settings"] = settings
     if apply_migrations:

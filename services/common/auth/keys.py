@@ -183,6 +183,7 @@ class KeysAuthorizer(Authorizer):
                 api_key_id=row.id,
                 roles=team_roles,
             )
+        assert row.service_account_id is not None  # a key has exactly one owner (a CHECK constraint)
         sa = await store.load_service_account(conn, row.service_account_id)
         if sa is None:
             return None
@@ -232,7 +233,7 @@ class KeysAuthorizer(Authorizer):
                         _field(check), Reason.FIELD_REQUIRED, f"{_field(check)} is required"
                     )
                 continue  # an optional secondary resource (e.g. the run of a new artifact version)
-            for value in values or [None]:
+            for value in values or (None,):
                 ref_default = self._ref_default(request, rule, default) if _is_ref(check) else None
                 if not await self._allowed(principal, check.access, value, check, ref_default):
                     raise _denied(principal, check.access, value)
