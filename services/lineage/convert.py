@@ -6,6 +6,7 @@ The only place besides handlers.py that reads or builds strata.lineage.v1 messag
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TypeVar
 
 from strata.lineage.v1 import lineage_pb2, lineage_service_pb2
 
@@ -15,12 +16,14 @@ from .edges.domain import Link
 from .model import Direction, EdgeKind, Graph, NodeKind, TraversalOptions
 from .trace.domain import traversal_options
 
-_FORMATS = {
+_T = TypeVar("_T")
+
+_FORMATS: dict[int, str] = {
     lineage_service_pb2.GRAPH_FORMAT_JSON: "json",
     lineage_service_pb2.GRAPH_FORMAT_DOT: "dot",
     lineage_service_pb2.GRAPH_FORMAT_MERMAID: "mermaid",
 }
-_DIRECTIONS = {
+_DIRECTIONS: dict[int, Direction] = {
     lineage_service_pb2.LINEAGE_DIRECTION_UPSTREAM: Direction.UPSTREAM,
     lineage_service_pb2.LINEAGE_DIRECTION_DOWNSTREAM: Direction.DOWNSTREAM,
     lineage_service_pb2.LINEAGE_DIRECTION_BOTH: Direction.BOTH,
@@ -45,7 +48,7 @@ def options(opts: lineage_service_pb2.TraversalOptions) -> TraversalOptions:
     return traversal_options(opts.max_depth, opts.max_nodes, list(opts.artifact_types), list(opts.job_types))
 
 
-def _enum_value(value: int, table: dict, field: str):  # type: ignore[no-untyped-def,type-arg]
+def _enum_value(value: int, table: dict[int, _T], field: str) -> _T:
     if value == 0:
         raise InvalidArgument(field, Reason.FIELD_REQUIRED, f"{field} is required")
     if value not in table:
@@ -68,7 +71,7 @@ def graph(g: Graph) -> lineage_pb2.Graph:
     out.nodes.extend(
         lineage_pb2.Node(
             name=n.name,
-            kind=n.kind,
+            kind=n.kind,  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
             job_type=n.job_type,
             artifact_type=n.artifact_type,
             label=n.label,
@@ -82,7 +85,7 @@ def graph(g: Graph) -> lineage_pb2.Graph:
         lineage_pb2.Edge(
             source=runs[e.run_id] if e.kind is produced else versions[e.version_id],
             target=versions[e.version_id] if e.kind is produced else runs[e.run_id],
-            kind=e.kind,
+            kind=e.kind,  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
             create_time=_timestamp(e.create_time),
         )
         for e in g.edges
@@ -96,7 +99,7 @@ def link_edge(link: Link) -> lineage_pb2.Edge:
     return lineage_pb2.Edge(
         source=source,
         target=target,
-        kind=int(link.edge.kind),
+        kind=int(link.edge.kind),  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
         create_time=_timestamp(link.edge.create_time),
     )
 

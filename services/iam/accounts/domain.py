@@ -41,7 +41,7 @@ from ...common.names import check, parse_entity, parse_project
 from ...common.projects import ensure_user_entity
 from . import store
 
-ROLE_NAMES = {VIEWER: "viewer", MEMBER: "member", ADMIN: "admin"}
+ROLE_NAMES: dict[int, str] = {VIEWER: "viewer", MEMBER: "member", ADMIN: "admin"}
 NAME_RE = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,63}")  # users, teams, service accounts
 PAGE_DEFAULT, PAGE_MAXIMUM = 100, 1000  # ListUsers, ListTeams
 
@@ -364,6 +364,7 @@ async def revoke_api_key(deps: Deps, name: str, timeout: float) -> asyncpg.Recor
         if row["revoke_time"] is None:
             await key_store.revoke_key(conn, parts[1])
             row = await key_store.get_key(conn, parts[1])
+            assert row is not None  # revoked, not deleted
             await audit.record(
                 conn,
                 "api_key.revoke",

@@ -227,6 +227,7 @@ class StreamSession:
                 raise NotFound("run", f"run {self.run_pk} (deleted while streaming)")
             token = (lock["point_count"], lock["max_key_id"])
             await self._refresh_keys(conn, token)
+            error: ServiceError | None
             committed, error, planned = lock["sequence"], None, []
             for b in batches:
                 if b.sequence <= committed:

@@ -233,7 +233,7 @@ async def update_run(deps: Deps, upd: RunUpdate, timeout: float = DEFAULT_TIMEOU
     overrides = _check_overrides(upd.overrides) if "summary" in upd.paths else []
     async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         row = await _locked(conn, upd.run, editable=True)
-        before = {
+        before: dict[str, Any] = {
             k: (list(row[k]) if k == "tags" else row[k])
             for k in ("display_name", "tags", "notes")
             if k in fields

@@ -55,7 +55,7 @@ class _Acc:
 async def curve_bands(conn: Conn, groups: dict[int, list[str]], key: str, buckets: int) -> list[Band]:
     """One band per group value (groups: run pk -> its group values as JSON text), in value order."""
     lo, hi = await sh.step_range(conn, list(groups), key)
-    if lo is None:
+    if lo is None or hi is None:  # both are, or neither
         return []
     width = (hi - lo + 1) / buckets
     accs: dict[str, _Acc] = {}

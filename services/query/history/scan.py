@@ -60,7 +60,9 @@ async def scan_pages(
 ) -> AsyncIterator[list[tuple[int, Points]]]:
     """Yields pages: [(key index, its points in this page)], each page `size` points but the last."""
     readers = [_KeyReader(k, lo, hi) for k in key_ids]
-    out_steps, out_points, out_keys = [], [], []  # merged, step-ordered, not yet sent
+    out_steps: list[np.ndarray] = []  # merged, step-ordered, not yet sent
+    out_points: list[Points] = []
+    out_keys: list[np.ndarray] = []
     buffered = 0
     while readers:
         bound = min(r.frontier for r in readers)

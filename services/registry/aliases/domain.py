@@ -38,7 +38,7 @@ from ..versions import manifest
 from ..versions import store as versions_store
 from . import store
 
-AUDIT_ACTIONS = {SET: "alias.set", REMOVED: "alias.remove", REVERTED: "alias.revert"}
+AUDIT_ACTIONS: dict[int, str] = {SET: "alias.set", REMOVED: "alias.remove", REVERTED: "alias.revert"}
 
 
 async def require_alias_rights(deps: Deps, project: Project, aliases: Iterable[str]) -> None:
