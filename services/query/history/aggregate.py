@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,7 +68,9 @@ async def curve_bands(conn: Conn, groups: dict[int, list[str]], key: str, bucket
     ]
 
 
-async def _run_means(conn: Conn, runs: list[int], key: str, lo: int, width: float, buckets: int):  # type: ignore[no-untyped-def]
+async def _run_means(
+    conn: Conn, runs: list[int], key: str, lo: int, width: float, buckets: int
+) -> AsyncIterator[tuple[int, np.ndarray, np.ndarray]]:
     """(run, per-bucket mean, bucket has data) for each run with points, streamed."""
     current, sums, counts = None, np.zeros(buckets), np.zeros(buckets)
     async for row in sh.aggregate_cursor(conn, runs, key):

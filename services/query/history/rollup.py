@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncpg
 
 from ...common.db import Conn
+from ...common.deps import Deps
 from ...common.logging import get_logger
 from . import sampling
 from . import store as sh
@@ -28,7 +29,7 @@ ROLLUP_MIN_POINTS = 4096
 ID_WINDOW = 500_000  # chunk ids examined per pass
 
 
-async def rollup_pass(deps) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def rollup_pass(deps: Deps) -> dict[str, int]:
     """One pass over new chunks; returns counters (logged by the background runner)."""
     rolled = points = 0
     async with deps.pool.acquire() as conn:

@@ -7,7 +7,7 @@ read needs are selected, so TOASTed arrays that are not needed are never fetched
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -143,7 +143,7 @@ async def step_range(conn: Conn, runs: Sequence[int], key: str) -> tuple[int | N
     return row[0], row[1]
 
 
-def aggregate_cursor(conn: Conn, runs: Sequence[int], key: str):  # type: ignore[no-untyped-def]
+def aggregate_cursor(conn: Conn, runs: Sequence[int], key: str) -> AsyncIterable[asyncpg.Record]:
     """Chunks of one key for many runs, run by run (a server-side cursor: constant memory)."""
     return conn.cursor(
         """SELECT c.run_id, c.steps, c.vals FROM metric_keys k
