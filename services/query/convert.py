@@ -61,10 +61,12 @@ def metric_keys_response(keys: list[KeyInfo]) -> query_service_pb2.ListMetricKey
     )
 
 
-def step_bounds(request: object) -> tuple[int | None, int | None]:
+def step_bounds(
+    request: query_service_pb2.GetHistoryRequest | query_service_pb2.ScanHistoryRequest,
+) -> tuple[int | None, int | None]:
     """(min_step, max_step) of a history request; None where the optional field is unset."""
-    lo = request.min_step if request.HasField("min_step") else None  # type: ignore[attr-defined]
-    hi = request.max_step if request.HasField("max_step") else None  # type: ignore[attr-defined]
+    lo = request.min_step if request.HasField("min_step") else None
+    hi = request.max_step if request.HasField("max_step") else None
     return lo, hi
 
 

@@ -258,7 +258,7 @@ class KeysAuthorizer(Authorizer):
             raise _denied(principal, access, resource)
 
     async def readable_project_ids(
-        self, principal: Principal, project_ids: Iterable[int], conn: object = None
+        self, principal: Principal, project_ids: Iterable[int], conn: Conn | None = None
     ) -> set[int]:
         ids = set(project_ids)
         if not ids or principal.server_admin:
@@ -268,7 +268,7 @@ class KeysAuthorizer(Authorizer):
         if missing:
             generation = self._projects_by_id.generation
             if conn is not None:
-                found = await store.projects_by_id(conn, missing)  # type: ignore[arg-type]
+                found = await store.projects_by_id(conn, missing)
             else:
                 async with self.pool.acquire(timeout=_ACQUIRE_TIMEOUT) as own:
                     found = await store.projects_by_id(own, missing)
