@@ -28,7 +28,7 @@ from grpc_status import rpc_status
 from .auth import Authorizer
 from .auth.policy import RULES, Access, Rule
 from .auth.streams import OpenCall
-from .context import ANONYMOUS, CallInfo, Principal, reset_call, set_call
+from .context import ANONYMOUS, CallInfo, CallToken, Principal, reset_call, set_call
 from .errors import PermissionDenied, Reason, Unauthenticated, to_status
 from .limits import HeavyCallLimiter
 from .logging import get_logger
@@ -100,7 +100,7 @@ class _Call:
 
     # --- the shared steps ---
 
-    async def _begin(self, context: grpc.aio.ServicerContext) -> tuple[object, Principal]:
+    async def _begin(self, context: grpc.aio.ServicerContext) -> tuple[CallToken, Principal]:
         peer = self.peer = context.peer() or ""
         structlog.contextvars.bind_contextvars(rpc=self.method, request_id=self.request_id, peer=peer)
         try:
@@ -129,7 +129,7 @@ class _Call:
         grpc_status = rpc_status.to_status(status)
         await context.abort(grpc_status.code, grpc_status.details, grpc_status.trailing_metadata)
 
-    def _end(self, token: object | None) -> None:
+    def _end(self, token: CallToken | None) -> None:
         if token is not None:
             try:
                 reset_call(token)
