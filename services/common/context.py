@@ -30,7 +30,7 @@ class Principal:
     project_ids: frozenset[int] | None = None  # service accounts: limited to these projects
 
     def actor(self) -> actor_pb2.Actor:
-        return actor_pb2.Actor(name=self.name, kind=self.kind)  # type: ignore[arg-type]
+        return actor_pb2.Actor(name=self.name, kind=self.kind)  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
 
     @property
     def anonymous(self) -> bool:

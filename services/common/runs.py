@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import asyncpg
 from google.protobuf import timestamp_pb2
@@ -31,7 +32,7 @@ RUN_COLUMNS = """r.id, r.run_id, e.name AS entity, p.name AS project, r.display_
     r.update_time, r.heartbeat_time, r.finish_time"""
 
 
-def ts(value) -> timestamp_pb2.Timestamp | None:  # type: ignore[no-untyped-def]
+def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     if value is None:
         return None
     t = timestamp_pb2.Timestamp()

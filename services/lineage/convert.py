@@ -11,7 +11,7 @@ from typing import TypeVar
 from strata.lineage.v1 import lineage_pb2, lineage_service_pb2
 
 from ..common.errors import InvalidArgument, Reason
-from .diff.domain import VersionDiff
+from .diff.domain import FileChange, VersionDiff
 from .edges.domain import Link
 from .model import Direction, EdgeKind, Graph, NodeKind, TraversalOptions
 from .trace.domain import traversal_options
@@ -140,7 +140,7 @@ def diff_response(d: VersionDiff) -> lineage_service_pb2.DiffArtifactVersionsRes
     )
 
 
-def _manifest_change(f) -> lineage_pb2.ManifestChange:  # type: ignore[no-untyped-def]
+def _manifest_change(f: FileChange) -> lineage_pb2.ManifestChange:
     return lineage_pb2.ManifestChange(
         path=f.path,
         change=_FILE_CHANGES[f.change],

@@ -91,7 +91,9 @@ async def _part_a(conn: Conn, spec: SearchSpec, timeout: float) -> list[Row]:
         await conn.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
         if len(rows) >= spec.limit:
             return rows
-        count_query, count_params = _walk(spec, spec.limit, WALK_BUDGET, count_only=True)  # type: ignore[misc]
+        count_walk = _walk(spec, spec.limit, WALK_BUDGET, count_only=True)
+        assert count_walk is not None  # the spec has a walk (above)
+        count_query, count_params = count_walk
         candidates = await conn.fetchval(count_query, *count_params, timeout=timeout)
         if candidates < WALK_BUDGET:
             return rows  # the walk saw every candidate: part A is complete
