@@ -66,7 +66,7 @@ proto: $(STAMP) $(PROTOC_STAMP)  ## regenerate the Python code from proto/ into 
 proto-check: $(STAMP) $(PROTOC_STAMP)  ## fail when the committed generated code is stale
 	$(PY) scripts/gen_proto.py --check
 
-lint: $(STAMP) $(NODE_STAMP)  ## buf lint (STANDARD), buf breaking against the previous commit, ruff, mypy (client)
+lint: $(STAMP) $(NODE_STAMP)  ## buf lint (STANDARD), buf breaking against the previous commit, ruff, mypy (client and server)
 	cd proto && ../$(BUF) lint
 	@if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:proto/buf.yaml 2>/dev/null; then \
 		echo "buf breaking against HEAD~1"; \
@@ -76,12 +76,11 @@ lint: $(STAMP) $(NODE_STAMP)  ## buf lint (STANDARD), buf breaking against the p
 	$(VENV)/bin/ruff format --check services clients/python tests bench scripts
 	$(MAKE) --no-print-directory typecheck
 
-typecheck: $(STAMP)  ## mypy on the client package (strictness in pyproject.toml [tool.mypy])
-	$(VENV)/bin/mypy
+typecheck: typecheck-services  ## mypy on the client and the server packages (strictness in pyproject.toml [tool.mypy])
 
 # The server installs as `strata_server` from the folder services/, a mapping mypy cannot follow; a
 # link named strata_server in a scratch folder lets it check the package under its real name.
-typecheck-services: $(STAMP)  ## mypy on the server package too (not yet part of `make lint`)
+typecheck-services: $(STAMP)  ## mypy on the client and the server package `strata_server` (part of `make lint`)
 	mkdir -p $(VENV)/typecheck && ln -sfn "$(CURDIR)/services" $(VENV)/typecheck/strata_server
 	MYPYPATH=$(VENV)/typecheck $(VENV)/bin/mypy -p strata -p strata_server
 

@@ -20,7 +20,7 @@ parse as the request message answer INVALID_ARGUMENT (reason INVALID_ARGUMENT...
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from grpc_status import rpc_status
@@ -72,7 +72,7 @@ class AdmissionInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
         method = details.method
@@ -124,7 +124,7 @@ def _refusing(handler: grpc.RpcMethodHandler, refusal: ServiceError) -> grpc.Rpc
     return grpc.stream_unary_rpc_method_handler(refuse, response_serializer=handler.response_serializer)
 
 
-async def _receive(requests: AsyncIterator[bytes], limit: int, parse: Callable[[bytes], Any]) -> Any:
+async def _receive(requests: AsyncIterator[bytes], limit: int, parse: Callable[[bytes], Any] | None) -> Any:
     raw = await anext(aiter(requests), None)
     if raw is None:
         raise InvalidArgument("request", Reason.FIELD_REQUIRED, "the call carried no request message")
@@ -143,7 +143,7 @@ def _size_checked(handler: grpc.RpcMethodHandler, limit: int) -> grpc.RpcMethodH
     bytes, is measured, then parsed and handed to the real behaviour."""
     parse = handler.request_deserializer
     if handler.unary_unary is not None:
-        inner = handler.unary_unary
+        inner: Callable[..., Awaitable[Any]] = handler.unary_unary
 
         async def unary(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> Any:
             try:
@@ -153,7 +153,7 @@ def _size_checked(handler: grpc.RpcMethodHandler, limit: int) -> grpc.RpcMethodH
             return await inner(request, context)
 
         return grpc.stream_unary_rpc_method_handler(unary, response_serializer=handler.response_serializer)
-    inner_stream = handler.unary_stream
+    inner_stream = cast("Callable[..., Any]", handler.unary_stream)  # set: the request is unary
 
     async def streaming(
         requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext

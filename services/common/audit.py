@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-
 from .context import current_call, current_principal
+from .db import Conn
 
 
 def _json(value: Any) -> str | None:
@@ -23,7 +22,7 @@ def _json(value: Any) -> str | None:
 
 
 async def record(
-    conn: asyncpg.Connection,
+    conn: Conn,
     action: str,
     *,
     target: str,
@@ -63,7 +62,7 @@ class Event:
     after: Any = None
 
 
-async def record_many(conn: asyncpg.Connection, action: str, events: Sequence[Event]) -> None:
+async def record_many(conn: Conn, action: str, events: Sequence[Event]) -> None:
     """Append many events of one action in ONE statement (a bulk action records one event per item
     without a round trip each)."""
     if not events:

@@ -10,9 +10,13 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from .context import SYSTEM, CallInfo, reset_call, set_call
 from .logging import get_logger
+
+if TYPE_CHECKING:
+    from .deps import Deps
 
 log = get_logger(__name__)
 
@@ -21,7 +25,9 @@ def lock_id(name: str) -> int:
     return 0x5354_0000_0000 + zlib.crc32(name.encode())
 
 
-async def run_once_locked(deps, name: str, fn: Callable[[object], Awaitable[object]]) -> tuple[bool, object]:  # type: ignore[no-untyped-def]
+async def run_once_locked(
+    deps: Deps, name: str, fn: Callable[[Deps], Awaitable[object]]
+) -> tuple[bool, object]:
     """Run fn(deps) if this process gets the task's lock; returns (ran, result)."""
     async with deps.pool.acquire() as conn:
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_id(name)):
@@ -34,10 +40,12 @@ async def run_once_locked(deps, name: str, fn: Callable[[object], Awaitable[obje
             await conn.execute("SELECT pg_advisory_unlock($1)", lock_id(name))
 
 
-def every(interval: Callable[[object], float], name: str, fn: Callable[[object], Awaitable[object]]):  # type: ignore[no-untyped-def]
+def every(
+    interval: Callable[[Deps], float], name: str, fn: Callable[[Deps], Awaitable[object]]
+) -> Callable[[Deps], Awaitable[None]]:
     """A background task running fn every interval(deps) seconds (0 or less: disabled)."""
 
-    async def task(deps) -> None:  # type: ignore[no-untyped-def]
+    async def task(deps: Deps) -> None:
         seconds = interval(deps)
         if seconds <= 0:
             return

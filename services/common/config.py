@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # (variable, default, description): the single source of the configuration table.
 SETTINGS_DOC: list[tuple[str, str, str]] = [
@@ -307,7 +308,7 @@ class Settings:
         return self.admin_key_file or self.data_dir / "admin-api-key"
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
+    def from_env(cls, **overrides: Any) -> Settings:
         data_dir = Path(_env("STRATA_DATA_DIR", ".strata"))
         s3 = None
         if os.environ.get("STRATA_S3_ENDPOINT"):
@@ -320,7 +321,7 @@ class Settings:
                 secure=_bool("STRATA_S3_SECURE", False),
                 threads=int(_env("STRATA_S3_THREADS", "16")),
             )
-        values: dict[str, object] = dict(
+        values: dict[str, Any] = dict(
             addr=_env("STRATA_ADDR", "127.0.0.1:50051"),
             data_dir=data_dir,
             pg_dsn=_secret("STRATA_PG_DSN") or None,
@@ -363,7 +364,7 @@ class Settings:
             rollup_interval=float(_env("STRATA_ROLLUP_INTERVAL", "2")),
         )
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
 
 def markdown_table() -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from strata.common.v1 import actor_pb2
 
@@ -29,7 +30,7 @@ class Principal:
     project_ids: frozenset[int] | None = None  # service accounts: limited to these projects
 
     def actor(self) -> actor_pb2.Actor:
-        return actor_pb2.Actor(name=self.name, kind=self.kind)  # type: ignore[arg-type]
+        return actor_pb2.Actor(name=self.name, kind=self.kind)  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
 
     @property
     def anonymous(self) -> bool:
@@ -49,14 +50,15 @@ class CallInfo:
 
 
 _current: ContextVar[CallInfo | None] = ContextVar("strata_call", default=None)
+CallToken: TypeAlias = "Token[CallInfo | None]"  # what set_call returns and reset_call takes
 
 
-def set_call(info: CallInfo) -> object:
+def set_call(info: CallInfo) -> CallToken:
     return _current.set(info)
 
 
-def reset_call(token: object) -> None:
-    _current.reset(token)  # type: ignore[arg-type]
+def reset_call(token: CallToken) -> None:
+    _current.reset(token)
 
 
 def current_call() -> CallInfo | None:

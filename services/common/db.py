@@ -13,9 +13,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import asyncpg
 import grpc
+from asyncpg.pool import PoolConnectionProxy
 
 from .logging import get_logger
 
@@ -27,6 +29,10 @@ MIGRATION_ORDER = ("iam", "ingest", "registry", "lineage", "query")
 _MIGRATION_LOCK = 7_268_716_150  # arbitrary constant shared by every Strata process
 _FILE_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 DEFAULT_TIMEOUT = 30.0
+
+# What every store function takes: `asyncpg.connect()` gives a Connection, `pool.acquire()` a proxy
+# of one; both offer the same query and transaction methods.
+Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ def discover_migrations(root: Path = SERVICES_ROOT) -> list[Migration]:
     return found
 
 
-async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None = None) -> list[str]:
+async def migrate(conn: Conn, migrations: list[Migration] | None = None) -> list[str]:
     """Apply pending migrations; returns the names applied. Safe to call from many processes at once."""
     migrations = discover_migrations() if migrations is None else migrations
     await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
@@ -100,14 +106,14 @@ async def create_pool(
     max_size: int = 16,
     statement_timeout: float = 0.0,
     apply_migrations: bool = True,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> asyncpg.Pool:
     """Open the pool (and bring the schema up to date first). Every connection of the pool gets
     `statement_timeout` seconds (0: none) as its PostgreSQL statement_timeout, so a runaway statement
     cannot hold a connection that other callers wait for; migrations run on their own connection
     without it."""
     if statement_timeout > 0:
-        settings = dict(kwargs.pop("server_settings", None) or {})  # type: ignore[call-overload]
+        settings = dict(kwargs.pop("server_settings", None) or {})
         settings.setdefault("statement_timeout", str(max(1, round(statement_timeout * 1000))))
         kwargs["server_settings"] = settings
     if apply_migrations:

@@ -19,6 +19,7 @@ import grpc
 from grpc_status import rpc_status
 
 from .errors import InvalidArgument, Reason, to_status
+from .method_handlers import replaced
 
 FIELD = "request"
 
@@ -102,17 +103,17 @@ class DecodingInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
         handler = await continuation(details)
         if handler is None:
             return None
-        handler = handler._replace(request_deserializer=tolerant(handler.request_deserializer))
+        handler = replaced(handler, request_deserializer=tolerant(handler.request_deserializer))
         if handler.unary_unary:
-            return handler._replace(unary_unary=_unary(handler.unary_unary))
+            return replaced(handler, unary_unary=_unary(handler.unary_unary))
         if handler.unary_stream:
-            return handler._replace(unary_stream=_unary_stream(handler.unary_stream))
+            return replaced(handler, unary_stream=_unary_stream(handler.unary_stream))  # type: ignore[arg-type]  # reason: grpcio stubs type behaviours as sync; grpc.aio's are async
         if handler.stream_unary:
-            return handler._replace(stream_unary=_stream_unary(handler.stream_unary))
-        return handler._replace(stream_stream=_stream_stream(handler.stream_stream))
+            return replaced(handler, stream_unary=_stream_unary(handler.stream_unary))
+        return replaced(handler, stream_stream=_stream_stream(handler.stream_stream))  # type: ignore[arg-type]  # reason: grpcio stubs: sync behaviours, each Optional (the last one left is set)

@@ -18,10 +18,15 @@ import importlib.util
 import json
 import warnings
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import psutil
 
 from .logging import get_logger
+
+if TYPE_CHECKING:
+    from pgserver import PostgresServer
 
 log = get_logger(__name__)
 
@@ -73,7 +78,7 @@ def backends_left(datadir: Path) -> list[int]:
     return found
 
 
-def _pgserver():  # type: ignore[no-untyped-def]
+def _pgserver() -> ModuleType:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pgserver warns about XDG_RUNTIME_DIR; harmless
         import pgserver
@@ -102,7 +107,7 @@ class EmbeddedPostgres:
 
     def __init__(self, datadir: Path) -> None:
         self.datadir = Path(datadir).resolve()
-        self._server = None
+        self._server: PostgresServer | None = None
         self.restarts = 0
 
     def start(self) -> str:
@@ -115,9 +120,9 @@ class EmbeddedPostgres:
             forget_dead_handles(self.datadir)
             if not self.running() and not backends_left(self.datadir):
                 self._forget_pidfile()  # a postmaster that died while no server ran
-        self._server = pgserver.get_server(self.datadir, cleanup_mode="stop")
-        dsn = self._server.get_uri()
-        log.info("embedded_postgres_started", datadir=str(self.datadir), pid=self._server.get_pid())
+        self._server = server = pgserver.get_server(self.datadir, cleanup_mode="stop")
+        dsn: str = server.get_uri()
+        log.info("embedded_postgres_started", datadir=str(self.datadir), pid=server.get_pid())
         return dsn
 
     def running(self) -> bool:

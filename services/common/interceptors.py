@@ -28,10 +28,11 @@ from grpc_status import rpc_status
 from .auth import Authorizer
 from .auth.policy import RULES, Access, Rule
 from .auth.streams import OpenCall
-from .context import ANONYMOUS, CallInfo, reset_call, set_call
+from .context import ANONYMOUS, CallInfo, CallToken, Principal, reset_call, set_call
 from .errors import PermissionDenied, Reason, Unauthenticated, to_status
 from .limits import HeavyCallLimiter
 from .logging import get_logger
+from .method_handlers import replaced
 
 log = get_logger("strata.rpc")
 
@@ -52,7 +53,7 @@ class StrataServerInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
         handler = await continuation(details)
@@ -63,17 +64,19 @@ class StrataServerInterceptor(grpc.aio.ServerInterceptor):
         rule = self.rules.get(method)
         call = _Call(self.authorizer, method, metadata, rule, self.limits)
         if handler.unary_unary:
-            return handler._replace(unary_unary=call.wrap_single(handler.unary_unary, call._checked_request))
+            return replaced(handler, unary_unary=call.wrap_single(handler.unary_unary, call._checked_request))
         if handler.unary_stream:
-            return handler._replace(
-                unary_stream=call.wrap_streaming(handler.unary_stream, call._checked_request)
+            return replaced(
+                handler, unary_stream=call.wrap_streaming(handler.unary_stream, call._checked_request)
             )
         if handler.stream_unary:
-            return handler._replace(
-                stream_unary=call.wrap_single(handler.stream_unary, call._checked_stream, long_lived=True)
+            return replaced(
+                handler,
+                stream_unary=call.wrap_single(handler.stream_unary, call._checked_stream, long_lived=True),
             )
-        return handler._replace(
-            stream_stream=call.wrap_streaming(handler.stream_stream, call._checked_stream)
+        return replaced(
+            handler,
+            stream_stream=call.wrap_streaming(handler.stream_stream, call._checked_stream),  # type: ignore[arg-type]  # reason: grpcio stubs: sync behaviours, each Optional (the last one left is set)
         )
 
 
@@ -97,7 +100,7 @@ class _Call:
 
     # --- the shared steps ---
 
-    async def _begin(self, context: grpc.aio.ServicerContext) -> tuple[object, object]:
+    async def _begin(self, context: grpc.aio.ServicerContext) -> tuple[CallToken, Principal]:
         peer = self.peer = context.peer() or ""
         structlog.contextvars.bind_contextvars(rpc=self.method, request_id=self.request_id, peer=peer)
         try:
@@ -126,7 +129,7 @@ class _Call:
         grpc_status = rpc_status.to_status(status)
         await context.abort(grpc_status.code, grpc_status.details, grpc_status.trailing_metadata)
 
-    def _end(self, token: object | None) -> None:
+    def _end(self, token: CallToken | None) -> None:
         if token is not None:
             try:
                 reset_call(token)
@@ -257,5 +260,5 @@ def _reason(status: Any) -> str:
         if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
             d.Unpack(info)
-            return info.reason
+            return str(info.reason)
     return ""

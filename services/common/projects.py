@@ -9,6 +9,7 @@ from datetime import timedelta
 import asyncpg
 
 from . import audit
+from .db import Conn
 from .errors import NotFound
 from .names import ProjectName
 
@@ -38,21 +39,21 @@ def _row(r: asyncpg.Record) -> Project:
     )
 
 
-async def get_project(conn: asyncpg.Connection, name: ProjectName) -> Project:
+async def get_project(conn: Conn, name: ProjectName) -> Project:
     r = await conn.fetchrow(_SELECT + " WHERE e.name = $1 AND p.name = $2", name.entity, name.project)
     if r is None:
         raise NotFound("project", str(name))
     return _row(r)
 
 
-async def get_project_by_id(conn: asyncpg.Connection, project_id: int) -> Project:
+async def get_project_by_id(conn: Conn, project_id: int) -> Project:
     r = await conn.fetchrow(_SELECT + " WHERE p.id = $1", project_id)
     if r is None:
         raise NotFound("project", f"id {project_id}")
     return _row(r)
 
 
-async def ensure_project(conn: asyncpg.Connection, name: ProjectName, *, create_entity: bool) -> Project:
+async def ensure_project(conn: Conn, name: ProjectName, *, create_entity: bool) -> Project:
     """Get the project, creating it (and, when allowed, its entity as a user entity) if missing.
 
     Authorization to create was decided before this call (permissions: PROJECT_WRITE on a missing
@@ -81,10 +82,11 @@ async def ensure_project(conn: asyncpg.Connection, name: ProjectName, *, create_
     return await get_project(conn, name)
 
 
-async def ensure_user_entity(conn: asyncpg.Connection, name: str) -> int:
+async def ensure_user_entity(conn: Conn, name: str) -> int:
     """The id of entity `name`, created as a user if missing (open-local mode's caller)."""
-    return await conn.fetchval(
+    result: int = await conn.fetchval(
         """INSERT INTO entities (name, kind) VALUES ($1, 'user')
            ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id""",
         name,
     )
+    return result

@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import asyncpg
 from google.protobuf import timestamp_pb2
 from strata.common.v1 import actor_pb2
 from strata.ingest.v1 import run_pb2
+
+from .db import Conn
 
 RUN_FROM = "runs r JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id"
 # strata.ingest.v1.RunState numbers -> the names filters and answers use ("finished" for
@@ -29,7 +32,7 @@ RUN_COLUMNS = """r.id, r.run_id, e.name AS entity, p.name AS project, r.display_
     r.update_time, r.heartbeat_time, r.finish_time"""
 
 
-def ts(value) -> timestamp_pb2.Timestamp | None:  # type: ignore[no-untyped-def]
+def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     if value is None:
         return None
     t = timestamp_pb2.Timestamp()
@@ -94,14 +97,14 @@ def summary_from_row(row: asyncpg.Record) -> run_pb2.MetricSummary:
 
 
 async def summaries_by_run(
-    conn: asyncpg.Connection, run_ids: Iterable[int], keys: Sequence[str] | None = None
+    conn: Conn, run_ids: Iterable[int], keys: Sequence[str] | None = None
 ) -> dict[int, list[run_pb2.MetricSummary]]:
     rows = await summary_rows_by_run(conn, run_ids, keys)
     return {run: [summary_from_row(r) for r in records] for run, records in rows.items()}
 
 
 async def summary_rows_by_run(
-    conn: asyncpg.Connection, run_ids: Iterable[int], keys: Sequence[str] | None = None
+    conn: Conn, run_ids: Iterable[int], keys: Sequence[str] | None = None
 ) -> dict[int, list[asyncpg.Record]]:
     """metric_keys rows (SUMMARY_COLUMNS) of many runs, each run's in key order; `keys` None: all."""
     ids = list(run_ids)

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -247,7 +248,7 @@ def parse_args(argv: Sequence[str] | None, description: str) -> argparse.Namespa
 def run_main(specs: Sequence[ServiceSpec], argv: Sequence[str] | None = None, description: str = "") -> None:
     """Entry point used by `python -m strata_server[.<service>]` and `strata server`."""
     args = parse_args(argv, description)
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if args.addr:
         overrides["addr"] = args.addr
     if args.data_dir:
@@ -257,7 +258,7 @@ def run_main(specs: Sequence[ServiceSpec], argv: Sequence[str] | None = None, de
     if args.log_format:
         overrides["log_format"] = args.log_format
     settings = Settings.from_env()
-    settings = replace(settings, **overrides)  # type: ignore[arg-type]
+    settings = replace(settings, **overrides)
     slog.configure(settings.log_level, settings.log_format)
     if settings.pg_dsn is None and not embedded_available():
         raise SystemExit(f"strata-server: {EmbeddedPostgresMissing()}")

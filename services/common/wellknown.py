@@ -8,7 +8,7 @@ sign); here such a value is INVALID_ARGUMENT (the field, OUT_OF_RANGE) instead o
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 from .errors import InvalidArgument, Reason
 
@@ -30,7 +30,7 @@ def timestamp(message: Any, field: str, name: str | None = None) -> datetime | N
     if not (lo <= value.seconds <= hi and 0 <= value.nanos <= NANOS):
         raise _out_of_range(name, "timestamp (years 0001..9999)")
     try:
-        return value.ToDatetime(tzinfo=timezone.utc)
+        return cast(datetime, value.ToDatetime(tzinfo=timezone.utc))
     except (ValueError, OverflowError):
         raise _out_of_range(name, "timestamp (years 0001..9999)") from None
 
@@ -44,6 +44,6 @@ def duration(message: Any, field: str, name: str | None = None) -> timedelta | N
     if not (abs(value.seconds) <= DURATION_SECONDS and abs(value.nanos) <= NANOS and same_sign):
         raise _out_of_range(name, "duration (at most 10,000 years)")
     try:
-        return value.ToTimedelta()
+        return cast(timedelta, value.ToTimedelta())
     except (ValueError, OverflowError):
         raise _out_of_range(name, "duration (at most 10,000 years)") from None

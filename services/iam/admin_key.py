@@ -58,8 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     pepper = apikeys.load_pepper(settings.api_key_pepper, settings.pepper_file)
     embedded = EmbeddedPostgres(settings.data_dir / "pg") if settings.pg_dsn is None else None
     dsn = embedded.start() if embedded is not None else settings.pg_dsn
+    assert dsn is not None  # STRATA_PG_DSN, or the embedded server's
     try:
-        token = asyncio.run(mint(dsn, pepper, args.user))  # type: ignore[arg-type]
+        token = asyncio.run(mint(dsn, pepper, args.user))
     finally:
         if embedded is not None:
             embedded.stop()

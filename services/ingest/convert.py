@@ -110,7 +110,7 @@ def session_pb(v: SessionView) -> upload_pb2.UploadSession:
         expected_sha256=v.expected_sha256,
         committed_offset=v.committed_offset,
         max_chunk_size=v.max_chunk_size,
-        state=v.state,  # type: ignore[arg-type]
+        state=v.state,  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
         create_time=ts(v.create_time),
         expire_time=ts(v.expire_time),
     )

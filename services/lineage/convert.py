@@ -7,21 +7,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import TypeVar
 
 from strata.lineage.v1 import lineage_pb2, lineage_service_pb2
 
 from ..common.errors import InvalidArgument, Reason
-from .diff.domain import VersionDiff
+from .diff.domain import FileChange, VersionDiff
 from .edges.domain import Link
 from .model import Direction, EdgeKind, Graph, Node, NodeKind, TraversalOptions
 from .trace.domain import traversal_options
 
-_FORMATS = {
+_T = TypeVar("_T")
+
+_FORMATS: dict[int, str] = {
     lineage_service_pb2.GRAPH_FORMAT_JSON: "json",
     lineage_service_pb2.GRAPH_FORMAT_DOT: "dot",
     lineage_service_pb2.GRAPH_FORMAT_MERMAID: "mermaid",
 }
-_DIRECTIONS = {
+_DIRECTIONS: dict[int, Direction] = {
     lineage_service_pb2.LINEAGE_DIRECTION_UPSTREAM: Direction.UPSTREAM,
     lineage_service_pb2.LINEAGE_DIRECTION_DOWNSTREAM: Direction.DOWNSTREAM,
     lineage_service_pb2.LINEAGE_DIRECTION_BOTH: Direction.BOTH,
@@ -46,7 +49,7 @@ def options(opts: lineage_service_pb2.TraversalOptions) -> TraversalOptions:
     return traversal_options(opts.max_depth, opts.max_nodes, list(opts.artifact_types), list(opts.job_types))
 
 
-def _enum_value(value: int, table: dict, field: str):  # type: ignore[no-untyped-def,type-arg]
+def _enum_value(value: int, table: dict[int, _T], field: str) -> _T:
     if value == 0:
         raise InvalidArgument(field, Reason.FIELD_REQUIRED, f"{field} is required")
     if value not in table:
@@ -70,7 +73,7 @@ def graph(g: Graph, also: Sequence[Node] = ()) -> lineage_pb2.Graph:
     out.nodes.extend(
         lineage_pb2.Node(
             name=n.name,
-            kind=n.kind,
+            kind=n.kind,  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
             job_type=n.job_type,
             artifact_type=n.artifact_type,
             label=n.label,
@@ -84,7 +87,7 @@ def graph(g: Graph, also: Sequence[Node] = ()) -> lineage_pb2.Graph:
         lineage_pb2.Edge(
             source=runs[e.run_id] if e.kind is produced else versions[e.version_id],
             target=versions[e.version_id] if e.kind is produced else runs[e.run_id],
-            kind=e.kind,
+            kind=e.kind,  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
             create_time=_timestamp(e.create_time),
         )
         for e in g.edges
@@ -98,7 +101,7 @@ def link_edge(link: Link) -> lineage_pb2.Edge:
     return lineage_pb2.Edge(
         source=source,
         target=target,
-        kind=int(link.edge.kind),
+        kind=int(link.edge.kind),  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
         create_time=_timestamp(link.edge.create_time),
     )
 
@@ -139,7 +142,7 @@ def diff_response(d: VersionDiff) -> lineage_service_pb2.DiffArtifactVersionsRes
     )
 
 
-def _manifest_change(f) -> lineage_pb2.ManifestChange:  # type: ignore[no-untyped-def]
+def _manifest_change(f: FileChange) -> lineage_pb2.ManifestChange:
     return lineage_pb2.ManifestChange(
         path=f.path,
         change=_FILE_CHANGES[f.change],

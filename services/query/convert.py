@@ -65,10 +65,12 @@ def metric_keys_response(keys: list[KeyInfo]) -> query_service_pb2.ListMetricKey
     )
 
 
-def step_bounds(request: object) -> tuple[int | None, int | None]:
+def step_bounds(
+    request: query_service_pb2.GetHistoryRequest | query_service_pb2.ScanHistoryRequest,
+) -> tuple[int | None, int | None]:
     """(min_step, max_step) of a history request; None where the optional field is unset."""
-    lo = request.min_step if request.HasField("min_step") else None  # type: ignore[attr-defined]
-    hi = request.max_step if request.HasField("max_step") else None  # type: ignore[attr-defined]
+    lo = request.min_step if request.HasField("min_step") else None
+    hi = request.max_step if request.HasField("max_step") else None
     return lo, hi
 
 
@@ -115,7 +117,11 @@ def media_keys_response(keys: list[media.KeyInfo]) -> query_service_pb2.ListMedi
     return query_service_pb2.ListMediaKeysResponse(
         keys=[
             query_service_pb2.MediaKeyInfo(
-                key=k.key, type=k.type, count=k.count, first_step=k.first_step, last_step=k.last_step
+                key=k.key,
+                type=k.type,  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
+                count=k.count,
+                first_step=k.first_step,
+                last_step=k.last_step,
             )
             for k in keys
         ]

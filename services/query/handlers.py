@@ -22,18 +22,24 @@ class QueryServiceHandlers(query_service_pb2_grpc.QueryServiceServicer):
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    async def SearchRuns(self, request: query_service_pb2.SearchRunsRequest, context: Ctx):  # type: ignore[no-untyped-def]
+    async def SearchRuns(
+        self, request: query_service_pb2.SearchRunsRequest, context: Ctx
+    ) -> query_service_pb2.SearchRunsResponse:
         req = convert.search_request(request)
         runs, token = await search.search_runs(self.deps.pool, req, timeout_from(context))
         return convert.search_response(runs, token)
 
-    async def CountRuns(self, request: query_service_pb2.CountRunsRequest, context: Ctx):  # type: ignore[no-untyped-def]
+    async def CountRuns(
+        self, request: query_service_pb2.CountRunsRequest, context: Ctx
+    ) -> query_service_pb2.CountRunsResponse:
         count = await search.count_runs(
             self.deps.pool, request.parent, request.filter_json, timeout_from(context), request.allow_estimate
         )
         return query_service_pb2.CountRunsResponse(count=count.count, estimated=count.estimated)
 
-    async def GroupRuns(self, request: query_service_pb2.GroupRunsRequest, context: Ctx):  # type: ignore[no-untyped-def]
+    async def GroupRuns(
+        self, request: query_service_pb2.GroupRunsRequest, context: Ctx
+    ) -> query_service_pb2.GroupRunsResponse:
         groups = await search.group_runs(
             self.deps.pool,
             request.parent,
@@ -44,11 +50,15 @@ class QueryServiceHandlers(query_service_pb2_grpc.QueryServiceServicer):
         )
         return convert.group_runs_response(groups)
 
-    async def ListMetricKeys(self, request: query_service_pb2.ListMetricKeysRequest, context: Ctx):  # type: ignore[no-untyped-def]
+    async def ListMetricKeys(
+        self, request: query_service_pb2.ListMetricKeysRequest, context: Ctx
+    ) -> query_service_pb2.ListMetricKeysResponse:
         keys = await history.list_metric_keys(self.deps.pool, request.run, timeout_from(context))
         return convert.metric_keys_response(keys)
 
-    async def GetHistory(self, request: query_service_pb2.GetHistoryRequest, context: Ctx):  # type: ignore[no-untyped-def]
+    async def GetHistory(
+        self, request: query_service_pb2.GetHistoryRequest, context: Ctx
+    ) -> query_service_pb2.GetHistoryResponse:
         req = convert.history_request(request)
         series = await history.get_history(self.deps.pool, request.run, req, timeout_from(context))
         return query_service_pb2.GetHistoryResponse(series=[convert.series(s) for s in series])
@@ -63,13 +73,17 @@ class QueryServiceHandlers(query_service_pb2_grpc.QueryServiceServicer):
         async for page in pages:
             yield query_service_pb2.ScanHistoryResponse(series=[convert.series(s) for s in page])
 
-    async def BatchGetHistory(self, request: query_service_pb2.BatchGetHistoryRequest, context: Ctx):  # type: ignore[no-untyped-def]
+    async def BatchGetHistory(
+        self, request: query_service_pb2.BatchGetHistoryRequest, context: Ctx
+    ) -> query_service_pb2.BatchGetHistoryResponse:
         series = await history.batch_get_history(
             self.deps.pool, list(request.runs), list(request.keys), request.samples, timeout_from(context)
         )
         return query_service_pb2.BatchGetHistoryResponse(series=[convert.series(s) for s in series])
 
-    async def AggregateHistory(self, request: query_service_pb2.AggregateHistoryRequest, context: Ctx):  # type: ignore[no-untyped-def]
+    async def AggregateHistory(
+        self, request: query_service_pb2.AggregateHistoryRequest, context: Ctx
+    ) -> query_service_pb2.AggregateHistoryResponse:
         req = convert.aggregate_request(request)
         bands = await history.aggregate_history(self.deps.pool, req, timeout_from(context))
         return convert.aggregate_response(bands)

@@ -92,7 +92,7 @@ def version_to_proto(v: Version) -> artifact_pb2.ArtifactVersion:
         artifact=str(v.artifact),
         type=v.type,
         version=-1 if v.version is None else v.version,
-        state=v.state,  # type: ignore[arg-type]
+        state=v.state,  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
         description=v.description,
         metadata_json=_compact(v.metadata_json),
         aliases=list(v.aliases),
@@ -104,7 +104,7 @@ def version_to_proto(v: Version) -> artifact_pb2.ArtifactVersion:
         expire_time=ts(v.expire_time),
         producer_run=v.producer_run,
         base_version=v.base_version,
-        author=actor_pb2.Actor(name=v.author_name, kind=v.author_kind),  # type: ignore[arg-type]
+        author=actor_pb2.Actor(name=v.author_name, kind=v.author_kind),  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
         create_time=ts(v.create_time),
         commit_time=ts(v.commit_time),
         update_time=ts(v.update_time),
@@ -150,10 +150,10 @@ def event_to_proto(e: AliasEvent) -> artifact_pb2.AliasEvent:
         artifact=e.artifact,
         alias=e.alias,
         revision=e.revision,
-        kind=e.kind,  # type: ignore[arg-type]
+        kind=e.kind,  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
         from_version=e.from_version,
         to_version=e.to_version,
-        actor=actor_pb2.Actor(name=e.actor_name, kind=e.actor_kind),  # type: ignore[arg-type]
+        actor=actor_pb2.Actor(name=e.actor_name, kind=e.actor_kind),  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
         reason=e.reason,
         create_time=ts(e.create_time),
     )

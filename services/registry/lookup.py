@@ -3,9 +3,8 @@ naming which is missing), and the principal acting. No SQL here: the queries are
 
 from __future__ import annotations
 
-import asyncpg
-
 from ..common.context import current_principal
+from ..common.db import Conn
 from ..common.errors import NotFound
 from ..common.names import ArtifactName, VersionName
 from .model import DELETED, Version
@@ -18,7 +17,7 @@ def actor() -> tuple[str, int]:
     return p.name, p.kind
 
 
-async def artifact_id_or_404(conn: asyncpg.Connection, name: ArtifactName, *, lock: bool = False) -> int:
+async def artifact_id_or_404(conn: Conn, name: ArtifactName, *, lock: bool = False) -> int:
     """The artifact's row id; with lock, its row is locked FOR UPDATE (see versions/store.py)."""
     art_id = await store.artifact_id(conn, name, lock=lock)
     if art_id is None:
@@ -26,7 +25,7 @@ async def artifact_id_or_404(conn: asyncpg.Connection, name: ArtifactName, *, lo
     return art_id
 
 
-async def version_or_404(conn: asyncpg.Connection, name: VersionName, *, live: bool = True) -> Version:
+async def version_or_404(conn: Conn, name: VersionName, *, live: bool = True) -> Version:
     """The version or draft; with live, a soft-deleted one is NOT_FOUND too."""
     v = await store.find_version(conn, name)
     if v is None or (live and v.state == DELETED):

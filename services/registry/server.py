@@ -43,13 +43,13 @@ async def alias_listener(deps: Deps) -> None:
     await hub_of(deps).run(deps)
 
 
-async def _gc_pass(deps: object) -> object:
-    report = await gc.run_pass(deps)  # type: ignore[arg-type]
+async def _gc_pass(deps: Deps) -> object:
+    report = await gc.run_pass(deps)
     changed = report.expired_versions or report.expired_drafts or report.deleted_blobs
     return report.__dict__ if changed else None
 
 
-gc_task = every(lambda deps: deps.settings.gc_interval, "registry_gc", _gc_pass)  # type: ignore[attr-defined]
+gc_task = every(lambda deps: deps.settings.gc_interval, "registry_gc", _gc_pass)
 
 SPEC = ServiceSpec(
     name="registry",

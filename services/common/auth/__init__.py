@@ -29,10 +29,12 @@ import getpass
 import ipaddress
 from collections.abc import Iterable, Mapping
 
+import asyncpg
 from strata.common.v1 import actor_pb2
 
 from ..config import Settings
 from ..context import Principal
+from ..db import Conn
 from ..errors import Reason
 from .policy import Access, Rule
 from .streams import StreamRegistry
@@ -82,7 +84,7 @@ class Authorizer:
         raise NotImplementedError
 
     async def readable_project_ids(
-        self, principal: Principal, project_ids: Iterable[int], conn: object = None
+        self, principal: Principal, project_ids: Iterable[int], conn: Conn | None = None
     ) -> set[int]:
         """The ids among `project_ids` the principal may read. Pass `conn` when the caller already
         holds a pool connection (no second one is taken then; a miss is looked up on it)."""
@@ -115,12 +117,12 @@ class OpenLocalAuthorizer(Authorizer):
         return None
 
     async def readable_project_ids(
-        self, principal: Principal, project_ids: Iterable[int], conn: object = None
+        self, principal: Principal, project_ids: Iterable[int], conn: Conn | None = None
     ) -> set[int]:
         return set(project_ids)
 
 
-def make_authorizer(settings: Settings, pool: object, dsn: str | None = None) -> Authorizer:
+def make_authorizer(settings: Settings, pool: asyncpg.Pool, dsn: str | None = None) -> Authorizer:
     mode, addr = settings.auth_mode, settings.addr
     if mode == "open-local":
         if not is_loopback_addr(addr):
@@ -132,7 +134,7 @@ def make_authorizer(settings: Settings, pool: object, dsn: str | None = None) ->
     if mode == "keys":
         from .keys import KeysAuthorizer
 
-        return KeysAuthorizer(pool, settings, dsn)  # type: ignore[arg-type]
+        return KeysAuthorizer(pool, settings, dsn)
     raise SystemExit(f"unknown STRATA_AUTH_MODE {mode!r}; expected open-local or keys")
 
 

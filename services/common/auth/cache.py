@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 
 import asyncpg
 
+from ..db import Conn
 from ..logging import get_logger
 
 log = get_logger(__name__)
@@ -92,7 +93,7 @@ class AuthListener:
 
     async def _run(self) -> None:
         while True:
-            conn: asyncpg.Connection | None = None
+            conn: Conn | None = None
             try:
                 conn = await asyncpg.connect(self.dsn)
                 closed = asyncio.Event()

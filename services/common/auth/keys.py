@@ -26,6 +26,7 @@ from strata.common.v1 import actor_pb2
 
 from ..config import Settings
 from ..context import ANONYMOUS, Principal
+from ..db import Conn
 from ..errors import InvalidArgument, PermissionDenied, Reason, Unauthenticated
 from ..logging import get_logger
 from ..names import ProjectName, parse_artifact_ref, parse_entity, parse_project
@@ -168,7 +169,7 @@ class KeysAuthorizer(Authorizer):
         self._keys.put(key_id, key, generation)
         return key
 
-    async def _principal(self, conn: asyncpg.Connection, row: store.KeyRow) -> Principal | None:
+    async def _principal(self, conn: Conn, row: store.KeyRow) -> Principal | None:
         if row.user_id is not None:
             user = await store.load_user(conn, row.user_id)
             if user is None:
@@ -182,6 +183,7 @@ class KeysAuthorizer(Authorizer):
                 api_key_id=row.id,
                 roles=team_roles,
             )
+        assert row.service_account_id is not None  # a key has exactly one owner (a CHECK constraint)
         sa = await store.load_service_account(conn, row.service_account_id)
         if sa is None:
             return None
@@ -231,7 +233,7 @@ class KeysAuthorizer(Authorizer):
                         _field(check), Reason.FIELD_REQUIRED, f"{_field(check)} is required"
                     )
                 continue  # an optional secondary resource (e.g. the run of a new artifact version)
-            for value in values or [None]:
+            for value in values or (None,):
                 ref_default = self._ref_default(request, rule, default) if _is_ref(check) else None
                 if not await self._allowed(principal, check.access, value, check, ref_default):
                     raise _denied(principal, check.access, value)
@@ -256,7 +258,7 @@ class KeysAuthorizer(Authorizer):
             raise _denied(principal, access, resource)
 
     async def readable_project_ids(
-        self, principal: Principal, project_ids: Iterable[int], conn: object = None
+        self, principal: Principal, project_ids: Iterable[int], conn: Conn | None = None
     ) -> set[int]:
         ids = set(project_ids)
         if not ids or principal.server_admin:
@@ -266,7 +268,7 @@ class KeysAuthorizer(Authorizer):
         if missing:
             generation = self._projects_by_id.generation
             if conn is not None:
-                found = await store.projects_by_id(conn, missing)  # type: ignore[arg-type]
+                found = await store.projects_by_id(conn, missing)
             else:
                 async with self.pool.acquire(timeout=_ACQUIRE_TIMEOUT) as own:
                     found = await store.projects_by_id(own, missing)

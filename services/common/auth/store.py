@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import asyncpg
 from strata.iam.v1 import iam_pb2
+
+from ..db import Conn
 
 PRIVATE = iam_pb2.PROJECT_VISIBILITY_PRIVATE
 PUBLIC_READ = iam_pb2.PROJECT_VISIBILITY_PUBLIC_READ
@@ -48,7 +51,7 @@ class ProjectRef:
     visibility: int
 
 
-async def load_key(conn: asyncpg.Connection, key_id: str) -> KeyRow | None:
+async def load_key(conn: Conn, key_id: str) -> KeyRow | None:
     r = await conn.fetchrow(
         """SELECT id, secret_hash, expire_time, revoke_time, last_use_time, user_id, service_account_id
            FROM api_keys WHERE id = $1""",
@@ -57,7 +60,7 @@ async def load_key(conn: asyncpg.Connection, key_id: str) -> KeyRow | None:
     return KeyRow(**dict(r)) if r is not None else None
 
 
-async def load_user(conn: asyncpg.Connection, user_id: int) -> tuple[str, bool, dict[int, int]] | None:
+async def load_user(conn: Conn, user_id: int) -> tuple[str, bool, dict[int, int]] | None:
     """(name, server_admin, {team id: role}) of a user."""
     r = await conn.fetchrow(
         "SELECT name, server_admin FROM entities WHERE id = $1 AND kind = 'user'", user_id
@@ -68,7 +71,7 @@ async def load_user(conn: asyncpg.Connection, user_id: int) -> tuple[str, bool, 
     return r["name"], r["server_admin"], {m["team_id"]: m["role"] for m in rows}
 
 
-async def load_service_account(conn: asyncpg.Connection, sa_id: int) -> asyncpg.Record | None:
+async def load_service_account(conn: Conn, sa_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT sa.id, sa.name, sa.role, sa.project_ids, sa.team_id, t.name AS team
            FROM service_accounts sa JOIN entities t ON t.id = sa.team_id WHERE sa.id = $1""",
@@ -76,7 +79,7 @@ async def load_service_account(conn: asyncpg.Connection, sa_id: int) -> asyncpg.
     )
 
 
-async def find_project(conn: asyncpg.Connection, entity: str, project: str) -> ProjectRef | None:
+async def find_project(conn: Conn, entity: str, project: str) -> ProjectRef | None:
     """The project, else its entity (id None), else None."""
     r = await conn.fetchrow(
         """SELECT p.id, e.id AS entity_id, e.kind, coalesce(p.visibility, $3) AS visibility
@@ -89,12 +92,12 @@ async def find_project(conn: asyncpg.Connection, entity: str, project: str) -> P
     return ProjectRef(r["id"], r["entity_id"], r["kind"], r["visibility"]) if r is not None else None
 
 
-async def find_entity(conn: asyncpg.Connection, name: str) -> tuple[int, str] | None:
+async def find_entity(conn: Conn, name: str) -> tuple[int, str] | None:
     r = await conn.fetchrow("SELECT id, kind FROM entities WHERE name = $1", name)
     return (r["id"], r["kind"]) if r is not None else None
 
 
-async def find_service_account(conn: asyncpg.Connection, team: str, name: str) -> tuple[int, int] | None:
+async def find_service_account(conn: Conn, team: str, name: str) -> tuple[int, int] | None:
     """(service account id, team id)."""
     r = await conn.fetchrow(
         """SELECT sa.id, sa.team_id FROM service_accounts sa JOIN entities t ON t.id = sa.team_id
@@ -105,9 +108,7 @@ async def find_service_account(conn: asyncpg.Connection, team: str, name: str) -
     return (r["id"], r["team_id"]) if r is not None else None
 
 
-async def key_owner(
-    conn: asyncpg.Connection, key_id: str
-) -> tuple[int | None, int | None, int | None] | None:
+async def key_owner(conn: Conn, key_id: str) -> tuple[int | None, int | None, int | None] | None:
     """(user id, service account id, service account's team id) of a key."""
     r = await conn.fetchrow(
         """SELECT k.user_id, k.service_account_id, sa.team_id FROM api_keys k
@@ -117,7 +118,7 @@ async def key_owner(
     return (r["user_id"], r["service_account_id"], r["team_id"]) if r is not None else None
 
 
-async def projects_by_id(conn: asyncpg.Connection, ids: list[int]) -> dict[int, ProjectRef]:
+async def projects_by_id(conn: Conn, ids: list[int]) -> dict[int, ProjectRef]:
     rows = await conn.fetch(
         """SELECT p.id, p.entity_id, e.kind, p.visibility FROM projects p JOIN entities e ON e.id = p.entity_id
            WHERE p.id = ANY($1::bigint[])""",
@@ -126,7 +127,7 @@ async def projects_by_id(conn: asyncpg.Connection, ids: list[int]) -> dict[int, 
     return {r["id"]: ProjectRef(r["id"], r["entity_id"], r["kind"], r["visibility"]) for r in rows}
 
 
-async def touch_key(conn: asyncpg.Connection, key_id: str) -> None:
+async def touch_key(conn: Conn, key_id: str) -> None:
     """last_use_time moves at most once a minute, whichever process sees the key."""
     await conn.execute(
         """UPDATE api_keys SET last_use_time = now()
@@ -135,7 +136,7 @@ async def touch_key(conn: asyncpg.Connection, key_id: str) -> None:
     )
 
 
-async def check_pepper(conn: asyncpg.Connection, fingerprint: bytes) -> bool:
+async def check_pepper(conn: Conn, fingerprint: bytes) -> bool:
     """Record the pepper's fingerprint on first start; False when this process's pepper differs."""
     await conn.execute(
         "INSERT INTO iam_settings (key, value) VALUES ('api_key_pepper', $1) ON CONFLICT (key) DO NOTHING",
@@ -145,17 +146,17 @@ async def check_pepper(conn: asyncpg.Connection, fingerprint: bytes) -> bool:
     return bytes(stored) == fingerprint
 
 
-async def has_server_admin(conn: asyncpg.Connection) -> bool:
+async def has_server_admin(conn: Conn) -> bool:
     return bool(
         await conn.fetchval("SELECT EXISTS (SELECT 1 FROM entities WHERE kind = 'user' AND server_admin)")
     )
 
 
 async def create_admin_with_key(
-    conn: asyncpg.Connection, name: str, key_id: str, prefix: str, secret_hash: bytes
+    conn: Conn, name: str, key_id: str, prefix: str, secret_hash: bytes
 ) -> int | None:
     """Create (or promote) user `name` as server admin with one key; None if `name` is a team."""
-    user_id = await conn.fetchval(
+    user_id: int | None = await conn.fetchval(
         """INSERT INTO entities (name, kind, display_name, server_admin) VALUES ($1, 'user', $1, true)
            ON CONFLICT (name) DO UPDATE SET server_admin = true WHERE entities.kind = 'user'
            RETURNING id""",
@@ -180,7 +181,7 @@ async def create_admin_with_key(
 
 
 async def insert_key(
-    conn: asyncpg.Connection,
+    conn: Conn,
     key_id: str,
     prefix: str,
     secret_hash: bytes,
@@ -202,17 +203,17 @@ async def insert_key(
         description,
         expire_time,
     )
-    return await get_key(conn, key_id)
+    return cast(asyncpg.Record, await get_key(conn, key_id))  # just inserted
 
 
-async def get_key(conn: asyncpg.Connection, key_id: str, *, lock: bool = False) -> asyncpg.Record | None:
+async def get_key(conn: Conn, key_id: str, *, lock: bool = False) -> asyncpg.Record | None:
     """A key with its owner's resource name (never its hash)."""
     suffix = " FOR UPDATE OF k" if lock else ""
     return await conn.fetchrow(f"SELECT {_KEY} FROM {_KEY_FROM} WHERE k.id = $1{suffix}", key_id)
 
 
 async def list_keys(
-    conn: asyncpg.Connection, *, user_id: int | None, service_account_id: int | None, show_revoked: bool
+    conn: Conn, *, user_id: int | None, service_account_id: int | None, show_revoked: bool
 ) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"""SELECT {_KEY} FROM {_KEY_FROM}
@@ -224,7 +225,7 @@ async def list_keys(
     )
 
 
-async def revoke_key(conn: asyncpg.Connection, key_id: str) -> None:
+async def revoke_key(conn: Conn, key_id: str) -> None:
     await conn.execute(
         "UPDATE api_keys SET revoke_time = now() WHERE id = $1 AND revoke_time IS NULL", key_id
     )

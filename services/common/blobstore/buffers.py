@@ -112,10 +112,10 @@ def _libcrc32c() -> ctypes.CDLL | None:
 def crc32c(data: Buffer) -> int:
     """CRC32C of a buffer; memoryviews are not copied when the C library can be reached."""
     if isinstance(data, bytes):
-        return google_crc32c.value(data)
+        return int(google_crc32c.value(data))
     lib = _libcrc32c()
     if lib is None:
-        return google_crc32c.value(bytes(data))
+        return int(google_crc32c.value(bytes(data)))
     with pinned(data) as (address, length):
         return int(lib.crc32c_extend(0, address, length))
 

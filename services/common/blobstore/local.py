@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from .base import DEFAULT_READ_CHUNK, BlobNotFound, BlobStore, BlobStoreUnavailable, Part
 from .buffers import Buffer, Pieces, pieces_of, size_of
+
+_T = TypeVar("_T")
 
 
 class LocalBlobStore(BlobStore):
@@ -25,7 +28,7 @@ class LocalBlobStore(BlobStore):
         self.multipart = self.root / "multipart"
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="blob-local")
 
-    async def _run(self, fn, *args):  # type: ignore[no-untyped-def]
+    async def _run(self, fn: Callable[..., _T], *args: object) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     def _path(self, key: str) -> Path:
@@ -34,12 +37,11 @@ class LocalBlobStore(BlobStore):
         return self.objects / key
 
     async def start(self) -> None:
-        await self._run(
-            lambda: (
-                self.objects.mkdir(parents=True, exist_ok=True),
-                self.multipart.mkdir(parents=True, exist_ok=True),
-            )
-        )
+        def make_folders() -> None:
+            self.objects.mkdir(parents=True, exist_ok=True)
+            self.multipart.mkdir(parents=True, exist_ok=True)
+
+        await self._run(make_folders)
 
     async def close(self) -> None:
         self._pool.shutdown(wait=False)
@@ -66,7 +68,7 @@ class LocalBlobStore(BlobStore):
     ) -> AsyncIterator[bytes]:
         path = self._path(key)
         try:
-            f = await self._run(open, path, "rb")
+            f = await self._run(lambda: open(path, "rb"))
         except FileNotFoundError:
             raise BlobNotFound(key) from None
         try:

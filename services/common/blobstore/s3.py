@@ -11,16 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import TypeVar
 
 import urllib3
 from minio import Minio
+from minio.credentials import Credentials
 from minio.datatypes import Part as MinioPart
 from minio.error import S3Error
+from minio.helpers import DictType
 
 from .base import DEFAULT_READ_CHUNK, BlobNotFound, BlobStore, BlobStoreUnavailable, Part
 from .buffers import Buffer, Pieces, joined, pieces_of, size_of
+
+_T = TypeVar("_T")
 
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchUpload", "ResourceNotFound"}
 _UNSIGNED_MIN = 1 << 20
@@ -47,7 +53,13 @@ class _Minio(Minio):
     and Strata verifies the whole file's sha256 itself, so large bodies are sent UNSIGNED-PAYLOAD
     over HTTP too (headers stay signed; S3, MinIO and SeaweedFS accept it)."""
 
-    def _build_headers(self, host, headers=None, body=None, creds=None):  # type: ignore[no-untyped-def]
+    def _build_headers(
+        self,
+        host: str,
+        headers: DictType | None = None,
+        body: bytes | _Body | None = None,
+        creds: Credentials | None = None,
+    ) -> tuple[DictType, datetime]:
         if creds is None or body is None or len(body) < _UNSIGNED_MIN:
             if isinstance(body, _Body):
                 body = joined(body.pieces)  # anonymous requests carry a Content-MD5 of the body
@@ -89,7 +101,7 @@ class S3BlobStore(BlobStore):
         )
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="blob-s3")
 
-    async def _run(self, fn, *args, key: str | None = None):  # type: ignore[no-untyped-def]
+    async def _run(self, fn: Callable[..., _T], *args: object, key: str | None = None) -> _T:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
         except S3Error as e:

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import cast
 
 from .base import DEFAULT_READ_CHUNK, BlobStore
 
@@ -64,7 +65,7 @@ async def read_ahead(
                 return
             if isinstance(item, Exception):
                 raise item
-            yield item  # type: ignore[misc]
+            yield cast(bytes, item)  # what is left is a chunk
     finally:
         producer.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

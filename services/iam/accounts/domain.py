@@ -27,6 +27,7 @@ from ...common.auth import apikeys
 from ...common.auth import store as key_store
 from ...common.auth.roles import ADMIN, MEMBER, VIEWER
 from ...common.context import Principal
+from ...common.db import Conn
 from ...common.deps import Deps
 from ...common.errors import (
     AlreadyExists,
@@ -40,7 +41,7 @@ from ...common.names import check, parse_entity, parse_project
 from ...common.projects import ensure_user_entity
 from . import store
 
-ROLE_NAMES = {VIEWER: "viewer", MEMBER: "member", ADMIN: "admin"}
+ROLE_NAMES: dict[int, str] = {VIEWER: "viewer", MEMBER: "member", ADMIN: "admin"}
 NAME_RE = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,63}")  # users, teams, service accounts
 PAGE_DEFAULT, PAGE_MAXIMUM = 100, 1000  # ListUsers, ListTeams
 
@@ -71,7 +72,7 @@ def check_role(role: int, field: str = "role", default: int | None = None) -> in
     return role
 
 
-async def caller_user_id(conn: asyncpg.Connection, p: Principal) -> int | None:
+async def caller_user_id(conn: Conn, p: Principal) -> int | None:
     """The caller's user entity: its own, or (open local mode) the local user's, created on first use."""
     if p.user_id is not None:
         return p.user_id
@@ -80,14 +81,14 @@ async def caller_user_id(conn: asyncpg.Connection, p: Principal) -> int | None:
     return None
 
 
-async def get_team(conn: asyncpg.Connection, name: str, field: str = "team") -> asyncpg.Record:
+async def get_team(conn: Conn, name: str, field: str = "team") -> asyncpg.Record:
     team = await store.get_entity(conn, parse_entity(name, field), "team")
     if team is None:
         raise NotFound("team", name)
     return team
 
 
-async def get_user(conn: asyncpg.Connection, name: str, field: str = "user") -> asyncpg.Record:
+async def get_user(conn: Conn, name: str, field: str = "user") -> asyncpg.Record:
     user = await store.get_entity(conn, parse_entity(name, field), "user")
     if user is None:
         raise NotFound("user", name)
@@ -236,7 +237,7 @@ async def create_service_account(
     return row
 
 
-async def _team_projects(conn: asyncpg.Connection, team: asyncpg.Record, names: list[str]) -> list[int]:
+async def _team_projects(conn: Conn, team: asyncpg.Record, names: list[str]) -> list[int]:
     wanted = []
     for value in names:
         project = parse_project(value, "projects")
@@ -267,7 +268,7 @@ async def own_service_account(deps: Deps, caller: Principal, timeout: float) -> 
 # --- API keys ---
 
 
-async def resolve_owner(conn: asyncpg.Connection, caller: Principal, owner: str) -> Owner:
+async def resolve_owner(conn: Conn, caller: Principal, owner: str) -> Owner:
     """`owner` as given ("" = the caller; "entities/{user}"; "entities/{team}/serviceAccounts/{sa}")."""
     if not owner:
         if caller.service_account_id is not None:
@@ -363,6 +364,7 @@ async def revoke_api_key(deps: Deps, name: str, timeout: float) -> asyncpg.Recor
         if row["revoke_time"] is None:
             await key_store.revoke_key(conn, parts[1])
             row = await key_store.get_key(conn, parts[1])
+            assert row is not None  # revoked, not deleted
             await audit.record(
                 conn,
                 "api_key.revoke",

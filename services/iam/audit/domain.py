@@ -13,6 +13,7 @@ import asyncpg
 
 from ...common import paging
 from ...common import text as textcheck
+from ...common.db import Conn
 from ...common.deps import Deps
 from ...common.errors import InvalidArgument, NotFound, Reason
 from ...common.names import parse_entity, parse_project
@@ -46,7 +47,7 @@ def check_filter(f: Filter) -> Filter:
     return f
 
 
-async def _query(conn: asyncpg.Connection, f: Filter) -> store.AuditQuery:
+async def _query(conn: Conn, f: Filter) -> store.AuditQuery:
     check_filter(f)
     project_id = entity_id = None
     if f.project:

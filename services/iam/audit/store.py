@@ -8,6 +8,8 @@ from datetime import datetime
 
 import asyncpg
 
+from ...common.db import Conn
+
 _EVENT = """a.id, a.create_time, a.actor_name, a.actor_kind, a.source_address, a.request_id, a.action,
             a.target, a.before::text AS before_json, a.after::text AS after_json,
             CASE WHEN p.id IS NULL THEN '' ELSE 'entities/' || pe.name || '/projects/' || p.name END
@@ -46,7 +48,7 @@ def _where(q: AuditQuery, args: list[object]) -> list[str]:
 
 
 async def list_events(
-    conn: asyncpg.Connection,
+    conn: Conn,
     q: AuditQuery,
     limit: int,
     *,
@@ -70,5 +72,6 @@ async def list_events(
     )
 
 
-async def max_event_id(conn: asyncpg.Connection) -> int:
-    return await conn.fetchval("SELECT coalesce(max(id), 0) FROM audit_events")
+async def max_event_id(conn: Conn) -> int:
+    result: int = await conn.fetchval("SELECT coalesce(max(id), 0) FROM audit_events")
+    return result

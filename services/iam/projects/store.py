@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
 from ...common.auth.store import PUBLIC_READ
+from ...common.db import Conn
 
 _PROJECT = """p.id, p.entity_id, e.name AS entity, p.name, p.description, p.visibility, p.default_ttl,
               p.protected_aliases, p.create_time"""
@@ -16,7 +17,7 @@ UPDATABLE = ("description", "visibility", "default_ttl", "protected_aliases")
 
 
 async def insert_project(
-    conn: asyncpg.Connection,
+    conn: Conn,
     entity_id: int,
     name: str,
     description: str,
@@ -38,13 +39,11 @@ async def insert_project(
     return await get_project_by_id(conn, project_id) if project_id is not None else None
 
 
-async def get_project_by_id(conn: asyncpg.Connection, project_id: int) -> asyncpg.Record | None:
+async def get_project_by_id(conn: Conn, project_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {_PROJECT} FROM {_FROM} WHERE p.id = $1", project_id)
 
 
-async def get_project(
-    conn: asyncpg.Connection, entity: str, name: str, *, lock: bool = False
-) -> asyncpg.Record | None:
+async def get_project(conn: Conn, entity: str, name: str, *, lock: bool = False) -> asyncpg.Record | None:
     suffix = " FOR UPDATE OF p" if lock else ""
     return await conn.fetchrow(
         f"SELECT {_PROJECT} FROM {_FROM} WHERE e.name = $1 AND p.name = $2{suffix}", entity, name
@@ -52,7 +51,7 @@ async def get_project(
 
 
 async def list_projects(
-    conn: asyncpg.Connection,
+    conn: Conn,
     entity_id: int,
     after: str,
     limit: int,
@@ -74,10 +73,8 @@ async def list_projects(
     )
 
 
-async def update_project(
-    conn: asyncpg.Connection, project_id: int, changes: dict[str, Any]
-) -> asyncpg.Record:
+async def update_project(conn: Conn, project_id: int, changes: dict[str, Any]) -> asyncpg.Record:
     assignments = ", ".join(f"{column} = ${i + 2}" for i, column in enumerate(changes))
     assert set(changes) <= set(UPDATABLE)
     await conn.execute(f"UPDATE projects SET {assignments} WHERE id = $1", project_id, *changes.values())
-    return await get_project_by_id(conn, project_id)
+    return cast(asyncpg.Record, await get_project_by_id(conn, project_id))  # just updated

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from strata.ingest.v1 import media_pb2
 from strata.wire.metric_keys import key_problem
 
 from ...common import audit, jsonvalue
-from ...common.db import DEFAULT_TIMEOUT
+from ...common.db import DEFAULT_TIMEOUT, Conn
 from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 from ...common.names import RunName
@@ -83,9 +82,7 @@ async def add_entries(
     return added
 
 
-async def _check_keys_hold_no_scalars(
-    conn: asyncpg.Connection, run_id: int, entries: list[MediaEntry]
-) -> None:
+async def _check_keys_hold_no_scalars(conn: Conn, run_id: int, entries: list[MediaEntry]) -> None:
     clash = set(await store.scalar_keys_among(conn, run_id, sorted({e.key for e in entries})))
     for i, e in enumerate(entries):
         if e.key in clash:
@@ -96,7 +93,7 @@ async def _check_keys_hold_no_scalars(
             )
 
 
-async def _check_blobs_held(conn: asyncpg.Connection, project_id: int, entries: list[MediaEntry]) -> None:
+async def _check_blobs_held(conn: Conn, project_id: int, entries: list[MediaEntry]) -> None:
     held = await uploads_store.lock_for_reference(conn, project_id, [e.blob.sha256 for e in entries])
     usable = {(r["sha256"], r["size"]) for r in held if r["mine"]}
     for i, e in enumerate(entries):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import asyncpg
+from ...common.db import Conn
 
 
-async def insert_entries(conn: asyncpg.Connection, run_id: int, entries: Sequence[tuple]) -> int:
+async def insert_entries(conn: Conn, run_id: int, entries: Sequence[tuple]) -> int:
     """Insert (key, step, idx, media_type, sha256, size, metadata dict) rows; an entry already stored
     (same key, step and idx) is left as it is. Returns how many were new."""
     rows = await conn.fetch(
@@ -30,7 +30,7 @@ async def insert_entries(conn: asyncpg.Connection, run_id: int, entries: Sequenc
     return len(rows)
 
 
-async def scalar_keys_among(conn: asyncpg.Connection, run_id: int, keys: Sequence[str]) -> list[str]:
+async def scalar_keys_among(conn: Conn, run_id: int, keys: Sequence[str]) -> list[str]:
     """Which of `keys` hold scalar series in the run."""
     rows = await conn.fetch(
         "SELECT key FROM metric_keys WHERE run_id = $1 AND key = ANY($2::text[]) ORDER BY key",
@@ -40,7 +40,7 @@ async def scalar_keys_among(conn: asyncpg.Connection, run_id: int, keys: Sequenc
     return [r["key"] for r in rows]
 
 
-async def media_keys_among(conn: asyncpg.Connection, run_id: int, keys: Sequence[str]) -> list[str]:
+async def media_keys_among(conn: Conn, run_id: int, keys: Sequence[str]) -> list[str]:
     """Which of `keys` hold media values in the run."""
     rows = await conn.fetch(
         """SELECT k.key FROM unnest($2::text[]) AS k(key)

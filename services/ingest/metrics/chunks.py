@@ -38,7 +38,8 @@ class Planned:
         return self._starts
 
     def ends(self) -> np.ndarray:
-        return np.r_[self.starts()[1:], len(self.key_ids)]
+        ends: np.ndarray = np.r_[self.starts()[1:], len(self.key_ids)]
+        return ends
 
 
 SUMMARY_FIELDS = (

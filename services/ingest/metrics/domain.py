@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import asyncpg
 import numpy as np
 
-from ...common.db import DEFAULT_TIMEOUT
+from ...common.db import DEFAULT_TIMEOUT, Conn
 from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ServiceError
 from ...common.logging import get_logger
@@ -133,7 +133,7 @@ class StreamSession:
 
     # --- key dictionary cache, valid while nobody else wrote to the run ---
 
-    async def _refresh_keys(self, conn: asyncpg.Connection, token: tuple[int, int]) -> None:
+    async def _refresh_keys(self, conn: Conn, token: tuple[int, int]) -> None:
         if token == self._cache_token:
             return
         rows = await store.load_keys(conn, self.run_pk)
@@ -221,7 +221,7 @@ class StreamSession:
             self._cache_token = None  # the in-memory dictionary may be ahead of the rolled-back database
             raise
 
-    async def _check_no_media_keys(self, conn: asyncpg.Connection, b: Batch) -> None:
+    async def _check_no_media_keys(self, conn: Conn, b: Batch) -> None:
         """A key new to the run may not hold rich values already (a key holds one kind of value)."""
         fresh = [k for k in b.keys if k not in self.key_ids]
         clash = await media_store.media_keys_among(conn, self.run_pk, fresh) if fresh else []
@@ -239,6 +239,7 @@ class StreamSession:
                 raise NotFound("run", f"run {self.run_pk} (deleted while streaming)")
             token = (lock["point_count"], lock["max_key_id"])
             await self._refresh_keys(conn, token)
+            error: ServiceError | None
             committed, error, planned = lock["sequence"], None, []
             for b in batches:
                 if b.sequence <= committed:
@@ -271,7 +272,7 @@ class StreamSession:
         self.committed = committed
         return Ack(committed, points), error
 
-    async def _write(self, conn: asyncpg.Connection, planned: list[Planned], sequence: int) -> int:
+    async def _write(self, conn: Conn, planned: list[Planned], sequence: int) -> int:
         """COPY the rows of every batch, then one statement for summaries, counters and the mark."""
         rows = [row for p in planned for row in build_rows(self.run_pk, p)]
         if rows:
@@ -297,9 +298,7 @@ async def open_stream(
     return StreamSession(deps.pool, row["id"], stream_id, committed, row["next_step"])
 
 
-async def set_summary_overrides(
-    conn: asyncpg.Connection, run_pk: int, overrides: Sequence[tuple[str, str | None]]
-) -> None:
+async def set_summary_overrides(conn: Conn, run_pk: int, overrides: Sequence[tuple[str, str | None]]) -> None:
     """Set (or clear, value None) summary overrides in one statement, creating keys (count 0) that
     are new; when a key appears twice the later value wins. The caller holds the run row lock in its
     transaction, so key ids are allocated without races."""

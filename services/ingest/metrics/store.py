@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
+from ...common.db import Conn
 from ..runs.states import CRASHED, RUNNING
 
 CHUNK_COLUMNS = ("run_id", "key_id", "first_step", "last_step", "n", "steps", "vals", "times")
 
 
-async def open_stream(conn: asyncpg.Connection, run_pk: int, stream_id: str) -> int:
+async def open_stream(conn: Conn, run_pk: int, stream_id: str) -> int:
     """The stream's committed sequence (0 for a new stream, whose row is created)."""
-    return await conn.fetchval(
+    result: int = await conn.fetchval(
         """WITH ins AS (INSERT INTO metric_streams (run_id, stream_id) VALUES ($1, $2)
                         ON CONFLICT (run_id, stream_id) DO NOTHING RETURNING sequence)
            SELECT sequence FROM ins UNION ALL
@@ -24,12 +25,13 @@ async def open_stream(conn: asyncpg.Connection, run_pk: int, stream_id: str) -> 
         run_pk,
         stream_id,
     )
+    return result
 
 
-async def lock_for_batch(conn: asyncpg.Connection, run_pk: int, stream_id: str) -> asyncpg.Record:
+async def lock_for_batch(conn: Conn, run_pk: int, stream_id: str) -> asyncpg.Record:
     """Lock the run and stream rows (concurrent streams of one run commit one after the other) and
     read what a batch's validation needs, plus a cache token for the key dictionary."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT r.state, r.allow_out_of_order, r.point_count, s.sequence,
                   (SELECT coalesce(max(k.key_id), -1) FROM metric_keys k WHERE k.run_id = r.id) AS max_key_id
            FROM runs r JOIN metric_streams s ON s.run_id = r.id AND s.stream_id = $2
@@ -37,13 +39,14 @@ async def lock_for_batch(conn: asyncpg.Connection, run_pk: int, stream_id: str) 
         run_pk,
         stream_id,
     )
+    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
-async def load_keys(conn: asyncpg.Connection, run_pk: int) -> list[asyncpg.Record]:
+async def load_keys(conn: Conn, run_pk: int) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT key_id, key, last_step FROM metric_keys WHERE run_id = $1", run_pk)
 
 
-async def copy_chunks(conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]], timeout: float) -> None:
+async def copy_chunks(conn: Conn, records: Sequence[tuple[Any, ...]], timeout: float) -> None:
     """COPY the rows. asyncpg's COPY IN can wait forever when the server goes away mid-COPY (its own
     timeout does not cover that wait), so the COPY races a connection-lost listener and a deadline."""
     lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -53,7 +56,7 @@ async def copy_chunks(conn: asyncpg.Connection, records: Sequence[tuple[Any, ...
             lost.set_result(None)
 
     conn.add_termination_listener(on_lost)
-    copy = asyncio.ensure_future(
+    copy: asyncio.Future[Any] = asyncio.ensure_future(
         conn.copy_records_to_table("metric_chunks", records=records, columns=CHUNK_COLUMNS, timeout=timeout)
     )
     try:
@@ -109,7 +112,7 @@ RETURNING point_count
 
 
 async def commit_summary(
-    conn: asyncpg.Connection,
+    conn: Conn,
     run_pk: int,
     stream_id: str,
     summary: Sequence[list[Any]],
@@ -120,7 +123,7 @@ async def commit_summary(
 ) -> int:
     """Merge per-key summaries (one set-based statement), move the stream's high-water mark and the
     run's counters. Returns the run's point count. A crashed run that sends data is running again."""
-    return await conn.fetchval(
+    result: int = await conn.fetchval(
         _COMMIT_SQL,
         run_pk,
         stream_id,
@@ -132,6 +135,7 @@ async def commit_summary(
         RUNNING,
         timeout=timeout,
     )
+    return result
 
 
 _OVERRIDES_SQL = """
@@ -158,10 +162,11 @@ SELECT ok FROM allowed
 
 
 async def set_overrides(
-    conn: asyncpg.Connection, run_pk: int, keys: Sequence[str], values: Sequence[str | None], max_keys: int
+    conn: Conn, run_pk: int, keys: Sequence[str], values: Sequence[str | None], max_keys: int
 ) -> bool:
     """Set (or clear, value None) the summary overrides of distinct `keys` in ONE statement; a key the
     run does not have yet is created (count 0) holding only its override. Writes nothing and returns
     False when the new keys would take the run past `max_keys` keys. The caller holds the run row
     lock, so the new key ids cannot race."""
-    return await conn.fetchval(_OVERRIDES_SQL, run_pk, list(keys), list(values), max_keys)
+    result: bool = await conn.fetchval(_OVERRIDES_SQL, run_pk, list(keys), list(values), max_keys)
+    return result

@@ -15,7 +15,7 @@ import asyncpg
 
 from ...common import audit, paging
 from ...common.blobstore.streaming import check_range, serve_range, transfer_stats
-from ...common.db import DEFAULT_TIMEOUT
+from ...common.db import DEFAULT_TIMEOUT, Conn
 from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 from ...common.names import RunName
@@ -42,7 +42,7 @@ class RunFiles:
         self.timeout = timeout  # the caller's remaining deadline (db.timeout_from)
         self.pool: asyncpg.Pool = deps.pool
 
-    async def _run(self, conn: asyncpg.Connection, name: RunName) -> asyncpg.Record:
+    async def _run(self, conn: Conn, name: RunName) -> asyncpg.Record:
         row = await runs_store.find_run(conn, name.project.entity, name.project.project, name.run_id)
         if row is None:
             raise NotFound("run", str(name))

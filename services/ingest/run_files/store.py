@@ -6,9 +6,11 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from ...common.db import Conn
+
 
 async def upsert_files(
-    conn: asyncpg.Connection, run_id: int, files: Sequence[tuple[str, str, int]]
+    conn: Conn, run_id: int, files: Sequence[tuple[str, str, int]]
 ) -> list[asyncpg.Record]:
     """Attach (path, sha256, size) files; a path attached again points at the new blob."""
     return await conn.fetch(
@@ -24,7 +26,7 @@ async def upsert_files(
     )
 
 
-async def list_files(conn: asyncpg.Connection, run_id: int, after: str, limit: int) -> list[asyncpg.Record]:
+async def list_files(conn: Conn, run_id: int, after: str, limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT path, sha256, size, create_time FROM run_files
            WHERE run_id = $1 AND path > $2 ORDER BY path LIMIT $3""",
@@ -34,7 +36,7 @@ async def list_files(conn: asyncpg.Connection, run_id: int, after: str, limit: i
     )
 
 
-async def get_file(conn: asyncpg.Connection, run_id: int, path: str) -> asyncpg.Record | None:
+async def get_file(conn: Conn, run_id: int, path: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT f.sha256, f.size, b.storage_key FROM run_files f JOIN blobs b ON b.sha256 = f.sha256
            WHERE f.run_id = $1 AND f.path = $2""",

@@ -4,10 +4,8 @@ files and lineage edges; artifact versions it produced stay, with no producer ru
 
 from __future__ import annotations
 
-import asyncpg
-
 from ...common import audit
-from ...common.db import DEFAULT_TIMEOUT
+from ...common.db import DEFAULT_TIMEOUT, Conn
 from ...common.deps import Deps
 from ...common.errors import NotFound
 from ...common.names import RunName
@@ -27,5 +25,5 @@ async def delete_run(deps: Deps, name: RunName, timeout: float = DEFAULT_TIMEOUT
         await audit.record(conn, "run.delete", target=str(name), project_id=row["project_id"], before=before)
 
 
-async def _delete(conn: asyncpg.Connection, run_pk: int) -> None:
+async def _delete(conn: Conn, run_pk: int) -> None:
     await conn.execute("DELETE FROM runs WHERE id = $1", run_pk)

@@ -18,7 +18,7 @@ import asyncpg
 from ...common import audit, jsonvalue
 from ...common import text as textcheck
 from ...common.context import current_principal
-from ...common.db import DEFAULT_TIMEOUT
+from ...common.db import DEFAULT_TIMEOUT, Conn
 from ...common.deps import Deps
 from ...common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Reason
 from ...common.names import RUN_ID_RE, ProjectName, RunName, check
@@ -177,7 +177,7 @@ async def create_run(
         raise AlreadyExists(Reason.RUN_ALREADY_EXISTS, "run id was taken concurrently; retry")
 
 
-async def _resume(conn: asyncpg.Connection, spec: NewRun, existing: asyncpg.Record, project_id: int) -> None:
+async def _resume(conn: Conn, spec: NewRun, existing: asyncpg.Record, project_id: int) -> None:
     name = f"{spec.project}/runs/{spec.run_id}"
     if spec.resume in (RESUME_UNSPECIFIED, RESUME_NEVER):
         raise AlreadyExists(Reason.RUN_ALREADY_EXISTS, f"run {name!r} already exists (resume='never')")
@@ -195,7 +195,7 @@ async def _resume(conn: asyncpg.Connection, spec: NewRun, existing: asyncpg.Reco
     )
 
 
-async def _load(conn: asyncpg.Connection, run_pk: int) -> LoadedRun:
+async def _load(conn: Conn, run_pk: int) -> LoadedRun:
     return await store.fetch_run_by_id(conn, run_pk), await store.summaries(conn, run_pk)
 
 
@@ -207,7 +207,7 @@ async def get_run(deps: Deps, name: RunName, timeout: float = DEFAULT_TIMEOUT) -
         return row, await store.summaries(conn, row["id"])
 
 
-async def _locked(conn: asyncpg.Connection, name: RunName, *, editable: bool = False) -> asyncpg.Record:
+async def _locked(conn: Conn, name: RunName, *, editable: bool = False) -> asyncpg.Record:
     row = await store.lock_run_by_name(
         conn, name.project.entity, name.project.project, name.run_id, editable=editable
     )
@@ -233,7 +233,7 @@ async def update_run(deps: Deps, upd: RunUpdate, timeout: float = DEFAULT_TIMEOU
     overrides = _check_overrides(upd.overrides) if "summary" in upd.paths else []
     async with deps.pool.acquire(timeout=timeout) as conn, conn.transaction():
         row = await _locked(conn, upd.run, editable=True)
-        before = {
+        before: dict[str, Any] = {
             k: (list(row[k]) if k == "tags" else row[k])
             for k in ("display_name", "tags", "notes")
             if k in fields

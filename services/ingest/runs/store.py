@@ -8,17 +8,16 @@ RUNNING into its text, because only a literal lets the planner use the partial i
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
+from ...common.db import Conn
 from ...common.runs import RUN_COLUMNS, RUN_FROM, summaries_by_run
 from .states import CRASHED, RUNNING
 
 
-async def fetch_run(
-    conn: asyncpg.Connection, entity: str, project: str, run_id: str
-) -> asyncpg.Record | None:
+async def fetch_run(conn: Conn, entity: str, project: str, run_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
         entity,
@@ -27,11 +26,12 @@ async def fetch_run(
     )
 
 
-async def fetch_run_by_id(conn: asyncpg.Connection, run_pk: int) -> asyncpg.Record:
-    return await conn.fetchrow(f"SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.id = $1", run_pk)
+async def fetch_run_by_id(conn: Conn, run_pk: int) -> asyncpg.Record:
+    row = await conn.fetchrow(f"SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.id = $1", run_pk)
+    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
-async def lock_run(conn: asyncpg.Connection, project_id: int, run_id: str) -> asyncpg.Record | None:
+async def lock_run(conn: Conn, project_id: int, run_id: str) -> asyncpg.Record | None:
     """Lock the run row for the rest of the transaction (serializes writers of one run)."""
     return await conn.fetchrow(
         "SELECT id, state, config::text AS config FROM runs WHERE project_id = $1 AND run_id = $2 FOR UPDATE",
@@ -40,7 +40,7 @@ async def lock_run(conn: asyncpg.Connection, project_id: int, run_id: str) -> as
     )
 
 
-async def find_run(conn: asyncpg.Connection, entity: str, project: str, run_id: str) -> asyncpg.Record | None:
+async def find_run(conn: Conn, entity: str, project: str, run_id: str) -> asyncpg.Record | None:
     """The run's row id, project and next step, by name (no lock)."""
     return await conn.fetchrow(
         f"SELECT r.id, r.project_id, r.next_step FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
@@ -51,7 +51,7 @@ async def find_run(conn: asyncpg.Connection, entity: str, project: str, run_id: 
 
 
 async def lock_run_by_name(
-    conn: asyncpg.Connection, entity: str, project: str, run_id: str, *, editable: bool = False
+    conn: Conn, entity: str, project: str, run_id: str, *, editable: bool = False
 ) -> asyncpg.Record | None:
     """Lock the run for the transaction: id, project, state, exit code; with editable, also the fields
     an update merges into (config, display name, tags, notes). Heartbeats and finishes take the lean
@@ -66,9 +66,9 @@ async def lock_run_by_name(
     )
 
 
-async def insert_run(conn: asyncpg.Connection, project_id: int, values: dict[str, Any]) -> int | None:
+async def insert_run(conn: Conn, project_id: int, values: dict[str, Any]) -> int | None:
     """Insert a run; None when the id was taken concurrently."""
-    return await conn.fetchval(
+    result: int | None = await conn.fetchval(
         """INSERT INTO runs (project_id, run_id, display_name, job_type, run_group, tags, notes, config,
                              author_name, author_kind, provenance, allow_out_of_order)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11::jsonb, $12)
@@ -86,9 +86,10 @@ async def insert_run(conn: asyncpg.Connection, project_id: int, values: dict[str
         json.dumps(values["provenance"]),
         values["allow_out_of_order"],
     )
+    return result
 
 
-async def resume_run(conn: asyncpg.Connection, run_pk: int, config: str | None) -> None:
+async def resume_run(conn: Conn, run_pk: int, config: str | None) -> None:
     """Back to RUNNING (from any state), fresh heartbeat; config replaced when given (already merged)."""
     await conn.execute(
         """UPDATE runs SET state = $3, exit_code = 0, finish_time = NULL, heartbeat_time = now(),
@@ -100,7 +101,7 @@ async def resume_run(conn: asyncpg.Connection, run_pk: int, config: str | None) 
     )
 
 
-async def update_fields(conn: asyncpg.Connection, run_pk: int, fields: dict[str, Any]) -> None:
+async def update_fields(conn: Conn, run_pk: int, fields: dict[str, Any]) -> None:
     """Set the given columns (display_name, tags, notes, config) and bump update_time."""
     columns = {"display_name": "display_name", "tags": "tags", "notes": "notes", "config": "config"}
     sets, args = ["update_time = now()"], [run_pk]
@@ -111,7 +112,7 @@ async def update_fields(conn: asyncpg.Connection, run_pk: int, fields: dict[str,
     await conn.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = $1", *args)
 
 
-async def finish_run(conn: asyncpg.Connection, run_pk: int, state: int, exit_code: int) -> None:
+async def finish_run(conn: Conn, run_pk: int, state: int, exit_code: int) -> None:
     await conn.execute(
         """UPDATE runs SET state = $2, exit_code = $3, finish_time = now(), update_time = now()
            WHERE id = $1""",
@@ -121,7 +122,7 @@ async def finish_run(conn: asyncpg.Connection, run_pk: int, state: int, exit_cod
     )
 
 
-async def heartbeat(conn: asyncpg.Connection, run_pk: int, revive: bool) -> None:
+async def heartbeat(conn: Conn, run_pk: int, revive: bool) -> None:
     if revive:
         await conn.execute(
             "UPDATE runs SET heartbeat_time = now(), state = $2, finish_time = NULL, update_time = now() "
@@ -133,7 +134,7 @@ async def heartbeat(conn: asyncpg.Connection, run_pk: int, revive: bool) -> None
         await conn.execute("UPDATE runs SET heartbeat_time = now() WHERE id = $1", run_pk)
 
 
-async def mark_crashed(conn: asyncpg.Connection, timeout_seconds: float) -> list[asyncpg.Record]:
+async def mark_crashed(conn: Conn, timeout_seconds: float) -> list[asyncpg.Record]:
     """Running runs silent for longer than the timeout become CRASHED (finish_time = last sign of life)."""
     return await conn.fetch(
         f"""UPDATE runs r SET state = $2, finish_time = r.heartbeat_time, update_time = now()
@@ -146,5 +147,5 @@ async def mark_crashed(conn: asyncpg.Connection, timeout_seconds: float) -> list
     )
 
 
-async def summaries(conn: asyncpg.Connection, run_pk: int) -> list[Any]:
+async def summaries(conn: Conn, run_pk: int) -> list[Any]:
     return (await summaries_by_run(conn, [run_pk]))[run_pk]

@@ -38,7 +38,7 @@ from ...common.blobstore import BlobNotFound
 from ...common.blobstore.base import Part
 from ...common.blobstore.streaming import transfer_stats
 from ...common.context import Principal
-from ...common.db import DEFAULT_TIMEOUT
+from ...common.db import DEFAULT_TIMEOUT, Conn
 from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 from ...common.logging import get_logger
@@ -168,7 +168,7 @@ class Uploads:
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
             return self._view(name.project, await self._load(conn, principal, name))
 
-    async def _load(self, conn: asyncpg.Connection, principal: Principal, name: ChildName) -> asyncpg.Record:
+    async def _load(self, conn: Conn, principal: Principal, name: ChildName) -> asyncpg.Record:
         """The session, if it exists in that project and belongs to the caller (else NOT_FOUND)."""
         row = await store.get_session(conn, name.id, in_project=(name.project.entity, name.project.project))
         if row is None or row["owner_name"] != principal.name:
@@ -195,8 +195,8 @@ class Uploads:
         self, principal: Principal, name: ChildName, chunks: AsyncIterator[Chunk]
     ) -> SessionView:
         async with self.pool.acquire(timeout=DEFAULT_TIMEOUT) as conn:
-            row = await self._load(conn, principal, name)
-        _require_open(row)
+            loaded = await self._load(conn, principal, name)
+        _require_open(loaded)
         entry = await self.active.enter(name.id)  # an older stream of this session ends (and frees its slot)
         try:
             with self.slots.hold(principal.name):
@@ -320,7 +320,9 @@ class Uploads:
             if locked["state"] != OPEN:
                 raise _closed()
             if stored:
-                holder = await store.insert_blob(conn, sha256, row["expected_size"], row["storage_key"])
+                holder: str | None = await store.insert_blob(
+                    conn, sha256, row["expected_size"], row["storage_key"]
+                )
             else:
                 holder = (await store.touch(conn, [sha256])).get(sha256)
                 if holder is None:  # collected since we looked: store ours after all
@@ -399,14 +401,15 @@ def _require_open(row: asyncpg.Record) -> None:
 
 
 def _closed(state: int | None = None) -> FailedPrecondition:
-    what = {COMMITTED: "committed", ABORTED: "aborted", EXPIRED: "expired"}.get(state or 0, "closed")
+    names: dict[int, str] = {COMMITTED: "committed", ABORTED: "aborted", EXPIRED: "expired"}
+    what = names.get(state or 0, "closed")
     return FailedPrecondition(Reason.UPLOAD_SESSION_CLOSED, f"the upload session is {what}")
 
 
 def uploads_of(deps: Deps) -> Uploads:
     """The process-wide Uploads object (handlers and the expiry task share it)."""
     uploads = deps.extras.get("uploads")
-    if uploads is None:
+    if not isinstance(uploads, Uploads):
         uploads = deps.extras["uploads"] = Uploads(deps)
     return uploads
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-import asyncpg
-
+from ...common.db import Conn
 from ...common.errors import InvalidArgument, Reason, ResourceExhausted
 from . import store
 
@@ -62,7 +61,7 @@ def check_declared_size(expected_size: int, max_blob_bytes: int) -> None:
         )
 
 
-async def check_open_sessions(conn: asyncpg.Connection, owner: str, limit: int) -> None:
+async def check_open_sessions(conn: Conn, owner: str, limit: int) -> None:
     """Inside the transaction that inserts a session: serialize the owner's creations (an advisory
     lock, so concurrent calls cannot both pass) and refuse when `limit` sessions are open already."""
     await store.lock_owner(conn, owner)

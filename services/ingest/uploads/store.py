@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import cast
 
 import asyncpg
 
+from ...common.db import Conn
 from .states import COMMITTED, EXPIRED, OPEN
 
 _COLUMNS = """id, project_id, owner_name, expected_size, expected_sha256, committed_offset, state, storage_key,
@@ -25,7 +27,7 @@ _COLUMNS = """id, project_id, owner_name, expected_size, expected_sha256, commit
 
 
 async def insert_session(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     session_id: str,
     project_id: int,
@@ -37,7 +39,7 @@ async def insert_session(
     hash_state: bytes | None,
     expiry: float,
 ) -> asyncpg.Record:
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"""INSERT INTO upload_sessions (id, project_id, owner_name, expected_size, expected_sha256,
                 storage_key, multipart_id, hash_state, expire_time)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
@@ -52,14 +54,15 @@ async def insert_session(
         hash_state,
         expiry,
     )
+    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
-async def lock_owner(conn: asyncpg.Connection, owner: str) -> None:
+async def lock_owner(conn: Conn, owner: str) -> None:
     """Serialize session creation per owner until the transaction ends."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('upload_sessions:' || $1, 0))", owner)
 
 
-async def count_open(conn: asyncpg.Connection, owner: str) -> int:
+async def count_open(conn: Conn, owner: str) -> int:
     return int(
         await conn.fetchval(
             f"SELECT count(*) FROM upload_sessions WHERE owner_name = $1 AND state = {OPEN}", owner
@@ -68,7 +71,7 @@ async def count_open(conn: asyncpg.Connection, owner: str) -> int:
 
 
 async def get_session(
-    conn: asyncpg.Connection,
+    conn: Conn,
     session_id: str,
     *,
     in_project: tuple[str, str] | None = None,
@@ -89,9 +92,7 @@ async def get_session(
     )
 
 
-async def begin_stream(
-    conn: asyncpg.Connection, session_id: str, block: int, expiry: float
-) -> asyncpg.Record | None:
+async def begin_stream(conn: Conn, session_id: str, block: int, expiry: float) -> asyncpg.Record | None:
     """Take over the session for a new stream: bump the epoch and reserve `block` part numbers."""
     return await conn.fetchrow(
         f"""UPDATE upload_sessions
@@ -106,9 +107,9 @@ async def begin_stream(
     )
 
 
-async def reserve_parts(conn: asyncpg.Connection, session_id: str, epoch: int, block: int) -> int | None:
+async def reserve_parts(conn: Conn, session_id: str, epoch: int, block: int) -> int | None:
     """Reserve `block` more part numbers for the stream holding `epoch`; None when superseded."""
-    return await conn.fetchval(
+    result: int | None = await conn.fetchval(
         """UPDATE upload_sessions SET next_part = next_part + $3
            WHERE id = $1 AND writer_epoch = $2 AND state = $4
            RETURNING next_part - $3""",
@@ -117,10 +118,11 @@ async def reserve_parts(conn: asyncpg.Connection, session_id: str, epoch: int, b
         block,
         OPEN,
     )
+    return result
 
 
 async def record_parts(
-    conn: asyncpg.Connection,
+    conn: Conn,
     session_id: str,
     *,
     epoch: int,
@@ -148,7 +150,7 @@ async def record_parts(
     return result.endswith(" 1")
 
 
-async def fence(conn: asyncpg.Connection, session_id: str) -> asyncpg.Record | None:
+async def fence(conn: Conn, session_id: str) -> asyncpg.Record | None:
     """Lock the session row and bump its epoch so no running stream can record parts any more."""
     return await conn.fetchrow(
         f"""UPDATE upload_sessions SET writer_epoch = writer_epoch + 1, update_time = now()
@@ -157,17 +159,15 @@ async def fence(conn: asyncpg.Connection, session_id: str) -> asyncpg.Record | N
     )
 
 
-async def close_session(conn: asyncpg.Connection, session_id: str, state: int) -> None:
+async def close_session(conn: Conn, session_id: str, state: int) -> None:
     await conn.execute(
         "UPDATE upload_sessions SET state = $2, update_time = now() WHERE id = $1", session_id, state
     )
 
 
-async def mark_committed(
-    conn: asyncpg.Connection, session_id: str, sha256: str, *, keep_multipart: bool
-) -> asyncpg.Record:
+async def mark_committed(conn: Conn, session_id: str, sha256: str, *, keep_multipart: bool) -> asyncpg.Record:
     """keep_multipart: the parts still need deleting (the digest was already stored elsewhere)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"""UPDATE upload_sessions
             SET state = $4, blob_sha256 = $2, update_time = now(),
                 multipart_id = CASE WHEN $3 THEN multipart_id ELSE '' END
@@ -177,13 +177,14 @@ async def mark_committed(
         keep_multipart,
         COMMITTED,
     )
+    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
-async def clear_multipart(conn: asyncpg.Connection, session_id: str) -> None:
+async def clear_multipart(conn: Conn, session_id: str) -> None:
     await conn.execute("UPDATE upload_sessions SET multipart_id = '' WHERE id = $1", session_id)
 
 
-async def expire_open_sessions(conn: asyncpg.Connection, limit: int) -> int:
+async def expire_open_sessions(conn: Conn, limit: int) -> int:
     result = await conn.execute(
         f"""UPDATE upload_sessions SET state = $2, writer_epoch = writer_epoch + 1, update_time = now()
             WHERE id IN (SELECT id FROM upload_sessions WHERE state = {OPEN} AND expire_time < now()
@@ -194,7 +195,7 @@ async def expire_open_sessions(conn: asyncpg.Connection, limit: int) -> int:
     return int(result.split()[-1])
 
 
-async def closed_with_parts(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+async def closed_with_parts(conn: Conn, limit: int) -> list[asyncpg.Record]:
     """Closed sessions whose blob-store parts were not deleted yet."""
     return await conn.fetch(
         f"""SELECT id, state, storage_key, multipart_id FROM upload_sessions
@@ -203,7 +204,7 @@ async def closed_with_parts(conn: asyncpg.Connection, limit: int) -> list[asyncp
     )
 
 
-async def delete_old_closed(conn: asyncpg.Connection, older_than: float) -> int:
+async def delete_old_closed(conn: Conn, older_than: float) -> int:
     result = await conn.execute(
         f"""DELETE FROM upload_sessions WHERE state <> {OPEN} AND multipart_id = ''
             AND update_time < now() - make_interval(secs => $1)""",
@@ -215,7 +216,7 @@ async def delete_old_closed(conn: asyncpg.Connection, older_than: float) -> int:
 # --- blobs and what each project holds ---
 
 
-async def lookup(conn: asyncpg.Connection, project_id: int, shas: Sequence[str]) -> list[asyncpg.Record]:
+async def lookup(conn: Conn, project_id: int, shas: Sequence[str]) -> list[asyncpg.Record]:
     """Known blobs among `shas`, with whether this project may use them (`mine`)."""
     return await conn.fetch(
         """SELECT b.sha256, b.size, b.storage_key, pb.project_id IS NOT NULL AS mine
@@ -226,7 +227,7 @@ async def lookup(conn: asyncpg.Connection, project_id: int, shas: Sequence[str])
     )
 
 
-async def held_by(conn: asyncpg.Connection, project_id: int, shas: Sequence[str]) -> dict[str, int]:
+async def held_by(conn: Conn, project_id: int, shas: Sequence[str]) -> dict[str, int]:
     """sha256 -> size of the blobs among `shas` this project holds (blobs only other projects hold
     are not looked at, so they cost and answer exactly what an unknown digest does)."""
     rows = await conn.fetch(
@@ -238,7 +239,7 @@ async def held_by(conn: asyncpg.Connection, project_id: int, shas: Sequence[str]
     return {r["sha256"]: r["size"] for r in rows}
 
 
-async def touch(conn: asyncpg.Connection, shas: Sequence[str]) -> dict[str, str]:
+async def touch(conn: Conn, shas: Sequence[str]) -> dict[str, str]:
     """Spare these blobs from GC for its grace period (clients were told they need not upload them,
     or a commit deduplicates against them); returns sha256 -> storage key of those that exist."""
     if not shas:
@@ -250,16 +251,16 @@ async def touch(conn: asyncpg.Connection, shas: Sequence[str]) -> dict[str, str]
     return {r["sha256"]: r["storage_key"] for r in rows}
 
 
-async def exists(conn: asyncpg.Connection, sha256: str) -> bool:
+async def exists(conn: Conn, sha256: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM blobs WHERE sha256 = $1", sha256))
 
 
-async def insert_blob(conn: asyncpg.Connection, sha256: str, size: int, storage_key: str) -> str:
+async def insert_blob(conn: Conn, sha256: str, size: int, storage_key: str) -> str:
     """Make a blob visible; returns the storage key that now holds it (an older one when it existed)."""
     return (await insert_blobs(conn, [(sha256, size, storage_key)]))[sha256]
 
 
-async def insert_blobs(conn: asyncpg.Connection, rows: Sequence[tuple[str, int, str]]) -> dict[str, str]:
+async def insert_blobs(conn: Conn, rows: Sequence[tuple[str, int, str]]) -> dict[str, str]:
     """Make blobs (sha256, size, storage_key) visible in one statement; returns sha256 -> the storage
     key that now holds each (an older one when it existed).
 
@@ -281,7 +282,7 @@ async def insert_blobs(conn: asyncpg.Connection, rows: Sequence[tuple[str, int, 
     return {r["sha256"]: r["storage_key"] for r in found}
 
 
-async def grant(conn: asyncpg.Connection, project_id: int, shas: Sequence[str]) -> None:
+async def grant(conn: Conn, project_id: int, shas: Sequence[str]) -> None:
     """Record that the project uploaded these blobs (it may now reference them)."""
     if shas:
         await conn.execute(
@@ -292,9 +293,7 @@ async def grant(conn: asyncpg.Connection, project_id: int, shas: Sequence[str]) 
         )
 
 
-async def lock_for_reference(
-    conn: asyncpg.Connection, project_id: int, shas: Sequence[str]
-) -> list[asyncpg.Record]:
+async def lock_for_reference(conn: Conn, project_id: int, shas: Sequence[str]) -> list[asyncpg.Record]:
     """Lock blob rows FOR SHARE (GC cannot delete them until we commit) and say which the project holds."""
     return await conn.fetch(
         """SELECT b.sha256, b.size, EXISTS (SELECT 1 FROM project_blobs pb

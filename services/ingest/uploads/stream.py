@@ -317,8 +317,8 @@ class UploadStream:
             done.append(self._pending.popleft())
         if done:
             await self._record(done)
-        if self._pending and self._pending[0].task.done() and self._pending[0].task.exception():
-            raise self._pending[0].task.exception()  # type: ignore[misc]
+        if self._pending and self._pending[0].task.done() and (error := self._pending[0].task.exception()):
+            raise error
 
     async def _record(self, done: list[_Pending]) -> None:
         new_offset = done[-1].offset + done[-1].size

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from ...common.db import Conn
 from ...common.runs import RUN_FROM
 
 MANIFEST_DIFF_SQL = """
@@ -25,7 +26,7 @@ FROM d ORDER BY path LIMIT $3
 
 
 async def manifest_diff(
-    conn: asyncpg.Connection, old_id: int, new_id: int, limit: int, timeout: float
+    conn: Conn, old_id: int, new_id: int, limit: int, timeout: float
 ) -> list[asyncpg.Record]:
     return await conn.fetch(MANIFEST_DIFF_SQL, old_id, new_id, limit, timeout=timeout)
 
@@ -42,9 +43,7 @@ ORDER BY 1
 """
 
 
-async def metadata_diff(
-    conn: asyncpg.Connection, old_id: int, new_id: int, timeout: float
-) -> list[asyncpg.Record]:
+async def metadata_diff(conn: Conn, old_id: int, new_id: int, timeout: float) -> list[asyncpg.Record]:
     """Top-level keys whose JSON values differ (jsonb equality: key order and number spelling ignored)."""
     return await conn.fetch(METADATA_DIFF_SQL, old_id, new_id, timeout=timeout)
 
@@ -56,6 +55,6 @@ WHERE v.id = $1
 """
 
 
-async def producer(conn: asyncpg.Connection, version_id: int, timeout: float) -> asyncpg.Record | None:
+async def producer(conn: Conn, version_id: int, timeout: float) -> asyncpg.Record | None:
     """The run that produced a version (its first producer), with its config as JSON text."""
     return await conn.fetchrow(PRODUCER_SQL, version_id, timeout=timeout)

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import asyncpg
 
+from ...common.db import Conn
 from ..model import EdgeKind
 
 
-async def lock_version(conn: asyncpg.Connection, version_id: int, timeout: float) -> asyncpg.Record:
+async def lock_version(conn: Conn, version_id: int, timeout: float) -> asyncpg.Record:
     """Serialize edge changes of one version (two links racing to become its producer)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT id, state, producer_run_id FROM artifact_versions WHERE id = $1 FOR UPDATE",
         version_id,
         timeout=timeout,
     )
+    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
-async def producer_runs(conn: asyncpg.Connection, version_id: int, timeout: float) -> list[int]:
+async def producer_runs(conn: Conn, version_id: int, timeout: float) -> list[int]:
     rows = await conn.fetch(
         "SELECT run_id FROM lineage_edges WHERE version_id = $1 AND kind = $2",
         version_id,
@@ -28,9 +31,7 @@ async def producer_runs(conn: asyncpg.Connection, version_id: int, timeout: floa
     return [r["run_id"] for r in rows]
 
 
-async def set_producer_if_unset(
-    conn: asyncpg.Connection, version_id: int, run_id: int, timeout: float
-) -> None:
+async def set_producer_if_unset(conn: Conn, version_id: int, run_id: int, timeout: float) -> None:
     await conn.execute(
         "UPDATE artifact_versions SET producer_run_id = $2 WHERE id = $1 AND producer_run_id IS NULL",
         version_id,
@@ -40,7 +41,7 @@ async def set_producer_if_unset(
 
 
 async def insert_edge(
-    conn: asyncpg.Connection, run_id: int, version_id: int, kind: int, timeout: float
+    conn: Conn, run_id: int, version_id: int, kind: int, timeout: float
 ) -> tuple[datetime, bool]:
     """Insert the edge once; returns (create_time, existed)."""
     created = await conn.fetchval(

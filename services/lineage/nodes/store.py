@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from ...common.db import Conn
 from ...common.runs import RUN_FROM
 from ..model import VersionState
 
@@ -21,7 +22,7 @@ _VERSION_COLUMNS = "v.id, a.project_id, v.artifact_id, v.version, v.state, v.pro
 
 
 async def find_run(
-    conn: asyncpg.Connection, entity: str, project: str, run_id: str, timeout: float
+    conn: Conn, entity: str, project: str, run_id: str, timeout: float
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"SELECT r.id, r.project_id FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
@@ -33,7 +34,7 @@ async def find_run(
 
 
 async def find_version(
-    conn: asyncpg.Connection, entity: str, project: str, artifact: str, version: int, timeout: float
+    conn: Conn, entity: str, project: str, artifact: str, version: int, timeout: float
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"""SELECT {_VERSION_COLUMNS} {_VERSION_FROM}
@@ -48,7 +49,7 @@ async def find_version(
 
 
 async def find_alias(
-    conn: asyncpg.Connection, entity: str, project: str, artifact: str, alias: str, timeout: float
+    conn: Conn, entity: str, project: str, artifact: str, alias: str, timeout: float
 ) -> asyncpg.Record | None:
     """The version holding an alias. "latest" falls back to the highest committed version when the
     registry keeps no row for it."""

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from ...common.db import Conn
 from ...common.runs import RUN_FROM
 from ..model import EdgeKind
 
@@ -37,14 +38,14 @@ WHERE e.run_id = ANY($1::bigint[]) AND e.kind = $2 AND v.version IS NOT NULL
 """
 
 
-async def prefer_generic_plans(conn: asyncpg.Connection, timeout: float) -> None:
+async def prefer_generic_plans(conn: Conn, timeout: float) -> None:
     """Inside the walk's transaction only: reuse one plan for the hop statements instead of
     re-planning each execution (planning costs more than running a hop; bench/bench_lineage.py)."""
     await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan", timeout=timeout)
 
 
 async def hop_from_versions(
-    conn: asyncpg.Connection, ids: Sequence[int], *, upstream: bool, job_types: Sequence[str], timeout: float
+    conn: Conn, ids: Sequence[int], *, upstream: bool, job_types: Sequence[str], timeout: float
 ) -> list[asyncpg.Record]:
     """Upstream: the runs that produced the versions; downstream: the runs that used them."""
     kind = int(PRODUCED if upstream else USED)
@@ -52,7 +53,7 @@ async def hop_from_versions(
 
 
 async def hop_from_runs(
-    conn: asyncpg.Connection,
+    conn: Conn,
     ids: Sequence[int],
     *,
     upstream: bool,
@@ -82,11 +83,9 @@ WHERE v.id = ANY($1::bigint[])
 """
 
 
-async def run_details(conn: asyncpg.Connection, ids: Sequence[int], timeout: float) -> list[asyncpg.Record]:
+async def run_details(conn: Conn, ids: Sequence[int], timeout: float) -> list[asyncpg.Record]:
     return await conn.fetch(RUN_DETAILS_SQL, list(ids), timeout=timeout) if ids else []
 
 
-async def version_details(
-    conn: asyncpg.Connection, ids: Sequence[int], timeout: float
-) -> list[asyncpg.Record]:
+async def version_details(conn: Conn, ids: Sequence[int], timeout: float) -> list[asyncpg.Record]:
     return await conn.fetch(VERSION_DETAILS_SQL, list(ids), timeout=timeout) if ids else []

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import asyncpg
 import numpy as np
 
+from ...common.db import Conn
 from . import store as sh
 
 
@@ -52,12 +53,10 @@ class _Acc:
         self.hi[valid] = np.maximum(self.hi[valid], run_means[valid])
 
 
-async def curve_bands(
-    conn: asyncpg.Connection, groups: dict[int, list[str]], key: str, buckets: int
-) -> list[Band]:
+async def curve_bands(conn: Conn, groups: dict[int, list[str]], key: str, buckets: int) -> list[Band]:
     """One band per group value (groups: run pk -> its group values as JSON text), in value order."""
     lo, hi = await sh.step_range(conn, list(groups), key)
-    if lo is None:
+    if lo is None or hi is None:  # both are, or neither
         return []
     width = (hi - lo + 1) / buckets
     accs: dict[str, _Acc] = {}
@@ -70,8 +69,8 @@ async def curve_bands(
 
 
 async def _run_means(
-    conn: asyncpg.Connection, runs: list[int], key: str, lo: int, width: float, buckets: int
-):  # type: ignore[no-untyped-def]
+    conn: Conn, runs: list[int], key: str, lo: int, width: float, buckets: int
+) -> AsyncIterator[tuple[int, np.ndarray, np.ndarray]]:
     """(run, per-bucket mean, bucket has data) for each run with points, streamed."""
     current, sums, counts = None, np.zeros(buckets), np.zeros(buckets)
     async for row in sh.aggregate_cursor(conn, runs, key):

@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
 import numpy as np
 
+from ...common.db import Conn
 from ...common.errors import NotFound
 from ...common.names import parse_run
 from . import batch_sampling, read, sampling
@@ -26,7 +26,7 @@ from .sampling import Points
 Pair = tuple[int, int]  # (run pk, key_id)
 
 
-async def resolve_runs(conn: asyncpg.Connection, runs: Sequence[str], timeout: float) -> list[int]:
+async def resolve_runs(conn: Conn, runs: Sequence[str], timeout: float) -> list[int]:
     """Run pks in the order of `runs`; NOT_FOUND names the first run that does not exist."""
     names = []
     for run in runs:
@@ -57,7 +57,7 @@ def _grouped(rows: Sequence[Any]) -> dict[Pair, list[Any]]:
 
 
 async def sampled(
-    conn: asyncpg.Connection, pks: Sequence[int], keys: Sequence[str], samples: int, timeout: float
+    conn: Conn, pks: Sequence[int], keys: Sequence[str], samples: int, timeout: float
 ) -> dict[tuple[int, str], tuple[Points, int]]:
     """(run pk, key) -> (sampled points, stored count) for every pair that has points."""
     ids = {(r["run_id"], r["key"]): r["key_id"] for r in await bs.key_ids(conn, pks, keys, timeout)}
@@ -82,9 +82,10 @@ async def sampled(
     dense_set = set(dense)
     for (pk, key), key_id in ids.items():
         pair = (pk, key_id)
-        hdr = hdrs.get(pair)
-        if hdr is None:
+        found = hdrs.get(pair)
+        if found is None:
             continue
+        hdr = found
         if pair in by_pair:
             out[(pk, key)] = by_pair[pair]
             continue

@@ -6,12 +6,11 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from ...common.db import Conn
 from ...common.runs import RUN_FROM
 
 
-async def run_pks(
-    conn: asyncpg.Connection, names: Sequence[tuple[str, str, str]], timeout: float
-) -> dict[int, int]:
+async def run_pks(conn: Conn, names: Sequence[tuple[str, str, str]], timeout: float) -> dict[int, int]:
     """Position in `names` (entity, project, run_id) -> run pk, for the runs that exist."""
     rows = await conn.fetch(
         f"""SELECT u.i, r.id FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(e, p, rid, i)
@@ -25,7 +24,7 @@ async def run_pks(
 
 
 async def key_ids(
-    conn: asyncpg.Connection, runs: Sequence[int], keys: Sequence[str], timeout: float
+    conn: Conn, runs: Sequence[int], keys: Sequence[str], timeout: float
 ) -> list[asyncpg.Record]:
     """(run_id, key, key_id) of the keys the runs have."""
     return await conn.fetch(
@@ -39,9 +38,7 @@ async def key_ids(
 _PAIRS = "unnest($1::int8[], $2::int4[]) AS s(run_id, key_id)"
 
 
-async def headers(
-    conn: asyncpg.Connection, series: Sequence[tuple[int, int]], timeout: float
-) -> list[asyncpg.Record]:
+async def headers(conn: Conn, series: Sequence[tuple[int, int]], timeout: float) -> list[asyncpg.Record]:
     """Chunk headers of every (run pk, key_id), ordered by (run_id, key_id, first_step, id)."""
     return await conn.fetch(
         f"""SELECT c.run_id, c.key_id, c.id, c.first_step, c.last_step, c.n FROM {_PAIRS}
@@ -54,7 +51,7 @@ async def headers(
 
 
 async def chunk_data(
-    conn: asyncpg.Connection, series: Sequence[tuple[int, int]], ids: Sequence[int], timeout: float
+    conn: Conn, series: Sequence[tuple[int, int]], ids: Sequence[int], timeout: float
 ) -> list[asyncpg.Record]:
     """Rows (run_id, key_id, id, first_step, n, steps, vals, times) of the given chunks of those
     series, ordered by (run_id, key_id, first_step, id)."""
@@ -69,9 +66,7 @@ async def chunk_data(
     )
 
 
-async def rollups(
-    conn: asyncpg.Connection, series: Sequence[tuple[int, int]], timeout: float
-) -> list[asyncpg.Record]:
+async def rollups(conn: Conn, series: Sequence[tuple[int, int]], timeout: float) -> list[asyncpg.Record]:
     """Rollup rows (run_id, key_id, chunk_ids, steps, vals, times) of those series, in step order."""
     return await conn.fetch(
         f"""SELECT m.run_id, m.key_id, m.chunk_ids, m.steps, m.vals, m.times FROM {_PAIRS}

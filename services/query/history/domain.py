@@ -16,6 +16,7 @@ import asyncpg
 import numpy as np
 
 from ...common import paging
+from ...common.db import Conn
 from ...common.errors import InvalidArgument, NotFound, Reason
 from ...common.names import parse_project, parse_run
 from ..search import store as search_store
@@ -52,7 +53,7 @@ def bounded(value: int, field: str, default: int, maximum: int) -> int:
     return value
 
 
-async def resolve_run(conn: asyncpg.Connection, name: str, field: str, timeout: float) -> int:
+async def resolve_run(conn: Conn, name: str, field: str, timeout: float) -> int:
     run = parse_run(name, field)
     pk = await sh.run_pk(conn, run.project.entity, run.project.project, run.run_id, timeout)
     if pk is None:
@@ -130,7 +131,7 @@ async def get_history(pool: asyncpg.Pool, run: str, req: HistoryRequest, timeout
 
 
 async def _history_of_run(
-    conn: asyncpg.Connection, run: str, pk: int, keys: list[str], samples: int,
+    conn: Conn, run: str, pk: int, keys: list[str], samples: int,
     lo: int | None, hi: int | None, x_axis: str,
 ) -> list[Series]:  # fmt: skip
     extra = [x_axis] if x_axis not in _RESERVED_X else []
@@ -257,7 +258,7 @@ async def aggregate_history(pool: asyncpg.Pool, req: AggregateRequest, timeout: 
 
 
 async def _run_groups(
-    conn: asyncpg.Connection, project_id: int, node: Node, by: Attr | None, timeout: float
+    conn: Conn, project_id: int, node: Node, by: Attr | None, timeout: float
 ) -> dict[int, list[str]]:
     """Run pk -> its group values (JSON text; a run has several when grouped by tags)."""
     limit = MAX_AGGREGATE_RUNS * 16 + 1

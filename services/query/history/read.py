@@ -9,13 +9,14 @@ from typing import Any
 import asyncpg
 import numpy as np
 
+from ...common.db import Conn
 from . import sampling
 from . import store as sh
 from .sampling import Points
 
 
 async def read_raw(
-    conn: asyncpg.Connection, run: int, key_id: int | None, lo: int | None, hi: int | None
+    conn: Conn, run: int, key_id: int | None, lo: int | None, hi: int | None
 ) -> tuple[Points, int]:
     """Every point in [lo, hi], one per step (last write wins), and the stored count in range."""
     if key_id is None:
@@ -24,7 +25,7 @@ async def read_raw(
 
 
 async def _raw(
-    conn: asyncpg.Connection, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
+    conn: Conn, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
 ) -> tuple[Points, int]:
     if len(hdr.ids) == 0:
         return Points.empty(), 0
@@ -44,7 +45,7 @@ def raw_points(rows: list[Any], hdr: sh.Headers, lo: int | None, hi: int | None)
 
 
 async def read_sampled(
-    conn: asyncpg.Connection, run: int, key_id: int | None, samples: int, lo: int | None, hi: int | None,
+    conn: Conn, run: int, key_id: int | None, samples: int, lo: int | None, hi: int | None,
     *, by_time: bool = False,
 ) -> tuple[Points, int]:  # fmt: skip
     """Sampled points of one key in [lo, hi] and the stored count in range (see sampling.py)."""
@@ -63,7 +64,7 @@ async def read_sampled(
 
 
 async def _usable_rollups(
-    conn: asyncpg.Connection, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
+    conn: Conn, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
 ) -> tuple[list[asyncpg.Record], set[int]]:
     """Rollup rows meeting the range, unless one covers a chunk that no longer exists (compaction):
     then none are used (the job rebuilds them) and the read is raw."""
@@ -76,7 +77,7 @@ async def _usable_rollups(
 
 
 async def _dense_candidates(
-    conn: asyncpg.Connection, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
+    conn: Conn, run: int, key_id: int, hdr: sh.Headers, lo: int | None, hi: int | None
 ) -> tuple[Points, int]:
     rolls, covered = await _usable_rollups(conn, run, key_id, hdr, lo, hi)
     rows = await sh.chunk_data(conn, run, key_id, dense_raw_ids(hdr, covered))

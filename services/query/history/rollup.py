@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from ...common.db import Conn
+from ...common.deps import Deps
 from ...common.logging import get_logger
 from . import sampling
 from . import store as sh
@@ -27,7 +29,7 @@ ROLLUP_MIN_POINTS = 4096
 ID_WINDOW = 500_000  # chunk ids examined per pass
 
 
-async def rollup_pass(deps) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def rollup_pass(deps: Deps) -> dict[str, int]:
     """One pass over new chunks; returns counters (logged by the background runner)."""
     rolled = points = 0
     async with deps.pool.acquire() as conn:
@@ -48,7 +50,7 @@ async def rollup_pass(deps) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return {"keys_rolled": rolled, "points_rolled": points} if rolled else {}
 
 
-async def roll_key(conn: asyncpg.Connection, run: int, key_id: int) -> int:
+async def roll_key(conn: Conn, run: int, key_id: int) -> int:
     """Roll up the key's uncovered chunks; returns the source points covered by the new rollup."""
     async with conn.transaction():
         await sh.lock_key_state(conn, run, key_id)

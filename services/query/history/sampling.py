@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import numpy as np
 
 CELL = 16
@@ -43,7 +44,7 @@ class Points:
     def __len__(self) -> int:
         return len(self.steps)
 
-    def take(self, idx: np.ndarray | slice) -> Points:
+    def take(self, idx: np.ndarray | slice | list[int]) -> Points:
         return Points(self.steps[idx], self.values[idx], self.times[idx])
 
     def in_range(self, lo: int | None, hi: int | None) -> np.ndarray:
@@ -66,7 +67,7 @@ class Points:
         return Points(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("steps", "values", "times")))
 
 
-def decode_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[Points, np.ndarray]:
+def decode_rows(rows: Sequence[Mapping[str, Any] | asyncpg.Record]) -> tuple[Points, np.ndarray]:
     """The points of metric_chunks rows (steps/vals/times/n), in row order, and each row's length."""
     if not rows:
         return Points.empty(), EMPTY_I8

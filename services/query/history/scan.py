@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import asyncpg
 import numpy as np
 
+from ...common.db import Conn
 from . import store as sh
 from .sampling import EMPTY_I8, Points, decode
 
@@ -34,7 +34,7 @@ class _KeyReader:
     pending: Points = field(default_factory=Points.empty)
     pending_ids: np.ndarray = field(default_factory=lambda: EMPTY_I8)
 
-    async def fill(self, conn: asyncpg.Connection, run: int) -> None:
+    async def fill(self, conn: Conn, run: int) -> None:
         rows = await sh.scan_chunks(conn, run, self.key_id, self.after, self.lo, self.hi, CHUNK_BATCH)
         if rows:
             self.after = (rows[-1]["first_step"], rows[-1]["id"])
@@ -56,11 +56,13 @@ class _KeyReader:
 
 
 async def scan_pages(
-    conn: asyncpg.Connection, run: int, key_ids: list[int], size: int, lo: int | None, hi: int | None
+    conn: Conn, run: int, key_ids: list[int], size: int, lo: int | None, hi: int | None
 ) -> AsyncIterator[list[tuple[int, Points]]]:
     """Yields pages: [(key index, its points in this page)], each page `size` points but the last."""
     readers = [_KeyReader(k, lo, hi) for k in key_ids]
-    out_steps, out_points, out_keys = [], [], []  # merged, step-ordered, not yet sent
+    out_steps: list[np.ndarray] = []  # merged, step-ordered, not yet sent
+    out_points: list[Points] = []
+    out_keys: list[np.ndarray] = []
     buffered = 0
     while readers:
         bound = min(r.frontier for r in readers)

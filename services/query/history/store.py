@@ -7,12 +7,13 @@ read needs are selected, so TOASTed arrays that are not needed are never fetched
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 import numpy as np
 
+from ...common.db import Conn
 from ...common.runs import RUN_FROM
 
 # Rows whose step range meets [lo, hi]; PostgreSQL bigint bounds stand in for "no bound".
@@ -29,19 +30,18 @@ class Headers:
     counts: np.ndarray
 
 
-async def run_pk(
-    conn: asyncpg.Connection, entity: str, project: str, run_id: str, timeout: float
-) -> int | None:
-    return await conn.fetchval(
+async def run_pk(conn: Conn, entity: str, project: str, run_id: str, timeout: float) -> int | None:
+    result: int | None = await conn.fetchval(
         f"SELECT r.id FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
         entity,
         project,
         run_id,
         timeout=timeout,
     )
+    return result
 
 
-async def metric_keys(conn: asyncpg.Connection, run: int, timeout: float) -> list[asyncpg.Record]:
+async def metric_keys(conn: Conn, run: int, timeout: float) -> list[asyncpg.Record]:
     """A run's keys with point counts and step range (the range comes from chunk headers)."""
     return await conn.fetch(
         """SELECT k.key, k.count, c.min_step, c.max_step FROM metric_keys k
@@ -53,14 +53,14 @@ async def metric_keys(conn: asyncpg.Connection, run: int, timeout: float) -> lis
     )
 
 
-async def key_ids(conn: asyncpg.Connection, run: int, keys: Sequence[str]) -> dict[str, int]:
+async def key_ids(conn: Conn, run: int, keys: Sequence[str]) -> dict[str, int]:
     rows = await conn.fetch(
         "SELECT key, key_id FROM metric_keys WHERE run_id = $1 AND key = ANY($2::text[])", run, list(keys)
     )
     return {r["key"]: r["key_id"] for r in rows}
 
 
-async def headers(conn: asyncpg.Connection, run: int, key_id: int, lo: int | None, hi: int | None) -> Headers:
+async def headers(conn: Conn, run: int, key_id: int, lo: int | None, hi: int | None) -> Headers:
     rows = await conn.fetch(
         """SELECT id, first_step, last_step, n FROM metric_chunks
            WHERE run_id = $1 AND key_id = $2 AND first_step <= $4 AND last_step >= $3
@@ -74,9 +74,7 @@ async def headers(conn: asyncpg.Connection, run: int, key_id: int, lo: int | Non
     return Headers(*(np.array(c, dtype=np.int64) for c in cols))
 
 
-async def chunk_data(
-    conn: asyncpg.Connection, run: int, key_id: int, ids: Sequence[int]
-) -> list[asyncpg.Record]:
+async def chunk_data(conn: Conn, run: int, key_id: int, ids: Sequence[int]) -> list[asyncpg.Record]:
     """Rows (id, first_step, n, steps, vals, times) of the given chunks, ordered by (first_step, id)."""
     return await conn.fetch(
         """SELECT id, first_step, n, steps, vals, times FROM metric_chunks
@@ -87,9 +85,7 @@ async def chunk_data(
     )
 
 
-async def rollups(
-    conn: asyncpg.Connection, run: int, key_id: int, lo: int | None, hi: int | None
-) -> list[asyncpg.Record]:
+async def rollups(conn: Conn, run: int, key_id: int, lo: int | None, hi: int | None) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT chunk_ids, steps, vals, times FROM metric_rollups
            WHERE run_id = $1 AND key_id = $2 AND first_step <= $4 AND last_step >= $3 ORDER BY first_step""",
@@ -100,17 +96,18 @@ async def rollups(
     )
 
 
-async def count_existing(conn: asyncpg.Connection, run: int, key_id: int, ids: Sequence[int]) -> int:
-    return await conn.fetchval(
+async def count_existing(conn: Conn, run: int, key_id: int, ids: Sequence[int]) -> int:
+    result: int = await conn.fetchval(
         "SELECT count(*) FROM metric_chunks WHERE run_id = $1 AND key_id = $2 AND id = ANY($3::int8[])",
         run,
         key_id,
         list(ids),
     )
+    return result
 
 
 async def scan_chunks(
-    conn: asyncpg.Connection,
+    conn: Conn,
     run: int,
     key_id: int,
     after: tuple[int, int],
@@ -134,9 +131,7 @@ async def scan_chunks(
     )
 
 
-async def step_range(
-    conn: asyncpg.Connection, runs: Sequence[int], key: str
-) -> tuple[int | None, int | None]:
+async def step_range(conn: Conn, runs: Sequence[int], key: str) -> tuple[int | None, int | None]:
     row = await conn.fetchrow(
         """SELECT min(c.first_step), max(c.last_step) FROM metric_keys k
            JOIN metric_chunks c ON c.run_id = k.run_id AND c.key_id = k.key_id
@@ -144,10 +139,11 @@ async def step_range(
         list(runs),
         key,
     )
+    assert row is not None  # an aggregate yields one row
     return row[0], row[1]
 
 
-def aggregate_cursor(conn: asyncpg.Connection, runs: Sequence[int], key: str):  # type: ignore[no-untyped-def]
+def aggregate_cursor(conn: Conn, runs: Sequence[int], key: str) -> AsyncIterable[asyncpg.Record]:
     """Chunks of one key for many runs, run by run (a server-side cursor: constant memory)."""
     return conn.cursor(
         """SELECT c.run_id, c.steps, c.vals FROM metric_keys k
@@ -162,19 +158,20 @@ def aggregate_cursor(conn: asyncpg.Connection, runs: Sequence[int], key: str):  
 # --- the rollup job ------------------------------------------------------------------------------
 
 
-async def last_chunk_id(conn: asyncpg.Connection) -> int:
+async def last_chunk_id(conn: Conn) -> int:
     """The newest chunk id handed out (committed or not): the upper end of a pass's id window."""
-    return await conn.fetchval("SELECT last_value FROM metric_chunks_id_seq")
+    result: int = await conn.fetchval("SELECT last_value FROM metric_chunks_id_seq")
+    return result
 
 
-async def lock_key_state(conn: asyncpg.Connection, run: int, key_id: int) -> None:
+async def lock_key_state(conn: Conn, run: int, key_id: int) -> None:
     """Serialize rollups of one key (two replicas' passes, or a pass and a test)."""
     await conn.execute(
         "SELECT 1 FROM metric_rollup_state WHERE run_id = $1 AND key_id = $2 FOR UPDATE", run, key_id
     )
 
 
-async def add_pending(conn: asyncpg.Connection, after_id: int, upto_id: int) -> list[asyncpg.Record]:
+async def add_pending(conn: Conn, after_id: int, upto_id: int) -> list[asyncpg.Record]:
     """Add the points of chunks with after_id < id <= upto_id (found through the BRIN index) to their
     keys' pending_points; returns (run_id, key_id, pending_points) of those keys."""
     return await conn.fetch(
@@ -190,12 +187,12 @@ async def add_pending(conn: asyncpg.Connection, after_id: int, upto_id: int) -> 
     )
 
 
-async def watermark(conn: asyncpg.Connection) -> tuple[int, int]:
+async def watermark(conn: Conn) -> tuple[int, int]:
     row = await conn.fetchrow("SELECT chunk_id, previous_chunk_id FROM metric_rollup_progress")
     return (row[0], row[1]) if row else (0, 0)
 
 
-async def set_watermark(conn: asyncpg.Connection, chunk_id: int, previous: int) -> None:
+async def set_watermark(conn: Conn, chunk_id: int, previous: int) -> None:
     await conn.execute(
         """INSERT INTO metric_rollup_progress (singleton, chunk_id, previous_chunk_id) VALUES (true, $1, $2)
            ON CONFLICT (singleton) DO UPDATE SET chunk_id = $1, previous_chunk_id = $2, update_time = now()""",
@@ -204,20 +201,21 @@ async def set_watermark(conn: asyncpg.Connection, chunk_id: int, previous: int) 
     )
 
 
-async def covered_ids(conn: asyncpg.Connection, run: int, key_id: int) -> list[int]:
-    return await conn.fetchval(
+async def covered_ids(conn: Conn, run: int, key_id: int) -> list[int]:
+    result: list[int] = await conn.fetchval(
         "SELECT COALESCE(array_agg(c), '{}') FROM metric_rollups, unnest(chunk_ids) AS c WHERE run_id = $1 AND key_id = $2",
         run,
         key_id,
     )
+    return result
 
 
-async def drop_rollups(conn: asyncpg.Connection, run: int, key_id: int) -> None:
+async def drop_rollups(conn: Conn, run: int, key_id: int) -> None:
     await conn.execute("DELETE FROM metric_rollups WHERE run_id = $1 AND key_id = $2", run, key_id)
     await _rolled(conn, run, key_id)
 
 
-async def _rolled(conn: asyncpg.Connection, run: int, key_id: int) -> None:
+async def _rolled(conn: Conn, run: int, key_id: int) -> None:
     """Nothing of the key is pending any more (metric_rollup_state's rolled_points and in_order
     columns are not maintained: readers derive step order from the chunk headers)."""
     await conn.execute(
@@ -228,7 +226,7 @@ async def _rolled(conn: asyncpg.Connection, run: int, key_id: int) -> None:
 
 
 async def insert_rollup(
-    conn: asyncpg.Connection, run: int, key_id: int, chunk_ids: Sequence[int], steps: np.ndarray,
+    conn: Conn, run: int, key_id: int, chunk_ids: Sequence[int], steps: np.ndarray,
     values: np.ndarray, times: np.ndarray,
 ) -> None:  # fmt: skip
     await conn.execute(

@@ -14,6 +14,7 @@ from strata.ingest.v1 import media_pb2
 
 from ...common import paging
 from ...common.blobstore.streaming import check_range, serve_range, transfer_stats
+from ...common.db import Conn
 from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 from ...common.names import parse_run
@@ -54,7 +55,7 @@ class Table:
     rows: int
 
 
-async def _run_pk(conn: asyncpg.Connection, name: str, timeout: float) -> int:
+async def _run_pk(conn: Conn, name: str, timeout: float) -> int:
     run = parse_run(name, "run")
     pk = await history_store.run_pk(conn, run.project.entity, run.project.project, run.run_id, timeout)
     if pk is None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncpg
 
+from ...common.db import Conn
+
 _COLUMNS = "key, step, idx, media_type, sha256, size, metadata::text AS metadata, create_time"
 
 
-async def list_keys(conn: asyncpg.Connection, run_id: int) -> list[asyncpg.Record]:
+async def list_keys(conn: Conn, run_id: int) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT key, count(*) AS count, min(step) AS first_step, max(step) AS last_step,
                   (array_agg(media_type ORDER BY step DESC, idx DESC))[1] AS media_type
@@ -17,7 +19,7 @@ async def list_keys(conn: asyncpg.Connection, run_id: int) -> list[asyncpg.Recor
 
 
 async def list_entries(
-    conn: asyncpg.Connection,
+    conn: Conn,
     run_id: int,
     key: str,
     lo: int,
@@ -53,9 +55,7 @@ async def list_entries(
     )
 
 
-async def find_entry(
-    conn: asyncpg.Connection, run_id: int, key: str, step: int | None, idx: int
-) -> asyncpg.Record | None:
+async def find_entry(conn: Conn, run_id: int, key: str, step: int | None, idx: int) -> asyncpg.Record | None:
     """The entry at (key, step, idx), or the latest step's entry at idx when step is None."""
     if step is None:
         return await conn.fetchrow(
@@ -74,7 +74,7 @@ async def find_entry(
     )
 
 
-async def storage_key(conn: asyncpg.Connection, run_id: int, sha256: str) -> asyncpg.Record | None:
+async def storage_key(conn: Conn, run_id: int, sha256: str) -> asyncpg.Record | None:
     """The blob of one of the run's media values (None when the run has no value with that digest)."""
     return await conn.fetchrow(
         """SELECT b.storage_key, b.size FROM blobs b

@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 
 from ...common import paging
+from ...common.db import Conn
 from ...common.errors import InvalidArgument, Reason
 from ...common.names import parse_project
 from ...common.projects import get_project
@@ -78,11 +79,11 @@ def _prune(config: Any, paths: list[tuple[str, ...]]) -> dict[str, Any]:
     return out
 
 
-async def resolve_project(conn: asyncpg.Connection, parent: str) -> int:
+async def resolve_project(conn: Conn, parent: str) -> int:
     return (await get_project(conn, parse_project(parent))).id
 
 
-async def prepare(conn: asyncpg.Connection, node: Node, timeout: float) -> None:
+async def prepare(conn: Conn, node: Node, timeout: float) -> None:
     """Per-transaction settings, and every $regex compiled in PostgreSQL's dialect up front (so a bad
     pattern is INVALID_FILTER whether or not a row reaches it)."""
     await store.begin_read(conn)
@@ -133,9 +134,7 @@ async def search_runs(pool: asyncpg.Pool, req: SearchRequest, timeout: float) ->
     return runs, token
 
 
-async def _load_runs(
-    conn: asyncpg.Connection, pks: list[int], projection: Projection, timeout: float
-) -> list[FoundRun]:
+async def _load_runs(conn: Conn, pks: list[int], projection: Projection, timeout: float) -> list[FoundRun]:
     records = await store.runs_by_pk(conn, pks, timeout)
     summaries: dict[int, list[asyncpg.Record]] = {pk: [] for pk in pks}
     if projection.summary:

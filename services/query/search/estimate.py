@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
+from ...common.db import Conn
 from . import store
 from .filters import Node
 
@@ -35,7 +34,7 @@ class Count:
     estimated: bool
 
 
-async def estimate_count(conn: asyncpg.Connection, project_id: int, node: Node, timeout: float) -> Count:
+async def estimate_count(conn: Conn, project_id: int, node: Node, timeout: float) -> Count:
     size, exact_size = await store.project_size(conn, project_id, timeout)
     sample = plan_sample(size, await store.table_size(conn, timeout))
     sampled, matched = await store.sample_matches(conn, project_id, node, sample, timeout)

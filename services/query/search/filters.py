@@ -17,7 +17,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from ...common import jsonvalue
 from ...common.errors import InvalidArgument, Reason
@@ -173,7 +173,7 @@ def _typed_leaf(attr: Attr, op: str, operand: object) -> Node:
         values = _list(attr, operand)
         return Leaf(attr, "in", tuple(_value(attr, v, "$in") for v in values))
     if op == "regex":
-        pattern, options = operand  # type: ignore[misc]
+        pattern, options = cast("tuple[object, object]", operand)  # leaf(attr, "regex", (pattern, options))
         return _regex_leaf(attr, pattern, options)
     if op in ("gt", "gte", "lt", "lte"):
         if attr.kind == "column" and attr.name in ("state", "tags"):

@@ -21,6 +21,7 @@ from typing import Any
 
 import asyncpg
 
+from ...common.db import Conn
 from ...common.runs import RUN_COLUMNS, RUN_FROM, RUN_STATE_NAMES
 from .attrs import Attr, OrderKey
 from .cursor import Position
@@ -45,12 +46,12 @@ class SearchSpec:
 Row = tuple[int, tuple[Any, ...]]  # (run pk, order values)
 
 
-async def begin_read(conn: asyncpg.Connection) -> None:
+async def begin_read(conn: Conn) -> None:
     """Settings for search transactions: plan every query with its actual values (shapes vary)."""
     await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
-async def check_regexes(conn: asyncpg.Connection, patterns: Sequence[str], timeout: float) -> str | None:
+async def check_regexes(conn: Conn, patterns: Sequence[str], timeout: float) -> str | None:
     """Compile every pattern in PostgreSQL (its regex dialect is what runs); returns an error or None."""
     if not patterns:
         return None
@@ -68,7 +69,7 @@ async def check_regexes(conn: asyncpg.Connection, patterns: Sequence[str], timeo
     return None
 
 
-async def search_ids(conn: asyncpg.Connection, spec: SearchSpec, timeout: float) -> list[Row]:
+async def search_ids(conn: Conn, spec: SearchSpec, timeout: float) -> list[Row]:
     k1 = spec.keys[0]
     pos = spec.position
     in_tail = pos is not None and pos.values[0] is None and k1.attr.nullable
@@ -81,7 +82,7 @@ async def search_ids(conn: asyncpg.Connection, spec: SearchSpec, timeout: float)
     return rows
 
 
-async def _part_a(conn: asyncpg.Connection, spec: SearchSpec, timeout: float) -> list[Row]:
+async def _part_a(conn: Conn, spec: SearchSpec, timeout: float) -> list[Row]:
     walk = _walk(spec, spec.limit, WALK_BUDGET)
     if walk is not None:
         # Candidates must stream through nested loops in index order so the walk stops once the page
@@ -91,7 +92,9 @@ async def _part_a(conn: asyncpg.Connection, spec: SearchSpec, timeout: float) ->
         await conn.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
         if len(rows) >= spec.limit:
             return rows
-        count_query, count_params = _walk(spec, spec.limit, WALK_BUDGET, count_only=True)  # type: ignore[misc]
+        count_walk = _walk(spec, spec.limit, WALK_BUDGET, count_only=True)
+        assert count_walk is not None  # the spec has a walk (above)
+        count_query, count_params = count_walk
         candidates = await conn.fetchval(count_query, *count_params, timeout=timeout)
         if candidates < WALK_BUDGET:
             return rows  # the walk saw every candidate: part A is complete
@@ -102,7 +105,7 @@ async def _part_a(conn: asyncpg.Connection, spec: SearchSpec, timeout: float) ->
     )
 
 
-async def _run(conn: asyncpg.Connection, query: str, params: list[Any], timeout: float) -> list[Row]:
+async def _run(conn: Conn, query: str, params: list[Any], timeout: float) -> list[Row]:
     records = await conn.fetch(query, *params, timeout=timeout)
     return [(r[0], tuple(r[1:])) for r in records]
 
@@ -276,9 +279,7 @@ def _walk_outer(
 # --- counting and grouping ---------------------------------------------------------------------
 
 
-async def count_runs(
-    conn: asyncpg.Connection, project_id: int, node: Node, timeout: float, cap: int | None = None
-) -> int:
+async def count_runs(conn: Conn, project_id: int, node: Node, timeout: float, cap: int | None = None) -> int:
     """The number of matching runs; with `cap`, counting stops at cap + 1 (the planner's plan, so
     indexes serve selective filters)."""
     sql = Sql()
@@ -289,11 +290,12 @@ async def count_runs(
         query = f"SELECT count(*) {matching}"
     else:
         query = f"SELECT count(*) FROM (SELECT 1 {matching} LIMIT {sql.param(cap + 1, 'int8')}) c"
-    return await conn.fetchval(query, *sql.params, timeout=timeout)
+    result: int = await conn.fetchval(query, *sql.params, timeout=timeout)
+    return result
 
 
 async def sample_matches(
-    conn: asyncpg.Connection, project_id: int, node: Node, sample: Sample, timeout: float
+    conn: Conn, project_id: int, node: Node, sample: Sample, timeout: float
 ) -> tuple[int, int]:
     """(project runs in the sample, how many match). A sample is `percent` of the runs table's
     pages (TABLESAMPLE SYSTEM), or, when the project is a small part of the table, `runs` of its
@@ -315,6 +317,7 @@ async def sample_matches(
         f"WHERE r.project_id = {project}"
     )
     row = await conn.fetchrow(query, *sql.params, timeout=timeout)
+    assert row is not None  # an aggregate always returns one row
     return row[0], row[1]
 
 
@@ -324,14 +327,14 @@ class Sample:
     runs: int
 
 
-async def table_size(conn: asyncpg.Connection, timeout: float) -> int:
+async def table_size(conn: Conn, timeout: float) -> int:
     """Rows in the runs table, as the statistics estimate it (0 before the first ANALYZE)."""
     return int(
         await conn.fetchval("SELECT reltuples FROM pg_class WHERE oid = 'runs'::regclass", timeout=timeout)
     )
 
 
-async def project_size(conn: asyncpg.Connection, project_id: int, timeout: float) -> tuple[int, bool]:
+async def project_size(conn: Conn, project_id: int, timeout: float) -> tuple[int, bool]:
     """(runs in the project, exact?): counted when the planner expects at most 20,000 (an
     index-only scan), else the planner's estimate (statistics kept by ANALYZE / autovacuum)."""
     plan = await conn.fetchval(
@@ -358,7 +361,7 @@ def group_expr(sql: Sql, attr: Attr) -> tuple[str, str]:
 
 
 async def group_runs(
-    conn: asyncpg.Connection, project_id: int, node: Node, group_by: Attr, metric: Attr, timeout: float
+    conn: Conn, project_id: int, node: Node, group_by: Attr, metric: Attr, timeout: float
 ) -> list[asyncpg.Record]:
     sql = Sql()
     project = sql.param(project_id, "int8")
@@ -375,7 +378,7 @@ async def group_runs(
 
 
 async def group_values(
-    conn: asyncpg.Connection, project_id: int, node: Node, group_by: Attr | None, limit: int, timeout: float
+    conn: Conn, project_id: int, node: Node, group_by: Attr | None, limit: int, timeout: float
 ) -> list[asyncpg.Record]:
     """(run pk, group value as JSON text) of the runs matching a filter, for AggregateHistory."""
     sql = Sql()
@@ -390,9 +393,7 @@ async def group_values(
 # --- loading runs and keys ---------------------------------------------------------------------
 
 
-async def runs_by_pk(
-    conn: asyncpg.Connection, pks: Sequence[int], timeout: float
-) -> dict[int, asyncpg.Record]:
+async def runs_by_pk(conn: Conn, pks: Sequence[int], timeout: float) -> dict[int, asyncpg.Record]:
     rows = await conn.fetch(
         f"SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.id = ANY($1)", list(pks), timeout=timeout
     )

@@ -16,11 +16,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 
-import asyncpg
-
 from ...common import audit
 from ...common.auth.policy import Access
 from ...common.context import current_principal
+from ...common.db import Conn
 from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, NotFound, PermissionDenied, Reason
 from ...common.names import (
@@ -40,7 +39,7 @@ from ..versions import manifest
 from ..versions import store as versions_store
 from . import store
 
-AUDIT_ACTIONS = {SET: "alias.set", REMOVED: "alias.remove", REVERTED: "alias.revert"}
+AUDIT_ACTIONS: dict[int, str] = {SET: "alias.set", REMOVED: "alias.remove", REVERTED: "alias.revert"}
 
 
 async def require_alias_rights(deps: Deps, project: Project, aliases: Iterable[str]) -> None:
@@ -59,7 +58,7 @@ async def require_alias_rights(deps: Deps, project: Project, aliases: Iterable[s
 
 
 async def move_alias(
-    conn: asyncpg.Connection,
+    conn: Conn,
     artifact: ArtifactName,
     artifact_id: int,
     project_id: int,
@@ -89,7 +88,7 @@ async def move_alias(
     return revision
 
 
-async def set_aliases(conn: asyncpg.Connection, v: Version, aliases: Sequence[str], reason: str) -> None:
+async def set_aliases(conn: Conn, v: Version, aliases: Sequence[str], reason: str) -> None:
     """Point each alias at v (moving it from its holder); no-op for the aliases v already holds."""
     for alias in aliases:
         await move_alias(conn, v.artifact, v.artifact_id, v.project_id, alias, v, SET, reason)
@@ -103,7 +102,7 @@ def _check_request(alias: str, reason: str) -> None:
 @asynccontextmanager
 async def _alias_change(
     deps: Deps, aname: ArtifactName, alias: str, reason: str, timeout: float
-) -> AsyncIterator[tuple[asyncpg.Connection, Project, int]]:
+) -> AsyncIterator[tuple[Conn, Project, int]]:
     """Check the request and the caller's right to move `alias`, then hold the artifact's row lock in
     a transaction for the block; yields (conn, project, artifact id)."""
     _check_request(alias, reason)
@@ -146,7 +145,7 @@ async def revert_alias(deps: Deps, artifact: str, alias: str, reason: str, timeo
         return await store.event_at(conn, aname, art_id, revision)
 
 
-async def _revert_target(conn: asyncpg.Connection, last: AliasEvent) -> Version:
+async def _revert_target(conn: Conn, last: AliasEvent) -> Version:
     if not last.from_version:
         raise FailedPrecondition(
             Reason.NOTHING_TO_REVERT, f"alias {last.alias!r} has no earlier holder to revert to"

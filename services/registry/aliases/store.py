@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import asyncpg
 
+from ...common.db import Conn
 from ...common.names import ArtifactName, VersionName
 from ..model import Alias, AliasEvent
 
@@ -21,16 +22,16 @@ _EVENT_SELECT = """SELECT ev.alias, ev.revision, ev.kind, fv.version AS from_num
   LEFT JOIN artifact_versions tv ON tv.id = ev.to_version_id"""
 
 
-async def listen(conn: asyncpg.Connection, callback: Callable[..., object]) -> None:
+async def listen(conn: Conn, callback: Callable[..., None]) -> None:
     """Make `conn` receive the NOTIFY of every alias move (on every replica)."""
     await conn.add_listener(NOTIFY_CHANNEL, callback)
 
 
-async def unlisten(conn: asyncpg.Connection, callback: Callable[..., object]) -> None:
+async def unlisten(conn: Conn, callback: Callable[..., None]) -> None:
     await conn.remove_listener(NOTIFY_CHANNEL, callback)
 
 
-async def ping(conn: asyncpg.Connection, timeout: float) -> None:
+async def ping(conn: Conn, timeout: float) -> None:
     """A round trip proving the (listening) connection is still alive."""
     await conn.fetchval("SELECT 1", timeout=timeout)
 
@@ -55,13 +56,14 @@ def event_from_row(artifact: ArtifactName, r: asyncpg.Record) -> AliasEvent:
     )
 
 
-async def holder(conn: asyncpg.Connection, artifact_id: int, alias: str) -> int | None:
-    return await conn.fetchval(
+async def holder(conn: Conn, artifact_id: int, alias: str) -> int | None:
+    result: int | None = await conn.fetchval(
         "SELECT version_id FROM aliases WHERE artifact_id = $1 AND alias = $2", artifact_id, alias
     )
+    return result
 
 
-async def holder_number(conn: asyncpg.Connection, artifact_id: int, alias: str) -> tuple[int, int] | None:
+async def holder_number(conn: Conn, artifact_id: int, alias: str) -> tuple[int, int] | None:
     """(version id, version number) of the alias's holder (holders are committed versions)."""
     row = await conn.fetchrow(
         """SELECT v.id, v.version FROM aliases al JOIN artifact_versions v ON v.id = al.version_id
@@ -73,7 +75,7 @@ async def holder_number(conn: asyncpg.Connection, artifact_id: int, alias: str) 
 
 
 async def move(
-    conn: asyncpg.Connection,
+    conn: Conn,
     artifact_id: int,
     alias: str,
     to_version_id: int | None,
@@ -82,7 +84,7 @@ async def move(
     reason: str,
 ) -> int:
     """Point `alias` at `to_version_id` (None: remove it) and record the event; returns its revision."""
-    revision = await conn.fetchval(
+    revision: int = await conn.fetchval(
         "UPDATE artifacts SET alias_revision = alias_revision + 1 WHERE id = $1 RETURNING alias_revision",
         artifact_id,
     )
@@ -105,15 +107,16 @@ async def move(
 
 
 async def _rewrite(
-    conn: asyncpg.Connection, artifact_id: int, alias: str, to_version_id: int | None, revision: int
+    conn: Conn, artifact_id: int, alias: str, to_version_id: int | None, revision: int
 ) -> int | None:
     """Rewrite (or delete) the alias row; returns the id of the version that held it before."""
     if to_version_id is None:
-        return await conn.fetchval(
+        result: int | None = await conn.fetchval(
             "DELETE FROM aliases WHERE artifact_id = $1 AND alias = $2 RETURNING version_id",
             artifact_id,
             alias,
         )
+        return result
     from_id = await holder(conn, artifact_id, alias)
     await conn.execute(
         """INSERT INTO aliases (artifact_id, alias, version_id, revision) VALUES ($1, $2, $3, $4)
@@ -127,18 +130,15 @@ async def _rewrite(
     return from_id
 
 
-async def event_at(
-    conn: asyncpg.Connection, artifact: ArtifactName, artifact_id: int, revision: int
-) -> AliasEvent:
+async def event_at(conn: Conn, artifact: ArtifactName, artifact_id: int, revision: int) -> AliasEvent:
     r = await conn.fetchrow(
         _EVENT_SELECT + " WHERE ev.artifact_id = $1 AND ev.revision = $2", artifact_id, revision
     )
+    assert r is not None  # an event named by its revision exists
     return event_from_row(artifact, r)
 
 
-async def last_event(
-    conn: asyncpg.Connection, artifact: ArtifactName, artifact_id: int, alias: str
-) -> AliasEvent | None:
+async def last_event(conn: Conn, artifact: ArtifactName, artifact_id: int, alias: str) -> AliasEvent | None:
     r = await conn.fetchrow(
         _EVENT_SELECT + " WHERE ev.artifact_id = $1 AND ev.alias = $2 ORDER BY ev.revision DESC LIMIT 1",
         artifact_id,
@@ -148,7 +148,7 @@ async def last_event(
 
 
 async def history(
-    conn: asyncpg.Connection,
+    conn: Conn,
     artifact: ArtifactName,
     artifact_id: int,
     alias: str,
@@ -168,7 +168,7 @@ async def history(
 
 
 async def events_after(
-    conn: asyncpg.Connection, artifact: ArtifactName, artifact_id: int, alias: str, after: int, limit: int
+    conn: Conn, artifact: ArtifactName, artifact_id: int, alias: str, after: int, limit: int
 ) -> list[AliasEvent]:
     rows = await conn.fetch(
         _EVENT_SELECT
@@ -182,7 +182,7 @@ async def events_after(
 
 
 async def list_aliases(
-    conn: asyncpg.Connection, artifact: ArtifactName, artifact_id: int, protected: tuple[str, ...]
+    conn: Conn, artifact: ArtifactName, artifact_id: int, protected: tuple[str, ...]
 ) -> list[Alias]:
     rows = await conn.fetch(
         """SELECT al.alias, al.version_id, v.version, al.revision, al.update_time

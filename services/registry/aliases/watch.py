@@ -114,9 +114,9 @@ class AliasHub:
 def hub_of(deps: Deps) -> AliasHub:
     """The process's hub, kept in deps.extras (created on first use)."""
     hub = deps.extras.get(HUB_KEY)
-    if hub is None:
+    if not isinstance(hub, AliasHub):
         hub = deps.extras[HUB_KEY] = AliasHub()
-    return hub  # type: ignore[return-value]
+    return hub
 
 
 async def watch(

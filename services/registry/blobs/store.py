@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncpg
 
+from ...common.db import Conn
 from ..model import DELETED
 
 
 async def blobs_in_version(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     entity: str,
     project: str,

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
 import asyncpg
 
+from ...common.db import Conn
 from ..model import COMMITTED, DRAFT, UPLOAD_OPEN
 
 # Formatted with the blob table's alias `b` and the numbers of two parameters the query binds:
@@ -41,7 +43,7 @@ def _grace(t: str) -> str:
 _COMMITTED_SQL = str(int(COMMITTED))
 
 
-async def expired_versions(conn: asyncpg.Connection, limit: int | None) -> list[int]:
+async def expired_versions(conn: Conn, limit: int | None) -> list[int]:
     """Committed versions past their expire_time, except holders of a protected alias."""
     rows = await conn.fetch(
         f"""SELECT v.id FROM artifact_versions v
@@ -55,7 +57,7 @@ async def expired_versions(conn: asyncpg.Connection, limit: int | None) -> list[
     return [r["id"] for r in rows]
 
 
-async def still_expired(conn: asyncpg.Connection, version_id: int) -> bool:
+async def still_expired(conn: Conn, version_id: int) -> bool:
     """Re-check under the artifact lock (a TTL edit or a protected alias may have arrived)."""
     return bool(
         await conn.fetchval(
@@ -69,7 +71,7 @@ async def still_expired(conn: asyncpg.Connection, version_id: int) -> bool:
     )
 
 
-async def idle_drafts(conn: asyncpg.Connection, idle_seconds: float, limit: int | None) -> list[int]:
+async def idle_drafts(conn: Conn, idle_seconds: float, limit: int | None) -> list[int]:
     rows = await conn.fetch(
         """SELECT id FROM artifact_versions WHERE state = $3 AND update_time < now() - $1::interval
            ORDER BY id LIMIT $2""",
@@ -80,9 +82,7 @@ async def idle_drafts(conn: asyncpg.Connection, idle_seconds: float, limit: int 
     return [r["id"] for r in rows]
 
 
-async def candidates(
-    conn: asyncpg.Connection, grace_seconds: float, after: str, limit: int
-) -> list[tuple[str, int]]:
+async def candidates(conn: Conn, grace_seconds: float, after: str, limit: int) -> list[tuple[str, int]]:
     """Unreferenced blobs past the grace period, in digest order after `after` (no locks taken)."""
     rows = await conn.fetch(
         f"""SELECT b.sha256, b.size FROM blobs b
@@ -99,7 +99,7 @@ async def candidates(
 
 
 async def delete_unreferenced(
-    conn: asyncpg.Connection, digests: Sequence[str], grace_seconds: float
+    conn: Conn, digests: Sequence[str], grace_seconds: float
 ) -> list[tuple[str, int, str]]:
     """In the caller's transaction: lock, re-check, delete. Returns (sha256, size, storage_key) deleted."""
     locked = await conn.fetch(
@@ -122,7 +122,7 @@ async def delete_unreferenced(
     return [(r["sha256"], r["size"], r["storage_key"]) for r in rows]
 
 
-async def enqueue_deletions(conn: asyncpg.Connection, deleted: Sequence[tuple[str, int, str]]) -> None:
+async def enqueue_deletions(conn: Conn, deleted: Sequence[tuple[str, int, str]]) -> None:
     """In the row deletion's transaction: remember the bytes to delete (blob_deletions)."""
     if not deleted:
         return
@@ -135,7 +135,7 @@ async def enqueue_deletions(conn: asyncpg.Connection, deleted: Sequence[tuple[st
     )
 
 
-async def pending_deletions(conn: asyncpg.Connection, limit: int) -> list[tuple[str, int, str]]:
+async def pending_deletions(conn: Conn, limit: int) -> list[tuple[str, int, str]]:
     """Deletions not yet confirmed by the blob store, oldest first."""
     rows = await conn.fetch(
         "SELECT sha256, size, storage_key FROM blob_deletions ORDER BY enqueue_time, storage_key LIMIT $1",
@@ -144,11 +144,11 @@ async def pending_deletions(conn: asyncpg.Connection, limit: int) -> list[tuple[
     return [(r["sha256"], r["size"], r["storage_key"]) for r in rows]
 
 
-async def deletions_done(conn: asyncpg.Connection, keys: Sequence[str]) -> None:
+async def deletions_done(conn: Conn, keys: Sequence[str]) -> None:
     await conn.execute("DELETE FROM blob_deletions WHERE storage_key = ANY($1::text[])", list(keys))
 
 
-async def deletions_failed(conn: asyncpg.Connection, failed: dict[str, str]) -> None:
+async def deletions_failed(conn: Conn, failed: dict[str, str]) -> None:
     """Count one more failed attempt, with its error, for each storage key of `failed` (one statement)."""
     await conn.execute(
         """UPDATE blob_deletions d SET attempts = attempts + 1, last_error = f.error
@@ -158,8 +158,8 @@ async def deletions_failed(conn: asyncpg.Connection, failed: dict[str, str]) -> 
     )
 
 
-async def storage_usage(conn: asyncpg.Connection, project_id: int) -> asyncpg.Record:
-    return await conn.fetchrow(
+async def storage_usage(conn: Conn, project_id: int) -> asyncpg.Record:
+    row = await conn.fetchrow(
         """WITH live AS (SELECT v.id FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id
                          WHERE a.project_id = $1 AND v.state = $2),
                 used AS (SELECT DISTINCT me.sha256 FROM manifest_entries me
@@ -173,6 +173,7 @@ async def storage_usage(conn: asyncpg.Connection, project_id: int) -> asyncpg.Re
         project_id,
         COMMITTED,
     )
+    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
 def _interval(seconds: float) -> timedelta:

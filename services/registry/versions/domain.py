@@ -33,9 +33,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
-
 from ...common import audit
+from ...common.db import Conn
 from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 from ...common.names import (
@@ -129,7 +128,7 @@ async def create_draft(deps: Deps, spec: DraftSpec, timeout: float) -> Version:
         return await store.version_by_id(conn, vid)
 
 
-async def _collection(conn: asyncpg.Connection, project: Project, spec: DraftSpec) -> int:
+async def _collection(conn: Conn, project: Project, spec: DraftSpec) -> int:
     art_id, art_type, created = await store.ensure_artifact(
         conn, project.id, spec.artifact, spec.type, spec.description
     )
@@ -196,7 +195,7 @@ async def commit(deps: Deps, draft: str, aliases: Sequence[str], timeout: float)
             return await store.version_by_id(conn, v.id), False
 
 
-async def _checked_manifest(conn: asyncpg.Connection, v: Version, project: Project) -> tuple[int, int, str]:
+async def _checked_manifest(conn: Conn, v: Version, project: Project) -> tuple[int, int, str]:
     conflict = await store.path_conflict(conn, v.id)
     if conflict is not None:
         raise InvalidArgument(
@@ -212,9 +211,7 @@ async def _checked_manifest(conn: asyncpg.Connection, v: Version, project: Proje
     return await store.manifest_stats(conn, v.id)
 
 
-async def _deduplicate(
-    conn: asyncpg.Connection, draft: Version, latest_id: int, aliases: Sequence[str]
-) -> Version:
+async def _deduplicate(conn: Conn, draft: Version, latest_id: int, aliases: Sequence[str]) -> Version:
     """Same manifest as the latest: no new version; requested aliases go to the latest instead."""
     await store.discard_draft(conn, draft.id)
     latest = await store.version_by_id(conn, latest_id)
@@ -222,7 +219,7 @@ async def _deduplicate(
     return await store.version_by_id(conn, latest_id)
 
 
-async def _record_commit(conn: asyncpg.Connection, v: Version) -> None:
+async def _record_commit(conn: Conn, v: Version) -> None:
     await store.record_produced(conn, v.id, PRODUCED)
     await store.touch_artifact(conn, v.artifact_id)
     await audit.record(
@@ -249,7 +246,7 @@ async def get_version(deps: Deps, name: str, timeout: float) -> Version:
         return await version_or_404(conn, vname, live=False)
 
 
-async def _resolve(conn: asyncpg.Connection, ref: ArtifactRef) -> Version:
+async def _resolve(conn: Conn, ref: ArtifactRef) -> Version:
     v = await store.resolve(conn, ref)
     if v is not None:
         return v
@@ -437,7 +434,7 @@ async def delete_version(deps: Deps, name: str, delete_aliases: bool, timeout: f
             return await store.version_by_id(conn, v.id)
 
 
-async def retire(conn: asyncpg.Connection, v: Version, action: str, reason: str) -> None:
+async def retire(conn: Conn, v: Version, action: str, reason: str) -> None:
     """Soft-delete v (artifact row already locked): drop its aliases, move latest, audit."""
     if v.state == DRAFT:
         await store.delete_entries(conn, v.id)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from ...common.db import Conn
 from ...common.names import ArtifactName, ArtifactRef, ProjectName, RunName, VersionName
 from ...common.runs import RUN_FROM
 from ..model import COMMITTED, DELETED, DRAFT, ENTRY_COLUMNS, LATEST, Artifact, Entry, Version
@@ -99,7 +100,7 @@ def artifact_from_row(r: asyncpg.Record) -> Artifact:
 # --- artifacts ---
 
 
-async def get_artifact(conn: asyncpg.Connection, name: ArtifactName) -> Artifact | None:
+async def get_artifact(conn: Conn, name: ArtifactName) -> Artifact | None:
     r = await conn.fetchrow(
         ARTIFACT_SELECT + " WHERE e.name = $2 AND p.name = $3 AND a.name = $4",
         COMMITTED,
@@ -110,8 +111,8 @@ async def get_artifact(conn: asyncpg.Connection, name: ArtifactName) -> Artifact
     return None if r is None else artifact_from_row(r)
 
 
-async def artifact_id(conn: asyncpg.Connection, name: ArtifactName, *, lock: bool = False) -> int | None:
-    return await conn.fetchval(
+async def artifact_id(conn: Conn, name: ArtifactName, *, lock: bool = False) -> int | None:
+    result: int | None = await conn.fetchval(
         """SELECT a.id FROM artifacts a JOIN projects p ON p.id = a.project_id
            JOIN entities e ON e.id = p.entity_id
            WHERE e.name = $1 AND p.name = $2 AND a.name = $3"""
@@ -120,14 +121,15 @@ async def artifact_id(conn: asyncpg.Connection, name: ArtifactName, *, lock: boo
         name.project.project,
         name.artifact,
     )
+    return result
 
 
-async def lock_artifact(conn: asyncpg.Connection, artifact_id: int) -> None:
+async def lock_artifact(conn: Conn, artifact_id: int) -> None:
     await conn.execute("SELECT 1 FROM artifacts WHERE id = $1 FOR UPDATE", artifact_id)
 
 
 async def ensure_artifact(
-    conn: asyncpg.Connection, project_id: int, name: str, type_: str, description: str
+    conn: Conn, project_id: int, name: str, type_: str, description: str
 ) -> tuple[int, str, bool]:
     """(id, type, created): the collection, created on first use."""
     r = await conn.fetchrow(
@@ -143,15 +145,16 @@ async def ensure_artifact(
     r = await conn.fetchrow(
         "SELECT id, type FROM artifacts WHERE project_id = $1 AND name = $2", project_id, name
     )
+    assert r is not None  # the conflicting row exists
     return r["id"], r["type"], False
 
 
-async def touch_artifact(conn: asyncpg.Connection, artifact_id: int) -> None:
+async def touch_artifact(conn: Conn, artifact_id: int) -> None:
     await conn.execute("UPDATE artifacts SET update_time = now() WHERE id = $1", artifact_id)
 
 
 async def list_artifacts(
-    conn: asyncpg.Connection, project_id: int, type_: str, after: str | None, limit: int
+    conn: Conn, project_id: int, type_: str, after: str | None, limit: int
 ) -> list[Artifact]:
     rows = await conn.fetch(
         ARTIFACT_SELECT
@@ -170,20 +173,21 @@ async def list_artifacts(
 # --- versions ---
 
 
-async def version_by_id(conn: asyncpg.Connection, version_id: int) -> Version:
+async def version_by_id(conn: Conn, version_id: int) -> Version:
     r = await conn.fetchrow(VERSION_SELECT + " WHERE v.id = $1", version_id)
+    assert r is not None  # callers pass an existing version's id
     return version_from_row(r)
 
 
-async def versions_by_id(conn: asyncpg.Connection, version_ids: Sequence[int]) -> dict[int, Version]:
+async def versions_by_id(conn: Conn, version_ids: Sequence[int]) -> dict[int, Version]:
     """version_by_id for many ids in one query."""
     rows = await conn.fetch(VERSION_SELECT + " WHERE v.id = ANY($1::bigint[])", list(set(version_ids)))
     return {r["id"]: version_from_row(r) for r in rows}
 
 
-async def find_version(conn: asyncpg.Connection, name: VersionName) -> Version | None:
+async def find_version(conn: Conn, name: VersionName) -> Version | None:
     art = name.artifact
-    args = [art.project.entity, art.project.project, art.artifact]
+    args: list[object] = [art.project.entity, art.project.project, art.artifact]
     if name.version is None:
         where = "v.draft_id = $4"
         args.append(name.draft_id)
@@ -196,7 +200,7 @@ async def find_version(conn: asyncpg.Connection, name: VersionName) -> Version |
     return None if r is None else version_from_row(r)
 
 
-async def resolve(conn: asyncpg.Connection, ref: ArtifactRef) -> Version | None:
+async def resolve(conn: Conn, ref: ArtifactRef) -> Version | None:
     """A committed, live version by number or alias, in one query."""
     art = ref.artifact
     args: list[object] = [art.project.entity, art.project.project, art.artifact, COMMITTED]
@@ -213,12 +217,15 @@ async def resolve(conn: asyncpg.Connection, ref: ArtifactRef) -> Version | None:
     return None if r is None else version_from_row(r)
 
 
-async def lock_version_state(conn: asyncpg.Connection, version_id: int) -> int:
-    return await conn.fetchval("SELECT state FROM artifact_versions WHERE id = $1 FOR UPDATE", version_id)
+async def lock_version_state(conn: Conn, version_id: int) -> int:
+    result: int = await conn.fetchval(
+        "SELECT state FROM artifact_versions WHERE id = $1 FOR UPDATE", version_id
+    )
+    return result
 
 
 async def insert_draft(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     artifact_id: int,
     draft_id: str,
@@ -231,7 +238,7 @@ async def insert_draft(
     author: tuple[str, int],
     provenance_json: str,
 ) -> int:
-    return await conn.fetchval(
+    result: int = await conn.fetchval(
         """INSERT INTO artifact_versions (artifact_id, draft_id, state, description, metadata, ttl,
                ttl_disabled, producer_run_id, base_version_id, author_name, author_kind, provenance)
            VALUES ($1, $2, $12, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11::jsonb) RETURNING id""",
@@ -248,11 +255,10 @@ async def insert_draft(
         provenance_json,
         DRAFT,
     )
+    return result
 
 
-async def copy_entries(
-    conn: asyncpg.Connection, version_id: int, base_id: int, removed: Sequence[str]
-) -> None:
+async def copy_entries(conn: Conn, version_id: int, base_id: int, removed: Sequence[str]) -> None:
     await conn.execute(
         f"""INSERT INTO manifest_entries ({", ".join(ENTRY_COLUMNS)})
             SELECT $1, path, sha256, size, ref_uri, ref_etag, ref_size, ref_checksum
@@ -263,7 +269,7 @@ async def copy_entries(
     )
 
 
-async def remove_paths(conn: asyncpg.Connection, version_id: int, paths: Sequence[str]) -> None:
+async def remove_paths(conn: Conn, version_id: int, paths: Sequence[str]) -> None:
     if paths:
         await conn.execute(
             "DELETE FROM manifest_entries WHERE version_id = $1 AND path = ANY($2::text[])",
@@ -272,11 +278,11 @@ async def remove_paths(conn: asyncpg.Connection, version_id: int, paths: Sequenc
         )
 
 
-async def delete_entries(conn: asyncpg.Connection, version_id: int) -> None:
+async def delete_entries(conn: Conn, version_id: int) -> None:
     await conn.execute("DELETE FROM manifest_entries WHERE version_id = $1", version_id)
 
 
-async def put_entries(conn: asyncpg.Connection, version_id: int, entries: Sequence[Entry]) -> None:
+async def put_entries(conn: Conn, version_id: int, entries: Sequence[Entry]) -> None:
     """Add entries, replacing existing ones with the same path (bulk COPY)."""
     if not entries:
         return
@@ -286,7 +292,7 @@ async def put_entries(conn: asyncpg.Connection, version_id: int, entries: Sequen
     )
 
 
-async def refresh_draft_stats(conn: asyncpg.Connection, version_id: int) -> None:
+async def refresh_draft_stats(conn: Conn, version_id: int) -> None:
     await conn.execute(
         """UPDATE artifact_versions SET update_time = now(),
              file_count = (SELECT count(*) FROM manifest_entries WHERE version_id = $1),
@@ -301,7 +307,7 @@ _DIGEST_LINE = """CASE WHEN sha256 IS NOT NULL THEN path || E'\\t' || sha256 || 
          || coalesce(ref_size, -1) || E'\\t' || ref_checksum END || E'\\n'"""
 
 
-async def manifest_stats(conn: asyncpg.Connection, version_id: int) -> tuple[int, int, str]:
+async def manifest_stats(conn: Conn, version_id: int) -> tuple[int, int, str]:
     """(file count, total size, manifest digest); see manifest.py for the digest's definition."""
     r = await conn.fetchrow(
         f"""SELECT count(*) AS n, coalesce(sum(size), 0)::bigint AS total,
@@ -310,12 +316,13 @@ async def manifest_stats(conn: asyncpg.Connection, version_id: int) -> tuple[int
             FROM manifest_entries WHERE version_id = $1""",
         version_id,
     )
+    assert r is not None  # an aggregate yields one row
     return r["n"], r["total"], r["digest"]
 
 
-async def path_conflict(conn: asyncpg.Connection, version_id: int) -> str | None:
+async def path_conflict(conn: Conn, version_id: int) -> str | None:
     """A path that is also a directory of another path in the manifest ("a" and "a/b"), if any."""
-    return await conn.fetchval(
+    result: str | None = await conn.fetchval(
         """WITH parts AS (SELECT string_to_array(path, '/') AS p FROM manifest_entries WHERE version_id = $1),
              dirs AS (SELECT DISTINCT array_to_string(p[1:i], '/') AS dir
                       FROM parts, generate_series(1, cardinality(p) - 1) AS i)
@@ -323,9 +330,10 @@ async def path_conflict(conn: asyncpg.Connection, version_id: int) -> str | None
            LIMIT 1""",
         version_id,
     )
+    return result
 
 
-async def lock_blobs(conn: asyncpg.Connection, version_id: int, project_id: int) -> list[str]:
+async def lock_blobs(conn: Conn, version_id: int, project_id: int) -> list[str]:
     """Lock (FOR SHARE) every blob the manifest needs; return the digests missing for this project.
 
     A digest counts as present only with a blobs row of the same size and a project_blobs row for the
@@ -346,16 +354,17 @@ async def lock_blobs(conn: asyncpg.Connection, version_id: int, project_id: int)
     return [r["sha256"] for r in rows]
 
 
-async def assign_version(conn: asyncpg.Connection, artifact_id: int) -> int:
+async def assign_version(conn: Conn, artifact_id: int) -> int:
     """Next vN; runs under the artifact's row lock, and rolls back with the transaction (no gaps)."""
-    return await conn.fetchval(
+    result: int = await conn.fetchval(
         "UPDATE artifacts SET next_version = next_version + 1 WHERE id = $1 RETURNING next_version - 1",
         artifact_id,
     )
+    return result
 
 
 async def mark_committed(
-    conn: asyncpg.Connection,
+    conn: Conn,
     version_id: int,
     number: int,
     stats: tuple[int, int, str],
@@ -374,11 +383,11 @@ async def mark_committed(
     )
 
 
-async def discard_draft(conn: asyncpg.Connection, version_id: int) -> None:
+async def discard_draft(conn: Conn, version_id: int) -> None:
     await conn.execute("DELETE FROM artifact_versions WHERE id = $1 AND state = $2", version_id, DRAFT)
 
 
-async def latest_version(conn: asyncpg.Connection, artifact_id: int) -> tuple[int, str] | None:
+async def latest_version(conn: Conn, artifact_id: int) -> tuple[int, str] | None:
     r = await conn.fetchrow(
         """SELECT v.id, v.manifest_digest FROM aliases al JOIN artifact_versions v ON v.id = al.version_id
            WHERE al.artifact_id = $1 AND al.alias = $2""",
@@ -388,17 +397,18 @@ async def latest_version(conn: asyncpg.Connection, artifact_id: int) -> tuple[in
     return None if r is None else (r["id"], r["manifest_digest"])
 
 
-async def newest_live_version(conn: asyncpg.Connection, artifact_id: int) -> int | None:
-    return await conn.fetchval(
+async def newest_live_version(conn: Conn, artifact_id: int) -> int | None:
+    result: int | None = await conn.fetchval(
         """SELECT id FROM artifact_versions WHERE artifact_id = $1 AND state = $2
            ORDER BY version DESC LIMIT 1""",
         artifact_id,
         COMMITTED,
     )
+    return result
 
 
 async def list_versions(
-    conn: asyncpg.Connection, artifact_id: int, show_deleted: bool, before: int | None, limit: int
+    conn: Conn, artifact_id: int, show_deleted: bool, before: int | None, limit: int
 ) -> list[Version]:
     rows = await conn.fetch(
         VERSION_SELECT
@@ -415,7 +425,7 @@ async def list_versions(
 
 
 async def list_entries(
-    conn: asyncpg.Connection, version_id: int, prefix: str, after: str | None, limit: int
+    conn: Conn, version_id: int, prefix: str, after: str | None, limit: int
 ) -> list[Entry]:
     rows = await conn.fetch(
         """SELECT path, sha256, size, ref_uri, ref_etag, ref_size, ref_checksum FROM manifest_entries
@@ -429,9 +439,10 @@ async def list_entries(
     return [Entry(**dict(r)) for r in rows]
 
 
-async def update_fields(conn: asyncpg.Connection, version_id: int, fields: dict[str, object]) -> None:
+async def update_fields(conn: Conn, version_id: int, fields: dict[str, object]) -> None:
     """Apply description / metadata / ttl / ttl_disabled, then recompute expire_time from them."""
-    sets, args = [], [version_id]
+    sets: list[str] = []
+    args: list[object] = [version_id]
     for column, value in fields.items():
         args.append(value)
         cast = "::jsonb" if column == "metadata" else ""
@@ -441,7 +452,7 @@ async def update_fields(conn: asyncpg.Connection, version_id: int, fields: dict[
     )
 
 
-async def recompute_expiry(conn: asyncpg.Connection, version_id: int, default_ttl: timedelta | None) -> None:
+async def recompute_expiry(conn: Conn, version_id: int, default_ttl: timedelta | None) -> None:
     await conn.execute(
         """UPDATE artifact_versions SET expire_time = CASE
              WHEN commit_time IS NULL OR ttl_disabled THEN NULL
@@ -452,19 +463,20 @@ async def recompute_expiry(conn: asyncpg.Connection, version_id: int, default_tt
     )
 
 
-async def soft_delete(conn: asyncpg.Connection, version_id: int) -> datetime:
-    return await conn.fetchval(
+async def soft_delete(conn: Conn, version_id: int) -> datetime:
+    result: datetime = await conn.fetchval(
         """UPDATE artifact_versions SET state = $2, delete_time = now(), update_time = now()
            WHERE id = $1 RETURNING delete_time""",
         version_id,
         DELETED,
     )
+    return result
 
 
 # --- runs and lineage edges (tables owned by ingest / lineage; written here in the same transaction) ---
 
 
-async def run_row(conn: asyncpg.Connection, run: RunName) -> asyncpg.Record | None:
+async def run_row(conn: Conn, run: RunName) -> asyncpg.Record | None:
     """The run's row id and project id."""
     return await conn.fetchrow(
         f"SELECT r.id, r.project_id FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
@@ -474,7 +486,7 @@ async def run_row(conn: asyncpg.Connection, run: RunName) -> asyncpg.Record | No
     )
 
 
-async def insert_edge(conn: asyncpg.Connection, run_id: int, version_id: int, kind: int) -> bool:
+async def insert_edge(conn: Conn, run_id: int, version_id: int, kind: int) -> bool:
     """Record a lineage edge once; True when it is new."""
     r = await conn.fetchval(
         """INSERT INTO lineage_edges (run_id, version_id, kind) VALUES ($1, $2, $3)
@@ -486,7 +498,7 @@ async def insert_edge(conn: asyncpg.Connection, run_id: int, version_id: int, ki
     return r is not None
 
 
-async def record_produced(conn: asyncpg.Connection, version_id: int, kind: int) -> None:
+async def record_produced(conn: Conn, version_id: int, kind: int) -> None:
     """The PRODUCED edge from the version's producer run, if it has one."""
     await conn.execute(
         """INSERT INTO lineage_edges (run_id, version_id, kind)
