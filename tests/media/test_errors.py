@@ -111,16 +111,18 @@ def test_server_limits_are_invalid_argument_with_the_field_and_write_nothing(ser
         (_entry("k", 99, ok), "entries[1].type", "OUT_OF_RANGE"),
     ]
     for bad, field, reason in cases:
-        err = _add(client, run.name, [good, bad])
+        err = _add(client, run.resource_name, [good, bad])
         assert (err.code, err.reason) == (grpc.StatusCode.INVALID_ARGUMENT, reason)
         assert err.field == field
-    missing = _add(client, run.name, [_entry("m", media_pb2.MEDIA_TYPE_TEXT, b"never uploaded")])
+    missing = _add(client, run.resource_name, [_entry("m", media_pb2.MEDIA_TYPE_TEXT, b"never uploaded")])
     assert (missing.code, missing.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "BLOB_MISSING")
-    keys = client.query.ListMediaKeys(q.ListMediaKeysRequest(run=run.name)).keys
+    keys = client.query.ListMediaKeys(q.ListMediaKeysRequest(run=run.resource_name)).keys
     assert list(keys) == []  # nothing of the refused calls was written
-    added = client.ingest.AddMediaEntries(pb.AddMediaEntriesRequest(run=run.name, entries=[good, good]))
+    added = client.ingest.AddMediaEntries(
+        pb.AddMediaEntriesRequest(run=run.resource_name, entries=[good, good])
+    )
     assert added.added == 1  # the same (key, step, index) twice: stored once; a replay adds nothing
-    again = client.ingest.AddMediaEntries(pb.AddMediaEntriesRequest(run=run.name, entries=[good]))
+    again = client.ingest.AddMediaEntries(pb.AddMediaEntriesRequest(run=run.resource_name, entries=[good]))
     assert again.added == 0
 
 
@@ -133,10 +135,16 @@ def test_a_scalar_logged_on_a_media_key_is_refused_by_the_server(server: ServerT
     second.log({"shared": 1.0, "other": 2.0})
     second.finish(timeout=20)
     client = server.client()
-    poll_until(lambda: client.ingest.GetRun(pb.GetRunRequest(name=second.name)).run.state != 1, timeout=20)
-    keys = [k.key for k in client.query.ListMetricKeys(q.ListMetricKeysRequest(run=second.name)).keys]
+    poll_until(
+        lambda: client.ingest.GetRun(pb.GetRunRequest(name=second.resource_name)).run.state != 1, timeout=20
+    )
+    keys = [
+        k.key for k in client.query.ListMetricKeys(q.ListMetricKeysRequest(run=second.resource_name)).keys
+    ]
     assert "shared" not in keys
-    media_keys = [k.key for k in client.query.ListMediaKeys(q.ListMediaKeysRequest(run=second.name)).keys]
+    media_keys = [
+        k.key for k in client.query.ListMediaKeys(q.ListMediaKeysRequest(run=second.resource_name)).keys
+    ]
     assert media_keys == ["shared"]
 
 
@@ -146,14 +154,14 @@ def test_read_errors(server: ServerThread) -> None:
     run.log({"h": strata.Html("x")})
     run.finish()
     with pytest.raises(StrataError) as e:
-        client.query.ListMedia(q.ListMediaRequest(run=run.name))
+        client.query.ListMedia(q.ListMediaRequest(run=run.resource_name))
     assert (e.value.code, e.value.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "FIELD_REQUIRED")
     with pytest.raises(StrataError) as e:
-        client.query.GetMediaTable(q.GetMediaTableRequest(run=run.name, key="h"))
+        client.query.GetMediaTable(q.GetMediaTableRequest(run=run.resource_name, key="h"))
     assert e.value.code == grpc.StatusCode.FAILED_PRECONDITION
     with pytest.raises(StrataError) as e:
-        list(client.query.ReadMedia(q.ReadMediaRequest(run=run.name, sha256="0" * 64)))
+        list(client.query.ReadMedia(q.ReadMediaRequest(run=run.resource_name, sha256="0" * 64)))
     assert e.value.code == grpc.StatusCode.NOT_FOUND
     with pytest.raises(StrataError) as e:
-        client.query.ListMedia(q.ListMediaRequest(run=run.name, key="h", page_token="garbage"))
+        client.query.ListMedia(q.ListMediaRequest(run=run.resource_name, key="h", page_token="garbage"))
     assert e.value.reason == "INVALID_PAGE_TOKEN"

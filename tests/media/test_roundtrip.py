@@ -138,7 +138,7 @@ def test_tables_from_dataframes_and_steps_ranges_page(server: ServerThread) -> N
     pages, token = [], ""
     while True:
         resp = client.query.ListMedia(
-            q.ListMediaRequest(run=run.name, key="txt", page_size=7, page_token=token)
+            q.ListMediaRequest(run=run.resource_name, key="txt", page_size=7, page_token=token)
         )
         pages.append([e.step for e in resp.entries])
         token = resp.next_page_token
@@ -147,7 +147,9 @@ def test_tables_from_dataframes_and_steps_ranges_page(server: ServerThread) -> N
     assert [len(p) for p in pages] == [7, 7, 7, 7, 1]
     assert [step for page in pages for step in page] == list(range(29, 0, -1))
     assert json.loads(
-        client.query.GetMediaTable(q.GetMediaTableRequest(run=run.name, key="t")).columns[0].values_json
+        client.query.GetMediaTable(q.GetMediaTableRequest(run=run.resource_name, key="t"))
+        .columns[0]
+        .values_json
     ) == [
         1,
         2,

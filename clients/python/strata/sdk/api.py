@@ -389,19 +389,19 @@ class Run(RunExtras):
         """The run's rich-value keys: key, type, count, first_step, last_step."""
         from . import _media_read
 
-        return _media_read.media_keys(self._api.client, self.name)
+        return _media_read.media_keys(self._api.client, self.resource_name)
 
     def media(self, key: str, min_step: int | None = None, max_step: int | None = None) -> list[Any]:
         """The rich values logged under `key` (latest step first), as strata.sdk._media_read.MediaValue."""
         from . import _media_read
 
-        return _media_read.media(self._api.client, self.name, key, min_step, max_step)
+        return _media_read.media(self._api.client, self.resource_name, key, min_step, max_step)
 
     def table(self, key: str, step: int | None = None, index: int = 0) -> Any:
         """A table logged under `key` (the latest one unless `step` is given), read as columns."""
         from . import _media_read
 
-        return _media_read.table(self._api.client, self.name, key, step, index)
+        return _media_read.table(self._api.client, self.resource_name, key, step, index)
 
     def _keys(self, keys: Sequence[str] | str | None) -> list[str]:
         if keys is None:  # every logged key (not summary-only ones)

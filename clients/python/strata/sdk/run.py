@@ -244,7 +244,7 @@ class Run:
         if self._media is None:
             self._media = MediaLogger(
                 None if self._offline else self.client,
-                self.name,
+                self.resource_name,
                 self.parent,
                 self.spool_path,
                 fsync=_settings.spool_fsync(),
