@@ -21,7 +21,7 @@ help:  ## list targets
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e ./clients/python[pandas] -e .[dev]
+	$(PIP) install -q -e ./clients/python[pandas] -e .[dev,otel]
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the server, the client and dev tools

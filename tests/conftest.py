@@ -21,6 +21,8 @@ pytest_plugins = ["tests.fixtures.iam"]
 os.environ.setdefault("STRATA_CONFIG_DIR", "/nonexistent-strata-config")  # never read a developer's key
 # Servers the tests start as subprocesses run in open local mode unless a test asks for keys.
 os.environ.setdefault("STRATA_AUTH_MODE", "open-local")
+# ... and without a /metrics endpoint (parallel servers would contend for its default port).
+os.environ.setdefault("STRATA_METRICS_ADDR", "")
 slog.configure("warning", "console")
 
 

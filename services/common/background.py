@@ -11,6 +11,7 @@ import asyncio
 import zlib
 from collections.abc import Awaitable, Callable
 
+from . import metrics
 from .context import SYSTEM, CallInfo, reset_call, set_call
 from .logging import get_logger
 
@@ -44,7 +45,7 @@ def every(interval: Callable[[object], float], name: str, fn: Callable[[object],
         while True:
             await asyncio.sleep(seconds)
             try:
-                ran, result = await run_once_locked(deps, name, fn)
+                ran, result = await metrics.timed_job(name, run_once_locked(deps, name, fn))
                 if ran and result:
                     log.info("background_pass", task=name, result=result)
             except asyncio.CancelledError:

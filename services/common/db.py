@@ -17,6 +17,7 @@ from pathlib import Path
 import asyncpg
 import grpc
 
+from . import metrics
 from .logging import get_logger
 
 log = get_logger(__name__)
@@ -118,6 +119,7 @@ async def create_pool(
             await conn.close()
     pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, **kwargs)
     assert pool is not None
+    metrics.watch_pool(pool)  # size, in use and acquire waits on /metrics
     return pool
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sys
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,6 +20,7 @@ from minio import Minio
 from minio.datatypes import Part as MinioPart
 from minio.error import S3Error
 
+from ..metrics import s3_operation
 from .base import DEFAULT_READ_CHUNK, BlobNotFound, BlobStore, BlobStoreUnavailable, Part
 from .buffers import Buffer, Pieces, joined, pieces_of, size_of
 
@@ -90,6 +92,10 @@ class S3BlobStore(BlobStore):
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="blob-s3")
 
     async def _run(self, fn, *args, key: str | None = None):  # type: ignore[no-untyped-def]
+        with s3_operation(sys._getframe(1).f_code.co_name):  # latency, errors and a span per operation
+            return await self._call(fn, *args, key=key)
+
+    async def _call(self, fn, *args, key: str | None = None):  # type: ignore[no-untyped-def]
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
         except S3Error as e:

@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from ..metrics import watch_transfers
 from .base import DEFAULT_READ_CHUNK, BlobStore
 
 
@@ -30,6 +31,7 @@ def transfer_stats(extras: dict[str, object]) -> TransferStats:
     if not isinstance(stats, TransferStats):
         stats = TransferStats()
         extras["transfer_stats"] = stats
+        watch_transfers(stats)  # strata_upload_bytes / strata_download_bytes on /metrics
     return stats
 
 
