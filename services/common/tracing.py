@@ -33,7 +33,6 @@ def configure_from_env(service_name: str = "strata-server") -> bool:
     if enabled() or not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         return enabled()
     try:
-        from opentelemetry import trace
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
@@ -44,7 +43,6 @@ def configure_from_env(service_name: str = "strata-server") -> bool:
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
     enable(provider)
     return True
 
@@ -52,10 +50,14 @@ def configure_from_env(service_name: str = "strata-server") -> bool:
 def enable(provider: Any) -> None:
     """Trace with `provider`: instrument gRPC client channels and asyncpg (process-wide)."""
     global _provider
+    from opentelemetry import trace
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.grpc import GrpcInstrumentorClient
 
     disable()
+    # the gRPC client instrumentation traces with the global provider (it ignores tracer_provider);
+    # a process has one global provider: a second enable() keeps the first one there
+    trace.set_tracer_provider(provider)
     AsyncPGInstrumentor().instrument(tracer_provider=provider)
     GrpcInstrumentorClient().instrument(tracer_provider=provider)
     _provider = provider
