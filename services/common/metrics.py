@@ -136,7 +136,7 @@ def _time_acquires() -> None:
     """Wrap asyncpg's Pool._acquire, which `pool.acquire()` (awaited or `async with`) goes through: the
     pool has __slots__, so the wrapper goes on the class (once)."""
     cls = asyncpg.pool.Pool
-    acquire = cls._acquire
+    acquire = getattr(cls, "_acquire")  # noqa: B009 (private: not in asyncpg's type stubs)
     if getattr(acquire, "_strata_timed", False):
         return
 
@@ -150,7 +150,7 @@ def _time_acquires() -> None:
             DB_ACQUIRE_SECONDS.observe(time.perf_counter() - started)
 
     timed_acquire._strata_timed = True  # type: ignore[attr-defined]
-    cls._acquire = timed_acquire
+    setattr(cls, "_acquire", timed_acquire)  # noqa: B010
 
 
 async def timed_job(task: str, work: Awaitable[T]) -> T:
