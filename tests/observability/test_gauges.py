@@ -1,7 +1,9 @@
-"""The metrics a workflow does not move: keys-mode auth cache hits and misses, WatchAlias watchers."""
+"""The metrics a workflow does not move: keys-mode auth cache hits and misses, WatchAlias watchers,
+S3 failures."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import grpc
@@ -11,10 +13,13 @@ from prometheus_client import REGISTRY
 from strata.iam.v1 import iam_service_pb2 as iam
 from strata.registry.v1 import registry_service_pb2 as rpb
 from strata.registry.v1 import registry_service_pb2_grpc as rgrpc
+from strata_server.common.blobstore.base import BlobStoreUnavailable
+from strata_server.common.blobstore.s3 import S3BlobStore
 from strata_server.common.config import S3Settings
 
 from tests.fixtures.iam import KeysServer
 from tests.fixtures.postgres import PostgresServer
+from tests.fixtures.processes import free_port
 from tests.fixtures.wait import poll_until
 
 from .conftest import scrape, start_observed, value
@@ -64,3 +69,35 @@ def test_open_watch_alias_calls_are_counted_while_they_wait(
             poll_until(lambda: watchers() == 0, timeout=20, interval=0.1, what="no watchers")
     finally:
         server.stop()
+
+
+def _s3_sample(name: str, operation: str) -> float:
+    return REGISTRY.get_sample_value(name, {"operation": operation}) or 0.0
+
+
+def test_s3_calls_are_timed_and_failures_counted_but_a_missing_key_is_no_failure(
+    s3_settings: S3Settings, tmp_path: Path
+) -> None:
+    async def go() -> None:
+        store = S3BlobStore(**{**vars(s3_settings), "bucket": "obs-metrics"})
+        await store.start()
+        try:
+            assert await store.size("no/such/key") is None
+        finally:
+            await store.close()
+        down = S3BlobStore(**{**vars(s3_settings), "endpoint": f"127.0.0.1:{free_port()}"})
+        try:
+            with pytest.raises(BlobStoreUnavailable):
+                await down.check()
+        finally:
+            await down.close()
+
+    calls, errors = (
+        _s3_sample("strata_s3_operation_duration_seconds_count", "size"),
+        _s3_sample("strata_s3_operation_errors_total", "size"),
+    )
+    failed = _s3_sample("strata_s3_operation_errors_total", "check")
+    asyncio.run(go())
+    assert _s3_sample("strata_s3_operation_duration_seconds_count", "size") == calls + 1
+    assert _s3_sample("strata_s3_operation_errors_total", "size") == errors
+    assert _s3_sample("strata_s3_operation_errors_total", "check") == failed + 1
