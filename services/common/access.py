@@ -28,10 +28,11 @@ LEVELS = ("debug", "info", "warning", "error", "off")
 
 
 class _Record:
-    __slots__ = ("method", "principal", "request_id", "started")
+    __slots__ = ("method", "peer", "principal", "request_id", "started")
 
-    def __init__(self, method: str) -> None:
+    def __init__(self, method: str, peer: str) -> None:
         self.method = method
+        self.peer = peer
         self.started = time.perf_counter()
         self.principal = ""
         self.request_id = ""
@@ -81,7 +82,7 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
 
     def _single(self, method: str, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            record, code = self._begin(method), "UNKNOWN"
+            record, code = self._begin(method, context), "UNKNOWN"
             try:
                 result = await behavior(request, context)
                 code = _code_name(context, "OK")
@@ -93,13 +94,13 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
                 code = _code_name(context, "UNKNOWN")
                 raise
             finally:
-                self._finish(record, code, context)
+                self._finish(record, code)
 
         return wrapper
 
     def _streaming(self, method: str, behavior: Callable[..., Any]) -> Callable[..., AsyncIterator[Any]]:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            record, code = self._begin(method), "UNKNOWN"
+            record, code = self._begin(method, context), "UNKNOWN"
             try:
                 result = behavior(request, context)
                 if hasattr(result, "__aiter__"):
@@ -115,17 +116,18 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
                 code = _code_name(context, "UNKNOWN")
                 raise
             finally:
-                self._finish(record, code, context)
+                self._finish(record, code)
 
         return wrapper
 
-    def _begin(self, method: str) -> _Record:
-        record = _Record(method)
+    def _begin(self, method: str, context: grpc.aio.ServicerContext) -> _Record:
+        # the peer is read now: once a call has ended (a client gone) its context must not be asked
+        record = _Record(method, context.peer() or "")
         _current.set(record)  # the handler runs in this task's context: note_caller finds it
         RPC_IN_FLIGHT.labels(method).inc()
         return record
 
-    def _finish(self, record: _Record, code: str, context: grpc.aio.ServicerContext) -> None:
+    def _finish(self, record: _Record, code: str) -> None:
         elapsed = time.perf_counter() - record.started
         RPC_IN_FLIGHT.labels(record.method).dec()
         RPC_CALLS.labels(record.method, code).inc()
@@ -140,5 +142,5 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
                 duration_ms=round(elapsed * 1000, 2),
                 principal=record.principal or None,
                 request_id=record.request_id or None,
-                peer=context.peer() or "",
+                peer=record.peer,
             )

@@ -2,8 +2,8 @@
 
 Every metric is a module-level object of prometheus_client's default registry, so the code that moves
 it needs one line (`metrics.INGEST_POINTS.inc(n)`). Values computed on demand (the database pool, the
-upload/download byte counters kept in TransferStats) come from `_Collector`, which reads the objects
-registered with `watch_pool` / `watch_transfers` at scrape time. The table of names is in
+database pool) come from `_Collector`, which reads the pools registered with `watch_pool` at scrape
+time. The table of names is in
 docs/operations.md ("Metrics, traces and logs").
 """
 
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-import weakref
 from collections.abc import Awaitable, Iterator
 from typing import Any, TypeVar
 
 import asyncpg
 import asyncpg.pool
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from .logging import get_logger
@@ -52,6 +51,8 @@ INGEST_ACK_LAG = Histogram(
 )
 
 # --- blob store ---
+UPLOAD_BYTES = Counter("strata_upload_bytes", "Blob bytes received by uploads (sessions and batches).")
+DOWNLOAD_BYTES = Counter("strata_download_bytes", "Blob bytes sent by downloads and run-file reads.")
 S3_SECONDS = Histogram(
     "strata_s3_operation_duration_seconds",
     "S3 calls of the blob store by operation.",
@@ -96,7 +97,6 @@ ALIAS_WATCHERS = Gauge("strata_alias_watchers", "WatchAlias calls waiting for al
 
 # --- values read at scrape time ---
 _pools: list[Any] = []  # asyncpg pools (no weak references: Pool has __slots__); closed ones dropped
-_transfers: list[weakref.ref[Any]] = []
 
 
 class _Collector(Collector):
@@ -108,21 +108,16 @@ class _Collector(Collector):
         size.add_metric([], sum(p.get_size() for p in pools))
         in_use.add_metric([], sum(p.get_size() - p.get_idle_size() for p in pools))
         limit.add_metric([], sum(p.get_max_size() for p in pools))
-        stats = [s for s in (r() for r in list(_transfers)) if s is not None]
-        up = CounterMetricFamily("strata_upload_bytes", "Blob bytes received by uploads.")
-        down = CounterMetricFamily("strata_download_bytes", "Blob bytes sent by downloads.")
-        up.add_metric([], sum(s.upload_bytes_received for s in stats))
-        down.add_metric([], sum(s.download_bytes_sent for s in stats))
-        yield from (size, in_use, limit, up, down)
+        yield from (size, in_use, limit)
 
 
 REGISTRY.register(_Collector())
 
 
-def watch_transfers(stats: object) -> None:
-    """Report a TransferStats' counters as strata_upload_bytes / strata_download_bytes."""
-    _transfers[:] = [r for r in _transfers if r() is not None]
-    _transfers.append(weakref.ref(stats))
+def count_transfer(field: str, added: int) -> None:
+    """A TransferStats field grew by `added` bytes."""
+    if added > 0:
+        (UPLOAD_BYTES if field == "upload_bytes_received" else DOWNLOAD_BYTES).inc(added)
 
 
 def watch_pool(pool: Any) -> None:

@@ -15,7 +15,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from ..metrics import watch_transfers
+from ..metrics import count_transfer
 from .base import DEFAULT_READ_CHUNK, BlobStore
 
 
@@ -24,6 +24,10 @@ class TransferStats:
     upload_bytes_received: int = 0
     download_bytes_sent: int = 0
 
+    def __setattr__(self, name: str, value: int) -> None:
+        count_transfer(name, value - getattr(self, name, 0))  # strata_upload/download_bytes_total
+        super().__setattr__(name, value)
+
 
 def transfer_stats(extras: dict[str, object]) -> TransferStats:
     """The process-wide counters kept in Deps.extras."""
@@ -31,7 +35,6 @@ def transfer_stats(extras: dict[str, object]) -> TransferStats:
     if not isinstance(stats, TransferStats):
         stats = TransferStats()
         extras["transfer_stats"] = stats
-        watch_transfers(stats)  # strata_upload_bytes / strata_download_bytes on /metrics
     return stats
 
 
