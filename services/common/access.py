@@ -128,19 +128,19 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
         return record
 
     def _finish(self, record: _Record, code: str) -> None:
+        """Log, count, and leave the in-flight gauge last: once it is back down, the call is recorded."""
         elapsed = time.perf_counter() - record.started
-        RPC_IN_FLIGHT.labels(record.method).dec()
+        if self.level != "off":
+            with contextlib.suppress(Exception):
+                getattr(log, self.level)(
+                    "access",
+                    method=record.method,
+                    code=code,
+                    duration_ms=round(elapsed * 1000, 2),
+                    principal=record.principal or None,
+                    request_id=record.request_id or None,
+                    peer=record.peer,
+                )
         RPC_CALLS.labels(record.method, code).inc()
         RPC_SECONDS.labels(record.method).observe(elapsed)
-        if self.level == "off":
-            return
-        with contextlib.suppress(Exception):
-            getattr(log, self.level)(
-                "access",
-                method=record.method,
-                code=code,
-                duration_ms=round(elapsed * 1000, 2),
-                principal=record.principal or None,
-                request_id=record.request_id or None,
-                peer=record.peer,
-            )
+        RPC_IN_FLIGHT.labels(record.method).dec()

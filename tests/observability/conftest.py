@@ -16,6 +16,7 @@ from strata_server.common.config import S3Settings
 
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.servers import ServerThread, make_settings
+from tests.fixtures.wait import poll_until
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -36,6 +37,19 @@ def scrape(server: ServerThread) -> Samples:
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
+
+
+def settled(server: ServerThread) -> Samples:
+    """A scrape taken once no RPC is in flight in this process: a caller may see its answer before the
+    server has finished recording the call (its access line and counters follow the response)."""
+    last: list[Samples] = []
+
+    def idle() -> bool:
+        last[:] = [scrape(server)]
+        return sum(v for (name, _), v in last[0].items() if name == "strata_rpc_in_flight") == 0
+
+    poll_until(idle, timeout=20, interval=0.05, what="no RPC in flight")
+    return last[0]
 
 
 def value(samples: Samples, name: str, **labels: str) -> float:

@@ -20,7 +20,7 @@ from strata_server.common.config import S3Settings
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.servers import ServerThread, make_settings
 
-from .conftest import scrape, start_observed, value
+from .conftest import scrape, settled, start_observed, value
 
 pytestmark = pytest.mark.timeout(120)
 INGEST = "/strata.ingest.v1.IngestService"
@@ -58,7 +58,7 @@ def test_a_workflow_moves_the_rpc_ingest_transfer_s3_and_pool_metrics(
 ) -> None:
     before = scrape(observed)
     size = _workflow(observed, sdk_dirs)
-    after = scrape(observed)
+    after = settled(observed)
 
     def moved(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
@@ -99,7 +99,7 @@ def test_an_error_is_counted_with_its_code_and_logged_with_the_caller(
     with observed.client() as client, pytest.raises(StrataError) as err:
         client.ingest.GetRun(pb.GetRunRequest(name="entities/tester/projects/obs/runs/nope"))
     assert err.value.code == grpc.StatusCode.NOT_FOUND
-    after = scrape(observed)
+    after = settled(observed)
     assert (
         value(after, "strata_rpc_calls_total", method=method, code="NOT_FOUND")
         - value(before, "strata_rpc_calls_total", method=method, code="NOT_FOUND")

@@ -77,11 +77,17 @@ def test_a_service_process_serves_metrics_and_exports_traces(
         with Client(addr) as client, pytest.raises(StrataError):
             client.ingest.GetRun(pb.GetRunRequest(name="entities/tester/projects/p/runs/missing"))
         url = f"http://127.0.0.1:{metrics_port}/metrics"
-        with urllib.request.urlopen(url, timeout=10) as response:
-            text = response.read().decode()
         method = "/strata.ingest.v1.IngestService/GetRun"
-        assert f'strata_rpc_calls_total{{code="NOT_FOUND",method="{method}"}} 1.0' in text
-        assert "strata_db_pool_size" in text
+        counted = f'strata_rpc_calls_total{{code="NOT_FOUND",method="{method}"}} 1.0'
+        text: list[str] = []
+
+        def scraped() -> bool:  # the call is counted just after its answer is sent
+            with urllib.request.urlopen(url, timeout=10) as response:
+                text[:] = [response.read().decode()]
+            return counted in text[0]
+
+        poll_until(scraped, timeout=20, interval=0.1, what="the GetRun call on /metrics")
+        assert "strata_db_pool_size" in text[0]
 
         def exported() -> bool:
             with receiver.lock:
