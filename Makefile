@@ -26,7 +26,7 @@ help:  ## list targets
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e ./clients/python[pandas,yaml] -e .[dev,embedded]
+	$(PIP) install -q -e ./clients/python[pandas,yaml] -e .[dev,embedded,otel]
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the server (with its [embedded] PostgreSQL), the client and dev tools

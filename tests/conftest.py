@@ -23,6 +23,8 @@ os.environ.setdefault("STRATA_CONFIG_DIR", "/nonexistent-strata-config")  # neve
 os.environ.setdefault("STRATA_AUTH_MODE", "open-local")
 # No system/* metrics in runs unless a test asks for them (tests count the keys they log).
 os.environ.setdefault("STRATA_SYSTEM_METRICS_INTERVAL", "0")
+# ... and without a /metrics endpoint (parallel servers would contend for its default port).
+os.environ.setdefault("STRATA_METRICS_ADDR", "")
 slog.configure("warning", "console")
 
 

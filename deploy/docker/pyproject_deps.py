@@ -1,7 +1,7 @@
 """Print the dependencies a pyproject.toml declares, one per line (a requirements file).
 
 The image installs them before copying the sources, so editing code does not reinstall every dependency.
-Usage: python pyproject_deps.py PYPROJECT [--skip NAME ...]
+Usage: python pyproject_deps.py PYPROJECT [--skip NAME ...] [--extra EXTRA ...]
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ def main() -> None:
     parser.add_argument(
         "--skip", action="append", default=[], help="a dependency to leave out (built locally)"
     )
+    parser.add_argument("--extra", action="append", default=[], help="an optional extra to include too")
     args = parser.parse_args()
     with open(args.pyproject, "rb") as f:
-        deps = tomllib.load(f)["project"]["dependencies"]
+        project = tomllib.load(f)["project"]
+    deps = project["dependencies"] + [d for e in args.extra for d in project["optional-dependencies"][e]]
     for dep in deps:
         name = re.split(r"[\s<>=!~;\[]", dep, maxsplit=1)[0]
         if name not in args.skip:

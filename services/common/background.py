@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from . import metrics
 from .context import SYSTEM, CallInfo, reset_call, set_call
 from .logging import get_logger
 
@@ -52,7 +53,7 @@ def every(
         while True:
             await asyncio.sleep(seconds)
             try:
-                ran, result = await run_once_locked(deps, name, fn)
+                ran, result = await metrics.timed_job(name, run_once_locked(deps, name, fn))
                 if ran and result:
                     log.info("background_pass", task=name, result=result)
             except asyncio.CancelledError:

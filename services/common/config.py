@@ -65,6 +65,24 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("STRATA_S3_THREADS", "16", "Bound on concurrent blocking S3 calls (they run in threads)."),
     ("STRATA_LOG_LEVEL", "info", "debug, info, warning or error."),
     ("STRATA_LOG_FORMAT", "json", "json (one object per line) or console."),
+    (
+        "STRATA_ACCESS_LOG_LEVEL",
+        "info",
+        "Level of the access log line written for every RPC (method, code, duration, principal): debug, "
+        "info, warning or error; off: none.",
+    ),
+    (
+        "STRATA_METRICS_ADDR",
+        "127.0.0.1:9464",
+        "host:port of the Prometheus endpoint (GET /metrics) of each server process; empty: none. "
+        "Use 0.0.0.0:9464 to let a scraper on another host reach it.",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "(unset)",
+        "Set (e.g. http://collector:4317): export traces over OTLP/gRPC (needs the `otel` extra); the "
+        "other standard OTEL_* variables apply.",
+    ),
     ("STRATA_GRACE_SECONDS", "10", "On SIGTERM/SIGINT: seconds in-flight calls get to finish."),
     (
         "STRATA_TLS_CERT",
@@ -270,6 +288,8 @@ class Settings:
     s3: S3Settings | None = None
     log_level: str = "info"
     log_format: str = "json"
+    access_log_level: str = "info"
+    metrics_addr: str = ""  # from_env defaults to 127.0.0.1:9464; "" (tests, embedded callers): none
     grace_seconds: float = 10.0
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
@@ -334,6 +354,8 @@ class Settings:
             s3=s3,
             log_level=_env("STRATA_LOG_LEVEL", "info"),
             log_format=_env("STRATA_LOG_FORMAT", "json"),
+            access_log_level=_env("STRATA_ACCESS_LOG_LEVEL", "info").strip().lower(),
+            metrics_addr=os.environ.get("STRATA_METRICS_ADDR", "127.0.0.1:9464").strip(),
             grace_seconds=float(_env("STRATA_GRACE_SECONDS", "10")),
             tls_cert_file=Path(os.environ["STRATA_TLS_CERT"]) if os.environ.get("STRATA_TLS_CERT") else None,
             tls_key_file=Path(os.environ["STRATA_TLS_KEY"]) if os.environ.get("STRATA_TLS_KEY") else None,

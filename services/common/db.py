@@ -19,6 +19,7 @@ import asyncpg
 import grpc
 from asyncpg.pool import PoolConnectionProxy
 
+from . import metrics
 from .logging import get_logger
 
 log = get_logger(__name__)
@@ -124,6 +125,7 @@ async def create_pool(
             await conn.close()
     pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, **kwargs)
     assert pool is not None
+    metrics.watch_pool(pool)  # size, in use and acquire waits on /metrics
     return pool
 
 

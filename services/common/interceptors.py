@@ -25,6 +25,7 @@ import grpc
 import structlog
 from grpc_status import rpc_status
 
+from . import access
 from .auth import Authorizer
 from .auth.policy import RULES, Access, Rule
 from .auth.streams import OpenCall
@@ -110,6 +111,7 @@ class _Call:
                 raise
             principal = ANONYMOUS  # health and reflection answer whatever credentials come along
         structlog.contextvars.bind_contextvars(principal=principal.name)
+        access.note_caller(principal.name, self.request_id)  # for the access log line
         token = set_call(CallInfo(self.method, self.request_id, peer, principal))
         return token, principal
 

@@ -1,7 +1,8 @@
 """structlog set-up: JSON lines (or console), context variables merged first.
 
 The server interceptor binds `rpc`, `request_id`, `peer` and `principal` into contextvars, so every
-event logged while serving a call carries them. Events are snake_case names with key/value fields.
+event logged while serving a call carries them; with tracing on, `trace_id` and `span_id` of the
+active span are added too (tracing.add_trace_ids). Events are snake_case names with key/value fields.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import logging
 import sys
 
 import structlog
+
+from .tracing import add_trace_ids
 
 
 def configure(level: str = "info", fmt: str = "json") -> None:
@@ -22,6 +25,7 @@ def configure(level: str = "info", fmt: str = "json") -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.StackInfoRenderer(),

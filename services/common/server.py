@@ -26,6 +26,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from . import logging as slog
+from . import tracing
+from .access import AccessInterceptor
 from .admission import AdmissionInterceptor
 from .auth import make_authorizer
 from .blobstore import make_blob_store
@@ -37,6 +39,7 @@ from .embedded_pg import EmbeddedPostgres, EmbeddedPostgresMissing, embedded_ava
 from .health import HealthProbe
 from .interceptors import StrataServerInterceptor
 from .limits import HeavyCallLimiter
+from .metrics import MetricsEndpoint
 
 log = slog.get_logger(__name__)
 
@@ -85,6 +88,7 @@ class StrataServer:
         self._embedded: EmbeddedPostgres | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._watchers: list[asyncio.Task[None]] = []  # health probe, embedded PostgreSQL supervision
+        self.metrics = MetricsEndpoint(settings.metrics_addr)  # GET /metrics; .port once started
 
     async def start(self) -> int:
         s = self.settings
@@ -114,7 +118,14 @@ class StrataServer:
         admission = AdmissionInterceptor(authorizer, s.max_request_bytes, s.max_message_bytes)
         # outermost first: refuse unauthenticated or oversized calls before their body is read, then
         # turn undecodable bytes into INVALID_ARGUMENT, then authorize, limit and run the handler
-        interceptors = [admission, DecodingInterceptor(), StrataServerInterceptor(authorizer, limits)]
+        # (tracing and the access log / RPC metrics wrap all of them, so refused calls are seen too)
+        interceptors = [
+            *tracing.server_interceptors(),
+            AccessInterceptor(s.access_log_level),
+            admission,
+            DecodingInterceptor(),
+            StrataServerInterceptor(authorizer, limits),
+        ]
         server = grpc.aio.server(interceptors=interceptors, options=options)
         for spec in self.specs:
             spec.register(server, self.deps)
@@ -129,6 +140,7 @@ class StrataServer:
             raise SystemExit(f"cannot listen on {s.addr}")
         await server.start()
         self._server = server
+        self.metrics.start()
         await self._set_health(health_pb2.HealthCheckResponse.SERVING)
         self._watchers.append(
             asyncio.create_task(HealthProbe(self.deps, self._set_health).run(), name="health")
@@ -148,6 +160,8 @@ class StrataServer:
             blobs=type(blobs).__name__,
             auth=authorizer.mode,
             tls=credentials is not None,
+            metrics_port=self.metrics.port,
+            tracing=tracing.enabled(),
         )
         return self.port
 
@@ -169,6 +183,7 @@ class StrataServer:
             await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
             await self._server.stop(grace)
             self._server = None
+        self.metrics.stop()
         await _cancel(self._tasks)
         if self.deps is not None:
             await self.deps.authorizer.stop()
@@ -202,8 +217,13 @@ class StrataServer:
         return (
             f"Strata is serving {services} on {self.address}\n"
             f"  storage: {pg}; {blobs}\n  auth: {auth}\n"
-            f"  clients: export STRATA_ADDR={self.address}\n  stop: Ctrl-C (or SIGTERM)"
+            f"  clients: export STRATA_ADDR={self.address}\n{self._metrics_line()}  stop: Ctrl-C (or SIGTERM)"
         )
+
+    def _metrics_line(self) -> str:
+        if self.metrics.port is None:
+            return ""
+        return f"  metrics: http://{self.metrics.addr.rpartition(':')[0]}:{self.metrics.port}/metrics\n"
 
 
 async def _maybe_await(value: object) -> None:
@@ -262,4 +282,5 @@ def run_main(specs: Sequence[ServiceSpec], argv: Sequence[str] | None = None, de
     slog.configure(settings.log_level, settings.log_format)
     if settings.pg_dsn is None and not embedded_available():
         raise SystemExit(f"strata-server: {EmbeddedPostgresMissing()}")
+    tracing.configure_from_env()
     asyncio.run(StrataServer(specs, settings).serve_until_signal())

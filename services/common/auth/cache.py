@@ -21,6 +21,7 @@ import asyncpg
 
 from ..db import Conn
 from ..logging import get_logger
+from ..metrics import AUTH_CACHE
 
 log = get_logger(__name__)
 
@@ -50,11 +51,11 @@ class TtlCache(Generic[K, V]):
 
     def get(self, key: K) -> V | None:
         entry = self._data.get(key)
-        if entry is None:
-            return None
-        if entry[0] < time.monotonic():
+        if entry is None or entry[0] < time.monotonic():
             self._data.pop(key, None)
+            AUTH_CACHE.labels("miss").inc()
             return None
+        AUTH_CACHE.labels("hit").inc()
         return entry[1]
 
     def put(self, key: K, value: V, generation: int | None = None) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -23,6 +24,7 @@ from minio.datatypes import Part as MinioPart
 from minio.error import S3Error
 from minio.helpers import DictType
 
+from ..metrics import s3_operation
 from .base import DEFAULT_READ_CHUNK, BlobNotFound, BlobStore, BlobStoreUnavailable, Part
 from .buffers import Buffer, Pieces, joined, pieces_of, size_of
 
@@ -102,6 +104,10 @@ class S3BlobStore(BlobStore):
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="blob-s3")
 
     async def _run(self, fn: Callable[..., _T], *args: object, key: str | None = None) -> _T:
+        with s3_operation(sys._getframe(1).f_code.co_name):  # latency, errors and a span per operation
+            return await self._call(fn, *args, key=key)
+
+    async def _call(self, fn: Callable[..., _T], *args: object, key: str | None = None) -> _T:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
         except S3Error as e:

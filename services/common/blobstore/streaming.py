@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import cast
 
+from ..metrics import count_transfer
 from .base import DEFAULT_READ_CHUNK, BlobStore
 
 
@@ -23,6 +24,10 @@ from .base import DEFAULT_READ_CHUNK, BlobStore
 class TransferStats:
     upload_bytes_received: int = 0
     download_bytes_sent: int = 0
+
+    def __setattr__(self, name: str, value: int) -> None:
+        count_transfer(name, value - getattr(self, name, 0))  # strata_upload/download_bytes_total
+        super().__setattr__(name, value)
 
 
 def transfer_stats(extras: dict[str, object]) -> TransferStats:

@@ -17,12 +17,14 @@ in the same group are committed and acknowledged first).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 import numpy as np
 
+from ...common import metrics as prom
 from ...common.db import DEFAULT_TIMEOUT, Conn
 from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ServiceError
@@ -58,6 +60,7 @@ class Batch:
     steps: np.ndarray
     values: np.ndarray
     times: np.ndarray
+    received: float = field(default_factory=time.monotonic)  # when it arrived (the ack lag metric)
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,7 @@ class StreamSession:
             committed, error, planned = lock["sequence"], None, []
             for b in batches:
                 if b.sequence <= committed:
+                    prom.INGEST_REPLAYED.inc()
                     continue  # a replay of an acknowledged batch: exactly-once means do nothing
                 if b.sequence != committed + 1:
                     error = InvalidArgument(
@@ -280,6 +284,8 @@ class StreamSession:
         names = {v: k for k, v in self.key_ids.items()}
         summary = summary_columns(combine([summarize(p) for p in planned]), names)
         points = sum(len(p.key_ids) for p in planned)
+        prom.INGEST_POINTS.inc(points)
+        prom.INGEST_BATCHES.inc(len(planned))
         next_step = max((int(p.steps.max()) + 1 for p in planned if len(p.steps)), default=0)
         return await store.commit_summary(
             conn, self.run_pk, self.stream_id, summary, sequence, points, next_step, self.timeout
@@ -333,11 +339,13 @@ async def pump(session: StreamSession, batches: AsyncIterator[Batch]) -> AsyncIt
 
     task = asyncio.create_task(reader(), name=f"stream-reader-{session.stream_id}")
     log.info("metric_stream_opened", stream_id=session.stream_id, committed=session.committed)
+    prom.INGEST_OPEN_STREAMS.inc()
     try:
         while True:
             group, tail = await _take_group(queue)
             if group:
                 ack, error = await session.commit(group)
+                prom.INGEST_ACK_LAG.observe(time.monotonic() - group[0].received)
                 yield ack
                 if error is not None:
                     raise error
@@ -348,6 +356,7 @@ async def pump(session: StreamSession, batches: AsyncIterator[Batch]) -> AsyncIt
     finally:
         task.cancel()
         await asyncio.wait([task])  # the reader's outcome was already delivered through the queue
+        prom.INGEST_OPEN_STREAMS.dec()
         log.info("metric_stream_closed", stream_id=session.stream_id, committed=session.committed)
 
 

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from ...common.deps import Deps
 from ...common.errors import InvalidArgument, Reason, Unavailable
 from ...common.logging import get_logger
+from ...common.metrics import ALIAS_WATCHERS
 from ...common.names import ALIAS_RE, ArtifactName, check, parse_artifact
 from ..lookup import artifact_id_or_404
 from ..model import SET, AliasEvent, Version
@@ -47,12 +48,14 @@ class AliasHub:
     def subscribe(self, artifact_id: int) -> asyncio.Event:
         wake = asyncio.Event()
         self._watchers.setdefault(artifact_id, set()).add(wake)
+        ALIAS_WATCHERS.inc()
         return wake
 
     def unsubscribe(self, artifact_id: int, wake: asyncio.Event) -> None:
         watchers = self._watchers.get(artifact_id)
-        if watchers is not None:
+        if watchers is not None and wake in watchers:
             watchers.discard(wake)
+            ALIAS_WATCHERS.dec()
             if not watchers:
                 del self._watchers[artifact_id]
 
