@@ -34,10 +34,11 @@ def _lookups(result: str) -> float:
 def test_a_key_checked_again_is_an_auth_cache_hit(keys_server: KeysServer) -> None:
     with keys_server.client() as client:
         client.iam.GetPrincipal(iam.GetPrincipalRequest())
-        misses, hits = _lookups("miss"), _lookups("hit")
+        hits = _lookups("hit")
         client.iam.GetPrincipal(iam.GetPrincipalRequest())
-    assert _lookups("hit") > hits  # the key verified by the first call is trusted from the cache
-    assert _lookups("miss") == misses
+    # the key verified by the first call is trusted from the cache (misses are not compared: the
+    # counters are per process, and another server of this process may verify a key meanwhile)
+    assert _lookups("hit") > hits
 
 
 def test_open_watch_alias_calls_are_counted_while_they_wait(
