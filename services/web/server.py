@@ -1,0 +1,56 @@
+"""Running the console under uvicorn: alone (`serve`), or as a task beside the gRPC server (`WebServer`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import uvicorn
+
+from .app import create_app
+from .config import WebSettings
+
+
+def uvicorn_config(settings: WebSettings) -> uvicorn.Config:
+    host, _, port = settings.web_addr.rpartition(":")
+    return uvicorn.Config(
+        create_app(settings),
+        host=host or "127.0.0.1",
+        port=int(port),
+        log_level="warning",
+        access_log=False,
+        proxy_headers=True,
+        lifespan="off",
+    )
+
+
+def serve(settings: WebSettings) -> None:
+    uvicorn.Server(uvicorn_config(settings)).run()
+
+
+class WebServer:
+    """The console inside another event loop (the all-in-one server): start(), then stop()."""
+
+    def __init__(self, settings: WebSettings) -> None:
+        self.settings = settings
+        self._server = uvicorn.Server(uvicorn_config(settings))
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the host handles signals
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> str:
+        self._task = asyncio.create_task(self._server.serve(), name="strata-web")
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # raises the bind error
+                raise SystemExit(f"the console could not listen on {self.settings.web_addr}")
+            await asyncio.sleep(0.02)
+        sock = self._server.servers[0].sockets[0]
+        host, port = sock.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, 10)
+        self._server.config.app.state.bridge.close()

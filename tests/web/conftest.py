@@ -1,0 +1,105 @@
+"""The console against a real keys-mode server seeded with the article's workflow, served by uvicorn on a
+free port, and (for the browser tests) one headless Chromium per module driven by Selenium.
+
+A failing browser test saves a screenshot to $STRATA_WEB_FAILURES (default test-reports/web/ beside the
+junit report of `make test`)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from strata_server.web.config import WebSettings
+from strata_server.web.server import WebServer
+
+from tests.web.seed import Seeded, seed
+
+FAILURES = Path(os.environ.get("STRATA_WEB_FAILURES", "test-reports/web"))
+
+
+class WebThread:
+    """The console in a background thread with its own event loop (like tests/fixtures/servers.py)."""
+
+    def __init__(self, settings: WebSettings) -> None:
+        self.server = WebServer(settings)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="strata-web-test", daemon=True)
+        self.url = ""
+
+    def start(self) -> WebThread:
+        self._thread.start()
+        self.url = asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(30)
+        return self
+
+    @property
+    def app(self):  # type: ignore[no-untyped-def]
+        return self.server._server.config.app
+
+    def stop(self) -> None:
+        try:
+            asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(30)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=10)
+
+
+@dataclass
+class Console:
+    url: str
+    data: Seeded
+    keys_server: object
+    web: WebThread
+
+    def http(self, key: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, follow_redirects=False)
+
+
+@pytest.fixture(scope="module")
+def console(keys_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:  # type: ignore[no-untyped-def]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STRATA_SPOOL_DIR", str(tmp_path_factory.mktemp("spool")))
+        data = seed(keys_server, tmp_path_factory.mktemp("seed"), mp)
+    web = WebThread(WebSettings(web_addr="127.0.0.1:0", grpc_addr=keys_server.addr, auth_mode="keys")).start()
+    yield Console(web.url, data, keys_server, web)
+    web.stop()
+
+
+def chromium_available() -> bool:
+    return bool(shutil.which("chromium") and shutil.which("chromedriver"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not chromium_available():
+        pytest.fail("chromium and chromedriver are required (make test installs them: apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000", "--disable-gpu"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"))
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and "browser" in item.fixturenames:
+        driver = item.funcargs.get("browser")
+        if driver is not None:
+            FAILURES.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(FAILURES / f"{item.name}.png"))
