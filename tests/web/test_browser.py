@@ -1,0 +1,156 @@
+"""The article's workflow seen in the console, in a real headless Chromium (Selenium + chromedriver):
+sign in, filter runs by job_type, a run's loss chart with every point, runs compared by learning rate
+(one band per group), promoting an alias as an admin and being refused as a member, the production
+model's lineage reaching the raw dataset, signing out; hostile text shown as text with no script run;
+an outsider's 404. With STRATA_DOCS_SCREENSHOTS=docs/images the tests also refresh the guide's images."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.web.seed import ENTITY, HOSTILE, LOSS_STEPS, LRS, PROJECT
+
+pytestmark = pytest.mark.timeout(120)
+PROJECT_PATH = f"/p/{ENTITY}/{PROJECT}"
+DOCS = os.environ.get("STRATA_DOCS_SCREENSHOTS")
+
+
+def wait(driver, predicate, timeout: float = 15):  # type: ignore[no-untyped-def]
+    """Until `predicate` is truthy; a re-render that replaces elements mid-check just means "check again"."""
+    waiter = WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException])
+    return waiter.until(lambda d: predicate(d))
+
+
+def css(driver, selector: str):  # type: ignore[no-untyped-def]
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def shot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
+    if DOCS:
+        Path(DOCS).mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(Path(DOCS) / f"{name}.png"))
+
+
+def sign_in(driver, console, key: str, path: str = PROJECT_PATH) -> None:  # type: ignore[no-untyped-def]
+    driver.get(console.url + path)
+    wait(driver, lambda d: "/signin" in d.current_url and css(d, "#api-key"))
+    css(driver, "#api-key")[0].send_keys(key)
+    css(driver, "#signin-button")[0].click()
+    wait(driver, lambda d: "/signin" not in d.current_url)
+
+
+def sign_out(driver) -> None:  # type: ignore[no-untyped-def]
+    wait(driver, lambda d: css(d, "#signout") and css(d, "#signout")[0].is_displayed())
+    css(driver, "#signout")[0].click()
+    wait(driver, lambda d: "/signin" in d.current_url)
+
+
+def severe_logs(driver, expected: str = "favicon") -> list[str]:  # type: ignore[no-untyped-def]
+    """Errors in the browser's console since the last call (CSP violations, script errors, failed loads)
+    other than those containing `expected`."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE" and expected not in e["message"]]
+
+
+def test_the_workflow_in_the_console(console, browser) -> None:
+    d, data = browser, console.data
+    # 1. sign in (the project page sends us to the sign-in page and back)
+    sign_in(d, console, data.alice)
+    assert d.current_url.endswith(PROJECT_PATH)
+    wait(d, lambda d: len(css(d, "#runs-table tbody tr")) >= len(data.train_runs))
+
+    # 2. filter runs by job_type
+    box = css(d, "#q-job_type")[0]
+    box.send_keys("train")
+    css(d, "#apply")[0].click()
+    wait(d, lambda d: css(d, "#match-count")[0].get_attribute("data-count") == str(len(data.train_runs)))
+    rows = wait(d, lambda d: d.execute_script(
+        "return [...document.querySelectorAll('#runs-table tbody tr')].map(r => [r.dataset.run, r.dataset.jobType])"))
+    assert {job for _, job in rows} == {"train"}
+    assert {run for run, _ in rows} == set(data.train_runs)
+    shot(d, "console-runs")
+
+    # 3. open a run: its loss chart is drawn with every logged point
+    css(d, f'tr[data-run="{data.train_runs[0]}"] a.run-link')[0].click()
+    chart = wait(d, lambda d: next(iter(css(d, '.chart[data-key="train/loss"][data-points]')), None))
+    assert chart.get_attribute("data-points") == str(LOSS_STEPS)
+    assert css(chart, "canvas"), "uPlot drew no canvas"
+    shot(d, "console-run")
+
+    # 4. compare the sweep grouped by learning rate: one band per group
+    runs = ",".join(data.train_runs)
+    d.get(f"{console.url}{PROJECT_PATH}/compare?runs={runs}&key=train/loss&group_by=config.lr")
+    chart = wait(d, lambda d: next(iter(css(d, "#compare-chart[data-ready]")), None))
+    assert chart.get_attribute("data-bands") == str(len(LRS))
+    assert len(css(d, "#compare-legend .group")) == len(LRS)
+
+    # 5a. promote: a project admin moves the protected `production` alias
+    d.get(f"{console.url}{PROJECT_PATH}/artifacts/bert-classifier")
+    wait(d, lambda d: css(d, "#alias-form"))
+    css(d, "#alias-name")[0].send_keys("production")
+    css(d, "#alias-version option[value='v1']")[0].click()
+    css(d, "#alias-reason")[0].send_keys("passed eval")
+    css(d, "#alias-move")[0].click()
+    wait(d, lambda d: any(r.text.startswith("production") and "v1" in r.text for r in css(d, "#aliases-table tbody tr")))
+    wait(d, lambda d: any("production" in r.text and "passed eval" in r.text for r in css(d, "#alias-history-table tbody tr")))
+
+    # 6. the production model's lineage graph reaches the raw dataset
+    d.get(f"{console.url}{PROJECT_PATH}/artifacts/bert-classifier/versions/v1")
+    wait(d, lambda d: css(d, "#lineage-link")).__getitem__(0).click()
+    graph = wait(d, lambda d: next(iter(css(d, "#graph[data-nodes]")), None))
+    labels = d.execute_script("return window.strataGraph.nodes().map(n => n.data('label'))")
+    assert any(label.startswith("support-tickets:v0") for label in labels), labels
+    assert int(graph.get_attribute("data-nodes")) >= 4
+    shot(d, "console-lineage")
+
+    # 7. sign out: the session is gone, pages ask to sign in again
+    assert not severe_logs(d)
+    sign_out(d)
+    d.get(console.url + PROJECT_PATH)
+    wait(d, lambda d: "/signin" in d.current_url)
+
+    # 5b. a member is refused moving the protected alias, and sees the server's reason
+    sign_in(d, console, data.bob, f"{PROJECT_PATH}/artifacts/bert-classifier")
+    wait(d, lambda d: css(d, "#alias-form"))
+    css(d, "#alias-name")[0].send_keys("production")
+    css(d, "#alias-move")[0].click()
+    msg = wait(d, lambda d: next((m for m in css(d, "#alias-message") if m.text), None))
+    assert msg.get_attribute("data-reason") == "PROTECTED_ALIAS"
+    assert "protected" in msg.text
+    sign_out(d)
+    assert not severe_logs(d, expected="403")  # the refused move itself is the only error
+
+
+def test_hostile_text_is_shown_as_text_and_runs_no_script(console, browser) -> None:
+    d, run = browser, console.data.hostile_run
+    sign_in(d, console, console.data.alice, f"{PROJECT_PATH}?job_type=debug")
+    wait(d, lambda d: css(d, f'tr[data-run="{run}"]'))
+    assert HOSTILE["name"] in css(d, f'tr[data-run="{run}"] a.run-link')[0].text
+    assert HOSTILE["tag"] in css(d, f'tr[data-run="{run}"] .tag')[0].text
+    d.get(f"{console.url}{PROJECT_PATH}/runs/{run}")
+    wait(d, lambda d: css(d, f'.chart[data-key="{HOSTILE["metric"]}"][data-points]'))
+    assert css(d, "#title")[0].text == HOSTILE["name"]
+    assert css(d, "#run-notes")[0].text == HOSTILE["notes"]
+    assert HOSTILE["config"] in css(d, "#run-config")[0].text
+    assert not css(d, "main script, main img")
+    assert d.execute_script("return window.__pwned") is None
+    assert not severe_logs(d)
+    sign_out(d)
+
+
+def test_an_outsider_sees_not_found(console, browser) -> None:
+    d = browser
+    sign_in(d, console, console.data.carol, "/")
+    d.get(console.url + PROJECT_PATH)
+    wait(d, lambda d: css(d, "#title"))
+    assert css(d, "#title")[0].text == "Not found"
+    d.get(f"{console.url}/api/v1/projects/{ENTITY}/{PROJECT}/runs?filter={quote('{}')}")
+    assert "NOT_FOUND" in d.page_source
+    d.get(console.url + "/")
+    sign_out(d)
