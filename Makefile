@@ -10,7 +10,7 @@ DOCS_STAMP := $(VENV)/.docs-installed
 BUF := .tools/node_modules/.bin/buf
 STRATA_ADDR ?= 127.0.0.1:50051
 
-.PHONY: help install run test test-fast proto proto-check lint bench clean tools docs
+.PHONY: help install run test test-fast proto proto-check lint bench clean tools docs browser console-screenshots
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -30,10 +30,19 @@ $(NODE_STAMP): package.json package-lock.json
 
 tools: $(NODE_STAMP)  ## install buf and the Node.js gRPC client used by the polyglot test
 
-run: $(STAMP)  ## start all services in one process on $(STRATA_ADDR) (embedded PostgreSQL + blob folder)
+run: $(STAMP)  ## start all services and the web console (http://127.0.0.1:8080) in one process on $(STRATA_ADDR)
 	$(VENV)/bin/strata server --addr $(STRATA_ADDR)
 
-test: $(STAMP) $(NODE_STAMP)  ## install everything and run the whole test suite
+browser:  ## install Chromium and chromedriver (Debian packages) for the console's browser tests, when missing
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "installing chromium and chromium-driver"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+console-screenshots: $(STAMP) browser  ## refresh the console guide's screenshots (docs/images) from the browser tests
+	STRATA_DOCS_SCREENSHOTS=docs/images $(PY) -m pytest -q -p no:cacheprovider tests/web/test_browser.py
+
+test: $(STAMP) $(NODE_STAMP) browser  ## install everything and run the whole test suite
 	$(PY) -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-fast: $(STAMP)  ## run the suite without the slow fault-injection tests

@@ -1,6 +1,7 @@
 """The embedded default: every service in one process on one port.
 
-`python -m strata_server` (also `strata server` and `make run`).
+`python -m strata_server` (also `strata server` and `make run`); the web console starts beside it on
+STRATA_WEB_ADDR (default http://127.0.0.1:8080).
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ def all_specs() -> list[ServiceSpec]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    run_main(all_specs(), argv, description="Strata: all services in one process (the embedded default).")
+    run_main(
+        all_specs(),
+        argv,
+        description="Strata: all services and the web console in one process (the embedded default).",
+        console=True,
+    )
 
 
 if __name__ == "__main__":

@@ -37,6 +37,13 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("STRATA_S3_REGION", "(unset)", "S3 region."),
     ("STRATA_S3_SECURE", "false", "Use HTTPS for S3."),
     ("STRATA_S3_THREADS", "16", "Bound on concurrent blocking S3 calls (they run in threads)."),
+    (
+        "STRATA_WEB_ADDR",
+        "127.0.0.1:8080",
+        "Where the web console listens (the all-in-one server starts it beside the services; `off` "
+        "disables it there). `python -m strata_server.web` runs it alone, calling the services at STRATA_ADDR.",
+    ),
+    ("STRATA_WEB_SESSION_SECONDS", "43200", "Lifetime of a console sign-in session (seconds)."),
     ("STRATA_LOG_LEVEL", "info", "debug, info, warning or error."),
     ("STRATA_LOG_FORMAT", "json", "json (one object per line) or console."),
     ("STRATA_GRACE_SECONDS", "10", "On SIGTERM/SIGINT: seconds in-flight calls get to finish."),
@@ -171,6 +178,7 @@ class Settings:
     max_message_bytes: int = 64 * 1024 * 1024
     grpc_stream_window: int = 4 * 1024 * 1024
     rollup_interval: float = 2.0
+    web_addr: str = "127.0.0.1:8080"  # "off": the all-in-one server starts no console
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -226,6 +234,7 @@ class Settings:
             max_message_bytes=int(_env("STRATA_MAX_MESSAGE_BYTES", str(64 * 1024 * 1024))),
             grpc_stream_window=int(_env("STRATA_GRPC_STREAM_WINDOW", str(4 * 1024 * 1024))),
             rollup_interval=float(_env("STRATA_ROLLUP_INTERVAL", "2")),
+            web_addr=_env("STRATA_WEB_ADDR", "127.0.0.1:8080"),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

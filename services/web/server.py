@@ -54,3 +54,18 @@ class WebServer:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._task, 10)
         self._server.config.app.state.bridge.close()
+
+
+async def start_beside(grpc_address: str, settings: object) -> tuple[WebServer, str]:
+    """Start the console in the running loop, calling the all-in-one server at `grpc_address`."""
+    host, _, port = grpc_address.rpartition(":")
+    if host in ("0.0.0.0", "[::]", "::", ""):
+        host = "127.0.0.1"
+    web = WebServer(
+        WebSettings.from_env(
+            web_addr=settings.web_addr,  # type: ignore[attr-defined]
+            grpc_addr=f"{host}:{port}",
+            auth_mode=settings.auth_mode,  # type: ignore[attr-defined]
+        )
+    )
+    return web, await web.start()

@@ -32,10 +32,14 @@ def css(driver, selector: str):  # type: ignore[no-untyped-def]
     return driver.find_elements(By.CSS_SELECTOR, selector)
 
 
-def shot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
-    if DOCS:
-        Path(DOCS).mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(Path(DOCS) / f"{name}.png"))
+def shot(driver, name: str, height: int = 900) -> None:  # type: ignore[no-untyped-def]
+    """A screenshot for the console guide (only when STRATA_DOCS_SCREENSHOTS names a folder)."""
+    if not DOCS:
+        return
+    Path(DOCS).mkdir(parents=True, exist_ok=True)
+    driver.set_window_size(1400, height)
+    driver.save_screenshot(str(Path(DOCS) / f"{name}.png"))
+    driver.set_window_size(1400, 1000)
 
 
 def sign_in(driver, console, key: str, path: str = PROJECT_PATH) -> None:  # type: ignore[no-untyped-def]
@@ -74,14 +78,14 @@ def test_the_workflow_in_the_console(console, browser) -> None:
         "return [...document.querySelectorAll('#runs-table tbody tr')].map(r => [r.dataset.run, r.dataset.jobType])"))
     assert {job for _, job in rows} == {"train"}
     assert {run for run, _ in rows} == set(data.train_runs)
-    shot(d, "console-runs")
+    shot(d, "console-runs", height=520)
 
     # 3. open a run: its loss chart is drawn with every logged point
     css(d, f'tr[data-run="{data.train_runs[0]}"] a.run-link')[0].click()
     chart = wait(d, lambda d: next(iter(css(d, '.chart[data-key="train/loss"][data-points]')), None))
     assert chart.get_attribute("data-points") == str(LOSS_STEPS)
     assert css(chart, "canvas"), "uPlot drew no canvas"
-    shot(d, "console-run")
+    shot(d, "console-run", height=1180)
 
     # 4. compare the sweep grouped by learning rate: one band per group
     runs = ",".join(data.train_runs)
@@ -107,7 +111,7 @@ def test_the_workflow_in_the_console(console, browser) -> None:
     labels = d.execute_script("return window.strataGraph.nodes().map(n => n.data('label'))")
     assert any(label.startswith("support-tickets:v0") for label in labels), labels
     assert int(graph.get_attribute("data-nodes")) >= 4
-    shot(d, "console-lineage")
+    shot(d, "console-lineage", height=720)
 
     # 7. sign out: the session is gone, pages ask to sign in again
     assert not severe_logs(d)

@@ -90,7 +90,7 @@
     if (typeof x !== "number") return String(x);
     if (Number.isInteger(x)) return String(x);
     const a = Math.abs(x);
-    return a !== 0 && (a < 1e-3 || a >= 1e6) ? x.toExponential(3) : String(Math.round(x * 1e4) / 1e4);
+    return a >= 1e6 ? x.toExponential(3) : String(Number(x.toPrecision(4)));
   }
   function fmtValue(v) {
     if (v === null || v === undefined) return "";

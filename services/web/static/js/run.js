@@ -33,7 +33,7 @@
         el("div", {}, el("h3", { text: "Config" }), el("div", { id: "run-config" }, kv(S.flatten(r.config)))),
         el("div", {}, el("h3", { text: "Summary" }),
           table(["key", "last", "min", "max", "mean", "points"], summaryRows, { id: "run-summary" })),
-        el("div", {}, el("h3", { text: "Provenance" }), kv({ "os user": p.os_user, host: p.host, "git commit": p.git_commit + (p.git_dirty ? " (dirty)" : ""), "git remote": p.git_remote, command: p.command, runtime: p.runtime }))),
+        el("div", {}, el("h3", { text: "Provenance" }), kv(Object.fromEntries(Object.entries({ "os user": p.os_user, host: p.host, "git commit": p.git_commit + (p.git_dirty ? " (dirty)" : ""), "git remote": p.git_remote, command: p.command, runtime: p.runtime }).filter(([, v]) => v))))),
       el("p", {}, el("a", { id: "lineage-link", href: S.url.lineage(page.entity, page.project, r.name), text: "Lineage graph" })));
   }
 

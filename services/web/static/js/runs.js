@@ -11,7 +11,7 @@
     quick: { state: params.get("state") || "", job_type: params.get("job_type") || "", group: params.get("group") || "",
              tag: params.get("tag") || "", user: params.get("user") || "" },
     order: params.get("order") || "-created_at",
-    tokens: [""], pageIndex: 0, runs: [], selected: new Set(), columns: null, timer: null,
+    tokens: [""], pageIndex: 0, runs: [], selected: new Set(), columns: null, chosen: false, timer: null,
   };
   const ATTRS = [["display_name", "name"], ["state", "state"], ["job_type", "job type"], ["group", "group"],
                  ["user", "user"], ["tags", "tags"], ["created_at", "created"]];
@@ -69,6 +69,7 @@
   async function loadPage() {
     try {
       const r = await api("GET", `${base}/runs${query({ page_token: state.tokens[state.pageIndex], page_size: 50 })}`);
+      if (state.pageIndex === 0 && !state.chosen) state.columns = null;
       state.runs = r.runs;
       state.tokens[state.pageIndex + 1] = r.next_page_token;
       render();
@@ -83,8 +84,9 @@
     }
   }
 
+  /* Default columns: the first config and summary keys of the runs shown (until the user picks some). */
   function discoverColumns() {
-    if (state.columns) return;
+    if (state.chosen || state.columns) return;
     const config = new Set(), summary = new Set();
     for (const r of state.runs) {
       Object.keys(S.flatten(r.config)).forEach((k) => config.add(k));
@@ -95,6 +97,7 @@
     columnsBox.replaceChildren(el("summary", { text: "Columns" }), ...all.map((c) => {
       const box = el("input", { type: "checkbox", checked: state.columns.includes(c) });
       box.addEventListener("change", () => {
+        state.chosen = true;
         state.columns = box.checked ? [...state.columns, c] : state.columns.filter((x) => x !== c);
         render();
       });
@@ -126,7 +129,7 @@
         el("td", {}, el("span", { class: `state ${r.state}`, text: r.state })),
         el("td", { text: r.job_type }), el("td", { text: r.group }), el("td", { text: r.user }),
         el("td", {}, r.tags.map((t) => el("span", { class: "tag", text: t }))),
-        el("td", { text: fmtTime(r.create_time) }),
+        el("td", { class: "nowrap", text: fmtTime(r.create_time) }),
         state.columns.map((c) => el("td", { class: "num", text: cell(r, c) })));
     });
     table.replaceChildren(el("thead", {}, head), el("tbody", {}, rows));
