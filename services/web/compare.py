@@ -110,7 +110,7 @@ async def compare(request: Request) -> Response:
     resp = await call(request, "query", "BatchGetHistory", req)
     group_by = str(body.get("group_by") or "")
     if not group_by:
-        return Json({"key": key, "series": [convert.series(s) for s in resp.series]})
+        return Json({"key": key, "series": [convert.series(s, times=False) for s in resp.series]})
     groups = await group_values(request, run_ids, group_by)
     return Json({"key": key, "group_by": group_by, "bands": bands(list(resp.series), groups, min(samples, 500))})
 

@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 from google.protobuf.timestamp_pb2 import Timestamp
 from strata.ingest.v1 import run_pb2
 from strata.lineage.v1 import lineage_pb2
@@ -80,16 +81,27 @@ def run(r: run_pb2.Run) -> dict[str, Any]:
     }
 
 
-def series(s: Any) -> dict[str, Any]:
-    return {
+def floats(values: Any) -> list[Any]:
+    """A repeated double as a JSON-ready list, converted in C (numpy) unless a NaN or inf needs mapping."""
+    arr = np.asarray(values, dtype=np.float64)
+    if np.isfinite(arr).all():
+        return arr.tolist()
+    return [num(v) for v in arr.tolist()]
+
+
+def series(s: Any, *, times: bool = True) -> dict[str, Any]:
+    """One MetricSeries; `times=False` leaves out wall times and x values (compare charts use steps)."""
+    out = {
         "run": s.run,
         "key": s.key,
-        "steps": list(s.steps),
-        "values": [num(v) for v in s.values],
-        "times": list(s.times),
-        "x_values": list(s.x_values),
+        "steps": np.asarray(s.steps, dtype=np.int64).tolist(),
+        "values": floats(s.values),
         "total_points": s.total_points,
     }
+    if times:
+        out["times"] = np.asarray(s.times, dtype=np.float64).tolist()
+        out["x_values"] = floats(s.x_values)
+    return out
 
 
 def artifact(a: artifact_pb2.Artifact) -> dict[str, Any]:

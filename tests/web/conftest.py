@@ -6,10 +6,8 @@ junit report of `make test`)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,37 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 from strata_server.web.config import WebSettings
-from strata_server.web.server import WebServer
 
+from tests.fixtures.web import WebThread
 from tests.web.seed import Seeded, seed
 
 FAILURES = Path(os.environ.get("STRATA_WEB_FAILURES", "test-reports/web"))
-
-
-class WebThread:
-    """The console in a background thread with its own event loop (like tests/fixtures/servers.py)."""
-
-    def __init__(self, settings: WebSettings) -> None:
-        self.server = WebServer(settings)
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="strata-web-test", daemon=True)
-        self.url = ""
-
-    def start(self) -> WebThread:
-        self._thread.start()
-        self.url = asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(30)
-        return self
-
-    @property
-    def app(self):  # type: ignore[no-untyped-def]
-        return self.server._server.config.app
-
-    def stop(self) -> None:
-        try:
-            asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(30)
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(timeout=10)
 
 
 @dataclass

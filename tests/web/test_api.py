@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.web.seed import ENTITY, LOSS_STEPS, PROJECT
+from tests.web.seed import ENTITY, LOSS_STEPS, LRS, PROJECT
 
 P = f"/api/v1/projects/{ENTITY}/{PROJECT}"
 
@@ -128,3 +128,74 @@ def test_api_index_lists_every_endpoint(console) -> None:
     with console.http() as http:
         paths = {e["path"] for e in http.get("/api/v1").json()["endpoints"]}
     assert f"/api/v1/projects/{{entity}}/{{project}}/runs" in paths and "/api/v1/lineage" in paths
+
+
+def test_compare_lines_per_run_and_one_band_per_group(console) -> None:
+    runs = console.data.train_runs
+    with console.http(console.data.alice) as http:
+        r = http.post(f"{P}/compare", json={"runs": runs, "key": "train/loss"})
+        assert r.status_code == 200
+        assert sorted(s["run"].rsplit("/", 1)[1] for s in r.json()["series"]) == sorted(runs)
+        r = http.post(f"{P}/compare", json={"runs": runs, "key": "train/loss", "group_by": "config.lr"})
+        bands = r.json()["bands"]
+    assert sorted(float(b["value"]) for b in bands) == sorted(LRS)
+    assert all(b["run_count"] == len(runs) // len(LRS) for b in bands)
+    for b in bands:
+        assert all(lo <= m <= hi for lo, m, hi in zip(b["min"], b["mean"], b["max"]) if m is not None)
+
+
+def test_version_files_download_and_used_by(console) -> None:
+    with console.http(console.data.alice) as http:
+        v = http.get(f"{P}/artifacts/bert-classifier/versions/v0").json()
+        assert [f["path"] for f in v["files"]] == ["model.pth"]
+        assert any(n["kind"] == "run" and n["job_type"] == "eval" for n in v["used_by"])
+        r = http.get(f"{P}/artifacts/bert-classifier/versions/v0/file", params={"path": "model.pth"})
+        assert r.status_code == 200 and r.content == b"weights 0"
+        assert "attachment" in r.headers["content-disposition"]
+        missing = http.get(f"{P}/artifacts/bert-classifier/versions/v0/file", params={"path": "nope"})
+        assert missing.status_code == 404
+
+
+def test_diff_names_files_metadata_and_producing_config(console) -> None:
+    with console.http(console.data.alice) as http:
+        d = http.get(f"{P}/artifacts/bert-classifier/diff", params={"old": "v0", "new": "v2"}).json()
+    assert d["files_changed"] == 1
+    assert {c["key"] for c in d["config"]} >= {"lr", "seed"}
+    assert {c["key"] for c in d["metadata"]} == {"lr"}
+
+
+def test_lineage_graph_and_impact(console) -> None:
+    model = f"entities/{ENTITY}/projects/{PROJECT}/artifacts/bert-classifier/versions/v1"
+    raw = f"entities/{ENTITY}/projects/{PROJECT}/artifacts/support-tickets/versions/v0"
+    with console.http(console.data.alice) as http:
+        g = http.get("/api/v1/lineage", params={"node": model}).json()
+        assert raw in {n["name"] for n in g["nodes"]}
+        assert all(e["source"] in {n["name"] for n in g["nodes"]} for e in g["edges"])
+        imp = http.get("/api/v1/impact", params={"node": raw, "page_size": 3}).json()
+        assert imp["version_count"] == 1 + len(console.data.train_runs)  # clean dataset + every checkpoint
+        assert imp["run_count"] >= 1 + len(console.data.train_runs)
+        assert len(imp["nodes"]) == 3 and imp["next_offset"] == 3
+    with console.http(console.data.carol) as http:
+        assert http.get("/api/v1/lineage", params={"node": model}).status_code == 404
+
+
+def test_run_artifacts_used_and_logged(console) -> None:
+    with console.http(console.data.alice) as http:
+        a = http.get(f"{P}/runs/{console.data.train_runs[0]}/artifacts").json()
+    assert [n["label"] for n in a["used"]] == ["support-tickets-clean:v0"]
+    assert [n["label"] for n in a["logged"]] == ["bert-classifier:v0"]
+
+
+def test_alias_move_and_revert_are_recorded(console) -> None:
+    http = signed_in(console, console.data.alice)
+    url = f"{P}/artifacts/bert-classifier/aliases"
+    r = http.post(f"{url}/golden/revert", json={})
+    assert r.status_code == 404 or r.json()["error"]["reason"] in {"NOTHING_TO_REVERT", "ALIAS_NOT_FOUND"}
+    for version in ("v0", "v2"):
+        assert http.post(url, json={"alias": "golden", "version": version, "reason": "try"}).status_code == 200
+    r = http.post(f"{url}/golden/revert", json={"reason": "undo"})
+    assert r.status_code == 200 and r.json()["event"]["kind"] == "reverted"
+    assert r.json()["event"]["to_version"].endswith("/versions/v0")
+    events = http.get(f"{P}/artifacts/bert-classifier/alias-history", params={"alias": "golden"}).json()["events"]
+    assert [e["kind"] for e in events] == ["reverted", "set", "set"]
+    assert events[0]["actor"].endswith("alice") and events[0]["reason"] == "undo"

@@ -129,9 +129,8 @@
 
   (async () => {
     try {
-      const { run } = await api("GET", base);
+      const [{ run }, { keys }] = await Promise.all([api("GET", base), api("GET", `${base}/keys`)]);
       view.run = run; renderOverview(run);
-      const { keys } = await api("GET", `${base}/keys`);
       view.keys = keys.map((k) => k.key);
       renderControls(); buildCharts();
       await loadHistory();
