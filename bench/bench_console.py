@@ -78,10 +78,20 @@ def bench_table(http: httpx.Client, client: Any, n_runs: int, iters: int) -> Non
         fj = json.dumps(flt) if flt else ""
         page = server_ms(http, "GET", f"{API}/runs", iters, params={"filter": fj, "page_size": 50})
         req = q.SearchRunsRequest(parent=PARENT, filter_json=fj, order_by=["-created_at"], page_size=50)
-        line(f"first page: {label}", page, "SearchRuns (gRPC)", median_ms(lambda r=req: client.query.SearchRuns(r), iters))
+        line(
+            f"first page: {label}",
+            page,
+            "SearchRuns (gRPC)",
+            median_ms(lambda r=req: client.query.SearchRuns(r), iters),
+        )
         count = server_ms(http, "GET", f"{API}/runs-count", iters, params={"filter": fj})
         creq = q.CountRunsRequest(parent=PARENT, filter_json=fj)
-        line(f"match count: {label}", count, "CountRuns (gRPC)", median_ms(lambda r=creq: client.query.CountRuns(r), iters))
+        line(
+            f"match count: {label}",
+            count,
+            "CountRuns (gRPC)",
+            median_ms(lambda r=creq: client.query.CountRuns(r), iters),
+        )
 
 
 def load_series(srv: ServerThread, project_id: int, runs: int, points: int, keys: list[str]) -> list[str]:
@@ -98,29 +108,54 @@ def load_series(srv: ServerThread, project_id: int, runs: int, points: int, keys
     return ids
 
 
-def bench_compare(srv: ServerThread, http: httpx.Client, client: Any, project_id: int, points: int, iters: int) -> None:
+def bench_compare(
+    srv: ServerThread, http: httpx.Client, client: Any, project_id: int, points: int, iters: int
+) -> None:
     t = time.perf_counter()
     ids = load_series(srv, project_id, 1000, points, ["train/loss"])
-    print(f"\n-- compare: 1,000 runs x 1 metric of {points:,} points, samples=500 (loaded in {time.perf_counter() - t:.0f} s)")
+    print(
+        f"\n-- compare: 1,000 runs x 1 metric of {points:,} points, samples=500 (loaded in {time.perf_counter() - t:.0f} s)"
+    )
     body = {"runs": ids, "key": "train/loss", "samples": 500}
     req = q.BatchGetHistoryRequest(runs=[f"{PARENT}/runs/{r}" for r in ids], keys=["train/loss"], samples=500)
     raw = median_ms(lambda: client.query.BatchGetHistory(req), iters)
-    line("compare, one line per run", server_ms(http, "POST", f"{API}/compare", iters, json=body), "BatchGetHistory (gRPC)", raw)
+    line(
+        "compare, one line per run",
+        server_ms(http, "POST", f"{API}/compare", iters, json=body),
+        "BatchGetHistory (gRPC)",
+        raw,
+    )
     grouped = server_ms(http, "POST", f"{API}/compare", iters, json={**body, "group_by": "config.lr"})
     line("compare, grouped by config.lr (3 bands)", grouped, "BatchGetHistory (gRPC)", raw)
 
 
-def bench_run_page(srv: ServerThread, http: httpx.Client, client: Any, project_id: int, steps: int, iters: int) -> str:
+def bench_run_page(
+    srv: ServerThread, http: httpx.Client, client: Any, project_id: int, steps: int, iters: int
+) -> str:
     keys = [f"layer{i:03d}/grad_norm" for i in range(200)]
     t = time.perf_counter()
     load_series(srv, project_id, 1, steps, keys)
-    print(f"\n-- run page: one run with 200 keys x {steps:,} steps (loaded in {time.perf_counter() - t:.0f} s)")
+    print(
+        f"\n-- run page: one run with 200 keys x {steps:,} steps (loaded in {time.perf_counter() - t:.0f} s)"
+    )
     params = {"key": keys, "samples": 500}
     page = server_ms(http, "GET", f"{API}/runs/wide-0/history", iters, params=params)
     req = q.GetHistoryRequest(run=f"{PARENT}/runs/wide-0", keys=keys, samples=500)
-    line("history of all 200 keys (samples=500)", page, "GetHistory (gRPC)", median_ms(lambda: client.query.GetHistory(req), iters))
+    line(
+        "history of all 200 keys (samples=500)",
+        page,
+        "GetHistory (gRPC)",
+        median_ms(lambda: client.query.GetHistory(req), iters),
+    )
     keys_ms = server_ms(http, "GET", f"{API}/runs/wide-0/keys", iters)
-    line("metric keys of the run", keys_ms, "ListMetricKeys (gRPC)", median_ms(lambda: client.query.ListMetricKeys(q.ListMetricKeysRequest(run=f"{PARENT}/runs/wide-0")), iters))
+    line(
+        "metric keys of the run",
+        keys_ms,
+        "ListMetricKeys (gRPC)",
+        median_ms(
+            lambda: client.query.ListMetricKeys(q.ListMetricKeysRequest(run=f"{PARENT}/runs/wide-0")), iters
+        ),
+    )
     return "wide-0"
 
 
@@ -141,10 +176,14 @@ def bench_browser(url: str, run_id: str, tries: int) -> None:
         for _ in range(tries + 1):
             t = time.perf_counter()
             driver.get(f"{url}/p/{ENTITY}/{PROJECT}/runs/{run_id}")
-            WebDriverWait(driver, 60, poll_frequency=0.02).until(lambda d: d.execute_script("return document.body.dataset.chartsReady"))
+            WebDriverWait(driver, 60, poll_frequency=0.02).until(
+                lambda d: d.execute_script("return document.body.dataset.chartsReady")
+            )
             times.append(time.perf_counter() - t)
-        print(f"\n-- browser: run page with 200 keys, navigation to charts drawn in headless Chromium: "
-              f"p50 {statistics.median(times[1:]) * 1000:.0f} ms (goal: 2,000 ms; first load {times[0] * 1000:.0f} ms)")
+        print(
+            f"\n-- browser: run page with 200 keys, navigation to charts drawn in headless Chromium: "
+            f"p50 {statistics.median(times[1:]) * 1000:.0f} ms (goal: 2,000 ms; first load {times[0] * 1000:.0f} ms)"
+        )
     finally:
         driver.quit()
 
@@ -159,7 +198,9 @@ def main(argv: list[str]) -> None:
         dsn = pg.create_database("bench_console")
         with tempfile.TemporaryDirectory() as tmp:
             srv = ServerThread(make_settings(Path(tmp), dsn, rollup_interval=0.0, pg_pool_max=4)).start()
-            web = WebThread(WebSettings(web_addr="127.0.0.1:0", grpc_addr=srv.addr, auth_mode="open-local")).start()
+            web = WebThread(
+                WebSettings(web_addr="127.0.0.1:0", grpc_addr=srv.addr, auth_mode="open-local")
+            ).start()
             try:
                 project_id = srv.run(fx.create_project(srv.deps.pool, ENTITY, PROJECT))
                 t = time.perf_counter()
@@ -169,7 +210,9 @@ def main(argv: list[str]) -> None:
                 with httpx.Client(base_url=web.url, timeout=120, headers={"Origin": web.url}) as http:
                     bench_table(http, client, n_runs, iters)
                     bench_compare(srv, http, client, project_id, points, iters)
-                    run_id = bench_run_page(srv, http, client, project_id, points * 10 if not args.quick else points, iters)
+                    run_id = bench_run_page(
+                        srv, http, client, project_id, points * 10 if not args.quick else points, iters
+                    )
                 bench_browser(web.url, run_id, 3)
             finally:
                 web.stop()

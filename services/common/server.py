@@ -216,12 +216,18 @@ def parse_args(argv: Sequence[str] | None, description: str) -> argparse.Namespa
     parser.add_argument(
         "--log-format", choices=["json", "console"], help="log format (default $STRATA_LOG_FORMAT)"
     )
-    parser.add_argument("--web-addr", help="all-in-one only: web console address, or off (default $STRATA_WEB_ADDR or 127.0.0.1:8080)")
+    parser.add_argument(
+        "--web-addr",
+        help="all-in-one only: web console address, or off (default $STRATA_WEB_ADDR or 127.0.0.1:8080)",
+    )
     return parser.parse_args(argv)
 
 
 def run_main(
-    specs: Sequence[ServiceSpec], argv: Sequence[str] | None = None, description: str = "", console: bool = False
+    specs: Sequence[ServiceSpec],
+    argv: Sequence[str] | None = None,
+    description: str = "",
+    console: bool = False,
 ) -> None:
     """Entry point used by `python -m strata_server[.<service>]` and `strata server` (with `console`)."""
     args = parse_args(argv, description)

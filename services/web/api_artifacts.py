@@ -34,7 +34,9 @@ async def list_artifacts(request: Request) -> Response:
         page_token=request.query_params.get("page_token", ""),
     )
     resp = await call(request, "registry", "ListArtifacts", req)
-    return Json({"artifacts": [convert.artifact(a) for a in resp.artifacts], "next_page_token": resp.next_page_token})
+    return Json(
+        {"artifacts": [convert.artifact(a) for a in resp.artifacts], "next_page_token": resp.next_page_token}
+    )
 
 
 async def get_artifact(request: Request) -> Response:
@@ -71,7 +73,9 @@ async def alias_history(request: Request) -> Response:
         page_token=request.query_params.get("page_token", ""),
     )
     resp = await call(request, "registry", "ListAliasHistory", req)
-    return Json({"events": [convert.alias_event(e) for e in resp.events], "next_page_token": resp.next_page_token})
+    return Json(
+        {"events": [convert.alias_event(e) for e in resp.events], "next_page_token": resp.next_page_token}
+    )
 
 
 async def set_alias(request: Request) -> Response:
@@ -80,10 +84,14 @@ async def set_alias(request: Request) -> Response:
     body = await json_body(request)
     alias, version = str(body.get("alias") or ""), str(body.get("version") or "")
     if not alias or not version:
-        raise ApiError(400, "FIELD_REQUIRED", "alias and version are required", "alias" if not alias else "version")
+        raise ApiError(
+            400, "FIELD_REQUIRED", "alias and version are required", "alias" if not alias else "version"
+        )
     version = version if version.startswith("v") else f"v{version}"
     req = registry.SetAliasRequest(
-        version=f"{artifact_name(request)}/versions/{version}", alias=alias, reason=str(body.get("reason") or "")
+        version=f"{artifact_name(request)}/versions/{version}",
+        alias=alias,
+        reason=str(body.get("reason") or ""),
     )
     resp = await call(request, "registry", "SetAlias", req, reading=False)
     return Json({"event": convert.alias_event(resp.event)})
@@ -93,7 +101,9 @@ async def revert_alias(request: Request) -> Response:
     """POST .../artifacts/{artifact}/aliases/{alias}/revert {"reason"}: move it back (RevertAlias)."""
     body = await json_body(request)
     req = registry.RevertAliasRequest(
-        artifact=artifact_name(request), alias=request.path_params["alias"], reason=str(body.get("reason") or "")
+        artifact=artifact_name(request),
+        alias=request.path_params["alias"],
+        reason=str(body.get("reason") or ""),
     )
     resp = await call(request, "registry", "RevertAlias", req, reading=False)
     return Json({"event": convert.alias_event(resp.event)})
@@ -114,7 +124,9 @@ async def get_version(request: Request) -> Response:
         ),
     )
     opts = lineage.TraversalOptions(max_depth=1, max_nodes=1000)
-    down = await call(request, "lineage", "TraceDownstream", lineage.TraceDownstreamRequest(node=name, options=opts))
+    down = await call(
+        request, "lineage", "TraceDownstream", lineage.TraceDownstreamRequest(node=name, options=opts)
+    )
     used_by = [convert.node(n) for n in down.graph.nodes if n.name != name]
     return Json(
         {
@@ -132,11 +144,16 @@ async def version_file(request: Request) -> Response:
     if not path:
         raise ApiError(400, "FIELD_REQUIRED", "path= is required", "path")
     entries = await call(
-        request, "registry", "ListManifestEntries", registry.ListManifestEntriesRequest(version=name, path_prefix=path)
+        request,
+        "registry",
+        "ListManifestEntries",
+        registry.ListManifestEntriesRequest(version=name, path_prefix=path),
     )
     entry = next((e for e in entries.entries if e.path == path), None)
     if entry is None or not entry.blob.sha256:
-        raise ApiError(404, "NOT_FOUND", "no such file in this version (or it is an external reference)", "path")
+        raise ApiError(
+            404, "NOT_FOUND", "no such file in this version (or it is an external reference)", "path"
+        )
     req = registry.ReadBlobRequest(version=name, sha256=entry.blob.sha256)
     return await download_response(bridge(request).stream(caller(request), "registry", "ReadBlob", req), path)
 
@@ -161,7 +178,12 @@ async def diff(request: Request) -> Response:
             "files_removed": d.files_removed,
             "files_changed": d.files_changed,
             "files": [
-                {"path": c.path, "change": kinds.get(c.change, "?"), "old_size": c.old_size, "new_size": c.new_size}
+                {
+                    "path": c.path,
+                    "change": kinds.get(c.change, "?"),
+                    "old_size": c.old_size,
+                    "new_size": c.new_size,
+                }
                 for c in d.manifest_changes
             ],
             "files_truncated": d.manifest_changes_truncated,
@@ -180,7 +202,9 @@ async def diff(request: Request) -> Response:
             ],
             "old_producer_run": d.old_producer_run,
             "new_producer_run": d.new_producer_run,
-            "config": [{"key": c.key, "old": c.old_value_json, "new": c.new_value_json} for c in d.config_changes],
+            "config": [
+                {"key": c.key, "old": c.old_value_json, "new": c.new_value_json} for c in d.config_changes
+            ],
         }
     )
 

@@ -25,11 +25,14 @@ async def graph(request: Request) -> Response:
     node = node_param(request)
     direction = request.query_params.get("direction", "both")
     opts = lineage.TraversalOptions(
-        max_depth=int_param(request, "depth", 5, 1, 50), max_nodes=int_param(request, "max_nodes", 500, 1, 5000)
+        max_depth=int_param(request, "depth", 5, 1, 50),
+        max_nodes=int_param(request, "max_nodes", 500, 1, 5000),
     )
     graphs = []
     if direction in ("both", "upstream"):
-        up = await call(request, "lineage", "TraceUpstream", lineage.TraceUpstreamRequest(node=node, options=opts))
+        up = await call(
+            request, "lineage", "TraceUpstream", lineage.TraceUpstreamRequest(node=node, options=opts)
+        )
         graphs.append(up.graph)
     if direction in ("both", "downstream"):
         req = lineage.TraceDownstreamRequest(node=node, options=opts)
@@ -42,7 +45,9 @@ async def graph(request: Request) -> Response:
         for e in g.edges:
             edges.setdefault((e.source, e.target), convert.edge(e))
     truncated = any(g.truncated for g in graphs)
-    return Json({"root": node, "nodes": list(nodes.values()), "edges": list(edges.values()), "truncated": truncated})
+    return Json(
+        {"root": node, "nodes": list(nodes.values()), "edges": list(edges.values()), "truncated": truncated}
+    )
 
 
 async def impact(request: Request) -> Response:
@@ -51,10 +56,15 @@ async def impact(request: Request) -> Response:
     node = node_param(request)
     page_size = int_param(request, "page_size", 200, 1, 5000)
     offset = int_param(request, "offset", 0, 0, 100_000)
-    resp = await call(request, "lineage", "AnalyzeImpact", lineage.AnalyzeImpactRequest(node=node, max_nodes=100_000))
+    resp = await call(
+        request, "lineage", "AnalyzeImpact", lineage.AnalyzeImpactRequest(node=node, max_nodes=100_000)
+    )
     by_name = {n.name: n for n in resp.graph.nodes}
     affected = [*resp.affected_versions, *resp.affected_runs]
-    page = [convert.node(by_name[n]) if n in by_name else {"name": n} for n in affected[offset : offset + page_size]]
+    page = [
+        convert.node(by_name[n]) if n in by_name else {"name": n}
+        for n in affected[offset : offset + page_size]
+    ]
     return Json(
         {
             "root": node,

@@ -56,7 +56,9 @@ async def projects(request: Request) -> Response:
     out = []
     for entity in await entities_of(request):
         try:
-            resp = await call(request, "iam", "ListProjects", iam.ListProjectsRequest(parent=entity, page_size=1000))
+            resp = await call(
+                request, "iam", "ListProjects", iam.ListProjectsRequest(parent=entity, page_size=1000)
+            )
         except ApiError:
             continue  # an entity the caller cannot list (e.g. a user's private space)
         for p in resp.projects:

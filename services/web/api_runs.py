@@ -78,7 +78,9 @@ async def get_run(request: Request) -> Response:
 async def metric_keys(request: Request) -> Response:
     """GET .../runs/{run}/keys: the run's metric keys with counts and step ranges (ListMetricKeys)."""
     resp = await call(request, "query", "ListMetricKeys", query.ListMetricKeysRequest(run=run_name(request)))
-    keys = [{"key": k.key, "count": k.count, "min_step": k.min_step, "max_step": k.max_step} for k in resp.keys]
+    keys = [
+        {"key": k.key, "count": k.count, "min_step": k.min_step, "max_step": k.max_step} for k in resp.keys
+    ]
     return Json({"keys": keys})
 
 
@@ -149,7 +151,9 @@ async def run_artifacts(request: Request) -> Response:
     """GET .../runs/{run}/artifacts: versions the run used and logged (one hop of lineage each way)."""
     opts = lineage.TraversalOptions(max_depth=1, max_nodes=1000)
     name = run_name(request)
-    up = await call(request, "lineage", "TraceUpstream", lineage.TraceUpstreamRequest(node=name, options=opts))
+    up = await call(
+        request, "lineage", "TraceUpstream", lineage.TraceUpstreamRequest(node=name, options=opts)
+    )
     down = await call(
         request, "lineage", "TraceDownstream", lineage.TraceDownstreamRequest(node=name, options=opts)
     )

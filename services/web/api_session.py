@@ -24,10 +24,14 @@ async def sign_in(request: Request) -> Response:
     if not key:
         raise ApiError(400, "FIELD_REQUIRED", "paste an API key", "api_key")
     try:
-        who = await bridge(request).call(Caller(api_key=key), "iam", "GetPrincipal", iam.GetPrincipalRequest())
+        who = await bridge(request).call(
+            Caller(api_key=key), "iam", "GetPrincipal", iam.GetPrincipalRequest()
+        )
     except ApiError as e:
         if e.status in (401, 403):
-            raise ApiError(401, "UNAUTHENTICATED", "this API key is not valid (unknown, revoked or expired)") from None
+            raise ApiError(
+                401, "UNAUTHENTICATED", "this API key is not valid (unknown, revoked or expired)"
+            ) from None
         raise
     session = store(request).create(key, who.actor.name)
     response = Json({"name": who.actor.name, "csrf": session.csrf})
@@ -53,4 +57,7 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
-ROUTES = [Route("/api/v1/session", sign_in, methods=["POST"]), Route("/api/v1/session", sign_out, methods=["DELETE"])]
+ROUTES = [
+    Route("/api/v1/session", sign_in, methods=["POST"]),
+    Route("/api/v1/session", sign_out, methods=["DELETE"]),
+]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from starlette.concurrency import run_in_threadpool, iterate_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from strata.client import Client, RetryPolicy
 from strata.errors import StrataError
 
@@ -81,7 +81,9 @@ class Bridge:
     def close(self) -> None:
         self.client.close()
 
-    async def call(self, caller: Caller, service: str, rpc: str, request: Any, *, reading: bool = True) -> Any:
+    async def call(
+        self, caller: Caller, service: str, rpc: str, request: Any, *, reading: bool = True
+    ) -> Any:
         """`client.<service>.<rpc>(request)` with the caller's key; StrataError -> ApiError."""
         method = getattr(getattr(self.client, service), rpc)
         try:

@@ -112,7 +112,9 @@ async def compare(request: Request) -> Response:
     if not group_by:
         return Json({"key": key, "series": [convert.series(s, times=False) for s in resp.series]})
     groups = await group_values(request, run_ids, group_by)
-    return Json({"key": key, "group_by": group_by, "bands": bands(list(resp.series), groups, min(samples, 500))})
+    return Json(
+        {"key": key, "group_by": group_by, "bands": bands(list(resp.series), groups, min(samples, 500))}
+    )
 
 
 ROUTES = [Route("/api/v1/projects/{entity}/{project}/compare", compare, methods=["POST"])]

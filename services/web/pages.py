@@ -122,7 +122,10 @@ async def artifacts(request: Request) -> Response:
 
 async def artifact(request: Request) -> Response:
     a = request.path_params["artifact"]
-    checks = [project_check(request), ("registry", "GetArtifact", registry.GetArtifactRequest(name=artifact_name(request)))]
+    checks = [
+        project_check(request),
+        ("registry", "GetArtifact", registry.GetArtifactRequest(name=artifact_name(request))),
+    ]
     return await guarded(request, "artifact", a, checks, artifact=a)
 
 
@@ -136,16 +139,23 @@ async def version(request: Request) -> Response:
 
 async def diff(request: Request) -> Response:
     a = request.path_params["artifact"]
-    checks = [project_check(request), ("registry", "GetArtifact", registry.GetArtifactRequest(name=artifact_name(request)))]
+    checks = [
+        project_check(request),
+        ("registry", "GetArtifact", registry.GetArtifactRequest(name=artifact_name(request))),
+    ]
     return await guarded(request, "diff", f"{a}: what changed", checks, artifact=a)
 
 
 async def lineage(request: Request) -> Response:
-    return await guarded(request, "lineage", "Lineage", [project_check(request)], node=request.query_params.get("node", ""))
+    return await guarded(
+        request, "lineage", "Lineage", [project_check(request)], node=request.query_params.get("node", "")
+    )
 
 
 async def impact(request: Request) -> Response:
-    return await guarded(request, "impact", "Impact", [project_check(request)], node=request.query_params.get("node", ""))
+    return await guarded(
+        request, "impact", "Impact", [project_check(request)], node=request.query_params.get("node", "")
+    )
 
 
 P = "/p/{entity}/{project}"

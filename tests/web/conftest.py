@@ -51,16 +51,26 @@ def chromium_available() -> bool:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not chromium_available():
-        pytest.fail("chromium and chromedriver are required (make test installs them: apt-get install chromium chromium-driver)")
+        pytest.fail(
+            "chromium and chromedriver are required (make test installs them: apt-get install chromium chromium-driver)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000", "--disable-gpu"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        "--disable-gpu",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"))
+    driver = webdriver.Chrome(
+        options=options, service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    )
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()

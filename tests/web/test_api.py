@@ -63,7 +63,12 @@ def test_unknown_run_is_a_404_page_and_a_404_answer(console) -> None:
 
 def test_outsider_gets_404_for_another_teams_private_project(console) -> None:
     with console.http(console.data.carol) as http:
-        for path in (f"{P}/runs", f"{P}/runs-count", f"/api/v1/projects/{ENTITY}/{PROJECT}", f"{P}/artifacts"):
+        for path in (
+            f"{P}/runs",
+            f"{P}/runs-count",
+            f"/api/v1/projects/{ENTITY}/{PROJECT}",
+            f"{P}/artifacts",
+        ):
             r = http.get(path)
             assert r.status_code == 404, path
             assert r.json()["error"]["reason"] == "NOT_FOUND"
@@ -86,7 +91,9 @@ def test_session_cookie_flags_and_sign_out_revokes(console) -> None:
 
 def test_a_wrong_key_does_not_sign_in(console) -> None:
     with console.http() as http:
-        r = http.post("/api/v1/session", json={"api_key": "strata_nope_nope"}, headers={"Origin": console.url})
+        r = http.post(
+            "/api/v1/session", json={"api_key": "strata_nope_nope"}, headers={"Origin": console.url}
+        )
         assert r.status_code == 401
 
 
@@ -127,7 +134,7 @@ def test_expired_session_goes_to_sign_in(console) -> None:
 def test_api_index_lists_every_endpoint(console) -> None:
     with console.http() as http:
         paths = {e["path"] for e in http.get("/api/v1").json()["endpoints"]}
-    assert f"/api/v1/projects/{{entity}}/{{project}}/runs" in paths and "/api/v1/lineage" in paths
+    assert "/api/v1/projects/{entity}/{project}/runs" in paths and "/api/v1/lineage" in paths
 
 
 def test_compare_lines_per_run_and_one_band_per_group(console) -> None:
@@ -141,7 +148,9 @@ def test_compare_lines_per_run_and_one_band_per_group(console) -> None:
     assert sorted(float(b["value"]) for b in bands) == sorted(LRS)
     assert all(b["run_count"] == len(runs) // len(LRS) for b in bands)
     for b in bands:
-        assert all(lo <= m <= hi for lo, m, hi in zip(b["min"], b["mean"], b["max"]) if m is not None)
+        assert all(
+            lo <= m <= hi for lo, m, hi in zip(b["min"], b["mean"], b["max"], strict=True) if m is not None
+        )
 
 
 def test_version_files_download_and_used_by(console) -> None:
@@ -192,10 +201,14 @@ def test_alias_move_and_revert_are_recorded(console) -> None:
     r = http.post(f"{url}/golden/revert", json={})
     assert r.status_code == 404 or r.json()["error"]["reason"] in {"NOTHING_TO_REVERT", "ALIAS_NOT_FOUND"}
     for version in ("v0", "v2"):
-        assert http.post(url, json={"alias": "golden", "version": version, "reason": "try"}).status_code == 200
+        assert (
+            http.post(url, json={"alias": "golden", "version": version, "reason": "try"}).status_code == 200
+        )
     r = http.post(f"{url}/golden/revert", json={"reason": "undo"})
     assert r.status_code == 200 and r.json()["event"]["kind"] == "reverted"
     assert r.json()["event"]["to_version"].endswith("/versions/v0")
-    events = http.get(f"{P}/artifacts/bert-classifier/alias-history", params={"alias": "golden"}).json()["events"]
+    events = http.get(f"{P}/artifacts/bert-classifier/alias-history", params={"alias": "golden"}).json()[
+        "events"
+    ]
     assert [e["kind"] for e in events] == ["reverted", "set", "set"]
     assert events[0]["actor"].endswith("alice") and events[0]["reason"] == "undo"

@@ -24,7 +24,9 @@ DOCS = os.environ.get("STRATA_DOCS_SCREENSHOTS")
 
 def wait(driver, predicate, timeout: float = 15):  # type: ignore[no-untyped-def]
     """Until `predicate` is truthy; a re-render that replaces elements mid-check just means "check again"."""
-    waiter = WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException])
+    waiter = WebDriverWait(
+        driver, timeout, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException]
+    )
     return waiter.until(lambda d: predicate(d))
 
 
@@ -59,7 +61,11 @@ def sign_out(driver) -> None:  # type: ignore[no-untyped-def]
 def severe_logs(driver, expected: str = "favicon") -> list[str]:  # type: ignore[no-untyped-def]
     """Errors in the browser's console since the last call (CSP violations, script errors, failed loads)
     other than those containing `expected`."""
-    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE" and expected not in e["message"]]
+    return [
+        e["message"]
+        for e in driver.get_log("browser")
+        if e["level"] == "SEVERE" and expected not in e["message"]
+    ]
 
 
 def test_the_workflow_in_the_console(console, browser) -> None:
@@ -74,8 +80,12 @@ def test_the_workflow_in_the_console(console, browser) -> None:
     box.send_keys("train")
     css(d, "#apply")[0].click()
     wait(d, lambda d: css(d, "#match-count")[0].get_attribute("data-count") == str(len(data.train_runs)))
-    rows = wait(d, lambda d: d.execute_script(
-        "return [...document.querySelectorAll('#runs-table tbody tr')].map(r => [r.dataset.run, r.dataset.jobType])"))
+    rows = wait(
+        d,
+        lambda d: d.execute_script(
+            "return [...document.querySelectorAll('#runs-table tbody tr')].map(r => [r.dataset.run, r.dataset.jobType])"
+        ),
+    )
     assert {job for _, job in rows} == {"train"}
     assert {run for run, _ in rows} == set(data.train_runs)
     shot(d, "console-runs", height=520)
@@ -101,8 +111,19 @@ def test_the_workflow_in_the_console(console, browser) -> None:
     css(d, "#alias-version option[value='v1']")[0].click()
     css(d, "#alias-reason")[0].send_keys("passed eval")
     css(d, "#alias-move")[0].click()
-    wait(d, lambda d: any(r.text.startswith("production") and "v1" in r.text for r in css(d, "#aliases-table tbody tr")))
-    wait(d, lambda d: any("production" in r.text and "passed eval" in r.text for r in css(d, "#alias-history-table tbody tr")))
+    wait(
+        d,
+        lambda d: any(
+            r.text.startswith("production") and "v1" in r.text for r in css(d, "#aliases-table tbody tr")
+        ),
+    )
+    wait(
+        d,
+        lambda d: any(
+            "production" in r.text and "passed eval" in r.text
+            for r in css(d, "#alias-history-table tbody tr")
+        ),
+    )
 
     # 6. the production model's lineage graph reaches the raw dataset
     d.get(f"{console.url}{PROJECT_PATH}/artifacts/bert-classifier/versions/v1")

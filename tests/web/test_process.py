@@ -19,7 +19,12 @@ pytestmark = pytest.mark.timeout(90)
 
 
 def test_all_in_one_server_starts_the_console_and_prints_its_url(pg_dsn: str, tmp_path: Path) -> None:
-    env = {**os.environ, "STRATA_PG_DSN": pg_dsn, "STRATA_AUTH_MODE": "open-local", "STRATA_DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "STRATA_PG_DSN": pg_dsn,
+        "STRATA_AUTH_MODE": "open-local",
+        "STRATA_DATA_DIR": str(tmp_path),
+    }
     cmd = [sys.executable, "-m", "strata_server", "--addr", "127.0.0.1:0", "--web-addr", "127.0.0.1:0"]
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     try:
@@ -46,7 +51,13 @@ def test_static_assets_are_package_data() -> None:
     import strata_server.web
 
     static = Path(strata_server.web.__file__).parent / "static"
-    for name in ("uPlot.iife.min.js", "cytoscape.min.js", "cytoscape-dagre.min.js", "LICENSE.uplot", "LICENSE.cytoscape"):
+    for name in (
+        "uPlot.iife.min.js",
+        "cytoscape.min.js",
+        "cytoscape-dagre.min.js",
+        "LICENSE.uplot",
+        "LICENSE.cytoscape",
+    ):
         assert (static / "vendor" / name).stat().st_size > 0, name
     import tomllib
 

@@ -18,7 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--log-format", choices=["json", "console"], help="log format (default $STRATA_LOG_FORMAT or json)"
     )
-    p.add_argument("--web-addr", help="web console address, or off (default $STRATA_WEB_ADDR or 127.0.0.1:8080)")
+    p.add_argument(
+        "--web-addr", help="web console address, or off (default $STRATA_WEB_ADDR or 127.0.0.1:8080)"
+    )
     p.set_defaults(func=run)
     w = sub.add_parser(
         "web",
