@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import strata
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -178,4 +179,39 @@ def test_an_outsider_sees_not_found(console, browser) -> None:
     d.get(f"{console.url}/api/v1/projects/{ENTITY}/{PROJECT}/runs?filter={quote('{}')}")
     assert "NOT_FOUND" in d.page_source
     d.get(console.url + "/")
+    sign_out(d)
+
+
+def test_a_running_runs_chart_updates_without_reloading(console, browser, tmp_path, monkeypatch) -> None:
+    d, alice = browser, console.data.alice
+    for name, value in (("STRATA_ADDR", console.keys_server.addr), ("STRATA_API_KEY", alice)):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("STRATA_SPOOL_DIR", str(tmp_path))
+    run = strata.init(project=PROJECT, entity=ENTITY, job_type="train", name="live")
+    selector = '.chart[data-key="live/loss"]'
+    try:
+        for step in range(10):
+            run.log({"live/loss": 1 / (step + 1)})
+        with console.http(alice) as http:
+            wait(
+                d,
+                lambda _: (
+                    len(
+                        http.get(
+                            f"/api/v1/projects/{ENTITY}/{PROJECT}/runs/{run.id}/history",
+                            params={"key": "live/loss"},
+                        ).json()["series"][0]["steps"]
+                    )
+                    == 10
+                ),
+            )
+        sign_in(d, console, alice, f"{PROJECT_PATH}/runs/{run.id}")
+        wait(d, lambda d: css(d, f'{selector}[data-points="10"]'))
+        d.execute_script("window.__sameDocument = 1")
+        for step in range(10, 25):
+            run.log({"live/loss": 1 / (step + 1)})
+        wait(d, lambda d: css(d, f'{selector}[data-points="25"]'), timeout=20)  # polled every 5 s
+        assert d.execute_script("return window.__sameDocument") == 1  # updated in place, not reloaded
+    finally:
+        run.finish()
     sign_out(d)
