@@ -46,26 +46,21 @@ FILTERS = {
 }
 
 
-def median_ms(fn: Callable[[], Any], n: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
-
-
-def server_ms(http: httpx.Client, method: str, path: str, n: int, **kw: Any) -> float:
-    """p50 of the console's Server-Timing over n requests (after 2 warm-ups)."""
-    out = []
+def paired(
+    http: httpx.Client, method: str, path: str, grpc_call: Callable[[], Any], n: int, **kw: Any
+) -> tuple[float, float]:
+    """p50 console server time (its Server-Timing) and p50 of the raw gRPC call, measured alternately
+    (after 2 warm-ups each) so that load from other work hits both alike."""
+    console, raw = [], []
     for i in range(n + 2):
         r = http.request(method, path, **kw)
         r.raise_for_status()
+        t = time.perf_counter()
+        grpc_call()
         if i >= 2:
-            out.append(float(r.headers["server-timing"].split("dur=")[1]))
-    return statistics.median(out)
+            raw.append((time.perf_counter() - t) * 1000)
+            console.append(float(r.headers["server-timing"].split("dur=")[1]))
+    return statistics.median(console), statistics.median(raw)
 
 
 def line(label: str, ms: float, base_label: str, base_ms: float) -> None:
@@ -76,22 +71,21 @@ def bench_table(http: httpx.Client, client: Any, n_runs: int, iters: int) -> Non
     print(f"\n-- runs table, {n_runs:,} runs: console endpoint server time vs the gRPC call it wraps")
     for label, flt in FILTERS.items():
         fj = json.dumps(flt) if flt else ""
-        page = server_ms(http, "GET", f"{API}/runs", iters, params={"filter": fj, "page_size": 50})
         req = q.SearchRunsRequest(parent=PARENT, filter_json=fj, order_by=["-created_at"], page_size=50)
-        line(
-            f"first page: {label}",
-            page,
-            "SearchRuns (gRPC)",
-            median_ms(lambda r=req: client.query.SearchRuns(r), iters),
+        page, raw = paired(
+            http, "GET", f"{API}/runs", lambda r=req: client.query.SearchRuns(r), iters, params={"filter": fj}
         )
-        count = server_ms(http, "GET", f"{API}/runs-count", iters, params={"filter": fj})
+        line(f"first page: {label}", page, "SearchRuns (gRPC)", raw)
         creq = q.CountRunsRequest(parent=PARENT, filter_json=fj)
-        line(
-            f"match count: {label}",
-            count,
-            "CountRuns (gRPC)",
-            median_ms(lambda r=creq: client.query.CountRuns(r), iters),
+        count, raw = paired(
+            http,
+            "GET",
+            f"{API}/runs-count",
+            lambda r=creq: client.query.CountRuns(r),
+            iters,
+            params={"filter": fj},
         )
+        line(f"match count: {label}", count, "CountRuns (gRPC)", raw)
 
 
 def load_series(srv: ServerThread, project_id: int, runs: int, points: int, keys: list[str]) -> list[str]:
@@ -118,15 +112,11 @@ def bench_compare(
     )
     body = {"runs": ids, "key": "train/loss", "samples": 500}
     req = q.BatchGetHistoryRequest(runs=[f"{PARENT}/runs/{r}" for r in ids], keys=["train/loss"], samples=500)
-    raw = median_ms(lambda: client.query.BatchGetHistory(req), iters)
-    line(
-        "compare, one line per run",
-        server_ms(http, "POST", f"{API}/compare", iters, json=body),
-        "BatchGetHistory (gRPC)",
-        raw,
-    )
-    grouped = server_ms(http, "POST", f"{API}/compare", iters, json={**body, "group_by": "config.lr"})
-    line("compare, grouped by config.lr (3 bands)", grouped, "BatchGetHistory (gRPC)", raw)
+    batch = lambda: client.query.BatchGetHistory(req)  # noqa: E731
+    ms, raw = paired(http, "POST", f"{API}/compare", batch, iters, json=body)
+    line("compare, one line per run", ms, "BatchGetHistory (gRPC)", raw)
+    ms, raw = paired(http, "POST", f"{API}/compare", batch, iters, json={**body, "group_by": "config.lr"})
+    line("compare, grouped by config.lr (3 bands)", ms, "BatchGetHistory (gRPC)", raw)
 
 
 def bench_run_page(
@@ -138,24 +128,14 @@ def bench_run_page(
     print(
         f"\n-- run page: one run with 200 keys x {steps:,} steps (loaded in {time.perf_counter() - t:.0f} s)"
     )
-    params = {"key": keys, "samples": 500}
-    page = server_ms(http, "GET", f"{API}/runs/wide-0/history", iters, params=params)
-    req = q.GetHistoryRequest(run=f"{PARENT}/runs/wide-0", keys=keys, samples=500)
-    line(
-        "history of all 200 keys (samples=500)",
-        page,
-        "GetHistory (gRPC)",
-        median_ms(lambda: client.query.GetHistory(req), iters),
-    )
-    keys_ms = server_ms(http, "GET", f"{API}/runs/wide-0/keys", iters)
-    line(
-        "metric keys of the run",
-        keys_ms,
-        "ListMetricKeys (gRPC)",
-        median_ms(
-            lambda: client.query.ListMetricKeys(q.ListMetricKeysRequest(run=f"{PARENT}/runs/wide-0")), iters
-        ),
-    )
+    run = f"{PARENT}/runs/wide-0"
+    req = q.GetHistoryRequest(run=run, keys=keys, samples=500)
+    history = lambda: client.query.GetHistory(req)  # noqa: E731
+    ms, raw = paired(http, "GET", f"{API}/runs/wide-0/history", history, iters, params={"key": keys})
+    line("history of all 200 keys (samples=500)", ms, "GetHistory (gRPC)", raw)
+    list_keys = lambda: client.query.ListMetricKeys(q.ListMetricKeysRequest(run=run))  # noqa: E731
+    ms, raw = paired(http, "GET", f"{API}/runs/wide-0/keys", list_keys, iters)
+    line("metric keys of the run", ms, "ListMetricKeys (gRPC)", raw)
     return "wide-0"
 
 
@@ -206,7 +186,7 @@ def main(argv: list[str]) -> None:
                 t = time.perf_counter()
                 srv.run(fx.bulk_runs(srv.deps.pool, project_id, n_runs), timeout=3600)
                 print(f"loaded {n_runs:,} runs in {time.perf_counter() - t:.0f} s (COPY)")
-                client = srv.client()
+                client = srv.client(timeout=120)
                 with httpx.Client(base_url=web.url, timeout=120, headers={"Origin": web.url}) as http:
                     bench_table(http, client, n_runs, iters)
                     bench_compare(srv, http, client, project_id, points, iters)

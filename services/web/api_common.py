@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from .bridge import ApiError, Bridge, Caller
 
@@ -17,6 +17,14 @@ class Json(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def json_with_series(fields: dict[str, Any], series: list[str]) -> Response:
+    """A JSON object of small `fields` plus a "series" array of pre-encoded JSON texts."""
+    head = json.dumps(fields, ensure_ascii=False, allow_nan=False, separators=(",", ":"))[:-1]
+    sep = "," if fields else ""
+    body = f'{head}{sep}"series":[{",".join(series)}]}}'
+    return Response(body.encode(), media_type="application/json")
 
 
 def bridge(request: Request) -> Bridge:

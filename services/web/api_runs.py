@@ -19,6 +19,7 @@ from .api_common import (
     call,
     caller,
     int_param,
+    json_with_series,
     list_param,
     project_name,
     run_name,
@@ -99,7 +100,7 @@ async def history(request: Request) -> Response:
         if request.query_params.get(bound):
             setattr(req, bound, int_param(request, bound, 0, -(2**62), 2**62))
     resp = await call(request, "query", "GetHistory", req)
-    return Json({"series": [convert.series(s) for s in resp.series]})
+    return json_with_series({}, [convert.series_json(s) for s in resp.series])
 
 
 async def run_files(request: Request) -> Response:

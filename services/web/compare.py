@@ -19,7 +19,7 @@ from starlette.routing import Route
 from strata.query.v1 import query_service_pb2 as query
 
 from . import convert
-from .api_common import Json, call, json_body, project_name
+from .api_common import Json, call, json_body, json_with_series, project_name
 from .bridge import ApiError
 
 MAX_RUNS = 1000
@@ -110,7 +110,7 @@ async def compare(request: Request) -> Response:
     resp = await call(request, "query", "BatchGetHistory", req)
     group_by = str(body.get("group_by") or "")
     if not group_by:
-        return Json({"key": key, "series": [convert.series(s, times=False) for s in resp.series]})
+        return json_with_series({"key": key}, [convert.series_json(s, times=False) for s in resp.series])
     groups = await group_values(request, run_ids, group_by)
     return Json(
         {"key": key, "group_by": group_by, "bands": bands(list(resp.series), groups, min(samples, 500))}

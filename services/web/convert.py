@@ -89,6 +89,30 @@ def floats(values: Any) -> list[Any]:
     return [num(v) for v in arr.tolist()]
 
 
+def _numbers_json(values: Any, fmt: str) -> str:
+    """A JSON array of doubles with `fmt` significant digits: formatting each number is ~5x faster than
+    json.dumps's shortest-repr floats, which dominated large chart answers. NaN -> null, inf -> "inf"."""
+    arr = np.asarray(values, dtype=np.float64)
+    if np.isfinite(arr).all():
+        return "[" + ",".join(map(fmt.format, arr.tolist())) + "]"
+    return json.dumps([num(v) if not math.isfinite(v) else float(fmt.format(v)) for v in arr.tolist()])
+
+
+def series_json(s: Any, *, times: bool = True) -> str:
+    """One MetricSeries as JSON text (the same fields as `series`), values to 7 significant digits."""
+    parts = [
+        f'"run":{json.dumps(s.run)}',
+        f'"key":{json.dumps(s.key, ensure_ascii=False)}',
+        f'"steps":[{",".join(map(str, s.steps))}]',
+        f'"values":{_numbers_json(s.values, "{:.7g}")}',
+        f'"total_points":{int(s.total_points)}',
+    ]
+    if times:
+        parts.append(f'"times":{_numbers_json(s.times, "{:.13g}")}')
+        parts.append(f'"x_values":{_numbers_json(s.x_values, "{:.7g}")}')
+    return "{" + ",".join(parts) + "}"
+
+
 def series(s: Any, *, times: bool = True) -> dict[str, Any]:
     """One MetricSeries; `times=False` leaves out wall times and x values (compare charts use steps)."""
     out = {

@@ -215,3 +215,33 @@ def test_a_running_runs_chart_updates_without_reloading(console, browser, tmp_pa
     finally:
         run.finish()
     sign_out(d)
+
+
+def test_every_page_draws_without_browser_errors(console, browser) -> None:
+    d, data = browser, console.data
+    raw = f"entities/{ENTITY}/projects/{PROJECT}/artifacts/support-tickets/versions/v0"
+    sign_in(d, console, data.alice, "/")
+    severe_logs(d)  # drain what earlier tests left in the log
+    pages = {
+        "/": "#projects a.project-link",
+        f"{PROJECT_PATH}/artifacts": 'table.artifacts[data-type="model"]',
+        f"{PROJECT_PATH}/artifacts/bert-classifier/versions/v0": '#file-tree li.file[data-path="model.pth"]',
+        f"{PROJECT_PATH}/artifacts/bert-classifier/diff?old=v0&new=v2": "#diff-config",
+        f"{PROJECT_PATH}/impact?node={quote(raw)}": "#impact-table tbody tr",
+        f"{PROJECT_PATH}/compare?runs={','.join(data.train_runs)}&key=train/loss": "#compare-chart[data-ready]",
+    }
+    for path, selector in pages.items():
+        d.get(console.url + path)
+        wait(d, lambda d, s=selector: css(d, s))
+        assert not severe_logs(d), path
+    assert css(d, "#compare-chart")[0].get_attribute("data-series") == str(len(data.train_runs))
+    d.get(f"{console.url}{PROJECT_PATH}/runs/{data.train_runs[0]}")
+    wait(d, lambda d: css(d, '.chart[data-key="train/loss"][data-points]'))
+    for control in ("#log-scale", "#band"):
+        css(d, control)[0].click()
+    chart = wait(d, lambda d: next(iter(css(d, '.chart[data-key="train/loss"][data-bands="1"]')), None))
+    assert chart.get_attribute("data-points") == str(LOSS_STEPS)
+    d.get(f"{console.url}{PROJECT_PATH}/artifacts/bert-classifier/versions/v0")
+    wait(d, lambda d: css(d, "#used-by li"))  # the eval run used model:staging (v0)
+    assert not severe_logs(d)
+    sign_out(d)
