@@ -9,8 +9,8 @@ call it wraps, measured in the same run on the same data.
 Server time is the console's own `Server-Timing` figure (request in to response head); the baseline is
 the same gRPC request timed by a client next to the console.
 
-    make bench BENCH_ARGS=console            # 100,000 runs; 200 keys x 20,000 steps
-    make bench BENCH_ARGS="console --quick"  # 10,000 runs; 200 keys x 2,000 steps
+    make bench BENCH_ARGS=console            # 100,000 runs; 1,000 x 20,000-step series; 200 keys x 20,000 steps
+    make bench BENCH_ARGS="console --quick"  # 10,000 runs; 1,000 x 2,000-step series; 200 keys x 2,000 steps
 """
 
 from __future__ import annotations
@@ -190,9 +190,7 @@ def main(argv: list[str]) -> None:
                 with httpx.Client(base_url=web.url, timeout=120, headers={"Origin": web.url}) as http:
                     bench_table(http, client, n_runs, iters)
                     bench_compare(srv, http, client, project_id, points, iters)
-                    run_id = bench_run_page(
-                        srv, http, client, project_id, points * 10 if not args.quick else points, iters
-                    )
+                    run_id = bench_run_page(srv, http, client, project_id, points, iters)
                 bench_browser(web.url, run_id, 3)
             finally:
                 web.stop()

@@ -21,6 +21,8 @@ pytest_plugins = ["tests.fixtures.iam"]
 os.environ.setdefault("STRATA_CONFIG_DIR", "/nonexistent-strata-config")  # never read a developer's key
 # Servers the tests start as subprocesses run in open local mode unless a test asks for keys.
 os.environ.setdefault("STRATA_AUTH_MODE", "open-local")
+# All-in-one servers the tests start pick a free port for their web console (never a developer's 8080).
+os.environ.setdefault("STRATA_WEB_ADDR", "127.0.0.1:0")
 slog.configure("warning", "console")
 
 

@@ -164,7 +164,10 @@ class StrataServer:
         if console and self.settings.web_addr != "off":
             from ..web.server import start_beside  # the console is optional: only the all-in-one starts it
 
-            web, url = await start_beside(self.address, self.settings)
+            try:
+                web, url = await start_beside(self.address, self.settings)
+            except (OSError, SystemExit) as e:  # e.g. the port is taken: the services still serve
+                log.warning("console_not_started", web_addr=self.settings.web_addr, error=str(e))
         print(self.banner(), file=sys.stderr, flush=True)
         if web is not None:
             print(f"  console: {url}  (open it in a browser)", file=sys.stderr, flush=True)

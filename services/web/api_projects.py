@@ -34,7 +34,8 @@ async def me(request: Request) -> Response:
 async def entities_of(request: Request) -> list[str]:
     """The caller's own entity and teams; every user and team when the caller is a server admin."""
     p = await principal(request)
-    names = [p.actor.name] if p.actor.name.startswith("entities/") and "/" not in p.actor.name[9:] else []
+    own = p.actor.name if p.actor.name.startswith("entities/") else f"entities/{p.actor.name}"
+    names = [own] if p.actor.name and not p.service_account.name else []
     names += [m.team for m in p.memberships]
     if p.service_account.name:
         names.append(p.service_account.name.split("/serviceAccounts/")[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -143,8 +144,10 @@ async def download_response(chunks: Any, path: str) -> Response:
         for chunk in iterator:
             yield chunk.data
 
-    filename = path.rsplit("/", 1)[-1].replace('"', "")
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    name = path.rsplit("/", 1)[-1]
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in name)
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    headers = {"Content-Disposition": disposition}
     return StreamingResponse(body(), media_type="application/octet-stream", headers=headers)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 
 import uvicorn
 
@@ -28,6 +29,22 @@ def serve(settings: WebSettings) -> None:
     uvicorn.Server(uvicorn_config(settings)).run()
 
 
+def bind(addr: str) -> socket.socket:
+    """A listening socket on host:port (port 0: any free port), bound here so that a taken address is an
+    OSError for the caller rather than uvicorn's exit of the whole process."""
+    host, _, port = addr.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, int(port)))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class WebServer:
     """The console inside another event loop (the all-in-one server): start(), then stop()."""
 
@@ -38,13 +55,13 @@ class WebServer:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> str:
-        self._task = asyncio.create_task(self._server.serve(), name="strata-web")
+        """Bind (an OSError when the address is taken: the host decides what to do), then serve."""
+        sock = bind(self.settings.web_addr)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="strata-web")
         while not self._server.started:
             if self._task.done():
-                self._task.result()  # raises the bind error
-                raise SystemExit(f"the console could not listen on {self.settings.web_addr}")
+                raise OSError(f"the console could not start on {self.settings.web_addr}")
             await asyncio.sleep(0.02)
-        sock = self._server.servers[0].sockets[0]
         host, port = sock.getsockname()[:2]
         return f"http://{host}:{port}"
 

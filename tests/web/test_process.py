@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -44,6 +45,34 @@ def test_all_in_one_server_starts_the_console_and_prints_its_url(pg_dsn: str, tm
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
+
+
+def test_a_taken_console_port_leaves_the_services_serving(pg_dsn: str, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "STRATA_PG_DSN": pg_dsn,
+        "STRATA_AUTH_MODE": "open-local",
+        "STRATA_DATA_DIR": str(tmp_path),
+    }
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        web_addr = f"127.0.0.1:{taken.getsockname()[1]}"
+        cmd = [sys.executable, "-m", "strata_server", "--addr", "127.0.0.1:0", "--web-addr", web_addr]
+        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        try:
+            lines, deadline = [], time.monotonic() + 60
+            assert proc.stderr is not None
+            while time.monotonic() < deadline and not any("stop: Ctrl-C" in x for x in lines):
+                line = proc.stderr.readline()
+                assert line or proc.poll() is None, "the server exited: " + "".join(lines)
+                lines.append(line)
+            text = "".join(lines)
+            assert "Strata is serving" in text and "console_not_started" in text
+            assert "console: http" not in text
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
 
 
 def test_static_assets_are_package_data() -> None:

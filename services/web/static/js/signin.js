@@ -14,7 +14,8 @@
     try {
       await api("POST", "/api/v1/session", { api_key: key.value });
       const next = S.page.next || "/";
-      location.assign(next.startsWith("/") && !next.startsWith("//") ? next : "/");
+      const local = next.startsWith("/") && !next.startsWith("//") && !next.includes("\\");  // no other origin
+      location.assign(local ? next : "/");
     } catch (e) {
       msg.textContent = e.message;
       msg.hidden = false;
