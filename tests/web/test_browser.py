@@ -35,6 +35,19 @@ def css(driver, selector: str):  # type: ignore[no-untyped-def]
     return driver.find_elements(By.CSS_SELECTOR, selector)
 
 
+def click(driver, selector: str) -> None:  # type: ignore[no-untyped-def]
+    """Click the element once it exists, finding it again if a re-render replaced it."""
+
+    def attempt(d):  # type: ignore[no-untyped-def]
+        found = css(d, selector)
+        if found:
+            found[0].click()
+            return True
+        return False
+
+    wait(driver, attempt)
+
+
 def shot(driver, name: str, height: int = 900) -> None:  # type: ignore[no-untyped-def]
     """A screenshot for the console guide (only when STRATA_DOCS_SCREENSHOTS names a folder)."""
     if not DOCS:
@@ -46,6 +59,8 @@ def shot(driver, name: str, height: int = 900) -> None:  # type: ignore[no-untyp
 
 
 def sign_in(driver, console, key: str, path: str = PROJECT_PATH) -> None:  # type: ignore[no-untyped-def]
+    driver.get(console.url + "/signin")
+    driver.delete_all_cookies()  # each test starts signed out, whatever the previous one left
     driver.get(console.url + path)
     wait(driver, lambda d: "/signin" in d.current_url and css(d, "#api-key"))
     css(driver, "#api-key")[0].send_keys(key)
@@ -81,18 +96,19 @@ def test_the_workflow_in_the_console(console, browser) -> None:
     box.send_keys("train")
     css(d, "#apply")[0].click()
     wait(d, lambda d: css(d, "#match-count")[0].get_attribute("data-count") == str(len(data.train_runs)))
+    script = "return [...document.querySelectorAll('#runs-table tbody tr')].map(r => [r.dataset.run, r.dataset.jobType])"
     rows = wait(
         d,
-        lambda d: d.execute_script(
-            "return [...document.querySelectorAll('#runs-table tbody tr')].map(r => [r.dataset.run, r.dataset.jobType])"
+        lambda d: (lambda got: got if got and all(j == "train" for _, j in got) else None)(
+            d.execute_script(script)
         ),
     )
     assert {job for _, job in rows} == {"train"}
     assert {run for run, _ in rows} == set(data.train_runs)
-    shot(d, "console-runs", height=520)
+    shot(d, "console-runs", height=660)
 
     # 3. open a run: its loss chart is drawn with every logged point
-    css(d, f'tr[data-run="{data.train_runs[0]}"] a.run-link')[0].click()
+    click(d, f'tr[data-run="{data.train_runs[0]}"] a.run-link')
     chart = wait(d, lambda d: next(iter(css(d, '.chart[data-key="train/loss"][data-points]')), None))
     assert chart.get_attribute("data-points") == str(LOSS_STEPS)
     assert css(chart, "canvas"), "uPlot drew no canvas"
@@ -128,12 +144,12 @@ def test_the_workflow_in_the_console(console, browser) -> None:
 
     # 6. the production model's lineage graph reaches the raw dataset
     d.get(f"{console.url}{PROJECT_PATH}/artifacts/bert-classifier/versions/v1")
-    wait(d, lambda d: css(d, "#lineage-link")).__getitem__(0).click()
+    click(d, "#lineage-link")
     graph = wait(d, lambda d: next(iter(css(d, "#graph[data-nodes]")), None))
     labels = d.execute_script("return window.strataGraph.nodes().map(n => n.data('label'))")
     assert any(label.startswith("support-tickets:v0") for label in labels), labels
     assert int(graph.get_attribute("data-nodes")) >= 4
-    shot(d, "console-lineage", height=720)
+    shot(d, "console-lineage", height=760)
 
     # 7. sign out: the session is gone, pages ask to sign in again
     assert not severe_logs(d)

@@ -42,6 +42,7 @@
         ],
       });
       cy.on("tap", "node", (ev) => { const href = S.resourceUrl(ev.target.id()); if (href) location.assign(href); });
+      cy.fit(undefined, 30);
       window.strataGraph = cy;
       graphBox.dataset.nodes = String(g.nodes.length);
       graphBox.dataset.labels = JSON.stringify(g.nodes.map((n) => n.label));

@@ -11,7 +11,7 @@
     quick: { state: params.get("state") || "", job_type: params.get("job_type") || "", group: params.get("group") || "",
              tag: params.get("tag") || "", user: params.get("user") || "" },
     order: params.get("order") || "-created_at",
-    tokens: [""], pageIndex: 0, runs: [], selected: new Set(), columns: null, chosen: false, timer: null,
+    tokens: [""], pageIndex: 0, runs: [], selected: new Set(), columns: null, chosen: false, timer: null, seq: 0, countSeq: 0,
   };
   const ATTRS = [["display_name", "name"], ["state", "state"], ["job_type", "job type"], ["group", "group"],
                  ["user", "user"], ["tags", "tags"], ["created_at", "created"]];
@@ -59,16 +59,19 @@
     state.tokens = [""]; state.pageIndex = 0; remember();
     filterError.textContent = ""; filterBox.classList.remove("bad");
     count.textContent = "counting…";
+    const mine = ++state.countSeq;
     const counting = api("GET", `${base}/runs-count${query()}`)
-      .then((r) => { count.textContent = `${r.count} runs match`; count.dataset.count = r.count; })
+      .then((r) => { if (mine === state.countSeq) { count.textContent = `${r.count} runs match`; count.dataset.count = r.count; } })
       .catch(() => { count.textContent = ""; });
     await loadPage();
     await counting;
   }
 
   async function loadPage() {
+    const seq = ++state.seq;  // an older answer arriving late must not overwrite a newer one
     try {
       const r = await api("GET", `${base}/runs${query({ page_token: state.tokens[state.pageIndex], page_size: 50 })}`);
+      if (seq !== state.seq) return;
       if (state.pageIndex === 0 && !state.chosen) state.columns = null;
       state.runs = r.runs;
       state.tokens[state.pageIndex + 1] = r.next_page_token;
