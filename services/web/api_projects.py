@@ -67,18 +67,17 @@ async def projects(request: Request) -> Response:
     return Json({"projects": out})
 
 
-def project_json(p: object) -> dict[str, object]:
-    parts = p.name.split("/")  # type: ignore[attr-defined]
+def project_json(p: iam_pb2.Project) -> dict[str, object]:
+    parts = p.name.split("/")
+    visibility = iam_pb2.ProjectVisibility.Name(p.visibility).removeprefix("PROJECT_VISIBILITY_").lower()
     return {
-        "name": p.name,  # type: ignore[attr-defined]
+        "name": p.name,
         "entity": parts[1],
         "project": parts[3],
-        "description": p.description,  # type: ignore[attr-defined]
-        "visibility": iam_pb2.ProjectVisibility.Name(p.visibility)  # type: ignore[attr-defined]
-        .removeprefix("PROJECT_VISIBILITY_")
-        .lower(),
-        "protected_aliases": list(p.protected_aliases),  # type: ignore[attr-defined]
-        "create_time": convert.ts(p.create_time),  # type: ignore[attr-defined]
+        "description": p.description,
+        "visibility": visibility,
+        "protected_aliases": list(p.protected_aliases),
+        "create_time": convert.ts(p.create_time),
     }
 
 

@@ -6,9 +6,11 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from strata.errors import StrataError
 from strata.ingest.v1 import ingest_service_pb2 as ingest
 from strata.lineage.v1 import lineage_service_pb2 as lineage
 from strata.query.v1 import query_service_pb2 as query
@@ -129,9 +131,6 @@ async def run_file(request: Request) -> Response:
 async def download_response(chunks: Any, path: str) -> Response:
     """Stream gRPC chunks as an attachment; the first chunk is read before answering so an error (not
     found, denied) becomes a JSON error instead of a cut download."""
-    from starlette.concurrency import run_in_threadpool
-    from strata.errors import StrataError
-
     iterator = iter(chunks)
     try:
         first = await run_in_threadpool(next, iterator, None)

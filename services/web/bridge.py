@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 from strata.client import Client, RetryPolicy
 from strata.errors import StrataError
 
@@ -91,17 +91,7 @@ class Bridge:
         except StrataError as e:
             raise ApiError.from_strata(e, reading=reading) from None
 
-    def call_sync(self, caller: Caller, service: str, rpc: str, request: Any) -> Any:
-        method = getattr(getattr(self.client, service), rpc)
-        try:
-            return method(request, metadata=caller.metadata())
-        except StrataError as e:
-            raise ApiError.from_strata(e, reading=True) from None
-
     def stream(self, caller: Caller, service: str, rpc: str, request: Any) -> Iterator[Any]:
         """A server-streaming call as a blocking iterator (iterate it in a thread)."""
         method = getattr(getattr(self.client, service), rpc)
         return method(request, metadata=caller.metadata())
-
-
-__all__ = ["ApiError", "Bridge", "Caller", "iterate_in_threadpool"]
