@@ -93,3 +93,27 @@ def test_static_assets_are_package_data() -> None:
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     data = pyproject["tool"]["setuptools"]["package-data"]["strata_server.web"]
     assert "static/vendor/*" in data and "static/js/*.js" in data
+
+
+def test_strata_web_serves_the_console_alone(server, tmp_path: Path) -> None:
+    """`strata web --addr <services>` runs the console by itself, in front of services elsewhere."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = "import sys; from strata.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    cmd = [sys.executable, "-c", code, "web", "--addr", server.addr, "--web-addr", f"127.0.0.1:{port}"]
+    env = {**os.environ, "STRATA_AUTH_MODE": "open-local"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/v1/projects", timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None, "the console did not start"
+                time.sleep(0.2)
+        assert r.status_code == 200 and "projects" in r.json()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
