@@ -212,3 +212,16 @@ def test_alias_move_and_revert_are_recorded(console) -> None:
     ]
     assert [e["kind"] for e in events] == ["reverted", "set", "set"]
     assert events[0]["actor"].endswith("alice") and events[0]["reason"] == "undo"
+
+
+def test_the_session_cookie_is_secure_under_tls(console) -> None:
+    """Behind a TLS-terminating proxy on the same host (X-Forwarded-Proto: https) the cookie is Secure."""
+    with console.http() as http:
+        origin = console.url.replace("http://", "https://")
+        r = http.post(
+            "/api/v1/session",
+            json={"api_key": console.data.bob},
+            headers={"Origin": origin, "X-Forwarded-Proto": "https"},
+        )
+    assert r.status_code == 200, r.text
+    assert "secure" in r.headers["set-cookie"].lower()
