@@ -1,8 +1,7 @@
 """The console against a real keys-mode server seeded with the article's workflow, served by uvicorn on a
 free port, and (for the browser tests) one headless Chromium per module driven by Selenium.
 
-A failing browser test saves a screenshot to $STRATA_WEB_FAILURES (default test-reports/web/ beside the
-junit report of `make test`)."""
+A failing browser test saves a screenshot beside the junit report (`failures_folder`)."""
 
 from __future__ import annotations
 
@@ -19,7 +18,14 @@ from strata_server.web.config import WebSettings
 from tests.fixtures.web import WebThread
 from tests.web.seed import Seeded, seed
 
-FAILURES = Path(os.environ.get("STRATA_WEB_FAILURES", "test-reports/web"))
+
+def failures_folder(config: pytest.Config) -> Path:
+    """Where failing browser tests leave screenshots: $STRATA_WEB_FAILURES, else beside the junit report
+    (--junitxml), else test-reports/web."""
+    if os.environ.get("STRATA_WEB_FAILURES"):
+        return Path(os.environ["STRATA_WEB_FAILURES"])
+    xml = getattr(config.option, "xmlpath", None)
+    return Path(xml).parent / "strata-web-failures" if xml else Path("test-reports/web")
 
 
 @dataclass
@@ -83,5 +89,6 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
     if report.when == "call" and report.failed and "browser" in item.fixturenames:
         driver = item.funcargs.get("browser")
         if driver is not None:
-            FAILURES.mkdir(parents=True, exist_ok=True)
-            driver.save_screenshot(str(FAILURES / f"{item.name}.png"))
+            folder = failures_folder(item.config)
+            folder.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(folder / f"{item.name}.png"))
