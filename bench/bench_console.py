@@ -9,7 +9,7 @@ call it wraps, measured in the same run on the same data.
 Server time is the console's own `Server-Timing` figure (request in to response head); the baseline is
 the same gRPC request timed by a client next to the console.
 
-    make bench BENCH_ARGS=console            # 100,000 runs; 1,000 x 20,000-step series; 200 keys x 20,000 steps
+    make bench BENCH_ARGS=console            # 100,000 runs; 1,000 x 20,000-step series; 200 keys x 100,000 steps
     make bench BENCH_ARGS="console --quick"  # 10,000 runs; 1,000 x 2,000-step series; 200 keys x 2,000 steps
 """
 
@@ -171,8 +171,12 @@ def bench_browser(url: str, run_id: str, tries: int) -> None:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench console")
     parser.add_argument("--quick", action="store_true", help="10k runs, 2,000-step series, fewer repetitions")
+    parser.add_argument(
+        "--run-page-steps", type=int, help="steps per key of the 200-key run (default 100,000)"
+    )
     args = parser.parse_args(argv)
     n_runs, points, iters = (10_000, 2_000, 5) if args.quick else (100_000, 20_000, 15)
+    steps = args.run_page_steps or (2_000 if args.quick else 100_000)
     pg = PostgresServer()
     try:
         dsn = pg.create_database("bench_console")
@@ -190,7 +194,7 @@ def main(argv: list[str]) -> None:
                 with httpx.Client(base_url=web.url, timeout=120, headers={"Origin": web.url}) as http:
                     bench_table(http, client, n_runs, iters)
                     bench_compare(srv, http, client, project_id, points, iters)
-                    run_id = bench_run_page(srv, http, client, project_id, points, iters)
+                    run_id = bench_run_page(srv, http, client, project_id, steps, iters)
                 bench_browser(web.url, run_id, 3)
             finally:
                 web.stop()

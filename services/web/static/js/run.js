@@ -30,9 +30,9 @@
       el("p", { id: "run-tags" }, r.tags.map((t) => el("span", { class: "tag", text: t }))),
       r.notes ? el("p", { id: "run-notes", class: "notes", text: r.notes }) : "",
       el("div", { class: "cols" },
-        el("div", {}, el("h3", { text: "Config" }), el("div", { id: "run-config" }, kv(S.flatten(r.config)))),
-        el("div", {}, el("h3", { text: "Summary" }),
-          table(["key", "last", "min", "max", "mean", "points"], summaryRows, { id: "run-summary" })),
+        el("div", {}, el("h3", { text: "Config" }), el("div", { id: "run-config", class: "scroll" }, kv(S.flatten(r.config)))),
+        el("div", {}, el("h3", { text: "Summary" }), el("div", { class: "scroll" },
+          table(["key", "last", "min", "max", "mean", "points"], summaryRows, { id: "run-summary" }))),
         el("div", {}, el("h3", { text: "Provenance" }), kv(Object.fromEntries(Object.entries({ "os user": p.os_user, host: p.host, "git commit": p.git_commit + (p.git_dirty ? " (dirty)" : ""), "git remote": p.git_remote, command: p.command, runtime: p.runtime }).filter(([, v]) => v))))),
       el("p", {}, el("a", { id: "lineage-link", href: S.url.lineage(page.entity, page.project, r.name), text: "Lineage graph" })));
   }
@@ -79,11 +79,17 @@
   }
   function redrawAll() { for (const key of view.charts.keys()) drawChart(key); }
 
+  /* Charts load their history when they first come into view, so a run with hundreds of keys shows its
+     first charts after fetching only those (then more as you scroll). */
   function buildCharts() {
-    const observer = new IntersectionObserver((entries) => entries.forEach((e) => {
-      const key = e.target.dataset.key; const holder = view.charts.get(key);
-      if (e.isIntersecting && !holder.visible) { holder.visible = true; drawChart(key); }
-    }), { rootMargin: "300px" });
+    const observer = new IntersectionObserver((entries) => {
+      const wanted = [];
+      entries.forEach((e) => {
+        const key = e.target.dataset.key; const holder = view.charts.get(key);
+        if (e.isIntersecting && !holder.visible) { holder.visible = true; wanted.push(key); }
+      });
+      if (wanted.length) loadKeys(wanted).catch((err) => S.showError(controls, err));
+    }, { rootMargin: "300px" });
     grid.replaceChildren();
     for (const key of view.keys) {
       const box = el("div", { class: "chart", "data-key": key });
@@ -93,14 +99,21 @@
     }
   }
 
-  async function loadHistory() {
+  async function loadKeys(keys) {
     const x = view.x === "_relative" ? "_timestamp" : view.x;
-    for (let i = 0; i < view.keys.length; i += 200) {
-      const keys = view.keys.slice(i, i + 200);
-      const r = await api("GET", `${base}/history${qs({ key: keys, samples: 500, x_axis: x === "_step" ? "" : x })}`);
+    for (let i = 0; i < keys.length; i += 100) {
+      const part = keys.slice(i, i + 100);
+      const r = await api("GET", `${base}/history${qs({ key: part, samples: 500, x_axis: x === "_step" ? "" : x })}`);
       r.series.forEach((s) => { view.history[s.key] = s; });
+      part.forEach(drawChart);
     }
-    redrawAll();
+    document.body.dataset.chartsReady = "1";
+  }
+
+  /* Every chart seen so far, again (x axis changed, or a running run's periodic refresh). */
+  async function loadHistory() {
+    view.history = {};
+    await loadKeys([...view.charts.entries()].filter(([, h]) => h.visible).map(([k]) => k));
   }
 
   async function refresh() {
@@ -133,8 +146,7 @@
       view.run = run; renderOverview(run);
       view.keys = keys.map((k) => k.key);
       renderControls(); buildCharts();
-      await loadHistory();
-      document.body.dataset.chartsReady = "1";
+      if (!view.keys.length) document.body.dataset.chartsReady = "1";
       if (run.state === "running") view.timer = setTimeout(refresh, 5000);
       await loadSides();
     } catch (e) { S.showError(overview, e); }
