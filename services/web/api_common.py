@@ -28,11 +28,12 @@ def json_with_series(fields: dict[str, Any], series: list[str]) -> Response:
 
 
 def bridge(request: Request) -> Bridge:
-    return request.app.state.bridge
+    found: Bridge = request.app.state.bridge
+    return found
 
 
 def caller(request: Request) -> Caller:
-    found = getattr(request.state, "caller", None)
+    found: Caller | None = getattr(request.state, "caller", None)
     if found is None:
         raise ApiError(401, "UNAUTHENTICATED", "sign in first (session missing or expired)")
     return found

@@ -14,7 +14,8 @@ from .bridge import ApiError
 
 
 async def principal(request: Request) -> iam.GetPrincipalResponse:
-    return await call(request, "iam", "GetPrincipal", iam.GetPrincipalRequest())
+    who: iam.GetPrincipalResponse = await call(request, "iam", "GetPrincipal", iam.GetPrincipalRequest())
+    return who
 
 
 async def me(request: Request) -> Response:

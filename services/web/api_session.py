@@ -14,7 +14,8 @@ from .sessions import COOKIE, SessionStore
 
 
 def store(request: Request) -> SessionStore:
-    return request.app.state.sessions
+    sessions: SessionStore = request.app.state.sessions
+    return sessions
 
 
 async def sign_in(request: Request) -> Response:

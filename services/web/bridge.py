@@ -94,4 +94,5 @@ class Bridge:
     def stream(self, caller: Caller, service: str, rpc: str, request: Any) -> Iterator[Any]:
         """A server-streaming call as a blocking iterator (iterate it in a thread)."""
         method = getattr(getattr(self.client, service), rpc)
-        return method(request, metadata=caller.metadata())
+        chunks: Iterator[Any] = method(request, metadata=caller.metadata())
+        return chunks

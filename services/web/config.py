@@ -19,15 +19,17 @@ class WebSettings:
     grpc_timeout: float = 30.0
 
     @classmethod
-    def from_env(cls, **overrides: object) -> WebSettings:
-        values: dict[str, object] = dict(
-            web_addr=os.environ.get("STRATA_WEB_ADDR") or DEFAULT_WEB_ADDR,
-            grpc_addr=os.environ.get("STRATA_ADDR") or "127.0.0.1:50051",
-            auth_mode=os.environ.get("STRATA_AUTH_MODE") or "keys",
+    def from_env(
+        cls, web_addr: str | None = None, grpc_addr: str | None = None, auth_mode: str | None = None
+    ) -> WebSettings:
+        """Settings from STRATA_WEB_ADDR, STRATA_ADDR, STRATA_AUTH_MODE and STRATA_WEB_SESSION_SECONDS;
+        arguments that are not None win."""
+        return cls(
+            web_addr=web_addr or os.environ.get("STRATA_WEB_ADDR") or DEFAULT_WEB_ADDR,
+            grpc_addr=grpc_addr or os.environ.get("STRATA_ADDR") or "127.0.0.1:50051",
+            auth_mode=auth_mode or os.environ.get("STRATA_AUTH_MODE") or "keys",
             session_seconds=float(os.environ.get("STRATA_WEB_SESSION_SECONDS") or 12 * 3600),
         )
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
 
     @property
     def open_local(self) -> bool:

@@ -28,7 +28,7 @@ def ts(t: Timestamp) -> float | None:
 
 
 def enum_name(enum: Any, value: int, prefix: str) -> str:
-    return enum.Name(value).removeprefix(prefix).lower()
+    return str(enum.Name(value)).removeprefix(prefix).lower()
 
 
 def loads(text: str) -> Any:
@@ -84,9 +84,8 @@ def run(r: run_pb2.Run) -> dict[str, Any]:
 def floats(values: Any) -> list[Any]:
     """A repeated double as a JSON-ready list, converted in C (numpy) unless a NaN or inf needs mapping."""
     arr = np.asarray(values, dtype=np.float64)
-    if np.isfinite(arr).all():
-        return arr.tolist()
-    return [num(v) for v in arr.tolist()]
+    out: list[Any] = arr.tolist()
+    return out if np.isfinite(arr).all() else [num(v) for v in out]
 
 
 def _numbers_json(values: Any, fmt: str) -> str:

@@ -38,10 +38,12 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def shell(request: Request, page: str, title: str, status: int = 200, **data: str) -> HTMLResponse:
+def shell(
+    request: Request, page: str, title: str, data: dict[str, str] | None = None, status: int = 200
+) -> HTMLResponse:
     sessions = request.app.state.sessions
     session = sessions.get(request.cookies.get(COOKIE))
-    attrs = {"page": page, "csrf": session.csrf if session else "", **data}
+    attrs = {"page": page, "csrf": session.csrf if session else "", **(data or {})}
     attrs["open-local"] = "1" if request.app.state.settings.open_local else ""
     body_attrs = " ".join(f'data-{k.replace("_", "-")}="{esc(v)}"' for k, v in attrs.items())
     scripts = ["js/core.js"] + [
@@ -71,7 +73,7 @@ def error_page(request: Request, err: ApiError) -> Response:
     if err.status == 401:
         return signin_redirect(request)
     title = "Not found" if err.status == 404 else f"Error {err.status}"
-    return shell(request, "error", title, status=err.status, reason=err.reason, message=err.message)
+    return shell(request, "error", title, {"reason": err.reason, "message": err.message}, status=err.status)
 
 
 def needs_caller(request: Request) -> bool:
@@ -88,7 +90,9 @@ async def guarded(request: Request, page: str, title: str, checks: list, **data:
     except ApiError as e:
         return error_page(request, e)
     p = request.path_params
-    return shell(request, page, title, entity=p.get("entity", ""), project=p.get("project", ""), **data)
+    return shell(
+        request, page, title, {"entity": p.get("entity", ""), "project": p.get("project", ""), **data}
+    )
 
 
 def project_check(request: Request) -> tuple:
@@ -96,7 +100,7 @@ def project_check(request: Request) -> tuple:
 
 
 async def signin(request: Request) -> Response:
-    return shell(request, "signin", "Sign in", next=request.query_params.get("next", "/"))
+    return shell(request, "signin", "Sign in", {"next": request.query_params.get("next", "/")})
 
 
 async def projects(request: Request) -> Response:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Generator
 
 import uvicorn
+from starlette.applications import Starlette
 
+from ..common.config import Settings
 from .app import create_app
 from .config import WebSettings
 
 
-def uvicorn_config(settings: WebSettings) -> uvicorn.Config:
-    host, _, port = settings.web_addr.rpartition(":")
+def uvicorn_config(app: Starlette, web_addr: str) -> uvicorn.Config:
+    host, _, port = web_addr.rpartition(":")
     return uvicorn.Config(
-        create_app(settings),
+        app,
         host=host or "127.0.0.1",
         port=int(port),
         log_level="warning",
@@ -26,7 +29,15 @@ def uvicorn_config(settings: WebSettings) -> uvicorn.Config:
 
 
 def serve(settings: WebSettings) -> None:
-    uvicorn.Server(uvicorn_config(settings)).run()
+    uvicorn.Server(uvicorn_config(create_app(settings), settings.web_addr)).run()
+
+
+class _HostedServer(uvicorn.Server):
+    """uvicorn inside another process's event loop: the host handles SIGTERM/SIGINT and stops it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
 
 
 def bind(addr: str) -> socket.socket:
@@ -50,8 +61,8 @@ class WebServer:
 
     def __init__(self, settings: WebSettings) -> None:
         self.settings = settings
-        self._server = uvicorn.Server(uvicorn_config(settings))
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the host handles signals
+        self.app = create_app(settings)
+        self._server = _HostedServer(uvicorn_config(self.app, settings.web_addr))
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> str:
@@ -70,19 +81,19 @@ class WebServer:
         if self._task is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._task, 10)
-        self._server.config.app.state.bridge.close()
+        self.app.state.bridge.close()
 
 
-async def start_beside(grpc_address: str, settings: object) -> tuple[WebServer, str]:
+async def start_beside(grpc_address: str, settings: Settings) -> tuple[WebServer, str]:
     """Start the console in the running loop, calling the all-in-one server at `grpc_address`."""
     host, _, port = grpc_address.rpartition(":")
     if host in ("0.0.0.0", "[::]", "::", ""):
         host = "127.0.0.1"
     web = WebServer(
         WebSettings.from_env(
-            web_addr=settings.web_addr,  # type: ignore[attr-defined]
+            web_addr=settings.web_addr,
             grpc_addr=f"{host}:{port}",
-            auth_mode=settings.auth_mode,  # type: ignore[attr-defined]
+            auth_mode=settings.auth_mode,
         )
     )
     return web, await web.start()
