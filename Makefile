@@ -18,7 +18,7 @@ PROTOC_VENV := .tools/protoc-venv
 PROTOC_STAMP := $(PROTOC_VENV)/.installed-$(GRPCIO_TOOLS)
 STRATA_ADDR ?= 127.0.0.1:50051
 
-.PHONY: help install run cluster test test-fast fuzz proto proto-check protoc lint typecheck typecheck-services bench clean tools docs deploy-tools deploy-nginx deploy-check
+.PHONY: help install run cluster test test-fast fuzz proto proto-check protoc lint typecheck typecheck-services bench clean tools docs deploy-tools deploy-nginx deploy-check browser console-screenshots
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -45,13 +45,23 @@ $(NODE_STAMP): package.json package-lock.json
 
 tools: $(NODE_STAMP)  ## install buf and the Node.js gRPC client used by the polyglot test
 
-run: $(STAMP)  ## start all services in one process on $(STRATA_ADDR) (embedded PostgreSQL + blob folder)
+run: $(STAMP)  ## start all services and the web console (http://127.0.0.1:8080) in one process on $(STRATA_ADDR)
 	$(VENV)/bin/strata server --addr $(STRATA_ADDR)
+
+browser:  ## install Chromium and chromedriver (Debian packages) for the console's browser tests, when missing
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "installing chromium and chromium-driver"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+console-screenshots: $(STAMP) browser  ## refresh the console guide's screenshots (docs/images) from the browser tests
+	STRATA_DOCS_SCREENSHOTS=docs/images $(PY) -m pytest -q -p no:cacheprovider tests/web/test_browser.py
+
 
 cluster: $(STAMP) deploy-nginx  ## each service its own process (2 ingest, 2 registry) behind the nginx gRPC router, until Ctrl-C
 	$(PY) scripts/cluster.py
 
-test: $(STAMP) $(NODE_STAMP) $(PROTOC_STAMP) deploy-nginx  ## install everything (nginx too: tests/cluster runs the router) and run the whole test suite
+test: $(STAMP) $(NODE_STAMP) $(PROTOC_STAMP) deploy-nginx browser  ## install everything (nginx for tests/cluster, Chromium for tests/web) and run the whole test suite
 	$(PY) -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-fast: $(STAMP) $(PROTOC_STAMP)  ## run the suite without the slow fault-injection tests

@@ -1,6 +1,7 @@
 """The embedded default: every service in one process on one port, and the `migrate` one-shot.
 
-`python -m strata_server` (also `strata server` and `make run`) serves every service.
+`python -m strata_server` (also `strata server` and `make run`) serves every service; the web console
+starts beside it on STRATA_WEB_ADDR (default http://127.0.0.1:8080).
 `python -m strata_server migrate` applies every service's pending migrations to STRATA_PG_DSN (or
 STRATA_PG_DSN_FILE) and exits: a deployment runs it once (a Kubernetes Job, a Compose one-shot) before
 rolling out, so the schema change happens once, ahead of the pods, instead of in whichever pod starts
@@ -68,7 +69,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["migrate"]:
         raise SystemExit(migrate_main(args[1:]))
-    run_main(all_specs(), args, description="Strata: all services in one process (the embedded default).")
+    run_main(
+        all_specs(),
+        args,
+        description="Strata: all services and the web console in one process (the embedded default).",
+        console=True,
+    )
 
 
 if __name__ == "__main__":

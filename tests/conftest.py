@@ -25,6 +25,8 @@ os.environ.setdefault("STRATA_AUTH_MODE", "open-local")
 os.environ.setdefault("STRATA_SYSTEM_METRICS_INTERVAL", "0")
 # ... and without a /metrics endpoint (parallel servers would contend for its default port).
 os.environ.setdefault("STRATA_METRICS_ADDR", "")
+# All-in-one servers the tests start pick a free port for their web console (never a developer's 8080).
+os.environ.setdefault("STRATA_WEB_ADDR", "127.0.0.1:0")
 slog.configure("warning", "console")
 
 

@@ -63,6 +63,13 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("STRATA_S3_REGION", "(unset)", "S3 region."),
     ("STRATA_S3_SECURE", "false", "Use HTTPS for S3."),
     ("STRATA_S3_THREADS", "16", "Bound on concurrent blocking S3 calls (they run in threads)."),
+    (
+        "STRATA_WEB_ADDR",
+        "127.0.0.1:8080",
+        "Where the web console listens (the all-in-one server starts it beside the services; `off` "
+        "disables it there). `python -m strata_server.web` runs it alone, calling the services at STRATA_ADDR.",
+    ),
+    ("STRATA_WEB_SESSION_SECONDS", "43200", "Lifetime of a console sign-in session (seconds)."),
     ("STRATA_LOG_LEVEL", "info", "debug, info, warning or error."),
     ("STRATA_LOG_FORMAT", "json", "json (one object per line) or console."),
     (
@@ -316,6 +323,7 @@ class Settings:
     grpc_max_connection_age: float = 300.0
     grpc_max_connection_age_grace: float = 60.0
     rollup_interval: float = 2.0
+    web_addr: str = "127.0.0.1:8080"  # "off": the all-in-one server starts no console
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -384,6 +392,7 @@ class Settings:
             grpc_max_connection_age=float(_env("STRATA_GRPC_MAX_CONNECTION_AGE", "300")),
             grpc_max_connection_age_grace=float(_env("STRATA_GRPC_MAX_CONNECTION_AGE_GRACE", "60")),
             rollup_interval=float(_env("STRATA_ROLLUP_INTERVAL", "2")),
+            web_addr=_env("STRATA_WEB_ADDR", "127.0.0.1:8080"),
         )
         values.update(overrides)
         return cls(**values)

@@ -195,15 +195,28 @@ class StrataServer:
             self._embedded = None
         log.info("server_stopped")
 
-    async def serve_until_signal(self) -> None:
+    async def serve_until_signal(self, console: bool = False) -> None:
+        """Serve until SIGTERM/SIGINT; with `console`, the web console runs beside (STRATA_WEB_ADDR)."""
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await self.start()
+        web = None
+        if console and self.settings.web_addr != "off":
+            from ..web.server import start_beside  # the console is optional: only the all-in-one starts it
+
+            try:
+                web, url = await start_beside(self.address, self.settings)
+            except (OSError, SystemExit) as e:  # e.g. the port is taken: the services still serve
+                log.warning("console_not_started", web_addr=self.settings.web_addr, error=str(e))
         print(self.banner(), file=sys.stderr, flush=True)
+        if web is not None:
+            print(f"  console: {url}  (open it in a browser)", file=sys.stderr, flush=True)
         await stop.wait()
         log.info("shutdown_requested", grace_seconds=self.settings.grace_seconds)
+        if web is not None:
+            await web.stop()
         await self.stop()
 
     def banner(self) -> str:
@@ -262,11 +275,20 @@ def parse_args(argv: Sequence[str] | None, description: str) -> argparse.Namespa
     parser.add_argument(
         "--log-format", choices=["json", "console"], help="log format (default $STRATA_LOG_FORMAT)"
     )
+    parser.add_argument(
+        "--web-addr",
+        help="all-in-one only: web console address, or off (default $STRATA_WEB_ADDR or 127.0.0.1:8080)",
+    )
     return parser.parse_args(argv)
 
 
-def run_main(specs: Sequence[ServiceSpec], argv: Sequence[str] | None = None, description: str = "") -> None:
-    """Entry point used by `python -m strata_server[.<service>]` and `strata server`."""
+def run_main(
+    specs: Sequence[ServiceSpec],
+    argv: Sequence[str] | None = None,
+    description: str = "",
+    console: bool = False,
+) -> None:
+    """Entry point used by `python -m strata_server[.<service>]` and `strata server` (with `console`)."""
     args = parse_args(argv, description)
     overrides: dict[str, Any] = {}
     if args.addr:
@@ -277,10 +299,12 @@ def run_main(specs: Sequence[ServiceSpec], argv: Sequence[str] | None = None, de
             overrides["blob_dir"] = Path(args.data_dir) / "blobs"
     if args.log_format:
         overrides["log_format"] = args.log_format
+    if args.web_addr:
+        overrides["web_addr"] = args.web_addr
     settings = Settings.from_env()
     settings = replace(settings, **overrides)
     slog.configure(settings.log_level, settings.log_format)
     if settings.pg_dsn is None and not embedded_available():
         raise SystemExit(f"strata-server: {EmbeddedPostgresMissing()}")
     tracing.configure_from_env()
-    asyncio.run(StrataServer(specs, settings).serve_until_signal())
+    asyncio.run(StrataServer(specs, settings).serve_until_signal(console=console))

@@ -1,4 +1,5 @@
-"""`strata server`: start the embedded stack (all services, one process), the same as `make run`."""
+"""`strata server`: start the embedded stack (all services and the web console, one process), the same as
+`make run`. `strata web`: the web console alone, in front of the services at --addr."""
 
 from __future__ import annotations
 
@@ -17,7 +18,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--log-format", choices=["json", "console"], help="log format (default $STRATA_LOG_FORMAT or json)"
     )
+    p.add_argument(
+        "--web-addr", help="web console address, or off (default $STRATA_WEB_ADDR or 127.0.0.1:8080)"
+    )
     p.set_defaults(func=run)
+    w = sub.add_parser(
+        "web",
+        help="start the web console alone (in front of the services at --addr)",
+        description="Serve the web console (HTTP) calling the Strata services at --addr / $STRATA_ADDR.",
+    )
+    w.add_argument("--web-addr", help="listen address (default $STRATA_WEB_ADDR or 127.0.0.1:8080)")
+    w.set_defaults(func=run_web)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,5 +46,22 @@ def run(args: argparse.Namespace) -> int:
         argv += ["--data-dir", args.data_dir]
     if args.log_format:
         argv += ["--log-format", args.log_format]
+    if args.web_addr:
+        argv += ["--web-addr", args.web_addr]
     server_main(argv)
+    return 0
+
+
+def run_web(args: argparse.Namespace) -> int:
+    try:
+        from strata_server.web.__main__ import main as web_main
+    except ImportError:
+        print("the server is not installed here: pip install strata-server (or run `make run` in the repo)")
+        return 1
+    argv: list[str] = []
+    if args.addr:
+        argv += ["--addr", args.addr]
+    if args.web_addr:
+        argv += ["--web-addr", args.web_addr]
+    web_main(argv)
     return 0

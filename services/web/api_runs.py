@@ -1,0 +1,178 @@
+"""Runs: the runs table (search, count), a run's overview, metric keys, history, files and artifacts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from strata.errors import StrataError
+from strata.ingest.v1 import ingest_service_pb2 as ingest
+from strata.lineage.v1 import lineage_service_pb2 as lineage
+from strata.query.v1 import query_service_pb2 as query
+
+from . import convert
+from .api_common import (
+    Json,
+    bridge,
+    call,
+    caller,
+    int_param,
+    json_with_series,
+    list_param,
+    project_name,
+    run_name,
+)
+from .bridge import ApiError
+
+QUICK_FILTERS = ("state", "job_type", "group", "user")
+
+
+def table_filter(request: Request) -> str:
+    """The filter box's document combined ($and) with the quick filters; "" when there is none."""
+    parts: list[Any] = []
+    raw = request.query_params.get("filter", "").strip()
+    if raw:
+        try:
+            parts.append(json.loads(raw))
+        except ValueError as e:
+            raise ApiError(400, "INVALID_FILTER", f"the filter is not JSON: {e}", "filter") from None
+    for key in QUICK_FILTERS:
+        values = list_param(request, key)
+        if values:
+            parts.append({key: values[0] if len(values) == 1 else {"$in": values}})
+    for tag in list_param(request, "tag"):
+        parts.append({"tags": tag})
+    if not parts:
+        return ""
+    return json.dumps(parts[0] if len(parts) == 1 else {"$and": parts})
+
+
+async def search_runs(request: Request) -> Response:
+    """GET /api/v1/projects/{entity}/{project}/runs: one page of the runs table (SearchRuns)."""
+    req = query.SearchRunsRequest(
+        parent=project_name(request),
+        filter_json=table_filter(request),
+        order_by=list_param(request, "order") or ["-created_at"],
+        page_size=int_param(request, "page_size", 50, 1, 1000),
+        page_token=request.query_params.get("page_token", ""),
+        fields=list_param(request, "field"),
+    )
+    resp = await call(request, "query", "SearchRuns", req)
+    return Json({"runs": [convert.run(r) for r in resp.runs], "next_page_token": resp.next_page_token})
+
+
+async def count_runs(request: Request) -> Response:
+    """GET /api/v1/projects/{entity}/{project}/runs-count: the match count of the same filter (CountRuns)."""
+    req = query.CountRunsRequest(parent=project_name(request), filter_json=table_filter(request))
+    resp = await call(request, "query", "CountRuns", req)
+    return Json({"count": resp.count})
+
+
+async def get_run(request: Request) -> Response:
+    """GET /api/v1/projects/{entity}/{project}/runs/{run}: the run's overview (GetRun)."""
+    resp = await call(request, "ingest", "GetRun", ingest.GetRunRequest(name=run_name(request)))
+    return Json({"run": convert.run(resp.run)})
+
+
+async def metric_keys(request: Request) -> Response:
+    """GET .../runs/{run}/keys: the run's metric keys with counts and step ranges (ListMetricKeys)."""
+    resp = await call(request, "query", "ListMetricKeys", query.ListMetricKeysRequest(run=run_name(request)))
+    keys = [
+        {"key": k.key, "count": k.count, "min_step": k.min_step, "max_step": k.max_step} for k in resp.keys
+    ]
+    return Json({"keys": keys})
+
+
+async def history(request: Request) -> Response:
+    """GET .../runs/{run}/history?key=..&samples=..&x_axis=..: sampled history of some keys (GetHistory)."""
+    keys = list_param(request, "key")
+    if not keys:
+        raise ApiError(400, "FIELD_REQUIRED", "at least one key= is required", "key")
+    req = query.GetHistoryRequest(
+        run=run_name(request),
+        keys=keys[:1000],
+        samples=int_param(request, "samples", 500, 2, 100_000),
+        x_axis=request.query_params.get("x_axis", ""),
+    )
+    for bound in ("min_step", "max_step"):
+        if request.query_params.get(bound):
+            setattr(req, bound, int_param(request, bound, 0, -(2**62), 2**62))
+    resp = await call(request, "query", "GetHistory", req)
+    return json_with_series({}, [convert.series_json(s) for s in resp.series])
+
+
+async def run_files(request: Request) -> Response:
+    """GET .../runs/{run}/files: the run's files (ListRunFiles), one page."""
+    req = ingest.ListRunFilesRequest(
+        run=run_name(request),
+        page_size=int_param(request, "page_size", 200, 1, 1000),
+        page_token=request.query_params.get("page_token", ""),
+    )
+    resp = await call(request, "ingest", "ListRunFiles", req)
+    files = [{"path": f.path, "size": f.size} for f in resp.files]
+    return Json({"files": files, "next_page_token": resp.next_page_token})
+
+
+async def run_file(request: Request) -> Response:
+    """GET .../runs/{run}/file?path=..: the file's bytes, streamed from ReadRunFile."""
+    path = request.query_params.get("path", "")
+    if not path:
+        raise ApiError(400, "FIELD_REQUIRED", "path= is required", "path")
+    req = ingest.ReadRunFileRequest(run=run_name(request), path=path)
+    chunks = bridge(request).stream(caller(request), "ingest", "ReadRunFile", req)
+    return await download_response(chunks, path)
+
+
+async def download_response(chunks: Any, path: str) -> Response:
+    """Stream gRPC chunks as an attachment; the first chunk is read before answering so an error (not
+    found, denied) becomes a JSON error instead of a cut download."""
+    iterator = iter(chunks)
+    try:
+        first = await run_in_threadpool(next, iterator, None)
+    except StrataError as e:
+        raise ApiError.from_strata(e, reading=True) from None
+
+    def body() -> Any:
+        if first is not None:
+            yield first.data
+        for chunk in iterator:
+            yield chunk.data
+
+    name = path.rsplit("/", 1)[-1]
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in name)
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    headers = {"Content-Disposition": disposition}
+    return StreamingResponse(body(), media_type="application/octet-stream", headers=headers)
+
+
+async def run_artifacts(request: Request) -> Response:
+    """GET .../runs/{run}/artifacts: versions the run used and logged (one hop of lineage each way)."""
+    opts = lineage.TraversalOptions(max_depth=1, max_nodes=1000)
+    name = run_name(request)
+    up = await call(
+        request, "lineage", "TraceUpstream", lineage.TraceUpstreamRequest(node=name, options=opts)
+    )
+    down = await call(
+        request, "lineage", "TraceDownstream", lineage.TraceDownstreamRequest(node=name, options=opts)
+    )
+    used = [convert.node(n) for n in up.graph.nodes if n.name != name]
+    logged = [convert.node(n) for n in down.graph.nodes if n.name != name]
+    return Json({"used": used, "logged": logged})
+
+
+PREFIX = "/api/v1/projects/{entity}/{project}"
+ROUTES = [
+    Route(f"{PREFIX}/runs", search_runs),
+    Route(f"{PREFIX}/runs-count", count_runs),
+    Route(f"{PREFIX}/runs/{{run}}", get_run),
+    Route(f"{PREFIX}/runs/{{run}}/keys", metric_keys),
+    Route(f"{PREFIX}/runs/{{run}}/history", history),
+    Route(f"{PREFIX}/runs/{{run}}/files", run_files),
+    Route(f"{PREFIX}/runs/{{run}}/file", run_file),
+    Route(f"{PREFIX}/runs/{{run}}/artifacts", run_artifacts),
+]
