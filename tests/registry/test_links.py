@@ -21,6 +21,7 @@ from strata.iam.v1 import iam_pb2
 from strata.iam.v1 import iam_service_pb2 as iam
 from strata.registry.v1 import registry_service_pb2 as pb
 from strata.sdk import lineage
+from strata.sdk._lineage_text import graph_text
 
 import tests.fixtures.iam as iam_fixtures
 from tests.registry.helpers import audit_rows
@@ -191,6 +192,7 @@ def test_lineage_upstream_of_a_link_reaches_the_source_run_and_its_inputs(keys, 
         assert "entities/ml/projects/nlp/artifacts/data/versions/v0" in graph
         edge = next(e for e in graph.edges if e.target == f"{COLLECTION}/versions/v1")
         assert (edge.source, edge.kind) == (linked["nlp_run"], "linked")
+        assert "linked from the output of" in graph_text(graph)
         down = lineage.downstream(c, linked["vision_run"], depth=1)
         assert f"{COLLECTION}/versions/v0" in down
 
@@ -253,3 +255,20 @@ def test_bad_link_requests_are_refused(keys_server, keys, linked) -> None:  # ty
             len(bob.registry.ListArtifactVersions(pb.ListArtifactVersionsRequest(parent=COLLECTION)).versions)
             == 2
         )
+
+
+def test_a_run_links_by_reference_and_a_link_of_a_link_points_at_the_source(keys, linked, as_user) -> None:  # type: ignore[no-untyped-def]
+    as_user(keys["bob"])
+    run = strata.init(entity="ml", project="vision", job_type="promote")
+    staged = run.link_artifact("model:v0", "reg/models/staged")  # relative: in the run's project
+    assert staged.linked_from == "entities/ml/projects/vision/artifacts/model/versions/v0"
+    again = run.link_artifact("reg/models/classifier:v1", "reg/models/staged", aliases=["nlp"])
+    assert again.qualified_name == "reg/models/staged:v1"
+    assert again.linked_from == "entities/ml/projects/nlp/artifacts/model/versions/v0"  # not the link
+    unlogged = strata.Artifact("fresh", type="model")
+    unlogged.add_file(_write("fresh.bin", b"fresh"))
+    fresh = run.link_artifact(unlogged, "reg/models/staged")  # logged first, then linked
+    assert unlogged.qualified_name == "ml/vision/fresh:v0" and fresh.qualified_name == "reg/models/staged:v2"
+    with pytest.raises(ValueError, match="registry/collection"):
+        run.link_artifact("model:v0", "staged")
+    run.finish()

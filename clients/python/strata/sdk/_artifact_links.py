@@ -41,3 +41,21 @@ def link_version(
     )
     version: artifact_pb2.ArtifactVersion = client.registry.LinkArtifactVersion(request).version
     return version
+
+
+def link_artifact(run: Any, artifact: Any, target: str, aliases: list[str] | None) -> Any:
+    """run.link_artifact: an Artifact (logged by `run` first when it is not yet) or a reference
+    (relative ones resolve in the run's project)."""
+    from .artifact import Artifact
+
+    if run._offline:
+        raise RuntimeError("link_artifact needs the server: offline runs cannot link artifacts")
+    if isinstance(artifact, Artifact):
+        if artifact._version is None:
+            artifact = run.log_artifact(artifact)
+        return artifact.link(target, aliases)
+    ref = str(artifact)
+    if not ref.startswith("entities/"):
+        prefix = [run.entity, run.project][: 3 - len(ref.split(":")[0].split("/"))]
+        ref = "/".join([*prefix, ref])
+    return Artifact._from_version(run.client, link_version(run.client, ref, target, aliases, run.entity))

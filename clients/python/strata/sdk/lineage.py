@@ -92,7 +92,7 @@ class Node:
 class Edge:
     source: str  # data flows source -> target
     target: str
-    kind: str  # "produced" (run -> version) or "used" (version -> run)
+    kind: str  # "produced" or "linked" (run -> version: a registry link to its output), or "used" (version -> run)
     create_time: datetime | None = None
 
 

@@ -489,24 +489,11 @@ class Run:
         return _artifact.use_artifact(self, ref, type)
 
     def link_artifact(self, artifact: Any, target_path: str, aliases: list[str] | None = None) -> Any:
-        """Link a version (an Artifact, logged first when it is not yet, or a reference) into the registry
+        """Link a version (an Artifact, logged first if it is not yet, or a reference) into the registry
         collection "[entity/]registry/collection"; returns the link (see Artifact.link)."""
-        from strata.sdk import artifact as _artifact
+        from strata.sdk._artifact_links import link_artifact
 
-        if self._offline:
-            raise RuntimeError("link_artifact needs the server: offline runs cannot link artifacts")
-        if isinstance(artifact, _artifact.Artifact):
-            if artifact._version is None:
-                artifact = self.log_artifact(artifact)
-            return artifact.link(target_path, aliases)
-        from strata.sdk._artifact_links import link_version
-
-        ref = str(artifact)
-        if not ref.startswith("entities/"):  # relative references resolve in this run's project
-            prefix = [self.entity, self.project][: 3 - len(ref.split(":")[0].split("/"))]
-            ref = "/".join([*prefix, ref])
-        got = link_version(self.client, ref, target_path, aliases, self.entity)
-        return _artifact.Artifact._from_version(self.client, got)
+        return link_artifact(self, artifact, target_path, aliases)
 
     def __repr__(self) -> str:
         return f"<strata.Run {self.path} ({'offline' if self._offline else 'online'})>"
