@@ -14,7 +14,7 @@ from strata.lineage.v1 import lineage_pb2, lineage_service_pb2
 from ..common.errors import InvalidArgument, Reason
 from .diff.domain import FileChange, VersionDiff
 from .edges.domain import Link
-from .model import Direction, EdgeKind, Graph, Node, NodeKind, TraversalOptions
+from .model import RUN_TO_VERSION, Direction, Graph, Node, NodeKind, TraversalOptions
 from .trace.domain import traversal_options
 
 _T = TypeVar("_T")
@@ -82,11 +82,10 @@ def graph(g: Graph, also: Sequence[Node] = ()) -> lineage_pb2.Graph:
         )
         for n in g.nodes
     )
-    produced = EdgeKind.PRODUCED
     out.edges.extend(
         lineage_pb2.Edge(
-            source=runs[e.run_id] if e.kind is produced else versions[e.version_id],
-            target=versions[e.version_id] if e.kind is produced else runs[e.run_id],
+            source=runs[e.run_id] if e.kind in RUN_TO_VERSION else versions[e.version_id],
+            target=versions[e.version_id] if e.kind in RUN_TO_VERSION else runs[e.run_id],
             kind=e.kind,  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
             create_time=_timestamp(e.create_time),
         )
@@ -96,7 +95,7 @@ def graph(g: Graph, also: Sequence[Node] = ()) -> lineage_pb2.Graph:
 
 
 def link_edge(link: Link) -> lineage_pb2.Edge:
-    produced = link.edge.kind is EdgeKind.PRODUCED
+    produced = link.edge.kind in RUN_TO_VERSION
     source, target = (link.run, link.version) if produced else (link.version, link.run)
     return lineage_pb2.Edge(
         source=source,

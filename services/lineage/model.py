@@ -24,6 +24,11 @@ class NodeKind(enum.IntEnum):  # values of strata.lineage.v1.NodeKind
 class EdgeKind(enum.IntEnum):  # values of strata.lineage.v1.EdgeKind and of lineage_edges.kind
     PRODUCED = lineage_pb2.EDGE_KIND_PRODUCED
     USED = lineage_pb2.EDGE_KIND_USED
+    LINKED = lineage_pb2.EDGE_KIND_LINKED  # run -> a registry link to a version it produced
+
+
+# Edge kinds that point from the run to the version (USED points the other way).
+RUN_TO_VERSION = frozenset({EdgeKind.PRODUCED, EdgeKind.LINKED})
 
 
 class VersionState(enum.IntEnum):  # values of strata.registry.v1.ArtifactVersionState
@@ -68,7 +73,7 @@ class Node(NamedTuple):
 
 
 class Edge(NamedTuple):
-    """An edge as stored: PRODUCED is run -> version, USED is version -> run (data flow).
+    """An edge as stored: PRODUCED and LINKED are run -> version, USED is version -> run (data flow).
     A tuple, not a dataclass: "everything downstream" can hold 100,000s of them."""
 
     run_id: int
@@ -79,12 +84,12 @@ class Edge(NamedTuple):
     @property
     def source(self) -> NodeKey:
         run, version = (NodeKind.RUN, self.run_id), (NodeKind.VERSION, self.version_id)
-        return run if self.kind is EdgeKind.PRODUCED else version
+        return run if self.kind in RUN_TO_VERSION else version
 
     @property
     def target(self) -> NodeKey:
         run, version = (NodeKind.RUN, self.run_id), (NodeKind.VERSION, self.version_id)
-        return version if self.kind is EdgeKind.PRODUCED else run
+        return version if self.kind in RUN_TO_VERSION else run
 
 
 @dataclass

@@ -109,6 +109,7 @@ def version_to_proto(v: Version) -> artifact_pb2.ArtifactVersion:
         commit_time=ts(v.commit_time),
         update_time=ts(v.update_time),
         delete_time=ts(v.delete_time),
+        linked_from=v.linked_from,
     )
     if v.provenance:
         json_format.ParseDict(v.provenance, msg.provenance, ignore_unknown_fields=True)

@@ -17,6 +17,7 @@ from .aliases import domain as aliases
 from .aliases import watch
 from .blobs import domain as blobs
 from .gc import domain as gc
+from .links import domain as links
 from .versions import domain as versions
 
 Ctx = grpc.aio.ServicerContext
@@ -129,6 +130,14 @@ class RegistryServiceHandlers(registry_service_pb2_grpc.RegistryServiceServicer)
             self.deps, request.name, request.delete_aliases, timeout_from(context)
         )
         return pb.DeleteArtifactVersionResponse(version=convert.version_to_proto(v))
+
+    async def LinkArtifactVersion(
+        self, request: pb.LinkArtifactVersionRequest, context: Ctx
+    ) -> pb.LinkArtifactVersionResponse:
+        v, existing = await links.link(
+            self.deps, request.source, request.target, list(request.aliases), timeout_from(context)
+        )
+        return pb.LinkArtifactVersionResponse(version=convert.version_to_proto(v), existing=existing)
 
     # --- aliases ---
 

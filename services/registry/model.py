@@ -22,6 +22,7 @@ REVERTED = artifact_pb2.ALIAS_EVENT_KIND_REVERTED
 DROPPED = artifact_pb2.ALIAS_EVENT_KIND_DROPPED
 PRODUCED = lineage_pb2.EDGE_KIND_PRODUCED
 USED = lineage_pb2.EDGE_KIND_USED
+LINKED = lineage_pb2.EDGE_KIND_LINKED
 UPLOAD_OPEN = upload_pb2.UPLOAD_STATE_OPEN  # upload sessions (ingest's table) still pinning blobs
 LATEST = "latest"
 
@@ -95,6 +96,7 @@ class Version:
     commit_time: datetime | None = None
     update_time: datetime | None = None
     delete_time: datetime | None = None
+    linked_from: str = ""  # a registry link: the resource name of the version it links to
 
     @property
     def name(self) -> str:

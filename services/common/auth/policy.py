@@ -105,6 +105,7 @@ RULES: dict[str, Rule] = {
     REGISTRY + "WatchAlias": _r(A.PROJECT_READ, "artifact"),
     REGISTRY + "ReadBlob": _r(A.PROJECT_READ, "version"),
     REGISTRY + "BatchReadBlobs": _r(A.PROJECT_READ, "version"),
+    REGISTRY + "LinkArtifactVersion": _w(A.PROJECT_WRITE, "target", Check(A.PROJECT_READ, "ref:source")),
     REGISTRY + "RunGarbageCollection": _w(A.SERVER_ADMIN),
     REGISTRY + "GetStorageUsage": _r(A.PROJECT_READ, "parent"),
     # --- lineage ---

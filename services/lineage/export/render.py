@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model import Edge, EdgeKind, Graph, Node, NodeKind
+from ..model import Edge, Graph, Node, NodeKind
 
 
 def render(graph: Graph, fmt: str) -> str:
@@ -37,7 +37,7 @@ def node_dict(n: Node) -> dict[str, Any]:
 
 
 def _edge_kind(e: Edge) -> str:
-    return "produced" if e.kind is EdgeKind.PRODUCED else "used"
+    return e.kind.name.lower()
 
 
 def render_json(graph: Graph) -> str:

@@ -2,7 +2,7 @@
 
 The graph lives in `lineage_edges(run_id, version_id, kind)`: PRODUCED is run -> version, USED is
 version -> run (kind holds strata.lineage.v1.EdgeKind numbers). Walking upstream from a version
-follows PRODUCED edges to its producer run; from a run, USED edges to the versions it consumed.
+follows PRODUCED (and LINKED: a registry link to a version the run produced) edges to its producer run; from a run, USED edges to the versions it consumed.
 Downstream is the mirror image. Both lookups are served by indexes: the primary key (run_id, version_id, kind) and lineage_edges_version (version_id, kind).
 """
 
@@ -17,6 +17,8 @@ from ...common.runs import RUN_FROM
 from ..model import EdgeKind
 
 PRODUCED, USED = EdgeKind.PRODUCED, EdgeKind.USED
+# run -> version edges: PRODUCED, and LINKED (a registry link to a version the run produced)
+_FORWARD = [int(PRODUCED), int(EdgeKind.LINKED)]
 
 # One hop of a breadth-first walk: every edge leaving the frontier, with what the neighbour needs for
 # filtering (its project for visibility; job type / artifact type filters are applied here). The graph
@@ -25,7 +27,7 @@ PRODUCED, USED = EdgeKind.PRODUCED, EdgeKind.USED
 HOP_FROM_VERSIONS_SQL = """
 SELECT e.run_id, e.version_id, e.kind, e.create_time, r.project_id
 FROM lineage_edges e JOIN runs r ON r.id = e.run_id
-WHERE e.version_id = ANY($1::bigint[]) AND e.kind = $2
+WHERE e.version_id = ANY($1::bigint[]) AND e.kind = ANY($2::smallint[])
   AND (cardinality($3::text[]) = 0 OR r.job_type = ANY($3::text[]))
 """
 HOP_FROM_RUNS_SQL = """
@@ -33,7 +35,7 @@ SELECT e.run_id, e.version_id, e.kind, e.create_time, a.project_id
 FROM lineage_edges e
 JOIN artifact_versions v ON v.id = e.version_id
 JOIN artifacts a ON a.id = v.artifact_id
-WHERE e.run_id = ANY($1::bigint[]) AND e.kind = $2 AND v.version IS NOT NULL
+WHERE e.run_id = ANY($1::bigint[]) AND e.kind = ANY($2::smallint[]) AND v.version IS NOT NULL
   AND (cardinality($3::text[]) = 0 OR a.type = ANY($3::text[]))
 """
 
@@ -48,8 +50,8 @@ async def hop_from_versions(
     conn: Conn, ids: Sequence[int], *, upstream: bool, job_types: Sequence[str], timeout: float
 ) -> list[asyncpg.Record]:
     """Upstream: the runs that produced the versions; downstream: the runs that used them."""
-    kind = int(PRODUCED if upstream else USED)
-    return await conn.fetch(HOP_FROM_VERSIONS_SQL, list(ids), kind, list(job_types), timeout=timeout)
+    kinds = _FORWARD if upstream else [int(USED)]
+    return await conn.fetch(HOP_FROM_VERSIONS_SQL, list(ids), kinds, list(job_types), timeout=timeout)
 
 
 async def hop_from_runs(
@@ -61,8 +63,8 @@ async def hop_from_runs(
     timeout: float,
 ) -> list[asyncpg.Record]:
     """Upstream: the versions the runs used; downstream: the versions they produced."""
-    kind = int(USED if upstream else PRODUCED)
-    return await conn.fetch(HOP_FROM_RUNS_SQL, list(ids), kind, list(artifact_types), timeout=timeout)
+    kinds = [int(USED)] if upstream else _FORWARD
+    return await conn.fetch(HOP_FROM_RUNS_SQL, list(ids), kinds, list(artifact_types), timeout=timeout)
 
 
 RUN_DETAILS_SQL = f"""

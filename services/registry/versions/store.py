@@ -35,6 +35,12 @@ VERSION_SELECT = f"""SELECT v.id, v.artifact_id, a.project_id, e.name AS entity,
       SELECT 'entities/' || e.name || '/projects/' || p.name || '/artifacts/' || ba.name || '/versions/v' || bv.version
       FROM artifact_versions bv JOIN artifacts ba ON ba.id = bv.artifact_id
       WHERE bv.id = v.base_version_id AND bv.version IS NOT NULL), '') END AS base_version,
+    coalesce((
+      SELECT 'entities/' || se.name || '/projects/' || sp.name || '/artifacts/' || sa.name || '/versions/v' || sv.version
+      FROM artifact_links l JOIN artifact_versions sv ON sv.id = l.source_version_id
+      JOIN artifacts sa ON sa.id = sv.artifact_id JOIN projects sp ON sp.id = sa.project_id
+      JOIN entities se ON se.id = sp.entity_id
+      WHERE l.version_id = v.id), '') AS linked_from,
     v.author_name, v.author_kind, v.provenance::text AS provenance,
     v.create_time, v.commit_time, v.update_time, v.delete_time
   FROM artifact_versions v
@@ -78,6 +84,7 @@ def version_from_row(r: asyncpg.Record) -> Version:
         commit_time=r["commit_time"],
         update_time=r["update_time"],
         delete_time=r["delete_time"],
+        linked_from=r["linked_from"],
     )
 
 

@@ -1,5 +1,5 @@
 """The W&B reading surface of a logged artifact: `logged_by()`, `used_by()`, `get_entry()`/`get_path()`,
-`files()` objects, `checkout()`, `source_name`, `tags`, `updated_at`, `url`.
+`files()` objects, `checkout()`, `source_name`, `tags`, `updated_at`, `url`, `link()`, `linked_from`.
 
     art = api.artifact("ml-research/text-classifier/bert-classifier:v3")
     art.logged_by().name                          # the producing run's display name (a public Run)
@@ -144,11 +144,19 @@ class ArtifactExtras:
 
     @property
     def source_name(self) -> str:
-        """ "name:v3" in the project that holds it."""
+        """ "name:v3" in the project that holds the files (for a registry link: the linked source)."""
+        source = self._logged().linked_from
+        if source:
+            parts = source.split("/")
+            return f"{parts[5]}:{parts[7]}"
         return self.name
 
     @property
     def source_qualified_name(self) -> str:
+        source = self._logged().linked_from
+        if source:
+            parts = source.split("/")
+            return f"{parts[1]}/{parts[3]}/{self.source_name}"
         return self.qualified_name
 
     @property
@@ -175,8 +183,18 @@ class ArtifactExtras:
         v = self._logged()
         return artifact_url(str(self.entity), str(self.project), self.collection, f"v{v.version}")
 
+    @property
+    def linked_from(self) -> str | None:
+        """For a version of a registry collection: the resource name of the version it links to."""
+        return self._logged().linked_from or None
+
     def link(self, target: str, aliases: list[str] | None = None) -> Any:
-        raise NotImplementedError(
-            "linking a version into a registry across projects is not built yet; "
-            "use it by its full reference entity/project/name:alias"
-        )
+        """Link this logged version into the registry collection "[entity/]registry/collection" (entity
+        defaults to this version's); returns the link, a version of that collection. Needs write on the
+        registry and read on this version's project; linking it again returns the existing link."""
+        from ._artifact_links import link_version
+        from .artifact import Artifact
+
+        client = self._require_client()
+        v = link_version(client, self._logged().name, target, aliases, self._logged().name.split("/")[1])
+        return Artifact._from_version(client, v)

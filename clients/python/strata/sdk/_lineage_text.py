@@ -23,6 +23,8 @@ def _describe(n: Node) -> str:
 
 
 def _relation(kind: str, child_is_upstream: bool) -> str:
+    if kind == "linked":  # run -> a registry link to a version the run produced
+        return "linked from the output of" if child_is_upstream else "output linked as"
     if child_is_upstream:
         return "produced by" if kind == "produced" else "used"
     return "produced" if kind == "produced" else "used by"

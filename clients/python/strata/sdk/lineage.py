@@ -61,6 +61,8 @@ _DIRECTIONS = {
     "both": pb.LINEAGE_DIRECTION_BOTH,
 }
 _EDGE_KINDS = {"produced": lineage_pb2.EDGE_KIND_PRODUCED, "used": lineage_pb2.EDGE_KIND_USED}
+# "linked": the version is a registry link to a version the run produced (run -> link)
+_KIND_WORDS = {v: k for k, v in _EDGE_KINDS.items()} | {lineage_pb2.EDGE_KIND_LINKED: "linked"}
 _FILE_CHANGES = {
     lineage_pb2.FILE_CHANGE_KIND_ADDED: "added",
     lineage_pb2.FILE_CHANGE_KIND_REMOVED: "removed",
@@ -90,7 +92,7 @@ class Node:
 class Edge:
     source: str  # data flows source -> target
     target: str
-    kind: str  # "produced" (run -> version) or "used" (version -> run)
+    kind: str  # "produced" or "linked" (run -> version: a registry link to its output), or "used" (version -> run)
     create_time: datetime | None = None
 
 
@@ -239,7 +241,7 @@ def _node(n: lineage_pb2.Node) -> Node:
 
 
 def _edge(e: lineage_pb2.Edge) -> Edge:
-    kind = "produced" if e.kind == lineage_pb2.EDGE_KIND_PRODUCED else "used"
+    kind = _KIND_WORDS.get(e.kind, "used")
     when = e.create_time.ToDatetime(tzinfo=timezone.utc) if e.HasField("create_time") else None
     return Edge(e.source, e.target, kind, when)
 

@@ -488,6 +488,13 @@ class Run:
 
         return _artifact.use_artifact(self, ref, type)
 
+    def link_artifact(self, artifact: Any, target_path: str, aliases: list[str] | None = None) -> Any:
+        """Link a version (an Artifact, logged first if it is not yet, or a reference) into the registry
+        collection "[entity/]registry/collection"; returns the link (see Artifact.link)."""
+        from strata.sdk._artifact_links import link_artifact
+
+        return link_artifact(self, artifact, target_path, aliases)
+
     def __repr__(self) -> str:
         return f"<strata.Run {self.path} ({'offline' if self._offline else 'online'})>"
 

@@ -18,6 +18,7 @@ class EdgeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EDGE_KIND_UNSPECIFIED: _ClassVar[EdgeKind]
     EDGE_KIND_PRODUCED: _ClassVar[EdgeKind]
     EDGE_KIND_USED: _ClassVar[EdgeKind]
+    EDGE_KIND_LINKED: _ClassVar[EdgeKind]
 
 class FileChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -31,6 +32,7 @@ NODE_KIND_ARTIFACT_VERSION: NodeKind
 EDGE_KIND_UNSPECIFIED: EdgeKind
 EDGE_KIND_PRODUCED: EdgeKind
 EDGE_KIND_USED: EdgeKind
+EDGE_KIND_LINKED: EdgeKind
 FILE_CHANGE_KIND_UNSPECIFIED: FileChangeKind
 FILE_CHANGE_KIND_ADDED: FileChangeKind
 FILE_CHANGE_KIND_REMOVED: FileChangeKind

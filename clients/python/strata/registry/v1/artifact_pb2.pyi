@@ -75,7 +75,7 @@ class ManifestEntry(_message.Message):
     def __init__(self, path: _Optional[str] = ..., blob: _Optional[_Union[_blob_pb2.BlobDigest, _Mapping]] = ..., reference: _Optional[_Union[ExternalReference, _Mapping]] = ...) -> None: ...
 
 class ArtifactVersion(_message.Message):
-    __slots__ = ("name", "artifact", "type", "version", "state", "description", "metadata_json", "aliases", "manifest_digest", "file_count", "total_size", "ttl", "ttl_disabled", "expire_time", "producer_run", "base_version", "author", "provenance", "create_time", "commit_time", "update_time", "delete_time")
+    __slots__ = ("name", "artifact", "type", "version", "state", "description", "metadata_json", "aliases", "manifest_digest", "file_count", "total_size", "ttl", "ttl_disabled", "expire_time", "producer_run", "base_version", "author", "provenance", "create_time", "commit_time", "update_time", "delete_time", "linked_from")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ARTIFACT_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +98,7 @@ class ArtifactVersion(_message.Message):
     COMMIT_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DELETE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LINKED_FROM_FIELD_NUMBER: _ClassVar[int]
     name: str
     artifact: str
     type: str
@@ -120,7 +121,8 @@ class ArtifactVersion(_message.Message):
     commit_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     delete_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., artifact: _Optional[str] = ..., type: _Optional[str] = ..., version: _Optional[int] = ..., state: _Optional[_Union[ArtifactVersionState, str]] = ..., description: _Optional[str] = ..., metadata_json: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., manifest_digest: _Optional[str] = ..., file_count: _Optional[int] = ..., total_size: _Optional[int] = ..., ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., ttl_disabled: bool = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., producer_run: _Optional[str] = ..., base_version: _Optional[str] = ..., author: _Optional[_Union[_actor_pb2.Actor, _Mapping]] = ..., provenance: _Optional[_Union[_actor_pb2.Provenance, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., commit_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delete_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    linked_from: str
+    def __init__(self, name: _Optional[str] = ..., artifact: _Optional[str] = ..., type: _Optional[str] = ..., version: _Optional[int] = ..., state: _Optional[_Union[ArtifactVersionState, str]] = ..., description: _Optional[str] = ..., metadata_json: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., manifest_digest: _Optional[str] = ..., file_count: _Optional[int] = ..., total_size: _Optional[int] = ..., ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., ttl_disabled: bool = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., producer_run: _Optional[str] = ..., base_version: _Optional[str] = ..., author: _Optional[_Union[_actor_pb2.Actor, _Mapping]] = ..., provenance: _Optional[_Union[_actor_pb2.Provenance, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., commit_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delete_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., linked_from: _Optional[str] = ...) -> None: ...
 
 class Alias(_message.Message):
     __slots__ = ("alias", "version", "revision", "protected", "update_time")

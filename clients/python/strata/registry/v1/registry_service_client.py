@@ -48,6 +48,7 @@ class RegistryService:
         self._WatchAlias: grpc.UnaryStreamMultiCallable[registry_service_pb2.WatchAliasRequest, registry_service_pb2.WatchAliasResponse] = stub.WatchAlias
         self._ReadBlob: grpc.UnaryStreamMultiCallable[registry_service_pb2.ReadBlobRequest, registry_service_pb2.ReadBlobResponse] = stub.ReadBlob
         self._BatchReadBlobs: grpc.UnaryUnaryMultiCallable[registry_service_pb2.BatchReadBlobsRequest, registry_service_pb2.BatchReadBlobsResponse] = stub.BatchReadBlobs
+        self._LinkArtifactVersion: grpc.UnaryUnaryMultiCallable[registry_service_pb2.LinkArtifactVersionRequest, registry_service_pb2.LinkArtifactVersionResponse] = stub.LinkArtifactVersion
         self._RunGarbageCollection: grpc.UnaryUnaryMultiCallable[registry_service_pb2.RunGarbageCollectionRequest, registry_service_pb2.RunGarbageCollectionResponse] = stub.RunGarbageCollection
         self._GetStorageUsage: grpc.UnaryUnaryMultiCallable[registry_service_pb2.GetStorageUsageRequest, registry_service_pb2.GetStorageUsageResponse] = stub.GetStorageUsage
 
@@ -327,6 +328,28 @@ class RegistryService:
         not list), INVALID_ARGUMENT (INVALID_DIGEST, TOO_LARGE).
         """
         return _rpc.unary_unary(self._defaults, self._BatchReadBlobs, request, timeout, metadata, retry)
+
+    def LinkArtifactVersion(
+        self,
+        request: registry_service_pb2.LinkArtifactVersionRequest,
+        *,
+        timeout: float | None = None,
+        metadata: _rpc.Metadata | None = None,
+        retry: _rpc.RetryPolicy | None = None,
+    ) -> registry_service_pb2.LinkArtifactVersionResponse:
+        """Links a committed version of any project into a collection of a registry
+        (any project used as a link target). The link is a new version vN of the
+        target collection (created on first use, with the source's type) that
+        serves the source's files, carries its own aliases with history, and
+        names the source in linked_from; lineage follows it to the source's
+        producing run. Linking a version already linked into the collection
+        returns that link (existing=true) and sets the aliases on it. Needs write
+        on the registry project and read on the source. Required: source, target.
+        Returns INVALID_ARGUMENT (INVALID_ARTIFACT_REF, INVALID_NAME,
+        RESERVED_ALIAS), NOT_FOUND (source), FAILED_PRECONDITION
+        (ARTIFACT_TYPE_MISMATCH), PERMISSION_DENIED (PROTECTED_ALIAS).
+        """
+        return _rpc.unary_unary(self._defaults, self._LinkArtifactVersion, request, timeout, metadata, retry)
 
     def RunGarbageCollection(
         self,

@@ -370,6 +370,24 @@ class RunGarbageCollectionResponse(_message.Message):
     report: _artifact_pb2.GarbageCollectionReport
     def __init__(self, report: _Optional[_Union[_artifact_pb2.GarbageCollectionReport, _Mapping]] = ...) -> None: ...
 
+class LinkArtifactVersionRequest(_message.Message):
+    __slots__ = ("source", "target", "aliases")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    target: str
+    aliases: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, source: _Optional[str] = ..., target: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class LinkArtifactVersionResponse(_message.Message):
+    __slots__ = ("version", "existing")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_FIELD_NUMBER: _ClassVar[int]
+    version: _artifact_pb2.ArtifactVersion
+    existing: bool
+    def __init__(self, version: _Optional[_Union[_artifact_pb2.ArtifactVersion, _Mapping]] = ..., existing: bool = ...) -> None: ...
+
 class GetStorageUsageRequest(_message.Message):
     __slots__ = ("parent",)
     PARENT_FIELD_NUMBER: _ClassVar[int]

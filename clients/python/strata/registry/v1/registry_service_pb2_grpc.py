@@ -122,6 +122,11 @@ class RegistryServiceStub(object):
                 request_serializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.BatchReadBlobsRequest.SerializeToString,
                 response_deserializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.BatchReadBlobsResponse.FromString,
                 )
+        self.LinkArtifactVersion = channel.unary_unary(
+                '/strata.registry.v1.RegistryService/LinkArtifactVersion',
+                request_serializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.LinkArtifactVersionRequest.SerializeToString,
+                response_deserializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.LinkArtifactVersionResponse.FromString,
+                )
         self.RunGarbageCollection = channel.unary_unary(
                 '/strata.registry.v1.RegistryService/RunGarbageCollection',
                 request_serializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.RunGarbageCollectionRequest.SerializeToString,
@@ -325,6 +330,23 @@ class RegistryServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LinkArtifactVersion(self, request, context):
+        """Links a committed version of any project into a collection of a registry
+        (any project used as a link target). The link is a new version vN of the
+        target collection (created on first use, with the source's type) that
+        serves the source's files, carries its own aliases with history, and
+        names the source in linked_from; lineage follows it to the source's
+        producing run. Linking a version already linked into the collection
+        returns that link (existing=true) and sets the aliases on it. Needs write
+        on the registry project and read on the source. Required: source, target.
+        Returns INVALID_ARGUMENT (INVALID_ARTIFACT_REF, INVALID_NAME,
+        RESERVED_ALIAS), NOT_FOUND (source), FAILED_PRECONDITION
+        (ARTIFACT_TYPE_MISMATCH), PERMISSION_DENIED (PROTECTED_ALIAS).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RunGarbageCollection(self, request, context):
         """Runs TTL expiry and garbage collection now (admin only). With dry_run,
         only reports. Returns PERMISSION_DENIED.
@@ -443,6 +465,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.BatchReadBlobs,
                     request_deserializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.BatchReadBlobsRequest.FromString,
                     response_serializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.BatchReadBlobsResponse.SerializeToString,
+            ),
+            'LinkArtifactVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.LinkArtifactVersion,
+                    request_deserializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.LinkArtifactVersionRequest.FromString,
+                    response_serializer=strata_dot_registry_dot_v1_dot_registry__service__pb2.LinkArtifactVersionResponse.SerializeToString,
             ),
             'RunGarbageCollection': grpc.unary_unary_rpc_method_handler(
                     servicer.RunGarbageCollection,
@@ -809,6 +836,23 @@ class RegistryService(object):
         return grpc.experimental.unary_unary(request, target, '/strata.registry.v1.RegistryService/BatchReadBlobs',
             strata_dot_registry_dot_v1_dot_registry__service__pb2.BatchReadBlobsRequest.SerializeToString,
             strata_dot_registry_dot_v1_dot_registry__service__pb2.BatchReadBlobsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def LinkArtifactVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/strata.registry.v1.RegistryService/LinkArtifactVersion',
+            strata_dot_registry_dot_v1_dot_registry__service__pb2.LinkArtifactVersionRequest.SerializeToString,
+            strata_dot_registry_dot_v1_dot_registry__service__pb2.LinkArtifactVersionResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

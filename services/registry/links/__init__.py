@@ -1,0 +1,1 @@
+"""Links of versions from any project into a registry collection."""
