@@ -75,10 +75,10 @@ def run(cmd: list[str]) -> None:
 
 def rendered() -> list[Path]:
     """The rendered core objects: the overlays, and the gateway-api kustomization less its routes."""
-    paths = [OUT / f"{name}.yaml" for name in KUSTOMIZATIONS]
-    if not all(p.exists() for p in paths):
+    paths = [*(OUT / f"{overlay}.yaml" for overlay in OVERLAYS), OUT / "gateway-api-core.yaml"]
+    if not all(p.exists() for p in [*paths, OUT / "gateway-api.yaml"]):
         step_render()
-    return [*paths[: len(OVERLAYS)], OUT / "gateway-api-core.yaml"]
+    return paths
 
 
 def step_render() -> None:
