@@ -1,9 +1,13 @@
 """Validate every deployment file offline (`make deploy-check`, and tests/deploy in CI).
 
-Steps (run all, or name some): render, parity, kubernetes, checkov, hadolint, compose, nginx, settings.
-  render      the dev and prod overlays into build/deploy/<overlay>.yaml (kubernetes/render.py)
+Steps (run all, or name some): render, parity, kubernetes, gateway-api, checkov, hadolint, compose, nginx,
+settings.
+  render      the dev and prod overlays and the gateway-api kustomization into build/deploy/<name>.yaml
+              (kubernetes/render.py)
   parity      the rendering equals `kubectl kustomize` (only where kubectl is installed)
-  kubernetes  every object, rendered and the model-sidecar example, with kubernetes-validate --strict
+  kubernetes  every core object, rendered and the model-sidecar example, with kubernetes-validate --strict
+  gateway-api every GRPCRoute against the vendored Gateway API schema (schemas/, strict: unknown fields
+              fail), its metadata, and its matches and backends against the router and the Services
   checkov     the rendered manifests, the example and the Dockerfile: zero failed checks
   hadolint    the Dockerfile: nothing at level warning or above
   compose     compose.yaml against the Compose specification's JSON schema (schemas/)
@@ -29,10 +33,18 @@ import yaml
 
 DEPLOY = Path(__file__).resolve().parent
 ROOT = DEPLOY.parent
-sys.path.insert(0, str(DEPLOY / "kubernetes"))
+sys.path[:0] = [str(DEPLOY), str(DEPLOY / "kubernetes")]
+import gateway_api  # noqa: E402  (deploy/gateway_api.py, beside this file)
 import render  # noqa: E402  (deploy/kubernetes/render.py, beside this file)
 
 OVERLAYS = ("dev", "prod")
+KUSTOMIZATIONS = {
+    "dev": DEPLOY / "kubernetes" / "overlays" / "dev",
+    "prod": DEPLOY / "kubernetes" / "overlays" / "prod",
+    # Applied beside an overlay where the cluster has the Gateway API CRDs; not part of the base.
+    "gateway-api": DEPLOY / "kubernetes" / "gateway-api",
+}
+GATEWAY_GROUP = "gateway.networking.k8s.io/"
 OUT = ROOT / "build" / "deploy"
 KUBERNETES_VERSION = "1.33.0"  # native sidecars (restartPolicy: Always init containers) are GA from 1.33
 EXAMPLES = [DEPLOY / "kubernetes" / "model-sidecar.yaml"]
@@ -62,18 +74,26 @@ def run(cmd: list[str]) -> None:
 
 
 def rendered() -> list[Path]:
-    paths = [OUT / f"{overlay}.yaml" for overlay in OVERLAYS]
-    if not all(p.exists() for p in paths):
+    """The rendered core objects: the overlays, and the gateway-api kustomization less its routes."""
+    paths = [*(OUT / f"{overlay}.yaml" for overlay in OVERLAYS), OUT / "gateway-api-core.yaml"]
+    if not all(p.exists() for p in [*paths, OUT / "gateway-api.yaml"]):
         step_render()
     return paths
 
 
 def step_render() -> None:
-    for overlay in OVERLAYS:
-        objects = render.render(DEPLOY / "kubernetes" / "overlays" / overlay)
-        (OUT / f"{overlay}.yaml").parent.mkdir(parents=True, exist_ok=True)
-        (OUT / f"{overlay}.yaml").write_text(render.dump(objects))
-        print(f"rendered {overlay}: {len(objects)} objects -> {OUT / overlay}.yaml")
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, folder in KUSTOMIZATIONS.items():
+        objects = render.render(folder)
+        (OUT / f"{name}.yaml").write_text(render.dump(objects))
+        print(f"rendered {name}: {len(objects)} objects -> {OUT / name}.yaml")
+    # kubernetes-validate knows the core API only: the Gateway API objects are checked by gateway-api.
+    core = [o for o in render.load_documents(OUT / "gateway-api.yaml") if not _gateway_api(o)]
+    (OUT / "gateway-api-core.yaml").write_text(render.dump(core))
+
+
+def _gateway_api(obj: dict) -> bool:
+    return str(obj.get("apiVersion", "")).startswith(GATEWAY_GROUP)
 
 
 def _keyed(objects: list[dict]) -> dict[tuple[str, str], dict]:
@@ -85,8 +105,7 @@ def step_parity() -> None:
     if kubectl is None:
         print("parity: kubectl is not installed; skipped (the renderer is checked where it is)")
         return
-    for overlay in OVERLAYS:
-        folder = DEPLOY / "kubernetes" / "overlays" / overlay
+    for overlay, folder in KUSTOMIZATIONS.items():
         theirs = subprocess.run(
             [kubectl, "kustomize", str(folder)], capture_output=True, text=True, check=True
         )
@@ -99,6 +118,16 @@ def step_parity() -> None:
 def step_kubernetes() -> None:
     files = [str(p) for p in [*rendered(), *EXAMPLES]]
     run([tool("kubernetes-validate"), "--strict", "--quiet", "-k", KUBERNETES_VERSION, *files])
+
+
+def step_gateway_api() -> None:
+    if not (OUT / "gateway-api.yaml").exists():
+        step_render()
+    routes = [o for o in render.load_documents(OUT / "gateway-api.yaml") if _gateway_api(o)]
+    problems = gateway_api.check_routes(routes, render.render(KUSTOMIZATIONS["prod"]), ROUTER_CONF)
+    if problems:
+        raise SystemExit("gateway-api:\n  " + "\n  ".join(problems))
+    print(f"gateway-api: {len(routes)} GRPCRoutes valid, one per routed service")
 
 
 def step_checkov() -> None:
@@ -161,6 +190,7 @@ STEPS: dict[str, Callable[[], None]] = {
     "render": step_render,
     "parity": step_parity,
     "kubernetes": step_kubernetes,
+    "gateway-api": step_gateway_api,
     "checkov": step_checkov,
     "hadolint": step_hadolint,
     "compose": step_compose,

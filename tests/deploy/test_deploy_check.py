@@ -30,7 +30,7 @@ def rendered(deploy_python: Path) -> Path:
     return ROOT / "build" / "deploy"
 
 
-@pytest.mark.parametrize("step", ["kubernetes", "checkov", "hadolint", "compose", "settings"])
+@pytest.mark.parametrize("step", ["kubernetes", "gateway-api", "checkov", "hadolint", "compose", "settings"])
 def test_deployment_files_pass(step: str, deploy_python: Path, rendered: Path) -> None:
     done = run_check(deploy_python, step)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
