@@ -106,6 +106,9 @@ $(DEPLOY_STAMP): deploy/requirements-tools.txt
 	test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)
 	$(DEPLOY_VENV)/bin/pip install -q --upgrade pip
 	$(DEPLOY_VENV)/bin/pip install -q -r deploy/requirements-tools.txt
+	# The Compose specification's JSON schema, as the docker-compose wheel ships it (only the file is used).
+	rm -rf $(DEPLOY_VENV)/compose-wheel && $(DEPLOY_VENV)/bin/pip download -q --no-deps docker-compose==1.29.2 -d $(DEPLOY_VENV)/compose-wheel
+	$(DEPLOY_VENV)/bin/python -c "import glob,zipfile; zipfile.ZipFile(glob.glob('$(DEPLOY_VENV)/compose-wheel/*.whl')[0]).extract('compose/config/compose_spec.json', '$(DEPLOY_VENV)/compose-wheel')"
 	touch $(DEPLOY_STAMP)
 
 deploy-tools: $(DEPLOY_STAMP)  ## install the deployment-file validators (kubernetes-validate, checkov, hadolint)

@@ -6,11 +6,10 @@ settings.
               (kubernetes/render.py)
   parity      the rendering equals `kubectl kustomize` (only where kubectl is installed)
   kubernetes  every core object, rendered and the model-sidecar example, with kubernetes-validate --strict
-  gateway-api every GRPCRoute against the vendored Gateway API schema (schemas/, strict: unknown fields
-              fail), its metadata, and its matches and backends against the router and the Services
+  gateway-api every GRPCRoute by its shape (gateway_api.py, strict: unknown fields fail), its metadata, and its matches and backends against the router and the Services
   checkov     the rendered manifests, the example and the Dockerfile: zero failed checks
   hadolint    the Dockerfile: nothing at level warning or above
-  compose     compose.yaml against the Compose specification's JSON schema (schemas/)
+  compose     compose.yaml against the Compose specification's JSON schema (from the docker-compose wheel)
   nginx       `nginx -t` on the router's config (service host names resolved to the loopback)
   settings    every STRATA_* variable the files set is one services/common/config.py reads
 Runs with the tools of .tools/deploy-venv (deploy/requirements-tools.txt); exit status 0 when all pass.
@@ -141,12 +140,21 @@ def step_hadolint() -> None:
     run([tool("hadolint"), "--failure-threshold", "warning", str(DOCKERFILE)])
 
 
+# The Compose specification's schema (Apache-2.0), from the docker-compose wheel `make deploy-tools`
+# downloads from PyPI into the tools' venv.
+COMPOSE_SCHEMA = DEPLOY.parent / ".tools" / "deploy-venv" / "compose-wheel" / "compose" / "config" / "compose_spec.json"
+
+
 def step_compose() -> None:
-    schema = json.loads((DEPLOY / "schemas" / "compose-spec.json").read_text())
+    schema = json.loads(COMPOSE_SCHEMA.read_text())
     document = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
-    # The schema names draft 07 in a form jsonschema does not recognise: say it explicitly.
+    # The schema names draft 07 in a form jsonschema does not recognise: say it explicitly. It predates
+    # the top-level `name` (the project name), which is checked here instead.
     jsonschema.Draft7Validator.check_schema(schema)
-    jsonschema.Draft7Validator(schema).validate(document)
+    checked = {k: v for k, v in document.items() if k != "name"}
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", str(document.get("name", "strata"))):
+        raise SystemExit("compose: the project name must be lower-case letters, digits, - and _")
+    jsonschema.Draft7Validator(schema).validate(checked)
     declared = set(document.get("secrets", {}))
     for name, service in document["services"].items():
         missing = set(service.get("secrets", [])) - declared

@@ -195,6 +195,6 @@ def test_the_grpcroute_check_has_teeth(deploy_python: Path) -> None:
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     assert found["as shipped"] == []
-    assert any("'backendRef' was unexpected" in p for p in found["misspelt"])
+    assert any("backendRef is not a GRPCRoute field" in p for p in found["misspelt"])
     assert any("is no Service port" in p for p in found["wrong port"])
     assert any("has no route" in p for p in found["one missing"])
