@@ -74,6 +74,14 @@ def int_param(request: Request, name: str, default: int, lo: int, hi: int) -> in
     return value
 
 
+def bool_param(request: Request, name: str) -> bool:
+    """?name=true|1 (false|0|absent: False); anything else is INVALID_ARGUMENT."""
+    raw = request.query_params.get(name, "").lower()
+    if raw not in ("", "0", "1", "true", "false"):
+        raise ApiError(400, "INVALID_ARGUMENT", f"{name} must be true or false", name)
+    return raw in ("1", "true")
+
+
 def list_param(request: Request, name: str) -> list[str]:
     """Repeated (?k=a&k=b) or comma-free single values; empty strings dropped."""
     return [v for v in request.query_params.getlist(name) if v]

@@ -50,28 +50,29 @@ async def graph(request: Request) -> Response:
     )
 
 
+IMPACT_MAX_NODES = 100_000  # the service's cap on one impact; every page of one walk passes the same
+
+
 async def impact(request: Request) -> Response:
-    """GET /api/v1/impact?node=..&page_size=..&offset=..: counts of everything downstream and one page
-    of the affected versions and runs (AnalyzeImpact)."""
+    """GET /api/v1/impact?node=..&page_size=..&page_token=..: one page of everything downstream, in
+    breadth-first order, straight from AnalyzeImpact's paging (the first page costs only the first hops);
+    `next_page_token` fetches the next page, null on the last."""
     node = node_param(request)
-    page_size = int_param(request, "page_size", 200, 1, 5000)
-    offset = int_param(request, "offset", 0, 0, 100_000)
-    resp = await call(
-        request, "lineage", "AnalyzeImpact", lineage.AnalyzeImpactRequest(node=node, max_nodes=100_000)
+    req = lineage.AnalyzeImpactRequest(
+        node=node,
+        max_nodes=IMPACT_MAX_NODES,
+        page_size=int_param(request, "page_size", 200, 1, 10_000),
+        page_token=request.query_params.get("page_token", ""),
     )
-    by_name = {n.name: n for n in resp.graph.nodes}
-    affected = [*resp.affected_versions, *resp.affected_runs]
-    page = [
-        convert.node(by_name[n]) if n in by_name else {"name": n}
-        for n in affected[offset : offset + page_size]
-    ]
+    resp = await call(request, "lineage", "AnalyzeImpact", req)
+    root = resp.graph.root
     return Json(
         {
-            "root": node,
+            "root": root or node,
             "version_count": len(resp.affected_versions),
             "run_count": len(resp.affected_runs),
-            "nodes": page,
-            "next_offset": offset + page_size if offset + page_size < len(affected) else None,
+            "nodes": [convert.node(n) for n in resp.graph.nodes if n.name != root],
+            "next_page_token": resp.next_page_token or None,
             "truncated": resp.graph.truncated,
         }
     )

@@ -18,6 +18,7 @@ from strata.query.v1 import query_service_pb2 as query
 from . import convert
 from .api_common import (
     Json,
+    bool_param,
     bridge,
     call,
     caller,
@@ -67,10 +68,15 @@ async def search_runs(request: Request) -> Response:
 
 
 async def count_runs(request: Request) -> Response:
-    """GET /api/v1/projects/{entity}/{project}/runs-count: the match count of the same filter (CountRuns)."""
-    req = query.CountRunsRequest(parent=project_name(request), filter_json=table_filter(request))
+    """GET /api/v1/projects/{entity}/{project}/runs-count?estimate=..: the match count of the same filter
+    (CountRuns). With estimate=true it may be a fast estimate (`estimated`: true); else always exact."""
+    req = query.CountRunsRequest(
+        parent=project_name(request),
+        filter_json=table_filter(request),
+        allow_estimate=bool_param(request, "estimate"),
+    )
     resp = await call(request, "query", "CountRuns", req)
-    return Json({"count": resp.count})
+    return Json({"count": resp.count, "estimated": resp.estimated})
 
 
 async def get_run(request: Request) -> Response:

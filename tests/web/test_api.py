@@ -180,12 +180,73 @@ def test_lineage_graph_and_impact(console) -> None:
         g = http.get("/api/v1/lineage", params={"node": model}).json()
         assert raw in {n["name"] for n in g["nodes"]}
         assert all(e["source"] in {n["name"] for n in g["nodes"]} for e in g["edges"])
-        imp = http.get("/api/v1/impact", params={"node": raw, "page_size": 3}).json()
-        assert imp["version_count"] == 1 + len(console.data.train_runs)  # clean dataset + every checkpoint
-        assert imp["run_count"] >= 1 + len(console.data.train_runs)
-        assert len(imp["nodes"]) == 3 and imp["next_offset"] == 3
     with console.http(console.data.carol) as http:
         assert http.get("/api/v1/lineage", params={"node": model}).status_code == 404
+
+
+def impact_pages(http, node: str, page_size: int) -> list[dict]:  # type: ignore[no-untyped-def]
+    pages, token = [], ""
+    for _ in range(100):
+        r = http.get("/api/v1/impact", params={"node": node, "page_size": page_size, "page_token": token})
+        assert r.status_code == 200, r.text
+        pages.append(r.json())
+        token = pages[-1]["next_page_token"]
+        if token is None:
+            return pages
+    raise AssertionError("the impact pages never ended")
+
+
+def test_impact_pages_follow_the_lineage_service_tokens(console) -> None:
+    raw = f"entities/{ENTITY}/projects/{PROJECT}/artifacts/support-tickets/versions/v0"
+    with console.http(console.data.alice) as http:
+        pages = impact_pages(http, raw, 3)
+        whole = impact_pages(http, raw, 10_000)
+    assert len(whole) == 1  # one page holds it all: the reference answer
+    # a page holds page_size nodes; the first counts the start node, which is the root, not a row
+    assert len(pages) > 2 and [len(p["nodes"]) for p in pages[:-1]] == [2] + [3] * (len(pages) - 2)
+    assert pages[0]["next_page_token"]  # the first page is the service's first page, not a cut
+    names = [n["name"] for p in pages for n in p["nodes"]]
+    assert len(names) == len(set(names))  # no node twice across pages
+    assert raw not in names  # the start node is the root, not an affected node
+    assert names == [n["name"] for n in whole[0]["nodes"]]  # same nodes, same breadth-first order
+    depths = [n["depth"] for p in pages for n in p["nodes"]]
+    assert depths == sorted(depths)
+    versions = sum(p["version_count"] for p in pages)
+    assert versions == 1 + len(console.data.train_runs)  # clean dataset + every checkpoint
+    assert sum(p["run_count"] for p in pages) >= 1 + len(console.data.train_runs)
+    assert versions + sum(p["run_count"] for p in pages) == len(names)
+
+
+def test_a_forged_impact_token_is_invalid_page_token(console) -> None:
+    raw = f"entities/{ENTITY}/projects/{PROJECT}/artifacts/support-tickets/versions/v0"
+    model = f"entities/{ENTITY}/projects/{PROJECT}/artifacts/bert-classifier/versions/v1"
+    with console.http(console.data.alice) as http:
+        token = http.get("/api/v1/impact", params={"node": raw, "page_size": 2}).json()["next_page_token"]
+        r = http.get("/api/v1/impact", params={"node": model, "page_size": 2, "page_token": token})
+    assert r.status_code == 400
+    assert r.json()["error"]["reason"] == "INVALID_PAGE_TOKEN"
+
+
+def test_runs_count_estimate_is_flagged_and_exact_on_request(console, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from strata_server.query.search import estimate
+
+    # The services run in this process: shrink the sample and the exact cap so that the seeded
+    # project (a handful of runs) is "large" and the estimate path answers.
+    monkeypatch.setattr(estimate, "SAMPLE_RUNS", 2)
+    monkeypatch.setattr(estimate, "EXACT_UP_TO", 1)
+    monkeypatch.setattr(estimate, "MIN_SAMPLE_MATCHES", 1)
+    with console.http(console.data.alice) as http:
+        exact = http.get(f"{P}/runs-count").json()
+        guess = http.get(f"{P}/runs-count", params={"estimate": "true"}).json()
+        assert http.get(f"{P}/runs-count", params={"estimate": "maybe"}).status_code == 400
+    assert exact["estimated"] is False and exact["count"] >= len(console.data.train_runs) + 3
+    assert guess["estimated"] is True and guess["count"] >= 2
+
+
+def test_runs_count_estimate_of_a_small_project_is_exact(console) -> None:
+    with console.http(console.data.alice) as http:
+        r = http.get(f"{P}/runs-count", params={"job_type": "train", "estimate": "1"}).json()
+    assert r == {"count": len(console.data.train_runs), "estimated": False}
 
 
 def test_run_artifacts_used_and_logged(console) -> None:

@@ -261,3 +261,50 @@ def test_every_page_draws_without_browser_errors(console, browser) -> None:
     wait(d, lambda d: css(d, "#used-by li"))  # the eval run used model:staging (v0)
     assert not severe_logs(d)
     sign_out(d)
+
+
+def test_an_estimated_count_offers_to_count_exactly(console, browser, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from strata_server.query.search import estimate
+
+    # The services run in this process: a tiny sample and exact cap make the seeded project "large".
+    monkeypatch.setattr(estimate, "SAMPLE_RUNS", 2)
+    monkeypatch.setattr(estimate, "EXACT_UP_TO", 1)
+    monkeypatch.setattr(estimate, "MIN_SAMPLE_MATCHES", 1)
+    d = browser
+    sign_in(d, console, console.data.alice)
+    count = wait(d, lambda d: next(iter(css(d, '#match-count[data-estimated="true"]')), None))
+    assert count.text.startswith("≈ ") and count.text.endswith(" runs match")
+    button = css(d, "#count-exactly")[0]
+    assert button.is_displayed()
+    with console.http(console.data.alice) as http:
+        exact = http.get(f"/api/v1/projects/{ENTITY}/{PROJECT}/runs-count").json()["count"]
+    button.click()
+    count = wait(d, lambda d: next(iter(css(d, '#match-count[data-estimated="false"]')), None))
+    assert count.get_attribute("data-count") == str(exact)
+    assert count.text == f"{exact} runs match"
+    assert not css(d, "#count-exactly")[0].is_displayed()
+    sign_out(d)
+
+
+def test_impact_more_fetches_the_next_page(console, browser) -> None:
+    d, data = browser, console.data
+    raw = f"entities/{ENTITY}/projects/{PROJECT}/artifacts/support-tickets/versions/v0"
+    with console.http(data.alice) as http:
+        whole = http.get("/api/v1/impact", params={"node": raw, "page_size": 10_000}).json()
+    expected = [n["name"] for n in whole["nodes"]]
+    sign_in(d, console, data.alice, f"{PROJECT_PATH}/impact?node={quote(raw)}&page_size=3")
+    rows = "#impact-table tbody tr"
+    wait(d, lambda d: len(css(d, rows)) == 2)  # three nodes on the first page: the start node and two more
+    assert css(d, "#impact-counts")[0].get_attribute("data-complete") == "false"
+    for shown in range(5, len(expected) + 3, 3):
+        click(d, "#impact-more")
+        wait(d, lambda d, n=min(shown, len(expected)): len(css(d, rows)) == n)
+    wait(d, lambda d: css(d, "#impact-counts")[0].get_attribute("data-complete") == "true")
+    assert not css(d, "#impact-more")[0].is_displayed()
+    hrefs = d.execute_script(
+        "return [...document.querySelectorAll('#impact-table tbody tr td:first-child a')].map(a => a.getAttribute('href'))"
+    )
+    assert len(set(hrefs)) == len(hrefs) == len(expected)
+    counts = css(d, "#impact-counts")[0].text
+    assert counts.startswith(f"{whole['version_count']} versions and {whole['run_count']} runs downstream")
+    sign_out(d)

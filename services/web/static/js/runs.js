@@ -31,6 +31,8 @@
   }
   const apply = el("button", { id: "apply", text: "Apply" });
   const count = el("span", { id: "match-count", class: "count" });
+  const exactBtn = el("button", { id: "count-exactly", text: "count exactly", hidden: true,
+    title: "The count above is estimated from a sample; count every matching run" });
   const table = el("table", { id: "runs-table", class: "runs" });
   const prev = el("button", { id: "prev", text: "◀ Prev" });
   const next = el("button", { id: "next", text: "Next ▶" });
@@ -40,7 +42,7 @@
 
   const form = el("form", { id: "filter-form" }, filterBox, " ", apply, " ", filterError, quickBar);
   form.addEventListener("submit", (ev) => { ev.preventDefault(); readControls(); reload(); });
-  content().append(form, el("div", { class: "bar" }, count, " ", columnsBox, " ", groupBy, " ", compareBtn,
+  content().append(form, el("div", { class: "bar" }, count, " ", exactBtn, " ", columnsBox, " ", groupBy, " ", compareBtn,
     el("a", { href: url.artifacts(page.entity, page.project), text: "Artifacts" })), table,
     el("div", { class: "pager" }, prev, " ", next));
 
@@ -58,14 +60,25 @@
   async function reload() {
     state.tokens = [""]; state.pageIndex = 0; remember();
     filterError.textContent = ""; filterBox.classList.remove("bad");
-    count.textContent = "counting…";
-    const mine = ++state.countSeq;
-    const counting = api("GET", `${base}/runs-count${query()}`)
-      .then((r) => { if (mine === state.countSeq) { count.textContent = `${r.count} runs match`; count.dataset.count = r.count; } })
-      .catch(() => { count.textContent = ""; });
+    const counting = countRuns(true);
     await loadPage();
     await counting;
   }
+
+  /* The match count: a fast estimate first (shown as "≈ N", with a "count exactly" action), exact on demand. */
+  function countRuns(estimate) {
+    count.textContent = "counting…"; exactBtn.hidden = true;
+    const mine = ++state.countSeq;
+    return api("GET", `${base}/runs-count${query({ estimate: estimate ? "true" : "" })}`)
+      .then((r) => {
+        if (mine !== state.countSeq) return;
+        count.textContent = `${r.estimated ? "≈ " : ""}${r.count.toLocaleString("en-US")} runs match`;
+        count.dataset.count = r.count; count.dataset.estimated = r.estimated ? "true" : "false";
+        exactBtn.hidden = !r.estimated;
+      })
+      .catch(() => { count.textContent = ""; });
+  }
+  exactBtn.addEventListener("click", () => countRuns(false));
 
   async function loadPage() {
     const seq = ++state.seq;  // an older answer arriving late must not overwrite a newer one
@@ -81,7 +94,7 @@
       if (e.reason === "INVALID_FILTER" || e.reason === "INVALID_ORDER" || e.field === "filter") {
         filterError.textContent = `${e.reason}: ${e.message}`;
         filterBox.classList.add("bad");
-        count.textContent = "";
+        count.textContent = ""; exactBtn.hidden = true;
         table.replaceChildren();
       } else S.showError(filterError, e);
     }
