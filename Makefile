@@ -58,7 +58,7 @@ console-screenshots: $(STAMP) browser  ## refresh the console guide's screenshot
 	STRATA_DOCS_SCREENSHOTS=docs/images $(PY) -m pytest -q -p no:cacheprovider tests/web/test_browser.py
 
 
-cluster: $(STAMP) deploy-nginx  ## each service its own process (2 ingest, 2 registry) behind the nginx gRPC router, until Ctrl-C
+cluster: $(STAMP) deploy-nginx  ## each service its own process (2 ingest, 2 registry) behind the nginx gRPC router, and the console, until Ctrl-C
 	$(PY) scripts/cluster.py
 
 test: $(STAMP) $(NODE_STAMP) $(PROTOC_STAMP) deploy-nginx browser  ## install everything (nginx for tests/cluster, Chromium for tests/web) and run the whole test suite

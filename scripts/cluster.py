@@ -1,9 +1,9 @@
 """`make cluster`: Strata as separate services behind one gRPC router, on this machine, until Ctrl-C.
 
 Starts PostgreSQL (pgserver), SeaweedFS S3, each service as its own process (two ingest and two
-registry replicas), and nginx as the router (tests/fixtures/cluster.py, the fixture tests/cluster
-uses), then prints the router address and the admin key to use. Everything lives in a temporary
-folder, removed on exit.
+registry replicas), nginx as the router and the web console in front of it (tests/fixtures/cluster.py,
+the fixture tests/cluster uses), then prints the router address, the console URL and the admin key to
+use. Everything lives in a temporary folder, removed on exit.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         postgres, seaweed = PostgresServer(), SeaweedS3()
         cluster = Cluster(Path(workdir), postgres, seaweed, max_connection_age=args.max_connection_age)
         try:
-            print("starting PostgreSQL, S3, 7 service processes and the router...", flush=True)
+            print("starting PostgreSQL, S3, 7 service processes, the router and the console...", flush=True)
             cluster.start()
             print(cluster.banner(), flush=True)
             stop.wait()

@@ -1,5 +1,6 @@
 """One address over separate services: the plain SDK through the nginx router, replica failover,
-WatchAlias across registry replicas, and the spread of one client's calls over ingest replicas."""
+WatchAlias across registry replicas, the spread of one client's calls over ingest replicas, and the web
+console process in front of the router."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import asyncpg
 import grpc
+import httpx
 import pytest
 import strata
 from strata.client import Client
@@ -250,3 +252,29 @@ def test_a_stream_survives_sigkill_of_its_ingest_replica(cluster: Cluster, as_ad
         for replica, _ in killed:
             replica.spawn()
             replica.wait()
+
+
+def test_the_console_process_signs_in_and_lists_runs_through_the_router(
+    cluster: Cluster, as_admin: Client
+) -> None:
+    ids = []
+    for i in range(3):
+        with strata.init(project="console-runs", entity="admin", job_type="train", config={"i": i}) as run:
+            run.log({"loss": 1.0 / (i + 1)})
+            ids.append(run.id)
+    url = cluster.console.url
+    with httpx.Client(base_url=url, timeout=30, follow_redirects=False) as http:
+        assert http.get("/p/admin/console-runs").status_code == 303  # no session yet: to sign-in
+        r = http.post("/api/v1/session", json={"api_key": cluster.admin_key}, headers={"Origin": url})
+        assert r.status_code == 200, r.text
+        assert r.json()["csrf"] and http.cookies  # the session id lives in a cookie, the key on the server
+        http.headers.update({"X-CSRF-Token": r.json()["csrf"], "Origin": url})
+        assert http.get("/p/admin/console-runs").status_code == 200
+        projects = http.get("/api/v1/projects").json()["projects"]
+        assert ("admin", "console-runs") in {(p["entity"], p["project"]) for p in projects}
+        runs = http.get("/api/v1/projects/admin/console-runs/runs").json()["runs"]
+        assert sorted(x["id"] for x in runs) == sorted(ids)
+        count = http.get("/api/v1/projects/admin/console-runs/runs-count", params={"estimate": "true"})
+        assert count.json() == {"count": 3, "estimated": False}  # a small project is counted whole
+        assert http.delete("/api/v1/session").status_code == 200
+        assert http.get("/api/v1/projects/admin/console-runs/runs").status_code == 401
