@@ -1,21 +1,28 @@
 """Console benchmarks: the server time of the JSON endpoints behind the pages, each next to the raw gRPC
 call it wraps, measured in the same run on the same data.
 
-  * runs table of a large project: first page and match count, for several filters the box accepts;
+  * runs table of a large project: first page and match count (exact, and the table's fast estimate
+    `estimate=true`), for several filters the box accepts;
   * compare chart: 1,000 runs x 1 metric (samples = 500), as lines and grouped by a config key;
   * run page: one run with 200 metric keys (sampled history of every key in one call);
-  * with Chromium installed: time until the run page's charts are drawn in headless Chromium.
+  * with Chromium installed: time until the run page's charts are drawn in headless Chromium;
+  * impact view of a first-layer dataset in the lineage benchmark's layered graph (bench_lineage): the
+    first page (page_size=200, as the view asks) next to the same AnalyzeImpact page, and the unpaged
+    AnalyzeImpact the view called before paging.
 
 Server time is the console's own `Server-Timing` figure (request in to response head); the baseline is
 the same gRPC request timed by a client next to the console.
 
-    make bench BENCH_ARGS=console            # 100,000 runs; 1,000 x 20,000-step series; 200 keys x 100,000 steps
-    make bench BENCH_ARGS="console --quick"  # 10,000 runs; 1,000 x 2,000-step series; 200 keys x 2,000 steps
+    make bench BENCH_ARGS=console            # 100,000 runs; 1,000 x 20,000-step series; 200 keys x 100,000 steps;
+                                             # a 100,000-node lineage graph
+    make bench BENCH_ARGS="console --quick"  # 10,000 runs; 1,000 x 2,000-step series; 200 keys x 2,000 steps;
+                                             # a 10,000-node lineage graph
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import shutil
 import statistics
@@ -27,6 +34,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from strata.lineage.v1 import lineage_service_pb2 as ls
 from strata.query.v1 import query_service_pb2 as q
 from strata_server.web.config import WebSettings
 
@@ -86,6 +94,14 @@ def bench_table(http: httpx.Client, client: Any, n_runs: int, iters: int) -> Non
             params={"filter": fj},
         )
         line(f"match count: {label}", count, "CountRuns (gRPC)", raw)
+        ereq = q.CountRunsRequest(parent=PARENT, filter_json=fj, allow_estimate=True)
+        params = {"filter": fj, "estimate": "true"}
+        guess = http.get(f"{API}/runs-count", params=params).json()
+        count, raw = paired(
+            http, "GET", f"{API}/runs-count", lambda r=ereq: client.query.CountRuns(r), iters, params=params
+        )
+        shown = f"{'≈ ' if guess['estimated'] else ''}{guess['count']:,}"
+        line(f"  with estimate ({shown})", count, "CountRuns estimate (gRPC)", raw)
 
 
 def load_series(srv: ServerThread, project_id: int, runs: int, points: int, keys: list[str]) -> list[str]:
@@ -168,6 +184,45 @@ def bench_browser(url: str, run_id: str, tries: int) -> None:
         driver.quit()
 
 
+def bench_impact(pg: PostgresServer, tmp: Path, width: int, layers: int, iters: int) -> None:
+    """The impact view over the lineage benchmark's layered graph, in its own database (its fixed ids
+    would collide with the runs table's project)."""
+    from strata_server.lineage.server import SPEC as LINEAGE
+
+    from bench.bench_lineage import build_rows, load, version_name
+
+    dsn = pg.create_database("bench_console_impact")
+    srv = ServerThread(make_settings(tmp / "impact", dsn, pg_pool_max=4), specs=[LINEAGE]).start()
+    web = WebThread(WebSettings(web_addr="127.0.0.1:0", grpc_addr=srv.addr, auth_mode="open-local")).start()
+    try:
+        rows = build_rows(width, layers)
+        asyncio.run(load(dsn, rows))
+        node = version_name(1, width)
+        client = srv.client(timeout=600)
+        t = time.perf_counter()
+        whole = client.lineage.AnalyzeImpact(ls.AnalyzeImpactRequest(node=node, max_nodes=100_000))
+        unpaged = (time.perf_counter() - t) * 1000
+        graph = f"{len(rows['runs']) + len(rows['versions']):,}-node graph"
+        print(
+            f"\n-- impact view of a first-layer dataset ({len(whole.graph.nodes) - 1:,} nodes downstream, {graph})"
+        )
+        req = ls.AnalyzeImpactRequest(node=node, max_nodes=100_000, page_size=200)
+        with httpx.Client(base_url=web.url, timeout=600) as http:
+            ms, raw = paired(
+                http,
+                "GET",
+                "/api/v1/impact",
+                lambda: client.lineage.AnalyzeImpact(req),
+                iters,
+                params={"node": node, "page_size": 200},
+            )
+        line("impact first page (200 nodes)", ms, "AnalyzeImpact page (gRPC)", raw)
+        print(f"  {'(before paging: one unpaged AnalyzeImpact)':<46} {unpaged:13.1f} ms")
+    finally:
+        web.stop()
+        srv.stop()
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench console")
     parser.add_argument("--quick", action="store_true", help="10k runs, 2,000-step series, fewer repetitions")
@@ -199,6 +254,7 @@ def main(argv: list[str]) -> None:
             finally:
                 web.stop()
                 srv.stop()
+            bench_impact(pg, Path(tmp), *((200, 25) if args.quick else (1000, 50)), iters)
     finally:
         pg.stop()
     print("\n(2-core machine shared with other work: client, console, server and PostgreSQL share it)")
