@@ -31,6 +31,12 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "(unset)",
         "PostgreSQL DSN. Unset: start an embedded PostgreSQL (pgserver) in $STRATA_DATA_DIR/pg.",
     ),
+    (
+        "STRATA_PG_READ_DSN",
+        "(unset)",
+        "PostgreSQL DSN of a read replica (a hot standby of STRATA_PG_DSN). Set: the query service's reads "
+        "(run search and counts, metric keys and history) go to a second pool on it. Unset: they use the primary.",
+    ),
     ("STRATA_PG_POOL_MIN", "2", "Minimum connections in the asyncpg pool."),
     ("STRATA_PG_POOL_MAX", "16", "Maximum connections in the asyncpg pool."),
     (
@@ -223,7 +229,13 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
 
 
 # Variables that hold secrets: each also accepts `<VAR>_FILE`, and none may keep a placeholder value.
-SECRET_VARIABLES = ("STRATA_PG_DSN", "STRATA_S3_ACCESS_KEY", "STRATA_S3_SECRET_KEY", "STRATA_API_KEY_PEPPER")
+SECRET_VARIABLES = (
+    "STRATA_PG_DSN",
+    "STRATA_PG_READ_DSN",
+    "STRATA_S3_ACCESS_KEY",
+    "STRATA_S3_SECRET_KEY",
+    "STRATA_API_KEY_PEPPER",
+)
 PLACEHOLDER = "CHANGE-ME"
 MIN_PEPPER_BYTES = 32  # the generated pepper is 32 random bytes; `openssl rand -hex 32` gives 64 characters
 
@@ -286,6 +298,7 @@ class Settings:
     addr: str = "127.0.0.1:50051"
     data_dir: Path = Path(".strata")
     pg_dsn: str | None = None
+    pg_read_dsn: str | None = None
     pg_pool_min: int = 2
     pg_pool_max: int = 16
     pg_statement_timeout: float = 30.0
@@ -353,6 +366,7 @@ class Settings:
             addr=_env("STRATA_ADDR", "127.0.0.1:50051"),
             data_dir=data_dir,
             pg_dsn=_secret("STRATA_PG_DSN") or None,
+            pg_read_dsn=_secret("STRATA_PG_READ_DSN") or None,
             pg_pool_min=int(_env("STRATA_PG_POOL_MIN", "2")),
             pg_pool_max=int(_env("STRATA_PG_POOL_MAX", "16")),
             pg_statement_timeout=float(_env("STRATA_PG_STATEMENT_TIMEOUT", "30")),

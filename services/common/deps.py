@@ -27,3 +27,10 @@ class Deps:
     #: set when the server begins to stop: long-lived streams (WatchAlias) end at once with
     #: UNAVAILABLE, so clients reconnect elsewhere instead of holding the shutdown for its grace period
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    #: a pool on the read replica (STRATA_PG_READ_DSN) when one is configured; see `reads`
+    read_pool: asyncpg.Pool | None = None
+
+    @property
+    def reads(self) -> asyncpg.Pool:
+        """The pool for reads that may lag the primary slightly: the replica's, else the primary's."""
+        return self.read_pool if self.read_pool is not None else self.pool

@@ -105,6 +105,14 @@ class StrataServer:
         authorizer = make_authorizer(s, pool, dsn)
         await authorizer.start()
         self.deps = Deps(settings=s, pool=pool, blobs=blobs, authorizer=authorizer)
+        if s.pg_read_dsn and any(spec.name == "query" for spec in self.specs):
+            self.deps.read_pool = await create_pool(
+                s.pg_read_dsn,
+                min_size=1,
+                max_size=s.pg_pool_max,
+                statement_timeout=s.pg_statement_timeout,
+                apply_migrations=False,
+            )
 
         options = [
             ("grpc.max_receive_message_length", s.max_message_bytes),
@@ -188,6 +196,8 @@ class StrataServer:
         if self.deps is not None:
             await self.deps.authorizer.stop()
             await self.deps.pool.close()
+            if self.deps.read_pool is not None:
+                await self.deps.read_pool.close()
             await self.deps.blobs.close()
             self.deps = None
         if self._embedded is not None:

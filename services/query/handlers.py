@@ -26,14 +26,14 @@ class QueryServiceHandlers(query_service_pb2_grpc.QueryServiceServicer):
         self, request: query_service_pb2.SearchRunsRequest, context: Ctx
     ) -> query_service_pb2.SearchRunsResponse:
         req = convert.search_request(request)
-        runs, token = await search.search_runs(self.deps.pool, req, timeout_from(context))
+        runs, token = await search.search_runs(self.deps.reads, req, timeout_from(context))
         return convert.search_response(runs, token)
 
     async def CountRuns(
         self, request: query_service_pb2.CountRunsRequest, context: Ctx
     ) -> query_service_pb2.CountRunsResponse:
         count = await search.count_runs(
-            self.deps.pool, request.parent, request.filter_json, timeout_from(context), request.allow_estimate
+            self.deps.reads, request.parent, request.filter_json, timeout_from(context), request.allow_estimate
         )
         return query_service_pb2.CountRunsResponse(count=count.count, estimated=count.estimated)
 
@@ -41,7 +41,7 @@ class QueryServiceHandlers(query_service_pb2_grpc.QueryServiceServicer):
         self, request: query_service_pb2.GroupRunsRequest, context: Ctx
     ) -> query_service_pb2.GroupRunsResponse:
         groups = await search.group_runs(
-            self.deps.pool,
+            self.deps.reads,
             request.parent,
             request.filter_json,
             request.group_by,
@@ -53,14 +53,14 @@ class QueryServiceHandlers(query_service_pb2_grpc.QueryServiceServicer):
     async def ListMetricKeys(
         self, request: query_service_pb2.ListMetricKeysRequest, context: Ctx
     ) -> query_service_pb2.ListMetricKeysResponse:
-        keys = await history.list_metric_keys(self.deps.pool, request.run, timeout_from(context))
+        keys = await history.list_metric_keys(self.deps.reads, request.run, timeout_from(context))
         return convert.metric_keys_response(keys)
 
     async def GetHistory(
         self, request: query_service_pb2.GetHistoryRequest, context: Ctx
     ) -> query_service_pb2.GetHistoryResponse:
         req = convert.history_request(request)
-        series = await history.get_history(self.deps.pool, request.run, req, timeout_from(context))
+        series = await history.get_history(self.deps.reads, request.run, req, timeout_from(context))
         return query_service_pb2.GetHistoryResponse(series=[convert.series(s) for s in series])
 
     async def ScanHistory(
@@ -68,7 +68,7 @@ class QueryServiceHandlers(query_service_pb2_grpc.QueryServiceServicer):
     ) -> AsyncIterator[query_service_pb2.ScanHistoryResponse]:
         lo, hi = convert.step_bounds(request)
         pages = history.scan_history(
-            self.deps.pool, request.run, list(request.keys), request.page_size, lo, hi, timeout_from(context)
+            self.deps.reads, request.run, list(request.keys), request.page_size, lo, hi, timeout_from(context)
         )
         async for page in pages:
             yield query_service_pb2.ScanHistoryResponse(series=[convert.series(s) for s in page])
@@ -77,7 +77,7 @@ class QueryServiceHandlers(query_service_pb2_grpc.QueryServiceServicer):
         self, request: query_service_pb2.BatchGetHistoryRequest, context: Ctx
     ) -> query_service_pb2.BatchGetHistoryResponse:
         series = await history.batch_get_history(
-            self.deps.pool, list(request.runs), list(request.keys), request.samples, timeout_from(context)
+            self.deps.reads, list(request.runs), list(request.keys), request.samples, timeout_from(context)
         )
         return query_service_pb2.BatchGetHistoryResponse(series=[convert.series(s) for s in series])
 
@@ -85,7 +85,7 @@ class QueryServiceHandlers(query_service_pb2_grpc.QueryServiceServicer):
         self, request: query_service_pb2.AggregateHistoryRequest, context: Ctx
     ) -> query_service_pb2.AggregateHistoryResponse:
         req = convert.aggregate_request(request)
-        bands = await history.aggregate_history(self.deps.pool, req, timeout_from(context))
+        bands = await history.aggregate_history(self.deps.reads, req, timeout_from(context))
         return convert.aggregate_response(bands)
 
     # --- media (rich values) ---
