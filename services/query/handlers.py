@@ -33,7 +33,11 @@ class QueryServiceHandlers(query_service_pb2_grpc.QueryServiceServicer):
         self, request: query_service_pb2.CountRunsRequest, context: Ctx
     ) -> query_service_pb2.CountRunsResponse:
         count = await search.count_runs(
-            self.deps.reads, request.parent, request.filter_json, timeout_from(context), request.allow_estimate
+            self.deps.reads,
+            request.parent,
+            request.filter_json,
+            timeout_from(context),
+            request.allow_estimate,
         )
         return query_service_pb2.CountRunsResponse(count=count.count, estimated=count.estimated)
 
