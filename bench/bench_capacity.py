@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import subprocess
@@ -67,14 +68,18 @@ def proc_cpu(pid: int) -> float:
     return t.user + t.system
 
 
-async def pg_counters(dsn: str) -> tuple[int, int]:
-    """(write transactions so far: the transaction id counter, WAL position in bytes). Both are exact at
-    once; pg_stat_database.xact_commit and pg_stat_wal lag by up to their flush interval (1-10 s)."""
+async def pg_counters(dsn: str) -> tuple[int, int, int]:
+    """(write transactions so far: the transaction id counter, WAL position in bytes, xact_commit of
+    the database). The first two are exact at once; pg_stat_database.xact_commit (read-only
+    transactions included) lags by the backends' statistics flush interval (1-10 s)."""
     conn = await asyncpg.connect(dsn)
     try:
         xid = await conn.fetchval("SELECT pg_current_xact_id()::text::bigint")
         wal = await conn.fetchval("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")
-        return int(xid), int(wal)
+        stat = await conn.fetchval(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        )
+        return int(xid), int(wal), int(stat)
     finally:
         await conn.close()
 
@@ -88,6 +93,7 @@ class Usage:
     pg_cpu: float = 0.0
     commits: int = 0
     wal_bytes: int = 0
+    stat_commits: int = 0
 
     def line(self, server: str) -> str:
         s = max(self.seconds, 1e-9)
@@ -95,20 +101,22 @@ class Usage:
             f"  CPU seconds: {server} {self.server_cpu:.1f} ({self.server_cpu / s:.2f} cores), "
             f"PostgreSQL {self.pg_cpu:.1f} ({self.pg_cpu / s:.2f} cores; "
             f"{self.pg_cpu / max(self.pg_cpu + self.server_cpu, 1e-9):.0%} of the two)\n"
-            f"  PostgreSQL: {self.commits / s:,.0f} write commits/s, WAL {self.wal_bytes / s / 1e6:.1f} MB/s"
+            f"  PostgreSQL: {self.commits / s:,.0f} write commits/s (pg_stat_database xact_commit: "
+            f"{self.stat_commits / s:,.0f}/s), WAL {self.wal_bytes / s / 1e6:.1f} MB/s"
         )
 
 
 @contextmanager
 def measured(pg: PostgresServer, dsn: str, server_pid: int) -> Iterator[Usage]:
     usage = Usage()
-    c0, w0 = asyncio.run(pg_counters(dsn))
+    c0, w0, x0 = asyncio.run(pg_counters(dsn))
     s0, p0, t0 = proc_cpu(server_pid), pg_cpu(pg.datadir), time.perf_counter()
     yield usage
     usage.seconds = time.perf_counter() - t0
     usage.server_cpu, usage.pg_cpu = proc_cpu(server_pid) - s0, pg_cpu(pg.datadir) - p0
-    c1, w1 = asyncio.run(pg_counters(dsn))
-    usage.commits, usage.wal_bytes = c1 - c0 - 1, w1 - w0  # the first read took an xid itself
+    time.sleep(1.5)  # let idle backends flush their statistics (the xid and WAL figures need no wait)
+    c1, w1, x1 = asyncio.run(pg_counters(dsn))
+    usage.commits, usage.wal_bytes, usage.stat_commits = c1 - c0 - 1, w1 - w0, x1 - x0
 
 
 def many_runs(
@@ -224,7 +232,7 @@ def main(argv: list[str]) -> None:
         server = IngestProcess(dsn, Path(tempfile.mkdtemp(prefix="bench-capacity-"))).start()
         try:
             for tick in (0.1, 1.0):
-                phase("many runs", lambda tick=tick: many_runs(pg, dsn, server, runs, seconds, tick))
+                phase("many runs", functools.partial(many_runs, pg, dsn, server, runs, seconds, tick))
             phase("firehose", lambda: firehose(pg, dsn, server, 20_000 if args.quick else 50_000))
         finally:
             server.stop()

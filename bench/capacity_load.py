@@ -62,7 +62,8 @@ async def create_runs(stub: pb_grpc.IngestServiceStub, runs: int) -> list[str]:
     async def one(i: int) -> str:
         async with gate:
             req = pb.CreateRunRequest(parent=PARENT, run_id=f"{tag}{i:06d}")
-            return (await stub.CreateRun(req, timeout=60)).run.name
+            name: str = (await stub.CreateRun(req, timeout=60)).run.name
+            return name
 
     return await asyncio.gather(*(one(i) for i in range(runs)))
 
