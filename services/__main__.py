@@ -31,8 +31,9 @@ def all_specs() -> list[ServiceSpec]:
     from .lineage.server import SPEC as LINEAGE
     from .query.server import SPEC as QUERY
     from .registry.server import SPEC as REGISTRY
+    from .reports.server import SPEC as REPORTS
 
-    return [INGEST, REGISTRY, LINEAGE, QUERY, IAM]
+    return [INGEST, REGISTRY, LINEAGE, QUERY, IAM, REPORTS]
 
 
 async def apply_migrations(dsn: str) -> list[str]:

@@ -26,7 +26,7 @@ log = get_logger(__name__)
 
 SERVICES_ROOT = Path(__file__).resolve().parents[1]
 # Order matters: later services reference earlier services' tables.
-MIGRATION_ORDER = ("iam", "ingest", "registry", "lineage", "query")
+MIGRATION_ORDER = ("iam", "ingest", "registry", "lineage", "query", "reports")
 _MIGRATION_LOCK = 7_268_716_150  # arbitrary constant shared by every Strata process
 _FILE_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 DEFAULT_TIMEOUT = 30.0

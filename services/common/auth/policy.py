@@ -60,6 +60,7 @@ REGISTRY = "/strata.registry.v1.RegistryService/"
 LINEAGE = "/strata.lineage.v1.LineageService/"
 QUERY = "/strata.query.v1.QueryService/"
 IAM = "/strata.iam.v1.IamService/"
+REPORTS = "/strata.reports.v1.ReportsService/"
 
 RULES: dict[str, Rule] = {
     # --- ingest ---
@@ -152,6 +153,16 @@ RULES: dict[str, Rule] = {
     IAM + "UpdateProject": _w(A.PROJECT_ADMIN, "project.name"),
     IAM + "ListAuditEvents": _r(A.AUDIT_READ, "filter.project", Check(A.AUDIT_READ, "filter.entity")),
     IAM + "ExportAuditEvents": _r(A.AUDIT_READ, "filter.project", Check(A.AUDIT_READ, "filter.entity")),
+    # --- reports ---
+    REPORTS + "CreateReport": _w(A.PROJECT_WRITE, "parent"),
+    REPORTS + "GetReport": _r(A.PROJECT_READ, "name"),
+    REPORTS + "UpdateReport": _w(A.PROJECT_WRITE, "report.name"),
+    REPORTS + "ListReports": _r(A.PROJECT_READ, "parent"),
+    REPORTS + "DeleteReport": _w(A.PROJECT_ADMIN, "name"),
+    REPORTS + "ListReportRevisions": _r(A.PROJECT_READ, "parent"),
+    REPORTS + "GetReportRevision": _r(A.PROJECT_READ, "name"),
+    REPORTS + "RevertReport": _w(A.PROJECT_WRITE, "name"),
+    REPORTS + "GetPanelData": _r(A.PROJECT_READ, "report"),  # runsets of other projects: checked by the handler
     # --- infrastructure ---
     "/grpc.health.v1.Health/Check": _r(A.PUBLIC),
     "/grpc.health.v1.Health/Watch": _r(A.PUBLIC),

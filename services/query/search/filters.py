@@ -5,8 +5,9 @@ $and $or $nor. `{"key": value}` means $eq; `{"key": {"$gt": 1, "$lt": 5}}` ANDs 
 Semantics follow MongoDB: a missing key matches $ne, $nin, $not and $nor but no comparison;
 `{"key": null}` matches a missing key; on a list (tags, a config list) $eq/$in match any element.
 
-Values are checked against the key's type (summary values are numbers, created_at takes ISO 8601 or
-Unix seconds, state takes names such as "finished" or enum numbers) and every problem is an
+Values are checked against the key's type (summary values are numbers, created_at takes ISO 8601,
+Unix seconds or a time relative to the query, "-<n><unit>" with unit s, m, h, d or w: "-7d" is seven
+days before now, state takes names such as "finished" or enum numbers) and every problem is an
 INVALID_ARGUMENT with reason INVALID_FILTER (INVALID_JSON when the text does not parse). The tree is
 then translated to parameterised SQL by sqlgen.py: values only ever travel as query parameters.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, cast
 
 from ...common import jsonvalue
@@ -285,12 +286,38 @@ def _state(value: object) -> int:
     raise FilterError(f"state must be one of {names} (or RUN_STATE_* names / numbers), not {value!r:.80}")
 
 
+_RELATIVE = re.compile(r"-(\d{1,9})([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class RelativeTime(datetime):
+    """A time given relative to the moment the filter is parsed ("-7d": seven days before now). Its
+    repr is the relative text, so a page token stays bound to the same filter as time passes."""
+
+    text: str
+
+    @classmethod
+    def of(cls, text: str) -> RelativeTime:
+        m = _RELATIVE.fullmatch(text)
+        assert m is not None
+        seconds = int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+        at = datetime.now(timezone.utc) - timedelta(seconds=seconds)
+        out = cls.fromtimestamp(at.timestamp(), tz=timezone.utc)
+        out.text = text
+        return out
+
+    def __repr__(self) -> str:
+        return f"RelativeTime({self.text!r})"
+
+
 def _time(attr: Attr, value: object) -> datetime:
     try:
         if isinstance(value, bool):
             raise ValueError
         if isinstance(value, (int, float)):
             return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        if isinstance(value, str) and _RELATIVE.fullmatch(value.strip()):
+            return RelativeTime.of(value.strip())
         if isinstance(value, str):
             parsed = datetime.fromisoformat(value.strip())
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

@@ -205,6 +205,13 @@ class ErrorReasonNames:
     # The version is deleted or expired; no new lineage edges may point to it.
     VERSION_DELETED: Final = "VERSION_DELETED"
 
+    # --- reports ---
+    # The edit started from a revision that is no longer the report's current one.
+    STALE_REVISION: Final = "STALE_REVISION"
+
+    # A report's spec names an unknown block or panel kind, or a value its kind does not allow.
+    INVALID_REPORT_SPEC: Final = "INVALID_REPORT_SPEC"
+
 
 ALL: Final[frozenset[str]] = frozenset(
     {
@@ -265,5 +272,7 @@ ALL: Final[frozenset[str]] = frozenset(
         "DIFFERENT_ARTIFACTS",
         "PRODUCER_CONFLICT",
         "VERSION_DELETED",
+        "STALE_REVISION",
+        "INVALID_REPORT_SPEC",
     }
 )
