@@ -42,7 +42,13 @@ def expect(call: Any, code: grpc.StatusCode, reason: str, field: str | None = No
 
 
 async def curves_project(
-    pool: asyncpg.Pool, entity: str, project: str, runs: int = 9, steps: int = 50, *, age: timedelta | None = None
+    pool: asyncpg.Pool,
+    entity: str,
+    project: str,
+    runs: int = 9,
+    steps: int = 50,
+    *,
+    age: timedelta | None = None,
 ) -> list[str]:
     """`runs` finished runs, architecture cycling through ARCHS, each logging train/loss and val/acc
     (run i's val/acc summary is i/100, so the best runs are the last ones). Returns their run ids."""

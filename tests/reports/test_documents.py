@@ -75,7 +75,9 @@ def test_revert_saves_an_old_revision_as_a_new_one(client) -> None:  # type: ign
     history = client.reports.ListReportRevisions(rs.ListReportRevisionsRequest(parent=made.name))
     assert (history.revisions[0].action, history.revisions[0].reverted_from) == ("revert", 1)
     expect(
-        lambda: client.reports.RevertReport(rs.RevertReportRequest(name=made.name, revision=1, expected_revision=2)),
+        lambda: client.reports.RevertReport(
+            rs.RevertReportRequest(name=made.name, revision=1, expected_revision=2)
+        ),
         grpc.StatusCode.ABORTED,
         Reason.STALE_REVISION,
     )
@@ -117,7 +119,9 @@ def test_every_change_is_audited(server, client) -> None:  # type: ignore[no-unt
 
     async def actions() -> list[str]:
         async with server.deps.pool.acquire() as conn:
-            rows = await conn.fetch("SELECT action FROM audit_events WHERE target = $1 ORDER BY id", made.name)
+            rows = await conn.fetch(
+                "SELECT action FROM audit_events WHERE target = $1 ORDER BY id", made.name
+            )
         return [r["action"] for r in rows]
 
     assert server.run(actions()) == ["report.create", "report.update", "report.revert", "report.delete"]

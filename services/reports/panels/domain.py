@@ -122,7 +122,8 @@ async def _compute(
             pks = pks[: panel.max_runs or DEFAULT_UNGROUPED_RUNS]
         groups = await _groups(conn, panel.groupby, chosen, pks, records, timeout)
         options = LineOptions(panel.aggregation, panel.band, panel.smoothing)
-        return PanelResult(lines=await fold_lines(conn, groups, list(panel.y), options))
+        lines = await fold_lines(conn, groups, list(panel.y), options, by_value=bool(panel.groupby))
+        return PanelResult(lines=lines)
     if panel.kind in ("bar_plot", "scalar_chart"):
         return await _folded(conn, panel, chosen, pks, records, timeout)
     columns = _columns(panel)

@@ -46,9 +46,16 @@ class LineOptions:
 
 
 async def fold_lines(
-    conn: Conn, groups: dict[int, list[str]], keys: list[str], options: LineOptions, buckets: int = BUCKETS
+    conn: Conn,
+    groups: dict[int, list[str]],
+    keys: list[str],
+    options: LineOptions,
+    *,
+    by_value: bool = True,
+    buckets: int = BUCKETS,
 ) -> list[Line]:
-    """One Line per (key, group), keys in the given order, groups in value order."""
+    """One Line per (key, group), keys in the given order; groups (JSON values) in value order, or
+    (`by_value` False: one group per run) in the order of `groups`."""
     out: list[Line] = []
     for key in keys:
         lo, hi = await history_store.step_range(conn, list(groups), key)
@@ -60,7 +67,8 @@ async def fold_lines(
             row = np.where(valid, means, np.nan)
             for group in groups[run]:
                 rows.setdefault(group, []).append(row)
-        for group in sorted(rows, key=_sort_key):
+        order = {g: i for i, g in enumerate(dict.fromkeys(g for gs in groups.values() for g in gs))}
+        for group in sorted(rows, key=_sort_key if by_value else order.__getitem__):
             out.append(_line(key, group, np.vstack(rows[group]), lo, width, options))
     return out
 
