@@ -20,7 +20,7 @@ class ReportsServiceHandlers(reports_service_pb2_grpc.ReportsServiceServicer):
         self.deps = deps
 
     async def CreateReport(self, request: pb.CreateReportRequest, context: Ctx) -> pb.CreateReportResponse:
-        row = await documents.create_report(self.deps.pool, request.parent, convert.content(request.report))
+        row = await documents.create_report(self.deps, request.parent, convert.content(request.report))
         return pb.CreateReportResponse(report=convert.report_pb(row))
 
     async def GetReport(self, request: pb.GetReportRequest, context: Ctx) -> pb.GetReportResponse:

@@ -292,10 +292,17 @@ def test_every_block_runs_with_strata_as_wandb(work: Path, capsys: pytest.Captur
     assert ns["artifact"].ttl.days == 7
 
 
-def test_report_block(work: Path) -> None:
-    if not hasattr(strata, "Report"):
-        pytest.skip("strata.Report is not built yet (reports are separate work)")
-    exec(REPORT, {})
+def test_report_block(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ns: dict[str, Any] = {}
+    exec(REPORT, ns)
+    report = ns["report"]
+    assert f"Report URL: {report.url}" in capsys.readouterr().out
+    assert "/p/" in report.url and f"/text-classifier/reports/{report.id}" in report.url
+    again = strata.Api().report(report.url)  # loads what was saved, typed
+    (grid,) = again.blocks
+    (plot,) = grid.panels
+    assert (plot.x, list(plot.y), plot.groupby) == ("_step", ["train/loss", "val/loss"], "config.learning_rate")
+    assert again.title == "BERT Finetuning Results: Week 6" and again.revision == 1
 
 
 def test_plotly_block(work: Path) -> None:

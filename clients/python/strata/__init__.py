@@ -33,6 +33,7 @@ _LAZY = {
     "ArtifactTTL": "strata.sdk.artifact",
     "Api": "strata.sdk.api",
     "Lineage": "strata.sdk.lineage",
+    "Report": "strata.sdk.report",
     "log": "strata.sdk._wandb",
     "define_metric": "strata.sdk._wandb",
     "save": "strata.sdk._wandb",
@@ -49,7 +50,7 @@ _LAZY = {
 # W&B's module-level state: the current run and its config/summary, looked up on every access.
 _CURRENT = ("run", "config", "summary")
 
-__all__ = sorted([*_LAZY, *_CURRENT])
+__all__ = sorted([*_LAZY, *_CURRENT, "report"])
 
 
 def __getattr__(name: str) -> Any:
@@ -57,8 +58,8 @@ def __getattr__(name: str) -> Any:
         from strata.sdk._wandb import module_attribute
 
         return module_attribute(name)
-    if name == "util":
-        return importlib.import_module("strata.util")
+    if name in ("util", "report"):
+        return importlib.import_module(f"strata.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'strata' has no attribute {name!r}")

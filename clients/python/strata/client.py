@@ -33,8 +33,8 @@ from strata.iam.v1.iam_service_client import IamService
 from strata.ingest.v1.ingest_service_client import IngestService
 from strata.lineage.v1.lineage_service_client import LineageService
 from strata.query.v1.query_service_client import QueryService
-from strata.reports.v1.reports_service_client import ReportsService
 from strata.registry.v1.registry_service_client import RegistryService
+from strata.reports.v1.reports_service_client import ReportsService
 
 __all__ = [
     "DEFAULT_ADDR",

@@ -17,9 +17,10 @@ import asyncpg
 from ...common import audit, paging
 from ...common.context import current_principal
 from ...common.db import Conn
+from ...common.deps import Deps
 from ...common.errors import Aborted, InvalidArgument, NotFound, Reason
 from ...common.names import ChildName, parse_child, parse_project
-from ...common.projects import get_project
+from ...common.projects import ensure_project, get_project
 from . import store
 from .store import Actor, ReportRow, RevisionRow
 
@@ -60,11 +61,14 @@ async def _load(conn: Conn, name: ChildName, *, lock: bool = False) -> ReportRow
     return row
 
 
-async def create_report(pool: asyncpg.Pool, parent: str, content: Content) -> ReportRow:
+async def create_report(deps: Deps, parent: str, content: Content) -> ReportRow:
+    """Create a report at revision 1; like a run, it creates its project on first use (and, in open
+    local mode, the project's entity)."""
     project_name = parse_project(parent)
     actor = _actor()
-    async with pool.acquire() as conn, conn.transaction():
-        project = await get_project(conn, project_name)
+    create_entity = deps.authorizer.mode == "open-local"
+    async with deps.pool.acquire() as conn, conn.transaction():
+        project = await ensure_project(conn, project_name, create_entity=create_entity)
         report_id = secrets.token_hex(6)
         pk = await store.insert_report(conn, project.id, report_id, content.title, content.data, actor)
         await store.insert_revision(conn, pk, 1, content.title, content.data, actor, "create")

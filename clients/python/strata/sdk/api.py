@@ -33,6 +33,7 @@ from strata.query.v1 import query_service_pb2 as q
 from ._api_extras import ApiExtras, RunExtras
 from ._context import default_entity, default_project, project_parent, short_run_name
 from ._metric_defs import default_x_axis, split_config, summary_of
+from .report import ReportsApi
 
 STATE_NAMES = {1: "running", 2: "finished", 3: "failed", 4: "killed", 5: "crashed"}
 
@@ -45,7 +46,7 @@ def _pandas() -> Any:
     return pandas
 
 
-class Api(ApiExtras):
+class Api(ApiExtras, ReportsApi):
     """Entry point of the query API. `addr`/`api_key` default to $STRATA_ADDR / $STRATA_API_KEY;
     `overrides={"entity": .., "project": ..}` set the defaults for short paths and references (W&B)."""
 

@@ -1,0 +1,119 @@
+"""Reports as files: Markdown (headings, Markdown blocks, run tables as Markdown tables) and one
+self-contained HTML page (data inline, charts drawn as inline SVG by _report_svg.py: no script, no
+stylesheet and no image is fetched, so the page opens with no network).
+
+Panel data is computed by the server when the export runs, so an exported "last week" report shows
+the runs of the week it was exported in.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import TYPE_CHECKING, Any
+
+from strata.reports.v1 import report_pb2 as rp
+
+from . import _report_svg as svg
+from .report_spec import ArtifactLineage, ArtifactVersions, Heading, MarkdownBlock, PanelGrid, RunsTable
+
+if TYPE_CHECKING:
+    from .report import Report
+
+
+def _cell(value_json: str) -> str:
+    value = json.loads(value_json)
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        text = f"{value:.6g}"
+    elif isinstance(value, (list, dict)):
+        text = json.dumps(value)
+    else:
+        text = str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(data: rp.PanelData, top: int | None = None) -> str:
+    """A run table as a Markdown table, its rows in the runset's order (the first `top` when given)."""
+    rows = list(data.rows)[:top] if top else list(data.rows)
+    lines = ["| " + " | ".join(c.replace("|", "\\|") for c in data.columns) + " |"]
+    lines.append("|" + "---|" * len(data.columns))
+    lines += ["| " + " | ".join(_cell(v) for v in row.values) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def to_markdown(report: Report, top: int | None = None) -> str:
+    """Headings, Markdown blocks and run tables (as Markdown tables); charts are named, not drawn."""
+    out = [f"# {report.title}"]
+    if report.description:
+        out.append(report.description)
+    for i, block in enumerate(report.blocks):
+        if isinstance(block, Heading):
+            out.append("#" * (block.level + 1) + " " + block.text)
+        elif isinstance(block, MarkdownBlock):
+            out.append(block.text)
+        elif isinstance(block, PanelGrid):
+            for j, panel in enumerate(block.panels):
+                title = getattr(panel, "title", "")
+                if isinstance(panel, RunsTable):
+                    table = markdown_table(report.panel_data(i, j), top)
+                    out.append(f"**{title}**\n\n{table}" if title else table)
+                else:
+                    out.append(f"*{type(panel).__name__}: {title or 'untitled'} (see the report's page)*")
+        elif isinstance(block, (ArtifactLineage, ArtifactVersions)):
+            out.append(f"*{type(block).__name__}: `{block.artifact}`*")
+    return "\n\n".join(out) + "\n"
+
+
+_STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
+.panel{display:inline-block;vertical-align:top;margin:8px}svg text{font-size:11px}"""
+
+
+def to_html(report: Report) -> str:
+    """One self-contained page: data inline, charts as inline SVG, nothing loaded from anywhere."""
+    body = [f"<h1>{html.escape(report.title)}</h1>"]
+    if report.description:
+        body.append(f"<p>{html.escape(report.description)}</p>")
+    data: dict[str, Any] = {}
+    for i, block in enumerate(report.blocks):
+        body.append(_block_html(report, i, block, data))
+    inline = html.escape(json.dumps(data, separators=(",", ":")), quote=False)
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{html.escape(report.title)}</title><style>{_STYLE}</style></head><body>\n"
+        + "\n".join(body)
+        + f'\n<script type="application/json" id="report-data">{inline}</script>\n</body></html>\n'
+    )
+
+
+def _block_html(report: Report, i: int, block: Any, data: dict[str, Any]) -> str:
+    if isinstance(block, Heading):
+        level = min(block.level + 1, 4)
+        return f"<h{level}>{html.escape(block.text)}</h{level}>"
+    if isinstance(block, MarkdownBlock):
+        return "<div class=\"markdown\"><pre style=\"white-space:pre-wrap;font-family:inherit\">" + html.escape(
+            block.text
+        ) + "</pre></div>"  # fmt: skip
+    if isinstance(block, (ArtifactLineage, ArtifactVersions)):
+        return f"<p><em>{type(block).__name__}: <code>{html.escape(block.artifact)}</code></em></p>"
+    if not isinstance(block, PanelGrid):
+        return ""
+    parts = []
+    for j, panel in enumerate(block.panels):
+        got = report.panel_data(i, j)
+        data[f"{i}.{j}"] = _plain(got)
+        title = html.escape(getattr(panel, "title", "") or type(panel).__name__)
+        parts.append(f'<div class="panel" data-panel="{i}.{j}"><h4>{title}</h4>{svg.panel(panel, got)}</div>')
+    return "<section>" + "".join(parts) + "</section>"
+
+
+def _plain(data: rp.PanelData) -> dict[str, Any]:
+    return {
+        "series": [{"key": s.key, "group": s.group, "x": list(s.x), "y": list(s.y)} for s in data.series],
+        "columns": list(data.columns),
+        "rows": [[r.display_name, *r.values] for r in data.rows],
+        "labels": list(data.labels),
+        "values": [v if v == v else None for v in data.values],
+    }
