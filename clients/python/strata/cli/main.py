@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "strata.cli.lineage",
     "strata.cli.query",
     "strata.cli.iam",
+    "strata.cli.report",
 )
 
 
