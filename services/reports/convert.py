@@ -74,8 +74,8 @@ def merged(current: ReportRow, edit: report_pb2.Report, mask: field_mask_pb2.Fie
 def report_pb(row: ReportRow, *, blocks: bool = True) -> report_pb2.Report:
     out = _content_message(row.content) if blocks else report_pb2.Report(title=row.title)
     out.name, out.revision = row.name, row.revision
-    out.create_time.CopyFrom(ts(row.create_time))
-    out.update_time.CopyFrom(ts(row.update_time))
+    out.create_time.FromDatetime(row.create_time)
+    out.update_time.FromDatetime(row.update_time)
     out.creator.CopyFrom(_actor(row.creator))
     out.updater.CopyFrom(_actor(row.updater))
     return out

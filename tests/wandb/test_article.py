@@ -301,7 +301,11 @@ def test_report_block(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     again = strata.Api().report(report.url)  # loads what was saved, typed
     (grid,) = again.blocks
     (plot,) = grid.panels
-    assert (plot.x, list(plot.y), plot.groupby) == ("_step", ["train/loss", "val/loss"], "config.learning_rate")
+    assert (plot.x, list(plot.y), plot.groupby) == (
+        "_step",
+        ["train/loss", "val/loss"],
+        "config.learning_rate",
+    )
     assert again.title == "BERT Finetuning Results: Week 6" and again.revision == 1
 
 

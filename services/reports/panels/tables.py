@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -83,4 +83,10 @@ def fold(values: Sequence[float], aggregation: str) -> float:
     finite = np.asarray([v for v in values if math.isfinite(v)], dtype=np.float64)
     if finite.size == 0:
         return math.nan
-    return float({"mean": np.mean, "median": np.median, "min": np.min, "max": np.max}[aggregation](finite))
+    folds: dict[str, Callable[[np.ndarray], Any]] = {
+        "mean": np.mean,
+        "median": np.median,
+        "min": np.min,
+        "max": np.max,
+    }
+    return float(folds[aggregation](finite))
