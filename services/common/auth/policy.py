@@ -162,9 +162,8 @@ RULES: dict[str, Rule] = {
     REPORTS + "ListReportRevisions": _r(A.PROJECT_READ, "parent"),
     REPORTS + "GetReportRevision": _r(A.PROJECT_READ, "name"),
     REPORTS + "RevertReport": _w(A.PROJECT_WRITE, "name"),
-    REPORTS + "GetPanelData": _r(
-        A.PROJECT_READ, "report"
-    ),  # runsets of other projects: checked by the handler
+    # the projects a panel's runsets name are checked by the reports service when it reads them
+    REPORTS + "GetPanelData": _r(A.PROJECT_READ, "report"),
     # --- infrastructure ---
     "/grpc.health.v1.Health/Check": _r(A.PUBLIC),
     "/grpc.health.v1.Health/Watch": _r(A.PUBLIC),
