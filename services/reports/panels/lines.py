@@ -1,7 +1,7 @@
 """LinePlot's fold: for each y key, the runs' curves bucketed over the key's step range (each run's
-mean per bucket, streamed run by run from the query service's chunk cursor: one query per key for
-all the panel's runs), then per group a line (mean, median, min or max of the group's runs at each
-bucket) and a band (min-max, or mean ± one standard deviation), smoothed by an exponential moving
+mean per bucket, from the query service's chunk cursor in batches: one query per key for all the
+panel's runs, one np.bincount per batch of chunks), then per group a line (mean, median, min or
+max of the group's runs at each bucket) and a band (min-max, or mean ± one standard deviation), smoothed by an exponential moving
 average when asked. Memory is O(runs x buckets), never O(points).
 """
 
@@ -11,13 +11,15 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import asyncpg
 import numpy as np
 
 from ...common.db import Conn
 from ...query.history import store as history_store
-from ...query.history.aggregate import _run_means, _sort_key
+from ...query.history.aggregate import _sort_key
 
 BUCKETS = 200
+_BATCH_ROWS = 512  # chunk rows folded per np.bincount (a row holds up to ~1,000 points)
 
 _CENTER: dict[str, Callable[..., np.ndarray]] = {
     "mean": np.nanmean,
@@ -57,20 +59,60 @@ async def fold_lines(
     """One Line per (key, group), keys in the given order; groups (JSON values) in value order, or
     (`by_value` False: one group per run) in the order of `groups`."""
     out: list[Line] = []
+    runs = list(groups)
     for key in keys:
-        lo, hi = await history_store.step_range(conn, list(groups), key)
+        lo, hi = await history_store.step_range(conn, runs, key)
         if lo is None or hi is None:
             continue
         width = (hi - lo + 1) / buckets
-        rows: dict[str, list[np.ndarray]] = {}
-        async for run, means, valid in _run_means(conn, list(groups), key, lo, width, buckets):
-            row = np.where(valid, means, np.nan)
-            for group in groups[run]:
-                rows.setdefault(group, []).append(row)
+        matrix = await _bucket_means(conn, runs, key, lo, width, buckets)
+        members: dict[str, list[int]] = {}
+        for i, run in enumerate(runs):
+            if not np.all(np.isnan(matrix[i])):
+                for group in groups[run]:
+                    members.setdefault(group, []).append(i)
         order = {g: i for i, g in enumerate(dict.fromkeys(g for gs in groups.values() for g in gs))}
-        for group in sorted(rows, key=_sort_key if by_value else order.__getitem__):
-            out.append(_line(key, group, np.vstack(rows[group]), lo, width, options))
+        for group in sorted(members, key=_sort_key if by_value else order.__getitem__):
+            out.append(_line(key, group, matrix[members[group]], lo, width, options))
     return out
+
+
+async def _bucket_means(
+    conn: Conn, runs: list[int], key: str, lo: int, width: float, buckets: int
+) -> np.ndarray:
+    """(runs x buckets): each run's mean over its finite points in each bucket, NaN where it has none.
+    Chunks are fetched in batches and folded with one np.bincount per batch (not one per chunk)."""
+    index = {run: i for i, run in enumerate(runs)}
+    size = len(runs) * buckets
+    sums, counts = np.zeros(size), np.zeros(size)
+    batch: list[asyncpg.Record] = []
+    async for row in history_store.aggregate_cursor(conn, runs, key):
+        batch.append(row)
+        if len(batch) == _BATCH_ROWS:
+            _fold(batch, index, lo, width, buckets, sums, counts)
+            batch = []
+    if batch:
+        _fold(batch, index, lo, width, buckets, sums, counts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / counts, np.nan)
+    return means.reshape(len(runs), buckets)
+
+
+def _fold(
+    rows: list[asyncpg.Record], index: dict[int, int], lo: int, width: float, buckets: int,
+    sums: np.ndarray, counts: np.ndarray,
+) -> None:  # fmt: skip
+    """Add a batch of chunk rows to the per-(run, bucket) sums and counts (one bincount each)."""
+    steps = np.frombuffer(b"".join(r["steps"] for r in rows), dtype="<i8")
+    values = np.frombuffer(b"".join(r["vals"] for r in rows), dtype="<f8")
+    lengths = np.fromiter((len(r["vals"]) // 8 for r in rows), dtype=np.int64, count=len(rows))
+    owners = np.fromiter((index[r["run_id"]] for r in rows), dtype=np.int64, count=len(rows))
+    owner = np.repeat(owners, lengths)
+    finite = np.isfinite(values)
+    cell = np.clip(((steps[finite] - lo) / width).astype(np.int64), 0, buckets - 1)
+    cell += owner[finite] * buckets
+    sums += np.bincount(cell, weights=values[finite], minlength=sums.size)
+    counts += np.bincount(cell, minlength=counts.size)
 
 
 def _line(key: str, group: str, matrix: np.ndarray, lo: int, width: float, options: LineOptions) -> Line:
