@@ -11,7 +11,6 @@ Layout (the same in every service):
     store.py           SQL of reports and report_revisions
   panels/            GetPanelData: one grouped query per panel over the query service's tables
     domain.py          runsets -> runs (permission-checked), orchestration in one read snapshot
-    store.py           SQL: the metric chunks of many runs' key, read in slices of runs
     lines.py           LinePlot fold: per-group mean/median/min/max and min-max/stddev bands (numpy)
     tables.py          RunsTable / scatter / parallel-coordinates rows and bar / scalar values
   migrations/        the reports and report_revisions tables

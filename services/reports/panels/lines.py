@@ -1,6 +1,6 @@
 """LinePlot's fold: for each y key, the runs' curves bucketed over the key's step range (each run's
-mean per bucket, read in slices of runs by store.py and folded with one np.bincount per batch of
-chunks), then per group a line (mean, median, min or
+mean per bucket, from the query service's chunk cursor in batches: one query per key for all the
+panel's runs, one np.bincount per batch of chunks), then per group a line (mean, median, min or
 max of the group's runs at each bucket) and a band (min-max, or mean ± one standard deviation), smoothed by an exponential moving
 average when asked. Memory is O(runs x buckets), never O(points).
 """
@@ -17,11 +17,9 @@ import numpy as np
 from ...common.db import Conn
 from ...query.history import store as history_store
 from ...query.history.aggregate import _sort_key
-from . import store
 
 BUCKETS = 200
 _BATCH_ROWS = 512  # chunk rows folded per np.bincount (a row holds up to ~1,000 points)
-_RUNS_PER_READ = 50  # runs whose chunks one query reads (~16 MB at 20,000 steps)
 
 _CENTER: dict[str, Callable[..., np.ndarray]] = {
     "mean": np.nanmean,
@@ -87,10 +85,14 @@ async def _bucket_means(
     index = {run: i for i, run in enumerate(runs)}
     size = len(runs) * buckets
     sums, counts = np.zeros(size), np.zeros(size)
-    for start in range(0, len(runs), _RUNS_PER_READ):
-        rows = await store.chunks(conn, runs[start : start + _RUNS_PER_READ], key)
-        for at in range(0, len(rows), _BATCH_ROWS):
-            _fold(rows[at : at + _BATCH_ROWS], index, lo, width, buckets, sums, counts)
+    batch: list[asyncpg.Record] = []
+    async for row in history_store.aggregate_cursor(conn, runs, key):
+        batch.append(row)
+        if len(batch) == _BATCH_ROWS:
+            _fold(batch, index, lo, width, buckets, sums, counts)
+            batch = []
+    if batch:
+        _fold(batch, index, lo, width, buckets, sums, counts)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(counts > 0, sums / counts, np.nan)
     return means.reshape(len(runs), buckets)
