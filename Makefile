@@ -25,7 +25,7 @@ help:  ## list targets
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
+	$(PIP) install -q --upgrade pip "setuptools>=70.1"  # the wheel tests build with --no-build-isolation: bdist_wheel is built in from 70.1
 	$(PIP) install -q -e ./clients/python[pandas,yaml] -e .[dev,embedded,otel]
 	touch $(STAMP)
 

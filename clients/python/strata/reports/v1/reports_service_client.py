@@ -85,7 +85,7 @@ class ReportsService:
         metadata: _rpc.Metadata | None = None,
         retry: _rpc.RetryPolicy | None = None,
     ) -> reports_service_pb2.ListReportsResponse:
-        """Lists a project's reports, most recently saved first. Required: parent.
+        """Lists a project's reports, newest first. Required: parent.
         page_size defaults to 50, maximum 1000. Returns INVALID_ARGUMENT
         (INVALID_PAGE_TOKEN, OUT_OF_RANGE), NOT_FOUND.
         """

@@ -106,7 +106,7 @@ class ReportsServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ListReports(self, request, context):
-        """Lists a project's reports, most recently saved first. Required: parent.
+        """Lists a project's reports, newest first. Required: parent.
         page_size defaults to 50, maximum 1000. Returns INVALID_ARGUMENT
         (INVALID_PAGE_TOKEN, OUT_OF_RANGE), NOT_FOUND.
         """
