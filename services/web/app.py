@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import api_artifacts, api_lineage, api_projects, api_runs, api_session, compare, pages
+from . import api_artifacts, api_lineage, api_media, api_projects, api_runs, api_session, compare, pages
 from .api_common import Json
 from .bridge import ApiError, Bridge
 from .config import WebSettings
@@ -51,6 +51,7 @@ API_ROUTES = [
     *api_session.ROUTES,
     *api_projects.ROUTES,
     *api_runs.ROUTES,
+    *api_media.ROUTES,
     *compare.ROUTES,
     *api_artifacts.ROUTES,
     *api_lineage.ROUTES,

@@ -22,7 +22,7 @@ PAGE_SCRIPTS = {
     "signin": ["signin.js"],
     "projects": ["projects.js"],
     "runs": ["runs.js"],
-    "run": ["uPlot.iife.min.js", "charts.js", "run.js"],
+    "run": ["uPlot.iife.min.js", "charts.js", "run.js", "media.js"],
     "compare": ["uPlot.iife.min.js", "charts.js", "compare.js"],
     "artifacts": ["artifacts.js"],
     "artifact": ["artifact.js"],

@@ -38,9 +38,10 @@ class SecurityHeaders(BaseHTTPMiddleware):
         h = response.headers
         # Server time up to the response head (what the benchmark reports as server time).
         h["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
-        h["Content-Security-Policy"] = CSP
+        # An answer with its own policy (a sandboxed media value) keeps it; every other one gets the page's.
+        h.setdefault("Content-Security-Policy", CSP)
         h["X-Content-Type-Options"] = "nosniff"
-        h["X-Frame-Options"] = "DENY"
+        h.setdefault("X-Frame-Options", "DENY")
         h["Referrer-Policy"] = "same-origin"
         if request.url.path.startswith("/api/"):
             h.setdefault("Cache-Control", "no-store")

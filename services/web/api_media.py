@@ -1,0 +1,180 @@
+"""A run's rich values (images, Plotly figures, HTML, tables, histograms, text) for the media panel.
+
+Four endpoints, each one query RPC: the run's media keys, a key's values by step (latest first, paged),
+a table as columns, and a value's bytes. The bytes come from the console's own origin, so every media
+answer is made inert: `Content-Security-Policy: sandbox` (no scripts, an opaque origin), nosniff, and
+HTML or SVG fetched directly (not by the panel's sandboxed iframe or <img>) is a download.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from strata.errors import StrataError
+from strata.ingest.v1 import media_pb2
+from strata.query.v1 import query_service_pb2 as query
+
+from . import convert
+from .api_common import Json, bridge, call, caller, int_param, run_name
+from .bridge import ApiError
+
+# What a media answer may do in the browser: nothing but show itself (no script, no same-origin rights,
+# no fetches beyond inline images and styles), framed only by the console's own pages.
+MEDIA_CSP = (
+    "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "font-src 'none'; frame-ancestors 'self'"
+)
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+KINDS = ("image", "plotly", "html", "table", "histogram", "text")
+BY_KIND = {
+    "plotly": "application/json",
+    "table": "application/json",
+    "histogram": "application/json",
+    "html": "text/html; charset=utf-8",
+    "text": "text/plain; charset=utf-8",
+}
+IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+)
+ACTIVE = ("text/html", "image/svg+xml")  # types that can carry script: downloads unless framed/embedded
+EMBEDDING_DESTS = {"iframe", "frame", "image"}
+
+
+def kind(value: int) -> str:
+    return convert.enum_name(media_pb2.MediaType, value, "MEDIA_TYPE_").lower()
+
+
+def entry(e: media_pb2.MediaEntry) -> dict[str, Any]:
+    return {
+        "key": e.key,
+        "step": e.step,
+        "index": e.index,
+        "type": kind(e.type),
+        "sha256": e.blob.sha256,
+        "size": e.blob.size,
+        "metadata": convert.loads(e.metadata_json) if e.metadata_json else {},
+    }
+
+
+async def media_keys(request: Request) -> Response:
+    """GET .../runs/{run}/media: the run's media keys with type, count and step range (ListMediaKeys)."""
+    resp = await call(request, "query", "ListMediaKeys", query.ListMediaKeysRequest(run=run_name(request)))
+    keys = [
+        {
+            "key": k.key,
+            "type": kind(k.type),
+            "count": k.count,
+            "first_step": k.first_step,
+            "last_step": k.last_step,
+        }
+        for k in resp.keys
+    ]
+    return Json({"keys": keys})
+
+
+def required(request: Request, name: str) -> str:
+    value = request.query_params.get(name, "")
+    if not value:
+        raise ApiError(400, "FIELD_REQUIRED", f"{name}= is required", name)
+    return value
+
+
+async def media_values(request: Request) -> Response:
+    """GET .../runs/{run}/media/values?key=&min_step=&max_step=&page_size=&page_token=: a key's values,
+    latest step first, then by list position (ListMedia)."""
+    req = query.ListMediaRequest(
+        run=run_name(request),
+        key=required(request, "key"),
+        page_size=int_param(request, "page_size", 100, 1, 1000),
+        page_token=request.query_params.get("page_token", ""),
+    )
+    for bound in ("min_step", "max_step"):
+        if request.query_params.get(bound):
+            setattr(req, bound, int_param(request, bound, 0, 0, 2**62))
+    resp = await call(request, "query", "ListMedia", req)
+    return Json({"values": [entry(e) for e in resp.entries], "next_page_token": resp.next_page_token})
+
+
+async def media_table(request: Request) -> Response:
+    """GET .../runs/{run}/media/table?key=&step=&index=: a table as columns, each a JSON array
+    (GetMediaTable; the latest table without step=)."""
+    req = query.GetMediaTableRequest(
+        run=run_name(request),
+        key=required(request, "key"),
+        index=int_param(request, "index", 0, 0, 2**31 - 1),
+    )
+    if request.query_params.get("step"):
+        req.step = int_param(request, "step", 0, 0, 2**62)
+    resp = await call(request, "query", "GetMediaTable", req)
+    columns = [{"name": c.name, "values": convert.loads(c.values_json)} for c in resp.columns]
+    return Json({"entry": entry(resp.entry), "columns": columns, "rows": resp.rows})
+
+
+def content_type(kind_param: str, head: bytes) -> str:
+    """The value's type: images by their magic bytes (SVG by its root element), the rest by kind."""
+    if kind_param == "image":
+        for magic, mime in IMAGE_MAGIC:
+            if head.startswith(magic):
+                return mime
+        if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            return "image/webp"
+        if b"<svg" in head[:1024].lower():
+            return "image/svg+xml"
+        return "application/octet-stream"
+    return BY_KIND.get(kind_param, "application/octet-stream")
+
+
+def media_headers(request: Request, mime: str, sha256: str) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": MEDIA_CSP,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "SAMEORIGIN",
+        "Cache-Control": "private, max-age=3600",  # content-addressed: the bytes never change
+    }
+    embedded = request.headers.get("sec-fetch-dest", "") in EMBEDDING_DESTS
+    if mime.startswith(ACTIVE) and not embedded:
+        ext = "svg" if "svg" in mime else "html"
+        headers["Content-Disposition"] = f'attachment; filename="{sha256[:16]}.{ext}"'
+    return headers
+
+
+async def media_blob(request: Request) -> Response:
+    """GET .../runs/{run}/media/blob/{sha256}?type=: a value's bytes (ReadMedia, streamed), sandboxed
+    and typed: type= is the value's kind (image, plotly, html, table, histogram, text)."""
+    sha256 = request.path_params["sha256"]
+    if not SHA256.match(sha256):
+        raise ApiError(400, "INVALID_DIGEST", "sha256 must be 64 lowercase hex characters", "sha256")
+    kind_param = request.query_params.get("type", "")
+    if kind_param not in KINDS:
+        raise ApiError(400, "INVALID_ARGUMENT", f"type must be one of {', '.join(KINDS)}", "type")
+    req = query.ReadMediaRequest(run=run_name(request), sha256=sha256)
+    iterator = iter(bridge(request).stream(caller(request), "query", "ReadMedia", req))
+    try:
+        first = await run_in_threadpool(next, iterator, None)
+    except StrataError as e:
+        raise ApiError.from_strata(e, reading=True) from None
+    head = first.data if first is not None else b""
+    mime = content_type(kind_param, head)
+
+    def body() -> Any:
+        yield head
+        for chunk in iterator:
+            yield chunk.data
+
+    return StreamingResponse(body(), media_type=mime, headers=media_headers(request, mime, sha256))
+
+
+PREFIX = "/api/v1/projects/{entity}/{project}/runs/{run}/media"
+ROUTES = [
+    Route(PREFIX, media_keys),
+    Route(f"{PREFIX}/values", media_values),
+    Route(f"{PREFIX}/table", media_table),
+    Route(f"{PREFIX}/blob/{{sha256}}", media_blob),
+]
