@@ -27,6 +27,14 @@ HOSTILE_SVG = (
 SCRIPT_CELL = "<script>window.__pwned=1</script>"
 
 
+# A WebGL trace: plotly.js draws it with regl, whose generated code needs 'unsafe-eval' unless the build
+# ships it precompiled (the strict build the console vendors).
+GL_FIGURE = {
+    "data": [{"type": "scattergl", "mode": "markers", "x": [1, 2, 3, 4], "y": [3, 1, 4, 1]}],
+    "layout": {},
+}
+
+
 class FigureShim:
     """A figure with `to_json()`, like plotly's, so the test needs no plotly install."""
 
@@ -88,6 +96,7 @@ def media_run(console, tmp_path_factory: pytest.TempPathFactory):  # type: ignor
                     values.update(
                         {
                             "confusion_matrix": strata.Plotly(figure),
+                            "embedding": strata.Plotly(GL_FIGURE),
                             "report": strata.Html(HOSTILE_HTML),
                             "vector": strata.Image(svg),
                             "predictions": strata.Table(columns=["id", "label", "p"], data=rows),
@@ -147,7 +156,7 @@ def unexpected_errors(log: list[dict[str, str]]) -> list[str]:
         return (
             "/x " in m
             or "favicon" in m
-            or ("plotly.min.js" in m and "Applying inline style" in m and "style attributes" in m)
+            or ("plotly-strict.min.js" in m and "Applying inline style" in m and "style attributes" in m)
         )
 
     return [e["message"] for e in log if e["level"] == "SEVERE" and not harmless(e["message"])]
@@ -176,6 +185,8 @@ def test_media_panel_draws_every_kind_and_runs_no_script(console, browser, media
 
     fig = panel(d, "confusion_matrix", "ready")
     wait(d, lambda d: css(fig, ".plotly-figure svg.main-svg"))
+    gl = panel(d, "embedding", "ready")
+    wait(d, lambda d: css(gl, ".plotly-figure svg.main-svg") and css(gl, ".plotly-figure canvas"))
 
     frame = wait(d, lambda d: next(iter(css(d, '.media-panel[data-key="report"] iframe')), None))
     assert frame.get_attribute("sandbox") == ""

@@ -58,7 +58,7 @@
      blocks; it skips them when elements with their ids exist, so the same rules come as files. */
   const PLOTLY_STYLES = [
     { id: "plotly.js-style-global", class: "no-inline-styles", href: "/static/vendor/plotly.css" },
-    { id: "ce8d464691048653ffe3a57c6c18ab566e8366f186677868cf724621a857b4fe", href: "/static/vendor/plotly-maplibre.css" },
+    { id: "9f215cf04c5486422605d13261cb87401f4e7763b6296af81e98efbc0130da53", href: "/static/vendor/plotly-maplibre.css" },
   ];
   let plotlyLoading = null;
   function loadPlotly() {
@@ -66,7 +66,7 @@
     if (!plotlyLoading) {
       PLOTLY_STYLES.forEach((a) => document.head.appendChild(el("link", Object.assign({ rel: "stylesheet" }, a))));
       plotlyLoading = new Promise((resolve, reject) => {
-        const s = el("script", { src: "/static/vendor/plotly.min.js" });
+        const s = el("script", { src: "/static/vendor/plotly-strict.min.js" });
         s.addEventListener("load", () => resolve(window.Plotly));
         s.addEventListener("error", () => reject(new Error("plotly.js failed to load")));
         document.head.appendChild(s);
