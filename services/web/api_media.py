@@ -136,7 +136,6 @@ def media_headers(request: Request, mime: str, sha256: str) -> dict[str, str]:
         "Content-Security-Policy": MEDIA_CSP,
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "SAMEORIGIN",
-        "Cache-Control": "private, max-age=3600",  # content-addressed: the bytes never change
     }
     embedded = request.headers.get("sec-fetch-dest", "") in EMBEDDING_DESTS
     if mime.startswith(ACTIVE) and not embedded:

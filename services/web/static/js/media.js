@@ -88,7 +88,7 @@
       figs.forEach((fig) => {
         const div = el("div", { class: "plotly-figure" });
         body.appendChild(div);
-        const layout = Object.assign({}, fig.layout || {}, { autosize: true });
+        const layout = Object.assign({ height: 360 }, fig.layout || {}, { autosize: true });
         Plotly.newPlot(div, fig.data || [], layout, { displaylogo: false, responsive: true });
       });
       box.dataset.ready = "1";
