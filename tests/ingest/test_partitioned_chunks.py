@@ -7,8 +7,8 @@ import asyncio
 
 import asyncpg
 import numpy as np
+from strata_server.common.db import discover_migrations, migrate
 
-from services.common.db import discover_migrations, migrate
 from tests.fixtures.postgres import PostgresServer
 
 PARTITIONING = "ingest/0005_partition_metric_chunks.sql"

@@ -13,8 +13,8 @@ import asyncpg
 import pytest
 from strata.errors import StrataError
 from strata.query.v1 import query_service_pb2 as q
+from strata_server.common.db import migrate
 
-from services.common.db import migrate
 from tests.fixtures import query as fx
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.servers import ServerThread, make_settings

@@ -10,8 +10,8 @@ import grpc
 import pytest
 from strata.errors import Reason, StrataError
 from strata.query.v1 import query_service_pb2 as q
+from strata_server.query.search.filters import parse_filter
 
-from services.query.search.filters import parse_filter
 from tests.fixtures import query as fx
 
 PARENT = "entities/reltime/projects/p"

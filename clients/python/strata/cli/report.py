@@ -21,13 +21,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Reports: documents of charts, run tables and Markdown computed from live runs.",
     )
     cmds = report.add_subparsers(dest="report_command", metavar="COMMAND")
-    ls = cmds.add_parser("ls", help="list a project's reports (newest first)")
+    ls = cmds.add_parser(
+        "ls",
+        help="list a project's reports (newest first)",
+        description="List the reports of a project, newest first, with their revision and author.",
+    )
     ls.add_argument("project", metavar="ENTITY/PROJECT", nargs="?", default=None)
     ls.set_defaults(func=_ls)
-    show = cmds.add_parser("show", help="print a report's blocks and its revisions")
+    show = cmds.add_parser(
+        "show",
+        help="print a report's blocks and its revisions",
+        description="Print a report's title, blocks and panels, and its revision history.",
+    )
     show.add_argument("report", metavar="URL|NAME", help="console URL, resource name or entity/project/id")
     show.set_defaults(func=_show)
-    export = cmds.add_parser("export", help="write a report as Markdown or self-contained HTML")
+    export = cmds.add_parser(
+        "export",
+        help="write a report as Markdown or self-contained HTML",
+        description=(
+            "Write a report with its panels computed now: Markdown (headings, Markdown blocks, run "
+            "tables as tables) or one HTML file that opens with no network (data and SVG charts inline)."
+        ),
+    )
     export.add_argument("report", metavar="URL|NAME")
     what = export.add_mutually_exclusive_group(required=True)
     what.add_argument("--markdown", metavar="FILE", help="Markdown ('-': standard output)")
