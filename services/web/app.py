@@ -12,7 +12,17 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import api_artifacts, api_lineage, api_media, api_projects, api_runs, api_session, compare, pages
+from . import (
+    api_artifacts,
+    api_lineage,
+    api_media,
+    api_projects,
+    api_reports,
+    api_runs,
+    api_session,
+    compare,
+    pages,
+)
 from .api_common import Json
 from .bridge import ApiError, Bridge
 from .config import WebSettings
@@ -55,6 +65,7 @@ API_ROUTES = [
     *compare.ROUTES,
     *api_artifacts.ROUTES,
     *api_lineage.ROUTES,
+    *api_reports.ROUTES,
 ]
 
 

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from strata.iam.v1 import iam_service_pb2 as iam
 from strata.ingest.v1 import ingest_service_pb2 as ingest
 from strata.registry.v1 import registry_service_pb2 as registry
+from strata.reports.v1 import reports_service_pb2 as rs
 
 from .api_common import artifact_name, call, project_name, run_name, version_name
 from .bridge import ApiError
@@ -30,6 +31,8 @@ PAGE_SCRIPTS = {
     "diff": ["diff.js"],
     "lineage": ["cytoscape.min.js", "cytoscape-dagre.min.js", "lineage.js"],
     "impact": ["impact.js"],
+    "reports": ["reports.js"],
+    "report": ["uPlot.iife.min.js", "charts.js", "markdown.js", "report.js"],
 }
 VENDOR = {"uPlot.iife.min.js", "cytoscape.min.js", "cytoscape-dagre.min.js"}
 
@@ -162,6 +165,17 @@ async def impact(request: Request) -> Response:
     )
 
 
+async def reports(request: Request) -> Response:
+    return await guarded(request, "reports", "Reports", [project_check(request)])
+
+
+async def report(request: Request) -> Response:
+    r = request.path_params["report"]
+    req = rs.GetReportRequest(name=f"{project_name(request)}/reports/{r}")
+    checks = [project_check(request), ("reports", "GetReport", req)]
+    return await guarded(request, "report", "Report", checks, report=r)
+
+
 P = "/p/{entity}/{project}"
 ROUTES = [
     Route("/signin", signin),
@@ -175,4 +189,6 @@ ROUTES = [
     Route(f"{P}/artifacts/{{artifact}}/diff", diff),
     Route(f"{P}/lineage", lineage),
     Route(f"{P}/impact", impact),
+    Route(f"{P}/reports", reports),
+    Route(f"{P}/reports/{{report}}", report),
 ]

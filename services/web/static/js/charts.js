@@ -64,7 +64,7 @@
     }));
     const opts = {
       title: spec.title, width, height: spec.height || 220, series,
-      scales: { x: { time: !!spec.time }, y: spec.log ? { distr: 3 } : {} },
+      scales: { x: { time: !!spec.time, ...(spec.logX ? { distr: 3 } : {}) }, y: spec.log ? { distr: 3 } : {} },
       axes: [{ label: spec.xLabel || "" }, {}],
       cursor: { drag: { x: true, y: false, setScale: true } },
       legend: { show: spec.legend !== false },

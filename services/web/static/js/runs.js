@@ -43,7 +43,8 @@
   const form = el("form", { id: "filter-form" }, filterBox, " ", apply, " ", filterError, quickBar);
   form.addEventListener("submit", (ev) => { ev.preventDefault(); readControls(); reload(); });
   content().append(form, el("div", { class: "bar" }, count, " ", exactBtn, " ", columnsBox, " ", groupBy, " ", compareBtn,
-    el("a", { href: url.artifacts(page.entity, page.project), text: "Artifacts" })), table,
+    el("a", { href: url.artifacts(page.entity, page.project), text: "Artifacts" }), " ",
+    el("a", { href: `${url.project(page.entity, page.project)}/reports`, id: "reports-link", text: "Reports" })), table,
     el("div", { class: "pager" }, prev, " ", next));
 
   function readControls() {

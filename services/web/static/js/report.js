@@ -1,0 +1,163 @@
+/* A report: title, description, then its blocks in order. Headings and Markdown are drawn from the
+   spec (Markdown through markdown.js, text only); each panel of a PanelGrid fetches its own data (one
+   GetPanelData each) and draws it: LinePlots with uPlot (one mean line per group plus its band; the
+   chart element's data-series counts the group lines), RunsTables, ParallelCoordinates and BarPlots as
+   tables, ScatterPlots as uPlot points, ScalarCharts as one number. A panel whose data says `live`
+   fetches again every 5 seconds. A panel the viewer may not read shows the server's message. */
+"use strict";
+(function () {
+  const { el, api, content, page, fmtValue, fmtNum } = S;
+  const enc = encodeURIComponent;
+  const base = `${S.url.apiProject(page.entity, page.project)}/reports/${enc(page.report)}`;
+  const reportsUrl = `/p/${enc(page.entity)}/${enc(page.project)}/reports`;
+  const LIVE_MS = 5000;
+
+  function groupLabel(panel, s, keys) {
+    let group = s.group;
+    try { const v = JSON.parse(group); group = typeof v === "string" ? v : fmtValue(v); } catch (e) { /* a run name */ }
+    const who = panel.groupby ? `${panel.groupby}=${group}` : group;
+    return `${keys > 1 ? s.key + " · " : ""}${who} (${s.run_count} run${s.run_count === 1 ? "" : "s"})`;
+  }
+
+  function linePlot(box, panel, data) {
+    const chart = el("div", { class: "chart report-chart" });
+    box.replaceChildren(chart);
+    const keys = new Set(data.series.map((s) => s.key)).size;
+    const parts = [], series = [], bands = [];
+    data.series.forEach((s, i) => {
+      const color = Charts.COLORS[i % Charts.COLORS.length];
+      const keep = (x) => !panel.log_x || x > 0;
+      const xs = s.x.filter(keep), pick = (vals) => vals.filter((_, j) => keep(s.x[j]));
+      parts.push([xs, pick(s.y)]);
+      series.push({ label: groupLabel(panel, s, keys), color, width: 2 });
+      if (s.lower.length && s.upper.length) {
+        parts.push([xs, pick(s.upper)], [xs, pick(s.lower)]);
+        series.push({ label: "upper", color: color + "55", width: 0.5 }, { label: "lower", color: color + "55", width: 0.5 });
+        bands.push([series.length - 1, series.length, color + "22"]);
+      }
+    });
+    if (!parts.length) { chart.appendChild(el("p", { class: "muted", text: "No data: no run of this panel logged these keys." })); chart.dataset.series = "0"; return; }
+    const joined = uPlot.join(parts);
+    series.forEach((s, i) => (s.values = Array.from(joined[i + 1])));
+    Charts.draw(chart, { x: Array.from(joined[0]), xLabel: panel.x || "_step", legend: false,
+      log: !!panel.log_y, logX: !!panel.log_x, series, bands });
+    chart.dataset.series = String(data.series.length);
+    // The legend names the group lines only (the band edges are drawn faintly with them).
+    const lines = series.filter((s) => s.width === 2);
+    box.appendChild(el("div", { class: "legend" }, lines.map((s) => {
+      const swatch = el("b", { text: "■ " });
+      swatch.style.color = s.color;  // CSSOM, allowed by the CSP (no inline style)
+      return el("span", { class: "group" }, swatch, s.label);
+    })));
+  }
+
+  function cellFor(column, value, row) {
+    if (column === "name") return el("a", { href: S.resourceUrl(row.run) || "#", text: row.display_name || S.shortName(row.run) });
+    return fmtValue(value);
+  }
+
+  function runsTable(box, panel, data) {
+    const columns = data.columns;
+    const rows = data.rows.map((r) => columns.map((c, i) => cellFor(c, r.values[i], r)));
+    const t = S.table(columns, rows, { class: "report-runs" });
+    box.replaceChildren(el("p", { class: "muted", text: `${data.rows.length} of ${data.run_count} runs` }), t);
+  }
+
+  function barPlot(box, panel, data) {
+    const max = Math.max(1e-300, ...data.values.map((v) => Math.abs(v || 0)));
+    const rows = data.labels.map((label, i) => {
+      const bar = el("span", { class: "bar-fill" });
+      bar.style.width = `${Math.round((Math.abs(data.values[i] || 0) / max) * 100)}%`;  // CSSOM, allowed by the CSP
+      return [label, fmtNum(data.values[i]), el("span", { class: "bar-track" }, bar)];
+    });
+    box.replaceChildren(S.table([panel.groupby || "group", panel.metric || "value", ""], rows, { class: "report-bars" }));
+  }
+
+  function scalar(box, panel, data) {
+    box.replaceChildren(el("div", { class: "scalar", text: data.values.length ? fmtNum(data.values[0]) : "—" }),
+      el("p", { class: "muted", text: `${panel.metric || ""} over ${data.run_count} runs` }));
+  }
+
+  function scatter(box, panel, data) {
+    const pts = data.rows.map((r) => [r.values[0], r.values[1]]).filter(([x, y]) => typeof x === "number" && typeof y === "number"
+      && (!panel.log_x || x > 0) && (!panel.log_y || y > 0)).sort((a, b) => a[0] - b[0]);
+    if (!pts.length) { runsTable(box, panel, data); return; }
+    const chart = el("div", { class: "chart report-chart" });
+    box.replaceChildren(chart);
+    const width = Math.max(300, box.clientWidth || 500);
+    new uPlot({ title: panel.title || `${data.columns[1]} vs ${data.columns[0]}`, width, height: 240,
+      scales: { x: { time: false, distr: panel.log_x ? 3 : 1 }, y: { distr: panel.log_y ? 3 : 1 } },
+      axes: [{ label: data.columns[0] }, { label: data.columns[1] }],
+      series: [{ label: data.columns[0] }, { label: data.columns[1], stroke: Charts.COLORS[0], paths: () => null,
+        points: { show: true, size: 7, fill: Charts.COLORS[0] } }] },
+      [pts.map((p) => p[0]), pts.map((p) => p[1])], chart);
+    chart.dataset.points = String(pts.length);
+  }
+
+  const DRAW = { line_plot: linePlot, runs_table: runsTable, parallel_coordinates: runsTable, bar_plot: barPlot,
+    scalar_chart: scalar, scatter_plot: scatter };
+
+  function panelBox(bi, pi, panelSpec) {
+    const kind = Object.keys(panelSpec)[0] || "unknown";
+    const panel = panelSpec[kind] || {};
+    const body = el("div", { class: "panel-body", text: "loading…" });
+    const box = el("section", { class: "panel", "data-block": bi, "data-panel": pi, "data-kind": kind },
+      el("h4", { text: panel.title || (panel.y || []).join(", ") || kind.replace(/_/g, " ") }), body);
+    async function load() {
+      try {
+        const { data } = await api("GET", `${base}/panels/${bi}/${pi}`);
+        if (DRAW[kind]) DRAW[kind](body, panel, data);
+        else body.replaceChildren(el("p", { class: "muted", text: `${kind.replace(/_/g, " ")}: not drawn in the console yet (${data.run_count} runs)` }));
+        box.dataset.live = data.live ? "1" : "";
+        box.dataset.loads = String(Number(box.dataset.loads || 0) + 1);
+        box.dataset.ready = "1";
+        if (data.live) setTimeout(load, LIVE_MS);
+      } catch (e) {
+        S.showError(body, e);
+        box.dataset.ready = "1";
+        box.dataset.error = e.reason || "ERROR";
+      }
+    }
+    load();
+    return box;
+  }
+
+  function artifactRef(ref) {
+    return ref.startsWith("entities/") ? ref : `entities/${page.entity}/projects/${page.project}/artifacts/${ref}`;
+  }
+
+  function block(b, bi) {
+    if (b.heading) return el((b.heading.level || 1) <= 1 ? "h2" : "h3", { class: "report-heading", text: b.heading.text || "" });
+    if (b.markdown) return Markdown.render(b.markdown.text || "");
+    if (b.panel_grid) {
+      const grid = el("div", { class: "panel-grid", "data-block": bi });
+      (b.panel_grid.panels || []).forEach((p, pi) => grid.appendChild(panelBox(bi, pi, p)));
+      return grid;
+    }
+    if (b.artifact_lineage) {
+      const ref = artifactRef(b.artifact_lineage.artifact || "");
+      return el("p", { class: "artifact-block" }, "Lineage of ",
+        el("a", { href: S.url.lineage(page.entity, page.project, ref), class: "lineage-link", text: S.shortName(ref) || ref }));
+    }
+    if (b.artifact_versions) {
+      const name = artifactRef(b.artifact_versions.artifact || "").replace(/:[^/]*$/, "");
+      const href = S.resourceUrl(name);
+      return el("p", { class: "artifact-block" }, "Versions and aliases of ",
+        href ? el("a", { href, class: "artifact-link", text: S.shortName(name) }) : name);
+    }
+    return el("p", { class: "muted", text: "(a block this console does not draw)" });
+  }
+
+  S.projectCrumbs(["reports", reportsUrl], [page.report, null]);
+  api("GET", base).then(({ report }) => {
+    S.projectCrumbs(["reports", reportsUrl], [report.title || report.id, null]);
+    document.getElementById("title").textContent = report.title || report.id;
+    document.title = `${report.title || report.id} · Strata`;
+    const head = [];
+    if (report.description) head.push(el("p", { class: "report-description", text: report.description }));
+    head.push(el("p", { class: "muted" }, `revision ${report.revision || 1}`,
+      report.update_time ? ` · updated ${report.update_time.replace("T", " ").slice(0, 19)}` : ""));
+    content().replaceChildren(...head, ...(report.blocks || []).map(block));
+    content().dataset.ready = "1";
+  }).catch((e) => S.showError(content(), e));
+})();
