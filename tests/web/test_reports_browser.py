@@ -167,3 +167,32 @@ def test_reports_list_and_an_outsiders_404(console, browser, made) -> None:  # t
     assert "Width sweep" in titles
     sign_in(browser, console, console.data.carol, path=f"/p/{ENTITY}/{PROJECT}/reports/{made.report_id}")
     wait(browser, lambda d: css(d, "#title") and css(d, "#title")[0].text == "Not found")
+
+
+def test_a_live_panel_refreshes_while_its_run_runs(console, browser, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STRATA_ADDR", console.keys_server.addr)
+        mp.setenv("STRATA_API_KEY", console.data.alice)
+        mp.setenv("STRATA_WEB_URL", console.url)
+        mp.setenv("STRATA_SPOOL_DIR", str(tmp_path_factory.mktemp("live")))
+        run = strata.init(project=PROJECT, entity=ENTITY, job_type="live-probe")
+        run.log({"live/loss": 1.0})
+        report = strata.Report(project=PROJECT, entity=ENTITY, title="Live")
+        report.blocks = [
+            strata.report.PanelGrid(
+                runsets=[strata.report.Runset(filters={"job_type": "live-probe"})],
+                panels=[strata.report.RunsTable(columns=["name", "state"])],
+            )
+        ]
+        report.save()
+        try:
+            sign_in(browser, console, console.data.bob, path=report.url.removeprefix(console.url))
+            wait(browser, lambda d: css(d, ".panel[data-live='1']"))
+            assert "running" in css(browser, ".panel tbody")[0].text
+            wait(
+                browser, lambda d: int(css(d, ".panel")[0].get_attribute("data-loads") or 0) >= 2, timeout=20
+            )
+        finally:
+            run.finish()
+        wait(browser, lambda d: "finished" in css(d, ".panel tbody")[0].text, timeout=20)
+        assert css(browser, ".panel")[0].get_attribute("data-live") == ""

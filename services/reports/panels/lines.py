@@ -118,7 +118,8 @@ def _fold(
 def _line(key: str, group: str, matrix: np.ndarray, lo: int, width: float, options: LineOptions) -> Line:
     present = ~np.all(np.isnan(matrix), axis=0)
     m = matrix[:, present]
-    x = (lo + np.floor(np.flatnonzero(present) * width)).astype(np.float64)
+    # a bucket's x is the first whole step inside it (floor could name the previous bucket's step)
+    x = (lo + np.ceil(np.flatnonzero(present) * width - 1e-9)).astype(np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         y = _CENTER[options.aggregation](m, axis=0)
