@@ -55,7 +55,7 @@ browser:  ## install Chromium and chromedriver (Debian packages) for the console
 	fi
 
 console-screenshots: $(STAMP) browser  ## refresh the console guide's screenshots (docs/images) from the browser tests
-	STRATA_DOCS_SCREENSHOTS=docs/images $(PY) -m pytest -q -p no:cacheprovider tests/web/test_browser.py tests/web/test_media_browser.py
+	STRATA_DOCS_SCREENSHOTS=docs/images $(PY) -m pytest -q -p no:cacheprovider tests/web/test_browser.py tests/web/test_media_browser.py tests/web/test_reports_browser.py
 
 
 cluster: $(STAMP) deploy-nginx  ## each service its own process (2 ingest, 2 registry) behind the nginx gRPC router, and the console, until Ctrl-C
