@@ -8,6 +8,7 @@ With STRATA_DOCS_SCREENSHOTS=docs/images the test also refreshes the guide's scr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import pytest
 import strata
@@ -15,7 +16,7 @@ from strata.reports.v1 import report_pb2 as rp
 from strata.reports.v1 import reports_service_pb2 as rs
 
 from tests.web.seed import ENTITY, PROJECT
-from tests.web.test_browser import css, shot, sign_in, wait
+from tests.web.test_browser import css, severe_logs, shot, sign_in, wait
 
 pytestmark = pytest.mark.timeout(180)
 WIDTHS = (64, 128, 256)
@@ -70,6 +71,17 @@ def made(console, tmp_path_factory: pytest.TempPathFactory) -> Made:  # type: ig
                 ],
             ),
             strata.report.MarkdownBlock(MARKDOWN),
+            strata.report.PanelGrid(
+                runsets=[strata.report.Runset(filters={"job_type": "width-sweep"}, order="config.width")],
+                panels=[
+                    strata.report.ScalarChart(metric="summary.sweep/loss", aggregation="min"),
+                    strata.report.BarPlot(metric="summary.sweep/loss", groupby="config.width"),
+                    strata.report.ScatterPlot(x="config.width", y="summary.sweep/loss"),
+                    strata.report.ParallelCoordinates(columns=["config.width", "config.seed"]),
+                ],
+            ),
+            strata.report.ArtifactLineage("bert-classifier:staging"),
+            strata.report.ArtifactVersions("bert-classifier"),
         ]
         report.save()
         url = report.url
@@ -94,7 +106,14 @@ def test_report_endpoints(console, made) -> None:  # type: ignore[no-untyped-def
         assert made.report_id in [r["id"] for r in listed]
         spec = h.get(f"{API}/{made.report_id}").json()["report"]
         assert spec["title"] == "Width sweep"
-        assert [next(iter(b)) for b in spec["blocks"]] == ["heading", "panel_grid", "markdown"]
+        assert [next(iter(b)) for b in spec["blocks"]] == [
+            "heading",
+            "panel_grid",
+            "markdown",
+            "panel_grid",
+            "artifact_lineage",
+            "artifact_versions",
+        ]
         line = h.get(f"{API}/{made.report_id}/panels/1/0").json()["data"]
         groups = sorted(float(s["group"]) for s in line["series"])
         assert groups == [float(w) for w in WIDTHS]
@@ -117,6 +136,7 @@ def test_report_endpoints(console, made) -> None:  # type: ignore[no-untyped-def
 
 def test_report_page_draws_one_series_per_group(console, browser, made) -> None:  # type: ignore[no-untyped-def]
     assert made.url == f"{console.url}/p/{ENTITY}/{PROJECT}/reports/{made.report_id}"
+    severe_logs(browser)  # forget earlier tests' errors
     sign_in(browser, console, console.data.bob, path=made.url.removeprefix(console.url))
     wait(browser, lambda d: css(d, ".panel[data-kind='line_plot'] .chart[data-series]"))
     chart = css(browser, ".panel[data-kind='line_plot'] .chart")[0]
@@ -145,6 +165,7 @@ def test_report_page_draws_one_series_per_group(console, browser, made) -> None:
     links = [a.get_attribute("href") for a in md.find_elements("css selector", "a")]
     assert links == ["https://example.com/docs"]
     assert browser.execute_script("return window.__pwned") is None
+    assert severe_logs(browser) == []  # no CSP violation, no script error
     browser.execute_script("window.scrollTo(0, 0)")
     shot(browser, "console-report", height=1100)
 
@@ -196,3 +217,26 @@ def test_a_live_panel_refreshes_while_its_run_runs(console, browser, tmp_path_fa
             run.finish()
         wait(browser, lambda d: "finished" in css(d, ".panel tbody")[0].text, timeout=20)
         assert css(browser, ".panel")[0].get_attribute("data-live") == ""
+
+
+def test_other_panels_and_artifact_blocks(console, browser, made) -> None:  # type: ignore[no-untyped-def]
+    severe_logs(browser)  # forget earlier tests' errors
+    sign_in(browser, console, console.data.bob, path=made.url.removeprefix(console.url))
+    wait(browser, lambda d: len(css(d, ".panel-grid[data-block='3'] .panel[data-ready='1']")) == 4)
+    scalar, bars, scatter, parallel = css(browser, ".panel-grid[data-block='3'] .panel")
+    assert scalar.find_element("css selector", ".scalar").text == "0.08547"
+    bar_rows = bars.find_elements("css selector", "tbody tr")
+    assert sorted(int(r.find_elements("css selector", "td")[0].text) for r in bar_rows) == list(WIDTHS)
+    assert scatter.find_element("css selector", ".chart").get_attribute("data-points") == str(
+        len(WIDTHS) * RUNS_PER_WIDTH
+    )
+    assert len(parallel.find_elements("css selector", "tbody tr")) == len(WIDTHS) * RUNS_PER_WIDTH
+    wait(browser, lambda d: css(d, "a.lineage-link[href]"))
+    assert severe_logs(browser) == []
+    lineage = css(browser, "a.lineage-link")[0]
+    assert lineage.get_attribute("href").endswith(quote("artifacts/bert-classifier/versions/v0", safe=""))
+    versions = css(browser, ".artifact-block a.artifact-link")[0]
+    assert versions.get_attribute("href") == f"{console.url}/p/{ENTITY}/{PROJECT}/artifacts/bert-classifier"
+    lineage.click()
+    wait(browser, lambda d: "/lineage?node=" in d.current_url and css(d, "#lineage-status"))
+    wait(browser, lambda d: "nodes" in css(d, "#lineage-status")[0].text)

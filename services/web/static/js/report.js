@@ -78,17 +78,20 @@
       el("p", { class: "muted", text: `${panel.metric || ""} over ${data.run_count} runs` }));
   }
 
+  /* Rows carry ["name", x, y] (the run's name first); points sorted by x, one uPlot series of dots. */
   function scatter(box, panel, data) {
-    const pts = data.rows.map((r) => [r.values[0], r.values[1]]).filter(([x, y]) => typeof x === "number" && typeof y === "number"
+    const xi = data.columns.length - 2, yi = data.columns.length - 1;
+    const pts = data.rows.map((r) => [r.values[xi], r.values[yi]]).filter(([x, y]) => typeof x === "number" && typeof y === "number"
       && (!panel.log_x || x > 0) && (!panel.log_y || y > 0)).sort((a, b) => a[0] - b[0]);
     if (!pts.length) { runsTable(box, panel, data); return; }
     const chart = el("div", { class: "chart report-chart" });
     box.replaceChildren(chart);
     const width = Math.max(300, box.clientWidth || 500);
-    new uPlot({ title: panel.title || `${data.columns[1]} vs ${data.columns[0]}`, width, height: 240,
+    const [xName, yName] = [data.columns[xi], data.columns[yi]];
+    new uPlot({ width, height: 240,
       scales: { x: { time: false, distr: panel.log_x ? 3 : 1 }, y: { distr: panel.log_y ? 3 : 1 } },
-      axes: [{ label: data.columns[0] }, { label: data.columns[1] }],
-      series: [{ label: data.columns[0] }, { label: data.columns[1], stroke: Charts.COLORS[0], paths: () => null,
+      axes: [{ label: xName }, { label: yName }],
+      series: [{ label: xName }, { label: yName, stroke: Charts.COLORS[0], paths: () => null,
         points: { show: true, size: 7, fill: Charts.COLORS[0] } }] },
       [pts.map((p) => p[0]), pts.map((p) => p[1])], chart);
     chart.dataset.points = String(pts.length);
@@ -102,7 +105,7 @@
     const panel = panelSpec[kind] || {};
     const body = el("div", { class: "panel-body", text: "loading…" });
     const box = el("section", { class: "panel", "data-block": bi, "data-panel": pi, "data-kind": kind },
-      el("h4", { text: panel.title || (panel.y || []).join(", ") || kind.replace(/_/g, " ") }), body);
+      el("h4", { text: panel.title || (Array.isArray(panel.y) ? panel.y.join(", ") : "") || kind.replace(/_/g, " ") }), body);
     async function load() {
       try {
         const { data } = await api("GET", `${base}/panels/${bi}/${pi}`);
@@ -122,8 +125,37 @@
     return box;
   }
 
-  function artifactRef(ref) {
-    return ref.startsWith("entities/") ? ref : `entities/${page.entity}/projects/${page.project}/artifacts/${ref}`;
+  /* An artifact reference as the spec holds it ("model:staging", "proj/model", "e/p/model:v3" or a resource
+     name) -> {entity, project, artifact, selector}. */
+  function parseRef(ref) {
+    const full = /^entities\/([^/]+)\/projects\/([^/]+)\/artifacts\/([^/:]+)(?:\/versions\/([^/]+)|:([^/]+))?$/.exec(ref);
+    if (full) return { entity: full[1], project: full[2], artifact: full[3], selector: full[4] || full[5] || "latest" };
+    const [path, selector] = ref.split(":");
+    const parts = path.split("/");
+    const [entity, project] = parts.length === 3 ? parts : parts.length === 2 ? [page.entity, parts[0]] : [page.entity, page.project];
+    return { entity, project, artifact: parts[parts.length - 1], selector: selector || "latest" };
+  }
+
+  /* The lineage page needs a version's resource name: an alias is resolved through the artifact's aliases. */
+  function lineageBlock(spec) {
+    const r = parseRef(spec.artifact || "");
+    const label = `${r.artifact}:${r.selector}`;
+    const link = el("a", { class: "lineage-link", text: label });
+    const box = el("p", { class: "artifact-block" }, "Lineage of ", link);
+    const name = `entities/${r.entity}/projects/${r.project}/artifacts/${r.artifact}`;
+    if (/^v\d+$/.test(r.selector)) { link.href = S.url.lineage(r.entity, r.project, `${name}/versions/${r.selector}`); return box; }
+    api("GET", `${S.url.apiProject(r.entity, r.project)}/artifacts/${enc(r.artifact)}`).then((a) => {
+      const held = r.selector === "latest" ? a.artifact.latest_version : (a.aliases.find((x) => x.alias === r.selector) || {}).version;
+      if (held) link.href = S.url.lineage(r.entity, r.project, held);
+      else box.appendChild(el("span", { class: "muted", text: ` (no version holds ${r.selector})` }));
+    }).catch((e) => S.showError(box, e));
+    return box;
+  }
+
+  function versionsBlock(spec) {
+    const r = parseRef(spec.artifact || "");
+    return el("p", { class: "artifact-block" }, "Versions and aliases of ",
+      el("a", { href: S.url.artifact(r.entity, r.project, r.artifact), class: "artifact-link", text: r.artifact }));
   }
 
   function block(b, bi) {
@@ -134,17 +166,8 @@
       (b.panel_grid.panels || []).forEach((p, pi) => grid.appendChild(panelBox(bi, pi, p)));
       return grid;
     }
-    if (b.artifact_lineage) {
-      const ref = artifactRef(b.artifact_lineage.artifact || "");
-      return el("p", { class: "artifact-block" }, "Lineage of ",
-        el("a", { href: S.url.lineage(page.entity, page.project, ref), class: "lineage-link", text: S.shortName(ref) || ref }));
-    }
-    if (b.artifact_versions) {
-      const name = artifactRef(b.artifact_versions.artifact || "").replace(/:[^/]*$/, "");
-      const href = S.resourceUrl(name);
-      return el("p", { class: "artifact-block" }, "Versions and aliases of ",
-        href ? el("a", { href, class: "artifact-link", text: S.shortName(name) }) : name);
-    }
+    if (b.artifact_lineage) return lineageBlock(b.artifact_lineage);
+    if (b.artifact_versions) return versionsBlock(b.artifact_versions);
     return el("p", { class: "muted", text: "(a block this console does not draw)" });
   }
 
@@ -157,7 +180,9 @@
     if (report.description) head.push(el("p", { class: "report-description", text: report.description }));
     head.push(el("p", { class: "muted" }, `revision ${report.revision || 1}`,
       report.update_time ? ` · updated ${report.update_time.replace("T", " ").slice(0, 19)}` : ""));
-    content().replaceChildren(...head, ...(report.blocks || []).map(block));
+    content().replaceChildren(...head, ...(report.blocks || []).map((b, bi) => {
+      try { return block(b, bi); } catch (e) { const box = el("div"); S.showError(box, e); return box; }  // one bad block only
+    }));
     content().dataset.ready = "1";
   }).catch((e) => S.showError(content(), e));
 })();
