@@ -5,7 +5,6 @@ the logged points exactly: nothing lost, nothing duplicated."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -25,6 +24,7 @@ from strata.ingest.v1 import run_pb2
 
 from tests.fixtures.ingest import IngestProcess, OwnPostgres, assert_same_points, fetch_points, stored_points
 from tests.fixtures.postgres import PostgresServer
+from tests.fixtures.processes import kill_once_spooled
 from tests.fixtures.servers import ServerThread, make_settings
 from tests.fixtures.wait import poll_until
 
@@ -115,14 +115,11 @@ def crash_after_spooling(
     server.run(lock.execute("BEGIN; LOCK TABLE metric_chunks IN EXCLUSIVE MODE"))
     try:
         proc = trainer(tmp_path, server.addr, run_id, steps, "crash")
-        line = proc.stdout.readline() if proc.stdout else ""
-        assert line.startswith("SPOOLED"), proc.stderr.read() if proc.stderr else line
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+        spool = kill_once_spooled(proc)
     finally:
         server.run(lock.execute("ROLLBACK"))
         server.run(lock.close())
-    return Path(line.split(" ", 1)[1].strip())
+    return spool
 
 
 def points_of(server: ServerThread, name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:

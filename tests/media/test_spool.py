@@ -5,7 +5,6 @@ stored them) leaves a spool that `strata sync` delivers."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -17,6 +16,7 @@ import pytest
 import strata
 from strata.cli.main import main as cli
 
+from tests.fixtures.processes import kill_once_spooled
 from tests.fixtures.servers import ServerThread
 
 pytestmark = [pytest.mark.usefixtures("spool"), pytest.mark.timeout(180)]
@@ -70,14 +70,11 @@ def crash_after_spooling(server: ServerThread, pg_dsn: str, tmp_path: Path, run_
             text=True,
             env={**os.environ},
         )
-        line = proc.stdout.readline() if proc.stdout else ""
-        assert line.startswith("SPOOLED"), proc.stderr.read() if proc.stderr else line
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+        spool = kill_once_spooled(proc)
     finally:
         server.run(lock.execute("ROLLBACK"))
         server.run(lock.close())
-    return Path(line.split(" ", 1)[1].strip())
+    return spool
 
 
 def test_media_of_a_killed_process_are_delivered_by_strata_sync(
