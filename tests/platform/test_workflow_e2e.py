@@ -16,26 +16,14 @@ from pathlib import Path
 import grpc
 import pytest
 import strata
-from google.protobuf import field_mask_pb2
 from strata.errors import Reason, StrataError
 from strata.iam.v1 import iam_pb2
 from strata.iam.v1 import iam_service_pb2 as iam
 
+from tests.fixtures.iam import act_as, write_files
+
 ENTITY, PROJECT = "ml-research", "text-classifier"
 LRS = (1e-4, 3e-4, 1e-3)
-
-
-def _as(monkeypatch: pytest.MonkeyPatch, addr: str, key: str) -> None:
-    """Act as the holder of `key` from here on (what a job's environment would say)."""
-    monkeypatch.setenv("STRATA_ADDR", addr)
-    monkeypatch.setenv("STRATA_API_KEY", key)
-
-
-def _write(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text)
-    return folder
 
 
 def test_a_team_workflow_from_dataset_to_production_end_to_end(
@@ -45,19 +33,13 @@ def test_a_team_workflow_from_dataset_to_production_end_to_end(
     bob = keys_server.user("bob")
     keys_server.team(ENTITY, admin=alice, members={"bob": iam_pb2.ROLE_MEMBER})
     project = keys_server.project(ENTITY, PROJECT, as_key=alice)
-    with keys_server.client(alice) as c:
-        c.iam.UpdateProject(
-            iam.UpdateProjectRequest(
-                project=iam_pb2.Project(name=project, protected_aliases=["production"]),
-                update_mask=field_mask_pb2.FieldMask(paths=["protected_aliases"]),
-            )
-        )
+    keys_server.protect_aliases(project, ["production"], as_key=alice)
     ci = keys_server.service_account(ENTITY, "ci-prod", as_key=alice)
     addr = keys_server.addr
 
     # 1. preprocess (bob, a member)
-    _as(monkeypatch, addr, bob)
-    raw_dir = _write(tmp_path / "raw", {f"tickets/{i}.txt": f"ticket {i} " * 50 for i in range(20)})
+    act_as(monkeypatch, addr, bob)
+    raw_dir = write_files(tmp_path / "raw", {f"tickets/{i}.txt": f"ticket {i} " * 50 for i in range(20)})
     with strata.init(project=PROJECT, entity=ENTITY, job_type="preprocess") as run:
         raw = strata.Artifact("support-tickets", type="dataset", metadata={"samples": 20})
         raw.add_dir(str(raw_dir))
@@ -66,7 +48,7 @@ def test_a_team_workflow_from_dataset_to_production_end_to_end(
         source = run.use_artifact("support-tickets:v0")
         got = Path(source.download(root=str(tmp_path / "dl-raw")))
         texts = sorted(p.read_text().strip() for p in got.rglob("*.txt"))
-        clean_dir = _write(tmp_path / "clean", {"train.jsonl": "\n".join(sorted(set(texts)))})
+        clean_dir = write_files(tmp_path / "clean", {"train.jsonl": "\n".join(sorted(set(texts)))})
         clean = strata.Artifact(
             "support-tickets-clean", type="dataset", metadata={"samples": len(set(texts))}
         )
@@ -103,7 +85,7 @@ def test_a_team_workflow_from_dataset_to_production_end_to_end(
     best_lr = max(final_f1, key=final_f1.get)
 
     # 3. eval, as the CI service account
-    _as(monkeypatch, addr, ci)
+    act_as(monkeypatch, addr, ci)
     with strata.init(project=PROJECT, entity=ENTITY, job_type="eval") as run:
         model = run.use_artifact(f"{ENTITY}/{PROJECT}/bert-classifier:staging")
         weights = (Path(model.download(root=str(tmp_path / "dl-model"))) / "model.pth").read_text()
@@ -119,7 +101,7 @@ def test_a_team_workflow_from_dataset_to_production_end_to_end(
         grpc.StatusCode.PERMISSION_DENIED,
         Reason.PROTECTED_ALIAS,
     )
-    _as(monkeypatch, addr, alice)
+    act_as(monkeypatch, addr, alice)
     api = strata.Api()
     promoted = api.artifact(f"{ENTITY}/{PROJECT}/bert-classifier:{staging_version}")
     promoted.aliases.append("production")
@@ -173,8 +155,8 @@ def test_another_team_cannot_read_or_claim_a_blob_by_its_digest(
     carol, dave = keys_server.user("carol"), keys_server.user("dave")
     keys_server.team("team-a", admin=carol)
     keys_server.team("team-b", admin=dave)
-    _as(monkeypatch, keys_server.addr, carol)
-    secret = _write(tmp_path / "secret", {"weights.bin": "private weights " * 200_000})
+    act_as(monkeypatch, keys_server.addr, carol)
+    secret = write_files(tmp_path / "secret", {"weights.bin": "private weights " * 200_000})
     with strata.init(project="private", entity="team-a", job_type="train") as run:
         art = strata.Artifact("secret-model", type="model")
         art.add_dir(str(secret))

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import strata
-from google.protobuf import field_mask_pb2
 from strata.iam.v1 import iam_pb2
-from strata.iam.v1 import iam_service_pb2 as iam
+
+from tests.fixtures.iam import act_as, write_files
 
 ENTITY, PROJECT = "ml-research", "text-classifier"
 LRS = (1e-3, 3e-4)
@@ -37,36 +37,18 @@ class Seeded:
     model_versions: int
 
 
-def _as(monkeypatch, addr: str, key: str) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("STRATA_ADDR", addr)
-    monkeypatch.setenv("STRATA_API_KEY", key)
-
-
-def _write(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text)
-    return folder
-
-
 def principals(keys_server) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
     alice, bob, carol = keys_server.user("alice"), keys_server.user("bob"), keys_server.user("carol")
     keys_server.team(ENTITY, admin=alice, members={"bob": iam_pb2.ROLE_MEMBER})
     project = keys_server.project(ENTITY, PROJECT, as_key=alice)
-    with keys_server.client(alice) as c:
-        c.iam.UpdateProject(
-            iam.UpdateProjectRequest(
-                project=iam_pb2.Project(name=project, protected_aliases=["production"]),
-                update_mask=field_mask_pb2.FieldMask(paths=["protected_aliases"]),
-            )
-        )
+    keys_server.protect_aliases(project, ["production"], as_key=alice)
     keys_server.team("other-team", admin=carol)
     keys_server.project("other-team", "secret", as_key=carol)
     return alice, bob, carol
 
 
 def datasets(tmp: Path) -> None:
-    raw_dir = _write(tmp / "raw", {f"tickets/{i}.txt": f"ticket {i} " * 20 for i in range(5)})
+    raw_dir = write_files(tmp / "raw", {f"tickets/{i}.txt": f"ticket {i} " * 20 for i in range(5)})
     with strata.init(project=PROJECT, entity=ENTITY, job_type="preprocess", name="log-raw") as run:
         raw = strata.Artifact("support-tickets", type="dataset", metadata={"samples": 5})
         raw.add_dir(str(raw_dir))
@@ -74,7 +56,7 @@ def datasets(tmp: Path) -> None:
     with strata.init(project=PROJECT, entity=ENTITY, job_type="preprocess", name="clean") as run:
         run.use_artifact("support-tickets:v0")
         clean = strata.Artifact("support-tickets-clean", type="dataset", metadata={"samples": 4})
-        clean.add_dir(str(_write(tmp / "clean", {"train.jsonl": "a\nb\nc\nd\n"})))
+        clean.add_dir(str(write_files(tmp / "clean", {"train.jsonl": "a\nb\nc\nd\n"})))
         run.log_artifact(clean)
 
 
@@ -89,7 +71,7 @@ def training(tmp: Path) -> list[str]:
             for step in range(LOSS_STEPS):
                 run.log({"train/loss": 1.0 / (1 + step * lr * 100) + 0.01 * i, "val/f1": 0.5 + step / 100})
             ckpt = strata.Artifact("bert-classifier", type="model", metadata={"lr": lr, "val_loss": 0.3})
-            ckpt.add_file(str(_write(tmp / f"m{i}", {"model.pth": f"weights {i}"}) / "model.pth"))
+            ckpt.add_file(str(write_files(tmp / f"m{i}", {"model.pth": f"weights {i}"}) / "model.pth"))
             run.log_artifact(ckpt, aliases=["staging"] if i == 0 else None)
             ids.append(run.id)
     with strata.init(project=PROJECT, entity=ENTITY, job_type="eval", name="eval-staging") as run:
@@ -115,7 +97,7 @@ def hostile() -> str:
 
 def seed(keys_server, tmp: Path, monkeypatch) -> Seeded:  # type: ignore[no-untyped-def]
     alice, bob, carol = principals(keys_server)
-    _as(monkeypatch, keys_server.addr, alice)
+    act_as(monkeypatch, keys_server.addr, alice)
     datasets(tmp)
     train = training(tmp)
     bad = hostile()
