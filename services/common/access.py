@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
 import grpc
 
 from .logging import get_logger
+from .method_handlers import BehaviourInterceptor, wrapped
 from .metrics import RPC_CALLS, RPC_IN_FLIGHT, RPC_SECONDS
 
 log = get_logger("strata.access")
@@ -57,68 +58,58 @@ def _code_name(context: grpc.aio.ServicerContext, default: str) -> str:
     return default
 
 
-class AccessInterceptor(grpc.aio.ServerInterceptor):
+class AccessInterceptor(BehaviourInterceptor):
     def __init__(self, level: str = "info") -> None:
         if level not in LEVELS:
             raise ValueError(f"STRATA_ACCESS_LOG_LEVEL must be one of {', '.join(LEVELS)}, not {level!r}")
         self.level = level
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
-        details: grpc.HandlerCallDetails,
-    ) -> Any:
-        handler: Any = await continuation(details)
-        if handler is None:
-            return None
+    def intercept_handler(
+        self, handler: grpc.RpcMethodHandler, details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler:
         method = details.method
-        if handler.unary_unary:
-            return handler._replace(unary_unary=self._single(method, handler.unary_unary))
-        if handler.stream_unary:
-            return handler._replace(stream_unary=self._single(method, handler.stream_unary))
-        if handler.unary_stream:
-            return handler._replace(unary_stream=self._streaming(method, handler.unary_stream))
-        return handler._replace(stream_stream=self._streaming(method, handler.stream_stream))
+
+        def wrap(kind: str, behaviour: Callable[..., Any]) -> Callable[..., Any]:
+            single = kind.endswith("_unary")  # one response
+            return self._single(method, behaviour) if single else self._streaming(method, behaviour)
+
+        return wrapped(handler, wrap)
 
     def _single(self, method: str, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            record, code = self._begin(method, context), "UNKNOWN"
-            try:
-                result = await behavior(request, context)
-                code = _code_name(context, "OK")
-                return result
-            except (asyncio.CancelledError, GeneratorExit):
-                code = "CANCELLED"
-                raise
-            except BaseException:
-                code = _code_name(context, "UNKNOWN")
-                raise
-            finally:
-                self._finish(record, code)
+            with self._observed(method, context):
+                return await behavior(request, context)
 
         return wrapper
 
     def _streaming(self, method: str, behavior: Callable[..., Any]) -> Callable[..., AsyncIterator[Any]]:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            record, code = self._begin(method, context), "UNKNOWN"
-            try:
+            with self._observed(method, context):
                 result = behavior(request, context)
                 if hasattr(result, "__aiter__"):
                     async for response in result:
                         yield response
                 else:  # a handler written with context.write()
                     await result
-                code = _code_name(context, "OK")
-            except (asyncio.CancelledError, GeneratorExit):
-                code = "CANCELLED"
-                raise
-            except BaseException:
-                code = _code_name(context, "UNKNOWN")
-                raise
-            finally:
-                self._finish(record, code)
 
         return wrapper
+
+    @contextlib.contextmanager
+    def _observed(self, method: str, context: grpc.aio.ServicerContext) -> Iterator[None]:
+        """Record one call around the block, with the code it ended with: the status the handler set
+        (OK when it set none), CANCELLED when the call was cancelled or closed, else UNKNOWN."""
+        record, code = self._begin(method, context), "UNKNOWN"
+        try:
+            yield
+            code = _code_name(context, "OK")
+        except (asyncio.CancelledError, GeneratorExit):
+            code = "CANCELLED"
+            raise
+        except BaseException:
+            code = _code_name(context, "UNKNOWN")
+            raise
+        finally:
+            self._finish(record, code)
 
     def _begin(self, method: str, context: grpc.aio.ServicerContext) -> _Record:
         # the peer is read now: once a call has ended (a client gone) its context must not be asked

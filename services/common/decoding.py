@@ -19,7 +19,7 @@ import grpc
 from grpc_status import rpc_status
 
 from .errors import InvalidArgument, Reason, to_status
-from .method_handlers import replaced
+from .method_handlers import BehaviourInterceptor, replaced, wrapped
 
 FIELD = "request"
 
@@ -98,22 +98,20 @@ def _stream_stream(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[...,
     return wrapper
 
 
-class DecodingInterceptor(grpc.aio.ServerInterceptor):
+class DecodingInterceptor(BehaviourInterceptor):
     """Installs the tolerant deserializer and the Malformed checks on every method."""
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = await continuation(details)
-        if handler is None:
-            return None
+    def intercept_handler(
+        self, handler: grpc.RpcMethodHandler, details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler:
         handler = replaced(handler, request_deserializer=tolerant(handler.request_deserializer))
-        if handler.unary_unary:
-            return replaced(handler, unary_unary=_unary(handler.unary_unary))
-        if handler.unary_stream:
-            return replaced(handler, unary_stream=_unary_stream(handler.unary_stream))  # type: ignore[arg-type]  # reason: grpcio stubs type behaviours as sync; grpc.aio's are async
-        if handler.stream_unary:
-            return replaced(handler, stream_unary=_stream_unary(handler.stream_unary))
-        return replaced(handler, stream_stream=_stream_stream(handler.stream_stream))  # type: ignore[arg-type]  # reason: grpcio stubs: sync behaviours, each Optional (the last one left is set)
+        return wrapped(handler, lambda kind, behaviour: _CHECKED[kind](behaviour))
+
+
+# the Malformed checks for each kind of method
+_CHECKED: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
+    "unary_unary": _unary,
+    "unary_stream": _unary_stream,
+    "stream_unary": _stream_unary,
+    "stream_stream": _stream_stream,
+}

@@ -33,7 +33,7 @@ from .context import ANONYMOUS, CallInfo, CallToken, Principal, reset_call, set_
 from .errors import PermissionDenied, Reason, Unauthenticated, to_status
 from .limits import HeavyCallLimiter
 from .logging import get_logger
-from .method_handlers import replaced
+from .method_handlers import BehaviourInterceptor, wrapped
 
 log = get_logger("strata.rpc")
 
@@ -41,7 +41,7 @@ log = get_logger("strata.rpc")
 Checker = Callable[[Any, Any], Awaitable[Any]]
 
 
-class StrataServerInterceptor(grpc.aio.ServerInterceptor):
+class StrataServerInterceptor(BehaviourInterceptor):
     def __init__(
         self,
         authorizer: Authorizer,
@@ -52,33 +52,21 @@ class StrataServerInterceptor(grpc.aio.ServerInterceptor):
         self.limits = HeavyCallLimiter(0, 0.0) if limits is None else limits
         self.rules = RULES if rules is None else rules
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = await continuation(details)
-        if handler is None:
-            return None
+    def intercept_handler(
+        self, handler: grpc.RpcMethodHandler, details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler:
         method = details.method
         metadata = {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
-        rule = self.rules.get(method)
-        call = _Call(self.authorizer, method, metadata, rule, self.limits)
-        if handler.unary_unary:
-            return replaced(handler, unary_unary=call.wrap_single(handler.unary_unary, call._checked_request))
-        if handler.unary_stream:
-            return replaced(
-                handler, unary_stream=call.wrap_streaming(handler.unary_stream, call._checked_request)
-            )
-        if handler.stream_unary:
-            return replaced(
-                handler,
-                stream_unary=call.wrap_single(handler.stream_unary, call._checked_stream, long_lived=True),
-            )
-        return replaced(
-            handler,
-            stream_stream=call.wrap_streaming(handler.stream_stream, call._checked_stream),  # type: ignore[arg-type]  # reason: grpcio stubs: sync behaviours, each Optional (the last one left is set)
-        )
+        call = _Call(self.authorizer, method, metadata, self.rules.get(method), self.limits)
+
+        def wrap(kind: str, behaviour: Callable[..., Any]) -> Callable[..., Any]:
+            streamed_in = kind.startswith("stream_")  # client streaming: checked on its first message
+            check = call._checked_stream if streamed_in else call._checked_request
+            if kind.endswith("_unary"):  # one response
+                return call.wrap_single(behaviour, check, long_lived=streamed_in)
+            return call.wrap_streaming(behaviour, check)
+
+        return wrapped(handler, wrap)
 
 
 class _Call:
@@ -130,6 +118,21 @@ class _Call:
             log.info("rpc_error", code=status.code, reason=_reason(status), elapsed_ms=elapsed_ms)
         grpc_status = rpc_status.to_status(status)
         await context.abort(grpc_status.code, grpc_status.details, grpc_status.trailing_metadata)
+
+    @contextlib.asynccontextmanager
+    async def _handled(self, context: grpc.aio.ServicerContext) -> AsyncIterator[Principal]:
+        """Around a handler: bind and authenticate the call and give its principal; abort with the
+        status of whatever the block raises (an abort passes as it is); unbind the call after."""
+        started, token = time.perf_counter(), None
+        try:
+            token, principal = await self._begin(context)
+            yield principal
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:
+            await self._fail(context, exc, started)
+        finally:
+            self._end(token)
 
     def _end(self, token: CallToken | None) -> None:
         if token is not None:
@@ -202,20 +205,12 @@ class _Call:
         self, behavior: Callable[..., Awaitable[Any]], check: Checker, long_lived: bool = False
     ) -> Callable[..., Awaitable[Any]]:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            started, token = time.perf_counter(), None
-            try:
-                token, principal = await self._begin(context)
+            async with self._handled(context) as principal:
                 checked = await check(request, principal)
                 async with self.limits.slot(self.method, principal):
                     if long_lived:
                         return await self._long_lived(behavior, checked, context)
                     return await behavior(checked, context)
-            except grpc.aio.AbortError:
-                raise
-            except Exception as exc:
-                await self._fail(context, exc, started)
-            finally:
-                self._end(token)
 
         return wrapper
 
@@ -223,9 +218,7 @@ class _Call:
         self, behavior: Callable[..., Any], check: Checker
     ) -> Callable[..., AsyncIterator[Any]]:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            started, token = time.perf_counter(), None
-            try:
-                token, principal = await self._begin(context)
+            async with self._handled(context) as principal:
                 result = behavior(await check(request, principal), context)
                 async with self.limits.slot(self.method, principal), self._registered() as open_call:
                     try:
@@ -245,12 +238,6 @@ class _Call:
                         if error is None:
                             raise
                         raise error from None
-            except grpc.aio.AbortError:
-                raise
-            except Exception as exc:
-                await self._fail(context, exc, started)
-            finally:
-                self._end(token)
 
         return wrapper
 

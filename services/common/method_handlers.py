@@ -7,7 +7,7 @@ one place that bridges the two.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -17,3 +17,36 @@ def replaced(handler: grpc.RpcMethodHandler, **fields: Callable[..., Any] | None
     """`handler` with the given fields (behaviours, request_deserializer) replaced."""
     new: grpc.RpcMethodHandler = handler._replace(**fields)  # type: ignore[attr-defined]  # reason: grpcio stubs omit the namedtuple's _replace
     return new
+
+
+KINDS = ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
+# wraps one behaviour, given its kind (request side _ response side, e.g. "stream_unary")
+Wrap = Callable[[str, Callable[..., Any]], Callable[..., Any]]
+
+
+def wrapped(handler: grpc.RpcMethodHandler, wrap: Wrap) -> grpc.RpcMethodHandler:
+    """`handler` with its behaviour (the one of the four kinds it has) replaced by `wrap(kind, behaviour)`."""
+    for kind in KINDS:
+        behaviour = getattr(handler, kind)
+        if behaviour:
+            return replaced(handler, **{kind: wrap(kind, behaviour)})
+    return handler
+
+
+class BehaviourInterceptor(grpc.aio.ServerInterceptor):
+    """A server interceptor that rewrites each method's handler: subclasses give `intercept_handler`."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(details)
+        if handler is None:
+            return None
+        return self.intercept_handler(handler, details)
+
+    def intercept_handler(
+        self, handler: grpc.RpcMethodHandler, details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler:
+        raise NotImplementedError
