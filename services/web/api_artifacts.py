@@ -16,8 +16,8 @@ from .api_common import (
     bridge,
     call,
     caller,
-    int_param,
     json_body,
+    page_params,
     project_name,
     version_name,
 )
@@ -30,8 +30,7 @@ async def list_artifacts(request: Request) -> Response:
     req = registry.ListArtifactsRequest(
         parent=project_name(request),
         type=request.query_params.get("type", ""),
-        page_size=int_param(request, "page_size", 500, 1, 500),
-        page_token=request.query_params.get("page_token", ""),
+        **page_params(request, 500, 500),
     )
     resp = await call(request, "registry", "ListArtifacts", req)
     return Json(
@@ -49,8 +48,7 @@ async def get_artifact(request: Request) -> Response:
         "ListArtifactVersions",
         registry.ListArtifactVersionsRequest(
             parent=name,
-            page_size=int_param(request, "page_size", 100, 1, 500),
-            page_token=request.query_params.get("page_token", ""),
+            **page_params(request, 100, 500),
         ),
     )
     aliases = await call(request, "registry", "ListAliases", registry.ListAliasesRequest(artifact=name))
@@ -69,8 +67,7 @@ async def alias_history(request: Request) -> Response:
     req = registry.ListAliasHistoryRequest(
         artifact=artifact_name(request),
         alias=request.query_params.get("alias", ""),
-        page_size=int_param(request, "page_size", 50, 1, 1000),
-        page_token=request.query_params.get("page_token", ""),
+        **page_params(request, 50, 1000),
     )
     resp = await call(request, "registry", "ListAliasHistory", req)
     return Json(
@@ -119,8 +116,7 @@ async def get_version(request: Request) -> Response:
         "ListManifestEntries",
         registry.ListManifestEntriesRequest(
             version=name,
-            page_size=int_param(request, "page_size", 1000, 1, 10_000),
-            page_token=request.query_params.get("page_token", ""),
+            **page_params(request, 1000, 10_000),
         ),
     )
     opts = lineage.TraversalOptions(max_depth=1, max_nodes=1000)

@@ -61,6 +61,14 @@ def version_name(request: Request) -> str:
     return f"{artifact_name(request)}/versions/{v if v.startswith('v') else 'v' + v}"
 
 
+def page_params(request: Request, default: int, hi: int) -> dict[str, Any]:
+    """`page_size` (1..hi, `default` when absent) and `page_token` from the query, as request fields."""
+    return {
+        "page_size": int_param(request, "page_size", default, 1, hi),
+        "page_token": request.query_params.get("page_token", ""),
+    }
+
+
 def int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
     raw = request.query_params.get(name)
     if raw in (None, ""):

@@ -8,7 +8,7 @@ from starlette.routing import Route
 from strata.lineage.v1 import lineage_service_pb2 as lineage
 
 from . import convert
-from .api_common import Json, call, int_param
+from .api_common import Json, call, int_param, page_params
 from .bridge import ApiError
 
 
@@ -61,8 +61,7 @@ async def impact(request: Request) -> Response:
     req = lineage.AnalyzeImpactRequest(
         node=node,
         max_nodes=IMPACT_MAX_NODES,
-        page_size=int_param(request, "page_size", 200, 1, 10_000),
-        page_token=request.query_params.get("page_token", ""),
+        **page_params(request, 200, 10_000),
     )
     resp = await call(request, "lineage", "AnalyzeImpact", req)
     root = resp.graph.root

@@ -20,7 +20,7 @@ from strata.ingest.v1 import media_pb2
 from strata.query.v1 import query_service_pb2 as query
 
 from . import convert
-from .api_common import Json, bridge, call, caller, int_param, run_name
+from .api_common import Json, bridge, call, caller, int_param, page_params, run_name
 from .bridge import ApiError
 
 # What a media answer may do in the browser: nothing but show itself (no script, no same-origin rights,
@@ -92,8 +92,7 @@ async def media_values(request: Request) -> Response:
     req = query.ListMediaRequest(
         run=run_name(request),
         key=required(request, "key"),
-        page_size=int_param(request, "page_size", 100, 1, 1000),
-        page_token=request.query_params.get("page_token", ""),
+        **page_params(request, 100, 1000),
     )
     for bound in ("min_step", "max_step"):
         if request.query_params.get(bound):

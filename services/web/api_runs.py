@@ -25,6 +25,7 @@ from .api_common import (
     int_param,
     json_with_series,
     list_param,
+    page_params,
     project_name,
     run_name,
 )
@@ -59,8 +60,7 @@ async def search_runs(request: Request) -> Response:
         parent=project_name(request),
         filter_json=table_filter(request),
         order_by=list_param(request, "order") or ["-created_at"],
-        page_size=int_param(request, "page_size", 50, 1, 1000),
-        page_token=request.query_params.get("page_token", ""),
+        **page_params(request, 50, 1000),
         fields=list_param(request, "field"),
     )
     resp = await call(request, "query", "SearchRuns", req)
@@ -116,8 +116,7 @@ async def run_files(request: Request) -> Response:
     """GET .../runs/{run}/files: the run's files (ListRunFiles), one page."""
     req = ingest.ListRunFilesRequest(
         run=run_name(request),
-        page_size=int_param(request, "page_size", 200, 1, 1000),
-        page_token=request.query_params.get("page_token", ""),
+        **page_params(request, 200, 1000),
     )
     resp = await call(request, "ingest", "ListRunFiles", req)
     files = [{"path": f.path, "size": f.size} for f in resp.files]
