@@ -21,11 +21,10 @@ from strata.wire.metric_keys import key_problem
 from ...common import audit, jsonvalue
 from ...common.db import DEFAULT_TIMEOUT, Conn
 from ...common.deps import Deps
-from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
+from ...common.errors import InvalidArgument, NotFound, Reason
 from ...common.names import RunName
 from ..runs import store as runs_store
-from ..uploads import store as uploads_store
-from ..uploads.domain import Digest, check_digest
+from ..uploads.domain import Digest, check_digest, require_held
 from . import store
 
 MAX_ENTRIES = 10_000
@@ -69,7 +68,7 @@ async def add_entries(
         if run is None:
             raise NotFound("run", str(name))
         await _check_keys_hold_no_scalars(conn, run["id"], entries)
-        await _check_blobs_held(conn, run["project_id"], entries)
+        await require_held(conn, run["project_id"], [e.blob for e in entries], "entries")
         rows = [(e.key, e.step, e.index, e.type, e.blob.sha256, e.blob.size, e.metadata) for e in entries]
         added = await store.insert_entries(conn, run["id"], rows)
         await audit.record(
@@ -90,18 +89,6 @@ async def _check_keys_hold_no_scalars(conn: Conn, run_id: int, entries: list[Med
                 f"entries[{i}].key",
                 Reason.CONFLICT,
                 f"key {e.key!r} holds scalar metrics in this run; rich values need a key of their own",
-            )
-
-
-async def _check_blobs_held(conn: Conn, project_id: int, entries: list[MediaEntry]) -> None:
-    held = await uploads_store.lock_for_reference(conn, project_id, [e.blob.sha256 for e in entries])
-    usable = {(r["sha256"], r["size"]) for r in held if r["mine"]}
-    for i, e in enumerate(entries):
-        if (e.blob.sha256, e.blob.size) not in usable:
-            raise FailedPrecondition(
-                Reason.BLOB_MISSING,
-                f"entries[{i}]: blob {e.blob.sha256} was not uploaded to this project",
-                sha256=e.blob.sha256,
             )
 
 

@@ -17,12 +17,11 @@ from ...common import audit, paging
 from ...common.blobstore.streaming import check_range, serve_range, transfer_stats
 from ...common.db import DEFAULT_TIMEOUT, Conn
 from ...common.deps import Deps
-from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
+from ...common.errors import InvalidArgument, NotFound, Reason
 from ...common.names import RunName
 from ...common.paths import check_path
 from ..runs import store as runs_store
-from ..uploads import store as uploads_store
-from ..uploads.domain import Digest, check_digest
+from ..uploads.domain import Digest, check_digest, require_held
 from . import store
 
 MAX_FILES = 10_000
@@ -52,17 +51,7 @@ class RunFiles:
         checked = _check_files(files)
         async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
             run = await self._run(conn, name)
-            held = await uploads_store.lock_for_reference(
-                conn, run["project_id"], [f.blob.sha256 for f in checked]
-            )
-            usable = {(r["sha256"], r["size"]) for r in held if r["mine"]}
-            for i, f in enumerate(checked):
-                if (f.blob.sha256, f.blob.size) not in usable:
-                    raise FailedPrecondition(
-                        Reason.BLOB_MISSING,
-                        f"files[{i}]: blob {f.blob.sha256} was not uploaded to this project",
-                        sha256=f.blob.sha256,
-                    )
+            await require_held(conn, run["project_id"], [f.blob for f in checked], "files")
             rows = await store.upsert_files(
                 conn, run["id"], [(f.path, f.blob.sha256, f.blob.size) for f in checked]
             )

@@ -105,6 +105,20 @@ def check_digests(digests: Sequence[Digest], field: str) -> list[Digest]:
     return [check_digest(d.sha256, d.size, f"{field}[{i}]") for i, d in enumerate(digests)]
 
 
+async def require_held(conn: Conn, project_id: int, blobs: Sequence[Digest], field: str) -> None:
+    """Lock `blobs` against GC (until the transaction ends); BLOB_MISSING for the first one the
+    project did not upload, named as `field[i]`."""
+    held = await store.lock_for_reference(conn, project_id, [b.sha256 for b in blobs])
+    usable = {(r["sha256"], r["size"]) for r in held if r["mine"]}
+    for i, b in enumerate(blobs):
+        if (b.sha256, b.size) not in usable:
+            raise FailedPrecondition(
+                Reason.BLOB_MISSING,
+                f"{field}[{i}]: blob {b.sha256} was not uploaded to this project",
+                sha256=b.sha256,
+            )
+
+
 class Uploads:
     """Process-wide upload state: the memory budget and the registry of running streams."""
 
