@@ -39,16 +39,7 @@ def run(args: argparse.Namespace) -> int:
             "the server is not installed here: pip install 'strata-ml-server' (or run `make run` in the repo)"
         )
         return 1
-    argv: list[str] = []
-    if args.addr:
-        argv += ["--addr", args.addr]
-    if args.data_dir:
-        argv += ["--data-dir", args.data_dir]
-    if args.log_format:
-        argv += ["--log-format", args.log_format]
-    if args.web_addr:
-        argv += ["--web-addr", args.web_addr]
-    server_main(argv)
+    server_main(_passed_on(args, ("addr", "data_dir", "log_format", "web_addr")))
     return 0
 
 
@@ -58,10 +49,15 @@ def run_web(args: argparse.Namespace) -> int:
     except ImportError:
         print("the server is not installed here: pip install strata-server (or run `make run` in the repo)")
         return 1
-    argv: list[str] = []
-    if args.addr:
-        argv += ["--addr", args.addr]
-    if args.web_addr:
-        argv += ["--web-addr", args.web_addr]
-    web_main(argv)
+    web_main(_passed_on(args, ("addr", "web_addr")))
     return 0
+
+
+def _passed_on(args: argparse.Namespace, names: tuple[str, ...]) -> list[str]:
+    """The options among `names` that were given, as `--name value` arguments for the server's main."""
+    argv: list[str] = []
+    for name in names:
+        value = getattr(args, name)
+        if value:
+            argv += [f"--{name.replace('_', '-')}", value]
+    return argv
