@@ -23,11 +23,9 @@ import argparse
 import asyncio
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from pathlib import Path
 
 import asyncpg
 from strata.lineage.v1 import lineage_pb2
@@ -36,8 +34,8 @@ from strata_server.common.auth import OpenLocalAuthorizer
 from strata_server.lineage.server import SPEC as LINEAGE
 from strata_server.lineage.trace import domain, store
 
-from tests.fixtures.postgres import PostgresServer
-from tests.fixtures.servers import ServerThread, make_settings
+from bench.serving import postgres_database, server_thread
+from tests.fixtures.servers import ServerThread
 
 PRODUCED, USED = lineage_pb2.EDGE_KIND_PRODUCED, lineage_pb2.EDGE_KIND_USED
 
@@ -313,22 +311,13 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     width, layers = (200, 25) if args.quick else (1000, 50)
     trace_reps, impact_reps = (30, 1) if args.quick else (200, 3)
-    pg = PostgresServer()
-    try:
-        dsn = pg.create_database("bench")
-        with tempfile.TemporaryDirectory() as tmp:
-            server = ServerThread(make_settings(Path(tmp), dsn), specs=[LINEAGE]).start()
-            try:
-                rows = build_rows(width, layers)
-                seconds = asyncio.run(load(dsn, rows))
-                nodes = len(rows["runs"]) + len(rows["versions"])
-                print(
-                    f"graph: {nodes:,} nodes ({len(rows['runs']):,} runs, {len(rows['versions']):,} versions), "
-                    f"{len(rows['edges']):,} edges, {layers} layers; COPY + ANALYZE {seconds:.1f} s"
-                )
-                report_trace(server, dsn, width, layers, trace_reps)
-                report_impact(server, dsn, width, impact_reps)
-            finally:
-                server.stop()
-    finally:
-        pg.stop()
+    with postgres_database() as dsn, server_thread(dsn, specs=[LINEAGE]) as server:
+        rows = build_rows(width, layers)
+        seconds = asyncio.run(load(dsn, rows))
+        nodes = len(rows["runs"]) + len(rows["versions"])
+        print(
+            f"graph: {nodes:,} nodes ({len(rows['runs']):,} runs, {len(rows['versions']):,} versions), "
+            f"{len(rows['edges']):,} edges, {layers} layers; COPY + ANALYZE {seconds:.1f} s"
+        )
+        report_trace(server, dsn, width, layers, trace_reps)
+        report_impact(server, dsn, width, impact_reps)

@@ -18,18 +18,16 @@ import argparse
 import asyncio
 import json
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from strata.query.v1 import query_service_pb2 as q
 
+from bench.serving import postgres_database, server_thread
 from tests.fixtures import query as fx
-from tests.fixtures.postgres import PostgresServer
-from tests.fixtures.servers import ServerThread, make_settings
+from tests.fixtures.servers import ServerThread
 
 PARENT = "entities/bench/projects/sweep"
 SEARCHES = {
@@ -414,29 +412,21 @@ def main(argv: list[str]) -> None:
     n_runs = args.runs or n_runs
     only = set(args.only or ["search", "compare", "history", "ingest"])
     cmp_runs, cmp_points = (1000, 500) if args.quick else (1000, 2000)
-    pg = PostgresServer()
-    try:
-        dsn = pg.create_database("bench")
-        with tempfile.TemporaryDirectory() as tmp:
-            srv = ServerThread(make_settings(Path(tmp), dsn, rollup_interval=0.0, pg_pool_max=4)).start()
-            try:
-                t = time.perf_counter()
-                project_id = srv.run(fx.create_project(srv.deps.pool, "bench", "sweep"))
-                if only & {"search", "history"}:
-                    srv.run(fx.bulk_runs(srv.deps.pool, project_id, n_runs), timeout=7200)
-                    print(f"loaded {n_runs:,} runs in {time.perf_counter() - t:.0f} s (COPY)")
-                if "search" in only:
-                    bench_search(srv, project_id, n_runs, iters)
-                if "compare" in only:
-                    bench_compare(srv, project_id, cmp_runs, cmp_points, iters)
-                if "history" in only:
-                    bench_history(srv, project_id, points, iters)
-            finally:
-                srv.stop()
+    with postgres_database() as dsn:
+        with server_thread(dsn, rollup_interval=0.0, pg_pool_max=4) as srv:
+            t = time.perf_counter()
+            project_id = srv.run(fx.create_project(srv.deps.pool, "bench", "sweep"))
+            if only & {"search", "history"}:
+                srv.run(fx.bulk_runs(srv.deps.pool, project_id, n_runs), timeout=7200)
+                print(f"loaded {n_runs:,} runs in {time.perf_counter() - t:.0f} s (COPY)")
+            if "search" in only:
+                bench_search(srv, project_id, n_runs, iters)
+            if "compare" in only:
+                bench_compare(srv, project_id, cmp_runs, cmp_points, iters)
+            if "history" in only:
+                bench_history(srv, project_id, points, iters)
         if "ingest" in only:
             asyncio.run(ingest_cost(dsn, 50 if args.quick else 300))
-    finally:
-        pg.stop()
     print(
         "\n(2-core machine: client, server and PostgreSQL share it; load from other work moves every figure)"
     )

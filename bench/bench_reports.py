@@ -16,20 +16,18 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from strata.reports.v1 import report_pb2 as rp
 from strata.reports.v1 import reports_service_pb2 as rs
 
+from bench.serving import postgres_database, server_thread
 from tests.fixtures import query as fx
-from tests.fixtures.postgres import PostgresServer
-from tests.fixtures.servers import ServerThread, make_settings
+from tests.fixtures.servers import ServerThread
 
 PARENT = "entities/bench/projects/reports"
 ARCHS = ("resnet", "vit", "mlp", "cnn", "lstm")
@@ -163,22 +161,13 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     runs, steps, table, iters = (200, 2000, 2000, 3) if args.quick else (1000, 20_000, 10_000, 5)
     runs, steps = args.runs or runs, args.steps or steps
-    pg = PostgresServer()
-    try:
-        dsn = pg.create_database("bench")
-        with tempfile.TemporaryDirectory() as tmp:
-            srv = ServerThread(make_settings(Path(tmp), dsn, rollup_interval=0.0, pg_pool_max=4)).start()
-            try:
-                t = time.perf_counter()
-                project_id = srv.run(fx.create_project(srv.deps.pool, "bench", "reports"))
-                names = srv.run(load_curves(srv.deps.pool, project_id, runs, steps), timeout=7200)
-                table_id = srv.run(fx.create_project(srv.deps.pool, "bench", "table"))
-                srv.run(fx.bulk_runs(srv.deps.pool, table_id, table), timeout=7200)
-                print(f"loaded in {time.perf_counter() - t:.0f} s (COPY)")
-                bench_line_plot(srv, names, steps, iters)
-                bench_runs_table(srv, table_id, table, iters)
-            finally:
-                srv.stop()
-    finally:
-        pg.stop()
+    with postgres_database() as dsn, server_thread(dsn, rollup_interval=0.0, pg_pool_max=4) as srv:
+        t = time.perf_counter()
+        project_id = srv.run(fx.create_project(srv.deps.pool, "bench", "reports"))
+        names = srv.run(load_curves(srv.deps.pool, project_id, runs, steps), timeout=7200)
+        table_id = srv.run(fx.create_project(srv.deps.pool, "bench", "table"))
+        srv.run(fx.bulk_runs(srv.deps.pool, table_id, table), timeout=7200)
+        print(f"loaded in {time.perf_counter() - t:.0f} s (COPY)")
+        bench_line_plot(srv, names, steps, iters)
+        bench_runs_table(srv, table_id, table, iters)
     print("\n(2-core machine shared with other work: client, server and PostgreSQL share it; figures move)")

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 
 from .tracing import add_trace_ids
 
 
-def configure(level: str = "info", fmt: str = "json") -> None:
+def configure(level: str = "info", fmt: str = "json", file: TextIO | None = None) -> None:
+    """Structured logs at `level`, as JSON lines or for a console, to `file` (default stderr)."""
     log_level = getattr(logging, level.upper(), logging.INFO)
     renderer: structlog.typing.Processor
     if fmt == "console":
@@ -33,7 +35,7 @@ def configure(level: str = "info", fmt: str = "json") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(log_level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr if file is None else file),
         cache_logger_on_first_use=True,
     )
 
