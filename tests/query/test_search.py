@@ -10,10 +10,11 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 import grpc
 import pytest
-from strata.errors import Reason, StrataError
+from strata.errors import Reason
 from strata.query.v1 import query_service_pb2 as q
 
 from tests.fixtures import query as fx
+from tests.fixtures.errors import expect
 
 PARENT = "entities/search/projects/p"
 T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
@@ -233,15 +234,6 @@ def test_group_by_tags_puts_a_run_in_each_of_its_tags_and_filters_apply(client) 
     assert {k: g.run_count for k, g in groups.items()} == {'"bert"': 2, '"prod"': 2, "null": 1}
     states, _ = group(client, "state", "summary.val/f1")
     assert states['"finished"'].run_count == 4 and states['"crashed"'].metric_count == 0
-
-
-def expect(call, code: grpc.StatusCode, reason: str, field: str | None = None) -> StrataError:  # type: ignore[no-untyped-def]
-    with pytest.raises(StrataError) as info:
-        call()
-    assert (info.value.code, info.value.reason) == (code, reason), info.value
-    if field is not None:
-        assert info.value.field == field
-    return info.value
 
 
 BAD_FILTERS = [

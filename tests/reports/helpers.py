@@ -6,10 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import asyncpg
-import grpc
 import numpy as np
-import pytest
-from strata.errors import StrataError
 from strata.reports.v1 import report_pb2 as rp
 from strata.reports.v1 import reports_service_pb2 as rs
 
@@ -30,15 +27,6 @@ def markdown(text: str) -> rp.Block:
 def create(client: Any, parent: str, title: str = "r", blocks: list[rp.Block] | None = None) -> rp.Report:
     report = rp.Report(title=title, blocks=blocks or [markdown("hello")])
     return client.reports.CreateReport(rs.CreateReportRequest(parent=parent, report=report)).report
-
-
-def expect(call: Any, code: grpc.StatusCode, reason: str, field: str | None = None) -> StrataError:
-    with pytest.raises(StrataError) as info:
-        call()
-    assert (info.value.code, info.value.reason) == (code, reason), info.value
-    if field is not None:
-        assert info.value.field == field
-    return info.value
 
 
 async def curves_project(

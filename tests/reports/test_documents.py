@@ -13,7 +13,8 @@ from strata.reports.v1 import report_pb2 as rp
 from strata.reports.v1 import reports_service_pb2 as rs
 
 from tests.fixtures import query as fx
-from tests.reports.helpers import create, expect, markdown
+from tests.fixtures.errors import expect
+from tests.reports.helpers import create, markdown
 
 PARENT = "entities/docs/projects/p"
 

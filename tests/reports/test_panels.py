@@ -15,7 +15,8 @@ from strata.reports.v1 import report_pb2 as rp
 from strata.reports.v1 import reports_service_pb2 as rs
 
 from tests.fixtures import query as fx
-from tests.reports.helpers import ARCHS, create, curves_project, expect, line_grid
+from tests.fixtures.errors import expect
+from tests.reports.helpers import ARCHS, create, curves_project, line_grid
 
 PARENT = "entities/panels/projects/p"
 

@@ -13,7 +13,8 @@ from strata.iam.v1 import iam_pb2
 from strata.reports.v1 import report_pb2 as rp
 from strata.reports.v1 import reports_service_pb2 as rs
 
-from tests.reports.helpers import create, curves_project, expect, markdown
+from tests.fixtures.errors import expect
+from tests.reports.helpers import create, curves_project, markdown
 
 SHARED = "entities/alpha/projects/shared"
 SECRET = "entities/beta/projects/secret"

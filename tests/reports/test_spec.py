@@ -11,7 +11,8 @@ from strata.reports.v1 import report_pb2 as rp
 from strata.reports.v1 import reports_service_pb2 as rs
 
 from tests.fixtures import query as fx
-from tests.reports.helpers import create, expect, line_grid, markdown
+from tests.fixtures.errors import expect
+from tests.reports.helpers import create, line_grid, markdown
 
 PARENT = "entities/spec/projects/p"
 GRID = "report.blocks[2].panel_grid"
