@@ -35,7 +35,7 @@ from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import media_pb2
 
 from . import transfer
-from ._spool import encode_record, read_records
+from ._spool import encode_record, fsync_path, read_records
 from .media import MAX_IMAGE_BYTES, Media
 
 MEDIA = 5  # record type of an index entry in media/index.log
@@ -60,14 +60,6 @@ def _fsync_pool() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(FSYNC_THREADS, thread_name_prefix="strata-media-fsync")
         return _pool
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def queue_size() -> int:
@@ -192,8 +184,8 @@ class MediaLogger:
             if path is not None:
                 written.append(path)
         if self.fsync and written:
-            list(_fsync_pool().map(_fsync_path, written))
-            _fsync_path(self.blobs)
+            list(_fsync_pool().map(fsync_path, written))
+            fsync_path(self.blobs)
         for entry in entries:
             self._index.write(encode_record(MEDIA, entry.SerializeToString()))
         self._index.flush()

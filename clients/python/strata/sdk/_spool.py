@@ -144,7 +144,7 @@ class SpoolWriter:
         self._file = open(path, "ab")  # closed on roll/close
         self._size = path.stat().st_size
         if self.fsync:
-            _fsync_dir(self.dir)  # the new segment's name is durable before its first record
+            fsync_path(self.dir)  # the new segment's name is durable before its first record
         self._segments.append(_Segment(path, sequence, sequence))
 
     def acked(self, sequence: int) -> None:
@@ -162,8 +162,9 @@ class SpoolWriter:
             self._control.close()
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """fsync a file or a directory (a directory: the names in it become durable)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
