@@ -222,6 +222,13 @@ def test_files_get_fetches_the_rest_and_names_the_bad_ones(
     assert sorted(p.name for p in dest.rglob("*") if p.is_file()) == ["a.txt", "z-last.txt"]
 
 
+def _uploaded(server: ServerThread, local: Path, data: bytes) -> blob_pb2.BlobDigest:
+    """Write `data` to `local` and upload it to the project; returns its digest."""
+    local.write_bytes(data)
+    with server.client() as c:
+        return transfer.upload_files(c, PARENT, [(local.name, local)], progress=False)[local.name]
+
+
 def test_artifact_files_and_download_do_the_same(
     server: ServerThread, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -229,10 +236,7 @@ def test_artifact_files_and_download_do_the_same(
     of the same content, and a hostile name is skipped."""
     monkeypatch.setenv("STRATA_CACHE_DIR", str(tmp_path / "cache"))
     data = b"artifact file"
-    local = tmp_path / "a.bin"
-    local.write_bytes(data)
-    with server.client() as c:
-        d = transfer.upload_files(c, PARENT, [("a.bin", local)], progress=False)["a.bin"]
+    d = _uploaded(server, tmp_path / "a.bin", data)
     name = f"old-{os.urandom(3).hex()}"
     paths = [LONG_VALID, HOSTILE, "ok/a.bin", "ok/same.bin"]
     make_version(server, ENTITY, PROJECT, name, [(p, d.sha256, d.size) for p in paths])
@@ -257,10 +261,7 @@ def test_a_stored_reference_outside_the_rule_is_not_fetched(
     """A reference entry an older server stored under "../" is reported, never fetched out of root."""
     monkeypatch.setenv("STRATA_CACHE_DIR", str(tmp_path / "cache"))
     data = b"blob next to the reference"
-    local = tmp_path / "b.bin"
-    local.write_bytes(data)
-    with server.client() as c:
-        d = transfer.upload_files(c, PARENT, [("b.bin", local)], progress=False)["b.bin"]
+    d = _uploaded(server, tmp_path / "b.bin", data)
     name = f"ref-{os.urandom(3).hex()}"
     version = make_version(server, ENTITY, PROJECT, name, [("ok.bin", d.sha256, d.size)])
     sql(
