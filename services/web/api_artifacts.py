@@ -15,6 +15,7 @@ from .api_common import (
     artifact_name,
     bridge,
     call,
+    call_page,
     caller,
     json_body,
     page_params,
@@ -32,10 +33,7 @@ async def list_artifacts(request: Request) -> Response:
         type=request.query_params.get("type", ""),
         **page_params(request, 500, 500),
     )
-    resp = await call(request, "registry", "ListArtifacts", req)
-    return Json(
-        {"artifacts": [convert.artifact(a) for a in resp.artifacts], "next_page_token": resp.next_page_token}
-    )
+    return await call_page(request, "registry", "ListArtifacts", req, "artifacts", convert.artifact)
 
 
 async def get_artifact(request: Request) -> Response:
@@ -69,10 +67,7 @@ async def alias_history(request: Request) -> Response:
         alias=request.query_params.get("alias", ""),
         **page_params(request, 50, 1000),
     )
-    resp = await call(request, "registry", "ListAliasHistory", req)
-    return Json(
-        {"events": [convert.alias_event(e) for e in resp.events], "next_page_token": resp.next_page_token}
-    )
+    return await call_page(request, "registry", "ListAliasHistory", req, "events", convert.alias_event)
 
 
 async def set_alias(request: Request) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -41,6 +42,22 @@ def caller(request: Request) -> Caller:
 
 async def call(request: Request, service: str, rpc: str, req: Any, *, reading: bool = True) -> Any:
     return await bridge(request).call(caller(request), service, rpc, req, reading=reading)
+
+
+async def call_page(
+    request: Request,
+    service: str,
+    rpc: str,
+    req: Any,
+    field: str,
+    to_json: Callable[[Any], Any],
+    key: str = "",
+) -> Json:
+    """One page of a List call as JSON: `{key: [to_json(item) ...], "next_page_token": ...}`, the items
+    being the response's repeated `field` (`key` defaults to `field`)."""
+    resp = await call(request, service, rpc, req)
+    items = [to_json(item) for item in getattr(resp, field)]
+    return Json({key or field: items, "next_page_token": resp.next_page_token})
 
 
 def project_name(request: Request) -> str:

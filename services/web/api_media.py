@@ -20,7 +20,7 @@ from strata.ingest.v1 import media_pb2
 from strata.query.v1 import query_service_pb2 as query
 
 from . import convert
-from .api_common import Json, bridge, call, caller, int_param, page_params, run_name
+from .api_common import Json, bridge, call, call_page, caller, int_param, page_params, run_name
 from .bridge import ApiError
 
 # What a media answer may do in the browser: nothing but show itself (no script, no same-origin rights,
@@ -97,8 +97,7 @@ async def media_values(request: Request) -> Response:
     for bound in ("min_step", "max_step"):
         if request.query_params.get(bound):
             setattr(req, bound, int_param(request, bound, 0, 0, 2**62))
-    resp = await call(request, "query", "ListMedia", req)
-    return Json({"values": [entry(e) for e in resp.entries], "next_page_token": resp.next_page_token})
+    return await call_page(request, "query", "ListMedia", req, "entries", entry, key="values")
 
 
 async def media_table(request: Request) -> Response:

@@ -21,6 +21,7 @@ from .api_common import (
     bool_param,
     bridge,
     call,
+    call_page,
     caller,
     int_param,
     json_with_series,
@@ -63,8 +64,7 @@ async def search_runs(request: Request) -> Response:
         **page_params(request, 50, 1000),
         fields=list_param(request, "field"),
     )
-    resp = await call(request, "query", "SearchRuns", req)
-    return Json({"runs": [convert.run(r) for r in resp.runs], "next_page_token": resp.next_page_token})
+    return await call_page(request, "query", "SearchRuns", req, "runs", convert.run)
 
 
 async def count_runs(request: Request) -> Response:
@@ -118,9 +118,9 @@ async def run_files(request: Request) -> Response:
         run=run_name(request),
         **page_params(request, 200, 1000),
     )
-    resp = await call(request, "ingest", "ListRunFiles", req)
-    files = [{"path": f.path, "size": f.size} for f in resp.files]
-    return Json({"files": files, "next_page_token": resp.next_page_token})
+    return await call_page(
+        request, "ingest", "ListRunFiles", req, "files", lambda f: {"path": f.path, "size": f.size}
+    )
 
 
 async def run_file(request: Request) -> Response:
