@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from strata.lineage.v1 import lineage_service_pb2, lineage_service_pb2_grpc
+from strata.lineage.v1 import lineage_pb2, lineage_service_pb2, lineage_service_pb2_grpc
 
 from ..common.context import current_principal
 from ..common.db import timeout_from
@@ -27,19 +27,27 @@ class LineageServiceHandlers(lineage_service_pb2_grpc.LineageServiceServicer):
     def _caller(self, context: Ctx) -> Caller:
         return Caller(self.deps.pool, self.deps.authorizer, current_principal(), timeout_from(context))
 
+    async def _trace(
+        self,
+        request: lineage_service_pb2.TraceUpstreamRequest | lineage_service_pb2.TraceDownstreamRequest,
+        context: Ctx,
+        direction: Direction,
+    ) -> lineage_pb2.Graph:
+        """The graph one Trace call answers with (both requests have the same fields)."""
+        opts = convert.options(request.options)
+        return convert.graph(await trace.trace_node(self._caller(context), request.node, direction, opts))
+
     async def TraceUpstream(
         self, request: lineage_service_pb2.TraceUpstreamRequest, context: Ctx
     ) -> lineage_service_pb2.TraceUpstreamResponse:
-        opts = convert.options(request.options)
-        graph = await trace.trace_node(self._caller(context), request.node, Direction.UPSTREAM, opts)
-        return lineage_service_pb2.TraceUpstreamResponse(graph=convert.graph(graph))
+        graph = await self._trace(request, context, Direction.UPSTREAM)
+        return lineage_service_pb2.TraceUpstreamResponse(graph=graph)
 
     async def TraceDownstream(
         self, request: lineage_service_pb2.TraceDownstreamRequest, context: Ctx
     ) -> lineage_service_pb2.TraceDownstreamResponse:
-        opts = convert.options(request.options)
-        graph = await trace.trace_node(self._caller(context), request.node, Direction.DOWNSTREAM, opts)
-        return lineage_service_pb2.TraceDownstreamResponse(graph=convert.graph(graph))
+        graph = await self._trace(request, context, Direction.DOWNSTREAM)
+        return lineage_service_pb2.TraceDownstreamResponse(graph=graph)
 
     async def AnalyzeImpact(
         self, request: lineage_service_pb2.AnalyzeImpactRequest, context: Ctx
