@@ -32,6 +32,28 @@ RUN_COLUMNS = """r.id, r.run_id, e.name AS entity, p.name AS project, r.display_
     r.update_time, r.heartbeat_time, r.finish_time"""
 
 
+async def run_by_name(
+    conn: Conn,
+    columns: str,
+    entity: str,
+    project: str,
+    run_id: str,
+    *,
+    timeout: float | None = None,
+    lock: bool = False,
+) -> asyncpg.Record | None:
+    """`columns` (over RUN_FROM's r, p, e) of the run entity/project/run_id; with `lock`, the run row
+    is locked FOR UPDATE for the rest of the transaction."""
+    locking = " FOR UPDATE OF r" if lock else ""
+    return await conn.fetchrow(
+        f"SELECT {columns} FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3{locking}",
+        entity,
+        project,
+        run_id,
+        timeout=timeout,
+    )
+
+
 def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     if value is None:
         return None

@@ -13,17 +13,12 @@ from typing import Any, cast
 import asyncpg
 
 from ...common.db import Conn
-from ...common.runs import RUN_COLUMNS, RUN_FROM, summaries_by_run
+from ...common.runs import RUN_COLUMNS, RUN_FROM, run_by_name, summaries_by_run
 from .states import CRASHED, RUNNING
 
 
 async def fetch_run(conn: Conn, entity: str, project: str, run_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        f"SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
-        entity,
-        project,
-        run_id,
-    )
+    return await run_by_name(conn, RUN_COLUMNS, entity, project, run_id)
 
 
 async def fetch_run_by_id(conn: Conn, run_pk: int) -> asyncpg.Record:
@@ -42,12 +37,7 @@ async def lock_run(conn: Conn, project_id: int, run_id: str) -> asyncpg.Record |
 
 async def find_run(conn: Conn, entity: str, project: str, run_id: str) -> asyncpg.Record | None:
     """The run's row id, project and next step, by name (no lock)."""
-    return await conn.fetchrow(
-        f"SELECT r.id, r.project_id, r.next_step FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
-        entity,
-        project,
-        run_id,
-    )
+    return await run_by_name(conn, "r.id, r.project_id, r.next_step", entity, project, run_id)
 
 
 async def lock_run_by_name(
@@ -57,13 +47,8 @@ async def lock_run_by_name(
     an update merges into (config, display name, tags, notes). Heartbeats and finishes take the lean
     row: they run every few seconds per run and need no 1 MiB config."""
     extra = ", r.config::text AS config, r.display_name, r.tags, r.notes" if editable else ""
-    return await conn.fetchrow(
-        f"""SELECT r.id, r.project_id, r.state, r.exit_code{extra} FROM {RUN_FROM}
-            WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3 FOR UPDATE OF r""",
-        entity,
-        project,
-        run_id,
-    )
+    columns = f"r.id, r.project_id, r.state, r.exit_code{extra}"
+    return await run_by_name(conn, columns, entity, project, run_id, lock=True)
 
 
 async def insert_run(conn: Conn, project_id: int, values: dict[str, Any]) -> int | None:

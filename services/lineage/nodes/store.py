@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncpg
 
 from ...common.db import Conn
-from ...common.runs import RUN_FROM
+from ...common.runs import run_by_name
 from ..model import VersionState
 
 COMMITTED, DELETED = int(VersionState.COMMITTED), int(VersionState.DELETED)
@@ -24,13 +24,7 @@ _VERSION_COLUMNS = "v.id, a.project_id, v.artifact_id, v.version, v.state, v.pro
 async def find_run(
     conn: Conn, entity: str, project: str, run_id: str, timeout: float
 ) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        f"SELECT r.id, r.project_id FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
-        entity,
-        project,
-        run_id,
-        timeout=timeout,
-    )
+    return await run_by_name(conn, "r.id, r.project_id", entity, project, run_id, timeout=timeout)
 
 
 async def find_version(

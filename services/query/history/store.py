@@ -14,7 +14,7 @@ import asyncpg
 import numpy as np
 
 from ...common.db import Conn
-from ...common.runs import RUN_FROM
+from ...common.runs import run_by_name
 
 # Rows whose step range meets [lo, hi]; PostgreSQL bigint bounds stand in for "no bound".
 LO, HI = -(2**63), 2**63 - 1
@@ -31,14 +31,8 @@ class Headers:
 
 
 async def run_pk(conn: Conn, entity: str, project: str, run_id: str, timeout: float) -> int | None:
-    result: int | None = await conn.fetchval(
-        f"SELECT r.id FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
-        entity,
-        project,
-        run_id,
-        timeout=timeout,
-    )
-    return result
+    row = await run_by_name(conn, "r.id", entity, project, run_id, timeout=timeout)
+    return None if row is None else int(row["id"])
 
 
 async def metric_keys(conn: Conn, run: int, timeout: float) -> list[asyncpg.Record]:

@@ -15,7 +15,7 @@ import asyncpg
 
 from ...common.db import Conn
 from ...common.names import ArtifactName, ArtifactRef, ProjectName, RunName, VersionName
-from ...common.runs import RUN_FROM
+from ...common.runs import run_by_name
 from ..model import COMMITTED, DELETED, DRAFT, ENTRY_COLUMNS, LATEST, Artifact, Entry, Version
 
 _NAMES = """JOIN artifacts a ON a.id = v.artifact_id
@@ -485,12 +485,7 @@ async def soft_delete(conn: Conn, version_id: int) -> datetime:
 
 async def run_row(conn: Conn, run: RunName) -> asyncpg.Record | None:
     """The run's row id and project id."""
-    return await conn.fetchrow(
-        f"SELECT r.id, r.project_id FROM {RUN_FROM} WHERE e.name = $1 AND p.name = $2 AND r.run_id = $3",
-        run.project.entity,
-        run.project.project,
-        run.run_id,
-    )
+    return await run_by_name(conn, "r.id, r.project_id", run.project.entity, run.project.project, run.run_id)
 
 
 async def insert_edge(conn: Conn, run_id: int, version_id: int, kind: int) -> bool:
