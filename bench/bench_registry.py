@@ -21,8 +21,8 @@ from pathlib import Path
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from strata.registry.v1 import registry_service_pb2 as pb
 
-from tests.fixtures.postgres import PostgresServer
-from tests.fixtures.servers import ServerThread, make_settings
+from bench.serving import postgres_database, server_thread
+from tests.fixtures.servers import ServerThread
 from tests.registry.helpers import log_version, sql
 
 
@@ -133,11 +133,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--quick", action="store_true", help="short smoke run")
     args = parser.parse_args(argv)
     resolves, files = (300, 1_000) if args.quick else (3_000, 10_000)
-    pg = PostgresServer()
-    work = Path(tempfile.mkdtemp(prefix="strata-bench-srv-"))
-    server = ServerThread(make_settings(work, pg.create_database(), gc_interval=0.0)).start()
-    os.environ["STRATA_ADDR"] = server.addr
-    try:
+    with postgres_database() as dsn, server_thread(dsn, gc_interval=0.0) as server:
+        os.environ["STRATA_ADDR"] = server.addr
         bench_resolve(server, resolves)
         try:
             bench_log_dataset(server, files, 1024)
@@ -145,7 +142,3 @@ def main(argv: list[str]) -> None:
             print(
                 f"log_artifact benchmark skipped: the SDK's transfer engine or strata.init is missing ({e})"
             )
-    finally:
-        server.stop()
-        pg.stop()
-        shutil.rmtree(work, ignore_errors=True)
