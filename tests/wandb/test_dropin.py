@@ -297,9 +297,14 @@ def test_public_api_additions(env: ServerThread, work: Path) -> None:
 
 def test_delete_run_is_audited_and_not_found_twice(env: ServerThread, work: Path) -> None:
     with wandb.init(project="deleting") as run:
-        run.log({"x": 1.0})
+        for step in range(300):
+            run.log({"x": float(step)})
+    run_pk = sql(env, "SELECT id FROM runs WHERE run_id = $1", run.id)[0]["id"]
+    assert sql(env, "SELECT count(*) AS n FROM metric_chunks WHERE run_id = $1", run_pk)[0]["n"] > 0
     client = env.client()
     client.ingest.DeleteRun(ipb.DeleteRunRequest(name=run.resource_name))
+    # metric_chunks has no foreign key to runs: the delete removes its rows itself, leaving no orphans.
+    assert sql(env, "SELECT count(*) AS n FROM metric_chunks WHERE run_id = $1", run_pk)[0]["n"] == 0
     rows = sql(env, "SELECT action FROM audit_events WHERE target = $1 ORDER BY id", run.resource_name)
     assert [r["action"] for r in rows][-1] == "run.delete"
     with pytest.raises(StrataError) as e:

@@ -1,6 +1,8 @@
-"""Deleting a run (DeleteRun): the run row goes, and with it (ON DELETE CASCADE) its metrics, summaries,
-files and lineage edges; artifact versions it produced stay, with no producer run. One audit record
-(run.delete) keeps what the run was, in the same transaction."""
+"""Deleting a run (DeleteRun): the run row goes, and with it (ON DELETE CASCADE) its metric keys,
+summaries, rollups, media index, files and lineage edges; artifact versions it produced stay, with no
+producer run. metric_chunks carries no foreign key (it is partitioned and written by COPY), so its rows
+are deleted here explicitly, in the same transaction. One audit record (run.delete) keeps what the run
+was, in the same transaction."""
 
 from __future__ import annotations
 
@@ -26,4 +28,5 @@ async def delete_run(deps: Deps, name: RunName, timeout: float = DEFAULT_TIMEOUT
 
 
 async def _delete(conn: Conn, run_pk: int) -> None:
+    await conn.execute("DELETE FROM metric_chunks WHERE run_id = $1", run_pk)
     await conn.execute("DELETE FROM runs WHERE id = $1", run_pk)
