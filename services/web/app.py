@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -26,8 +27,8 @@ from . import (
 from .api_common import Json
 from .bridge import ApiError, Bridge
 from .config import WebSettings
-from .security import SecurityHeaders, check_write, resolve_caller
-from .sessions import SessionStore
+from .security import SecurityHeaders, bearer_key, check_write, resolve_caller
+from .sessions import COOKIE, make_store
 
 STATIC = Path(__file__).parent / "static"
 
@@ -37,6 +38,12 @@ class CallerMiddleware(BaseHTTPMiddleware):
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         state = request.app.state
+        if bearer_key(request) is None:  # a session cookie: checked (or taken from the cache) once here
+            try:
+                await state.sessions.load(request.cookies.get(COOKIE))
+            except (OSError, asyncpg.PostgresError) as e:
+                error = ApiError(503, "UNAVAILABLE", f"sessions cannot be checked now: {type(e).__name__}")
+                return Json(error.body(), status_code=error.status)
         caller = resolve_caller(request, state.sessions, state.settings.open_local)
         request.state.caller = caller
         try:
@@ -92,5 +99,5 @@ def create_app(settings: WebSettings, bridge: Bridge | None = None) -> Starlette
     )
     app.state.settings = settings
     app.state.bridge = bridge or Bridge(settings.grpc_addr, settings.grpc_timeout)
-    app.state.sessions = SessionStore(settings.session_seconds)
+    app.state.sessions = make_store(settings.pg_dsn, settings.session_seconds, settings.session_cache_seconds)
     return app
