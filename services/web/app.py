@@ -22,6 +22,7 @@ from . import (
     api_runs,
     api_session,
     compare,
+    openapi,
     pages,
 )
 from .api_common import Json
@@ -85,9 +86,18 @@ async def api_index(request: Request) -> Response:
     return Json({"endpoints": out})
 
 
+async def api_document(request: Request) -> Response:
+    """GET /api/v1/openapi.json: the OpenAPI 3 document of this API, built from the route table."""
+    state = request.app.state
+    if getattr(state, "openapi", None) is None:
+        state.openapi = openapi.document(request.app.routes)
+    return Json(state.openapi)
+
+
 def create_app(settings: WebSettings, bridge: Bridge | None = None) -> Starlette:
     routes = [
         Route("/api/v1", api_index),
+        Route("/api/v1/openapi.json", api_document),
         *API_ROUTES,
         *pages.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
