@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from ..common.config import _secret
+
 DEFAULT_WEB_ADDR = "127.0.0.1:8080"
 
 
@@ -29,13 +31,14 @@ class WebSettings:
         pg_dsn: str | None = None,
     ) -> WebSettings:
         """Settings from STRATA_WEB_ADDR, STRATA_ADDR, STRATA_AUTH_MODE, STRATA_WEB_SESSION_SECONDS,
-        STRATA_PG_DSN and STRATA_WEB_SESSION_CACHE_SECONDS; arguments that are not None win."""
+        STRATA_PG_DSN (or STRATA_PG_DSN_FILE) and STRATA_WEB_SESSION_CACHE_SECONDS; arguments that are not
+        None win."""
         return cls(
             web_addr=web_addr or os.environ.get("STRATA_WEB_ADDR") or DEFAULT_WEB_ADDR,
             grpc_addr=grpc_addr or os.environ.get("STRATA_ADDR") or "127.0.0.1:50051",
             auth_mode=auth_mode or os.environ.get("STRATA_AUTH_MODE") or "keys",
             session_seconds=float(os.environ.get("STRATA_WEB_SESSION_SECONDS") or 12 * 3600),
-            pg_dsn=pg_dsn or os.environ.get("STRATA_PG_DSN") or None,
+            pg_dsn=pg_dsn or _secret("STRATA_PG_DSN") or None,  # or STRATA_PG_DSN_FILE
             session_cache_seconds=float(os.environ.get("STRATA_WEB_SESSION_CACHE_SECONDS") or 2),
         )
 
