@@ -4,6 +4,7 @@ holds neither the session id nor the key."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterator
 from datetime import timedelta
@@ -23,12 +24,12 @@ COOKIE = "strata_session"
 
 
 def console(ks: KeysServer, **overrides: Any) -> WebThread:
+    overrides.setdefault("session_cache_seconds", 60.0)  # long on purpose: ending must not wait for it
     settings = WebSettings(
         web_addr="127.0.0.1:0",
         grpc_addr=ks.addr,
         auth_mode="keys",
         pg_dsn=ks.thread.settings.pg_dsn,
-        session_cache_seconds=60.0,  # long on purpose: ending a session must not wait for it
         **overrides,
     )
     return WebThread(settings).start()
@@ -37,6 +38,9 @@ def console(ks: KeysServer, **overrides: Any) -> WebThread:
 @pytest.fixture(scope="module")
 def replicas(keys_server: KeysServer) -> Iterator[tuple[WebThread, WebThread]]:
     one, two = console(keys_server), console(keys_server)
+    for web in (one, two):  # open each one's pool and wait for its listener (which empties its cache)
+        assert me(web, "none") == 401
+        poll_until(web.app.state.sessions.listener.listening.is_set, timeout=10, what="the listener")
     yield one, two
     one.stop()
     two.stop()
@@ -68,6 +72,11 @@ def rows(ks: KeysServer) -> list[Any]:
             return await conn.fetch("SELECT * FROM console_sessions")
 
     return ks.run(go())
+
+
+def session(web: WebThread, session_id: str) -> Any:
+    """What `web`'s session store makes of this id (None: no valid session)."""
+    return asyncio.run_coroutine_threadsafe(web.app.state.sessions.load(session_id), web.loop).result(10)
 
 
 def refused(web: WebThread, session_id: str) -> bool:
@@ -111,8 +120,9 @@ def test_revoking_the_api_key_ends_its_sessions(
     assert me(one, sid) == 200 and me(two, sid) == 200
     with keys_server.client() as admin:
         admin.iam.RevokeApiKey(iam.RevokeApiKeyRequest(name=f"apiKeys/{key.split('_')[1]}"))
-    for web in (one, two):
-        poll_until(lambda w=web: refused(w, sid), timeout=10, what="the revoked key's session to end")
+    for web in (one, two):  # the session itself ends, not only the calls its key can no longer make
+        poll_until(lambda w=web: session(w, sid) is None, timeout=10, what="the revoked key's session to end")
+        assert refused(web, sid)
 
 
 def test_an_expired_session_is_refused_everywhere(keys_server: KeysServer) -> None:
@@ -143,3 +153,20 @@ def test_the_database_holds_neither_the_session_id_nor_the_key(
 def test_a_forged_cookie_is_no_session(replicas: tuple[WebThread, WebThread]) -> None:
     for web in replicas:
         assert refused(web, "forged-" + "x" * 40)
+
+
+def test_without_notifications_a_replica_trusts_a_session_for_at_most_its_cache_time(
+    keys_server: KeysServer, replicas: tuple[WebThread, WebThread]
+) -> None:
+    deaf = console(keys_server, session_cache_seconds=0.5)
+    try:
+        sid, csrf = sign_in(replicas[0], keys_server.user("deaf"))
+        assert me(deaf, sid) == 200  # opens its pool and listener
+        store = deaf.app.state.sessions
+        poll_until(store.listener.listening.is_set, timeout=10, what="the listener")  # it empties the cache
+        assert me(deaf, sid) == 200  # now cached
+        asyncio.run_coroutine_threadsafe(store.listener.stop(), deaf.loop).result(10)
+        sign_out(replicas[0], sid, csrf)
+        poll_until(lambda: refused(deaf, sid), timeout=10, what="the cache entry to age out")
+    finally:
+        deaf.stop()
