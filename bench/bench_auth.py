@@ -8,6 +8,9 @@ between the modes is the authorization itself:
   in-process  Authorizer.authenticate + authorize as the interceptor calls them, on the server loop
   unary       sequential calls through a real channel, p50 per call
   stream      one client stream of many messages, per-message time
+  access log  one access-log line plus the RPC metrics, as each call ends (in-process)
+
+The servers log as deployed ones do: JSON lines at info, one access line per call (to /dev/null).
 
     make bench BENCH_ARGS="auth"          (add --quick for a short smoke run)
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -31,6 +35,8 @@ from google.protobuf import empty_pb2
 from strata.ingest.v1 import ingest_service_pb2
 from strata.query.v1 import query_service_pb2
 from strata_server.__main__ import all_specs
+from strata_server.common import access
+from strata_server.common import logging as slog
 from strata_server.common.auth import policy as permissions
 from strata_server.common.auth.policy import Access, Check, Rule
 from strata_server.common.deps import Deps
@@ -117,6 +123,18 @@ def cold_lookup(thread: ServerThread, metadata: dict[str, str], n: int) -> float
     return thread.run(loop(), timeout=600)
 
 
+def access_line(n: int) -> float:
+    """µs per access-log line and RPC metrics update, as the access interceptor ends a call (JSON
+    logging at info, written to /dev/null: the cost of making the line, not of the disk)."""
+    interceptor = access.AccessInterceptor("info")
+    record = access._Record(PING, "ipv4:127.0.0.1:40000")
+    record.principal, record.request_id = "bench", "0123456789abcdef"
+    t0 = time.perf_counter()
+    for _ in range(n):
+        interceptor._finish(record, "OK")
+    return (time.perf_counter() - t0) / n * 1e6
+
+
 def unary(targets: list[tuple[str, list[tuple[str, str]]]], n: int) -> list[float]:
     """p50 µs of one unary call through a real channel, for each (address, metadata); the targets
     take turns call by call, so a busy moment of the shared machine hits them alike."""
@@ -194,6 +212,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     n_proc, n_unary, n_stream, n_cold = (2000, 500, 5000, 50) if args.quick else (50000, 5000, 30000, 300)
+    # the servers log as a deployed one does (JSON lines, info, one access line per call), to /dev/null
+    slog.configure("info", "json", file=open(os.devnull, "w"))  # open for the whole run
     permissions.RULES[PING] = RULE
     permissions.RULES[STREAM] = RULE
     pg = PostgresServer()
@@ -224,6 +244,7 @@ def main(argv: list[str]) -> None:
             f"overhead of keys mode: {ka - oa:.2f} µs/call in-process, {kb - ob:+.1f} µs per unary call "
             f"({kb / ob:.2f}x), {kc - oc:+.3f} µs per stream message ({kc / oc:.2f}x)"
         )
+        print(f"access-log line + RPC metrics (in-process): {access_line(n_proc):.2f} µs/call")
         cold = cold_lookup(keys_thread, md, n_cold)
         print(f"uncached key + project (after invalidation, 2 SQL lookups): {cold:.0f} µs/call")
     finally:

@@ -58,11 +58,35 @@ def _code_name(context: grpc.aio.ServicerContext, default: str) -> str:
     return default
 
 
+class _Series:
+    """A method's metric children, looked up once (`labels()` costs about as much as the update)."""
+
+    __slots__ = ("calls", "in_flight", "seconds")
+
+    def __init__(self, method: str) -> None:
+        self.calls: dict[str, Any] = {}  # code name -> counter child
+        self.seconds = RPC_SECONDS.labels(method)
+        self.in_flight = RPC_IN_FLIGHT.labels(method)
+
+    def count(self, method: str, code: str) -> None:
+        child = self.calls.get(code)
+        if child is None:
+            child = self.calls[code] = RPC_CALLS.labels(method, code)
+        child.inc()
+
+
 class AccessInterceptor(BehaviourInterceptor):
     def __init__(self, level: str = "info") -> None:
         if level not in LEVELS:
             raise ValueError(f"STRATA_ACCESS_LOG_LEVEL must be one of {', '.join(LEVELS)}, not {level!r}")
         self.level = level
+        self._series: dict[str, _Series] = {}  # per method: registered RPCs only, so bounded
+
+    def series(self, method: str) -> _Series:
+        found = self._series.get(method)
+        if found is None:
+            found = self._series[method] = _Series(method)
+        return found
 
     def intercept_handler(
         self, handler: grpc.RpcMethodHandler, details: grpc.HandlerCallDetails
@@ -115,7 +139,7 @@ class AccessInterceptor(BehaviourInterceptor):
         # the peer is read now: once a call has ended (a client gone) its context must not be asked
         record = _Record(method, context.peer() or "")
         _current.set(record)  # the handler runs in this task's context: note_caller finds it
-        RPC_IN_FLIGHT.labels(method).inc()
+        self.series(method).in_flight.inc()
         return record
 
     def _finish(self, record: _Record, code: str) -> None:
@@ -132,6 +156,7 @@ class AccessInterceptor(BehaviourInterceptor):
                     request_id=record.request_id or None,
                     peer=record.peer,
                 )
-        RPC_CALLS.labels(record.method, code).inc()
-        RPC_SECONDS.labels(record.method).observe(elapsed)
-        RPC_IN_FLIGHT.labels(record.method).dec()
+        series = self.series(record.method)
+        series.count(record.method, code)
+        series.seconds.observe(elapsed)
+        series.in_flight.dec()

@@ -25,7 +25,7 @@ from typing import Any, cast
 import grpc
 from grpc_status import rpc_status
 
-from .auth import Authorizer
+from .auth import Authorizer, admitted
 from .auth.policy import INGEST, REGISTRY, RULES, Access, Rule
 from .errors import InvalidArgument, Reason, ResourceExhausted, ServiceError, Unauthenticated, to_status
 from .logging import get_logger
@@ -79,7 +79,7 @@ class AdmissionInterceptor(grpc.aio.ServerInterceptor):
         rule = self.rules.get(method)
         if rule is not None and rule.primary.access is Access.PUBLIC:
             return await continuation(details)
-        refusal = await self._refusal(details)
+        refusal = await self._refusal(method, details)
         handler = await continuation(details)
         if handler is None:
             return None
@@ -91,7 +91,9 @@ class AdmissionInterceptor(grpc.aio.ServerInterceptor):
             return handler
         return _size_checked(handler, limit)
 
-    async def _refusal(self, details: grpc.HandlerCallDetails) -> ServiceError | None:
+    async def _refusal(self, method: str, details: grpc.HandlerCallDetails) -> ServiceError | None:
+        """Why the call is refused from its headers, else None; an authenticated principal is
+        handed on to the authorizing interceptor (admitted.py), so the key is checked once a call."""
         metadata = {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
         try:
             principal = await self.authorizer.authenticate(metadata, "")
@@ -104,6 +106,7 @@ class AdmissionInterceptor(grpc.aio.ServerInterceptor):
                 Reason.UNAUTHENTICATED,
                 "send 'authorization: Bearer <api key>' (strata login, or STRATA_API_KEY)",
             )
+        admitted.remember(method, metadata.get("authorization", ""), principal)
         return None
 
 

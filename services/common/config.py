@@ -76,6 +76,12 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "disables it there). `python -m strata_server.web` runs it alone, calling the services at STRATA_ADDR.",
     ),
     ("STRATA_WEB_SESSION_SECONDS", "43200", "Lifetime of a console sign-in session (seconds)."),
+    (
+        "STRATA_WEB_SESSION_CACHE_SECONDS",
+        "2",
+        "How long a console replica trusts a session it checked in PostgreSQL before checking it again "
+        "(sign-out and key revocation also reach it at once through LISTEN/NOTIFY).",
+    ),
     ("STRATA_LOG_LEVEL", "info", "debug, info, warning or error."),
     ("STRATA_LOG_FORMAT", "json", "json (one object per line) or console."),
     (

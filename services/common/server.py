@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -83,6 +84,7 @@ class StrataServer:
         self.settings = settings
         self.port: int | None = None
         self.deps: Deps | None = None
+        self.dsn: str | None = None  # the PostgreSQL in use, once started
         self._server: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
         self._embedded: EmbeddedPostgres | None = None
@@ -92,11 +94,14 @@ class StrataServer:
 
     async def start(self) -> int:
         s = self.settings
+        if not structlog.is_configured():  # embedded (benchmarks, tools): not structlog's dev defaults,
+            slog.configure(s.log_level, s.log_format)  # which re-bind and pretty-print every line
         credentials = server_credentials(s)  # a TLS misconfiguration fails before anything starts
         dsn = s.pg_dsn
         if dsn is None:
             self._embedded = EmbeddedPostgres(s.data_dir / "pg")
             dsn = await asyncio.to_thread(self._embedded.start)
+        self.dsn = dsn
         pool = await create_pool(
             dsn, min_size=s.pg_pool_min, max_size=s.pg_pool_max, statement_timeout=s.pg_statement_timeout
         )
@@ -217,7 +222,8 @@ class StrataServer:
             from ..web.server import start_beside  # the console is optional: only the all-in-one starts it
 
             try:
-                web, url = await start_beside(self.address, self.settings)
+                settings = replace(self.settings, pg_dsn=self.dsn)  # the console keeps its sessions there
+                web, url = await start_beside(self.address, settings)
             except (OSError, SystemExit) as e:  # e.g. the port is taken: the services still serve
                 log.warning("console_not_started", web_addr=self.settings.web_addr, error=str(e))
         print(self.banner(), file=sys.stderr, flush=True)

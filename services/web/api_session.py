@@ -34,7 +34,7 @@ async def sign_in(request: Request) -> Response:
                 401, "UNAUTHENTICATED", "this API key is not valid (unknown, revoked or expired)"
             ) from None
         raise
-    session = store(request).create(key, who.actor.name)
+    session = await store(request).create(key, who.actor.name)
     response = Json({"name": who.actor.name, "csrf": session.csrf})
     response.set_cookie(
         COOKIE,
@@ -52,7 +52,7 @@ async def sign_out(request: Request) -> Response:
     """DELETE /api/v1/session: revoke the session; the cookie is cleared and worthless from now on."""
     session_id = request.cookies.get(COOKIE)
     if session_id:
-        store(request).revoke(session_id)
+        await store(request).revoke(session_id)
     response = Json({"signed_out": True})
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response

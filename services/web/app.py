@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -21,13 +22,14 @@ from . import (
     api_runs,
     api_session,
     compare,
+    openapi,
     pages,
 )
 from .api_common import Json
 from .bridge import ApiError, Bridge
 from .config import WebSettings
-from .security import SecurityHeaders, check_write, resolve_caller
-from .sessions import SessionStore
+from .security import SecurityHeaders, bearer_key, check_write, resolve_caller
+from .sessions import COOKIE, make_store
 
 STATIC = Path(__file__).parent / "static"
 
@@ -37,6 +39,12 @@ class CallerMiddleware(BaseHTTPMiddleware):
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         state = request.app.state
+        if bearer_key(request) is None:  # a session cookie: checked (or taken from the cache) once here
+            try:
+                await state.sessions.load(request.cookies.get(COOKIE))
+            except (OSError, asyncpg.PostgresError) as e:
+                error = ApiError(503, "UNAVAILABLE", f"sessions cannot be checked now: {type(e).__name__}")
+                return Json(error.body(), status_code=error.status)
         caller = resolve_caller(request, state.sessions, state.settings.open_local)
         request.state.caller = caller
         try:
@@ -78,9 +86,18 @@ async def api_index(request: Request) -> Response:
     return Json({"endpoints": out})
 
 
+async def api_document(request: Request) -> Response:
+    """GET /api/v1/openapi.json: the OpenAPI 3 document of this API, built from the route table."""
+    state = request.app.state
+    if getattr(state, "openapi", None) is None:
+        state.openapi = openapi.document(request.app.routes)
+    return Json(state.openapi)
+
+
 def create_app(settings: WebSettings, bridge: Bridge | None = None) -> Starlette:
     routes = [
         Route("/api/v1", api_index),
+        Route("/api/v1/openapi.json", api_document),
         *API_ROUTES,
         *pages.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -92,5 +109,5 @@ def create_app(settings: WebSettings, bridge: Bridge | None = None) -> Starlette
     )
     app.state.settings = settings
     app.state.bridge = bridge or Bridge(settings.grpc_addr, settings.grpc_timeout)
-    app.state.sessions = SessionStore(settings.session_seconds)
+    app.state.sessions = make_store(settings.pg_dsn, settings.session_seconds, settings.session_cache_seconds)
     return app

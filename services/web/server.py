@@ -82,6 +82,7 @@ class WebServer:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._task, 10)
         self.app.state.bridge.close()
+        await self.app.state.sessions.close()
 
 
 async def start_beside(grpc_address: str, settings: Settings) -> tuple[WebServer, str]:
@@ -94,6 +95,7 @@ async def start_beside(grpc_address: str, settings: Settings) -> tuple[WebServer
             web_addr=settings.web_addr,
             grpc_addr=f"{host}:{port}",
             auth_mode=settings.auth_mode,
+            pg_dsn=settings.pg_dsn,
         )
     )
     return web, await web.start()

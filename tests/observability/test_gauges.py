@@ -32,6 +32,8 @@ def _lookups(result: str) -> float:
 
 
 def test_a_key_checked_again_is_an_auth_cache_hit(keys_server: KeysServer) -> None:
+    # the listener empties the caches once it has subscribed: wait for that before warming them
+    poll_until(keys_server.deps.authorizer.listener.listening.is_set, what="the auth listener")
     with keys_server.client() as client:
         client.iam.GetPrincipal(iam.GetPrincipalRequest())
         hits = _lookups("hit")

@@ -29,6 +29,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 CHANNEL = "strata_auth"
+_HITS, _MISSES = AUTH_CACHE.labels("hit"), AUTH_CACHE.labels("miss")  # looked up once: hot path
 
 
 async def cancel_task(task: asyncio.Task[None] | None) -> None:
@@ -53,9 +54,9 @@ class TtlCache(Generic[K, V]):
         entry = self._data.get(key)
         if entry is None or entry[0] < time.monotonic():
             self._data.pop(key, None)
-            AUTH_CACHE.labels("miss").inc()
+            _MISSES.inc()
             return None
-        AUTH_CACHE.labels("hit").inc()
+        _HITS.inc()
         return entry[1]
 
     def put(self, key: K, value: V, generation: int | None = None) -> None:
@@ -72,13 +73,20 @@ class TtlCache(Generic[K, V]):
 
 
 class AuthListener:
-    """Keeps one connection LISTENing on CHANNEL and calls `on_change` for every notification (and
+    """Keeps one connection LISTENing on CHANNEL (or `channels`) and calls `on_change` for every notification (and
     after every reconnect, since notifications sent while disconnected are lost)."""
 
-    def __init__(self, dsn: str, on_change: Callable[[], None], retry_delay: float = 1.0) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        on_change: Callable[[], None],
+        retry_delay: float = 1.0,
+        channels: tuple[str, ...] = (CHANNEL,),
+    ) -> None:
         self.dsn = dsn
         self.on_change = on_change
         self.retry_delay = retry_delay
+        self.channels = channels
         self.listening = asyncio.Event()  # set while subscribed (tests wait on it)
         self._task: asyncio.Task[None] | None = None
 
@@ -99,7 +107,8 @@ class AuthListener:
                 conn = await asyncpg.connect(self.dsn)
                 closed = asyncio.Event()
                 conn.add_termination_listener(lambda _c, ev=closed: ev.set())
-                await conn.add_listener(CHANNEL, self._notified)
+                for channel in self.channels:
+                    await conn.add_listener(channel, self._notified)
                 self.on_change()
                 self.listening.set()
                 await closed.wait()
