@@ -138,11 +138,17 @@ def test_without_trusting_the_ingress_the_console_refuses_that_sign_in(console: 
     assert (status, json.loads(body)["error"]["reason"]) == (403, "CSRF_FAILED")
 
 
-def test_the_console_calls_the_router_and_is_pinned_to_one_pod_per_browser() -> None:
-    assert _console_env("prod")["STRATA_ADDR"] == "strata-router:50051"
+def test_the_console_calls_the_router_and_shares_sessions_through_the_database() -> None:
+    env = _console_env("prod")
+    assert env["STRATA_ADDR"] == "strata-router:50051"
+    # Sessions in PostgreSQL: the DSN file is mounted, so no replica pins browsers.
+    assert env["STRATA_PG_DSN_FILE"] == "/etc/strata/secrets/pg-dsn"
+    pod = _object("prod", "Deployment", "strata-console")["spec"]["template"]["spec"]
+    secrets = next(v for v in pod["volumes"] if v["name"] == "secrets")["secret"]
+    assert secrets["items"] == [{"key": "pg-dsn", "path": "pg-dsn"}]  # no other secret reaches it
     ingress = _object("prod", "Ingress", "strata-console")
-    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/affinity"] == "cookie"
-    assert _object("prod", "Service", "strata-console")["spec"]["sessionAffinity"] == "ClientIP"
+    assert "nginx.ingress.kubernetes.io/affinity" not in ingress["metadata"]["annotations"]
+    assert "sessionAffinity" not in _object("prod", "Service", "strata-console")["spec"]
 
 
 def test_the_prod_overlay_replaces_the_ingress_placeholders_and_dev_serves_plain_http() -> None:
@@ -154,13 +160,14 @@ def test_the_prod_overlay_replaces_the_ingress_placeholders_and_dev_serves_plain
     assert dev["metadata"]["annotations"]["nginx.ingress.kubernetes.io/ssl-redirect"] == "false"
 
 
-def test_the_console_may_reach_only_the_routers_grpc_port() -> None:
+def test_the_console_may_reach_only_the_routers_grpc_port_and_postgresql() -> None:
     policy = _object("prod", "NetworkPolicy", "strata-console")["spec"]
     assert policy["egress"] == [
         {
             "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/component": "router"}}}],
             "ports": [{"protocol": "TCP", "port": 8080}],
-        }
+        },
+        {"ports": [{"protocol": "TCP", "port": 5432}]},
     ]
     router = _object("prod", "Deployment", "strata-router")["spec"]["template"]["spec"]["containers"][0]
     assert {"name": "grpc", "containerPort": 8080, "protocol": "TCP"} in router["ports"]
