@@ -108,7 +108,7 @@ def panel_spec(panel: report_pb2.Panel) -> PanelSpec:
     if kind == "line_plot":
         p = panel.line_plot
         return PanelSpec(
-            kind, y=tuple(p.y), groupby=p.groupby, aggregation=_AGGREGATIONS[p.aggregation],
+            kind, y=tuple(p.y), x=p.x or "_step", groupby=p.groupby, aggregation=_AGGREGATIONS[p.aggregation],
             band=_BANDS[p.band], smoothing=p.smoothing, max_runs=p.max_runs,
         )  # fmt: skip
     if kind == "bar_plot":

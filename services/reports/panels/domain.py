@@ -47,6 +47,7 @@ class RunsetSpec:
 class PanelSpec:
     kind: str  # a Panel oneof name: line_plot, runs_table, bar_plot, ...
     y: tuple[str, ...] = ()
+    x: str = "_step"
     groupby: str = ""
     aggregation: str = "mean"
     band: str = "minmax"
@@ -121,8 +122,11 @@ async def _compute(
         if panel.max_runs or not panel.groupby:
             pks = pks[: panel.max_runs or DEFAULT_UNGROUPED_RUNS]
         groups = await _groups(conn, panel.groupby, chosen, pks, records, timeout)
-        options = LineOptions(panel.aggregation, panel.band, panel.smoothing)
-        lines = await fold_lines(conn, groups, list(panel.y), options, by_value=bool(panel.groupby))
+        options = LineOptions(panel.aggregation, panel.band, panel.smoothing, panel.x or "_step")
+        starts = {pk: records[pk]["create_time"].timestamp() for pk in groups if records[pk]["create_time"]}
+        lines = await fold_lines(
+            conn, groups, list(panel.y), options, starts=starts, by_value=bool(panel.groupby), timeout=timeout
+        )
         return PanelResult(lines=lines)
     if panel.kind in ("bar_plot", "scalar_chart"):
         return await _folded(conn, panel, chosen, pks, records, timeout)
