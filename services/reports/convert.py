@@ -123,6 +123,8 @@ def panel_spec(panel: report_pb2.Panel) -> PanelSpec:
         return PanelSpec(kind, columns=tuple(panel.parallel_coordinates.columns))
     if kind == "runs_table":
         return PanelSpec(kind, columns=tuple(panel.runs_table.columns))
+    if kind == "media_panel":
+        return PanelSpec(kind, key=panel.media_panel.key)
     return PanelSpec(kind)
 
 

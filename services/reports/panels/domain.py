@@ -26,7 +26,7 @@ from ...query.search import store as search_store
 from ...query.search.attrs import parse_order
 from ...query.search.domain import group_key, prepare, resolve_project
 from ...query.search.filters import Node, parse_filter
-from . import tables
+from . import media, tables
 from .lines import Line, LineOptions, fold_lines
 
 DEFAULT_LIMIT = 1000
@@ -55,6 +55,7 @@ class PanelSpec:
     max_runs: int = 0
     columns: tuple[str, ...] = ()
     metric: str = ""
+    key: str = ""  # MediaPanel: the media key
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,12 @@ async def _compute(
         return PanelResult(lines=lines)
     if panel.kind in ("bar_plot", "scalar_chart"):
         return await _folded(conn, panel, chosen, pks, records, timeout)
+    if panel.kind == "media_panel":
+        found = await media.media_runs(conn, panel.key, pks, timeout)
+        rows = await _rows(conn, ["name"], list(found), records)
+        for row, values in zip(rows, found.values(), strict=True):
+            row.values.extend(values)
+        return PanelResult(columns=list(media.COLUMNS), rows=rows)
     columns = _columns(panel)
     return PanelResult(columns=columns, rows=await _rows(conn, columns, pks, records))
 
@@ -141,7 +148,7 @@ def _columns(panel: PanelSpec) -> list[str]:
         return list(panel.columns)
     if panel.kind == "parallel_coordinates":
         return list(panel.columns)
-    return ["name"]  # media: the runs whose media the viewer draws
+    return ["name"]
 
 
 async def _groups(

@@ -119,7 +119,8 @@ def _x_of(
         return pts.times
     if x == X_RUNTIME:
         assert pts.times is not None
-        return pts.times - _run_starts(pts, runs, starts)[pts.owner]
+        runtime: np.ndarray = pts.times - _run_starts(pts, runs, starts)[pts.owner]
+        return runtime
     if x_key is None:  # no run logged the x key
         return np.full(len(pts.steps), np.nan)
     return _interpolated(pts, x_key, len(runs))
