@@ -9,13 +9,15 @@ panel's server time (in-process, one query for all runs and keys, reading the ro
 service's job keeps: the job runs once after loading, as it would in the background) next to the naive
 way, one history call per run (GetHistory's code, 500 samples, in-process) folded in Python; then
 GetPanelData over gRPC end to end, and the same panel with x = "_timestamp". RunsTable: the panel's server time for every run of the project next to paging
-through SearchRuns (1,000 runs a page, in-process).
+through SearchRuns (1,000 runs a page, in-process). Then each report's console page in headless
+Chromium (when chromium and chromedriver are installed): navigation until every panel is drawn.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import time
 from collections import defaultdict
@@ -94,7 +96,7 @@ def line(label: str, ms: float, base_label: str, base_ms: float) -> None:
     print(f"  {label}: {ms:,.0f} ms   | {base_label}: {base_ms:,.0f} ms   ({base_ms / max(ms, 1e-9):.1f}x)")
 
 
-def bench_line_plot(srv: ServerThread, names: list[str], steps: int, iters: int) -> None:
+def bench_line_plot(srv: ServerThread, names: list[str], steps: int, iters: int) -> str:
     from strata_server.query.history import domain as hd
     from strata_server.reports.panels import domain as panels
 
@@ -143,9 +145,10 @@ def bench_line_plot(srv: ServerThread, names: list[str], steps: int, iters: int)
         if i:
             rpc.append((time.perf_counter() - t) * 1000)
     print(f"  GetPanelData over gRPC, end to end: p50 {statistics.median(rpc):,.0f} ms")
+    return name
 
 
-def bench_runs_table(srv: ServerThread, project_id: int, n: int, iters: int) -> None:
+def bench_runs_table(srv: ServerThread, project_id: int, n: int, iters: int) -> str:
     from strata_server.query.search import domain as search
     from strata_server.reports.panels import domain as panels
 
@@ -171,6 +174,48 @@ def bench_runs_table(srv: ServerThread, project_id: int, n: int, iters: int) -> 
     fast, base = timed(srv, panel, iters), timed(srv, paged, iters)
     print(f"\n-- RunsTable: {n:,} runs, {len(columns)} columns, ordered by a summary")
     line("panel data, server time (in-process)", fast, "SearchRuns paged by 1,000", base)
+    table = rp.RunsTable(columns=list(columns))
+    grid = rp.PanelGrid(
+        runsets=[rp.Runset(order=["-summary.val/f1"], limit=n)], panels=[rp.Panel(runs_table=table)]
+    )
+    report = rp.Report(title="bench table", blocks=[rp.Block(panel_grid=grid)])
+    req = rs.CreateReportRequest(parent=parent, report=report)
+    return str(srv.client().reports.CreateReport(req).report.name)
+
+
+def bench_browser(srv: ServerThread, reports: list[tuple[str, str]], tries: int) -> None:
+    """Each report's page in headless Chromium: navigation until every panel is drawn (p50)."""
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        print("\n-- browser: chromium/chromedriver not installed (make browser); skipped")
+        return
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+    from strata_server.web.config import WebSettings
+
+    from tests.fixtures.web import WebThread
+
+    web = WebThread(WebSettings(web_addr="127.0.0.1:0", grpc_addr=srv.addr, auth_mode="open-local")).start()
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+    drawn = "return document.querySelectorAll('.panel:not([data-ready])').length === 0 && !!document.querySelector('.panel')"
+    print("\n-- report pages in headless Chromium (navigation until every panel is drawn; goal 3,000 ms)")
+    try:
+        for label, name in reports:
+            entity, project, report = name.split("/")[1::2]
+            times = []
+            for _ in range(tries + 1):
+                t = time.perf_counter()
+                driver.get(f"{web.url}/p/{entity}/{project}/reports/{report}")
+                WebDriverWait(driver, 120, poll_frequency=0.02).until(lambda d: d.execute_script(drawn))
+                times.append((time.perf_counter() - t) * 1000)
+            assert not driver.find_elements("css selector", ".panel[data-error]"), label
+            print(f"  {label}: p50 {statistics.median(times[1:]):,.0f} ms (first load {times[0]:,.0f} ms)")
+    finally:
+        driver.quit()
+        web.stop()
 
 
 def main(argv: list[str]) -> None:
@@ -191,6 +236,9 @@ def main(argv: list[str]) -> None:
         t = time.perf_counter()
         rolled = srv.run(roll_up(srv.deps), timeout=7200)
         print(f"rollup job: {rolled:,} keys rolled in {time.perf_counter() - t:.0f} s")
-        bench_line_plot(srv, names, steps, iters)
-        bench_runs_table(srv, table_id, table, iters)
+        lines = bench_line_plot(srv, names, steps, iters)
+        runs_table = bench_runs_table(srv, table_id, table, iters)
+        bench_browser(
+            srv, [(f"grouped LinePlot, {runs:,} runs", lines), (f"RunsTable, {table:,} runs", runs_table)], 3
+        )
     print("\n(2-core machine shared with other work: client, server and PostgreSQL share it; figures move)")
