@@ -176,3 +176,33 @@ def render_offline(page: Path, screenshot: Path) -> str:
     shot_cmd = [*base, "--window-size=1400,2000", f"--screenshot={screenshot}", page.as_uri()]
     subprocess.run(shot_cmd, capture_output=True, timeout=120, check=False)
     return done.stdout
+
+
+def test_a_long_runs_table_is_drawn_a_page_at_a_time(console, browser, made) -> None:  # type: ignore[no-untyped-def]
+    from tests.fixtures import query as fx
+
+    async def many() -> None:
+        pool = console.keys_server.deps.pool
+        await fx.bulk_runs(pool, await fx.create_project(pool, ENTITY, PROJECT), 250)
+
+    console.keys_server.run(many())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STRATA_ADDR", console.keys_server.addr)
+        mp.setenv("STRATA_API_KEY", console.data.alice)
+        mp.setenv("STRATA_WEB_URL", console.url)
+        report = strata.Report(project=PROJECT, entity=ENTITY, title="Long table")
+        table = strata.report.RunsTable(columns=["name", "state"])
+        report.blocks = [strata.report.PanelGrid(runsets=[strata.report.Runset(limit=5000)], panels=[table])]
+        report.save()
+        path = report.url.removeprefix(console.url)
+    d = browser
+    sign_in(d, console, console.data.alice, path)
+    body = wait(d, lambda d: next(iter(css(d, ".panel[data-ready='1'] .panel-body[data-rows]")), None), 30)
+    total = int(body.get_attribute("data-rows"))
+    assert total >= 250 and len(css(body, "tbody tr")) == 100
+    first = css(body, "tbody tr td")[0].text
+    css(body, "button.table-next")[0].click()
+    wait(d, lambda d: css(body, "tbody tr td")[0].text != first)
+    assert css(body, "p.muted")[0].text.startswith(f"101\u2013200 of {total} listed")
+    css(body, "button.table-prev")[0].click()
+    wait(d, lambda d: css(body, "tbody tr td")[0].text == first)

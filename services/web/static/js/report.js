@@ -56,11 +56,22 @@
     return fmtValue(value);
   }
 
-  function runsTable(box, panel, data) {
-    const columns = data.columns;
-    const rows = data.rows.map((r) => columns.map((c, i) => cellFor(c, r.values[i], r)));
-    const t = S.table(columns, rows, { class: "report-runs" });
-    box.replaceChildren(el("p", { class: "muted", text: `${data.rows.length} of ${data.run_count} runs` }), t);
+  /* Rows are drawn a page of TABLE_PAGE at a time (a 10,000-run table is 60,000 cells otherwise). */
+  const TABLE_PAGE = 100;
+  function runsTable(box, panel, data, start) {
+    const columns = data.columns, from = start || 0, n = data.rows.length;
+    const shown = data.rows.slice(from, from + TABLE_PAGE);
+    const t = S.table(columns, shown.map((r) => columns.map((c, i) => cellFor(c, r.values[i], r))), { class: "report-runs" });
+    const note = n > TABLE_PAGE ? `${from + 1}–${from + shown.length} of ${n} listed, ${data.run_count} runs` : `${n} of ${data.run_count} runs`;
+    const parts = [el("p", { class: "muted", text: note }), t];
+    if (n > TABLE_PAGE) {
+      const go = (at) => () => runsTable(box, panel, data, at);
+      parts.push(el("div", { class: "pager" },
+        el("button", { class: "table-prev", text: "‹ prev", disabled: from === 0, onclick: go(Math.max(0, from - TABLE_PAGE)) }),
+        el("button", { class: "table-next", text: "next ›", disabled: from + TABLE_PAGE >= n, onclick: go(from + TABLE_PAGE) })));
+    }
+    box.replaceChildren(...parts);
+    box.dataset.rows = String(n);
   }
 
   function barPlot(box, panel, data) {
