@@ -132,3 +132,24 @@ def test_long_series_read_through_rollups_unless_stale(server, client) -> None: 
 
     server.run(compact_one_chunk())
     assert mean_y() == pytest.approx(0.25)  # the rollup names a chunk that is gone: raw again
+
+
+def test_the_points_query_has_no_per_row_subplan_even_as_a_generic_plan(server, client) -> None:  # type: ignore[no-untyped-def]
+    """A prepared statement switches to its generic plan after five runs; a subquery the planner
+    cannot hash there (NOT IN) was run once per chunk, quadratic in the panel's chunks."""
+    from strata_server.reports.panels import history
+
+    def nodes(plan: dict) -> list[dict]:  # type: ignore[type-arg]
+        return [plan, *(n for child in plan.get("Plans", []) for n in nodes(child))]
+
+    async def plan() -> list[dict]:  # type: ignore[type-arg]
+        async with server.deps.pool.acquire() as conn, conn.transaction():
+            sql = history._SQL.format(times_ro=", ro.times", times_ch=", ch.times")
+            await conn.execute(f"PREPARE points(int8[], text[]) AS {sql}")
+            await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            got = await conn.fetchval("EXPLAIN (FORMAT JSON) EXECUTE points('{1,2,3}', '{loss}')")
+            await conn.execute("DEALLOCATE points")
+            return nodes(json.loads(got)[0]["Plan"])
+
+    subplans = [n for n in server.run(plan()) if n.get("Parent Relationship") == "SubPlan"]
+    assert all(n.get("Subplan Name", "").startswith("hashed") for n in subplans), subplans

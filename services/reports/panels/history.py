@@ -18,6 +18,8 @@ import numpy as np
 from ...common.db import Conn
 
 # Rollup and chunk headers first (no bytea is read for a chunk a usable rollup covers), then the data.
+# Only joins, semi-joins and anti-joins (NOT EXISTS, never NOT IN, which cannot be hashed once a
+# prepared statement switches to its generic plan: it was quadratic in chunks, minutes at 1,000 runs).
 _SQL = """
 WITH k AS MATERIALIZED (
     SELECT run_id, key_id, key FROM metric_keys WHERE run_id = ANY($1::int8[]) AND key = ANY($2::text[])
@@ -37,7 +39,7 @@ SELECT k.key, ro.run_id, ro.steps, ro.vals{times_ro} FROM metric_rollups ro JOIN
 WHERE ro.id IN (SELECT rollup FROM covered)
 UNION ALL
 SELECT k.key, ch.run_id, ch.steps, ch.vals{times_ch} FROM metric_chunks ch JOIN k USING (run_id, key_id)
-WHERE ch.id IN (SELECT c.id FROM c WHERE c.id NOT IN (SELECT id FROM covered))
+WHERE ch.id IN (SELECT c.id FROM c WHERE NOT EXISTS (SELECT 1 FROM covered v WHERE v.id = c.id))
 """
 
 

@@ -168,7 +168,7 @@ def _bucketed(pts: KeyPoints, xs: np.ndarray, n_runs: int, buckets: int, step_ax
     size = n_runs * buckets
     sums = np.bincount(cell, weights=y, minlength=size)
     counts = np.bincount(cell, minlength=size).astype(np.float64)
-    x_sums = np.bincount(cell, weights=x, minlength=size)
+    x_sums = np.zeros(size) if step_axis else np.bincount(cell, weights=x, minlength=size)  # unused on steps
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(counts > 0, sums / counts, np.nan)
     shape = (n_runs, buckets)
