@@ -111,9 +111,9 @@ async def fold_lines(
 def _x_of(
     pts: KeyPoints, x: str, x_key: KeyPoints | None, runs: list[int], starts: dict[int, float]
 ) -> np.ndarray:
-    """Each point's x (float64; NaN where the run has no x there)."""
+    """Each point's x (float64, NaN where the run has no x there; the step axis: the int64 steps)."""
     if x == X_STEP:
-        return pts.steps.astype(np.float64)
+        return pts.steps  # int64: bucketed with integer arithmetic
     if x == X_TIMESTAMP:
         assert pts.times is not None
         return pts.times
@@ -157,14 +157,29 @@ def _interpolated(pts: KeyPoints, x_key: KeyPoints, n_runs: int) -> np.ndarray:
 
 
 def _bucketed(pts: KeyPoints, xs: np.ndarray, n_runs: int, buckets: int, step_axis: bool) -> _Grid | None:
-    """Bucket every run's finite points on the grid spanning all runs' x (None: no finite point)."""
-    finite = np.isfinite(xs) & np.isfinite(pts.values)
-    if not finite.any():
+    """Bucket every run's finite points on the grid spanning all runs' x (None: no finite point).
+    Millions of points: no copy when every point is finite, integer arithmetic on the step axis."""
+    finite = np.isfinite(pts.values)
+    if not step_axis:
+        finite &= np.isfinite(xs)
+    if finite.all():
+        x, y, owner = xs, pts.values, pts.owner
+    elif finite.any():
+        x, y, owner = xs[finite], pts.values[finite], pts.owner[finite]
+    else:
         return None
-    x, y, owner = xs[finite], pts.values[finite], pts.owner[finite]
-    lo, hi = float(x.min()), float(x.max())
-    width = (hi - lo + 1) / buckets if step_axis else ((hi - lo) / buckets or 1.0)
-    cell = np.clip(((x - lo) / width).astype(np.int64), 0, buckets - 1) + owner * buckets
+    lo, hi = x.min(), x.max()
+    if step_axis and int(hi) - int(lo) < 2**53 // buckets:  # exactly floor((step - lo) * B / span)
+        span = int(hi) - int(lo) + 1
+        cell = x - lo
+        cell *= buckets
+        cell //= span
+        width = span / buckets
+    else:
+        width = (hi - lo + 1) / buckets if step_axis else (float(hi - lo) / buckets or 1.0)
+        cell = ((x - lo) / width).astype(np.int64)
+        np.clip(cell, 0, buckets - 1, out=cell)
+    cell += owner * buckets
     size = n_runs * buckets
     sums = np.bincount(cell, weights=y, minlength=size)
     counts = np.bincount(cell, minlength=size).astype(np.float64)
@@ -173,7 +188,7 @@ def _bucketed(pts: KeyPoints, xs: np.ndarray, n_runs: int, buckets: int, step_ax
         means = np.where(counts > 0, sums / counts, np.nan)
     shape = (n_runs, buckets)
     # a bucket's x on the step axis is the first whole step inside it (floor could name the previous one)
-    step_x = lo + np.ceil(np.arange(buckets) * width - 1e-9) if step_axis else None
+    step_x = float(lo) + np.ceil(np.arange(buckets) * width - 1e-9) if step_axis else None
     return _Grid(means.reshape(shape), x_sums.reshape(shape), counts.reshape(shape), step_x)
 
 
