@@ -2,19 +2,22 @@
 reports service, each printed next to a baseline measured in the same run.
 
     make bench BENCH_ARGS=reports            # 1,000 runs x 20,000 steps x 2 metrics; a 10,000-run table
-    make bench BENCH_ARGS="reports --quick"  # 200 runs x 2,000 steps x 2 metrics; a 2,000-run table
+    make bench BENCH_ARGS="reports --quick"  # 200 runs x 5,000 steps x 2 metrics; a 2,000-run table
 
 LinePlot: y = two metrics, grouped by a config key with 5 values (mean line, min-max band): the
-panel's server time (in-process, one grouped query per metric) next to the naive way, one history
-call per run (GetHistory's code, 500 samples, in-process) folded in Python; then GetPanelData over
-gRPC end to end. RunsTable: the panel's server time for every run of the project next to paging
-through SearchRuns (1,000 runs a page, in-process).
+panel's server time (in-process, one query for all runs and keys, reading the rollups the query
+service's job keeps: the job runs once after loading, as it would in the background) next to the naive
+way, one history call per run (GetHistory's code, 500 samples, in-process) folded in Python; then
+GetPanelData over gRPC end to end, and the same panel with x = "_timestamp". RunsTable: the panel's server time for every run of the project next to paging
+through SearchRuns (1,000 runs a page, in-process). Then each report's console page in headless
+Chromium (when chromium and chromedriver are installed): navigation until every panel is drawn.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import time
 from collections import defaultdict
@@ -65,6 +68,19 @@ async def load_curves(pool: Any, project_id: int, runs: int, steps: int) -> list
     return [f"{PARENT}/runs/c-{i}" for i in ids]
 
 
+async def roll_up(deps: Any) -> int:
+    """Run the query service's rollup job until nothing is pending (it runs in the background in a
+    deployment); returns the keys rolled."""
+    from strata_server.query.history import rollup
+
+    keys = 0
+    while got := await rollup.rollup_pass(deps):
+        keys += got["keys_rolled"]
+    async with deps.pool.acquire() as conn:
+        await conn.execute("ANALYZE metric_rollups")
+    return keys
+
+
 def timed(srv: ServerThread, fn: Callable[[], Awaitable[Any]], n: int) -> float:
     """Median wall time (ms) of n runs after one warm-up."""
     out = []
@@ -80,7 +96,7 @@ def line(label: str, ms: float, base_label: str, base_ms: float) -> None:
     print(f"  {label}: {ms:,.0f} ms   | {base_label}: {base_ms:,.0f} ms   ({base_ms / max(ms, 1e-9):.1f}x)")
 
 
-def bench_line_plot(srv: ServerThread, names: list[str], steps: int, iters: int) -> None:
+def bench_line_plot(srv: ServerThread, names: list[str], steps: int, iters: int) -> str:
     from strata_server.query.history import domain as hd
     from strata_server.reports.panels import domain as panels
 
@@ -105,9 +121,15 @@ def bench_line_plot(srv: ServerThread, names: list[str], steps: int, iters: int)
                     sums[(series.key, ARCHS[i % 5])] += y
         return sums
 
+    async def by_time() -> Any:
+        return await panels.panel_data(srv.deps, PARENT, [runset], timed_spec, 3600)
+
+    timed_spec = panels.PanelSpec("line_plot", y=KEYS, x="_timestamp", groupby="config.arch")
     fast, slow = timed(srv, panel, iters), timed(srv, naive, max(1, iters // 3))
+    wall = timed(srv, by_time, iters)
     print(f"\n-- grouped LinePlot: {len(names):,} runs x {steps:,} steps x {len(KEYS)} metrics, 5 groups")
     line("panel data, server time (in-process)", fast, "one history call per run", slow)
+    print(f"  the same panel with x = _timestamp: {wall:,.0f} ms")
     client = srv.client()
     grid = rp.PanelGrid(
         runsets=[rp.Runset(limit=len(names))],
@@ -123,9 +145,10 @@ def bench_line_plot(srv: ServerThread, names: list[str], steps: int, iters: int)
         if i:
             rpc.append((time.perf_counter() - t) * 1000)
     print(f"  GetPanelData over gRPC, end to end: p50 {statistics.median(rpc):,.0f} ms")
+    return name
 
 
-def bench_runs_table(srv: ServerThread, project_id: int, n: int, iters: int) -> None:
+def bench_runs_table(srv: ServerThread, project_id: int, n: int, iters: int) -> str:
     from strata_server.query.search import domain as search
     from strata_server.reports.panels import domain as panels
 
@@ -151,15 +174,57 @@ def bench_runs_table(srv: ServerThread, project_id: int, n: int, iters: int) -> 
     fast, base = timed(srv, panel, iters), timed(srv, paged, iters)
     print(f"\n-- RunsTable: {n:,} runs, {len(columns)} columns, ordered by a summary")
     line("panel data, server time (in-process)", fast, "SearchRuns paged by 1,000", base)
+    table = rp.RunsTable(columns=list(columns))
+    grid = rp.PanelGrid(
+        runsets=[rp.Runset(order=["-summary.val/f1"], limit=n)], panels=[rp.Panel(runs_table=table)]
+    )
+    report = rp.Report(title="bench table", blocks=[rp.Block(panel_grid=grid)])
+    req = rs.CreateReportRequest(parent=parent, report=report)
+    return str(srv.client().reports.CreateReport(req).report.name)
+
+
+def bench_browser(srv: ServerThread, reports: list[tuple[str, str]], tries: int) -> None:
+    """Each report's page in headless Chromium: navigation until every panel is drawn (p50)."""
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        print("\n-- browser: chromium/chromedriver not installed (make browser); skipped")
+        return
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+    from strata_server.web.config import WebSettings
+
+    from tests.fixtures.web import WebThread
+
+    web = WebThread(WebSettings(web_addr="127.0.0.1:0", grpc_addr=srv.addr, auth_mode="open-local")).start()
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+    drawn = "return document.querySelectorAll('.panel:not([data-ready])').length === 0 && !!document.querySelector('.panel')"
+    print("\n-- report pages in headless Chromium (navigation until every panel is drawn; goal 3,000 ms)")
+    try:
+        for label, name in reports:
+            entity, project, report = name.split("/")[1::2]
+            times = []
+            for _ in range(tries + 1):
+                t = time.perf_counter()
+                driver.get(f"{web.url}/p/{entity}/{project}/reports/{report}")
+                WebDriverWait(driver, 120, poll_frequency=0.02).until(lambda d: d.execute_script(drawn))
+                times.append((time.perf_counter() - t) * 1000)
+            assert not driver.find_elements("css selector", ".panel[data-error]"), label
+            print(f"  {label}: p50 {statistics.median(times[1:]):,.0f} ms (first load {times[0]:,.0f} ms)")
+    finally:
+        driver.quit()
+        web.stop()
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench reports")
-    parser.add_argument("--quick", action="store_true", help="200 runs x 2,000 steps; a 2,000-run table")
+    parser.add_argument("--quick", action="store_true", help="200 runs x 5,000 steps; a 2,000-run table")
     parser.add_argument("--runs", type=int, default=0, help="LinePlot runs (default 1,000; quick 200)")
-    parser.add_argument("--steps", type=int, default=0, help="steps per metric (default 20,000; quick 2,000)")
+    parser.add_argument("--steps", type=int, default=0, help="steps per metric (default 20,000; quick 5,000)")
     args = parser.parse_args(argv)
-    runs, steps, table, iters = (200, 2000, 2000, 3) if args.quick else (1000, 20_000, 10_000, 5)
+    runs, steps, table, iters = (200, 5000, 2000, 3) if args.quick else (1000, 20_000, 10_000, 5)
     runs, steps = args.runs or runs, args.steps or steps
     with postgres_database() as dsn, server_thread(dsn, rollup_interval=0.0, pg_pool_max=4) as srv:
         t = time.perf_counter()
@@ -168,6 +233,12 @@ def main(argv: list[str]) -> None:
         table_id = srv.run(fx.create_project(srv.deps.pool, "bench", "table"))
         srv.run(fx.bulk_runs(srv.deps.pool, table_id, table), timeout=7200)
         print(f"loaded in {time.perf_counter() - t:.0f} s (COPY)")
-        bench_line_plot(srv, names, steps, iters)
-        bench_runs_table(srv, table_id, table, iters)
+        t = time.perf_counter()
+        rolled = srv.run(roll_up(srv.deps), timeout=7200)
+        print(f"rollup job: {rolled:,} keys rolled in {time.perf_counter() - t:.0f} s")
+        lines = bench_line_plot(srv, names, steps, iters)
+        runs_table = bench_runs_table(srv, table_id, table, iters)
+        bench_browser(
+            srv, [(f"grouped LinePlot, {runs:,} runs", lines), (f"RunsTable, {table:,} runs", runs_table)], 3
+        )
     print("\n(2-core machine shared with other work: client, server and PostgreSQL share it; figures move)")

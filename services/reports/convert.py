@@ -108,7 +108,7 @@ def panel_spec(panel: report_pb2.Panel) -> PanelSpec:
     if kind == "line_plot":
         p = panel.line_plot
         return PanelSpec(
-            kind, y=tuple(p.y), groupby=p.groupby, aggregation=_AGGREGATIONS[p.aggregation],
+            kind, y=tuple(p.y), x=p.x or "_step", groupby=p.groupby, aggregation=_AGGREGATIONS[p.aggregation],
             band=_BANDS[p.band], smoothing=p.smoothing, max_runs=p.max_runs,
         )  # fmt: skip
     if kind == "bar_plot":
@@ -123,6 +123,8 @@ def panel_spec(panel: report_pb2.Panel) -> PanelSpec:
         return PanelSpec(kind, columns=tuple(panel.parallel_coordinates.columns))
     if kind == "runs_table":
         return PanelSpec(kind, columns=tuple(panel.runs_table.columns))
+    if kind == "media_panel":
+        return PanelSpec(kind, key=panel.media_panel.key)
     return PanelSpec(kind)
 
 

@@ -33,6 +33,7 @@ MAX_COLUMNS = 50
 MAX_RUNSET_LIMIT = 10_000
 MAX_DEPTH = 10
 MAX_VERSIONS = 1000
+LINE_X = ("", "_step", "_timestamp", "_runtime")
 AGGREGATIONS = frozenset(report_pb2.Aggregation.values())
 BANDS = frozenset(report_pb2.Band.values())
 
@@ -133,13 +134,22 @@ def _line_plot(p: report_pb2.LinePlot, field: str) -> None:
         raise InvalidArgument(f"{field}.y", Reason.OUT_OF_RANGE, f"at most {MAX_Y} y keys")
     for key in p.y:
         check_metric_key(key, f"{field}.y")
-    if p.x not in ("", "_step", "_timestamp", "_runtime"):
-        check_metric_key(p.x, f"{field}.x")
+    _line_x(p.x, f"{field}.x")
     if p.groupby:
         _at(f"{field}.groupby", lambda: group_key(p.groupby))
     _enums(p.aggregation, p.band, field)
     _bounded(p.smoothing, 0.0, 0.99, f"{field}.smoothing")
     _bounded(p.max_runs, 0, MAX_RUNSET_LIMIT, f"{field}.max_runs")
+
+
+def _line_x(x: str, field: str) -> None:
+    """A LinePlot's x: one of LINE_X, or a metric key; a name starting with "_" is reserved for the
+    built-in axes, so any other ("_wall", "_epoch") is an unknown kind of x."""
+    if x in LINE_X:
+        return
+    if x.startswith("_"):
+        raise _spec_error(field, f"unknown x {x[:80]!r}: one of {', '.join(LINE_X[1:])} or a metric key")
+    check_metric_key(x, field)
 
 
 def _enums(aggregation: int, band: int, field: str) -> None:

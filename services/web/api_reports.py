@@ -17,7 +17,7 @@ from starlette.routing import Route
 from strata.reports.v1 import report_pb2 as rp
 from strata.reports.v1 import reports_service_pb2 as rs
 
-from . import convert
+from . import convert, report_markdown
 from .api_common import Json, call, finite, int_param, project_name
 
 
@@ -26,10 +26,14 @@ def report_name(request: Request) -> str:
 
 
 def spec(report: rp.Report) -> dict[str, Any]:
-    """The report as JSON with the proto's field names (enums by name, e.g. "BAND_STDDEV")."""
+    """The report as JSON with the proto's field names (enums by name, e.g. "BAND_STDDEV"); each
+    Markdown block also carries its `html` (report_markdown.py)."""
     out: dict[str, Any] = json_format.MessageToDict(report, preserving_proto_field_name=True)
     out["id"] = report.name.rsplit("/", 1)[-1]
     out.setdefault("blocks", [])
+    for block in out["blocks"]:  # Markdown rendered as the HTML export renders it (raw HTML never passes)
+        if "markdown" in block:
+            block["markdown"]["html"] = report_markdown.to_html(block["markdown"].get("text", ""))
     return out
 
 

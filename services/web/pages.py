@@ -32,7 +32,7 @@ PAGE_SCRIPTS = {
     "lineage": ["cytoscape.min.js", "cytoscape-dagre.min.js", "lineage.js"],
     "impact": ["impact.js"],
     "reports": ["reports.js"],
-    "report": ["uPlot.iife.min.js", "charts.js", "markdown.js", "report.js"],
+    "report": ["uPlot.iife.min.js", "charts.js", "markdown.js", "media.js", "report.js"],
 }
 VENDOR = {"uPlot.iife.min.js", "cytoscape.min.js", "cytoscape-dagre.min.js"}
 

@@ -33,6 +33,8 @@ BAD = [
     ("unknown aggregation", line_grid(aggregation=42), Reason.INVALID_REPORT_SPEC,
      f"{GRID}.panels[0].line_plot.aggregation"),
     ("unknown band", line_grid(band=9), Reason.INVALID_REPORT_SPEC, f"{GRID}.panels[0].line_plot.band"),
+    ("unknown x kind", line_grid(x="_wall"), Reason.INVALID_REPORT_SPEC, f"{GRID}.panels[0].line_plot.x"),
+    ("bad x key", line_grid(x="bad\x00key"), Reason.INVALID_NAME, f"{GRID}.panels[0].line_plot.x"),
     ("smoothing", line_grid(smoothing=2.0), Reason.OUT_OF_RANGE, f"{GRID}.panels[0].line_plot.smoothing"),
     ("groupby summary", line_grid(groupby="summary.loss"), Reason.INVALID_ORDER,
      f"{GRID}.panels[0].line_plot.groupby"),

@@ -26,7 +26,7 @@ from ...query.search import store as search_store
 from ...query.search.attrs import parse_order
 from ...query.search.domain import group_key, prepare, resolve_project
 from ...query.search.filters import Node, parse_filter
-from . import tables
+from . import media, tables
 from .lines import Line, LineOptions, fold_lines
 
 DEFAULT_LIMIT = 1000
@@ -47,6 +47,7 @@ class RunsetSpec:
 class PanelSpec:
     kind: str  # a Panel oneof name: line_plot, runs_table, bar_plot, ...
     y: tuple[str, ...] = ()
+    x: str = "_step"
     groupby: str = ""
     aggregation: str = "mean"
     band: str = "minmax"
@@ -54,6 +55,7 @@ class PanelSpec:
     max_runs: int = 0
     columns: tuple[str, ...] = ()
     metric: str = ""
+    key: str = ""  # MediaPanel: the media key
 
 
 @dataclass(frozen=True)
@@ -121,11 +123,20 @@ async def _compute(
         if panel.max_runs or not panel.groupby:
             pks = pks[: panel.max_runs or DEFAULT_UNGROUPED_RUNS]
         groups = await _groups(conn, panel.groupby, chosen, pks, records, timeout)
-        options = LineOptions(panel.aggregation, panel.band, panel.smoothing)
-        lines = await fold_lines(conn, groups, list(panel.y), options, by_value=bool(panel.groupby))
+        options = LineOptions(panel.aggregation, panel.band, panel.smoothing, panel.x or "_step")
+        starts = {pk: records[pk]["create_time"].timestamp() for pk in groups if records[pk]["create_time"]}
+        lines = await fold_lines(
+            conn, groups, list(panel.y), options, starts=starts, by_value=bool(panel.groupby), timeout=timeout
+        )
         return PanelResult(lines=lines)
     if panel.kind in ("bar_plot", "scalar_chart"):
         return await _folded(conn, panel, chosen, pks, records, timeout)
+    if panel.kind == "media_panel":
+        found = await media.media_runs(conn, panel.key, pks, timeout)
+        rows = await _rows(conn, ["name"], list(found), records)
+        for row, values in zip(rows, found.values(), strict=True):
+            row.values.extend(values)
+        return PanelResult(columns=list(media.COLUMNS), rows=rows)
     columns = _columns(panel)
     return PanelResult(columns=columns, rows=await _rows(conn, columns, pks, records))
 
@@ -137,7 +148,7 @@ def _columns(panel: PanelSpec) -> list[str]:
         return list(panel.columns)
     if panel.kind == "parallel_coordinates":
         return list(panel.columns)
-    return ["name"]  # media: the runs whose media the viewer draws
+    return ["name"]
 
 
 async def _groups(

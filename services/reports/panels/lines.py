@@ -1,8 +1,19 @@
-"""LinePlot's fold: for each y key, the runs' curves bucketed over the key's step range (each run's
-mean per bucket, from the query service's chunk cursor in batches: one query per key for all the
-panel's runs, one np.bincount per batch of chunks), then per group a line (mean, median, min or
-max of the group's runs at each bucket) and a band (min-max, or mean ± one standard deviation), smoothed by an exponential moving
-average when asked. Memory is O(runs x buckets), never O(points).
+"""LinePlot's fold: for each y key, every run's curve bucketed on ONE x-grid shared by the panel's runs
+(B equal ranges between the smallest and largest x any run reached; a run's value in a bucket is the
+mean of its points there), then per group a line (mean, median, min or max of the group's runs at each
+bucket) and a band (min-max, or mean ± one standard deviation), smoothed by an exponential moving
+average when asked.
+
+The points come from history.py in one query for all runs and keys: long series through the query
+service's rollups (cell extremes, about 1/8 of the points), so a bucket's value is then the mean of its
+cells' minima and maxima, not of every point; short series and the newest chunks raw. Memory is
+O(runs x buckets) plus the points read, the fold is a few np.bincount calls.
+
+x is "_step" (default), "_timestamp" (wall time, Unix seconds), "_runtime" (seconds since the run
+started: its creation, or its first logged point if earlier) or another metric key (e.g. "epoch"):
+the x key's value at each point's step, interpolated between the steps that logged it, and a point
+outside the steps that logged the x key is left out. On the step axis a bucket's x is the first whole
+step inside it; on the others the mean x of the group's points in the bucket.
 """
 
 from __future__ import annotations
@@ -11,15 +22,16 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import asyncpg
 import numpy as np
 
 from ...common.db import Conn
-from ...query.history import store as history_store
 from ...query.history.aggregate import _sort_key
+from . import history
+from .history import KeyPoints
 
 BUCKETS = 200
-_BATCH_ROWS = 512  # chunk rows folded per np.bincount (a row holds up to ~1,000 points)
+X_STEP, X_TIMESTAMP, X_RUNTIME = "_step", "_timestamp", "_runtime"
+X_BUILTIN = (X_STEP, X_TIMESTAMP, X_RUNTIME)
 
 _CENTER: dict[str, Callable[..., np.ndarray]] = {
     "mean": np.nanmean,
@@ -45,6 +57,17 @@ class LineOptions:
     aggregation: str  # mean, median, min, max
     band: str  # minmax, stddev, none
     smoothing: float
+    x: str = X_STEP
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Per-(run, bucket) mean y, and the x sums and point counts behind it (runs x buckets each)."""
+
+    means: np.ndarray
+    x_sums: np.ndarray
+    counts: np.ndarray
+    step_x: np.ndarray | None  # the step axis: each bucket's first whole step
 
 
 async def fold_lines(
@@ -53,73 +76,130 @@ async def fold_lines(
     keys: list[str],
     options: LineOptions,
     *,
+    starts: dict[int, float] | None = None,
     by_value: bool = True,
     buckets: int = BUCKETS,
+    timeout: float = 60.0,
 ) -> list[Line]:
     """One Line per (key, group), keys in the given order; groups (JSON values) in value order, or
-    (`by_value` False: one group per run) in the order of `groups`."""
-    out: list[Line] = []
+    (`by_value` False: one group per run) in the order of `groups`. `starts`: run pk -> its creation
+    (Unix seconds), for x = "_runtime"."""
     runs = list(groups)
+    x_key = options.x if options.x not in X_BUILTIN else None
+    wanted = [*keys, x_key] if x_key else keys
+    timed = options.x in (X_TIMESTAMP, X_RUNTIME)
+    read = await history.read_points(conn, runs, wanted, times=timed, timeout=timeout)
+    order = {g: i for i, g in enumerate(dict.fromkeys(g for gs in groups.values() for g in gs))}
+    out: list[Line] = []
     for key in keys:
-        lo, hi = await history_store.step_range(conn, runs, key)
-        if lo is None or hi is None:
+        if key not in read:
             continue
-        width = (hi - lo + 1) / buckets
-        matrix = await _bucket_means(conn, runs, key, lo, width, buckets)
+        xs = _x_of(read[key], options.x, read.get(x_key) if x_key else None, runs, starts or {})
+        grid = _bucketed(read[key], xs, len(runs), buckets, options.x == X_STEP)
+        if grid is None:
+            continue
         members: dict[str, list[int]] = {}
         for i, run in enumerate(runs):
-            if not np.all(np.isnan(matrix[i])):
+            if not np.all(np.isnan(grid.means[i])):
                 for group in groups[run]:
                     members.setdefault(group, []).append(i)
-        order = {g: i for i, g in enumerate(dict.fromkeys(g for gs in groups.values() for g in gs))}
         for group in sorted(members, key=_sort_key if by_value else order.__getitem__):
-            out.append(_line(key, group, matrix[members[group]], lo, width, options))
+            out.append(_line(key, group, grid, members[group], options))
     return out
 
 
-async def _bucket_means(
-    conn: Conn, runs: list[int], key: str, lo: int, width: float, buckets: int
+def _x_of(
+    pts: KeyPoints, x: str, x_key: KeyPoints | None, runs: list[int], starts: dict[int, float]
 ) -> np.ndarray:
-    """(runs x buckets): each run's mean over its finite points in each bucket, NaN where it has none.
-    Chunks are fetched in batches and folded with one np.bincount per batch (not one per chunk)."""
-    index = {run: i for i, run in enumerate(runs)}
-    size = len(runs) * buckets
-    sums, counts = np.zeros(size), np.zeros(size)
-    batch: list[asyncpg.Record] = []
-    async for row in history_store.aggregate_cursor(conn, runs, key):
-        batch.append(row)
-        if len(batch) == _BATCH_ROWS:
-            _fold(batch, index, lo, width, buckets, sums, counts)
-            batch = []
-    if batch:
-        _fold(batch, index, lo, width, buckets, sums, counts)
+    """Each point's x (float64, NaN where the run has no x there; the step axis: the int64 steps)."""
+    if x == X_STEP:
+        return pts.steps  # int64: bucketed with integer arithmetic
+    if x == X_TIMESTAMP:
+        assert pts.times is not None
+        return pts.times
+    if x == X_RUNTIME:
+        assert pts.times is not None
+        runtime: np.ndarray = pts.times - _run_starts(pts, runs, starts)[pts.owner]
+        return runtime
+    if x_key is None:  # no run logged the x key
+        return np.full(len(pts.steps), np.nan)
+    return _interpolated(pts, x_key, len(runs))
+
+
+def _run_starts(pts: KeyPoints, runs: list[int], starts: dict[int, float]) -> np.ndarray:
+    """Each run's start: its creation time, or its first point's time when that is earlier."""
+    assert pts.times is not None
+    first = np.full(len(runs), np.inf)
+    np.minimum.at(first, pts.owner, pts.times)
+    created = np.array([starts.get(run, np.inf) for run in runs], dtype=np.float64)
+    out = np.minimum(first, created)
+    return np.where(np.isfinite(out), out, 0.0)
+
+
+def _interpolated(pts: KeyPoints, x_key: KeyPoints, n_runs: int) -> np.ndarray:
+    """The x key's value at each point's step, per run (linear between the x key's logged steps)."""
+    out = np.full(len(pts.steps), np.nan)
+    keep = np.isfinite(x_key.values)
+    x_owner, x_steps, x_values = x_key.owner[keep], x_key.steps[keep], x_key.values[keep]
+    order = np.lexsort((x_steps, x_owner))
+    x_owner, x_steps, x_values = x_owner[order], x_steps[order], x_values[order]
+    bounds = np.searchsorted(x_owner, np.arange(n_runs + 1))
+    y_order = np.argsort(pts.owner, kind="stable")
+    y_bounds = np.searchsorted(pts.owner[y_order], np.arange(n_runs + 1))
+    for run in range(n_runs):
+        a, b = bounds[run], bounds[run + 1]
+        ya, yb = y_bounds[run], y_bounds[run + 1]
+        if a == b or ya == yb:
+            continue
+        idx = y_order[ya:yb]
+        out[idx] = np.interp(pts.steps[idx], x_steps[a:b], x_values[a:b], left=np.nan, right=np.nan)
+    return out
+
+
+def _bucketed(pts: KeyPoints, xs: np.ndarray, n_runs: int, buckets: int, step_axis: bool) -> _Grid | None:
+    """Bucket every run's finite points on the grid spanning all runs' x (None: no finite point).
+    Millions of points: no copy when every point is finite, integer arithmetic on the step axis."""
+    finite = np.isfinite(pts.values)
+    if not step_axis:
+        finite &= np.isfinite(xs)
+    if finite.all():
+        x, y, owner = xs, pts.values, pts.owner
+    elif finite.any():
+        x, y, owner = xs[finite], pts.values[finite], pts.owner[finite]
+    else:
+        return None
+    lo, hi = x.min(), x.max()
+    if step_axis and int(hi) - int(lo) < 2**53 // buckets:  # exactly floor((step - lo) * B / span)
+        span = int(hi) - int(lo) + 1
+        cell = x - lo
+        cell *= buckets
+        cell //= span
+        width = span / buckets
+    else:
+        width = (hi - lo + 1) / buckets if step_axis else (float(hi - lo) / buckets or 1.0)
+        cell = ((x - lo) / width).astype(np.int64)
+        np.clip(cell, 0, buckets - 1, out=cell)
+    cell += owner * buckets
+    size = n_runs * buckets
+    sums = np.bincount(cell, weights=y, minlength=size)
+    counts = np.bincount(cell, minlength=size).astype(np.float64)
+    x_sums = np.zeros(size) if step_axis else np.bincount(cell, weights=x, minlength=size)  # unused on steps
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(counts > 0, sums / counts, np.nan)
-    return means.reshape(len(runs), buckets)
+    shape = (n_runs, buckets)
+    # a bucket's x on the step axis is the first whole step inside it (floor could name the previous one)
+    step_x = float(lo) + np.ceil(np.arange(buckets) * width - 1e-9) if step_axis else None
+    return _Grid(means.reshape(shape), x_sums.reshape(shape), counts.reshape(shape), step_x)
 
 
-def _fold(
-    rows: list[asyncpg.Record], index: dict[int, int], lo: int, width: float, buckets: int,
-    sums: np.ndarray, counts: np.ndarray,
-) -> None:  # fmt: skip
-    """Add a batch of chunk rows to the per-(run, bucket) sums and counts (one bincount each)."""
-    steps = np.frombuffer(b"".join(r["steps"] for r in rows), dtype="<i8")
-    values = np.frombuffer(b"".join(r["vals"] for r in rows), dtype="<f8")
-    lengths = np.fromiter((len(r["vals"]) // 8 for r in rows), dtype=np.int64, count=len(rows))
-    owners = np.fromiter((index[r["run_id"]] for r in rows), dtype=np.int64, count=len(rows))
-    owner = np.repeat(owners, lengths)
-    finite = np.isfinite(values)
-    cell = np.clip(((steps[finite] - lo) / width).astype(np.int64), 0, buckets - 1)
-    cell += owner[finite] * buckets
-    sums += np.bincount(cell, weights=values[finite], minlength=sums.size)
-    counts += np.bincount(cell, minlength=counts.size)
-
-
-def _line(key: str, group: str, matrix: np.ndarray, lo: int, width: float, options: LineOptions) -> Line:
+def _line(key: str, group: str, grid: _Grid, rows: list[int], options: LineOptions) -> Line:
+    matrix = grid.means[rows]
     present = ~np.all(np.isnan(matrix), axis=0)
     m = matrix[:, present]
-    # a bucket's x is the first whole step inside it (floor could name the previous bucket's step)
-    x = (lo + np.ceil(np.flatnonzero(present) * width - 1e-9)).astype(np.float64)
+    if grid.step_x is not None:
+        x = grid.step_x[present].astype(np.float64)
+    else:
+        x = grid.x_sums[rows].sum(axis=0)[present] / grid.counts[rows].sum(axis=0)[present]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         y = _CENTER[options.aggregation](m, axis=0)

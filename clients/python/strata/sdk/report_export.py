@@ -1,6 +1,7 @@
 """Reports as files: Markdown (headings, Markdown blocks, run tables as Markdown tables) and one
-self-contained HTML page (data inline, charts drawn as inline SVG by _report_svg.py: no script, no
-stylesheet and no image is fetched, so the page opens with no network).
+self-contained HTML page (data inline, charts drawn as inline SVG by _report_svg.py, Markdown blocks
+rendered by report_markdown.py, MediaPanels' images and tables inline by report_media.py: no script,
+no stylesheet and no image is fetched, so the page opens with no network).
 
 Panel data is computed by the server when the export runs, so an exported "last week" report shows
 the runs of the week it was exported in.
@@ -15,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 from strata.reports.v1 import report_pb2 as rp
 
 from . import _report_svg as svg
-from .report_spec import ArtifactLineage, ArtifactVersions, Heading, MarkdownBlock, PanelGrid, RunsTable
+from . import report_markdown, report_media
+from .report_spec import (
+    ArtifactLineage,
+    ArtifactVersions,
+    Heading,
+    MarkdownBlock,
+    MediaPanel,
+    PanelGrid,
+    RunsTable,
+)
 
 if TYPE_CHECKING:
     from .report import Report
@@ -68,7 +78,11 @@ def to_markdown(report: Report, top: int | None = None) -> str:
 
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
-.panel{display:inline-block;vertical-align:top;margin:8px}svg text{font-size:11px}"""
+.panel{display:inline-block;vertical-align:top;margin:8px}svg text{font-size:11px}
+.media-panel{display:block}.images{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0;text-align:center}
+.images img{width:128px;image-rendering:pixelated;border:1px solid #ccc}iframe{width:100%;height:240px;border:1px solid #ccc}
+blockquote{border-left:3px solid #ccc;margin-left:0;padding-left:.8em}
+pre{background:#f6f8fa;padding:.5em;white-space:pre-wrap}"""
 
 
 def to_html(report: Report) -> str:
@@ -93,9 +107,7 @@ def _block_html(report: Report, i: int, block: Any, data: dict[str, Any]) -> str
         level = min(block.level + 1, 4)
         return f"<h{level}>{html.escape(block.text)}</h{level}>"
     if isinstance(block, MarkdownBlock):
-        return "<div class=\"markdown\"><pre style=\"white-space:pre-wrap;font-family:inherit\">" + html.escape(
-            block.text
-        ) + "</pre></div>"  # fmt: skip
+        return f'<div class="markdown">{report_markdown.to_html(block.text)}</div>'
     if isinstance(block, (ArtifactLineage, ArtifactVersions)):
         return f"<p><em>{type(block).__name__}: <code>{html.escape(block.artifact)}</code></em></p>"
     if not isinstance(block, PanelGrid):
@@ -105,6 +117,11 @@ def _block_html(report: Report, i: int, block: Any, data: dict[str, Any]) -> str
         got = report.panel_data(i, j)
         data[f"{i}.{j}"] = _plain(got)
         title = html.escape(getattr(panel, "title", "") or type(panel).__name__)
+        if isinstance(panel, MediaPanel):
+            drawn = report_media.panel(report._api.client, panel.key, got)
+            title = html.escape(panel.title or panel.key)
+            parts.append(f'<div class="panel media-panel" data-panel="{i}.{j}"><h4>{title}</h4>{drawn}</div>')
+            continue
         parts.append(f'<div class="panel" data-panel="{i}.{j}"><h4>{title}</h4>{svg.panel(panel, got)}</div>')
     return "<section>" + "".join(parts) + "</section>"
 

@@ -1,4 +1,8 @@
-/* A safe subset of Markdown drawn as DOM nodes: paragraphs, headings, **bold**, *italic*, `code`,
+/* Markdown.fromHtml(html): a report's Markdown as the server rendered it (markdown-it-py, raw HTML off,
+   the same configuration as the HTML export), rebuilt as DOM through an allowlist: only the elements
+   Markdown produces, no attribute but a link's http(s)/mailto/#anchor href and a table cell's alignment
+   (as a class: the CSP forbids style attributes); anything else keeps only its text.
+   Markdown.render(source), for a server without rendered HTML: a safe subset of Markdown drawn as DOM nodes: paragraphs, headings, **bold**, *italic*, `code`,
    fenced code, bullet and numbered lists, and [links](https://...) with http(s) targets only. Every
    piece of text goes through textContent, so HTML in the source (a <script>, an onerror=) shows as
    the characters typed and never runs. */
@@ -71,5 +75,43 @@
     return root;
   }
 
-  window.Markdown = { render, inline, safeHref };
+  const TAGS = new Set(["p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "em", "strong", "code", "pre",
+    "a", "table", "thead", "tbody", "tr", "th", "td", "blockquote", "hr", "br", "s", "del"]);
+
+  function linkTarget(href) {
+    if (/^#[\w-]*$/.test(href)) return href;
+    if (/^mailto:/i.test(href)) return href;
+    return safeHref(href);
+  }
+
+  function rebuild(node) {
+    if (node.nodeType === Node.TEXT_NODE) return document.createTextNode(node.nodeValue);
+    if (node.nodeType !== Node.ELEMENT_NODE) return null;
+    const tag = node.tagName.toLowerCase();
+    const kids = Array.from(node.childNodes).map(rebuild).filter(Boolean);
+    if (!TAGS.has(tag)) return document.createTextNode(node.textContent);
+    const out = el(tag, {}, kids);
+    if (tag === "a") {
+      const href = linkTarget(node.getAttribute("href") || "");
+      if (!href) return el("span", {}, kids);
+      out.href = href;
+      if (!href.startsWith("#")) { out.rel = "noopener noreferrer nofollow"; out.target = "_blank"; }
+    }
+    const align = node.getAttribute("data-align");
+    if ((tag === "th" || tag === "td") && /^(left|right|center)$/.test(align || "")) out.className = `align-${align}`;
+    if (tag === "ol" && /^\d+$/.test(node.getAttribute("start") || "")) out.start = Number(node.getAttribute("start"));
+    return out;
+  }
+
+  function fromHtml(html) {
+    // a cell's alignment is markdown-it's only style attribute: renamed first, since the CSP refuses
+    // (and reports) style attributes even in a parsed document (user text cannot hold a raw `"`)
+    const marked = String(html).replace(/ style="text-align:(left|right|center)"/g, ' data-align="$1"');
+    const doc = new DOMParser().parseFromString(`<body>${marked}</body>`, "text/html");  // inert: runs nothing
+    const root = el("div", { class: "markdown" });
+    Array.from(doc.body.childNodes).map(rebuild).filter(Boolean).forEach((n) => root.appendChild(n));
+    return root;
+  }
+
+  window.Markdown = { render, fromHtml, inline, safeHref };
 })();

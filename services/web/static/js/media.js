@@ -2,14 +2,17 @@
    by plotly.js (loaded only when a figure is shown); HTML in an iframe with sandbox="" (no script, an
    opaque origin) whose bytes also arrive with a sandboxing CSP; tables sortable and paged, cells set with
    textContent; histograms over steps as a heatmap on a canvas; text as preformatted text. Counts are
-   exposed as data- attributes (data-images, data-step, data-rows, data-steps) for tests and scripts. */
+   exposed as data- attributes (data-images, data-step, data-rows, data-steps) for tests and scripts.
+   Media.draw(box, base, key) draws one key of any run (base: the run's media API URL); a report's
+   MediaPanel uses it for each run of its runset. */
 "use strict";
 (function () {
   const { el, api, qs, page, fmtNum } = S;
-  const base = `${S.url.apiProject(page.entity, page.project)}/runs/${encodeURIComponent(page.run)}/media`;
   const TABLE_PAGE = 20;
-  const section = el("section", { id: "media" });
 
+  /* The drawing functions of one run's media (base: its media API URL; its body is not indented
+     further, to keep this change small). */
+  function forRun(base) {
   const blobUrl = (v) => `${base}/blob/${v.sha256}${qs({ type: v.type })}`;
 
   async function allValues(key, pageSize) {
@@ -185,8 +188,21 @@
       text: `x: step ${hs[0].step} … ${hs[hs.length - 1].step} · y: ${fmtNum(lo)} … ${fmtNum(hi)} · darker = more` }));
   }
 
-  const ORDER = ["image", "plotly", "histogram", "table", "html", "text"];  // panels: pictures first
   const RENDER = { image: images, plotly, html, text, table: tables, histogram: histograms };
+  return async (box, k) => (RENDER[k.type] || text)(box, await allValues(k.key));
+  }  // forRun
+
+  /* Draw key k ({key, type}) of the run whose media API is at `base` into box (its data-key is set). */
+  function draw(box, base, k) {
+    box.dataset.key = k.key;
+    return forRun(base)(box, k);
+  }
+  window.Media = { draw };
+  if (!page.run) return;  // a page that only draws media for others (a report)
+
+  const base = `${S.url.apiProject(page.entity, page.project)}/runs/${encodeURIComponent(page.run)}/media`;
+  const section = el("section", { id: "media" });
+  const ORDER = ["image", "plotly", "histogram", "table", "html", "text"];  // panels: pictures first
 
   async function panel(k) {
     const box = el("div", { class: "media-panel", "data-key": k.key, "data-type": k.type, "data-count": k.count });
@@ -195,8 +211,7 @@
       el("span", { class: "muted", text: ` ${k.type} · ${k.count} value${k.count === 1 ? "" : "s"} · ${steps}` })));
     section.appendChild(box);
     try {
-      const values = await allValues(k.key);
-      await (RENDER[k.type] || text)(box, values);
+      await draw(box, base, k);
     } catch (e) { S.showError(box, e); }
   }
 

@@ -1,8 +1,8 @@
 /* A report: title, description, then its blocks in order. Headings and Markdown are drawn from the
-   spec (Markdown through markdown.js, text only); each panel of a PanelGrid fetches its own data (one
+   spec (Markdown as the server rendered it, rebuilt by markdown.js through an allowlist); each panel of a PanelGrid fetches its own data (one
    GetPanelData each) and draws it: LinePlots with uPlot (one mean line per group plus its band; the
    chart element's data-series counts the group lines), RunsTables, ParallelCoordinates and BarPlots as
-   tables, ScatterPlots as uPlot points, ScalarCharts as one number. A panel whose data says `live`
+   tables, ScatterPlots as uPlot points, ScalarCharts as one number, MediaPanels through media.js. A panel whose data says `live`
    fetches again every 5 seconds. A panel the viewer may not read shows the server's message. */
 "use strict";
 (function () {
@@ -39,7 +39,7 @@
     if (!parts.length) { chart.appendChild(el("p", { class: "muted", text: "No data: no run of this panel logged these keys." })); chart.dataset.series = "0"; return; }
     const joined = uPlot.join(parts);
     series.forEach((s, i) => (s.values = Array.from(joined[i + 1])));
-    Charts.draw(chart, { x: Array.from(joined[0]), xLabel: panel.x || "_step", legend: false,
+    Charts.draw(chart, { x: Array.from(joined[0]), xLabel: panel.x || "_step", legend: false, time: panel.x === "_timestamp",
       log: !!panel.log_y, logX: !!panel.log_x, series, bands });
     chart.dataset.series = String(data.series.length);
     // The legend names the group lines only (the band edges are drawn faintly with them).
@@ -56,11 +56,22 @@
     return fmtValue(value);
   }
 
-  function runsTable(box, panel, data) {
-    const columns = data.columns;
-    const rows = data.rows.map((r) => columns.map((c, i) => cellFor(c, r.values[i], r)));
-    const t = S.table(columns, rows, { class: "report-runs" });
-    box.replaceChildren(el("p", { class: "muted", text: `${data.rows.length} of ${data.run_count} runs` }), t);
+  /* Rows are drawn a page of TABLE_PAGE at a time (a 10,000-run table is 60,000 cells otherwise). */
+  const TABLE_PAGE = 100;
+  function runsTable(box, panel, data, start) {
+    const columns = data.columns, from = start || 0, n = data.rows.length;
+    const shown = data.rows.slice(from, from + TABLE_PAGE);
+    const t = S.table(columns, shown.map((r) => columns.map((c, i) => cellFor(c, r.values[i], r))), { class: "report-runs" });
+    const note = n > TABLE_PAGE ? `${from + 1}–${from + shown.length} of ${n} listed, ${data.run_count} runs` : `${n} of ${data.run_count} runs`;
+    const parts = [el("p", { class: "muted", text: note }), t];
+    if (n > TABLE_PAGE) {
+      const go = (at) => () => runsTable(box, panel, data, at);
+      parts.push(el("div", { class: "pager" },
+        el("button", { class: "table-prev", text: "‹ prev", disabled: from === 0, onclick: go(Math.max(0, from - TABLE_PAGE)) }),
+        el("button", { class: "table-next", text: "next ›", disabled: from + TABLE_PAGE >= n, onclick: go(from + TABLE_PAGE) })));
+    }
+    box.replaceChildren(...parts);
+    box.dataset.rows = String(n);
   }
 
   function barPlot(box, panel, data) {
@@ -97,7 +108,32 @@
     chart.dataset.points = String(pts.length);
   }
 
-  const DRAW = { line_plot: linePlot, runs_table: runsTable, parallel_coordinates: runsTable, bar_plot: barPlot,
+  /* MediaPanel: each run of the runset that logged the key (at most 12, in the runset's order), its
+     values drawn by media.js as on the run page (images with a step slider, Plotly, sandboxed HTML,
+     tables, histograms, text). A live refresh redraws only when a run's values changed. */
+  function mediaPanel(box, panel, data) {
+    const sig = JSON.stringify(data.rows.map((r) => [r.run, r.values]));
+    if (box.dataset.sig === sig) return;
+    box.dataset.sig = sig;
+    const at = (r, name) => r.values[data.columns.indexOf(name)];
+    box.replaceChildren(el("p", { class: "muted", text: data.rows.length
+      ? `${data.rows.length} run${data.rows.length === 1 ? "" : "s"} of ${data.run_count} logged ${panel.key}`
+      : `No run of this panel (${data.run_count}) logged ${panel.key}.` }));
+    box.dataset.runs = String(data.rows.length);
+    data.rows.forEach((r) => {
+      const m = /^entities\/([^/]+)\/projects\/([^/]+)\/runs\/([^/]+)$/.exec(r.run);
+      const k = { key: panel.key, type: at(r, "type"), count: at(r, "values") };
+      const lo = at(r, "first_step"), hi = at(r, "last_step");
+      const sub = el("div", { class: "media-panel report-media", "data-run": r.run, "data-type": k.type },
+        el("h5", {}, el("a", { href: S.resourceUrl(r.run) || "#", text: r.display_name || S.shortName(r.run) }),
+          el("span", { class: "muted", text: ` ${k.type} · ${k.count} value${k.count === 1 ? "" : "s"} · ${lo === hi ? `step ${lo}` : `steps ${lo}–${hi}`}` })));
+      box.appendChild(sub);
+      if (!m) return;
+      Media.draw(sub, `${S.url.apiProject(m[1], m[2])}/runs/${enc(m[3])}/media`, k).catch((e) => S.showError(sub, e));
+    });
+  }
+
+  const DRAW = { media_panel: mediaPanel, line_plot: linePlot, runs_table: runsTable, parallel_coordinates: runsTable, bar_plot: barPlot,
     scalar_chart: scalar, scatter_plot: scatter };
 
   function panelBox(bi, pi, panelSpec) {
@@ -105,7 +141,7 @@
     const panel = panelSpec[kind] || {};
     const body = el("div", { class: "panel-body", text: "loading…" });
     const box = el("section", { class: "panel", "data-block": bi, "data-panel": pi, "data-kind": kind },
-      el("h4", { text: panel.title || (Array.isArray(panel.y) ? panel.y.join(", ") : "") || kind.replace(/_/g, " ") }), body);
+      el("h4", { text: panel.title || (Array.isArray(panel.y) ? panel.y.join(", ") : "") || panel.key || kind.replace(/_/g, " ") }), body);
     async function load() {
       try {
         const { data } = await api("GET", `${base}/panels/${bi}/${pi}`);
@@ -160,7 +196,7 @@
 
   function block(b, bi) {
     if (b.heading) return el((b.heading.level || 1) <= 1 ? "h2" : "h3", { class: "report-heading", text: b.heading.text || "" });
-    if (b.markdown) return Markdown.render(b.markdown.text || "");
+    if (b.markdown) return typeof b.markdown.html === "string" ? Markdown.fromHtml(b.markdown.html) : Markdown.render(b.markdown.text || "");
     if (b.panel_grid) {
       const grid = el("div", { class: "panel-grid", "data-block": bi });
       (b.panel_grid.panels || []).forEach((p, pi) => grid.appendChild(panelBox(bi, pi, p)));
