@@ -1,0 +1,49 @@
+"""Field-by-field conversion between protobuf messages and plain objects, written once.
+
+Most conversions between a message and a dataclass (either way) copy fields that have the same name
+on both sides and spell out only the few that differ. `message_from` and `dataclass_from` copy every
+field of the target from the same-named attribute of the source; the keyword arguments supply the
+fields whose name or value differs. A target field that the source lacks (and that is not supplied)
+raises AttributeError: no field is ever left at its default silently. Used by the client's SDK and by
+the server's convert modules. Public and stable: see strata.wire.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, TypeVar
+
+from google.protobuf.message import Message
+
+M = TypeVar("M", bound=Message)
+T = TypeVar("T")
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}  # a class -> its field names, read once
+
+
+def _message_fields(cls: type[Message]) -> tuple[str, ...]:
+    if cls not in _NAMES:
+        _NAMES[cls] = tuple(f.name for f in cls.DESCRIPTOR.fields)
+    return _NAMES[cls]
+
+
+def _dataclass_fields(cls: type) -> tuple[str, ...]:
+    if cls not in _NAMES:
+        _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return _NAMES[cls]
+
+
+def _copied(names: tuple[str, ...], source: object, given: dict[str, Any]) -> dict[str, Any]:
+    """`given`, plus the attributes of `source` named in `names` that `given` does not supply."""
+    return {**{n: getattr(source, n) for n in names if n not in given}, **given}
+
+
+def message_from(cls: type[M], source: object, **given: Any) -> M:
+    """A `cls` message: every field from the same-named attribute of `source`, except those in `given`."""
+    return cls(**_copied(_message_fields(cls), source, given))
+
+
+def dataclass_from(cls: type[T], source: object, **given: Any) -> T:
+    """A `cls` dataclass: every field from the same-named attribute of `source`, except those in `given`."""
+    return cls(**_copied(_dataclass_fields(cls), source, given))
