@@ -28,7 +28,7 @@ _Servicer: Any = registry_service_pb2_grpc.RegistryServiceServicer
 
 class RegistryServiceHandlers(_Servicer):
     """Every registry RPC: the unary ones as rows of common.unary, the streams as methods. ReadBlob
-    yields pre-encoded messages (see server.register_blob_codecs)."""
+    yields pre-encoded messages (served by common.encoded)."""
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
@@ -154,7 +154,7 @@ class RegistryServiceHandlers(_Servicer):
     # --- blobs ---
 
     async def ReadBlob(self, request: pb.ReadBlobRequest, context: Ctx) -> AsyncIterator[bytes]:
-        """Yields encoded ReadBlobResponse messages (see server.register_blob_codecs)."""
+        """Yields encoded ReadBlobResponse messages (served by common.encoded)."""
         async for offset, data in blobs.read_blob(
             self.deps, request.version, request.sha256, request.offset, request.length, timeout_from(context)
         ):
