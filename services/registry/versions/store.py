@@ -15,6 +15,7 @@ import asyncpg
 
 from ...common.db import Conn
 from ...common.names import ArtifactName, ArtifactRef, ProjectName, RunName, VersionName
+from ...common.rows import dataclass_from_row
 from ...common.runs import run_by_name
 from ..model import COMMITTED, DELETED, DRAFT, ENTRY_COLUMNS, LATEST, Artifact, Entry, Version
 
@@ -56,52 +57,20 @@ ARTIFACT_SELECT = """SELECT a.id, a.project_id, e.name AS entity, p.name AS proj
 
 
 def version_from_row(r: asyncpg.Record) -> Version:
-    artifact = ArtifactName(ProjectName(r["entity"], r["project"]), r["artifact_name"])
-    return Version(
-        id=r["id"],
-        artifact_id=r["artifact_id"],
-        project_id=r["project_id"],
-        artifact=artifact,
-        type=r["type"],
-        version=r["version"],
-        draft_id=r["draft_id"],
-        state=r["state"],
-        description=r["description"],
+    return dataclass_from_row(
+        Version,
+        r,
+        artifact=ArtifactName(ProjectName(r["entity"], r["project"]), r["artifact_name"]),
         metadata_json=r["metadata"],
         aliases=tuple(r["aliases"]),
-        manifest_digest=r["manifest_digest"],
-        file_count=r["file_count"],
-        total_size=r["total_size"],
-        ttl=r["ttl"],
-        ttl_disabled=r["ttl_disabled"],
-        expire_time=r["expire_time"],
-        producer_run=r["producer_run"],
-        base_version=r["base_version"],
-        author_name=r["author_name"],
-        author_kind=r["author_kind"],
         provenance=json.loads(r["provenance"] or "{}"),
-        create_time=r["create_time"],
-        commit_time=r["commit_time"],
-        update_time=r["update_time"],
-        delete_time=r["delete_time"],
-        linked_from=r["linked_from"],
     )
 
 
 def artifact_from_row(r: asyncpg.Record) -> Artifact:
     name = ArtifactName(ProjectName(r["entity"], r["project"]), r["name"])
     latest = "" if r["latest"] is None else str(VersionName(name, r["latest"]))
-    return Artifact(
-        id=r["id"],
-        project_id=r["project_id"],
-        name=name,
-        type=r["type"],
-        description=r["description"],
-        version_count=r["version_count"],
-        latest_version=latest,
-        create_time=r["create_time"],
-        update_time=r["update_time"],
-    )
+    return dataclass_from_row(Artifact, r, name=name, latest_version=latest)
 
 
 # --- artifacts ---

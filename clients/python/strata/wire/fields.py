@@ -22,15 +22,13 @@ T = TypeVar("T")
 _NAMES: dict[type, tuple[str, ...]] = {}  # a class -> its field names, read once
 
 
-def _message_fields(cls: type[Message]) -> tuple[str, ...]:
+def field_names(cls: Any) -> tuple[str, ...]:
+    """The field names of a message class or a dataclass, in declaration order."""
     if cls not in _NAMES:
-        _NAMES[cls] = tuple(f.name for f in cls.DESCRIPTOR.fields)
-    return _NAMES[cls]
-
-
-def _dataclass_fields(cls: type) -> tuple[str, ...]:
-    if cls not in _NAMES:
-        _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+        if isinstance(cls, type) and issubclass(cls, Message):
+            _NAMES[cls] = tuple(f.name for f in cls.DESCRIPTOR.fields)
+        else:
+            _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
     return _NAMES[cls]
 
 
@@ -41,9 +39,9 @@ def _copied(names: tuple[str, ...], source: object, given: dict[str, Any]) -> di
 
 def message_from(cls: type[M], source: object, **given: Any) -> M:
     """A `cls` message: every field from the same-named attribute of `source`, except those in `given`."""
-    return cls(**_copied(_message_fields(cls), source, given))
+    return cls(**_copied(field_names(cls), source, given))
 
 
 def dataclass_from(cls: type[T], source: object, **given: Any) -> T:
     """A `cls` dataclass: every field from the same-named attribute of `source`, except those in `given`."""
-    return cls(**_copied(_dataclass_fields(cls), source, given))
+    return cls(**_copied(field_names(cls), source, given))
