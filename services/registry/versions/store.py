@@ -161,36 +161,32 @@ async def versions_by_id(conn: Conn, version_ids: Sequence[int]) -> dict[int, Ve
     return {r["id"]: version_from_row(r) for r in rows}
 
 
-async def find_version(conn: Conn, name: VersionName) -> Version | None:
-    art = name.artifact
-    args: list[object] = [art.project.entity, art.project.project, art.artifact]
-    if name.version is None:
-        where = "v.draft_id = $4"
-        args.append(name.draft_id)
-    else:
-        where = "v.version = $4"
-        args.append(name.version)
+async def _version_of(conn: Conn, art: ArtifactName, where: str, *args: object) -> Version | None:
+    """The version of `art` that `where` selects ($1-$3 name the artifact; its parameters start at $4)."""
     r = await conn.fetchrow(
-        VERSION_SELECT + f" WHERE e.name = $1 AND p.name = $2 AND a.name = $3 AND {where}", *args
+        VERSION_SELECT + f" WHERE e.name = $1 AND p.name = $2 AND a.name = $3 AND {where}",
+        art.project.entity,
+        art.project.project,
+        art.artifact,
+        *args,
     )
     return None if r is None else version_from_row(r)
+
+
+async def find_version(conn: Conn, name: VersionName) -> Version | None:
+    if name.version is None:
+        return await _version_of(conn, name.artifact, "v.draft_id = $4", name.draft_id)
+    return await _version_of(conn, name.artifact, "v.version = $4", name.version)
 
 
 async def resolve(conn: Conn, ref: ArtifactRef) -> Version | None:
     """A committed, live version by number or alias, in one query."""
-    art = ref.artifact
-    args: list[object] = [art.project.entity, art.project.project, art.artifact, COMMITTED]
     if ref.version is not None:
-        where = "v.version = $5"
-        args.append(ref.version)
-    else:
-        where = "v.id = (SELECT al.version_id FROM aliases al WHERE al.artifact_id = a.id AND al.alias = $5)"
-        args.append(ref.alias)
-    r = await conn.fetchrow(
-        VERSION_SELECT + f" WHERE e.name = $1 AND p.name = $2 AND a.name = $3 AND v.state = $4 AND {where}",
-        *args,
-    )
-    return None if r is None else version_from_row(r)
+        return await _version_of(
+            conn, ref.artifact, "v.state = $4 AND v.version = $5", COMMITTED, ref.version
+        )
+    alias = "v.id = (SELECT al.version_id FROM aliases al WHERE al.artifact_id = a.id AND al.alias = $5)"
+    return await _version_of(conn, ref.artifact, f"v.state = $4 AND {alias}", COMMITTED, ref.alias)
 
 
 async def lock_version_state(conn: Conn, version_id: int) -> int:
