@@ -219,22 +219,23 @@ async def _deduplicate(conn: Conn, draft: Version, latest_id: int, aliases: Sequ
     return await store.version_by_id(conn, latest_id)
 
 
+async def record_new_version(conn: Conn, v: Version, action: str, after: dict[str, Any]) -> None:
+    """A version just committed or linked: its artifact's update time moves, and `action` is audited
+    with `after`, in the caller's transaction."""
+    await store.touch_artifact(conn, v.artifact_id)
+    await audit.record(conn, action, target=v.name, project_id=v.project_id, after=after)
+
+
 async def _record_commit(conn: Conn, v: Version) -> None:
     await store.record_produced(conn, v.id, PRODUCED)
-    await store.touch_artifact(conn, v.artifact_id)
-    await audit.record(
-        conn,
-        "artifact_version.commit",
-        target=v.name,
-        project_id=v.project_id,
-        after={
-            "manifest_digest": v.manifest_digest,
-            "file_count": v.file_count,
-            "total_size": v.total_size,
-            "producer_run": v.producer_run,
-            "expire_time": v.expire_time,
-        },
-    )
+    after = {
+        "manifest_digest": v.manifest_digest,
+        "file_count": v.file_count,
+        "total_size": v.total_size,
+        "producer_run": v.producer_run,
+        "expire_time": v.expire_time,
+    }
+    await record_new_version(conn, v, "artifact_version.commit", after)
 
 
 # --- reads ---
