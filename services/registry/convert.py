@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from google.protobuf import duration_pb2, json_format
+from google.protobuf import json_format
 from strata.common.v1 import actor_pb2, blob_pb2
 from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
@@ -16,14 +16,6 @@ from ..common import wellknown
 from ..common.runs import ts
 from .model import Alias, AliasEvent, Artifact, Entry, GcReport, StorageUsage, Version
 from .versions.domain import DraftSpec, VersionEdit
-
-
-def duration(value: timedelta | None) -> duration_pb2.Duration | None:
-    if value is None:
-        return None
-    d = duration_pb2.Duration()
-    d.FromTimedelta(value)
-    return d
 
 
 def to_timedelta(msg: object, field: str) -> timedelta | None:
@@ -100,7 +92,7 @@ def version_to_proto(v: Version) -> artifact_pb2.ArtifactVersion:
         manifest_digest=v.manifest_digest,
         file_count=v.file_count,
         total_size=v.total_size,
-        ttl=duration(v.ttl),
+        ttl=wellknown.duration_message(v.ttl),
         ttl_disabled=v.ttl_disabled,
         expire_time=ts(v.expire_time),
         producer_run=v.producer_run,
