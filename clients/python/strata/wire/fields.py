@@ -11,7 +11,9 @@ the server's convert modules. Public and stable: see strata.wire.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, TypeVar
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any, TypeVar, cast
 
 from google.protobuf.message import Message
 
@@ -32,16 +34,38 @@ def field_names(cls: Any) -> tuple[str, ...]:
     return _NAMES[cls]
 
 
-def _copied(names: tuple[str, ...], source: object, given: dict[str, Any]) -> dict[str, Any]:
-    """`given`, plus the attributes of `source` named in `names` that `given` does not supply."""
-    return {**{n: getattr(source, n) for n in names if n not in given}, **given}
+Getter = Callable[[object], tuple[Any, ...]]
+# (class, the names a call site supplies) -> the other fields and one getter that reads them all:
+# as fast as spelling the keyword arguments out (an impact answer converts 100,000s of nodes)
+_GETTERS: dict[tuple[type, tuple[str, ...]], tuple[tuple[str, ...], Getter]] = {}
+
+
+def _getter(names: tuple[str, ...]) -> Getter:
+    if len(names) == 1:
+        name = names[0]
+        return lambda source: (getattr(source, name),)
+    if not names:
+        return lambda source: ()
+    return cast(Getter, attrgetter(*names))
+
+
+def _copied(cls: type, source: object, given: dict[str, Any]) -> dict[str, Any]:
+    """`given`, plus the attributes of `source` named like the other fields of `cls`."""
+    found = _GETTERS.get((cls, tuple(given)))
+    if found is None:
+        rest = tuple(n for n in field_names(cls) if n not in given)
+        found = _GETTERS[(cls, tuple(given))] = (rest, _getter(rest))
+    copied = dict(zip(found[0], found[1](source), strict=True))
+    if given:
+        copied.update(given)
+    return copied
 
 
 def message_from(cls: type[M], source: object, **given: Any) -> M:
     """A `cls` message: every field from the same-named attribute of `source`, except those in `given`."""
-    return cls(**_copied(field_names(cls), source, given))
+    return cls(**_copied(cls, source, given))
 
 
 def dataclass_from(cls: type[T], source: object, **given: Any) -> T:
     """A `cls` dataclass: every field from the same-named attribute of `source`, except those in `given`."""
-    return cls(**_copied(field_names(cls), source, given))
+    return cls(**_copied(cls, source, given))
