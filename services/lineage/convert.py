@@ -71,7 +71,20 @@ def graph(g: Graph, also: Sequence[Node] = ()) -> lineage_pb2.Graph:
     runs = {n.key[1]: n.name for n in (*g.nodes, *also) if n.kind is NodeKind.RUN}
     versions = {n.key[1]: n.name for n in (*g.nodes, *also) if n.kind is NodeKind.VERSION}
     out = lineage_pb2.Graph(root=g.root.name, truncated=g.truncated)
-    out.nodes.extend(message_from(lineage_pb2.Node, n) for n in g.nodes)
+    # spelled out, not message_from: an impact answer builds 100,000s of nodes, and keyword arguments
+    # are the fastest way to build them
+    out.nodes.extend(
+        lineage_pb2.Node(
+            name=n.name,
+            kind=n.kind,  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
+            job_type=n.job_type,
+            artifact_type=n.artifact_type,
+            label=n.label,
+            depth=n.depth,
+            state=n.state,
+        )
+        for n in g.nodes
+    )
     out.edges.extend(
         lineage_pb2.Edge(
             source=runs[e.run_id] if e.kind in RUN_TO_VERSION else versions[e.version_id],
