@@ -14,17 +14,7 @@ from strata.wire.fields import dataclass_from, field_names, message_from
 from strata_server.common.errors import InvalidArgument
 from strata_server.common.paging import encode, page_request
 from strata_server.common.rows import dataclass_from_row, message_from_row, timestamps
-
-
-@dataclass(frozen=True)
-class Group:
-    value_json: str
-    run_count: int
-    metric_count: int
-    mean: float
-    min: float
-    max: float
-
+from strata_server.query.search.domain import Group
 
 GROUP = Group('"a"', 3, 2, 0.5, 0.1, 0.9)
 
