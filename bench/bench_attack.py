@@ -19,7 +19,6 @@ and off), so the idle baseline of each ratio is measured in the same moments of 
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing as mp
 import os
 import random
@@ -47,6 +46,7 @@ from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import run_pb2, upload_pb2
 from strata.query.v1 import query_service_pb2 as qpb
 
+from bench.quick import quick
 from tests.fixtures.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -379,10 +379,8 @@ def report(pairs: list[tuple[Phase, Phase]]) -> None:
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench attack")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    rounds, seg, streams, flood = (2, 2.5, 32, 20) if args.quick else (4, 5.0, 64, 40)
+    is_quick = quick(argv, "attack")
+    rounds, seg, streams, flood = (2, 2.5, 32, 20) if is_quick else (4, 5.0, 64, 40)
     pg = PostgresServer()
     tmp = Path(tempfile.mkdtemp(prefix="strata-bench-attack-"))
     proc = None

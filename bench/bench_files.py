@@ -18,7 +18,6 @@ The server runs as its own process (python -m strata_server), like in production
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import shutil
@@ -33,6 +32,7 @@ from pathlib import Path
 import asyncpg
 import psutil
 
+from bench.quick import quick
 from tests.fixtures.memory import PeakRss
 
 MiB = 1024 * 1024
@@ -335,11 +335,9 @@ def bench_rss(stack: Stack, work: Path, size: int) -> None:
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench files")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    big, small, rss = (128 * MiB, 1000, 512 * MiB) if args.quick else (1024 * MiB, 10_000, 3 * 1024 * MiB)
-    rounds = 1 if args.quick else 2
+    is_quick = quick(argv, "files")
+    big, small, rss = (128 * MiB, 1000, 512 * MiB) if is_quick else (1024 * MiB, 10_000, 3 * 1024 * MiB)
+    rounds = 1 if is_quick else 2
     work = Path(tempfile.mkdtemp(prefix="strata-bench-files-"))
     os.environ.setdefault("STRATA_CACHE_DIR", str(work / "cache"))
     os.environ.setdefault("STRATA_SPOOL_DIR", str(work / "spool"))

@@ -13,7 +13,6 @@ growth, and the time until every call was refused.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from concurrent import futures
@@ -22,6 +21,7 @@ from pathlib import Path
 import grpc
 from strata.ingest.v1 import ingest_service_pb2 as ingest
 
+from bench.quick import quick
 from tests.fixtures.memory import PeakRss
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.processes import ServerProcess
@@ -60,10 +60,8 @@ def flood(server: ServerProcess, calls: int, size: int) -> dict[str, float]:
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench flood")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    calls, size = (10, 16 * MB) if args.quick else (40, 63 * MB)
+    is_quick = quick(argv, "flood")
+    calls, size = (10, 16 * MB) if is_quick else (40, 63 * MB)
     pg = PostgresServer()
     try:
         with tempfile.TemporaryDirectory(prefix="strata-bench-flood-") as tmp:

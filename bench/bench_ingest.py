@@ -13,7 +13,6 @@ subprocesses). Each figure is printed next to a baseline measured in the same ru
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import subprocess
@@ -31,6 +30,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.quick import quick  # noqa: E402
 from tests.fixtures.ingest import IngestProcess  # noqa: E402
 from tests.fixtures.postgres import PostgresServer  # noqa: E402
 
@@ -199,11 +199,9 @@ def fmt(rate: float) -> str:
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench ingest")
-    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    args = parser.parse_args(argv)
-    steps, width = (10_000, 100) if args.quick else (50_000, 100)
-    preload_points = 2_000_000 if args.quick else 50_000_000
+    is_quick = quick(argv, "ingest", "small sizes: a smoke run")
+    steps, width = (10_000, 100) if is_quick else (50_000, 100)
+    preload_points = 2_000_000 if is_quick else 50_000_000
     os.environ.setdefault("STRATA_SPOOL_DIR", tempfile.mkdtemp(prefix="bench-spool-"))
     # no API keys: a stream is authorized once, at its first message (bench_auth measures that cost)
     os.environ.setdefault("STRATA_AUTH_MODE", "open-local")
@@ -212,7 +210,7 @@ def main(argv: list[str]) -> None:
     server = IngestProcess(dsn, Path(tempfile.mkdtemp(prefix="bench-ingest-"))).start()
     assert server.proc is not None
     try:
-        _bench(server, dsn, full_dsn, steps, width, preload_points, quick=args.quick)
+        _bench(server, dsn, full_dsn, steps, width, preload_points, quick=is_quick)
     finally:
         server.stop()
         pg.stop()

@@ -19,7 +19,6 @@ Figures, each next to baselines measured in the same run on the same data:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import statistics
@@ -34,6 +33,7 @@ from strata_server.common.auth import OpenLocalAuthorizer
 from strata_server.lineage.server import SPEC as LINEAGE
 from strata_server.lineage.trace import domain, store
 
+from bench.quick import quick
 from bench.serving import postgres_database, server_thread
 from tests.fixtures.servers import ServerThread
 
@@ -306,11 +306,9 @@ def report_impact_pages(
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench lineage")
-    parser.add_argument("--quick", action="store_true", help="10,000 nodes, fewer repetitions")
-    args = parser.parse_args(argv)
-    width, layers = (200, 25) if args.quick else (1000, 50)
-    trace_reps, impact_reps = (30, 1) if args.quick else (200, 3)
+    is_quick = quick(argv, "lineage", "10,000 nodes, fewer repetitions")
+    width, layers = (200, 25) if is_quick else (1000, 50)
+    trace_reps, impact_reps = (30, 1) if is_quick else (200, 3)
     with postgres_database() as dsn, server_thread(dsn, specs=[LINEAGE]) as server:
         rows = build_rows(width, layers)
         seconds = asyncio.run(load(dsn, rows))

@@ -14,7 +14,6 @@ from a child process so the client does not compete with the servers for the GIL
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -32,6 +31,7 @@ from strata_server.common import logging as slog
 from strata_server.common import server as server_module
 from strata_server.common import tracing
 
+from bench.quick import quick
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.servers import ServerThread, make_settings
 
@@ -118,9 +118,7 @@ def _servers(pg: PostgresServer, tmp: Path) -> list[tuple[str, ServerThread]]:
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench observe")
-    parser.add_argument("--quick", action="store_true")
-    n = 500 if parser.parse_args(argv).quick else 5000
+    n = 500 if quick(argv, "observe") else 5000
     _log_json_to_devnull()
     pg = PostgresServer()
     servers = _servers(pg, Path(tempfile.mkdtemp(prefix="strata-bench-observe-")))

@@ -10,7 +10,6 @@ Components are real: PostgreSQL (pgserver), the local blob folder, grpc.aio serv
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -21,6 +20,7 @@ from pathlib import Path
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from strata.registry.v1 import registry_service_pb2 as pb
 
+from bench.quick import quick
 from bench.serving import postgres_database, server_thread
 from tests.fixtures.servers import ServerThread
 from tests.registry.helpers import log_version, sql
@@ -129,10 +129,8 @@ def bench_log_dataset(server: ServerThread, files: int, size: int) -> None:
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench registry")
-    parser.add_argument("--quick", action="store_true", help="short smoke run")
-    args = parser.parse_args(argv)
-    resolves, files = (300, 1_000) if args.quick else (3_000, 10_000)
+    is_quick = quick(argv, "registry", "short smoke run")
+    resolves, files = (300, 1_000) if is_quick else (3_000, 10_000)
     with postgres_database() as dsn, server_thread(dsn, gc_interval=0.0) as server:
         os.environ["STRATA_ADDR"] = server.addr
         bench_resolve(server, resolves)

@@ -22,12 +22,14 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from . import jsonvalue
 from .errors import InvalidArgument, Reason
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 MAX_PAGE_BYTES = 4 * 1024 * 1024
 
@@ -130,3 +132,25 @@ def page(
     page's token ("" at the end)."""
     kept = list(rows[: fit(rows[:limit], budget)])
     return kept, encode(key(kept[-1]), query) if len(rows) > len(kept) else ""
+
+
+@dataclass(frozen=True)
+class PageRequest(Generic[P]):
+    """One List call's paging, checked: `limit` items per page, the `position` where the previous page
+    ended (None on the first page), and the `query` its tokens are bound to."""
+
+    query: Any
+    limit: int
+    position: P | None
+
+    def page(self, rows: Sequence[T], key: Callable[[T], Any]) -> tuple[list[T], str]:
+        """`page` over rows fetched as limit + 1."""
+        return page(rows, self.limit, key, self.query)
+
+
+def page_request(
+    query: Any, size: int, token: str, position: type[P], default: int, maximum: int
+) -> PageRequest[P]:
+    """The page-size rule, then the token decoded against `query` as a `position` (in that order)."""
+    limit = page_size(size, default, maximum)
+    return PageRequest(query, limit, decode_as(token, query, position))

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 import asyncpg
-from google.protobuf import timestamp_pb2
 from strata.common.v1 import actor_pb2
 from strata.ingest.v1 import run_pb2
 
 from .db import Conn
+from .wellknown import timestamp_message
 
 RUN_FROM = "runs r JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id"
 # strata.ingest.v1.RunState numbers -> the names filters and answers use ("finished" for
@@ -54,12 +53,7 @@ async def run_by_name(
     )
 
 
-def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    t = timestamp_pb2.Timestamp()
-    t.FromDatetime(value)
-    return t
+ts = timestamp_message  # the name the convert modules use
 
 
 def run_name(entity: str, project: str, run_id: str) -> str:

@@ -1,4 +1,5 @@
-"""Checked conversions of the well-known Timestamp and Duration fields of a request.
+"""Checked conversions of the well-known Timestamp and Duration fields of a request, and the
+messages a response sets them from (`timestamp_message`, `duration_message`).
 
 protobuf's ToDatetime/ToTimedelta raise ValueError or OverflowError on values outside the types'
 documented ranges (Timestamp: years 0001..9999; Duration: ±10,000 years, nanos of the seconds'
@@ -7,8 +8,12 @@ sign); here such a value is INVALID_ARGUMENT (the field, OUT_OF_RANGE) instead o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any, cast
+from typing import Any, TypeVar, cast
+
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from .errors import InvalidArgument, Reason
 
@@ -47,3 +52,24 @@ def duration(message: Any, field: str, name: str | None = None) -> timedelta | N
         return cast(timedelta, value.ToTimedelta())
     except (ValueError, OverflowError):
         raise _out_of_range(name, "duration (at most 10,000 years)") from None
+
+
+_W = TypeVar("_W", Timestamp, Duration)
+_V = TypeVar("_V", datetime, timedelta)
+
+
+def _message(make: Callable[[], _W], fill: Callable[[_W, _V], None], value: _V | None) -> _W | None:
+    """A new well-known message filled from `value`; None (an unset field) for None."""
+    if value is None:
+        return None
+    message = make()
+    fill(message, value)
+    return message
+
+
+def timestamp_message(value: datetime | None) -> Timestamp | None:
+    return _message(Timestamp, Timestamp.FromDatetime, value)
+
+
+def duration_message(value: timedelta | None) -> Duration | None:
+    return _message(Duration, Duration.FromTimedelta, value)

@@ -9,6 +9,7 @@ from strata.common.v1 import actor_pb2
 from strata.iam.v1 import iam_pb2, iam_service_pb2
 
 from ..common import wellknown
+from ..common.rows import message_from_row, timestamps
 from ..common.runs import ts
 from .audit.domain import Filter
 from .projects.domain import ProjectSettings
@@ -20,51 +21,31 @@ def when(message: Any, field: str) -> datetime | None:
 
 
 def user(r: Any) -> iam_pb2.User:
-    return iam_pb2.User(
-        name=f"entities/{r['name']}",
-        display_name=r["display_name"],
-        email=r["email"],
-        server_admin=r["server_admin"],
-        create_time=ts(r["create_time"]),
-    )
+    return message_from_row(iam_pb2.User, r, name=f"entities/{r['name']}", **timestamps(r, "create_time"))
 
 
 def team(r: Any) -> iam_pb2.Team:
-    return iam_pb2.Team(
-        name=f"entities/{r['name']}", display_name=r["display_name"], create_time=ts(r["create_time"])
-    )
+    return message_from_row(iam_pb2.Team, r, name=f"entities/{r['name']}", **timestamps(r, "create_time"))
 
 
 def member(team_name: str, user_name: str, r: Any) -> iam_pb2.TeamMember:
-    return iam_pb2.TeamMember(
-        team=f"entities/{team_name}",
-        user=f"entities/{user_name}",
-        role=r["role"],
-        create_time=ts(r["create_time"]),
-    )
+    names = {"team": f"entities/{team_name}", "user": f"entities/{user_name}"}
+    return message_from_row(iam_pb2.TeamMember, r, **names, **timestamps(r, "create_time"))
 
 
 def service_account(r: Any) -> iam_pb2.ServiceAccount:
-    return iam_pb2.ServiceAccount(
+    return message_from_row(
+        iam_pb2.ServiceAccount,
+        r,
         name=f"entities/{r['team']}/serviceAccounts/{r['name']}",
-        description=r["description"],
-        role=r["role"],
         projects=list(r["projects"]),
-        create_time=ts(r["create_time"]),
+        **timestamps(r, "create_time"),
     )
 
 
 def api_key(r: Any) -> iam_pb2.ApiKey:
-    return iam_pb2.ApiKey(
-        name=f"apiKeys/{r['id']}",
-        owner=r["owner"],
-        description=r["description"],
-        prefix=r["prefix"],
-        create_time=ts(r["create_time"]),
-        expire_time=ts(r["expire_time"]),
-        last_use_time=ts(r["last_use_time"]),
-        revoke_time=ts(r["revoke_time"]),
-    )
+    when = timestamps(r, "create_time", "expire_time", "last_use_time", "revoke_time")
+    return message_from_row(iam_pb2.ApiKey, r, name=f"apiKeys/{r['id']}", **when)
 
 
 def project(r: Any) -> iam_pb2.Project:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 from strata.iam.v1 import iam_service_pb2 as pb
@@ -11,15 +12,20 @@ from strata.iam.v1 import iam_service_pb2_grpc
 from ..common.context import current_principal
 from ..common.db import timeout_from
 from ..common.deps import Deps
+from ..common.unary import paged, unary
 from . import convert
 from .accounts import domain as accounts
 from .audit import domain as audit
 from .projects import domain as projects
 
 Context = grpc.aio.ServicerContext
+# the generated servicer is untyped; as Any it lends no (untyped) signature to the rows below
+_Servicer: Any = iam_service_pb2_grpc.IamServiceServicer
 
 
-class IamServiceHandlers(iam_service_pb2_grpc.IamServiceServicer):
+class IamServiceHandlers(_Servicer):
+    """Every iam RPC: the unary ones as rows of common.unary, the rest as methods."""
+
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
@@ -40,184 +46,134 @@ class IamServiceHandlers(iam_service_pb2_grpc.IamServiceServicer):
 
     # --- users and teams ---
 
-    async def CreateUser(self, request: pb.CreateUserRequest, context: Context) -> pb.CreateUserResponse:
-        u = request.user
-        row = await accounts.create_user(
-            self.deps, u.name, u.display_name, u.email, u.server_admin, timeout_from(context)
-        )
-        return pb.CreateUserResponse(user=convert.user(row))
-
-    async def ListUsers(self, request: pb.ListUsersRequest, context: Context) -> pb.ListUsersResponse:
-        rows, token = await accounts.list_entities(
-            self.deps,
-            current_principal(),
-            "user",
-            request.page_size,
-            request.page_token,
-            False,
-            timeout_from(context),
-        )
-        return pb.ListUsersResponse(users=[convert.user(r) for r in rows], next_page_token=token)
-
-    async def CreateTeam(self, request: pb.CreateTeamRequest, context: Context) -> pb.CreateTeamResponse:
-        row = await accounts.create_team(
-            self.deps,
-            current_principal(),
-            request.team.name,
-            request.team.display_name,
-            timeout_from(context),
-        )
-        return pb.CreateTeamResponse(team=convert.team(row))
-
-    async def GetTeam(self, request: pb.GetTeamRequest, context: Context) -> pb.GetTeamResponse:
-        row = await accounts.get_team_row(self.deps, request.name, timeout_from(context))
-        return pb.GetTeamResponse(team=convert.team(row))
-
-    async def ListTeams(self, request: pb.ListTeamsRequest, context: Context) -> pb.ListTeamsResponse:
-        rows, token = await accounts.list_entities(
-            self.deps,
-            current_principal(),
-            "team",
-            request.page_size,
-            request.page_token,
-            True,
-            timeout_from(context),
-        )
-        return pb.ListTeamsResponse(teams=[convert.team(r) for r in rows], next_page_token=token)
-
-    async def AddTeamMember(
-        self, request: pb.AddTeamMemberRequest, context: Context
-    ) -> pb.AddTeamMemberResponse:
-        team, user, row = await accounts.add_member(
-            self.deps, request.team, request.user, request.role, timeout_from(context)
-        )
-        return pb.AddTeamMemberResponse(member=convert.member(team, user, row))
-
-    async def UpdateTeamMember(
-        self, request: pb.UpdateTeamMemberRequest, context: Context
-    ) -> pb.UpdateTeamMemberResponse:
-        team, user, row = await accounts.change_member(
-            self.deps, request.team, request.user, request.role, timeout_from(context)
-        )
-        return pb.UpdateTeamMemberResponse(member=convert.member(team, user, row))
-
-    async def RemoveTeamMember(
-        self, request: pb.RemoveTeamMemberRequest, context: Context
-    ) -> pb.RemoveTeamMemberResponse:
-        await accounts.change_member(self.deps, request.team, request.user, None, timeout_from(context))
-        return pb.RemoveTeamMemberResponse()
-
-    async def ListTeamMembers(
-        self, request: pb.ListTeamMembersRequest, context: Context
-    ) -> pb.ListTeamMembersResponse:
-        team, rows = await accounts.list_members(self.deps, request.team, timeout_from(context))
-        return pb.ListTeamMembersResponse(members=[convert.member(team, r["user_name"], r) for r in rows])
+    CreateUser = unary(
+        pb.CreateUserRequest,
+        lambda deps, r, t: accounts.create_user(
+            deps, r.user.name, r.user.display_name, r.user.email, r.user.server_admin, t
+        ),
+        lambda row: pb.CreateUserResponse(user=convert.user(row)),
+    )
+    ListUsers = unary(
+        pb.ListUsersRequest,
+        lambda deps, r, t: accounts.list_entities(
+            deps, current_principal(), "user", r.page_size, r.page_token, False, t
+        ),
+        paged(pb.ListUsersResponse, "users", convert.user),
+    )
+    CreateTeam = unary(
+        pb.CreateTeamRequest,
+        lambda deps, r, t: accounts.create_team(
+            deps, current_principal(), r.team.name, r.team.display_name, t
+        ),
+        lambda row: pb.CreateTeamResponse(team=convert.team(row)),
+    )
+    GetTeam = unary(
+        pb.GetTeamRequest,
+        lambda deps, r, t: accounts.get_team_row(deps, r.name, t),
+        lambda row: pb.GetTeamResponse(team=convert.team(row)),
+    )
+    ListTeams = unary(
+        pb.ListTeamsRequest,
+        lambda deps, r, t: accounts.list_entities(
+            deps, current_principal(), "team", r.page_size, r.page_token, True, t
+        ),
+        paged(pb.ListTeamsResponse, "teams", convert.team),
+    )
+    AddTeamMember = unary(
+        pb.AddTeamMemberRequest,
+        lambda deps, r, t: accounts.add_member(deps, r.team, r.user, r.role, t),
+        lambda found: pb.AddTeamMemberResponse(member=convert.member(*found)),
+    )
+    UpdateTeamMember = unary(
+        pb.UpdateTeamMemberRequest,
+        lambda deps, r, t: accounts.change_member(deps, r.team, r.user, r.role, t),
+        lambda found: pb.UpdateTeamMemberResponse(member=convert.member(*found)),
+    )
+    RemoveTeamMember = unary(
+        pb.RemoveTeamMemberRequest,
+        lambda deps, r, t: accounts.change_member(deps, r.team, r.user, None, t),
+        lambda _: pb.RemoveTeamMemberResponse(),
+    )
+    ListTeamMembers = unary(
+        pb.ListTeamMembersRequest,
+        lambda deps, r, t: accounts.list_members(deps, r.team, t),
+        lambda found: pb.ListTeamMembersResponse(
+            members=[convert.member(found[0], row["user_name"], row) for row in found[1]]
+        ),
+    )
 
     # --- service accounts and keys ---
 
-    async def CreateServiceAccount(
-        self, request: pb.CreateServiceAccountRequest, context: Context
-    ) -> pb.CreateServiceAccountResponse:
-        row = await accounts.create_service_account(
-            self.deps,
-            request.parent,
-            request.service_account_id,
-            request.description,
-            request.role,
-            list(request.projects),
-            timeout_from(context),
-        )
-        return pb.CreateServiceAccountResponse(service_account=convert.service_account(row))
-
-    async def ListServiceAccounts(
-        self, request: pb.ListServiceAccountsRequest, context: Context
-    ) -> pb.ListServiceAccountsResponse:
-        rows = await accounts.list_service_accounts(self.deps, request.parent, timeout_from(context))
-        return pb.ListServiceAccountsResponse(service_accounts=[convert.service_account(r) for r in rows])
-
-    async def CreateApiKey(
-        self, request: pb.CreateApiKeyRequest, context: Context
-    ) -> pb.CreateApiKeyResponse:
-        row, secret = await accounts.create_api_key(
-            self.deps,
-            current_principal(),
-            request.owner,
-            request.description,
-            convert.when(request, "expire_time"),
-            timeout_from(context),
-        )
-        return pb.CreateApiKeyResponse(api_key=convert.api_key(row), secret=secret)
-
-    async def ListApiKeys(self, request: pb.ListApiKeysRequest, context: Context) -> pb.ListApiKeysResponse:
-        rows = await accounts.list_api_keys(
-            self.deps, current_principal(), request.owner, request.show_revoked, timeout_from(context)
-        )
-        return pb.ListApiKeysResponse(api_keys=[convert.api_key(r) for r in rows])
-
-    async def RevokeApiKey(
-        self, request: pb.RevokeApiKeyRequest, context: Context
-    ) -> pb.RevokeApiKeyResponse:
-        row = await accounts.revoke_api_key(self.deps, request.name, timeout_from(context))
-        return pb.RevokeApiKeyResponse(api_key=convert.api_key(row))
+    CreateServiceAccount = unary(
+        pb.CreateServiceAccountRequest,
+        lambda deps, r, t: accounts.create_service_account(
+            deps, r.parent, r.service_account_id, r.description, r.role, list(r.projects), t
+        ),
+        lambda row: pb.CreateServiceAccountResponse(service_account=convert.service_account(row)),
+    )
+    ListServiceAccounts = unary(
+        pb.ListServiceAccountsRequest,
+        lambda deps, r, t: accounts.list_service_accounts(deps, r.parent, t),
+        lambda rows: pb.ListServiceAccountsResponse(
+            service_accounts=[convert.service_account(row) for row in rows]
+        ),
+    )
+    CreateApiKey = unary(
+        pb.CreateApiKeyRequest,
+        lambda deps, r, t: accounts.create_api_key(
+            deps, current_principal(), r.owner, r.description, convert.when(r, "expire_time"), t
+        ),
+        lambda found: pb.CreateApiKeyResponse(api_key=convert.api_key(found[0]), secret=found[1]),
+    )
+    ListApiKeys = unary(
+        pb.ListApiKeysRequest,
+        lambda deps, r, t: accounts.list_api_keys(deps, current_principal(), r.owner, r.show_revoked, t),
+        lambda rows: pb.ListApiKeysResponse(api_keys=[convert.api_key(row) for row in rows]),
+    )
+    RevokeApiKey = unary(
+        pb.RevokeApiKeyRequest,
+        lambda deps, r, t: accounts.revoke_api_key(deps, r.name, t),
+        lambda row: pb.RevokeApiKeyResponse(api_key=convert.api_key(row)),
+    )
 
     # --- projects ---
 
-    async def CreateProject(
-        self, request: pb.CreateProjectRequest, context: Context
-    ) -> pb.CreateProjectResponse:
-        row = await projects.create_project(
-            self.deps,
-            request.parent,
-            request.project_id,
-            convert.project_settings(request.project),
-            timeout_from(context),
-        )
-        return pb.CreateProjectResponse(project=convert.project(row))
-
-    async def GetProject(self, request: pb.GetProjectRequest, context: Context) -> pb.GetProjectResponse:
-        row = await projects.get_project(self.deps, request.name, timeout_from(context))
-        return pb.GetProjectResponse(project=convert.project(row))
-
-    async def ListProjects(
-        self, request: pb.ListProjectsRequest, context: Context
-    ) -> pb.ListProjectsResponse:
-        rows, token = await projects.list_projects(
-            self.deps,
-            current_principal(),
-            request.parent,
-            request.page_size,
-            request.page_token,
-            timeout_from(context),
-        )
-        return pb.ListProjectsResponse(projects=[convert.project(r) for r in rows], next_page_token=token)
-
-    async def UpdateProject(
-        self, request: pb.UpdateProjectRequest, context: Context
-    ) -> pb.UpdateProjectResponse:
-        row = await projects.update_project(
-            self.deps,
-            request.project.name,
-            list(request.update_mask.paths),
-            convert.project_settings(request.project),
-            timeout_from(context),
-        )
-        return pb.UpdateProjectResponse(project=convert.project(row))
+    CreateProject = unary(
+        pb.CreateProjectRequest,
+        lambda deps, r, t: projects.create_project(
+            deps, r.parent, r.project_id, convert.project_settings(r.project), t
+        ),
+        lambda row: pb.CreateProjectResponse(project=convert.project(row)),
+    )
+    GetProject = unary(
+        pb.GetProjectRequest,
+        lambda deps, r, t: projects.get_project(deps, r.name, t),
+        lambda row: pb.GetProjectResponse(project=convert.project(row)),
+    )
+    ListProjects = unary(
+        pb.ListProjectsRequest,
+        lambda deps, r, t: projects.list_projects(
+            deps, current_principal(), r.parent, r.page_size, r.page_token, t
+        ),
+        paged(pb.ListProjectsResponse, "projects", convert.project),
+    )
+    UpdateProject = unary(
+        pb.UpdateProjectRequest,
+        lambda deps, r, t: projects.update_project(
+            deps, r.project.name, list(r.update_mask.paths), convert.project_settings(r.project), t
+        ),
+        lambda row: pb.UpdateProjectResponse(project=convert.project(row)),
+    )
 
     # --- audit ---
 
-    async def ListAuditEvents(
-        self, request: pb.ListAuditEventsRequest, context: Context
-    ) -> pb.ListAuditEventsResponse:
-        rows, token = await audit.list_events(
-            self.deps,
-            convert.audit_filter(request.filter),
-            request.page_size,
-            request.page_token,
-            timeout_from(context),
-        )
-        return pb.ListAuditEventsResponse(
-            events=[convert.audit_event(r) for r in rows], next_page_token=token
-        )
+    ListAuditEvents = unary(
+        pb.ListAuditEventsRequest,
+        lambda deps, r, t: audit.list_events(
+            deps, convert.audit_filter(r.filter), r.page_size, r.page_token, t
+        ),
+        paged(pb.ListAuditEventsResponse, "events", convert.audit_event),
+    )
 
     async def ExportAuditEvents(
         self, request: pb.ExportAuditEventsRequest, context: Context

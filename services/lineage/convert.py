@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import TypeVar
 
 from strata.lineage.v1 import lineage_pb2, lineage_service_pb2
+from strata.wire.fields import message_from
 
 from ..common.errors import InvalidArgument, Reason
 from .diff.domain import FileChange, VersionDiff
@@ -70,6 +71,8 @@ def graph(g: Graph, also: Sequence[Node] = ()) -> lineage_pb2.Graph:
     runs = {n.key[1]: n.name for n in (*g.nodes, *also) if n.kind is NodeKind.RUN}
     versions = {n.key[1]: n.name for n in (*g.nodes, *also) if n.kind is NodeKind.VERSION}
     out = lineage_pb2.Graph(root=g.root.name, truncated=g.truncated)
+    # spelled out, not message_from: an impact answer builds 100,000s of nodes, and keyword arguments
+    # are the fastest way to build them
     out.nodes.extend(
         lineage_pb2.Node(
             name=n.name,
@@ -106,49 +109,19 @@ def link_edge(link: Link) -> lineage_pb2.Edge:
 
 
 def diff_response(d: VersionDiff) -> lineage_service_pb2.DiffArtifactVersionsResponse:
-    return lineage_service_pb2.DiffArtifactVersionsResponse(
-        old_version=d.old_version,
-        new_version=d.new_version,
+    """The diff as its message: same-named fields copied, the others named here."""
+    return message_from(
+        lineage_service_pb2.DiffArtifactVersionsResponse,
+        d,
         manifest_changes=[_manifest_change(f) for f in d.files],
-        files_added=d.files_added,
-        files_removed=d.files_removed,
-        files_changed=d.files_changed,
         manifest_changes_truncated=d.files_truncated,
-        metadata_changes=[
-            lineage_pb2.MetadataChange(
-                key=m.key, old_value_json=m.old_value_json, new_value_json=m.new_value_json
-            )
-            for m in d.metadata
-        ],
+        metadata_changes=[message_from(lineage_pb2.MetadataChange, m) for m in d.metadata],
         old_producer_run=d.old_producer,
         new_producer_run=d.new_producer,
-        config_changes=[
-            lineage_pb2.ConfigChange(
-                key=c.key, old_value_json=c.old_value_json, new_value_json=c.new_value_json
-            )
-            for c in d.config
-        ],
-        input_changes=[
-            lineage_pb2.InputChange(
-                artifact=c.artifact,
-                old_version=c.old_version,
-                new_version=c.new_version,
-                depth=c.depth,
-                origin=c.origin,
-            )
-            for c in d.inputs
-        ],
+        config_changes=[message_from(lineage_pb2.ConfigChange, c) for c in d.config],
+        input_changes=[message_from(lineage_pb2.InputChange, c) for c in d.inputs],
     )
 
 
 def _manifest_change(f: FileChange) -> lineage_pb2.ManifestChange:
-    return lineage_pb2.ManifestChange(
-        path=f.path,
-        change=_FILE_CHANGES[f.change],
-        old_sha256=f.old_sha256,
-        new_sha256=f.new_sha256,
-        old_size=f.old_size,
-        new_size=f.new_size,
-        old_reference_uri=f.old_reference_uri,
-        new_reference_uri=f.new_reference_uri,
-    )
+    return message_from(lineage_pb2.ManifestChange, f, change=_FILE_CHANGES[f.change])

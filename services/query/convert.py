@@ -10,6 +10,7 @@ import json
 from strata.common.v1 import blob_pb2
 from strata.ingest.v1 import media_pb2, run_pb2
 from strata.query.v1 import query_pb2, query_service_pb2
+from strata.wire.fields import message_from
 
 from ..common.runs import run_from_row, summary_from_row, ts
 from .history.aggregate import Band
@@ -41,27 +42,12 @@ def search_response(runs: list[FoundRun], token: str) -> query_service_pb2.Searc
 
 
 def group_runs_response(groups: list[Group]) -> query_service_pb2.GroupRunsResponse:
-    return query_service_pb2.GroupRunsResponse(
-        groups=[
-            query_pb2.RunGroup(
-                value_json=g.value_json,
-                run_count=g.run_count,
-                metric_count=g.metric_count,
-                mean=g.mean,
-                min=g.min,
-                max=g.max,
-            )
-            for g in groups
-        ]
-    )
+    return query_service_pb2.GroupRunsResponse(groups=[message_from(query_pb2.RunGroup, g) for g in groups])
 
 
 def metric_keys_response(keys: list[KeyInfo]) -> query_service_pb2.ListMetricKeysResponse:
     return query_service_pb2.ListMetricKeysResponse(
-        keys=[
-            query_pb2.MetricKeyInfo(key=k.key, count=k.count, min_step=k.min_step, max_step=k.max_step)
-            for k in keys
-        ]
+        keys=[message_from(query_pb2.MetricKeyInfo, k) for k in keys]
     )
 
 
@@ -115,16 +101,7 @@ def aggregate_response(bands: list[Band]) -> query_service_pb2.AggregateHistoryR
 
 def media_keys_response(keys: list[media.KeyInfo]) -> query_service_pb2.ListMediaKeysResponse:
     return query_service_pb2.ListMediaKeysResponse(
-        keys=[
-            query_service_pb2.MediaKeyInfo(
-                key=k.key,
-                type=k.type,  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
-                count=k.count,
-                first_step=k.first_step,
-                last_step=k.last_step,
-            )
-            for k in keys
-        ]
+        keys=[message_from(query_service_pb2.MediaKeyInfo, k) for k in keys]
     )
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
-from strata.query.v1 import query_service_pb2, query_service_pb2_grpc
+from strata.query.v1 import query_service_pb2 as pb
+from strata.query.v1 import query_service_pb2_grpc
 from strata.wire.transfer import encode_read_response
 
 from ..common.db import timeout_from
 from ..common.deps import Deps
+from ..common.unary import paged, unary
 from . import convert
 from .history import domain as history
 from .media import domain as media
@@ -18,111 +21,94 @@ from .search import domain as search
 Ctx = grpc.aio.ServicerContext
 
 
-class QueryServiceHandlers(query_service_pb2_grpc.QueryServiceServicer):
+# the generated servicer is untyped; as Any it lends no (untyped) signature to the rows below
+_Servicer: Any = query_service_pb2_grpc.QueryServiceServicer
+
+
+class QueryServiceHandlers(_Servicer):
+    """Every query RPC: the unary ones as rows of common.unary, the streams as methods. Reads that may
+    lag the primary slightly go to the read pool (`deps.reads`)."""
+
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    async def SearchRuns(
-        self, request: query_service_pb2.SearchRunsRequest, context: Ctx
-    ) -> query_service_pb2.SearchRunsResponse:
-        req = convert.search_request(request)
-        runs, token = await search.search_runs(self.deps.reads, req, timeout_from(context))
-        return convert.search_response(runs, token)
-
-    async def CountRuns(
-        self, request: query_service_pb2.CountRunsRequest, context: Ctx
-    ) -> query_service_pb2.CountRunsResponse:
-        count = await search.count_runs(
-            self.deps.reads,
-            request.parent,
-            request.filter_json,
-            timeout_from(context),
-            request.allow_estimate,
-        )
-        return query_service_pb2.CountRunsResponse(count=count.count, estimated=count.estimated)
-
-    async def GroupRuns(
-        self, request: query_service_pb2.GroupRunsRequest, context: Ctx
-    ) -> query_service_pb2.GroupRunsResponse:
-        groups = await search.group_runs(
-            self.deps.reads,
-            request.parent,
-            request.filter_json,
-            request.group_by,
-            request.metric,
-            timeout_from(context),
-        )
-        return convert.group_runs_response(groups)
-
-    async def ListMetricKeys(
-        self, request: query_service_pb2.ListMetricKeysRequest, context: Ctx
-    ) -> query_service_pb2.ListMetricKeysResponse:
-        keys = await history.list_metric_keys(self.deps.reads, request.run, timeout_from(context))
-        return convert.metric_keys_response(keys)
-
-    async def GetHistory(
-        self, request: query_service_pb2.GetHistoryRequest, context: Ctx
-    ) -> query_service_pb2.GetHistoryResponse:
-        req = convert.history_request(request)
-        series = await history.get_history(self.deps.reads, request.run, req, timeout_from(context))
-        return query_service_pb2.GetHistoryResponse(series=[convert.series(s) for s in series])
+    SearchRuns = unary(
+        pb.SearchRunsRequest,
+        lambda deps, r, t: search.search_runs(deps.reads, convert.search_request(r), t),
+        lambda found: convert.search_response(*found),
+    )
+    CountRuns = unary(
+        pb.CountRunsRequest,
+        lambda deps, r, t: search.count_runs(deps.reads, r.parent, r.filter_json, t, r.allow_estimate),
+        lambda count: pb.CountRunsResponse(count=count.count, estimated=count.estimated),
+    )
+    GroupRuns = unary(
+        pb.GroupRunsRequest,
+        lambda deps, r, t: search.group_runs(deps.reads, r.parent, r.filter_json, r.group_by, r.metric, t),
+        convert.group_runs_response,
+    )
+    ListMetricKeys = unary(
+        pb.ListMetricKeysRequest,
+        lambda deps, r, t: history.list_metric_keys(deps.reads, r.run, t),
+        convert.metric_keys_response,
+    )
+    GetHistory = unary(
+        pb.GetHistoryRequest,
+        lambda deps, r, t: history.get_history(deps.reads, r.run, convert.history_request(r), t),
+        lambda series: pb.GetHistoryResponse(series=[convert.series(s) for s in series]),
+    )
 
     async def ScanHistory(
-        self, request: query_service_pb2.ScanHistoryRequest, context: Ctx
-    ) -> AsyncIterator[query_service_pb2.ScanHistoryResponse]:
+        self, request: pb.ScanHistoryRequest, context: Ctx
+    ) -> AsyncIterator[pb.ScanHistoryResponse]:
         lo, hi = convert.step_bounds(request)
         pages = history.scan_history(
             self.deps.reads, request.run, list(request.keys), request.page_size, lo, hi, timeout_from(context)
         )
         async for page in pages:
-            yield query_service_pb2.ScanHistoryResponse(series=[convert.series(s) for s in page])
+            yield pb.ScanHistoryResponse(series=[convert.series(s) for s in page])
 
-    async def BatchGetHistory(
-        self, request: query_service_pb2.BatchGetHistoryRequest, context: Ctx
-    ) -> query_service_pb2.BatchGetHistoryResponse:
-        series = await history.batch_get_history(
-            self.deps.reads, list(request.runs), list(request.keys), request.samples, timeout_from(context)
-        )
-        return query_service_pb2.BatchGetHistoryResponse(series=[convert.series(s) for s in series])
-
-    async def AggregateHistory(
-        self, request: query_service_pb2.AggregateHistoryRequest, context: Ctx
-    ) -> query_service_pb2.AggregateHistoryResponse:
-        req = convert.aggregate_request(request)
-        bands = await history.aggregate_history(self.deps.reads, req, timeout_from(context))
-        return convert.aggregate_response(bands)
+    BatchGetHistory = unary(
+        pb.BatchGetHistoryRequest,
+        lambda deps, r, t: history.batch_get_history(deps.reads, list(r.runs), list(r.keys), r.samples, t),
+        lambda series: pb.BatchGetHistoryResponse(series=[convert.series(s) for s in series]),
+    )
+    AggregateHistory = unary(
+        pb.AggregateHistoryRequest,
+        lambda deps, r, t: history.aggregate_history(deps.reads, convert.aggregate_request(r), t),
+        convert.aggregate_response,
+    )
 
     # --- media (rich values) ---
 
-    async def ListMediaKeys(self, request: query_service_pb2.ListMediaKeysRequest, context: Ctx):  # type: ignore[no-untyped-def]
-        keys = await media.list_keys(self.deps, request.run, timeout_from(context))
-        return convert.media_keys_response(keys)
+    ListMediaKeys = unary(
+        pb.ListMediaKeysRequest,
+        lambda deps, r, t: media.list_keys(deps, r.run, t),
+        convert.media_keys_response,
+    )
+    ListMedia = unary(
+        pb.ListMediaRequest,
+        lambda deps, r, t: media.list_entries(
+            deps,
+            r.run,
+            r.key,
+            r.min_step if r.HasField("min_step") else None,
+            r.max_step if r.HasField("max_step") else None,
+            r.page_size,
+            r.page_token,
+            t,
+        ),
+        paged(pb.ListMediaResponse, "entries", convert.media_entry_pb),
+    )
+    GetMediaTable = unary(
+        pb.GetMediaTableRequest,
+        lambda deps, r, t: media.get_table(
+            deps, r.run, r.key, r.step if r.HasField("step") else None, r.index, t
+        ),
+        convert.media_table_response,
+    )
 
-    async def ListMedia(self, request: query_service_pb2.ListMediaRequest, context: Ctx):  # type: ignore[no-untyped-def]
-        entries, token = await media.list_entries(
-            self.deps,
-            request.run,
-            request.key,
-            request.min_step if request.HasField("min_step") else None,
-            request.max_step if request.HasField("max_step") else None,
-            request.page_size,
-            request.page_token,
-            timeout_from(context),
-        )
-        return query_service_pb2.ListMediaResponse(
-            entries=[convert.media_entry_pb(e) for e in entries], next_page_token=token
-        )
-
-    async def GetMediaTable(self, request: query_service_pb2.GetMediaTableRequest, context: Ctx):  # type: ignore[no-untyped-def]
-        step = request.step if request.HasField("step") else None
-        table = await media.get_table(
-            self.deps, request.run, request.key, step, request.index, timeout_from(context)
-        )
-        return convert.media_table_response(table)
-
-    async def ReadMedia(
-        self, request: query_service_pb2.ReadMediaRequest, context: Ctx
-    ) -> AsyncIterator[bytes]:
+    async def ReadMedia(self, request: pb.ReadMediaRequest, context: Ctx) -> AsyncIterator[bytes]:
         """Yields encoded ReadMediaResponse messages (served with the bulk codec, see server.py)."""
         pieces = media.read(
             self.deps, request.run, request.sha256, request.offset, request.length, timeout_from(context)

@@ -7,6 +7,7 @@ from strata.query.v1 import query_service_pb2, query_service_pb2_grpc
 
 from ..common.background import every
 from ..common.deps import Deps
+from ..common.encoded import serve_encoded_stream
 from ..common.server import ServiceSpec
 from .handlers import QueryServiceHandlers
 from .history.rollup import rollup_pass
@@ -17,17 +18,9 @@ FULL_NAME = "strata.query.v1.QueryService"
 def register(server: grpc.aio.Server, deps: Deps) -> object:
     servicer = QueryServiceHandlers(deps)
     query_service_pb2_grpc.add_QueryServiceServicer_to_server(servicer, server)
-    # ReadMedia's responses are encoded by the handler (strata.wire.transfer: fewer copies of the bytes);
-    # registered after the generated handlers, which it replaces
-    server.add_registered_method_handlers(
-        FULL_NAME,
-        {
-            "ReadMedia": grpc.unary_stream_rpc_method_handler(
-                servicer.ReadMedia,
-                request_deserializer=query_service_pb2.ReadMediaRequest.FromString,
-                response_serializer=None,
-            )
-        },
+    # ReadMedia's responses are encoded by the handler (strata.wire.transfer: fewer copies of the bytes)
+    serve_encoded_stream(
+        server, FULL_NAME, "ReadMedia", servicer.ReadMedia, query_service_pb2.ReadMediaRequest
     )
     return servicer
 

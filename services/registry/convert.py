@@ -6,23 +6,16 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from google.protobuf import duration_pb2, json_format
+from google.protobuf import json_format
 from strata.common.v1 import actor_pb2, blob_pb2
 from strata.registry.v1 import artifact_pb2
 from strata.registry.v1 import registry_service_pb2 as pb
+from strata.wire.fields import message_from
 
 from ..common import wellknown
 from ..common.runs import ts
 from .model import Alias, AliasEvent, Artifact, Entry, GcReport, StorageUsage, Version
 from .versions.domain import DraftSpec, VersionEdit
-
-
-def duration(value: timedelta | None) -> duration_pb2.Duration | None:
-    if value is None:
-        return None
-    d = duration_pb2.Duration()
-    d.FromTimedelta(value)
-    return d
 
 
 def to_timedelta(msg: object, field: str) -> timedelta | None:
@@ -99,7 +92,7 @@ def version_to_proto(v: Version) -> artifact_pb2.ArtifactVersion:
         manifest_digest=v.manifest_digest,
         file_count=v.file_count,
         total_size=v.total_size,
-        ttl=duration(v.ttl),
+        ttl=wellknown.duration_message(v.ttl),
         ttl_disabled=v.ttl_disabled,
         expire_time=ts(v.expire_time),
         producer_run=v.producer_run,
@@ -125,39 +118,22 @@ def _compact(text: str) -> str:
 
 
 def artifact_to_proto(a: Artifact) -> artifact_pb2.Artifact:
-    return artifact_pb2.Artifact(
+    return message_from(
+        artifact_pb2.Artifact,
+        a,
         name=str(a.name),
-        type=a.type,
-        description=a.description,
-        version_count=a.version_count,
-        latest_version=a.latest_version,
         create_time=ts(a.create_time),
         update_time=ts(a.update_time),
     )
 
 
 def alias_to_proto(a: Alias) -> artifact_pb2.Alias:
-    return artifact_pb2.Alias(
-        alias=a.alias,
-        version=a.version,
-        revision=a.revision,
-        protected=a.protected,
-        update_time=ts(a.update_time),
-    )
+    return message_from(artifact_pb2.Alias, a, update_time=ts(a.update_time))
 
 
 def event_to_proto(e: AliasEvent) -> artifact_pb2.AliasEvent:
-    return artifact_pb2.AliasEvent(
-        artifact=e.artifact,
-        alias=e.alias,
-        revision=e.revision,
-        kind=e.kind,  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
-        from_version=e.from_version,
-        to_version=e.to_version,
-        actor=actor_pb2.Actor(name=e.actor_name, kind=e.actor_kind),  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
-        reason=e.reason,
-        create_time=ts(e.create_time),
-    )
+    actor = actor_pb2.Actor(name=e.actor_name, kind=e.actor_kind)  # type: ignore[arg-type]  # reason: protoc's .pyi takes only its enum class; any int is valid
+    return message_from(artifact_pb2.AliasEvent, e, actor=actor, create_time=ts(e.create_time))
 
 
 def report_to_proto(r: GcReport) -> artifact_pb2.GarbageCollectionReport:

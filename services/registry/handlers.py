@@ -12,6 +12,7 @@ from strata.wire.transfer import encode_read_response
 
 from ..common.db import timeout_from
 from ..common.deps import Deps
+from ..common.unary import paged, unary
 from . import convert
 from .aliases import domain as aliases
 from .aliases import watch
@@ -21,152 +22,122 @@ from .links import domain as links
 from .versions import domain as versions
 
 Ctx = grpc.aio.ServicerContext
+# the generated servicer is untyped; as Any it lends no (untyped) signature to the rows below
+_Servicer: Any = registry_service_pb2_grpc.RegistryServiceServicer
 
 
-class RegistryServiceHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
-    """Every registry RPC. ReadBlob yields pre-encoded messages (see server.register_blob_codecs)."""
+class RegistryServiceHandlers(_Servicer):
+    """Every registry RPC: the unary ones as rows of common.unary, the streams as methods. ReadBlob
+    yields pre-encoded messages (served by common.encoded)."""
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    async def _page(self, list_page: Any, scope: str, option: object, request: Any, context: Ctx) -> Any:
-        """One page of a list call taking (deps, scope, option, page_size, page_token, timeout)."""
-        return await list_page(
-            self.deps, scope, option, request.page_size, request.page_token, timeout_from(context)
-        )
-
-    async def _alias_change(self, change: Any, target: str, request: Any, context: Ctx) -> Any:
-        """SetAlias / RemoveAlias / RevertAlias: `change` applied to `target`; the event as proto."""
-        event = await change(self.deps, target, request.alias, request.reason, timeout_from(context))
-        return convert.event_to_proto(event)
-
     # --- versions ---
 
-    async def CreateArtifactVersion(
-        self, request: pb.CreateArtifactVersionRequest, context: Ctx
-    ) -> pb.CreateArtifactVersionResponse:
-        spec = convert.draft_spec_from_proto(request)
-        v = await versions.create_draft(self.deps, spec, timeout_from(context))
-        return pb.CreateArtifactVersionResponse(version=convert.version_to_proto(v))
-
-    async def AppendManifestEntries(
-        self, request: pb.AppendManifestEntriesRequest, context: Ctx
-    ) -> pb.AppendManifestEntriesResponse:
-        entries = [convert.entry_from_proto(e) for e in request.entries]
-        v = await versions.append_entries(
-            self.deps, request.draft, entries, list(request.removed_paths), timeout_from(context)
-        )
-        return pb.AppendManifestEntriesResponse(version=convert.version_to_proto(v))
-
-    async def CommitArtifactVersion(
-        self, request: pb.CommitArtifactVersionRequest, context: Ctx
-    ) -> pb.CommitArtifactVersionResponse:
-        v, dedup = await versions.commit(
-            self.deps, request.draft, list(request.aliases), timeout_from(context)
-        )
-        return pb.CommitArtifactVersionResponse(version=convert.version_to_proto(v), deduplicated=dedup)
-
-    async def GetArtifactVersion(
-        self, request: pb.GetArtifactVersionRequest, context: Ctx
-    ) -> pb.GetArtifactVersionResponse:
-        v = await versions.get_version(self.deps, request.name, timeout_from(context))
-        return pb.GetArtifactVersionResponse(version=convert.version_to_proto(v))
-
-    async def ResolveArtifactVersion(
-        self, request: pb.ResolveArtifactVersionRequest, context: Ctx
-    ) -> pb.ResolveArtifactVersionResponse:
-        v = await versions.resolve(self.deps, request.ref, request.default_parent, timeout_from(context))
-        return pb.ResolveArtifactVersionResponse(version=convert.version_to_proto(v))
-
-    async def UseArtifactVersion(
-        self, request: pb.UseArtifactVersionRequest, context: Ctx
-    ) -> pb.UseArtifactVersionResponse:
-        v = await versions.use(self.deps, request.run, request.ref, timeout_from(context), request.type)
-        return pb.UseArtifactVersionResponse(version=convert.version_to_proto(v))
-
-    async def GetArtifact(self, request: pb.GetArtifactRequest, context: Ctx) -> pb.GetArtifactResponse:
-        a = await versions.get_artifact(self.deps, request.name, timeout_from(context))
-        return pb.GetArtifactResponse(artifact=convert.artifact_to_proto(a))
-
-    async def ListArtifacts(self, request: pb.ListArtifactsRequest, context: Ctx) -> pb.ListArtifactsResponse:
-        arts, token = await self._page(
-            versions.list_artifacts, request.parent, request.type, request, context
-        )
-        return pb.ListArtifactsResponse(
-            artifacts=[convert.artifact_to_proto(a) for a in arts], next_page_token=token
-        )
-
-    async def ListArtifactVersions(
-        self, request: pb.ListArtifactVersionsRequest, context: Ctx
-    ) -> pb.ListArtifactVersionsResponse:
-        found, token = await self._page(
-            versions.list_versions, request.parent, request.show_deleted, request, context
-        )
-        return pb.ListArtifactVersionsResponse(
-            versions=[convert.version_to_proto(v) for v in found], next_page_token=token
-        )
-
-    async def ListManifestEntries(
-        self, request: pb.ListManifestEntriesRequest, context: Ctx
-    ) -> pb.ListManifestEntriesResponse:
-        entries, token = await self._page(
-            versions.list_entries, request.version, request.path_prefix, request, context
-        )
-        return pb.ListManifestEntriesResponse(
-            entries=[convert.entry_to_proto(e) for e in entries], next_page_token=token
-        )
-
-    async def UpdateArtifactVersion(
-        self, request: pb.UpdateArtifactVersionRequest, context: Ctx
-    ) -> pb.UpdateArtifactVersionResponse:
-        edit = convert.version_edit_from_proto(request)
-        v = await versions.update_version(self.deps, edit, timeout_from(context))
-        return pb.UpdateArtifactVersionResponse(version=convert.version_to_proto(v))
-
-    async def DeleteArtifactVersion(
-        self, request: pb.DeleteArtifactVersionRequest, context: Ctx
-    ) -> pb.DeleteArtifactVersionResponse:
-        v = await versions.delete_version(
-            self.deps, request.name, request.delete_aliases, timeout_from(context)
-        )
-        return pb.DeleteArtifactVersionResponse(version=convert.version_to_proto(v))
-
-    async def LinkArtifactVersion(
-        self, request: pb.LinkArtifactVersionRequest, context: Ctx
-    ) -> pb.LinkArtifactVersionResponse:
-        v, existing = await links.link(
-            self.deps, request.source, request.target, list(request.aliases), timeout_from(context)
-        )
-        return pb.LinkArtifactVersionResponse(version=convert.version_to_proto(v), existing=existing)
+    CreateArtifactVersion = unary(
+        pb.CreateArtifactVersionRequest,
+        lambda deps, r, t: versions.create_draft(deps, convert.draft_spec_from_proto(r), t),
+        lambda v: pb.CreateArtifactVersionResponse(version=convert.version_to_proto(v)),
+    )
+    AppendManifestEntries = unary(
+        pb.AppendManifestEntriesRequest,
+        lambda deps, r, t: versions.append_entries(
+            deps, r.draft, [convert.entry_from_proto(e) for e in r.entries], list(r.removed_paths), t
+        ),
+        lambda v: pb.AppendManifestEntriesResponse(version=convert.version_to_proto(v)),
+    )
+    CommitArtifactVersion = unary(
+        pb.CommitArtifactVersionRequest,
+        lambda deps, r, t: versions.commit(deps, r.draft, list(r.aliases), t),
+        lambda found: pb.CommitArtifactVersionResponse(
+            version=convert.version_to_proto(found[0]), deduplicated=found[1]
+        ),
+    )
+    GetArtifactVersion = unary(
+        pb.GetArtifactVersionRequest,
+        lambda deps, r, t: versions.get_version(deps, r.name, t),
+        lambda v: pb.GetArtifactVersionResponse(version=convert.version_to_proto(v)),
+    )
+    ResolveArtifactVersion = unary(
+        pb.ResolveArtifactVersionRequest,
+        lambda deps, r, t: versions.resolve(deps, r.ref, r.default_parent, t),
+        lambda v: pb.ResolveArtifactVersionResponse(version=convert.version_to_proto(v)),
+    )
+    UseArtifactVersion = unary(
+        pb.UseArtifactVersionRequest,
+        lambda deps, r, t: versions.use(deps, r.run, r.ref, t, r.type),
+        lambda v: pb.UseArtifactVersionResponse(version=convert.version_to_proto(v)),
+    )
+    GetArtifact = unary(
+        pb.GetArtifactRequest,
+        lambda deps, r, t: versions.get_artifact(deps, r.name, t),
+        lambda a: pb.GetArtifactResponse(artifact=convert.artifact_to_proto(a)),
+    )
+    ListArtifacts = unary(
+        pb.ListArtifactsRequest,
+        lambda deps, r, t: versions.list_artifacts(deps, r.parent, r.type, r.page_size, r.page_token, t),
+        paged(pb.ListArtifactsResponse, "artifacts", convert.artifact_to_proto),
+    )
+    ListArtifactVersions = unary(
+        pb.ListArtifactVersionsRequest,
+        lambda deps, r, t: versions.list_versions(
+            deps, r.parent, r.show_deleted, r.page_size, r.page_token, t
+        ),
+        paged(pb.ListArtifactVersionsResponse, "versions", convert.version_to_proto),
+    )
+    ListManifestEntries = unary(
+        pb.ListManifestEntriesRequest,
+        lambda deps, r, t: versions.list_entries(
+            deps, r.version, r.path_prefix, r.page_size, r.page_token, t
+        ),
+        paged(pb.ListManifestEntriesResponse, "entries", convert.entry_to_proto),
+    )
+    UpdateArtifactVersion = unary(
+        pb.UpdateArtifactVersionRequest,
+        lambda deps, r, t: versions.update_version(deps, convert.version_edit_from_proto(r), t),
+        lambda v: pb.UpdateArtifactVersionResponse(version=convert.version_to_proto(v)),
+    )
+    DeleteArtifactVersion = unary(
+        pb.DeleteArtifactVersionRequest,
+        lambda deps, r, t: versions.delete_version(deps, r.name, r.delete_aliases, t),
+        lambda v: pb.DeleteArtifactVersionResponse(version=convert.version_to_proto(v)),
+    )
+    LinkArtifactVersion = unary(
+        pb.LinkArtifactVersionRequest,
+        lambda deps, r, t: links.link(deps, r.source, r.target, list(r.aliases), t),
+        lambda found: pb.LinkArtifactVersionResponse(
+            version=convert.version_to_proto(found[0]), existing=found[1]
+        ),
+    )
 
     # --- aliases ---
 
-    async def SetAlias(self, request: pb.SetAliasRequest, context: Ctx) -> pb.SetAliasResponse:
-        return pb.SetAliasResponse(
-            event=await self._alias_change(aliases.set_alias, request.version, request, context)
-        )
-
-    async def RemoveAlias(self, request: pb.RemoveAliasRequest, context: Ctx) -> pb.RemoveAliasResponse:
-        return pb.RemoveAliasResponse(
-            event=await self._alias_change(aliases.remove_alias, request.artifact, request, context)
-        )
-
-    async def RevertAlias(self, request: pb.RevertAliasRequest, context: Ctx) -> pb.RevertAliasResponse:
-        return pb.RevertAliasResponse(
-            event=await self._alias_change(aliases.revert_alias, request.artifact, request, context)
-        )
-
-    async def ListAliases(self, request: pb.ListAliasesRequest, context: Ctx) -> pb.ListAliasesResponse:
-        found = await aliases.list_aliases(self.deps, request.artifact, timeout_from(context))
-        return pb.ListAliasesResponse(aliases=[convert.alias_to_proto(a) for a in found])
-
-    async def ListAliasHistory(
-        self, request: pb.ListAliasHistoryRequest, context: Ctx
-    ) -> pb.ListAliasHistoryResponse:
-        events, token = await self._page(aliases.history, request.artifact, request.alias, request, context)
-        return pb.ListAliasHistoryResponse(
-            events=[convert.event_to_proto(e) for e in events], next_page_token=token
-        )
+    SetAlias = unary(
+        pb.SetAliasRequest,
+        lambda deps, r, t: aliases.set_alias(deps, r.version, r.alias, r.reason, t),
+        lambda e: pb.SetAliasResponse(event=convert.event_to_proto(e)),
+    )
+    RemoveAlias = unary(
+        pb.RemoveAliasRequest,
+        lambda deps, r, t: aliases.remove_alias(deps, r.artifact, r.alias, r.reason, t),
+        lambda e: pb.RemoveAliasResponse(event=convert.event_to_proto(e)),
+    )
+    RevertAlias = unary(
+        pb.RevertAliasRequest,
+        lambda deps, r, t: aliases.revert_alias(deps, r.artifact, r.alias, r.reason, t),
+        lambda e: pb.RevertAliasResponse(event=convert.event_to_proto(e)),
+    )
+    ListAliases = unary(
+        pb.ListAliasesRequest,
+        lambda deps, r, t: aliases.list_aliases(deps, r.artifact, t),
+        lambda found: pb.ListAliasesResponse(aliases=[convert.alias_to_proto(a) for a in found]),
+    )
+    ListAliasHistory = unary(
+        pb.ListAliasHistoryRequest,
+        lambda deps, r, t: aliases.history(deps, r.artifact, r.alias, r.page_size, r.page_token, t),
+        paged(pb.ListAliasHistoryResponse, "events", convert.event_to_proto),
+    )
 
     async def WatchAlias(
         self, request: pb.WatchAliasRequest, context: Ctx
@@ -183,30 +154,28 @@ class RegistryServiceHandlers(registry_service_pb2_grpc.RegistryServiceServicer)
     # --- blobs ---
 
     async def ReadBlob(self, request: pb.ReadBlobRequest, context: Ctx) -> AsyncIterator[bytes]:
-        """Yields encoded ReadBlobResponse messages (see server.register_blob_codecs)."""
+        """Yields encoded ReadBlobResponse messages (served by common.encoded)."""
         async for offset, data in blobs.read_blob(
             self.deps, request.version, request.sha256, request.offset, request.length, timeout_from(context)
         ):
             yield encode_read_response(offset, data)
 
-    async def BatchReadBlobs(
-        self, request: pb.BatchReadBlobsRequest, context: Ctx
-    ) -> pb.BatchReadBlobsResponse:
-        found = await blobs.read_blobs(
-            self.deps, request.version, list(request.sha256s), timeout_from(context)
-        )
-        return pb.BatchReadBlobsResponse(blobs=convert.blobs_to_proto(found))
+    BatchReadBlobs = unary(
+        pb.BatchReadBlobsRequest,
+        lambda deps, r, t: blobs.read_blobs(deps, r.version, list(r.sha256s), t),
+        lambda found: pb.BatchReadBlobsResponse(blobs=convert.blobs_to_proto(found)),
+    )
 
     # --- TTL, GC, storage ---
 
-    async def RunGarbageCollection(
-        self, request: pb.RunGarbageCollectionRequest, context: Ctx
-    ) -> pb.RunGarbageCollectionResponse:
-        report = await gc.run_pass(self.deps, request.dry_run, timeout_from(context, default=600.0))
-        return pb.RunGarbageCollectionResponse(report=convert.report_to_proto(report))
-
-    async def GetStorageUsage(
-        self, request: pb.GetStorageUsageRequest, context: Ctx
-    ) -> pb.GetStorageUsageResponse:
-        usage = await gc.storage_usage(self.deps, request.parent, timeout_from(context))
-        return pb.GetStorageUsageResponse(usage=convert.usage_to_proto(usage))
+    RunGarbageCollection = unary(
+        pb.RunGarbageCollectionRequest,
+        lambda deps, r, t: gc.run_pass(deps, r.dry_run, t),
+        lambda report: pb.RunGarbageCollectionResponse(report=convert.report_to_proto(report)),
+        timeout=600.0,
+    )
+    GetStorageUsage = unary(
+        pb.GetStorageUsageRequest,
+        lambda deps, r, t: gc.storage_usage(deps, r.parent, t),
+        lambda usage: pb.GetStorageUsageResponse(usage=convert.usage_to_proto(usage)),
+    )

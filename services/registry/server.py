@@ -9,6 +9,7 @@ from strata.registry.v1 import registry_service_pb2_grpc
 
 from ..common.background import every
 from ..common.deps import Deps
+from ..common.encoded import serve_encoded_stream
 from ..common.server import ServiceSpec
 from .aliases.watch import hub_of
 from .gc import domain as gc
@@ -20,23 +21,9 @@ FULL_NAME = "strata.registry.v1.RegistryService"
 def register(server: grpc.aio.Server, deps: Deps) -> object:
     servicer = RegistryServiceHandlers(deps)
     registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(servicer, server)
-    register_blob_codecs(server, servicer)
+    # ReadBlob's responses are encoded by the handler (strata.wire.transfer: one copy less per message)
+    serve_encoded_stream(server, FULL_NAME, "ReadBlob", servicer.ReadBlob, pb.ReadBlobRequest)
     return servicer
-
-
-def register_blob_codecs(server: grpc.aio.Server, servicer: RegistryServiceHandlers) -> None:
-    """Serve ReadBlob with the hand-rolled encoder of strata.wire.transfer (same wire format, one
-    copy less per message); replaces the generated handler (registered after it, which wins)."""
-    server.add_registered_method_handlers(
-        FULL_NAME,
-        {
-            "ReadBlob": grpc.unary_stream_rpc_method_handler(
-                servicer.ReadBlob,
-                request_deserializer=pb.ReadBlobRequest.FromString,
-                response_serializer=None,
-            )
-        },
-    )
 
 
 async def alias_listener(deps: Deps) -> None:

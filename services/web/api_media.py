@@ -53,9 +53,7 @@ def kind(value: int) -> str:
 
 def entry(e: media_pb2.MediaEntry) -> dict[str, Any]:
     return {
-        "key": e.key,
-        "step": e.step,
-        "index": e.index,
+        **convert.picked(e, "key", "step", "index"),
         "type": kind(e.type),
         "sha256": e.blob.sha256,
         "size": e.blob.size,
@@ -67,13 +65,7 @@ async def media_keys(request: Request) -> Response:
     """GET .../runs/{run}/media: the run's media keys with type, count and step range (ListMediaKeys)."""
     resp = await call(request, "query", "ListMediaKeys", query.ListMediaKeysRequest(run=run_name(request)))
     keys = [
-        {
-            "key": k.key,
-            "type": kind(k.type),
-            "count": k.count,
-            "first_step": k.first_step,
-            "last_step": k.last_step,
-        }
+        {"key": k.key, "type": kind(k.type), **convert.picked(k, "count", "first_step", "last_step")}
         for k in resp.keys
     ]
     return Json({"keys": keys})

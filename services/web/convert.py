@@ -27,6 +27,11 @@ def ts(t: Timestamp) -> float | None:
     return t.seconds + t.nanos / 1e9 if (t.seconds or t.nanos) else None
 
 
+def picked(message: Any, *names: str) -> dict[str, Any]:
+    """The named fields of `message` as they are, keyed by their names."""
+    return {n: getattr(message, n) for n in names}
+
+
 def enum_name(enum: Any, value: int, prefix: str) -> str:
     return str(enum.Name(value)).removeprefix(prefix).lower()
 
@@ -131,27 +136,19 @@ def artifact(a: artifact_pb2.Artifact) -> dict[str, Any]:
     return {
         "name": a.name,
         "id": a.name.rsplit("/", 1)[-1],
-        "type": a.type,
-        "description": a.description,
-        "version_count": a.version_count,
-        "latest_version": a.latest_version,
+        **picked(a, "type", "description", "version_count", "latest_version"),
         "update_time": ts(a.update_time),
     }
 
 
 def version(v: artifact_pb2.ArtifactVersion) -> dict[str, Any]:
     return {
-        "name": v.name,
-        "artifact": v.artifact,
-        "type": v.type,
-        "version": v.version,
+        **picked(v, "name", "artifact", "type", "version"),
         "state": enum_name(artifact_pb2.ArtifactVersionState, v.state, "ARTIFACT_VERSION_STATE_"),
         "description": v.description,
         "metadata": loads(v.metadata_json) or {},
         "aliases": list(v.aliases),
-        "file_count": v.file_count,
-        "total_size": v.total_size,
-        "producer_run": v.producer_run,
+        **picked(v, "file_count", "total_size", "producer_run"),
         "author": v.author.name,
         "provenance": {"host": v.provenance.hostname, "git_commit": v.provenance.git_commit},
         "commit_time": ts(v.commit_time),
@@ -166,22 +163,14 @@ def manifest_entry(e: artifact_pb2.ManifestEntry) -> dict[str, Any]:
 
 
 def alias(a: artifact_pb2.Alias) -> dict[str, Any]:
-    return {
-        "alias": a.alias,
-        "version": a.version,
-        "revision": a.revision,
-        "protected": a.protected,
-        "update_time": ts(a.update_time),
-    }
+    return {**picked(a, "alias", "version", "revision", "protected"), "update_time": ts(a.update_time)}
 
 
 def alias_event(e: artifact_pb2.AliasEvent) -> dict[str, Any]:
     return {
-        "alias": e.alias,
-        "revision": e.revision,
+        **picked(e, "alias", "revision"),
         "kind": enum_name(artifact_pb2.AliasEventKind, e.kind, "ALIAS_EVENT_KIND_"),
-        "from_version": e.from_version,
-        "to_version": e.to_version,
+        **picked(e, "from_version", "to_version"),
         "actor": e.actor.name,
         "reason": e.reason,
         "create_time": ts(e.create_time),
@@ -192,11 +181,7 @@ def node(n: lineage_pb2.Node) -> dict[str, Any]:
     return {
         "name": n.name,
         "kind": "run" if n.kind == lineage_pb2.NODE_KIND_RUN else "version",
-        "job_type": n.job_type,
-        "artifact_type": n.artifact_type,
-        "label": n.label,
-        "depth": n.depth,
-        "state": n.state,
+        **picked(n, "job_type", "artifact_type", "label", "depth", "state"),
     }
 
 

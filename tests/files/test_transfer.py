@@ -19,7 +19,7 @@ from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import upload_pb2
 from strata.registry.v1 import registry_service_pb2 as rpb
 from strata.sdk import _transfer_batch, _transfer_plan, run_files, transfer
-from strata.sdk._transfer_download import VersionBlob, partial_path
+from strata.sdk._transfer_download import RpcBlob, partial_path
 
 from tests.fixtures.errors import refusal
 from tests.fixtures.files import MiB, ensure_run, make_version, random_file, sql, stats
@@ -428,7 +428,7 @@ def test_a_folder_of_small_files_downloads_in_batches_and_a_bad_answer_falls_bac
     files["big.bin"] = tmp_path / "src" / "big.bin"
     random_file(files["big.bin"], 3 * MiB)
     calls = {"batch": 0, "stream": 0}
-    real_read, real_stream = _transfer_batch.BatchReader.read, VersionBlob.read
+    real_read, real_stream = _transfer_batch.BatchReader.read, RpcBlob.read
 
     def counted_read(self, sha256s):  # type: ignore[no-untyped-def]
         calls["batch"] += 1
@@ -443,7 +443,7 @@ def test_a_folder_of_small_files_downloads_in_batches_and_a_bad_answer_falls_bac
         return real_stream(self, offset, length)
 
     monkeypatch.setattr(_transfer_batch.BatchReader, "read", counted_read)
-    monkeypatch.setattr(VersionBlob, "read", counted_stream)
+    monkeypatch.setattr(RpcBlob, "read", counted_stream)
     with srv.client() as c:
         digests = transfer.upload_files(c, _parent("batched"), list(files.items()))
         entries = [(p, d.sha256, d.size) for p, d in digests.items()]

@@ -7,6 +7,8 @@ a server restart, and read back as ranged streams; neither side holds a whole ob
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from ..config import Settings
 from .base import BlobNotFound, BlobStore, BlobStoreUnavailable
 from .buffers import tune_malloc
@@ -17,16 +19,7 @@ from .s3 import S3BlobStore
 def make_blob_store(settings: Settings) -> BlobStore:
     tune_malloc()  # early, before worker threads pick their malloc arenas
     if settings.s3 is not None:
-        s3 = settings.s3
-        return S3BlobStore(
-            endpoint=s3.endpoint,
-            access_key=s3.access_key,
-            secret_key=s3.secret_key,
-            bucket=s3.bucket,
-            region=s3.region,
-            secure=s3.secure,
-            threads=s3.threads,
-        )
+        return S3BlobStore(**asdict(settings.s3))  # S3Settings' fields are the constructor's arguments
     return LocalBlobStore(settings.blob_dir)
 
 

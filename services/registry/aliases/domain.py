@@ -31,7 +31,7 @@ from ...common.names import (
     parse_artifact,
     parse_version,
 )
-from ...common.paging import decode_as, page, page_size
+from ...common.paging import page_request
 from ...common.projects import Project, get_project
 from ..lookup import actor, artifact_id_or_404, version_or_404
 from ..model import COMMITTED, REMOVED, REVERTED, SET, Alias, AliasEvent, Version
@@ -172,10 +172,8 @@ async def history(
     aname = parse_artifact(artifact, "artifact")
     if alias:
         check(alias, ALIAS_RE, "alias", "alias")
-    limit = page_size(size, 50, 1000)
-    query = ("alias_history", artifact, alias)
-    before = decode_as(token, query, int)
+    paging = page_request(("alias_history", artifact, alias), size, token, int, 50, 1000)
     async with deps.pool.acquire(timeout=timeout) as conn:
         art_id = await artifact_id_or_404(conn, aname)
-        events = await store.history(conn, aname, art_id, alias, before, limit + 1)
-    return page(events, limit, lambda e: e.revision, query)
+        events = await store.history(conn, aname, art_id, alias, paging.position, paging.limit + 1)
+    return paging.page(events, lambda e: e.revision)

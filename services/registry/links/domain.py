@@ -21,7 +21,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from ...common import audit
 from ...common.db import Conn
 from ...common.deps import Deps
 from ...common.errors import InvalidArgument, Reason
@@ -32,7 +31,7 @@ from ..lookup import actor
 from ..model import LATEST, LINKED, Version
 from ..versions import manifest
 from ..versions import store as versions_store
-from ..versions.domain import DraftSpec, _collection, _resolve
+from ..versions.domain import DraftSpec, _collection, _resolve, record_new_version
 from . import store
 
 
@@ -106,11 +105,5 @@ async def _record(conn: Conn, made: Version, src: Version, aliases: Sequence[str
     run_id = await store.producer_run_id(conn, src.id)
     if run_id is not None:
         await versions_store.insert_edge(conn, run_id, made.id, LINKED)
-    await versions_store.touch_artifact(conn, made.artifact_id)
-    await audit.record(
-        conn,
-        "artifact_version.link",
-        target=made.name,
-        project_id=made.project_id,
-        after={"source": src.name, "aliases": list(aliases), "manifest_digest": made.manifest_digest},
-    )
+    after = {"source": src.name, "aliases": list(aliases), "manifest_digest": made.manifest_digest}
+    await record_new_version(conn, made, "artifact_version.link", after)

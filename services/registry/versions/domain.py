@@ -51,7 +51,7 @@ from ...common.names import (
     parse_run,
     parse_version,
 )
-from ...common.paging import decode_as, page, page_size
+from ...common.paging import page_request
 from ...common.projects import Project, ensure_project, get_project, get_project_by_id
 from ..aliases import store as aliases_store
 from ..aliases.domain import require_alias_rights, set_aliases
@@ -219,22 +219,23 @@ async def _deduplicate(conn: Conn, draft: Version, latest_id: int, aliases: Sequ
     return await store.version_by_id(conn, latest_id)
 
 
+async def record_new_version(conn: Conn, v: Version, action: str, after: dict[str, Any]) -> None:
+    """A version just committed or linked: its artifact's update time moves, and `action` is audited
+    with `after`, in the caller's transaction."""
+    await store.touch_artifact(conn, v.artifact_id)
+    await audit.record(conn, action, target=v.name, project_id=v.project_id, after=after)
+
+
 async def _record_commit(conn: Conn, v: Version) -> None:
     await store.record_produced(conn, v.id, PRODUCED)
-    await store.touch_artifact(conn, v.artifact_id)
-    await audit.record(
-        conn,
-        "artifact_version.commit",
-        target=v.name,
-        project_id=v.project_id,
-        after={
-            "manifest_digest": v.manifest_digest,
-            "file_count": v.file_count,
-            "total_size": v.total_size,
-            "producer_run": v.producer_run,
-            "expire_time": v.expire_time,
-        },
-    )
+    after = {
+        "manifest_digest": v.manifest_digest,
+        "file_count": v.file_count,
+        "total_size": v.total_size,
+        "producer_run": v.producer_run,
+        "expire_time": v.expire_time,
+    }
+    await record_new_version(conn, v, "artifact_version.commit", after)
 
 
 # --- reads ---
@@ -302,39 +303,33 @@ async def list_artifacts(
     deps: Deps, parent: str, type_: str, size: int, token: str, timeout: float
 ) -> tuple[list[Artifact], str]:
     project_name = parse_project(parent, "parent")
-    limit = page_size(size, 50, 500)
-    query = ("artifacts", parent, type_)
-    after = decode_as(token, query, str)
+    paging = page_request(("artifacts", parent, type_), size, token, str, 50, 500)
     async with deps.pool.acquire(timeout=timeout) as conn:
         project = await get_project(conn, project_name)
-        arts = await store.list_artifacts(conn, project.id, type_, after, limit + 1)
-    return page(arts, limit, lambda a: a.name.artifact, query)
+        arts = await store.list_artifacts(conn, project.id, type_, paging.position, paging.limit + 1)
+    return paging.page(arts, lambda a: a.name.artifact)
 
 
 async def list_versions(
     deps: Deps, parent: str, show_deleted: bool, size: int, token: str, timeout: float
 ) -> tuple[list[Version], str]:
     aname = parse_artifact(parent, "parent")
-    limit = page_size(size, 50, 500)
-    query = ("versions", parent, show_deleted)
-    before = decode_as(token, query, int)
+    paging = page_request(("versions", parent, show_deleted), size, token, int, 50, 500)
     async with deps.pool.acquire(timeout=timeout) as conn:
         art_id = await artifact_id_or_404(conn, aname)
-        versions = await store.list_versions(conn, art_id, show_deleted, before, limit + 1)
-    return page(versions, limit, lambda v: v.version, query)
+        versions = await store.list_versions(conn, art_id, show_deleted, paging.position, paging.limit + 1)
+    return paging.page(versions, lambda v: v.version)
 
 
 async def list_entries(
     deps: Deps, version: str, prefix: str, size: int, token: str, timeout: float
 ) -> tuple[list[Entry], str]:
     vname = parse_version(version, "version")
-    limit = page_size(size, 1000, 10_000)
-    query = ("entries", version, prefix)
-    after = decode_as(token, query, str)
+    paging = page_request(("entries", version, prefix), size, token, str, 1000, 10_000)
     async with deps.pool.acquire(timeout=timeout) as conn:
         v = await version_or_404(conn, vname, live=False)
-        entries = await store.list_entries(conn, v.id, prefix, after, limit + 1)
-    return page(entries, limit, lambda e: e.path, query)
+        entries = await store.list_entries(conn, v.id, prefix, paging.position, paging.limit + 1)
+    return paging.page(entries, lambda e: e.path)
 
 
 # --- edits and deletion ---

@@ -15,6 +15,7 @@ import asyncpg
 
 from ...common.db import Conn
 from ...common.names import ArtifactName, ArtifactRef, ProjectName, RunName, VersionName
+from ...common.rows import dataclass_from_row
 from ...common.runs import run_by_name
 from ..model import COMMITTED, DELETED, DRAFT, ENTRY_COLUMNS, LATEST, Artifact, Entry, Version
 
@@ -56,52 +57,20 @@ ARTIFACT_SELECT = """SELECT a.id, a.project_id, e.name AS entity, p.name AS proj
 
 
 def version_from_row(r: asyncpg.Record) -> Version:
-    artifact = ArtifactName(ProjectName(r["entity"], r["project"]), r["artifact_name"])
-    return Version(
-        id=r["id"],
-        artifact_id=r["artifact_id"],
-        project_id=r["project_id"],
-        artifact=artifact,
-        type=r["type"],
-        version=r["version"],
-        draft_id=r["draft_id"],
-        state=r["state"],
-        description=r["description"],
+    return dataclass_from_row(
+        Version,
+        r,
+        artifact=ArtifactName(ProjectName(r["entity"], r["project"]), r["artifact_name"]),
         metadata_json=r["metadata"],
         aliases=tuple(r["aliases"]),
-        manifest_digest=r["manifest_digest"],
-        file_count=r["file_count"],
-        total_size=r["total_size"],
-        ttl=r["ttl"],
-        ttl_disabled=r["ttl_disabled"],
-        expire_time=r["expire_time"],
-        producer_run=r["producer_run"],
-        base_version=r["base_version"],
-        author_name=r["author_name"],
-        author_kind=r["author_kind"],
         provenance=json.loads(r["provenance"] or "{}"),
-        create_time=r["create_time"],
-        commit_time=r["commit_time"],
-        update_time=r["update_time"],
-        delete_time=r["delete_time"],
-        linked_from=r["linked_from"],
     )
 
 
 def artifact_from_row(r: asyncpg.Record) -> Artifact:
     name = ArtifactName(ProjectName(r["entity"], r["project"]), r["name"])
     latest = "" if r["latest"] is None else str(VersionName(name, r["latest"]))
-    return Artifact(
-        id=r["id"],
-        project_id=r["project_id"],
-        name=name,
-        type=r["type"],
-        description=r["description"],
-        version_count=r["version_count"],
-        latest_version=latest,
-        create_time=r["create_time"],
-        update_time=r["update_time"],
-    )
+    return dataclass_from_row(Artifact, r, name=name, latest_version=latest)
 
 
 # --- artifacts ---
@@ -192,36 +161,32 @@ async def versions_by_id(conn: Conn, version_ids: Sequence[int]) -> dict[int, Ve
     return {r["id"]: version_from_row(r) for r in rows}
 
 
-async def find_version(conn: Conn, name: VersionName) -> Version | None:
-    art = name.artifact
-    args: list[object] = [art.project.entity, art.project.project, art.artifact]
-    if name.version is None:
-        where = "v.draft_id = $4"
-        args.append(name.draft_id)
-    else:
-        where = "v.version = $4"
-        args.append(name.version)
+async def _version_of(conn: Conn, art: ArtifactName, where: str, *args: object) -> Version | None:
+    """The version of `art` that `where` selects ($1-$3 name the artifact; its parameters start at $4)."""
     r = await conn.fetchrow(
-        VERSION_SELECT + f" WHERE e.name = $1 AND p.name = $2 AND a.name = $3 AND {where}", *args
+        VERSION_SELECT + f" WHERE e.name = $1 AND p.name = $2 AND a.name = $3 AND {where}",
+        art.project.entity,
+        art.project.project,
+        art.artifact,
+        *args,
     )
     return None if r is None else version_from_row(r)
+
+
+async def find_version(conn: Conn, name: VersionName) -> Version | None:
+    if name.version is None:
+        return await _version_of(conn, name.artifact, "v.draft_id = $4", name.draft_id)
+    return await _version_of(conn, name.artifact, "v.version = $4", name.version)
 
 
 async def resolve(conn: Conn, ref: ArtifactRef) -> Version | None:
     """A committed, live version by number or alias, in one query."""
-    art = ref.artifact
-    args: list[object] = [art.project.entity, art.project.project, art.artifact, COMMITTED]
     if ref.version is not None:
-        where = "v.version = $5"
-        args.append(ref.version)
-    else:
-        where = "v.id = (SELECT al.version_id FROM aliases al WHERE al.artifact_id = a.id AND al.alias = $5)"
-        args.append(ref.alias)
-    r = await conn.fetchrow(
-        VERSION_SELECT + f" WHERE e.name = $1 AND p.name = $2 AND a.name = $3 AND v.state = $4 AND {where}",
-        *args,
-    )
-    return None if r is None else version_from_row(r)
+        return await _version_of(
+            conn, ref.artifact, "v.state = $4 AND v.version = $5", COMMITTED, ref.version
+        )
+    alias = "v.id = (SELECT al.version_id FROM aliases al WHERE al.artifact_id = a.id AND al.alias = $5)"
+    return await _version_of(conn, ref.artifact, f"v.state = $4 AND {alias}", COMMITTED, ref.alias)
 
 
 async def lock_version_state(conn: Conn, version_id: int) -> int:

@@ -201,27 +201,36 @@ def cmd_usage(args: argparse.Namespace) -> int:
 # --- alias ---
 
 
-def _alias_ref(client: Client, ref: str) -> Any:
-    from strata.sdk._artifact_refs import bad_ref, parse_ref
+def _ref(client: Client, ref: str) -> Any:
+    """An artifact reference as typed, completed with the default entity and project."""
+    from strata.sdk._artifact_refs import parse_ref
 
-    parsed = parse_ref(client, ref)
+    return parse_ref(client, ref)
+
+
+def _alias_ref(client: Client, ref: str) -> Any:
+    from strata.sdk._artifact_refs import bad_ref
+
+    parsed = _ref(client, ref)
     if ":" not in ref or parsed.version is not None or parsed.selector == "latest":
         raise bad_ref(ref, "name an alias: [[entity/]project/]name:alias")
     return parsed
 
 
+def _print_move(alias: str, event: Any, how: str = "") -> None:
+    """An alias move as `alias: v1 -> v2 (revision N)`; `how` ("reverted, ") goes before the revision."""
+    moved = f"{_short(event.from_version)} -> {_short(event.to_version)}"
+    print(f"{alias}: {moved} ({how}revision {event.revision})")
+
+
 def cmd_alias_set(args: argparse.Namespace) -> int:
     client = _client(args)
-    from strata.sdk._artifact_refs import parse_ref
-
-    ref = parse_ref(client, args.ref)
+    ref = _ref(client, args.ref)
     version = client.registry.ResolveArtifactVersion(pb.ResolveArtifactVersionRequest(ref=str(ref))).version
     event = client.registry.SetAlias(
         pb.SetAliasRequest(version=version.name, alias=args.alias, reason=args.reason)
     ).event
-    print(
-        f"{args.alias}: {_short(event.from_version)} -> {_short(event.to_version)} (revision {event.revision})"
-    )
+    _print_move(args.alias, event)
     return 0
 
 
@@ -231,9 +240,7 @@ def _short(name: str) -> str:
 
 def cmd_alias_history(args: argparse.Namespace) -> int:
     client = _client(args)
-    from strata.sdk._artifact_refs import parse_ref
-
-    ref = parse_ref(client, args.ref)
+    ref = _ref(client, args.ref)
     alias = args.ref.partition(":")[2]
     page = client.registry.ListAliasHistory(
         pb.ListAliasHistoryRequest(artifact=ref.artifact, alias=alias, page_size=args.limit)
@@ -255,9 +262,7 @@ def cmd_alias_revert(args: argparse.Namespace) -> int:
     event = client.registry.RevertAlias(
         pb.RevertAliasRequest(artifact=ref.artifact, alias=ref.selector, reason=args.reason)
     ).event
-    print(
-        f"{ref.selector}: {_short(event.from_version)} -> {_short(event.to_version)} (reverted, revision {event.revision})"
-    )
+    _print_move(ref.selector, event, "reverted, ")
     return 0
 
 
@@ -273,9 +278,7 @@ def cmd_alias_remove(args: argparse.Namespace) -> int:
 
 def cmd_alias_ls(args: argparse.Namespace) -> int:
     client = _client(args)
-    from strata.sdk._artifact_refs import parse_ref
-
-    ref = parse_ref(client, args.ref)
+    ref = _ref(client, args.ref)
     for a in client.registry.ListAliases(pb.ListAliasesRequest(artifact=ref.artifact)).aliases:
         flag = " (protected)" if a.protected else ""
         print(f"{printable(a.alias):<16} {_short(a.version):<8} revision {a.revision}{flag}")

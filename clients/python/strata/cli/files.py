@@ -22,6 +22,11 @@ from strata.client import Client
 from strata.wire.paths import printable
 
 
+def _run_argument(parser: argparse.ArgumentParser) -> None:
+    """The RUN every files command takes (see `run_name`)."""
+    parser.add_argument("run", metavar="RUN", help="entity/project/run_id or entities/e/projects/p/runs/r")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "files",
@@ -37,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Upload PATHs (files, or directories recursively) and attach them to RUN. A file is "
         "attached under its name, a directory's files under the directory name (or under --as).",
     )
-    put.add_argument("run", metavar="RUN", help="entity/project/run_id or entities/e/projects/p/runs/r")
+    _run_argument(put)
     put.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="files or directories")
     put.add_argument("--as", dest="prefix", default=None, help="folder inside the run to put them under")
     put.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -46,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = files.add_parser(
         "ls", help="list a run's files", description="List a run's files: path, size, sha256."
     )
-    ls.add_argument("run", metavar="RUN", help="entity/project/run_id or entities/e/projects/p/runs/r")
+    _run_argument(ls)
     ls.set_defaults(func=cmd_ls)
 
     get = files.add_parser(
@@ -55,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Download RUN's files (those under --prefix) into --dest. Resumable and verified; "
         "files already present (or in the client cache) are not fetched again.",
     )
-    get.add_argument("run", metavar="RUN", help="entity/project/run_id or entities/e/projects/p/runs/r")
+    _run_argument(get)
     get.add_argument("--dest", type=Path, default=Path("."), help="target folder (default: current folder)")
     get.add_argument("--prefix", default=None, help="only files whose path starts with this")
     get.add_argument("--quiet", "-q", action="store_true", help="no progress bar")

@@ -142,22 +142,22 @@ class ArtifactExtras:
         api = Api(client=client)
         return [api.run(n.name) for n in graph.runs if n.name in consumers]
 
+    def _linked_source(self) -> list[str]:
+        """A registry link's source version name in parts (entities/e/projects/p/artifacts/a/versions/vN);
+        [] when this version is not a link."""
+        source = self._logged().linked_from
+        return source.split("/") if source else []
+
     @property
     def source_name(self) -> str:
         """ "name:v3" in the project that holds the files (for a registry link: the linked source)."""
-        source = self._logged().linked_from
-        if source:
-            parts = source.split("/")
-            return f"{parts[5]}:{parts[7]}"
-        return self.name
+        parts = self._linked_source()
+        return f"{parts[5]}:{parts[7]}" if parts else self.name
 
     @property
     def source_qualified_name(self) -> str:
-        source = self._logged().linked_from
-        if source:
-            parts = source.split("/")
-            return f"{parts[1]}/{parts[3]}/{self.source_name}"
-        return self.qualified_name
+        parts = self._linked_source()
+        return f"{parts[1]}/{parts[3]}/{self.source_name}" if parts else self.qualified_name
 
     @property
     def tags(self) -> list[str]:

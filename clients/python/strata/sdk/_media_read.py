@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,8 @@ from strata.client import Client
 from strata.ingest.v1 import media_pb2
 from strata.query.v1 import query_service_pb2 as q
 
-from ._transfer_common import Retrier, bulk_unary_stream, stream_timeout
+from ._transfer_common import Retrier
+from ._transfer_download import RpcBlob
 from ._transfer_progress import make_progress
 from .transfer import BlobCache, materialize
 
@@ -47,17 +47,9 @@ _SUFFIX = {
 }
 
 
-@dataclass(frozen=True)
-class MediaBlob:
+def media_blob(client: Client, run: str, sha256: str) -> RpcBlob:
     """A media value's bytes, read through its run (ReadMedia): a transfer Source."""
-
-    client: Client
-    run: str
-    sha256: str
-
-    def read(self, offset: int, length: int) -> Iterator[tuple[int, memoryview]]:
-        req = q.ReadMediaRequest(run=self.run, sha256=self.sha256, offset=offset, length=length)
-        return bulk_unary_stream(self.client, READ_MEDIA, req, stream_timeout(length))
+    return RpcBlob(client, READ_MEDIA, partial(q.ReadMediaRequest, run=run, sha256=sha256))
 
 
 class MediaValue:
@@ -85,7 +77,7 @@ class MediaValue:
         dest = Path(root) / (name or self._default_name())
         cache = BlobCache.default()
         with make_progress(self.size, dest.name, False) as bar:
-            source = MediaBlob(self._client, self._run, self.sha256)
+            source = media_blob(self._client, self._run, self.sha256)
             materialize(source, self.sha256, self.size, dest, cache, bar, Retrier(self._client.retry))
         if cache is not None:
             cache.close()
@@ -93,7 +85,7 @@ class MediaValue:
 
     def read_bytes(self) -> bytes:
         data = bytearray()
-        for _, piece in MediaBlob(self._client, self._run, self.sha256).read(0, 0):
+        for _, piece in media_blob(self._client, self._run, self.sha256).read(0, 0):
             data += piece
         return bytes(data)
 

@@ -15,12 +15,14 @@ import hashlib
 import os
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 import grpc
+from google.protobuf.message import Message
 
 from strata.client import Client
 from strata.errors import Reason, StrataError
@@ -48,31 +50,27 @@ class Source(Protocol):
 
 
 @dataclass(frozen=True)
-class VersionBlob:
+class RpcBlob:
+    """A blob's bytes from a server-streaming read RPC (ReadBlob, ReadRunFile, ReadMedia): a Source.
+    `request` builds the RPC's request naming the blob, given the range (offset=, length=)."""
+
+    client: Client
+    method: str
+    request: Callable[..., Message]
+
+    def read(self, offset: int, length: int) -> Iterator[tuple[int, memoryview]]:
+        req = self.request(offset=offset, length=length)
+        return bulk_unary_stream(self.client, self.method, req, stream_timeout(length))
+
+
+def version_blob(client: Client, version: str, sha256: str) -> RpcBlob:
     """A blob read through an artifact version (or draft) whose manifest lists it (ReadBlob)."""
-
-    client: Client
-    version: str
-    sha256: str
-
-    def read(self, offset: int, length: int) -> Iterator[tuple[int, memoryview]]:
-        req = registry_pb.ReadBlobRequest(
-            version=self.version, sha256=self.sha256, offset=offset, length=length
-        )
-        return bulk_unary_stream(self.client, READ_BLOB, req, stream_timeout(length))
+    return RpcBlob(client, READ_BLOB, partial(registry_pb.ReadBlobRequest, version=version, sha256=sha256))
 
 
-@dataclass(frozen=True)
-class RunFileBlob:
+def run_file_blob(client: Client, run: str, path: str) -> RpcBlob:
     """A run's file (ReadRunFile)."""
-
-    client: Client
-    run: str
-    path: str
-
-    def read(self, offset: int, length: int) -> Iterator[tuple[int, memoryview]]:
-        req = ingest_pb.ReadRunFileRequest(run=self.run, path=self.path, offset=offset, length=length)
-        return bulk_unary_stream(self.client, READ_RUN_FILE, req, stream_timeout(length))
+    return RpcBlob(client, READ_RUN_FILE, partial(ingest_pb.ReadRunFileRequest, run=run, path=path))
 
 
 def partial_path(dest: Path, sha256: str) -> Path:

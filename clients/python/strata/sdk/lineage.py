@@ -34,6 +34,7 @@ from strata.client import Client
 from strata.lineage.v1 import lineage_pb2
 from strata.lineage.v1 import lineage_service_pb2 as pb
 from strata.sdk._context import default_entity, default_project, ref_project
+from strata.wire.fields import dataclass_from
 
 __all__ = [
     "Edge",
@@ -251,33 +252,20 @@ def graph_from_proto(g: lineage_pb2.Graph) -> Graph:
 
 
 def _diff_from_proto(r: pb.DiffArtifactVersionsResponse) -> VersionDiff:
-    return VersionDiff(
-        old_version=r.old_version,
-        new_version=r.new_version,
-        inputs=[
-            InputChange(c.artifact, c.old_version, c.new_version, c.depth, c.origin) for c in r.input_changes
-        ],
+    """The response as a VersionDiff: same-named fields copied, the others named here."""
+    return dataclass_from(
+        VersionDiff,
+        r,
+        inputs=[dataclass_from(InputChange, c) for c in r.input_changes],
         files=[
-            FileChange(
-                f.path,
-                _FILE_CHANGES.get(f.change, "modified"),
-                f.old_sha256,
-                f.new_sha256,
-                f.old_size,
-                f.new_size,
-                f.old_reference_uri,
-                f.new_reference_uri,
-            )
+            dataclass_from(FileChange, f, change=_FILE_CHANGES.get(f.change, "modified"))
             for f in r.manifest_changes
         ],
-        metadata=[MetadataChange(m.key, m.old_value_json, m.new_value_json) for m in r.metadata_changes],
-        files_added=r.files_added,
-        files_removed=r.files_removed,
-        files_changed=r.files_changed,
+        metadata=[dataclass_from(MetadataChange, m) for m in r.metadata_changes],
         files_truncated=r.manifest_changes_truncated,
         old_producer=r.old_producer_run,
         new_producer=r.new_producer_run,
-        config=[MetadataChange(c.key, c.old_value_json, c.new_value_json) for c in r.config_changes],
+        config=[dataclass_from(MetadataChange, c) for c in r.config_changes],
     )
 
 

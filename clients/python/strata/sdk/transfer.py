@@ -41,7 +41,7 @@ from strata.errors import Reason, StrataError
 from . import _transfer_batch as _batch
 from ._transfer_cache import BlobCache
 from ._transfer_common import DownloadIncomplete, Retrier, hash_file, safe_relative_path
-from ._transfer_download import RunFileBlob, Source, VersionBlob, fetch
+from ._transfer_download import Source, fetch, run_file_blob, version_blob
 from ._transfer_plan import upload_paths
 from ._transfer_progress import Progress, make_progress
 
@@ -138,7 +138,7 @@ def download_files(
 ) -> Path:
     """Download the given manifest entries of an artifact version (or draft) under root. Files that are
     already there, or in the cache, cost a hash check; the rest are fetched, resumably and verified."""
-    source_for = lambda path, sha: VersionBlob(client, version_name, sha)  # noqa: E731
+    source_for = lambda path, sha: version_blob(client, version_name, sha)  # noqa: E731
     reader = _batch.BatchReader(client, version_name)
     return download_entries(entries, Path(root), source_for, client.retry, progress, max_concurrency, reader)
 
@@ -151,7 +151,7 @@ def download_blob(
     cache = BlobCache.default()
     with make_progress(size, dest.name, progress) as bar:
         materialize(
-            VersionBlob(client, version_name, sha256), sha256, size, dest, cache, bar, Retrier(client.retry)
+            version_blob(client, version_name, sha256), sha256, size, dest, cache, bar, Retrier(client.retry)
         )
     if cache is not None:
         cache.evict()
@@ -169,7 +169,7 @@ def download_run_file_entries(
     max_concurrency: int = 8,
 ) -> Path:
     """Like download_files, for a run's files (read through the run)."""
-    source_for = lambda path, sha: RunFileBlob(client, run, path)  # noqa: E731
+    source_for = lambda path, sha: run_file_blob(client, run, path)  # noqa: E731
     return download_entries(entries, Path(root), source_for, client.retry, progress, max_concurrency)
 
 

@@ -10,6 +10,8 @@ both sides check is defined once and cannot drift:
   transfer     hand-rolled protobuf wire codecs for the bulk-data messages of file transfers
                (UploadChunksRequest, ReadBlobResponse, ReadRunFileResponse): the same wire format as
                the generated classes, with fewer copies of the payload.
+  fields       field-by-field conversion between messages and dataclasses: same-named fields are
+               copied, only the ones that differ are spelled out (both directions, server and SDK).
 
 Changing any of them is a change to the protocol between clients and servers: keep them backwards
 compatible.
