@@ -50,7 +50,7 @@ from strata.sdk._spool import CREATE, FINISH, UPDATE, SpoolLock, SpoolWriter
 from strata.sdk._stream import BatchStreamer, Window, wait_drained
 from strata.sdk._sync import deliver_leftovers, new_run_id, new_stream_id
 from strata.sdk._urls import run_url
-from strata.sdk.media import Media, rich_values
+from strata.sdk.media import Histogram, Html, Image, Media, Plotly, Table, Text, rich_values
 from strata.wire.metric_keys import MAX_KEYS_PER_RUN, key_problem
 
 __all__ = ["Config", "Run", "Summary", "finish", "init"]
@@ -71,6 +71,7 @@ _FLOATS = frozenset(
     }
 )  # types that always convert to float64 (a Python int may be too large: it is checked)
 _FAST = _FLOATS | {int}
+_MEDIA = frozenset({Image, Plotly, Html, Table, Histogram, Text})  # rich value types of the fast path
 MAX_STEP = 2**63 - 2  # the server keeps the run's next step (highest step + 1) in an int64
 _RESUME: dict[object, run_pb2.ResumeMode] = {
     **dict.fromkeys((None, False, "never"), run_pb2.RESUME_MODE_NEVER),
@@ -214,6 +215,16 @@ class Run:
                     return data.copy(), {}
                 except OverflowError:
                     pass  # _checked names the key
+        # rich values only, under keys that hold rich values already (an image every step)
+        if (
+            type(data) is dict
+            and self._media_keys.issuperset(data)
+            and _MEDIA.issuperset(map(type, data.values()))
+        ):
+            rich: dict[str, list[Media]] = {}
+            for key, value in data.items():
+                rich[key] = [value.check(key)]
+            return {}, rich
         return self._checked(data)
 
     def _checked(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[Media]]]:
