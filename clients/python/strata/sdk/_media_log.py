@@ -1,9 +1,10 @@
 """The background side of rich values in run.log: encode, spool, upload, index.
 
 run.log checks a rich value in the caller's thread and puts it on a bounded queue (STRATA_MEDIA_QUEUE
-values, default 500). When the queue is full, run.log waits up to STRATA_MEDIA_QUEUE_TIMEOUT seconds
-(default 10) for room, then drops that value with a warning: training never fails because media
-cannot keep up, and the metric stream is never held back by it.
+values in the queue or being encoded, default 500; each holds its private copy, e.g. an image's
+pixels, so the bound is one on memory too). When the queue is full, run.log waits up to
+STRATA_MEDIA_QUEUE_TIMEOUT seconds (default 10) for room, then drops that value with a warning:
+training never fails because media cannot keep up, and the metric stream is never held back by it.
 
 The encoder thread encodes each value (PNG, JSON), writes its bytes to the spool as
 `media/blobs/<sha256>` and appends its index entry to `media/index.log` (checksummed records, the
