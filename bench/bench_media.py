@@ -12,7 +12,7 @@ Figures:
              caller change its array afterwards) and to run.log of one scalar; once with a 5 ms
              training step between calls, once back to back (a burst: the media thread falls behind,
              no recycled buffer is free, and the copies go to fresh memory, whose page faults cost the
-             most)
+             most: huge pages where the kernel gives them); the mean is printed too
   end to end N distinct 64x64 RGB images logged in one run until finish() returns (encoded, spooled,
              uploaded, indexed), next to direct S3 puts (minio, 8 threads) of the same PNG bytes
   scalars    points/s of 10 scalars per step until all are committed, alone and with a 64x64 image every
@@ -36,11 +36,12 @@ from pathlib import Path
 import numpy as np
 
 
-def log_cost(addr: str, calls: int, step_seconds: float) -> tuple[float, float, float]:
-    """Median µs per run.log of one 256x256 image, per run.log of one scalar, and per bare np.copy of
-    the same pixels, with `step_seconds` of other work (a training step, here a sleep) between calls; 0:
-    back to back (a burst). The bare copies run in a loop of their own, before the run, with the same
-    pause; each is dropped at once, so its memory is reused: the floor of a copy."""
+def log_cost(addr: str, calls: int, step_seconds: float) -> tuple[float, float, float, float]:
+    """Median µs per run.log of one 256x256 image (and its mean: page faults and preemption make the
+    tail), per run.log of one scalar, and per bare np.copy of the same pixels, with `step_seconds` of
+    other work (a training step, here a sleep) between calls; 0: back to back (a burst). The bare
+    copies run in a loop of their own, before the run, with the same pause; each is dropped at once,
+    so its memory is reused: the floor of a copy."""
     import strata
 
     rng = np.random.default_rng(0)
@@ -66,7 +67,8 @@ def log_cost(addr: str, calls: int, step_seconds: float) -> tuple[float, float, 
             time.sleep(step_seconds)
     run.finish()
     median = statistics.median
-    return median(image_times) * 1e6, median(scalar_times) * 1e6, median(copy_times) * 1e6
+    mean = statistics.mean(image_times) * 1e6
+    return median(image_times) * 1e6, mean, median(scalar_times) * 1e6, median(copy_times) * 1e6
 
 
 def images(n: int) -> list[np.ndarray]:
@@ -141,9 +143,9 @@ def main(argv: list[str]) -> None:
         stack = Stack(Path(tmp))
         try:
             for label, pause in (("a 5 ms step", 0.005), ("back to back", 0.0)):
-                image_us, scalar_us, copy_us = log_cost(stack.addr, calls, pause)
+                image_us, image_mean, scalar_us, copy_us = log_cost(stack.addr, calls, pause)
                 print(
-                    f"log cost    ({label}) run.log(Image 256x256x3): {image_us:.1f} µs/call (goal <= 50)   "
+                    f"log cost    ({label}) run.log(Image 256x256x3): {image_us:.1f} µs/call (goal <= 50; mean {image_mean:.0f})   "
                     f"np.copy of its pixels: {copy_us:.1f} µs (ratio {image_us / copy_us:.1f}x)   "
                     f"run.log(1 scalar): {scalar_us:.1f} µs/call   load average {os.getloadavg()[0]:.1f}",
                     flush=True,
