@@ -19,8 +19,8 @@ pytestmark = [pytest.mark.usefixtures("spool"), pytest.mark.timeout(120)]
 def test_a_training_loop_reusing_one_array_stores_each_steps_pixels() -> None:
     """The common shape of a training loop: one batch buffer, refilled in place after each run.log."""
     rng = np.random.default_rng(3)
-    originals = [rng.integers(0, 256, (128, 96, 3), dtype=np.uint8) for _ in range(30)]
-    buffer = np.empty((128, 96, 3), dtype=np.uint8)
+    originals = [rng.integers(0, 256, (192, 128, 3), dtype=np.uint8) for _ in range(30)]
+    buffer = np.empty((192, 128, 3), dtype=np.uint8)
     run = strata.init(project="media-pixels", entity="tester", mode="offline")
     for pixels in originals:
         buffer[:] = pixels
@@ -90,6 +90,22 @@ def test_recycled_buffers_never_mix_two_images() -> None:
     second = [Image(a).check("img") for a in arrays[2:]]
     encoded += [decode_png(queued.encode().data) for queued in second]
     assert all(np.array_equal(e, a) for e, a in zip(encoded, arrays, strict=True))
+
+
+def test_copies_waiting_to_be_encoded_never_share_memory() -> None:
+    """A burst: more copies than one chunk of fresh memory holds, none encoded yet (none recycled)."""
+    arrays = regenerate(7, 60)  # ~12 MB
+    queued = [Image(a).check("img") for a in arrays]
+    for a in arrays:
+        a[...] = 0
+    assert all(
+        np.array_equal(decode_png(q.encode().data), r) for q, r in zip(queued, regenerate(7, 60), strict=True)
+    )
+
+
+def regenerate(seed: int, n: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (256, 256, 3), dtype=np.uint8) for _ in range(n)]
 
 
 def test_one_image_object_logged_twice_is_stored_twice_as_it_was_each_time() -> None:

@@ -190,14 +190,15 @@ class _Arena:
 
     CHUNK = 8 * 1024 * 1024
     ALIGN = 64
+    SMALL = 64 * 1024  # smaller copies come from malloc's heap, which reuses its memory well
 
     def __init__(self) -> None:
         self.chunk: mmap.mmap | None = None
         self.pos = 0
 
     def take(self, shape: tuple[int, ...], dtype: np.dtype[Any], nbytes: int) -> np.ndarray:
-        if nbytes > self.CHUNK // 4:
-            return np.empty(shape, dtype)  # a large image: its own allocation
+        if not self.SMALL <= nbytes <= self.CHUNK // 4:
+            return np.empty(shape, dtype)  # a small image, or a large one: its own allocation
         if self.chunk is None or self.pos + nbytes > self.CHUNK:
             self.chunk = mmap.mmap(-1, self.CHUNK, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
             if hasattr(mmap, "MADV_HUGEPAGE"):
