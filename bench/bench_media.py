@@ -12,7 +12,7 @@ Figures:
              caller change its array afterwards) and to run.log of one scalar; once with a 5 ms
              training step between calls, once back to back (a burst: the media thread falls behind,
              no recycled buffer is free, and the copies go to fresh memory, whose page faults cost the
-             most: huge pages where the kernel gives them); the mean is printed too
+             most); the mean is printed too
   end to end N distinct 64x64 RGB images logged in one run until finish() returns (encoded, spooled,
              uploaded, indexed), next to direct S3 puts (minio, 8 threads) of the same PNG bytes
   scalars    points/s of 10 scalars per step until all are committed, alone and with a 64x64 image every

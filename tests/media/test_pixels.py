@@ -93,7 +93,7 @@ def test_recycled_buffers_never_mix_two_images() -> None:
 
 
 def test_copies_waiting_to_be_encoded_never_share_memory() -> None:
-    """A burst: more copies than one chunk of fresh memory holds, none encoded yet (none recycled)."""
+    """A burst: many copies waiting for the media thread, none encoded yet (none recycled)."""
     arrays = regenerate(7, 60)  # ~12 MB
     queued = [Image(a).check("img") for a in arrays]
     for a in arrays:

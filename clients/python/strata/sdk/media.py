@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import mmap
 import os
 import struct
 import threading
@@ -182,46 +181,22 @@ def _private_pixels(key: str, arr: np.ndarray) -> np.ndarray:
     return _BUFFERS.copy(_checked_pixels(key, arr))
 
 
-class _Arena:
-    """Fresh memory for pixel copies, carved from anonymous mappings of CHUNK bytes that ask the kernel
-    for transparent huge pages (Linux, THP in "madvise" or "always" mode): the first write into fresh
-    memory then costs one page fault per 2 MB instead of one per 4 KB. Elsewhere these are plain
-    pages. A chunk is unmapped once no array carved from it is left. Used under _Buffers' lock."""
-
-    CHUNK = 8 * 1024 * 1024
-    ALIGN = 64
-    SMALL = 64 * 1024  # smaller copies come from malloc's heap, which reuses its memory well
-
-    def __init__(self) -> None:
-        self.chunk: mmap.mmap | None = None
-        self.pos = 0
-
-    def take(self, shape: tuple[int, ...], dtype: np.dtype[Any], nbytes: int) -> np.ndarray:
-        if not self.SMALL <= nbytes <= self.CHUNK // 4:
-            return np.empty(shape, dtype)  # a small image, or a large one: its own allocation
-        if self.chunk is None or self.pos + nbytes > self.CHUNK:
-            self.chunk = mmap.mmap(-1, self.CHUNK, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-            if hasattr(mmap, "MADV_HUGEPAGE"):
-                self.chunk.madvise(mmap.MADV_HUGEPAGE)
-            self.pos = 0
-        out = np.frombuffer(self.chunk, np.uint8, nbytes, self.pos)
-        self.pos += -(-nbytes // self.ALIGN) * self.ALIGN
-        return out.view(dtype).reshape(shape)
-
-
 class _Buffers:
     """Recycled arrays for the private copies of image pixels, by shape and dtype. Copying into fresh
-    memory costs the training thread its page faults (~70 µs for 256x256x3 here with 4 KB pages; see
-    _Arena), copying into an array used before costs a memcpy. A C-contiguous array is copied by
-    memoryview assignment, which keeps the GIL: numpy's copy releases it for large arrays, and taking
-    it back while the media thread runs can cost more than the copy. At most KEEP_BYTES are kept."""
+    memory costs the training thread its page faults (~80 µs for 256x256x3 here), copying into an
+    array used before costs a memcpy. A C-contiguous array is copied by memoryview assignment, which
+    keeps the GIL: numpy's copy releases it for large arrays, and taking it back while the media
+    thread runs can cost more than the copy. At most KEEP_BYTES are kept.
+
+    Fresh memory advised to use transparent huge pages (one fault per 2 MB) was tried: the median copy
+    of a burst fell to ~9 µs, but the kernel's direct compaction stalled some faults for tens of ms,
+    which a training loop must not see."""
 
     KEEP_BYTES = 64 * 1024 * 1024
 
     def __init__(self) -> None:
         self.free: dict[tuple[tuple[int, ...], np.dtype[Any]], list[tuple[np.ndarray, memoryview]]] = {}
         self.kept = 0  # bytes in `free`
-        self._arena = _Arena()
         self._lock = threading.Lock()  # copy() runs in callers' threads, give() on media threads
 
     def copy(self, arr: np.ndarray) -> np.ndarray:
@@ -231,7 +206,7 @@ class _Buffers:
                 out, flat = free.pop()
                 self.kept -= out.nbytes
             else:
-                out = self._arena.take(arr.shape, arr.dtype, arr.nbytes)
+                out = np.empty(arr.shape, arr.dtype)
                 flat = out.data.cast("B")
         try:
             flat[:] = arr.data.cast("B")
