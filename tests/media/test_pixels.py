@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 import strata
-from strata.sdk.media import Image
+from strata.sdk.media import _BUFFERS, Image, _Pixels
 
+from tests.fixtures.wait import poll_until
 from tests.media.pngs import decode_png, spooled_images
 
 pytestmark = [pytest.mark.usefixtures("spool"), pytest.mark.timeout(120)]
@@ -106,6 +107,23 @@ def test_copies_waiting_to_be_encoded_never_share_memory() -> None:
 def regenerate(seed: int, n: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     return [rng.integers(0, 256, (256, 256, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def test_fresh_buffers_are_made_ready_off_the_callers_thread() -> None:
+    """When the media thread falls behind, the pool runs dry; a filler thread then keeps a few arrays of
+    the last shape copied ready, their pages touched, so run.log does not pay the page faults."""
+    shape = (77, 55, 3)  # a shape no other test copies
+    Image(np.ones(shape, dtype=np.uint8)).check("img")  # taken and never given back: the pool is dry
+    poll_until(
+        lambda: len(_BUFFERS.free.get((shape, np.dtype(np.uint8)), [])) >= _BUFFERS.READY,
+        timeout=10,
+        what="ready arrays of the shape",
+    )
+    ready = _BUFFERS.free[(shape, np.dtype(np.uint8))][-1][0]
+    queued = Image(np.full(shape, 9, dtype=np.uint8)).check("img")
+    assert isinstance(queued, _Pixels) and queued.pixels is not None
+    assert np.shares_memory(queued.pixels, ready)  # the copy went into a ready array
+    assert (decode_png(queued.encode().data) == 9).all()
 
 
 def test_one_image_object_logged_twice_is_stored_twice_as_it_was_each_time() -> None:

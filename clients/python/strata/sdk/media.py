@@ -183,31 +183,42 @@ def _private_pixels(key: str, arr: np.ndarray) -> np.ndarray:
 
 class _Buffers:
     """Recycled arrays for the private copies of image pixels, by shape and dtype. Copying into fresh
-    memory costs the training thread its page faults (~80 µs for 256x256x3 here), copying into an
-    array used before costs a memcpy. A C-contiguous array is copied by memoryview assignment, which
-    keeps the GIL: numpy's copy releases it for large arrays, and taking it back while the media
-    thread runs can cost more than the copy. At most KEEP_BYTES are kept.
+    memory costs its page faults (~80 µs for 256x256x3 here), copying into an array used before costs a
+    memcpy. When the media thread falls behind, fewer arrays come back than are taken: a filler thread
+    then keeps READY arrays of the last shape copied in the pool, their pages touched (numpy's fill,
+    which releases the GIL), so the faults are not the training thread's. A C-contiguous array is
+    copied by memoryview assignment, which keeps the GIL: numpy's copy releases it for large arrays,
+    and taking it back while the media thread runs can cost more than the copy. At most KEEP_BYTES
+    are kept.
 
     Fresh memory advised to use transparent huge pages (one fault per 2 MB) was tried: the median copy
     of a burst fell to ~9 µs, but the kernel's direct compaction stalled some faults for tens of ms,
     which a training loop must not see."""
 
     KEEP_BYTES = 64 * 1024 * 1024
+    READY = 4
+    READY_BYTES = 16 * 1024 * 1024  # at most this much memory made ready ahead (no large images)
 
     def __init__(self) -> None:
         self.free: dict[tuple[tuple[int, ...], np.dtype[Any]], list[tuple[np.ndarray, memoryview]]] = {}
         self.kept = 0  # bytes in `free`
         self._lock = threading.Lock()  # copy() runs in callers' threads, give() on media threads
+        self._last: tuple[tuple[int, ...], np.dtype[Any]] | None = None  # the filler's shape
+        self._low = threading.Event()  # set by copy() when fewer than READY arrays of a shape are free
+        self._filler: threading.Thread | None = None
 
     def copy(self, arr: np.ndarray) -> np.ndarray:
+        key = (arr.shape, arr.dtype)
         with self._lock:
-            free = self.free.get((arr.shape, arr.dtype))
+            free = self.free.get(key)
             if free:
                 out, flat = free.pop()
                 self.kept -= out.nbytes
             else:
                 out = np.empty(arr.shape, arr.dtype)
                 flat = out.data.cast("B")
+            if not free or len(free) < self.READY:
+                self._wake_filler(key)
         try:
             flat[:] = arr.data.cast("B")
         except (TypeError, ValueError, NotImplementedError):  # not C-contiguous, or not a native format
@@ -217,10 +228,43 @@ class _Buffers:
     def give(self, arr: np.ndarray) -> None:
         """Return an array made by copy() once nothing reads it any more."""
         with self._lock:
-            if self.kept + arr.nbytes > self.KEEP_BYTES:
-                return
-            self.kept += arr.nbytes
-            self.free.setdefault((arr.shape, arr.dtype), []).append((arr, arr.data.cast("B")))
+            self._keep(arr)
+
+    def _keep(self, arr: np.ndarray) -> bool:
+        """Under the lock: put `arr` in the pool unless that goes over KEEP_BYTES."""
+        if self.kept + arr.nbytes > self.KEEP_BYTES:
+            return False
+        self.kept += arr.nbytes
+        self.free.setdefault((arr.shape, arr.dtype), []).append((arr, arr.data.cast("B")))
+        return True
+
+    def _wake_filler(self, key: tuple[tuple[int, ...], np.dtype[Any]]) -> None:
+        """Under the lock: have READY arrays of `key` made ready."""
+        self._last = key
+        if self._filler is None:
+            self._filler = threading.Thread(target=self._fill_loop, name="strata-media-buffers", daemon=True)
+            self._filler.start()
+        self._low.set()
+
+    def _fill_loop(self) -> None:
+        while True:
+            self._low.wait()
+            self._low.clear()
+            while self._last is not None:
+                shape, dtype = self._last
+                nbytes = math.prod(shape) * dtype.itemsize
+                ready = min(self.READY, self.READY_BYTES // max(1, nbytes))
+                with self._lock:
+                    if (
+                        len(self.free.get((shape, dtype), ())) >= ready
+                        or self.kept + nbytes > self.KEEP_BYTES
+                    ):
+                        break
+                fresh = np.empty(shape, dtype)
+                fresh.fill(0)  # the page faults, here rather than in run.log (the GIL is released)
+                with self._lock:
+                    if not self._keep(fresh):
+                        break
 
 
 _BUFFERS = _Buffers()
