@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 import strata
-from strata.sdk.media import _BUFFERS, Image, _Pixels
+from strata.sdk._media_log import spooled_entries
+from strata.sdk.media import _BUFFERS, Image, Text, _Pixels
 
 from tests.fixtures.wait import poll_until
 from tests.media.pngs import decode_png, spooled_images
@@ -175,3 +176,18 @@ def test_a_full_queue_makes_run_log_wait_for_room(monkeypatch: pytest.MonkeyPatc
     assert run._media.dropped == 0 and most_queued <= 2
     stored = spooled_images(run.spool_path, "img")
     assert all(np.array_equal(stored[(step, 0)], pixels) for step, pixels in enumerate(originals))
+
+
+class Caps(Text):
+    """A subclass written when check() returned None: its value is queued itself."""
+
+    def check(self, key: str) -> Any:  # returns None, as check() used to
+        self.text = self.text.upper()
+
+
+def test_a_media_subclass_whose_check_returns_none_is_still_logged() -> None:
+    run = strata.init(project="media-pixels", entity="tester", mode="offline")
+    run.log({"note": [Caps("hello")]})
+    run.finish()
+    (entry,) = spooled_entries(run.spool_path)
+    assert (run.spool_path / "media" / "blobs" / entry.blob.sha256).read_bytes() == b"HELLO"

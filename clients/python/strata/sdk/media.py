@@ -541,4 +541,5 @@ def rich_values(key: str, value: Any) -> list[Media] | None:
             raise _bad(key, "a list mixing kinds of rich values", TypeError)
     else:
         return None
-    return [item.check(key) for item in items]  # each a value to queue (see Media.check)
+    checked = [item.check(key) for item in items]  # each a value to queue (see Media.check)
+    return [c if c is not None else item for c, item in zip(checked, items, strict=True)]  # check() -> None
