@@ -7,9 +7,12 @@ logged alongside. Each figure is printed next to a baseline measured in the same
 
 Figures:
   log cost   median µs of the calling thread per run.log({"img": strata.Image(256x256x3 uint8)}) (goal
-             <= 50 µs: the check and a copy of the pixels; encoding happens on the media thread), next
-             to run.log of one scalar; once with a 5 ms training step between calls, once back to back
-             (a burst: the pixel copies then go to fresh memory, and its page faults cost the most)
+             <= 50 µs: the check and a private copy of the pixels; encoding happens on the media
+             thread), next to a bare np.copy of the same pixels (the floor of any logger that lets the
+             caller change its array afterwards) and to run.log of one scalar; once with a 5 ms
+             training step between calls, once back to back (a burst: the media thread falls behind,
+             no recycled buffer is free, and the copies go to fresh memory, whose page faults cost the
+             most); the mean is printed too
   end to end N distinct 64x64 RGB images logged in one run until finish() returns (encoded, spooled,
              uploaded, indexed), next to direct S3 puts (minio, 8 threads) of the same PNG bytes
   scalars    points/s of 10 scalars per step until all are committed, alone and with a 64x64 image every
@@ -33,13 +36,23 @@ from pathlib import Path
 import numpy as np
 
 
-def log_cost(addr: str, calls: int, step_seconds: float) -> tuple[float, float]:
-    """Median µs per run.log of one 256x256 image, and of one scalar, with `step_seconds` of other
-    work (a training step, here a sleep) between calls; 0: back to back (a burst)."""
+def log_cost(addr: str, calls: int, step_seconds: float) -> tuple[float, float, float, float]:
+    """Median µs per run.log of one 256x256 image (and its mean: page faults and preemption make the
+    tail), per run.log of one scalar, and per bare np.copy of the same pixels, with `step_seconds` of
+    other work (a training step, here a sleep) between calls; 0: back to back (a burst). The bare
+    copies run in a loop of their own, before the run, with the same pause; each is dropped at once,
+    so its memory is reused: the floor of a copy."""
     import strata
 
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    copy_times = []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        img.copy()
+        copy_times.append(time.perf_counter() - t0)
+        if step_seconds:
+            time.sleep(step_seconds)
     run = strata.init(project="bench-media", addr=addr)
     image_times, scalar_times = [], []
     for step in range(calls):
@@ -53,7 +66,9 @@ def log_cost(addr: str, calls: int, step_seconds: float) -> tuple[float, float]:
         if step_seconds:
             time.sleep(step_seconds)
     run.finish()
-    return statistics.median(image_times) * 1e6, statistics.median(scalar_times) * 1e6
+    median = statistics.median
+    mean = statistics.mean(image_times) * 1e6
+    return median(image_times) * 1e6, mean, median(scalar_times) * 1e6, median(copy_times) * 1e6
 
 
 def images(n: int) -> list[np.ndarray]:
@@ -128,10 +143,11 @@ def main(argv: list[str]) -> None:
         stack = Stack(Path(tmp))
         try:
             for label, pause in (("a 5 ms step", 0.005), ("back to back", 0.0)):
-                image_us, scalar_us = log_cost(stack.addr, calls, pause)
+                image_us, image_mean, scalar_us, copy_us = log_cost(stack.addr, calls, pause)
                 print(
-                    f"log cost    ({label}) run.log(Image 256x256x3): {image_us:.1f} µs/call (goal <= 50)   "
-                    f"run.log(1 scalar): {scalar_us:.1f} µs/call",
+                    f"log cost    ({label}) run.log(Image 256x256x3): {image_us:.1f} µs/call (goal <= 50; mean {image_mean:.0f})   "
+                    f"np.copy of its pixels: {copy_us:.1f} µs (ratio {image_us / copy_us:.1f}x)   "
+                    f"run.log(1 scalar): {scalar_us:.1f} µs/call   load average {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
             pixels = images(n_images)

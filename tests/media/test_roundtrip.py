@@ -5,8 +5,6 @@ histograms (bins over steps), text, lists of images, and scalars logged alongsid
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -15,25 +13,9 @@ import strata
 from strata.query.v1 import query_service_pb2 as q
 
 from tests.fixtures.servers import ServerThread
+from tests.media.pngs import decode_png
 
 pytestmark = [pytest.mark.usefixtures("spool"), pytest.mark.timeout(120)]
-
-
-def decode_png(data: bytes) -> np.ndarray:
-    """Pixels of a PNG written by strata (8-bit, filter 0 on every row, one IDAT)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height, _, color = struct.unpack(">IIBB", data[16:26])
-    channels = {0: 1, 2: 3, 6: 4}[color]
-    pos, idat = 8, b""
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        if data[pos + 4 : pos + 8] == b"IDAT":
-            idat += data[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-    raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(height, width * channels + 1)
-    assert not raw[:, 0].any()
-    pixels = raw[:, 1:].reshape(height, width, channels)
-    return pixels[:, :, 0] if channels == 1 else pixels
 
 
 def test_every_kind_of_value_round_trips_with_scalars_unchanged(server: ServerThread, tmp_path: Path) -> None:

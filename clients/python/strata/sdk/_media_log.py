@@ -1,9 +1,10 @@
 """The background side of rich values in run.log: encode, spool, upload, index.
 
 run.log checks a rich value in the caller's thread and puts it on a bounded queue (STRATA_MEDIA_QUEUE
-values, default 500). When the queue is full, run.log waits up to STRATA_MEDIA_QUEUE_TIMEOUT seconds
-(default 10) for room, then drops that value with a warning: training never fails because media
-cannot keep up, and the metric stream is never held back by it.
+values in the queue or being encoded, default 500; each holds its private copy, e.g. an image's
+pixels, so the bound is one on memory too). When the queue is full, run.log waits up to
+STRATA_MEDIA_QUEUE_TIMEOUT seconds (default 10) for room, then drops that value with a warning:
+training never fails because media cannot keep up, and the metric stream is never held back by it.
 
 The encoder thread encodes each value (PNG, JSON), writes its bytes to the spool as
 `media/blobs/<sha256>` and appends its index entry to `media/index.log` (checksummed records, the
@@ -88,10 +89,13 @@ class MediaLogger:
         self.blobs = self.dir / "blobs"
         self.blobs.mkdir(parents=True, exist_ok=True)
         self.fsync, self.warn = fsync, warn
-        # a deque and a semaphore rather than queue.Queue: appending takes no lock the encoder holds
+        # a deque and two counters rather than queue.Queue: run.log takes no lock the encoder holds.
+        # In the queue or being encoded: queued - spooled (queued is written under run.log's lock,
+        # spooled by the encoder thread only); at most `capacity`.
         self._items: deque[Item] = deque()
-        self._room = threading.Semaphore(queue_size())
-        self._wake = threading.Event()
+        self.capacity = queue_size()
+        self._wake = threading.Event()  # set by put: values to encode
+        self._progress = threading.Event()  # set by the encoder after each group: room in the queue
         self._closing = False
         self._deadline: float | None = None  # set by close(): retries stop there
         self.queued = 0
@@ -116,7 +120,7 @@ class MediaLogger:
 
     def put(self, key: str, step: int, values: Sequence[Media]) -> None:
         for index, value in enumerate(values):
-            if not self._room.acquire(blocking=False) and not self._room.acquire(timeout=queue_timeout()):
+            if self.queued - self.spooled >= self.capacity and not self._wait_for_room():
                 self.dropped += 1
                 self.warn(
                     f"media queue full for {queue_timeout():.0f}s: dropped {key!r} at step {step} "
@@ -125,7 +129,22 @@ class MediaLogger:
                 continue
             self._items.append((key, step, index, value))
             self.queued += 1
+        if not self._wake.is_set():
             self._wake.set()
+
+    def _wait_for_room(self) -> bool:
+        """The back-pressure: wait up to STRATA_MEDIA_QUEUE_TIMEOUT seconds for the encoder to make
+        room; False when there is none by then."""
+        self._wake.set()
+        deadline = time.monotonic() + queue_timeout()
+        while True:
+            self._progress.clear()
+            if self.queued - self.spooled < self.capacity:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._encoder.is_alive():
+                return False
+            self._progress.wait(min(left, 0.05))
 
     def close(self, timeout: float) -> bool:
         """Encode and spool everything queued, then (online) deliver it; True when all was delivered."""
@@ -162,9 +181,8 @@ class MediaLogger:
             try:
                 self._encode_group(group)
             finally:
-                for _ in group:
-                    self._room.release()
                 self.spooled += len(group)
+                self._progress.set()
         with self._lock:
             self._encoding_done = True
             self._lock.notify_all()

@@ -24,6 +24,7 @@ import json
 import math
 import os
 import struct
+import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,11 +53,13 @@ class Encoded:
 
 
 class Media:
-    """A rich value. `check(key)` runs in the caller's thread; `encode()` on the media thread."""
+    """A rich value. `check(key)` runs in the caller's thread and returns the value to queue (the value
+    itself, or a private snapshot of it); `encode()` runs on the media thread."""
 
+    __slots__ = ()
     type: int = media_pb2.MEDIA_TYPE_UNSPECIFIED
 
-    def check(self, key: str) -> None:  # pragma: no cover - every subclass checks
+    def check(self, key: str) -> Media:  # pragma: no cover - every subclass checks
         raise NotImplementedError
 
     def encode(self) -> Encoded:  # pragma: no cover
@@ -70,26 +73,35 @@ def _bad(key: str, message: str, kind: type[Exception] = ValueError) -> Exceptio
 class Image(Media):
     """An image from an ndarray (HxW, HxWx{1,3,4} or {1,3,4}xHxW; floats in [0, 1] are scaled to
     0..255), a PIL image, or a path to an image file. Stored as PNG, or JPEG with file_type="jpeg"
-    (which needs Pillow)."""
+    (which needs Pillow).
 
+    What run.log costs the calling thread for an ndarray: a check of its shape and dtype (and, for
+    float pixels only, of NaN/infinity), and one copy of the pixels into a recycled buffer, so that
+    changing the array afterwards does not change what is stored. Conversion to uint8 and encoding
+    happen on the media thread."""
+
+    __slots__ = ("_path", "_source", "caption", "file_type")
     type = media_pb2.MEDIA_TYPE_IMAGE
 
     def __init__(self, data_or_path: Any, caption: str | None = None, file_type: str = "png") -> None:
         self._source = data_or_path
         self.caption = caption
-        self.file_type = file_type.lower().replace("jpg", "jpeg")
-        self._array: np.ndarray | None = None
+        self.file_type = file_type if file_type == "png" else file_type.lower().replace("jpg", "jpeg")
         self._path: Path | None = None
 
-    def check(self, key: str) -> None:
+    def check(self, key: str) -> Media:
+        """The pixels' private copy to queue (an image file: the image itself); raises naming the key.
+        Each call takes its own copy: the same Image logged twice is stored twice, as it was each time."""
+        src = self._source
+        if type(src) is np.ndarray and self.file_type == "png" and self.caption is None:
+            return _Pixels(_private_pixels(key, src), None, "png")  # the common case, at the least cost
         if self.file_type not in ("png", "jpeg"):
             raise _bad(key, f"an image with file_type={self.file_type!r} (use 'png' or 'jpeg')")
         if self.caption is not None and not isinstance(self.caption, str):
             raise _bad(key, "an image whose caption is not a string", TypeError)
-        src = self._source
         if isinstance(src, (str, os.PathLike)):
             self._check_path(key, Path(src))
-            return
+            return self
         if self.file_type == "jpeg" and not _has_pil():
             raise _bad(key, "a JPEG image without Pillow installed (pip install pillow)", ImportError)
         if type(src).__module__.startswith("PIL."):
@@ -98,7 +110,7 @@ class Image(Media):
             raise _bad(
                 key, f"an image from {type(src).__name__} (use an ndarray, a PIL image or a path)", TypeError
             )
-        self._array = _checked_pixels(key, np.asarray(src))
+        return _Pixels(_private_pixels(key, np.asarray(src)), self.caption, self.file_type)
 
     def _check_path(self, key: str, path: Path) -> None:
         try:
@@ -110,62 +122,149 @@ class Image(Media):
         self._path = path
 
     def encode(self) -> Encoded:
+        """An image file's bytes as they are (pixels are encoded by the snapshot check() returns)."""
+        assert self._path is not None, "check() first"
         meta: dict[str, Any] = {} if self.caption is None else {"caption": self.caption}
-        if self._path is not None:
-            data = self._path.read_bytes()
-            fmt, width, height = _sniff(data)
-            return Encoded(self.type, data, {**meta, "format": fmt, "width": width, "height": height})
-        assert self._array is not None
-        pixels = _to_uint8(self._array)
+        data = self._path.read_bytes()
+        fmt, width, height = _sniff(data)
+        return Encoded(self.type, data, {**meta, "format": fmt, "width": width, "height": height})
+
+
+class _Pixels(Media):
+    """The private copy of an image's pixels that one run.log call queued; encoded once, after which
+    its buffer is recycled."""
+
+    __slots__ = ("caption", "file_type", "pixels")
+    type = media_pb2.MEDIA_TYPE_IMAGE
+
+    def __init__(self, pixels: np.ndarray, caption: str | None, file_type: str) -> None:
+        self.pixels: np.ndarray | None = pixels
+        self.caption = caption
+        self.file_type = file_type
+
+    def check(self, key: str) -> Media:  # pragma: no cover - made checked
+        return self
+
+    def encode(self) -> Encoded:
+        array, self.pixels = self.pixels, None
+        assert array is not None, "encoded twice"
+        pixels = _to_uint8(array)
         height, width = pixels.shape[:2]
         data = _jpeg(pixels) if self.file_type == "jpeg" else png(pixels)
-        array, self._array = self._array, None
         del pixels
         _BUFFERS.give(array)
+        meta: dict[str, Any] = {} if self.caption is None else {"caption": self.caption}
         return Encoded(self.type, data, {**meta, "format": self.file_type, "width": width, "height": height})
 
 
 def _checked_pixels(key: str, arr: np.ndarray) -> np.ndarray:
-    """A private copy of the pixels as HxW or HxWxC (C in 1, 3, 4); raises naming the key."""
-    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[2] not in (1, 3, 4):
+    """The pixels as HxW or HxWxC (C in 1, 3, 4), checked (shape, dtype, size; NaN and infinity for
+    float pixels: an integer array cannot hold them); raises naming the key."""
+    shape = arr.shape
+    if len(shape) == 3 and shape[0] in (1, 3, 4) and shape[2] not in (1, 3, 4):
         arr = arr.transpose(1, 2, 0)  # channels first (a torch tensor's layout)
-    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 3, 4))) or 0 in arr.shape:
-        raise _bad(key, f"an image of shape {arr.shape} (use HxW, HxWxC or CxHxW with C in 1, 3, 4)")
-    if arr.dtype.kind not in "biuf":
+        shape = arr.shape
+    if not (len(shape) == 2 or (len(shape) == 3 and shape[2] in (1, 3, 4))) or 0 in shape:
+        raise _bad(key, f"an image of shape {shape} (use HxW, HxWxC or CxHxW with C in 1, 3, 4)")
+    kind = arr.dtype.kind
+    if kind not in "biuf":
         raise _bad(key, f"an image of dtype {arr.dtype}", TypeError)
     if arr.nbytes > 4 * MAX_IMAGE_BYTES:
         raise _bad(key, f"an image of {arr.nbytes} bytes of pixels")
-    if arr.dtype.kind == "f" and not bool(np.isfinite(arr).all()):
+    if kind == "f" and not bool(np.isfinite(arr).all()):
         raise _bad(key, "an image holding NaN or infinite values")
-    return _BUFFERS.copy(arr)
+    return arr
+
+
+def _private_pixels(key: str, arr: np.ndarray) -> np.ndarray:
+    """A checked private copy of the pixels (see _checked_pixels)."""
+    return _BUFFERS.copy(_checked_pixels(key, arr))
 
 
 class _Buffers:
-    """Recycled buffers for the private copies of image pixels. Copying into fresh memory costs the
-    training thread its page faults (~80 µs for 256x256x3 here), copying into a buffer used before
-    costs a memcpy (a few µs). The copy is done by memoryview assignment, which keeps the GIL:
-    numpy's copy releases it for large arrays, and taking it back while the media thread runs costs
-    more than the copy. At most KEEP buffers of each size are kept."""
+    """Recycled arrays for the private copies of image pixels, by shape and dtype. Copying into fresh
+    memory costs its page faults (~80 µs for 256x256x3 here), copying into an array used before costs a
+    memcpy. When the media thread falls behind, fewer arrays come back than are taken: a filler thread
+    then keeps READY arrays of the last shape copied in the pool, their pages touched (numpy's fill,
+    which releases the GIL), so the faults are not the training thread's. A C-contiguous array is
+    copied by memoryview assignment, which keeps the GIL: numpy's copy releases it for large arrays,
+    and taking it back while the media thread runs can cost more than the copy. At most KEEP_BYTES
+    are kept.
 
-    KEEP = 64
+    Fresh memory advised to use transparent huge pages (one fault per 2 MB) was tried: the median copy
+    of a burst fell to ~9 µs, but the kernel's direct compaction stalled some faults for tens of ms,
+    which a training loop must not see."""
+
+    KEEP_BYTES = 64 * 1024 * 1024
+    READY = 4
+    READY_BYTES = 16 * 1024 * 1024  # at most this much memory made ready ahead (no large images)
 
     def __init__(self) -> None:
-        self.free: dict[int, list[bytearray]] = {}
+        self.free: dict[tuple[tuple[int, ...], np.dtype[Any]], list[tuple[np.ndarray, memoryview]]] = {}
+        self.kept = 0  # bytes in `free`
+        self._lock = threading.Lock()  # copy() runs in callers' threads, give() on media threads
+        self._last: tuple[tuple[int, ...], np.dtype[Any]] | None = None  # the filler's shape
+        self._low = threading.Event()  # set by copy() when fewer than READY arrays of a shape are free
+        self._filler: threading.Thread | None = None
 
     def copy(self, arr: np.ndarray) -> np.ndarray:
-        arr = np.ascontiguousarray(arr)
-        free = self.free.get(arr.nbytes)
-        buf = free.pop() if free else bytearray(arr.nbytes)  # list.pop is atomic under the GIL
-        memoryview(buf)[:] = arr.data.cast("B")
-        return np.frombuffer(buf, dtype=arr.dtype).reshape(arr.shape)
+        key = (arr.shape, arr.dtype)
+        with self._lock:
+            free = self.free.get(key)
+            if free:
+                out, flat = free.pop()
+                self.kept -= out.nbytes
+            else:
+                out = np.empty(arr.shape, arr.dtype)
+                flat = out.data.cast("B")
+            if not free or len(free) < self.READY:
+                self._wake_filler(key)
+        try:
+            flat[:] = arr.data.cast("B")
+        except (TypeError, ValueError, NotImplementedError):  # not C-contiguous, or not a native format
+            np.copyto(out, arr)
+        return out
 
     def give(self, arr: np.ndarray) -> None:
         """Return an array made by copy() once nothing reads it any more."""
-        buf = arr.base
-        if isinstance(buf, bytearray):
-            free = self.free.setdefault(len(buf), [])
-            if len(free) < self.KEEP:
-                free.append(buf)
+        with self._lock:
+            self._keep(arr)
+
+    def _keep(self, arr: np.ndarray) -> bool:
+        """Under the lock: put `arr` in the pool unless that goes over KEEP_BYTES."""
+        if self.kept + arr.nbytes > self.KEEP_BYTES:
+            return False
+        self.kept += arr.nbytes
+        self.free.setdefault((arr.shape, arr.dtype), []).append((arr, arr.data.cast("B")))
+        return True
+
+    def _wake_filler(self, key: tuple[tuple[int, ...], np.dtype[Any]]) -> None:
+        """Under the lock: have READY arrays of `key` made ready."""
+        self._last = key
+        if self._filler is None:
+            self._filler = threading.Thread(target=self._fill_loop, name="strata-media-buffers", daemon=True)
+            self._filler.start()
+        self._low.set()
+
+    def _fill_loop(self) -> None:
+        while True:
+            self._low.wait()
+            self._low.clear()
+            while self._last is not None:
+                shape, dtype = self._last
+                nbytes = math.prod(shape) * dtype.itemsize
+                ready = min(self.READY, self.READY_BYTES // max(1, nbytes))
+                with self._lock:
+                    if (
+                        len(self.free.get((shape, dtype), ())) >= ready
+                        or self.kept + nbytes > self.KEEP_BYTES
+                    ):
+                        break
+                fresh = np.empty(shape, dtype)
+                fresh.fill(0)  # the page faults, here rather than in run.log (the GIL is released)
+                with self._lock:
+                    if not self._keep(fresh):
+                        break
 
 
 _BUFFERS = _Buffers()
@@ -188,20 +287,19 @@ def png(pixels: np.ndarray) -> bytes:
     """PNG bytes of uint8 pixels (HxW grey, HxWx3 RGB, HxWx4 RGBA), without Pillow."""
     height, width = pixels.shape[:2]
     channels = 1 if pixels.ndim == 2 else pixels.shape[2]
-    raw = np.zeros((height, width * channels + 1), dtype=np.uint8)  # filter byte 0 per row
+    raw = np.empty((height, width * channels + 1), dtype=np.uint8)
+    raw[:, 0] = 0  # filter byte 0 (none) on every row
     raw[:, 1:] = pixels.reshape(height, width * channels)
     color = {1: 0, 3: 2, 4: 6}[channels]
     header = struct.pack(">IIBBBBB", width, height, 8, color, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", header)
-        + _chunk(b"IDAT", zlib.compress(raw.tobytes(), PNG_LEVEL))
-        + _chunk(b"IEND", b"")
+    idat = zlib.compress(raw.data, PNG_LEVEL)  # zlib releases the GIL while it compresses
+    return b"".join(
+        [b"\x89PNG\r\n\x1a\n", *_chunk(b"IHDR", header), *_chunk(b"IDAT", idat), *_chunk(b"IEND", b"")]
     )
 
 
-def _chunk(tag: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+def _chunk(tag: bytes, data: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    return struct.pack(">I", len(data)), tag, data, struct.pack(">I", zlib.crc32(data, zlib.crc32(tag)))
 
 
 def _jpeg(pixels: np.ndarray) -> bytes:
@@ -247,10 +345,11 @@ class Plotly(Media):
     def __init__(self, figure: Any) -> None:
         self.figure = figure
 
-    def check(self, key: str) -> None:
+    def check(self, key: str) -> Media:
         f = self.figure
         if not (isinstance(f, dict) or hasattr(f, "to_json") or hasattr(f, "to_plotly_json")):
             raise _bad(key, f"{type(f).__name__} as a Plotly figure (no to_json / to_plotly_json)", TypeError)
+        return self
 
     def encode(self) -> Encoded:
         f = self.figure
@@ -271,12 +370,13 @@ class Html(Media):
     def __init__(self, data: str | os.PathLike[str]) -> None:
         self.data = data
 
-    def check(self, key: str) -> None:
+    def check(self, key: str) -> Media:
         if isinstance(self.data, os.PathLike):
             if not Path(self.data).is_file():
                 raise _bad(key, f"HTML from {str(self.data)!r}: no such file")
         elif not isinstance(self.data, str):
             raise _bad(key, f"HTML from {type(self.data).__name__} (use a string or a path)", TypeError)
+        return self
 
     def encode(self) -> Encoded:
         text = Path(self.data).read_text() if isinstance(self.data, os.PathLike) else self.data
@@ -292,11 +392,12 @@ class Text(Media):
     def __init__(self, text: str) -> None:
         self.text = text
 
-    def check(self, key: str) -> None:
+    def check(self, key: str) -> Media:
         if not isinstance(self.text, str):
             raise _bad(key, f"{type(self.text).__name__} as text", TypeError)
         if len(self.text) > MAX_TEXT_BYTES:
             raise _bad(key, f"a text of more than {MAX_TEXT_BYTES} characters")
+        return self
 
     def encode(self) -> Encoded:
         data = self.text.encode("utf-8", "replace")
@@ -315,7 +416,7 @@ class Table(Media):
         self.dataframe = dataframe
         self._rows: list[list[Any]] | None = None
 
-    def check(self, key: str) -> None:
+    def check(self, key: str) -> Media:
         if self.dataframe is not None:
             df = self.dataframe
             if not hasattr(df, "columns") or not hasattr(df, "to_numpy"):
@@ -326,7 +427,7 @@ class Table(Media):
                 raise _bad(key, f"a table of more than {MAX_TABLE_CELLS} cells")
             self.columns = [str(c) for c in df.columns]
             self.dataframe = df.copy()
-            return
+            return self
         if self.columns is None or isinstance(self.columns, str):
             raise _bad(key, "a table without columns= (a list of names)", TypeError)
         columns = [str(c) for c in self.columns]
@@ -338,6 +439,7 @@ class Table(Media):
                 n = len(row) if hasattr(row, "__len__") else 1
                 raise _bad(key, f"a ragged table: row {i} has {n} cells for {len(columns)} columns")
         self.columns, self._rows = columns, [list(r) for r in rows]
+        return self
 
     def encode(self) -> Encoded:
         assert self.columns is not None
@@ -385,7 +487,7 @@ class Histogram(Media):
         self._counts: np.ndarray | None = None
         self._edges: np.ndarray | None = None
 
-    def check(self, key: str) -> None:
+    def check(self, key: str) -> Media:
         if not isinstance(self.num_bins, int) or not 1 <= self.num_bins <= MAX_BINS:
             raise _bad(key, f"a histogram with num_bins={self.num_bins!r} (1..{MAX_BINS})")
         if self.np_histogram is not None:
@@ -397,7 +499,7 @@ class Histogram(Media):
             if not (np.isfinite(counts).all() and np.isfinite(edges).all()):
                 raise _bad(key, "a histogram holding NaN or infinite values")
             self._counts, self._edges = counts.copy(), edges.copy()
-            return
+            return self
         if self.sequence is None:
             raise _bad(key, "a histogram without a sequence or np_histogram", TypeError)
         try:
@@ -407,6 +509,7 @@ class Histogram(Media):
         if not np.isfinite(values).all():
             raise _bad(key, "a histogram of values holding NaN or infinity")
         self._values = values
+        return self
 
     def encode(self) -> Encoded:
         if self._values is not None:
@@ -438,6 +541,5 @@ def rich_values(key: str, value: Any) -> list[Media] | None:
             raise _bad(key, "a list mixing kinds of rich values", TypeError)
     else:
         return None
-    for item in items:
-        item.check(key)
-    return items
+    checked = [item.check(key) for item in items]  # each a value to queue (see Media.check)
+    return [c if c is not None else item for c, item in zip(checked, items, strict=True)]  # check() -> None

@@ -17,8 +17,9 @@ flattened with "/". Rich values (strata.Image, Plotly, Html, Table, Histogram, p
 and lists of them) go to the media pipeline instead (strata.sdk.media, strata.sdk._media_log): checked
 here, encoded and uploaded on background threads. A key holds numbers or rich values, never both.
 Every ~10 s a sampler logs `system/*` metrics (strata.sdk._system). Everything is checked in the caller's
-thread, so the background threads never meet a point they cannot encode; should the producer fail
-anyway (a full disk), the next `run.log` and `finish` raise its error instead of dropping points.
+thread (strata.sdk._run_values), so the background threads never meet a point they cannot encode;
+should the producer fail anyway (a full disk), the next `run.log` and `finish` raise its error instead
+of dropping points. How a run ends (drain, finish, spool) is strata.sdk._run_finish.
 """
 
 from __future__ import annotations
@@ -26,15 +27,12 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import shutil
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
-
-import numpy as np
 
 from strata import _settings
 from strata.client import Client
@@ -45,33 +43,18 @@ from strata.sdk import _metric_defs, _provenance, _system, _wandb
 from strata.sdk._config import Config, Summary, to_json
 from strata.sdk._context import default_entity, default_project, project_parent
 from strata.sdk._media_log import MediaLogger
+from strata.sdk._run_finish import RunFinishing
+from strata.sdk._run_finish import say as _say
+from strata.sdk._run_values import MAX_STEP, LogKeys, checked_step
 from strata.sdk._sender import Heartbeat, Producer
 from strata.sdk._spool import CREATE, FINISH, UPDATE, SpoolLock, SpoolWriter
-from strata.sdk._stream import BatchStreamer, Window, wait_drained
+from strata.sdk._stream import BatchStreamer, Window
 from strata.sdk._sync import deliver_leftovers, new_run_id, new_stream_id
 from strata.sdk._urls import run_url
-from strata.sdk.media import Media, rich_values
-from strata.wire.metric_keys import MAX_KEYS_PER_RUN, key_problem
+from strata.sdk.media import Media
 
-__all__ = ["Config", "Run", "Summary", "finish", "init"]
+__all__ = ["MAX_STEP", "Config", "Run", "Summary", "finish", "init"]
 
-_FLOATS = frozenset(
-    {
-        float,
-        bool,
-        np.float64,
-        np.float32,
-        np.float16,
-        np.int64,
-        np.int32,
-        np.int16,
-        np.int8,
-        np.uint8,
-        np.bool_,
-    }
-)  # types that always convert to float64 (a Python int may be too large: it is checked)
-_FAST = _FLOATS | {int}
-MAX_STEP = 2**63 - 2  # the server keeps the run's next step (highest step + 1) in an int64
 _RESUME: dict[object, run_pb2.ResumeMode] = {
     **dict.fromkeys((None, False, "never"), run_pb2.RESUME_MODE_NEVER),
     **dict.fromkeys((True, "allow", "auto"), run_pb2.RESUME_MODE_ALLOW),
@@ -83,12 +66,9 @@ _current: Run | None = None
 _failed_by_exception = False
 
 
-def _say(message: str) -> None:
-    print(f"strata: {message}", file=sys.stderr, flush=True)
-
-
-class Run:
-    """One run. Create it with `strata.init(...)`; see the module docstring."""
+class Run(RunFinishing):
+    """One run. Create it with `strata.init(...)`; see the module docstring. What run.log accepts is
+    checked by strata.sdk._run_values; the end of the run is in strata.sdk._run_finish."""
 
     def __init__(
         self, client: Client, create: pb.CreateRunRequest, run: run_pb2.Run | None, offline: bool
@@ -116,12 +96,10 @@ class Run:
         self._job_type, self.group = create.job_type, create.group
         self._notes = run.notes if run is not None else create.notes
         self._buffer: deque[tuple[int, float, dict[str, Any]]] = deque()
-        self._known: set[str] = set()
-        self._media_keys: set[str] = set()
+        self._keys = LogKeys()
+        self._known = self._keys.known  # keys holding numbers
         self._media: MediaLogger | None = None
         self._sampler: _system.Sampler | None = None
-        self._key_order: dict[str, int] = {}
-        self._key_names: list[str] = []
         self._finished = False
         self._spool_closed = False
         self._warned_step = False
@@ -141,7 +119,7 @@ class Run:
         self._spool.control(CREATE, replay.SerializeToString())
         self._window = None if self._offline else Window()
         self._producer = Producer(
-            self._buffer, self._key_order, self._key_names, self._spool, self._window, warn=_say
+            self._buffer, self._keys.order, self._keys.names, self._spool, self._window, warn=_say
         )
         self._streamer: BatchStreamer | None = None
         self._heartbeat: Heartbeat | None = None
@@ -177,10 +155,10 @@ class Run:
                 raise RuntimeError(f"run {self.path} is finished; start a new one with strata.init()")
             if self._producer.error is not None:
                 self._raise_producer_error()
-            s = self.step if step is None else _checked_step(step)
+            s = self.step if step is None else checked_step(step)
             if s > MAX_STEP:
                 raise ValueError(f"step {s} is past the highest step {MAX_STEP}")
-            data, rich = self._values(data)
+            data, rich = self._keys.values(data)
             if step is not None and s != self.step:
                 if s < self.step and not self.allow_out_of_order:
                     if not self._warned_step:
@@ -200,45 +178,6 @@ class Run:
             if len(self._buffer) > MAX_BUFFERED:
                 self._yield_to_producer()
 
-    def _values(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[Media]]]:
-        """A private copy of `data`'s numbers and its checked rich values: raises TypeError/ValueError
-        naming the key."""
-        # the common case (known keys, plain floats) is checked by two C-level set operations; Python
-        # ints are converted once in C, so an int too large for a float64 raises in this thread
-        if type(data) is dict and self._known.issuperset(data):
-            if _FLOATS.issuperset(map(type, data.values())):
-                return data.copy(), {}
-            if _FAST.issuperset(map(type, data.values())):
-                try:
-                    list(map(float, data.values()))
-                    return data.copy(), {}
-                except OverflowError:
-                    pass  # _checked names the key
-        return self._checked(data)
-
-    def _checked(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[Media]]]:
-        """Flattened float-convertible values of `data` and its rich values; raises (naming the key)
-        before any new key is registered, so a rejected call leaves no trace."""
-        rich: dict[str, list[Media]] = {}
-        out = _flatten(data, "", {}, rich)
-        new = [key for key in out if key not in self._known]
-        for key in new + [k for k in rich if k not in self._media_keys]:
-            problem = key_problem(key)
-            if problem:
-                raise ValueError(problem)
-        for key in new:
-            if key in self._media_keys:
-                raise ValueError(f"cannot log a number under {key!r}: the key holds rich values in this run")
-        for key in rich:
-            if key in self._known:
-                raise ValueError(f"cannot log a rich value under {key!r}: the key holds numbers in this run")
-        if len(self._known) + len(new) > MAX_KEYS_PER_RUN:
-            raise ValueError(f"a run has at most {MAX_KEYS_PER_RUN} distinct metric keys")
-        for key in new:
-            self._register(key)
-        self._media_keys.update(rich)
-        return out, rich
-
     def _log_rich(self, step: int, rich: dict[str, list[Media]]) -> None:
         """Queue checked rich values for the media threads (started with the first one)."""
         if self._media is None:
@@ -252,12 +191,6 @@ class Run:
             )
         for key, values in rich.items():
             self._media.put(key, step, values)
-
-    def _register(self, key: str) -> None:
-        """A new, checked key (called from log(), under _log_lock)."""
-        self._key_names.append(key)
-        self._key_order[key] = len(self._key_names) - 1
-        self._known.add(key)
 
     def _raise_producer_error(self) -> None:
         """The producer thread died (e.g. the spool's disk is full): nothing logged from now on could
@@ -397,70 +330,6 @@ class Run:
         if failure is not None and not self._producer_error_raised:
             self._raise_producer_error()
 
-    def _close_media(self, timeout: float | None) -> bool:
-        """Encode, spool and (online) deliver every queued rich value; True when nothing is left."""
-        if self._media is None:
-            return True
-        limit = timeout if timeout is not None else float(os.environ.get("STRATA_FINISH_TIMEOUT", "600"))
-        delivered = self._media.close(limit)
-        if not delivered and not self._offline:
-            _say(f"some rich values were not delivered; `strata sync {self.spool_path}` will deliver them")
-        return delivered
-
-    def _finish_online(self, request: pb.FinishRunRequest, timeout: float | None, keep_spool: bool) -> None:
-        drained = self._drain(
-            timeout if timeout is not None else float(os.environ.get("STRATA_FINISH_TIMEOUT", "600"))
-        )
-        finished = False
-        if drained:
-            try:
-                self.client.ingest.FinishRun(request, timeout=30)
-                finished = True
-            except StrataError as e:
-                _say(f"could not mark the run finished ({e}); `strata sync {self.spool_path}` will")
-        self._close_spool(delete=drained and finished and not keep_spool)
-        self.committed_points = self._window.committed_points if self._window is not None else 0
-        if drained:
-            word = _STATE_WORD.get(request.state, "ended")
-            _say(f"run {self.path} {word}: {self.committed_points} points committed")
-        else:
-            _say(f"the server did not acknowledge every batch; run `strata sync {self.spool_path}` later")
-
-    def _drain(self, timeout: float) -> bool:
-        assert self._window is not None and self._streamer is not None
-        tty = sys.stderr.isatty()
-        last = [0.0]
-
-        def progress(elapsed: float) -> None:
-            # a progress line after two seconds: redrawn on a terminal, every 10 s in a log file
-            if elapsed < 2 or (not tty and elapsed - last[0] < 10):
-                return
-            batches, points = self._window.pending  # type: ignore[union-attr]
-            line = f"strata: waiting for the server to commit {points} points ({batches} batches), {elapsed:.0f}s"
-            print(f"\r{line}" if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
-            last[0] = elapsed
-
-        drained = wait_drained(self._window, timeout, progress, alive=self._streamer.is_alive)
-        if tty and last[0]:
-            print(file=sys.stderr)
-        self._streamer.stop()
-        self._streamer.join(timeout=10)
-        if self._heartbeat is not None:
-            self._heartbeat.stop()
-        return drained
-
-    def _close_spool(self, delete: bool) -> None:
-        self._spool_closed = True
-        self._spool.close()
-        self._spool_lock.release()
-        if delete:
-            shutil.rmtree(self.spool_path, ignore_errors=True)
-            for parent in (self.spool_path.parent, self.spool_path.parent.parent):
-                try:
-                    parent.rmdir()
-                except OSError:
-                    break
-
     def __enter__(self) -> Run:
         return self
 
@@ -497,66 +366,6 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<strata.Run {self.path} ({'offline' if self._offline else 'online'})>"
-
-
-_STATE_WORD = {
-    run_pb2.RUN_STATE_FINISHED: "finished",
-    run_pb2.RUN_STATE_FAILED: "failed",
-    run_pb2.RUN_STATE_KILLED: "killed",
-}
-
-
-def _checked_step(step: Any) -> int:
-    """An explicit step as an int in 0..MAX_STEP (bool, float and str steps are refused)."""
-    if type(step) is not int:
-        if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)):
-            raise TypeError(f"step must be an int, not {type(step).__name__} ({step!r})")
-        step = int(step)
-    checked: int = step
-    if not 0 <= step <= MAX_STEP:
-        raise ValueError(f"step must be in 0..{MAX_STEP}, not {step}")
-    return checked
-
-
-def _flatten(
-    data: Mapping[str, Any], prefix: str, out: dict[str, Any], rich: dict[str, list[Media]]
-) -> dict[str, Any]:
-    """Nested dicts flattened with "/", every value checked (a float, a type that converts, or a rich
-    value, which goes to `rich`)."""
-    for k, v in data.items():
-        if not isinstance(k, str):
-            raise TypeError(f"metric keys are strings, not {type(k).__name__}")
-        key = prefix + k
-        if isinstance(v, Mapping):
-            _flatten(v, key + "/", out, rich)
-        elif type(v) not in _FLOATS:
-            values = rich_values(key, v)
-            if values is None:
-                out[key] = _to_float(key, v)
-            else:
-                rich[key] = values
-        else:
-            out[key] = v
-    return out
-
-
-def _to_float(key: str, value: Any) -> float:
-    if value is None or isinstance(value, (bytes, bytearray)):
-        raise TypeError(
-            f"cannot log {type(value).__name__} under {key!r}: log numbers, strings, or rich values "
-            "(strata.Image, Plotly, Html, Table, Histogram)"
-        )
-    try:
-        return float(value)
-    except OverflowError:
-        raise ValueError(
-            f"cannot log {type(value).__name__} under {key!r}: the value is too large for a float64"
-        ) from None
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"cannot log {type(value).__name__} under {key!r}: log numbers, strings, or rich values "
-            "(strata.Image, Plotly, Html, Table, Histogram)"
-        ) from None
 
 
 def init(
