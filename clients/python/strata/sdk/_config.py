@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from strata.sdk.run import Run
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """JSON for numpy values (their Python value) and anything else (its str), as `json.dumps(default=)`."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -26,7 +27,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(value, default=_jsonable)
+    return json.dumps(value, default=jsonable)
 
 
 class Config(MutableMapping[str, Any]):

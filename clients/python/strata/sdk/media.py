@@ -34,6 +34,8 @@ import numpy as np
 
 from strata.ingest.v1 import media_pb2
 
+from ._config import jsonable
+
 __all__ = ["Encoded", "Histogram", "Html", "Image", "Media", "Plotly", "Table", "Text", "rich_values"]
 
 MAX_IMAGE_BYTES = 50 * 1000 * 1000  # the server refuses larger images
@@ -357,7 +359,7 @@ class Plotly(Media):
             text = f.to_json()
         else:
             raw = f.to_plotly_json() if hasattr(f, "to_plotly_json") else f
-            text = json.dumps(raw, default=_json_default, allow_nan=False)
+            text = json.dumps(raw, default=jsonable, allow_nan=False)
         traces = json.loads(text).get("data", [])
         return Encoded(self.type, text.encode(), {"traces": len(traces) if isinstance(traces, list) else 0})
 
@@ -460,14 +462,6 @@ def _cell(value: Any) -> Any:
         return value if math.isfinite(value) else None
     if isinstance(value, (bool, str, int)) or value is None:
         return value
-    return str(value)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
     return str(value)
 
 
