@@ -22,6 +22,7 @@ from ..common.names import parse_child, parse_project, parse_run
 from . import convert
 from .media import domain as media
 from .metrics import domain as metrics
+from .metrics.group import committers_of
 from .metrics.limits import MAX_BATCH_POINTS
 from .run_files.domain import RunFiles
 from .runs import domain as runs
@@ -90,7 +91,7 @@ class IngestServiceHandlers(ingest_service_pb2_grpc.IngestServiceServicer):
                 max_batch_points=MAX_BATCH_POINTS,
             )
         )
-        async for ack in metrics.pump(session, convert.batches(it)):
+        async for ack in metrics.pump(session, convert.batches(it), committers_of(self.deps)):
             yield convert.ack_pb(ack)
 
     # --- blobs ---

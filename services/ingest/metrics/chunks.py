@@ -118,11 +118,11 @@ def combine(parts: list[Summary]) -> Summary:
     }
 
 
-def summary_columns(summary: Summary, names: dict[int, str]) -> list[list[Any]]:
-    """The arrays metrics/store.py commit_summary takes: key_id, key, count, finite_count, last,
-    last_step, min, min_step, max, max_step, sum."""
+def summary_columns(run_pk: int, summary: Summary, names: dict[int, str]) -> list[list[Any]]:
+    """The arrays metrics/store.py commit_group takes (one run's part of them): run_id, key_id, key,
+    count, finite_count, last, last_step, min, min_step, max, max_step, sum."""
     kids = summary["key_id"].astype(np.int64).tolist()
-    columns = [kids, [names[k] for k in kids]]
+    columns = [[run_pk] * len(kids), kids, [names[k] for k in kids]]
     for f in SUMMARY_FIELDS[1:]:
         dtype = np.float64 if f in ("last", "min", "max", "sum") else np.int64
         columns.append(summary[f].astype(dtype).tolist())

@@ -6,13 +6,15 @@ A stream (run, stream_id) has a high-water mark in metric_streams. A batch with 
                  ROW_POINTS points), the per-key summary (one set-based statement), the run's counters
                  and the new high-water mark, all in ONE transaction;
   >  committed+1 is a SEQUENCE_GAP error.
-Acks are sent only after the commit. Several queued batches are committed in one transaction (group
-commit) and acknowledged with the highest sequence. The run row is locked in that transaction, so
-concurrent streams of one run cannot corrupt its summary.
+Acks are sent only after the commit. Several queued batches of a stream are committed in one
+transaction and acknowledged with the highest sequence; the streams of the process commit together
+(metrics/group.py): one transaction holds the queued batches of many streams. The run rows are locked
+in that transaction, so concurrent streams of one run cannot corrupt its summary.
 
-Validation happens before anything is written: a bad batch is rejected whole (the batches before it
-in the same group are committed and acknowledged first).
-"""
+Validation happens before anything is written: structure when a batch arrives (check_batch), the
+sequence, state and step order under the lock (StreamSession.accept), stream by stream: a bad batch
+is rejected whole (the batches before it are committed and acknowledged first) and never fails the
+other streams committed with it."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import asyncpg
 import numpy as np
@@ -67,6 +70,11 @@ class Batch:
 class Ack:
     sequence: int
     committed_points: int
+
+
+# A commit's result for one stream: its ack (None when nothing could be acknowledged) and the error
+# that ends the stream (None when every batch was taken).
+Outcome = tuple[Ack | None, BaseException | None]
 
 
 def check_batch(b: Batch, checked_keys: set[str]) -> None:
@@ -136,14 +144,21 @@ class StreamSession:
 
     # --- key dictionary cache, valid while nobody else wrote to the run ---
 
-    async def _refresh_keys(self, conn: Conn, token: tuple[int, int]) -> None:
-        if token == self._cache_token:
-            return
-        rows = await store.load_keys(conn, self.run_pk)
+    def keys_stale(self, token: tuple[int, int]) -> bool:
+        """Whether the cached key dictionary may differ from the database's (token: the run's point
+        count and highest key id, read under the run lock)."""
+        return token != self._cache_token
+
+    def set_keys(self, rows: Sequence[asyncpg.Record], token: tuple[int, int]) -> None:
         self.key_ids = {r["key"]: r["key_id"] for r in rows}
         self.last_steps = np.full(max(16, token[1] + 1), -1, dtype=np.int64)
         for r in rows:
             self.last_steps[r["key_id"]] = r["last_step"]
+        self._cache_token = token
+
+    def forget_keys(self) -> None:
+        """After a rolled-back commit: the in-memory dictionary may be ahead of the database."""
+        self._cache_token = None
 
     def _key_ids_for(self, keys: list[str], used: np.ndarray, new: dict[str, int]) -> np.ndarray:
         """Run key ids of the batch's keys (-1 for listed keys no point uses: they get no id)."""
@@ -214,15 +229,39 @@ class StreamSession:
                 "allow_out_of_order_steps to accept it)",
             )
 
-    # --- committing a group of batches in one transaction ---
+    # --- accepting batches under the run lock (before anything is written) ---
 
-    async def commit(self, batches: list[Batch]) -> tuple[Ack, ServiceError | None]:
-        """Commit the acceptable prefix of `batches`; returns the ack and the error that stopped it."""
-        try:
-            return await self._commit(batches)
-        except BaseException:
-            self._cache_token = None  # the in-memory dictionary may be ahead of the rolled-back database
-            raise
+    async def accept(self, conn: Conn, lock: asyncpg.Record, batches: list[Batch]) -> Accepted:
+        """Sequence, state and step checks of queued batches against the locked rows: replays are
+        skipped, the acceptable prefix is planned, and the first refused batch stops it (its error is
+        returned, not raised: what came before it is still committed). Writes nothing."""
+        committed, error, planned = lock["sequence"], None, []
+        replayed = 0
+        for b in batches:
+            if b.sequence <= committed:
+                replayed += 1
+                continue  # a replay of an acknowledged batch: exactly-once means do nothing
+            error = self._refusal(b, committed, lock)
+            if error is None:
+                try:
+                    await self._check_no_media_keys(conn, b)
+                    planned.append(self.plan(b, lock["allow_out_of_order"]))
+                except InvalidArgument as e:
+                    error = e
+            if error is not None:
+                break
+            committed = b.sequence
+        return Accepted(planned, committed, error, replayed)
+
+    @staticmethod
+    def _refusal(b: Batch, committed: int, lock: asyncpg.Record) -> ServiceError | None:
+        if b.sequence != committed + 1:
+            return InvalidArgument(
+                "batch.sequence", Reason.SEQUENCE_GAP, f"expected sequence {committed + 1}, got {b.sequence}"
+            )
+        if lock["state"] in TERMINAL:
+            return FailedPrecondition(Reason.RUN_FINISHED, "the run is finished and accepts no more points")
+        return None
 
     async def _check_no_media_keys(self, conn: Conn, b: Batch) -> None:
         """A key new to the run may not hold rich values already (a key holds one kind of value)."""
@@ -235,61 +274,36 @@ class StreamSession:
                 f"key {clash[0]!r} holds rich values in this run; scalar metrics need a key of their own",
             )
 
-    async def _commit(self, batches: list[Batch]) -> tuple[Ack, ServiceError | None]:
-        async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
-            lock = await store.lock_for_batch(conn, self.run_pk, self.stream_id)
-            if lock is None:
-                raise NotFound("run", f"run {self.run_pk} (deleted while streaming)")
-            token = (lock["point_count"], lock["max_key_id"])
-            await self._refresh_keys(conn, token)
-            error: ServiceError | None
-            committed, error, planned = lock["sequence"], None, []
-            for b in batches:
-                if b.sequence <= committed:
-                    prom.INGEST_REPLAYED.inc()
-                    continue  # a replay of an acknowledged batch: exactly-once means do nothing
-                if b.sequence != committed + 1:
-                    error = InvalidArgument(
-                        "batch.sequence",
-                        Reason.SEQUENCE_GAP,
-                        f"expected sequence {committed + 1}, got {b.sequence}",
-                    )
-                    break
-                if lock["state"] in TERMINAL:
-                    error = FailedPrecondition(
-                        Reason.RUN_FINISHED, "the run is finished and accepts no more points"
-                    )
-                    break
-                try:
-                    await self._check_no_media_keys(conn, b)
-                    planned.append(self.plan(b, lock["allow_out_of_order"]))
-                except InvalidArgument as e:
-                    error = e
-                    break
-                committed = b.sequence
-            points = lock["point_count"]
-            if planned:
-                points = await self._write(conn, planned, committed)
-                self._cache_token = (points, len(self.key_ids) - 1)
-            else:
-                self._cache_token = token
-        self.committed = committed
-        return Ack(committed, points), error
-
-    async def _write(self, conn: Conn, planned: list[Planned], sequence: int) -> int:
-        """COPY the rows of every batch, then one statement for summaries, counters and the mark."""
+    def rows_and_summary(self, planned: list[Planned]) -> tuple[list[tuple[Any, ...]], list[list[Any]]]:
+        """The metric_chunks rows of accepted batches and the run's summary columns for them."""
         rows = [row for p in planned for row in build_rows(self.run_pk, p)]
-        if rows:
-            await store.copy_chunks(conn, rows, self.timeout)
         names = {v: k for k, v in self.key_ids.items()}
-        summary = summary_columns(combine([summarize(p) for p in planned]), names)
-        points = sum(len(p.key_ids) for p in planned)
-        prom.INGEST_POINTS.inc(points)
-        prom.INGEST_BATCHES.inc(len(planned))
-        next_step = max((int(p.steps.max()) + 1 for p in planned if len(p.steps)), default=0)
-        return await store.commit_summary(
-            conn, self.run_pk, self.stream_id, summary, sequence, points, next_step, self.timeout
-        )
+        return rows, summary_columns(self.run_pk, combine([summarize(p) for p in planned]), names)
+
+    def committed_to(self, sequence: int, run_points: int, wrote: bool, token: tuple[int, int]) -> Ack:
+        """After the commit: the new high-water mark, and a cache token matching the database."""
+        self.committed = sequence
+        self._cache_token = (run_points, len(self.key_ids) - 1) if wrote else token
+        return Ack(sequence, run_points)
+
+
+@dataclass
+class Accepted:
+    """What a stream's queued batches give under the lock: planned batches (to write), the new
+    high-water mark, the error that stopped them (if one did) and how many were replays."""
+
+    planned: list[Planned]
+    sequence: int
+    error: ServiceError | None
+    replayed: int
+
+    @property
+    def points(self) -> int:
+        return sum(len(p.key_ids) for p in self.planned)
+
+    @property
+    def next_step(self) -> int:
+        return max((int(p.steps.max()) + 1 for p in self.planned if len(p.steps)), default=0)
 
 
 async def open_stream(
@@ -320,9 +334,17 @@ async def set_summary_overrides(conn: Conn, run_pk: int, overrides: Sequence[tup
 _END = object()
 
 
-async def pump(session: StreamSession, batches: AsyncIterator[Batch]) -> AsyncIterator[Ack]:
+class Committer(Protocol):
+    """Commits a stream's queued batches (metrics/group.py: together with other streams' batches)."""
+
+    async def commit(self, session: StreamSession, batches: list[Batch]) -> Outcome: ...
+
+
+async def pump(
+    session: StreamSession, batches: AsyncIterator[Batch], committer: Committer
+) -> AsyncIterator[Ack]:
     """Read batches into a bounded queue (a full queue stops reading: the client's writes wait) and
-    commit them in groups; yield one ack per committed group. Errors surface in stream order."""
+    hand what is queued to the committer; yield one ack per commit. Errors surface in stream order."""
     queue: asyncio.Queue[object] = asyncio.Queue(maxsize=QUEUE_BATCHES)
 
     async def reader() -> None:
@@ -344,9 +366,10 @@ async def pump(session: StreamSession, batches: AsyncIterator[Batch]) -> AsyncIt
         while True:
             group, tail = await _take_group(queue)
             if group:
-                ack, error = await session.commit(group)
-                prom.INGEST_ACK_LAG.observe(time.monotonic() - group[0].received)
-                yield ack
+                ack, error = await committer.commit(session, group)
+                if ack is not None:
+                    prom.INGEST_ACK_LAG.observe(time.monotonic() - group[0].received)
+                    yield ack
                 if error is not None:
                     raise error
             if tail is _END:
