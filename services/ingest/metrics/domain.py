@@ -22,7 +22,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import asyncpg
 import numpy as np
@@ -37,7 +37,7 @@ from ..media import store as media_store
 from ..runs import store as runs_store
 from ..runs.states import TERMINAL
 from . import store
-from .chunks import Planned, build_rows, combine, summarize, summary_columns
+from .chunks import Planned, merge
 from .limits import (
     GROUP_POINTS,
     MAX_BATCH_KEYS,
@@ -140,6 +140,7 @@ class StreamSession:
         self.key_ids: dict[str, int] = {}
         self.last_steps = np.full(16, -1, dtype=np.int64)
         self._cache_token: tuple[int, int] | None = None
+        self._names: dict[int, str] = {}
         self.timeout = DEFAULT_TIMEOUT
 
     # --- key dictionary cache, valid while nobody else wrote to the run ---
@@ -151,6 +152,7 @@ class StreamSession:
 
     def set_keys(self, rows: Sequence[asyncpg.Record], token: tuple[int, int]) -> None:
         self.key_ids = {r["key"]: r["key_id"] for r in rows}
+        self._names = {}
         self.last_steps = np.full(max(16, token[1] + 1), -1, dtype=np.int64)
         for r in rows:
             self.last_steps[r["key_id"]] = r["last_step"]
@@ -179,37 +181,46 @@ class StreamSession:
             out[i] = kid
         return out
 
+    def batch_key_ids(self, b: Batch, new: dict[str, int]) -> np.ndarray:
+        """Run key ids of the batch's points; keys new to the run get the next ids, in `new`."""
+        if len(b.key_idx) == 0:
+            return np.empty(0, np.int64)
+        known = [self.key_ids.get(k, new.get(k, -1)) for k in b.keys]
+        if -1 not in known:
+            ids: np.ndarray = np.asarray(known, dtype=np.int64)[b.key_idx]
+            return ids
+        used = np.flatnonzero(np.bincount(b.key_idx, minlength=len(b.keys)))
+        ids = self._key_ids_for(b.keys, used, new)[b.key_idx]
+        return ids
+
     def plan(self, b: Batch, allow_out_of_order: bool) -> Planned:
-        """Map keys to ids, order points by (key, step) and check step order; mutates the cache only
-        when the batch is accepted."""
+        """One batch: map keys to ids, order points by (key, step), check step order; mutates the
+        cache only when the batch is accepted."""
         new: dict[str, int] = {}
-        if len(b.key_idx):
-            used = np.flatnonzero(np.bincount(b.key_idx, minlength=len(b.keys)))
-            kid = self._key_ids_for(b.keys, used, new)[b.key_idx]
-        else:
-            kid = np.empty(0, np.int64)
-        if allow_out_of_order:
-            order = np.lexsort((b.steps, kid))
-        elif len(kid) > 1 and not bool(np.all(kid[1:] >= kid[:-1])):
-            order = np.argsort(kid, kind="stable")
-        else:
-            order = None
-        if order is not None:
-            kid, steps, values, times = kid[order], b.steps[order], b.values[order], b.times[order]
-        else:
-            steps, values, times = b.steps, b.values, b.times
-        size = max(len(self.key_ids) + len(new), 1)
+        p = merge(
+            [Planned(b.sequence, self.batch_key_ids(b, new), b.steps, b.values, b.times)], allow_out_of_order
+        )
+        self._grow(len(self.key_ids) + len(new))
+        if not allow_out_of_order:
+            self._check_order(p)
+        self._take_keys(new, p)
+        return p
+
+    def _grow(self, size: int) -> None:
         if size > len(self.last_steps):
             self.last_steps = np.concatenate([self.last_steps, np.full(size * 2, -1, dtype=np.int64)])
-        planned = Planned(b.sequence, kid, steps, values, times)
-        if not allow_out_of_order:
-            self._check_order(planned)
-        for key, key_id in new.items():
-            self.key_ids[key] = key_id
-        if len(kid):
-            ends = planned.ends()
-            np.maximum.at(self.last_steps, kid[ends - 1], steps[ends - 1])
-        return planned
+
+    def _take_keys(self, new: dict[str, int], p: Planned) -> None:
+        """Accepted: cache the new key ids and each key's highest step."""
+        self.key_ids.update(new)
+        if len(p.key_ids):
+            ends = p.ends()
+            np.maximum.at(self.last_steps, p.key_ids[ends - 1], p.steps[ends - 1])
+
+    def key_names(self) -> dict[int, str]:
+        if len(self._names) != len(self.key_ids):
+            self._names = {v: k for k, v in self.key_ids.items()}
+        return self._names
 
     def _check_order(self, p: Planned) -> None:
         if len(p.key_ids) == 0:
@@ -233,10 +244,14 @@ class StreamSession:
 
     async def accept(self, conn: Conn, lock: asyncpg.Record, batches: list[Batch]) -> Accepted:
         """Sequence, state and step checks of queued batches against the locked rows: replays are
-        skipped, the acceptable prefix is planned, and the first refused batch stops it (its error is
-        returned, not raised: what came before it is still committed). Writes nothing."""
-        committed, error, planned = lock["sequence"], None, []
-        replayed = 0
+        skipped, the acceptable prefix is merged into one Planned, and the first refused batch stops
+        it (its error is returned, not raised: what came before it is still committed). Writes
+        nothing. The batches are checked together; when a step goes backwards, one at a time, to find
+        the batch that did."""
+        allow = lock["allow_out_of_order"]
+        committed, error, replayed = lock["sequence"], None, 0
+        parts: list[Planned] = []
+        new: dict[str, int] = {}
         for b in batches:
             if b.sequence <= committed:
                 replayed += 1
@@ -244,14 +259,45 @@ class StreamSession:
             error = self._refusal(b, committed, lock)
             if error is None:
                 try:
-                    await self._check_no_media_keys(conn, b)
-                    planned.append(self.plan(b, lock["allow_out_of_order"]))
+                    await self._check_no_media_keys(conn, b, new)
+                    parts.append(Planned(b.sequence, self.batch_key_ids(b, new), b.steps, b.values, b.times))
                 except InvalidArgument as e:
                     error = e
             if error is not None:
                 break
             committed = b.sequence
-        return Accepted(planned, committed, error, replayed)
+        if not parts:
+            return Accepted(None, 0, committed, error, replayed)
+        merged = merge(parts, allow)
+        self._grow(len(self.key_ids) + len(new))
+        if not allow:
+            try:
+                self._check_order(merged)
+            except InvalidArgument:
+                return await self._accept_each(conn, lock, batches)
+        self._take_keys(new, merged)
+        return Accepted(merged, len(parts), committed, error, replayed)
+
+    async def _accept_each(self, conn: Conn, lock: asyncpg.Record, batches: list[Batch]) -> Accepted:
+        allow = lock["allow_out_of_order"]
+        committed, error, replayed = lock["sequence"], None, 0
+        planned: list[Planned] = []
+        for b in batches:
+            if b.sequence <= committed:
+                replayed += 1
+                continue
+            error = self._refusal(b, committed, lock)
+            if error is None:
+                try:
+                    await self._check_no_media_keys(conn, b, {})
+                    planned.append(self.plan(b, allow))
+                except InvalidArgument as e:
+                    error = e
+            if error is not None:
+                break
+            committed = b.sequence
+        merged = merge(planned, allow) if planned else None
+        return Accepted(merged, len(planned), committed, error, replayed)
 
     @staticmethod
     def _refusal(b: Batch, committed: int, lock: asyncpg.Record) -> ServiceError | None:
@@ -263,9 +309,9 @@ class StreamSession:
             return FailedPrecondition(Reason.RUN_FINISHED, "the run is finished and accepts no more points")
         return None
 
-    async def _check_no_media_keys(self, conn: Conn, b: Batch) -> None:
+    async def _check_no_media_keys(self, conn: Conn, b: Batch, new: dict[str, int]) -> None:
         """A key new to the run may not hold rich values already (a key holds one kind of value)."""
-        fresh = [k for k in b.keys if k not in self.key_ids]
+        fresh = [k for k in b.keys if k not in self.key_ids and k not in new]
         clash = await media_store.media_keys_among(conn, self.run_pk, fresh) if fresh else []
         if clash:
             raise InvalidArgument(
@@ -273,12 +319,6 @@ class StreamSession:
                 Reason.CONFLICT,
                 f"key {clash[0]!r} holds rich values in this run; scalar metrics need a key of their own",
             )
-
-    def rows_and_summary(self, planned: list[Planned]) -> tuple[list[tuple[Any, ...]], list[list[Any]]]:
-        """The metric_chunks rows of accepted batches and the run's summary columns for them."""
-        rows = [row for p in planned for row in build_rows(self.run_pk, p)]
-        names = {v: k for k, v in self.key_ids.items()}
-        return rows, summary_columns(self.run_pk, combine([summarize(p) for p in planned]), names)
 
     def committed_to(self, sequence: int, run_points: int, wrote: bool, token: tuple[int, int]) -> Ack:
         """After the commit: the new high-water mark, and a cache token matching the database."""
@@ -289,21 +329,24 @@ class StreamSession:
 
 @dataclass
 class Accepted:
-    """What a stream's queued batches give under the lock: planned batches (to write), the new
-    high-water mark, the error that stopped them (if one did) and how many were replays."""
+    """What a stream's queued batches give under the lock: their accepted points merged (None when
+    no batch was accepted), how many batches that is, the new high-water mark, the error that
+    stopped them (if one did) and how many were replays."""
 
-    planned: list[Planned]
+    planned: Planned | None
+    batches: int
     sequence: int
     error: ServiceError | None
     replayed: int
 
     @property
     def points(self) -> int:
-        return sum(len(p.key_ids) for p in self.planned)
+        return 0 if self.planned is None else len(self.planned.key_ids)
 
     @property
     def next_step(self) -> int:
-        return max((int(p.steps.max()) + 1 for p in self.planned if len(p.steps)), default=0)
+        p = self.planned
+        return int(p.steps.max()) + 1 if p is not None and len(p.steps) else 0
 
 
 async def open_stream(

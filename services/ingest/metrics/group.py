@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
 
 import asyncpg
 
@@ -39,6 +38,7 @@ from ...common.deps import Deps
 from ...common.errors import NotFound, Unavailable, classify
 from ...common.logging import get_logger
 from . import store
+from .chunks import Planned, build_rows, concat, summarize, summary_columns
 from .domain import Accepted, Batch, Outcome, StreamSession
 from .limits import COMMITTERS, GROUP_POINTS
 
@@ -104,7 +104,7 @@ async def _commit_in(conn: Conn, members: list[Member], timeout: float) -> list[
         lock = locks[s.run_pk]
         token = (lock["point_count"], lock["max_key_id"])
         run_points = counts.get(s.run_pk, lock["point_count"])
-        outcomes.append((s.committed_to(a.sequence, run_points, bool(a.planned), token), a.error))
+        outcomes.append((s.committed_to(a.sequence, run_points, a.planned is not None, token), a.error))
     _count(accepted)
     return outcomes
 
@@ -125,30 +125,31 @@ async def _refresh_keys(conn: Conn, sessions: list[StreamSession], locks: dict[i
 async def _write(
     conn: Conn, sessions: list[StreamSession], accepted: list[Accepted | None], timeout: float
 ) -> dict[int, int]:
-    """One COPY of every member's rows, one statement for summaries, marks and counters."""
-    rows: list[tuple[Any, ...]] = []
-    summary: list[list[Any]] = [[] for _ in range(12)]
+    """One COPY of every member's rows, one statement for summaries, marks and counters; the rows and
+    the per-(run, key) summaries of all members are built in one numpy pass."""
+    parts: list[tuple[int, Planned]] = []
+    names: dict[int, dict[int, str]] = {}
     moves: list[store.StreamMove] = []
     for s, a in zip(sessions, accepted, strict=True):
-        if a is None or not a.planned:
+        if a is None or a.planned is None:
             continue
-        member_rows, columns = s.rows_and_summary(a.planned)
-        rows.extend(member_rows)
-        for into, column in zip(summary, columns, strict=True):
-            into.extend(column)
+        parts.append((s.run_pk, a.planned))
+        names[s.run_pk] = s.key_names()
         moves.append(store.StreamMove(s.run_pk, s.stream_id, a.sequence, a.points, a.next_step))
     if not moves:
         return {}
+    group = concat(parts)
+    rows = build_rows(group)
     if rows:
         await store.copy_chunks(conn, rows, timeout)
-    return await store.commit_group(conn, summary, moves, timeout)
+    return await store.commit_group(conn, summary_columns(summarize(group), names), moves, timeout)
 
 
 def _count(accepted: list[Accepted | None]) -> None:
     """Metrics of a committed group (after the commit, so retries do not count twice)."""
     done = [a for a in accepted if a is not None]
     prom.INGEST_POINTS.inc(sum(a.points for a in done))
-    prom.INGEST_BATCHES.inc(sum(len(a.planned) for a in done))
+    prom.INGEST_BATCHES.inc(sum(a.batches for a in done))
     prom.INGEST_REPLAYED.inc(sum(a.replayed for a in done))
 
 
