@@ -6,7 +6,7 @@ steps are non-decreasing within a row; first_step/last_step = min/max of the row
 order. Rows hold at most ROW_POINTS points so they stay inline in the heap page (no TOAST, no
 compression attempt: see the ingest migration). The batches a stream commits together are merged
 (`merge`) into one row per key (more past ROW_POINTS points); the streams committed together are
-concatenated (`concat`) so their rows and per-(run, key) summaries are built in one numpy pass.
+planned together (`plan_group`) so their rows and per-(run, key) summaries are built in one numpy pass.
 """
 
 from __future__ import annotations
@@ -75,17 +75,74 @@ def _ordered(p: Planned, allow_out_of_order: bool) -> bool:
     return bool(np.all((k[1:] > k[:-1]) | ((k[1:] == k[:-1]) & (p.steps[1:] >= p.steps[:-1]))))
 
 
-def concat(parts: list[tuple[int, Planned]]) -> Planned:
-    """The merged points of several streams (of distinct runs) as one Planned with run ids."""
-    lengths = [len(p.key_ids) for _, p in parts]
-    return Planned(
-        0,
-        np.concatenate([p.key_ids for _, p in parts]),
-        np.concatenate([p.steps for _, p in parts]),
-        np.concatenate([p.values for _, p in parts]),
-        np.concatenate([p.times for _, p in parts]),
-        np.repeat(np.array([run for run, _ in parts], dtype=np.int64), lengths),
+@dataclass
+class Part:
+    """One accepted batch of a stream in a group: its run, its points (key ids resolved), whether the
+    run takes steps out of order, and each point's floor (its key's highest committed step; None:
+    not checked)."""
+
+    run_pk: int
+    points: Planned
+    out_of_order: bool
+    floor: np.ndarray | None
+
+
+def plan_group(parts: list[Part]) -> Planned | None:
+    """The points of several streams (distinct runs; each stream's batches in sequence order) in one
+    Planned ordered by run, key and, for out-of-order runs, step (stable: ties keep batch order).
+    None when a run that is not out of order would store a step lower than one before it (the
+    caller then checks that group's batches one at a time)."""
+    if not parts:
+        empty = np.empty(0, np.int64)
+        return Planned(0, empty, empty, np.empty(0), np.empty(0), empty)
+    lengths = [len(p.points.key_ids) for p in parts]
+    run = np.repeat(np.array([p.run_pk for p in parts], dtype=np.int64), lengths)
+    ooo = np.repeat(np.array([p.out_of_order for p in parts], dtype=bool), lengths)
+    kid, steps, values, times = (
+        np.concatenate([getattr(p.points, f) for p in parts]) for f in ("key_ids", "steps", "values", "times")
     )
+    floor = np.concatenate(
+        [p.floor if p.floor is not None else np.full(n, -1) for p, n in zip(parts, lengths, strict=True)]
+    )
+    order = np.lexsort((np.where(ooo, steps, 0), kid, run))
+    g = Planned(0, kid[order], steps[order], values[order], times[order], run[order])
+    if len(order) == 0:
+        return g
+    ooo, floor, starts = ooo[order], floor[order], g.starts()
+    inner = np.ones(len(order), dtype=bool)
+    inner[starts] = False  # point i continues the (run, key) segment of point i - 1
+    if bool(np.any(inner[1:] & ~ooo[1:] & (g.steps[1:] < g.steps[:-1]))):
+        return None
+    if bool(np.any(~ooo[starts] & (g.steps[starts] < floor[starts]))):
+        return None
+    return g
+
+
+@dataclass
+class RunPart:
+    """One run's share of a planned group: its keys, their highest steps, points, next step."""
+
+    key_ids: np.ndarray
+    last_steps: np.ndarray
+    points: int
+    next_step: int
+
+
+def per_run(g: Planned) -> dict[int, RunPart]:
+    """Split a planned group (run ids set) by run."""
+    if len(g.key_ids) == 0:
+        return {}
+    assert g.run_ids is not None
+    starts, ends = g.starts(), g.ends()
+    seg_run, seg_kid, seg_last = g.run_ids[starts], g.key_ids[starts], g.steps[ends - 1]
+    first = np.flatnonzero(np.r_[True, seg_run[1:] != seg_run[:-1]])
+    last = np.r_[first[1:], len(seg_run)]
+    points = np.add.reduceat(ends - starts, first).tolist()
+    next_steps = (np.maximum.reduceat(seg_last, first) + 1).tolist()
+    out = {}
+    for i, (a, b) in enumerate(zip(first.tolist(), last.tolist(), strict=True)):
+        out[int(seg_run[a])] = RunPart(seg_kid[a:b], seg_last[a:b], points[i], next_steps[i])
+    return out
 
 
 SUMMARY_FIELDS = (

@@ -203,19 +203,27 @@ class StreamSession:
         self._grow(len(self.key_ids) + len(new))
         if not allow_out_of_order:
             self._check_order(p)
-        self._take_keys(new, p)
+        self.key_ids.update(new)
+        if len(p.key_ids):
+            ends = p.ends()
+            np.maximum.at(self.last_steps, p.key_ids[ends - 1], p.steps[ends - 1])
         return p
 
     def _grow(self, size: int) -> None:
         if size > len(self.last_steps):
             self.last_steps = np.concatenate([self.last_steps, np.full(size * 2, -1, dtype=np.int64)])
 
-    def _take_keys(self, new: dict[str, int], p: Planned) -> None:
-        """Accepted: cache the new key ids and each key's highest step."""
+    def floors(self, key_ids: np.ndarray, new_keys: int) -> np.ndarray:
+        """Each point's floor: the highest step committed for its key (-1 for a new key)."""
+        self._grow(len(self.key_ids) + new_keys)
+        floor: np.ndarray = self.last_steps[key_ids]
+        return floor
+
+    def take_keys(self, new: dict[str, int], key_ids: np.ndarray, last_steps: np.ndarray) -> None:
+        """Accepted: cache the new key ids and the keys' highest steps (distinct key ids)."""
         self.key_ids.update(new)
-        if len(p.key_ids):
-            ends = p.ends()
-            np.maximum.at(self.last_steps, p.key_ids[ends - 1], p.steps[ends - 1])
+        self._grow(len(self.key_ids))
+        self.last_steps[key_ids] = np.maximum(self.last_steps[key_ids], last_steps)
 
     def key_names(self) -> dict[int, str]:
         if len(self._names) != len(self.key_ids):
@@ -243,12 +251,10 @@ class StreamSession:
     # --- accepting batches under the run lock (before anything is written) ---
 
     async def accept(self, conn: Conn, lock: asyncpg.Record, batches: list[Batch]) -> Accepted:
-        """Sequence, state and step checks of queued batches against the locked rows: replays are
-        skipped, the acceptable prefix is merged into one Planned, and the first refused batch stops
-        it (its error is returned, not raised: what came before it is still committed). Writes
-        nothing. The batches are checked together; when a step goes backwards, one at a time, to find
-        the batch that did."""
-        allow = lock["allow_out_of_order"]
+        """Sequence and state checks of queued batches against the locked rows: replays are skipped,
+        the acceptable prefix gets key ids (new keys in `new_keys`, not cached yet), the first refused
+        batch stops it (its error is returned, not raised: what came before it is still committed).
+        Step order is checked for the whole group at once (chunks.plan_group). Writes nothing."""
         committed, error, replayed = lock["sequence"], None, 0
         parts: list[Planned] = []
         new: dict[str, int] = {}
@@ -266,19 +272,11 @@ class StreamSession:
             if error is not None:
                 break
             committed = b.sequence
-        if not parts:
-            return Accepted(None, 0, committed, error, replayed)
-        merged = merge(parts, allow)
-        self._grow(len(self.key_ids) + len(new))
-        if not allow:
-            try:
-                self._check_order(merged)
-            except InvalidArgument:
-                return await self._accept_each(conn, lock, batches)
-        self._take_keys(new, merged)
-        return Accepted(merged, len(parts), committed, error, replayed)
+        return Accepted(parts, new, len(parts), committed, error, replayed)
 
-    async def _accept_each(self, conn: Conn, lock: asyncpg.Record, batches: list[Batch]) -> Accepted:
+    async def accept_each(self, conn: Conn, lock: asyncpg.Record, batches: list[Batch]) -> Accepted:
+        """`accept` with the step order checked batch by batch, to find the batch whose steps go
+        backwards (the batches before it are still committed). Caches the keys of accepted batches."""
         allow = lock["allow_out_of_order"]
         committed, error, replayed = lock["sequence"], None, 0
         planned: list[Planned] = []
@@ -296,8 +294,8 @@ class StreamSession:
             if error is not None:
                 break
             committed = b.sequence
-        merged = merge(planned, allow) if planned else None
-        return Accepted(merged, len(planned), committed, error, replayed)
+        parts = [merge(planned, allow)] if planned else []
+        return Accepted(parts, {}, len(planned), committed, error, replayed)
 
     @staticmethod
     def _refusal(b: Batch, committed: int, lock: asyncpg.Record) -> ServiceError | None:
@@ -329,24 +327,19 @@ class StreamSession:
 
 @dataclass
 class Accepted:
-    """What a stream's queued batches give under the lock: their accepted points merged (None when
-    no batch was accepted), how many batches that is, the new high-water mark, the error that
-    stopped them (if one did) and how many were replays."""
+    """What a stream's queued batches give under the lock: the accepted batches' points with key ids
+    (`parts`, in sequence order; empty when no batch was accepted), keys new to the run, how many
+    batches, the new high-water mark, the error that stopped them (if one did), how many were
+    replays; `points` and `next_step` once planned."""
 
-    planned: Planned | None
+    parts: list[Planned]
+    new_keys: dict[str, int]
     batches: int
     sequence: int
     error: ServiceError | None
     replayed: int
-
-    @property
-    def points(self) -> int:
-        return 0 if self.planned is None else len(self.planned.key_ids)
-
-    @property
-    def next_step(self) -> int:
-        p = self.planned
-        return int(p.steps.max()) + 1 if p is not None and len(p.steps) else 0
+    points: int = 0
+    next_step: int = 0
 
 
 async def open_stream(

@@ -38,7 +38,7 @@ from ...common.deps import Deps
 from ...common.errors import NotFound, Unavailable, classify
 from ...common.logging import get_logger
 from . import store
-from .chunks import Planned, build_rows, concat, summarize, summary_columns
+from .chunks import Part, Planned, build_rows, per_run, plan_group, summarize, summary_columns
 from .domain import Accepted, Batch, Outcome, StreamSession
 from .limits import COMMITTERS, GROUP_POINTS
 
@@ -95,7 +95,15 @@ async def _commit_in(conn: Conn, members: list[Member], timeout: float) -> list[
     for m in members:
         lock = locks.get(m.session.run_pk)
         accepted.append(await m.session.accept(conn, lock, m.batches) if lock is not None else None)
-    counts = await _write(conn, sessions, accepted, timeout)
+    group = plan_group(_parts(sessions, accepted, locks, check=True))
+    if group is None:  # a step went backwards: find which batch, stream by stream
+        accepted = [
+            await m.session.accept_each(conn, locks[m.session.run_pk], m.batches) if a is not None else None
+            for m, a in zip(members, accepted, strict=True)
+        ]
+        group = plan_group(_parts(sessions, accepted, locks, check=False))
+        assert group is not None
+    counts = await _write(conn, sessions, accepted, group, timeout)
     outcomes: list[Outcome] = []
     for s, a in zip(sessions, accepted, strict=True):
         if a is None:
@@ -104,9 +112,26 @@ async def _commit_in(conn: Conn, members: list[Member], timeout: float) -> list[
         lock = locks[s.run_pk]
         token = (lock["point_count"], lock["max_key_id"])
         run_points = counts.get(s.run_pk, lock["point_count"])
-        outcomes.append((s.committed_to(a.sequence, run_points, a.planned is not None, token), a.error))
+        outcomes.append((s.committed_to(a.sequence, run_points, bool(a.parts), token), a.error))
     _count(accepted)
     return outcomes
+
+
+def _parts(
+    sessions: list[StreamSession],
+    accepted: list[Accepted | None],
+    locks: dict[int, asyncpg.Record],
+    check: bool,
+) -> list[Part]:
+    parts: list[Part] = []
+    for s, a in zip(sessions, accepted, strict=True):
+        if a is None:
+            continue
+        ooo = bool(locks[s.run_pk]["allow_out_of_order"])
+        for p in a.parts:
+            floor = s.floors(p.key_ids, len(a.new_keys)) if check and not ooo else None
+            parts.append(Part(s.run_pk, p, ooo, floor))
+    return parts
 
 
 async def _refresh_keys(conn: Conn, sessions: list[StreamSession], locks: dict[int, asyncpg.Record]) -> None:
@@ -123,22 +148,24 @@ async def _refresh_keys(conn: Conn, sessions: list[StreamSession], locks: dict[i
 
 
 async def _write(
-    conn: Conn, sessions: list[StreamSession], accepted: list[Accepted | None], timeout: float
+    conn: Conn, sessions: list[StreamSession], accepted: list[Accepted | None], group: Planned, timeout: float
 ) -> dict[int, int]:
     """One COPY of every member's rows, one statement for summaries, marks and counters; the rows and
     the per-(run, key) summaries of all members are built in one numpy pass."""
-    parts: list[tuple[int, Planned]] = []
+    runs = per_run(group)
     names: dict[int, dict[int, str]] = {}
     moves: list[store.StreamMove] = []
     for s, a in zip(sessions, accepted, strict=True):
-        if a is None or a.planned is None:
+        if a is None or not a.parts:
             continue
-        parts.append((s.run_pk, a.planned))
-        names[s.run_pk] = s.key_names()
+        share = runs.get(s.run_pk)
+        if share is not None:
+            s.take_keys(a.new_keys, share.key_ids, share.last_steps)
+            a.points, a.next_step = share.points, share.next_step
+            names[s.run_pk] = s.key_names()
         moves.append(store.StreamMove(s.run_pk, s.stream_id, a.sequence, a.points, a.next_step))
     if not moves:
         return {}
-    group = concat(parts)
     rows = build_rows(group)
     if rows:
         await store.copy_chunks(conn, rows, timeout)
