@@ -77,45 +77,52 @@ def _ordered(p: Planned, allow_out_of_order: bool) -> bool:
 
 @dataclass
 class Part:
-    """One accepted batch of a stream in a group: its run, its points (key ids resolved), whether the
-    run takes steps out of order, and each point's floor (its key's highest committed step; None:
-    not checked)."""
+    """One accepted batch of a stream in a group: its run, its points (key ids resolved), the segment
+    number of the stream's key 0 in the group (a stream's keys get the numbers base .. base + keys - 1,
+    streams in group order), whether the run takes steps out of order, and each point's floor (its
+    key's highest committed step; None: not checked)."""
 
     run_pk: int
     points: Planned
+    base: int
     out_of_order: bool
     floor: np.ndarray | None
 
 
 def plan_group(parts: list[Part]) -> Planned | None:
     """The points of several streams (distinct runs; each stream's batches in sequence order) in one
-    Planned ordered by run, key and, for out-of-order runs, step (stable: ties keep batch order).
+    Planned ordered by stream, key and, for out-of-order runs, step (stable: ties keep batch order).
     None when a run that is not out of order would store a step lower than one before it (the
     caller then checks that group's batches one at a time)."""
     if not parts:
         empty = np.empty(0, np.int64)
         return Planned(0, empty, empty, np.empty(0), np.empty(0), empty)
     lengths = [len(p.points.key_ids) for p in parts]
-    run = np.repeat(np.array([p.run_pk for p in parts], dtype=np.int64), lengths)
-    ooo = np.repeat(np.array([p.out_of_order for p in parts], dtype=bool), lengths)
     kid, steps, values, times = (
         np.concatenate([getattr(p.points, f) for p in parts]) for f in ("key_ids", "steps", "values", "times")
     )
-    floor = np.concatenate(
-        [p.floor if p.floor is not None else np.full(n, -1) for p, n in zip(parts, lengths, strict=True)]
-    )
-    order = np.lexsort((np.where(ooo, steps, 0), kid, run))
-    g = Planned(0, kid[order], steps[order], values[order], times[order], run[order])
+    segment = np.repeat(np.array([p.base for p in parts], dtype=np.int64), lengths) + kid
+    ooo = np.repeat(np.array([p.out_of_order for p in parts], dtype=bool), lengths)
+    if bool(ooo.any()):
+        order = np.lexsort((np.where(ooo, steps, 0), segment))
+    elif len(segment) and int(segment.max()) < 1 << 16:
+        order = np.argsort(segment.astype(np.uint16), kind="stable")  # a radix sort
+    else:
+        order = np.argsort(segment, kind="stable")
+    run = np.repeat(np.array([p.run_pk for p in parts], dtype=np.int64), lengths)[order]
+    g = Planned(0, kid[order], steps[order], values[order], times[order], run)
     if len(order) == 0:
         return g
-    ooo, floor, starts = ooo[order], floor[order], g.starts()
+    starts = g.starts()
+    ooo = ooo[order]
     inner = np.ones(len(order), dtype=bool)
     inner[starts] = False  # point i continues the (run, key) segment of point i - 1
     if bool(np.any(inner[1:] & ~ooo[1:] & (g.steps[1:] < g.steps[:-1]))):
         return None
-    if bool(np.any(~ooo[starts] & (g.steps[starts] < floor[starts]))):
-        return None
-    return g
+    floor = np.concatenate(
+        [p.floor if p.floor is not None else np.full(n, -1) for p, n in zip(parts, lengths, strict=True)]
+    )[order[starts]]
+    return None if bool(np.any(~ooo[starts] & (g.steps[starts] < floor))) else g
 
 
 @dataclass

@@ -124,13 +124,15 @@ def _parts(
     check: bool,
 ) -> list[Part]:
     parts: list[Part] = []
+    base = 0
     for s, a in zip(sessions, accepted, strict=True):
         if a is None:
             continue
         ooo = bool(locks[s.run_pk]["allow_out_of_order"])
         for p in a.parts:
             floor = s.floors(p.key_ids, len(a.new_keys)) if check and not ooo else None
-            parts.append(Part(s.run_pk, p, ooo, floor))
+            parts.append(Part(s.run_pk, p, base, ooo, floor))
+        base += len(s.key_ids) + len(a.new_keys)
     return parts
 
 
