@@ -77,23 +77,50 @@ def commit_together(
         server.run(committer.close())
 
 
+def give_rich_values(server: ServerThread, name: str, key: str) -> None:
+    """A media entry under `key` in the run (rows written directly: the blob's bytes do not matter)."""
+    sha = uuid.uuid4().hex * 2
+
+    async def go() -> None:
+        async with server.deps.pool.acquire() as conn:
+            await conn.execute("INSERT INTO blobs (sha256, size, storage_key) VALUES ($1, 1, $1)", sha)
+            await conn.execute(
+                """INSERT INTO media_entries (run_id, key, step, idx, media_type, sha256, size)
+                   SELECT id, $2, 0, 0, 1, $3, 1 FROM runs WHERE run_id = $1""",
+                name.rsplit("/", 1)[1],
+                key,
+                sha,
+            )
+
+    server.run(go())
+
+
 def test_one_group_commits_good_members_and_refuses_bad_ones_alone(server: ServerThread) -> None:
     client = server.client()
-    good, replaying, gapped, backwards, finished = (new_run(server) for _ in range(5))
+    good, replaying, gapped, backwards, finished, rich = (new_run(server) for _ in range(6))
     assert stream(client, replaying, [steps_batch(1, 0)])[1] is None
     assert stream(client, backwards, [steps_batch(1, 100)])[1] is None
     client.ingest.FinishRun(pb.FinishRunRequest(name=finished, state=2))
+    give_rich_values(server, rich, "acc")
     members = [
         (open_session(server, good), domain_batches(steps_batch(1, 0), steps_batch(2, 10))),
         (open_session(server, replaying), domain_batches(steps_batch(1, 0), steps_batch(2, 10))),
         (open_session(server, gapped), domain_batches(steps_batch(2, 0))),
         (open_session(server, backwards), domain_batches(steps_batch(2, 110), steps_batch(3, 50))),
         (open_session(server, finished), domain_batches(steps_batch(1, 0))),
+        (open_session(server, rich), domain_batches(steps_batch(1, 0))),
     ]
     committer = GroupCommitter(server.deps.pool)
     outcomes = commit_together(server, committer, members)
-    assert (committer.stats.groups, committer.stats.largest, committer.stats.retried_alone) == (1, 5, 0)
-    (ack_good, e_good), (ack_replay, e_replay), (ack_gap, e_gap), (ack_back, e_back), (_, e_fin) = outcomes
+    assert (committer.stats.groups, committer.stats.largest, committer.stats.retried_alone) == (1, 6, 0)
+    (
+        (ack_good, e_good),
+        (ack_replay, e_replay),
+        (ack_gap, e_gap),
+        (ack_back, e_back),
+        (_, e_fin),
+        (_, e_rich),
+    ) = outcomes
     assert e_good is None and ack_good is not None and ack_good.sequence == 2
     assert e_replay is None and ack_replay is not None and ack_replay.sequence == 2  # 1 replayed, 2 new
     assert isinstance(e_gap, ServiceError) and e_gap.reason == Reason.SEQUENCE_GAP
@@ -101,9 +128,13 @@ def test_one_group_commits_good_members_and_refuses_bad_ones_alone(server: Serve
     assert isinstance(e_back, ServiceError) and e_back.reason == Reason.STEP_OUT_OF_ORDER
     assert ack_back is not None and ack_back.sequence == 2  # the batch before the refused one commits
     assert isinstance(e_fin, ServiceError) and e_fin.reason == Reason.RUN_FINISHED
+    assert isinstance(e_rich, ServiceError) and (e_rich.reason, e_rich.field) == (
+        Reason.CONFLICT,
+        "batch.keys[1]",
+    )
     assert_steps(server, good, range(0, 20))
     assert_steps(server, replaying, range(0, 20))
-    assert points(server, gapped) == {} and points(server, finished) == {}
+    assert points(server, gapped) == {} and points(server, finished) == {} and points(server, rich) == {}
     assert_steps(server, backwards, range(100, 120))
 
 

@@ -33,7 +33,6 @@ from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ServiceError
 from ...common.logging import get_logger
 from ...common.names import RunName
-from ..media import store as media_store
 from ..runs import store as runs_store
 from ..runs.states import TERMINAL
 from . import store
@@ -250,11 +249,16 @@ class StreamSession:
 
     # --- accepting batches under the run lock (before anything is written) ---
 
-    async def accept(self, conn: Conn, lock: asyncpg.Record, batches: list[Batch]) -> Accepted:
+    def fresh_keys(self, batches: list[Batch]) -> set[str]:
+        """Keys of the batches the run does not have yet (to look up among its rich-value keys)."""
+        return {k for b in batches for k in b.keys if k not in self.key_ids}
+
+    def accept(self, lock: asyncpg.Record, batches: list[Batch], media: set[tuple[int, str]]) -> Accepted:
         """Sequence and state checks of queued batches against the locked rows: replays are skipped,
         the acceptable prefix gets key ids (new keys in `new_keys`, not cached yet), the first refused
         batch stops it (its error is returned, not raised: what came before it is still committed).
-        Step order is checked for the whole group at once (chunks.plan_group). Writes nothing."""
+        Step order is checked for the whole group at once (chunks.plan_group). `media`: the (run, key)
+        pairs among the fresh keys that hold rich values. Writes nothing."""
         committed, error, replayed = lock["sequence"], None, 0
         parts: list[Planned] = []
         new: dict[str, int] = {}
@@ -265,7 +269,7 @@ class StreamSession:
             error = self._refusal(b, committed, lock)
             if error is None:
                 try:
-                    await self._check_no_media_keys(conn, b, new)
+                    self._check_no_media_keys(b, new, media)
                     parts.append(Planned(b.sequence, self.batch_key_ids(b, new), b.steps, b.values, b.times))
                 except InvalidArgument as e:
                     error = e
@@ -274,7 +278,9 @@ class StreamSession:
             committed = b.sequence
         return Accepted(parts, new, len(parts), committed, error, replayed)
 
-    async def accept_each(self, conn: Conn, lock: asyncpg.Record, batches: list[Batch]) -> Accepted:
+    def accept_each(
+        self, lock: asyncpg.Record, batches: list[Batch], media: set[tuple[int, str]]
+    ) -> Accepted:
         """`accept` with the step order checked batch by batch, to find the batch whose steps go
         backwards (the batches before it are still committed). Caches the keys of accepted batches."""
         allow = lock["allow_out_of_order"]
@@ -287,7 +293,7 @@ class StreamSession:
             error = self._refusal(b, committed, lock)
             if error is None:
                 try:
-                    await self._check_no_media_keys(conn, b, {})
+                    self._check_no_media_keys(b, {}, media)
                     planned.append(self.plan(b, allow))
                 except InvalidArgument as e:
                     error = e
@@ -307,10 +313,11 @@ class StreamSession:
             return FailedPrecondition(Reason.RUN_FINISHED, "the run is finished and accepts no more points")
         return None
 
-    async def _check_no_media_keys(self, conn: Conn, b: Batch, new: dict[str, int]) -> None:
+    def _check_no_media_keys(self, b: Batch, new: dict[str, int], media: set[tuple[int, str]]) -> None:
         """A key new to the run may not hold rich values already (a key holds one kind of value)."""
-        fresh = [k for k in b.keys if k not in self.key_ids and k not in new]
-        clash = await media_store.media_keys_among(conn, self.run_pk, fresh) if fresh else []
+        clash = sorted(
+            k for k in b.keys if k not in self.key_ids and k not in new and (self.run_pk, k) in media
+        )
         if clash:
             raise InvalidArgument(
                 f"batch.keys[{b.keys.index(clash[0])}]",

@@ -91,14 +91,15 @@ async def _commit_in(conn: Conn, members: list[Member], timeout: float) -> list[
     rows = await store.lock_streams(conn, [s.run_pk for s in sessions], [s.stream_id for s in sessions])
     locks = {r["run_pk"]: r for r in rows}
     await _refresh_keys(conn, sessions, locks)
+    media = await _media_keys(conn, [m for m in members if m.session.run_pk in locks])
     accepted: list[Accepted | None] = []
     for m in members:
         lock = locks.get(m.session.run_pk)
-        accepted.append(await m.session.accept(conn, lock, m.batches) if lock is not None else None)
+        accepted.append(m.session.accept(lock, m.batches, media) if lock is not None else None)
     group = plan_group(_parts(sessions, accepted, locks, check=True))
     if group is None:  # a step went backwards: find which batch, stream by stream
         accepted = [
-            await m.session.accept_each(conn, locks[m.session.run_pk], m.batches) if a is not None else None
+            m.session.accept_each(locks[m.session.run_pk], m.batches, media) if a is not None else None
             for m, a in zip(members, accepted, strict=True)
         ]
         group = plan_group(_parts(sessions, accepted, locks, check=False))
@@ -115,6 +116,14 @@ async def _commit_in(conn: Conn, members: list[Member], timeout: float) -> list[
         outcomes.append((s.committed_to(a.sequence, run_points, bool(a.parts), token), a.error))
     _count(accepted)
     return outcomes
+
+
+async def _media_keys(conn: Conn, members: list[Member]) -> set[tuple[int, str]]:
+    """The (run, key) pairs among the members' keys new to their runs that hold rich values."""
+    pairs = [(m.session.run_pk, k) for m in members for k in m.session.fresh_keys(m.batches)]
+    if not pairs:
+        return set()
+    return await store.media_keys(conn, [r for r, _ in pairs], [k for _, k in pairs])
 
 
 def _parts(

@@ -46,6 +46,17 @@ async def lock_streams(conn: Conn, run_pks: Sequence[int], stream_ids: Sequence[
     )
 
 
+async def media_keys(conn: Conn, run_pks: Sequence[int], keys: Sequence[str]) -> set[tuple[int, str]]:
+    """Which of the (run, key) pairs hold rich (media) values (one statement for a whole group)."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT u.run_id, u.key FROM unnest($1::bigint[], $2::text[]) AS u(run_id, key)
+           WHERE EXISTS (SELECT 1 FROM media_entries m WHERE m.run_id = u.run_id AND m.key = u.key)""",
+        list(run_pks),
+        list(keys),
+    )
+    return {(r["run_id"], r["key"]) for r in rows}
+
+
 async def load_keys(conn: Conn, run_pks: Sequence[int]) -> list[asyncpg.Record]:
     """The key dictionaries of several runs (one statement)."""
     return await conn.fetch(
