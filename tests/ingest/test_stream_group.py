@@ -219,6 +219,37 @@ def test_a_stream_whose_call_ends_mid_commit_loses_and_duplicates_nothing(
     assert_steps(server, names[1], range(0, 30))
 
 
+def test_a_stream_whose_run_is_locked_elsewhere_waits_without_holding_up_the_group(
+    server: ServerThread, pg_dsn: str
+) -> None:
+    """Another transaction holds one run's row (a long DeleteRun or FinishRun would): the group's other
+    streams commit meanwhile; that stream commits once the lock is gone."""
+    names = [new_run(server) for _ in range(4)]
+    members = [(open_session(server, n), domain_batches(steps_batch(1, 0))) for n in names]
+    committer = GroupCommitter(server.deps.pool)
+    lock = server.run(asyncpg.connect(pg_dsn))
+    server.run(lock.execute("BEGIN"))
+    server.run(lock.execute("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", members[2][0].run_pk))
+
+    async def go() -> tuple[list[object], list[bool]]:
+        tasks = [asyncio.ensure_future(committer.commit(s, b)) for s, b in members]
+        others = [t for i, t in enumerate(tasks) if i != 2]
+        await asyncio.wait_for(asyncio.gather(*others), 30)  # while the lock is held
+        held = [t.done() for t in tasks]
+        await lock.execute("ROLLBACK")
+        return await asyncio.gather(*tasks), held
+
+    try:
+        outcomes, held = server.run(go(), timeout=60)
+    finally:
+        server.run(lock.close())
+        server.run(committer.close())
+    assert held == [True, True, False, True] and committer.stats.deferred >= 1
+    assert all(error is None and ack is not None and ack.sequence == 1 for ack, error in outcomes)  # type: ignore[misc]
+    for name in names:
+        assert_steps(server, name, range(0, 10))
+
+
 # --- through the server's committers, over gRPC ---
 
 

@@ -44,6 +44,8 @@ from .limits import COMMITTERS, GROUP_POINTS
 
 log = get_logger(__name__)
 
+LOCKED_RETRY = 0.05  # seconds a committer left with only streams of locked runs waits before retrying
+
 
 @dataclass
 class Member:
@@ -51,6 +53,7 @@ class Member:
 
     session: StreamSession
     batches: list[Batch]
+    deferred: bool = False  # its run was locked by another transaction when a group wanted it
     done: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     @property
@@ -70,26 +73,40 @@ class Stats:
     members: int = 0
     largest: int = 0
     retried_alone: int = 0
+    deferred: int = 0
 
 
 async def commit_group(
-    pool: asyncpg.Pool, members: list[Member], timeout: float = DEFAULT_TIMEOUT
-) -> list[Outcome]:
+    pool: asyncpg.Pool, members: list[Member], timeout: float = DEFAULT_TIMEOUT, wait_for_locks: bool = True
+) -> list[Outcome | None]:
     """Commit the members (streams of distinct runs) in one transaction; one outcome per member.
-    Raises when the transaction fails (nothing of it is committed then)."""
+    Without `wait_for_locks`, a member whose run another transaction holds locked is left out (its
+    outcome is None: commit it later). Raises when the transaction fails (nothing of it is committed)."""
     try:
         async with pool.acquire(timeout=timeout) as conn, conn.transaction():
-            return await _commit_in(conn, members, timeout)
+            sessions = [m.session for m in members]
+            rows = await store.lock_streams(
+                conn, [s.run_pk for s in sessions], [s.stream_id for s in sessions], not wait_for_locks
+            )
+            locks = {r["run_pk"]: r for r in rows}
+            live = members
+            if not wait_for_locks and len(locks) < len(members):
+                gone = {s.run_pk for s in sessions} - await store.existing_runs(
+                    conn, [s.run_pk for s in sessions]
+                )
+                live = [m for m in members if m.session.run_pk in locks or m.session.run_pk in gone]
+            outcomes = dict(zip(map(id, live), await _commit_in(conn, live, locks, timeout), strict=True))
+            return [outcomes.get(id(m)) for m in members]
     except BaseException:
         for m in members:
             m.session.forget_keys()
         raise
 
 
-async def _commit_in(conn: Conn, members: list[Member], timeout: float) -> list[Outcome]:
+async def _commit_in(
+    conn: Conn, members: list[Member], locks: dict[int, asyncpg.Record], timeout: float
+) -> list[Outcome]:
     sessions = [m.session for m in members]
-    rows = await store.lock_streams(conn, [s.run_pk for s in sessions], [s.stream_id for s in sessions])
-    locks = {r["run_pk"]: r for r in rows}
     await _refresh_keys(conn, sessions, locks)
     media = await _media_keys(conn, [m for m in members if m.session.run_pk in locks])
     accepted: list[Accepted | None] = []
@@ -227,6 +244,14 @@ class GroupCommitter:
             await self._wake.wait()
             self._wake.clear()
             while group := self._take():
+                if all(m.deferred for m in group):  # only streams whose runs are locked elsewhere
+                    self._pending.extendleft(reversed(group))
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), LOCKED_RETRY)
+                    self._wake.clear()
+                    for m in group:
+                        m.deferred = False
+                    continue
                 await self.commit_members(group)
 
     def _take(self) -> list[Member]:
@@ -249,12 +274,13 @@ class GroupCommitter:
         return group
 
     async def commit_members(self, group: list[Member]) -> None:
-        """Commit the group; if its transaction fails, retry each member alone."""
+        """Commit the group; if its transaction fails, retry each member alone. A member whose run is
+        locked by another transaction waits for a later group, so it does not hold up the others."""
         self.stats.groups += 1
         self.stats.members += len(group)
         self.stats.largest = max(self.stats.largest, len(group))
         try:
-            outcomes = await commit_group(self.pool, group, self.timeout)
+            outcomes = await commit_group(self.pool, group, self.timeout, wait_for_locks=False)
         except asyncio.CancelledError:
             for m in group:
                 m.resolve((None, Unavailable("the server is stopping")))
@@ -267,8 +293,15 @@ class GroupCommitter:
             log.warning("metric_group_commit_failed", members=len(group), error=type(e).__name__)
             await self._retry_alone(group)
             return
+        later = []
         for m, outcome in zip(group, outcomes, strict=True):
-            m.resolve(outcome)
+            if outcome is None:
+                m.deferred = True
+                later.append(m)
+            else:
+                m.resolve(outcome)
+        self.stats.deferred += len(later)
+        self._pending.extendleft(reversed(later))
 
     async def _retry_alone(self, group: list[Member]) -> None:
         for m in group:
@@ -280,7 +313,7 @@ class GroupCommitter:
                 raise
             except Exception as e:
                 outcome = (None, e)
-            m.resolve(outcome)
+            m.resolve(outcome or (None, Unavailable("the run stayed locked")))
 
 
 class Committers:

@@ -29,21 +29,29 @@ async def open_stream(conn: Conn, run_pk: int, stream_id: str) -> int:
     return result
 
 
-async def lock_streams(conn: Conn, run_pks: Sequence[int], stream_ids: Sequence[str]) -> list[asyncpg.Record]:
+async def lock_streams(
+    conn: Conn, run_pks: Sequence[int], stream_ids: Sequence[str], skip_locked: bool = False
+) -> list[asyncpg.Record]:
     """Lock the run and stream rows of every (run, stream) in run id order (two transactions that lock
     several runs wait for each other in one order, so they cannot deadlock) and read what validating
-    their batches needs, plus a cache token for each run's key dictionary. A deleted run has no row."""
+    their batches needs, plus a cache token for each run's key dictionary. A deleted run has no row;
+    with `skip_locked`, neither has a run another transaction holds locked."""
     return await conn.fetch(
-        """SELECT r.id AS run_pk, s.stream_id, r.state, r.allow_out_of_order, r.point_count, s.sequence,
+        f"""SELECT r.id AS run_pk, s.stream_id, r.state, r.allow_out_of_order, r.point_count, s.sequence,
                   (SELECT coalesce(max(k.key_id), -1) FROM metric_keys k WHERE k.run_id = r.id) AS max_key_id
            FROM unnest($1::bigint[], $2::text[]) AS u(run_id, stream_id)
            JOIN runs r ON r.id = u.run_id
            JOIN metric_streams s ON s.run_id = u.run_id AND s.stream_id = u.stream_id
            ORDER BY r.id, s.stream_id
-           FOR UPDATE OF r, s""",
+           FOR UPDATE OF r, s{" SKIP LOCKED" if skip_locked else ""}""",
         list(run_pks),
         list(stream_ids),
     )
+
+
+async def existing_runs(conn: Conn, run_pks: Sequence[int]) -> set[int]:
+    rows = await conn.fetch("SELECT id FROM runs WHERE id = ANY($1::bigint[])", list(run_pks))
+    return {r["id"] for r in rows}
 
 
 async def media_keys(conn: Conn, run_pks: Sequence[int], keys: Sequence[str]) -> set[tuple[int, str]]:
