@@ -7,9 +7,11 @@ finished, it takes what is waiting (at most one stream per run, up to GROUP_POIN
 one stream) and commits it:
 
 1. lock every member's run and stream rows in run id order (no deadlock between transactions that
-   lock several runs) and read their high-water marks, states and key-dictionary tokens;
-2. per member, in memory: skip replays, refuse a gap, a finished run or a bad step order (that
-   member's error, returned, not raised), plan the acceptable prefix;
+   lock several runs) and read their high-water marks, states and key-dictionary tokens; a run that
+   another transaction holds locked is skipped, its stream waits for a later group (LOCKED_RETRY);
+2. per member, in memory: skip replays, refuse a gap, a finished run, a key holding rich values or
+   a bad step order (that member's error, returned, not raised), plan the acceptable prefix; the
+   step order of the whole group is checked in one numpy pass (stream by stream only when it fails);
 3. one COPY of every member's rows, then one statement for every run's summary, every stream's mark
    and every run's counters; COMMIT;
 4. each member is acknowledged with its own highest committed sequence.
