@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -385,7 +385,7 @@ class Committer(Protocol):
 
 async def pump(
     session: StreamSession, batches: AsyncIterator[Batch], committer: Committer
-) -> AsyncIterator[Ack]:
+) -> AsyncGenerator[Ack, None]:
     """Read batches into a bounded queue (a full queue stops reading: the client's writes wait) and
     hand what is queued to the committer; yield one ack per commit. Errors surface in stream order."""
     queue: asyncio.Queue[object] = asyncio.Queue(maxsize=QUEUE_BATCHES)
