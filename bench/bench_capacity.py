@@ -141,6 +141,8 @@ def many_runs(
           f"({result['batches']:,} batches, {points / max(1, result['batches']):.0f} points each)")  # fmt: skip
     print(f"  goal >= 1,000,000 points/s with p99 <= 1 s: ratio {rate / 1e6:.2f}x")
     print(usage.line("ingest") + f", load generator {result['cpu']:.1f}")
+    print(f"  machine load average {os.getloadavg()[0]:.1f} (1 min): the processes above got "
+          f"{(usage.server_cpu + usage.pg_cpu + result['cpu']) / usage.seconds:.2f} of {os.cpu_count()} cores")  # fmt: skip
     cpu_per_point = (usage.server_cpu / points * 1e6, usage.pg_cpu / points * 1e6)
     print(f"  per point: ingest {cpu_per_point[0]:.2f} µs CPU, PostgreSQL {cpu_per_point[1]:.2f} µs CPU, "
           f"WAL {usage.wal_bytes / points:.1f} bytes; {points / max(1, usage.commits):,.0f} points per commit")  # fmt: skip

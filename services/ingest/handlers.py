@@ -7,6 +7,7 @@ feature subpackages (runs/, metrics/, uploads/, run_files/, media/).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import grpc
@@ -22,6 +23,7 @@ from ..common.names import parse_child, parse_project, parse_run
 from . import convert
 from .media import domain as media
 from .metrics import domain as metrics
+from .metrics.group import committers_of
 from .metrics.limits import MAX_BATCH_POINTS
 from .run_files.domain import RunFiles
 from .runs import domain as runs
@@ -90,8 +92,13 @@ class IngestServiceHandlers(ingest_service_pb2_grpc.IngestServiceServicer):
                 max_batch_points=MAX_BATCH_POINTS,
             )
         )
-        async for ack in metrics.pump(session, convert.batches(it)):
-            yield convert.ack_pb(ack)
+        # closed with this handler (not whenever the collector finalizes it): the stream's reader stops
+        # and it leaves the open-streams gauge as soon as the call ends
+        async with contextlib.aclosing(
+            metrics.pump(session, convert.batches(it), committers_of(self.deps))
+        ) as acks:
+            async for ack in acks:
+                yield convert.ack_pb(ack)
 
     # --- blobs ---
 

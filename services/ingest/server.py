@@ -11,6 +11,7 @@ from ..common.background import every
 from ..common.deps import Deps
 from ..common.server import ServiceSpec
 from .handlers import IngestServiceHandlers
+from .metrics.group import stop_committers
 from .runs.domain import detect_crashed
 from .uploads.domain import uploads_of
 
@@ -66,5 +67,6 @@ SPEC = ServiceSpec(
     background=(
         every(_crash_check_interval, "run-crash-detection", detect_crashed),
         every(_upload_expiry_interval, "upload_expiry", _expire_uploads),
+        stop_committers,
     ),
 )

@@ -4,9 +4,9 @@ The metric_chunks contract (CONVENTIONS): one row holds many points of ONE (run_
 `steps` = n int64 little-endian, `vals` = n float64 LE (NaN/inf as is), `times` = n float64 LE;
 steps are non-decreasing within a row; first_step/last_step = min/max of the row; `id` is insertion
 order. Rows hold at most ROW_POINTS points so they stay inline in the heap page (no TOAST, no
-compression attempt: see the ingest migration). Each committed batch gives one row per key (more past
-ROW_POINTS points); a group of batches committed together keeps the per-batch rows and merges only
-the small per-key summaries.
+compression attempt: see the ingest migration). The batches a stream commits together are merged
+(`merge`) into one row per key (more past ROW_POINTS points); the streams committed together are
+planned together (`plan_group`) so their rows and per-(run, key) summaries are built in one numpy pass.
 """
 
 from __future__ import annotations
@@ -21,25 +21,135 @@ from .limits import ROW_POINTS
 
 @dataclass
 class Planned:
-    """One accepted batch: points ordered by key id, then step (stable), key ids resolved."""
+    """Accepted points ordered by key id, then step (stable), key ids resolved; with `run_ids`, the
+    points of several runs, ordered by run first (one segment per (run, key))."""
 
     sequence: int
     key_ids: np.ndarray
     steps: np.ndarray
     values: np.ndarray
     times: np.ndarray
+    run_ids: np.ndarray | None = None
 
     _starts: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def starts(self) -> np.ndarray:
-        """Index of each key's first point (computed once: the arrays never change after planning)."""
+        """Index of each segment's first point (computed once: the arrays never change after planning)."""
         if self._starts is None:
-            self._starts = np.flatnonzero(np.r_[True, self.key_ids[1:] != self.key_ids[:-1]])
+            change = self.key_ids[1:] != self.key_ids[:-1]
+            if self.run_ids is not None:
+                change |= self.run_ids[1:] != self.run_ids[:-1]
+            self._starts = np.flatnonzero(np.r_[True, change]) if len(self.key_ids) else np.empty(0, np.int64)
         return self._starts
 
     def ends(self) -> np.ndarray:
         ends: np.ndarray = np.r_[self.starts()[1:], len(self.key_ids)]
         return ends
+
+
+def merge(parts: list[Planned], allow_out_of_order: bool) -> Planned:
+    """The batches of one stream as one Planned: concatenated in sequence order, then ordered by key
+    (stable: a key's points keep their order) or, out of order, by key then step (ties: later batch
+    last). The caller checks the step order of an in-order run on the result."""
+    if len(parts) == 1 and parts[0].run_ids is None and _ordered(parts[0], allow_out_of_order):
+        return parts[0]
+    kid = np.concatenate([p.key_ids for p in parts])
+    steps, values, times = (
+        np.concatenate([getattr(p, f) for p in parts]) for f in ("steps", "values", "times")
+    )
+    if allow_out_of_order:
+        order = np.lexsort((steps, kid))
+    elif len(kid) > 1 and not bool(np.all(kid[1:] >= kid[:-1])):
+        order = np.argsort(kid, kind="stable")
+    else:
+        return Planned(parts[-1].sequence, kid, steps, values, times)
+    return Planned(parts[-1].sequence, kid[order], steps[order], values[order], times[order])
+
+
+def _ordered(p: Planned, allow_out_of_order: bool) -> bool:
+    k = p.key_ids
+    if len(k) < 2:
+        return True
+    if not allow_out_of_order:
+        return bool(np.all(k[1:] >= k[:-1]))
+    return bool(np.all((k[1:] > k[:-1]) | ((k[1:] == k[:-1]) & (p.steps[1:] >= p.steps[:-1]))))
+
+
+@dataclass
+class Part:
+    """One accepted batch of a stream in a group: its run, its points (key ids resolved), the segment
+    number of the stream's key 0 in the group (a stream's keys get the numbers base .. base + keys - 1,
+    streams in group order), whether the run takes steps out of order, and each point's floor (its
+    key's highest committed step; None: not checked)."""
+
+    run_pk: int
+    points: Planned
+    base: int
+    out_of_order: bool
+    floor: np.ndarray | None
+
+
+def plan_group(parts: list[Part]) -> Planned | None:
+    """The points of several streams (distinct runs; each stream's batches in sequence order) in one
+    Planned ordered by stream, key and, for out-of-order runs, step (stable: ties keep batch order).
+    None when a run that is not out of order would store a step lower than one before it (the
+    caller then checks that group's batches one at a time)."""
+    if not parts:
+        empty = np.empty(0, np.int64)
+        return Planned(0, empty, empty, np.empty(0), np.empty(0), empty)
+    lengths = [len(p.points.key_ids) for p in parts]
+    kid, steps, values, times = (
+        np.concatenate([getattr(p.points, f) for p in parts]) for f in ("key_ids", "steps", "values", "times")
+    )
+    segment = np.repeat(np.array([p.base for p in parts], dtype=np.int64), lengths) + kid
+    ooo = np.repeat(np.array([p.out_of_order for p in parts], dtype=bool), lengths)
+    if bool(ooo.any()):
+        order = np.lexsort((np.where(ooo, steps, 0), segment))
+    elif len(segment) and int(segment.max()) < 1 << 16:
+        order = np.argsort(segment.astype(np.uint16), kind="stable")  # a radix sort
+    else:
+        order = np.argsort(segment, kind="stable")
+    run = np.repeat(np.array([p.run_pk for p in parts], dtype=np.int64), lengths)[order]
+    g = Planned(0, kid[order], steps[order], values[order], times[order], run)
+    if len(order) == 0:
+        return g
+    starts = g.starts()
+    ooo = ooo[order]
+    inner = np.ones(len(order), dtype=bool)
+    inner[starts] = False  # point i continues the (run, key) segment of point i - 1
+    if bool(np.any(inner[1:] & ~ooo[1:] & (g.steps[1:] < g.steps[:-1]))):
+        return None
+    floor = np.concatenate(
+        [p.floor if p.floor is not None else np.full(n, -1) for p, n in zip(parts, lengths, strict=True)]
+    )[order[starts]]
+    return None if bool(np.any(~ooo[starts] & (g.steps[starts] < floor))) else g
+
+
+@dataclass
+class RunPart:
+    """One run's share of a planned group: its keys, their highest steps, points, next step."""
+
+    key_ids: np.ndarray
+    last_steps: np.ndarray
+    points: int
+    next_step: int
+
+
+def per_run(g: Planned) -> dict[int, RunPart]:
+    """Split a planned group (run ids set) by run."""
+    if len(g.key_ids) == 0:
+        return {}
+    assert g.run_ids is not None
+    starts, ends = g.starts(), g.ends()
+    seg_run, seg_kid, seg_last = g.run_ids[starts], g.key_ids[starts], g.steps[ends - 1]
+    first = np.flatnonzero(np.r_[True, seg_run[1:] != seg_run[:-1]])
+    last = np.r_[first[1:], len(seg_run)]
+    points = np.add.reduceat(ends - starts, first).tolist()
+    next_steps = (np.maximum.reduceat(seg_last, first) + 1).tolist()
+    out = {}
+    for i, (a, b) in enumerate(zip(first.tolist(), last.tolist(), strict=True)):
+        out[int(seg_run[a])] = RunPart(seg_kid[a:b], seg_last[a:b], points[i], next_steps[i])
+    return out
 
 
 SUMMARY_FIELDS = (
@@ -60,7 +170,7 @@ Summary = dict[str, np.ndarray]
 def summarize(p: Planned) -> Summary:
     """Per-key summary of one batch (min/max/sum over finite values; min is +inf when none)."""
     if len(p.key_ids) == 0:
-        return {f: np.empty(0) for f in SUMMARY_FIELDS}
+        return {f: np.empty(0) for f in ("run_id", *SUMMARY_FIELDS)}
     starts, ends = p.starts(), p.ends()
     lens = ends - starts
     v, steps, n = p.values, p.steps, len(p.key_ids)
@@ -71,6 +181,7 @@ def summarize(p: Planned) -> Summary:
     first_min = np.minimum.reduceat(np.where(finite & (v == np.repeat(vmin, lens)), index, n - 1), starts)
     first_max = np.minimum.reduceat(np.where(finite & (v == np.repeat(vmax, lens)), index, n - 1), starts)
     return {
+        "run_id": p.run_ids[starts] if p.run_ids is not None else np.zeros(len(starts), np.int64),
         "key_id": p.key_ids[starts],
         "count": lens,
         "finite_count": np.add.reduceat(finite.astype(np.int64), starts),
@@ -84,53 +195,24 @@ def summarize(p: Planned) -> Summary:
     }
 
 
-def combine(parts: list[Summary]) -> Summary:
-    """Merge per-batch summaries (in sequence order) into one row per key, with the same rules the
-    database applies: last by highest step (ties: the later batch), first min/max in that order."""
-    if len(parts) == 1:
-        return parts[0]
-    cat = {f: np.concatenate([p[f] for p in parts]) for f in SUMMARY_FIELDS}
-    if len(cat["key_id"]) == 0:
-        return cat
-    batch = np.concatenate([np.full(len(p["key_id"]), i) for i, p in enumerate(parts)])
-    order = np.lexsort((batch, cat["last_step"], cat["key_id"]))
-    c = {f: a[order] for f, a in cat.items()}
-    kid = c["key_id"]
-    starts = np.flatnonzero(np.r_[True, kid[1:] != kid[:-1]])
-    ends = np.r_[starts[1:], len(kid)]
-    lens, n = ends - starts, len(kid)
-    index = np.arange(n)
-    vmin = np.minimum.reduceat(c["min"], starts)
-    vmax = np.maximum.reduceat(c["max"], starts)
-    at_min = np.minimum.reduceat(np.where(c["min"] == np.repeat(vmin, lens), index, n - 1), starts)
-    at_max = np.minimum.reduceat(np.where(c["max"] == np.repeat(vmax, lens), index, n - 1), starts)
-    return {
-        "key_id": kid[starts],
-        "count": np.add.reduceat(c["count"], starts),
-        "finite_count": np.add.reduceat(c["finite_count"], starts),
-        "last": c["last"][ends - 1],
-        "last_step": c["last_step"][ends - 1],
-        "min": vmin,
-        "min_step": c["min_step"][at_min],
-        "max": vmax,
-        "max_step": c["max_step"][at_max],
-        "sum": np.add.reduceat(c["sum"], starts),
-    }
-
-
-def summary_columns(summary: Summary, names: dict[int, str]) -> list[list[Any]]:
-    """The arrays metrics/store.py commit_summary takes: key_id, key, count, finite_count, last,
-    last_step, min, min_step, max, max_step, sum."""
+def summary_columns(summary: Summary, names: dict[int, dict[int, str]]) -> list[list[Any]]:
+    """The arrays metrics/store.py commit_group takes: run_id, key_id, key (names[run][key_id]), count,
+    finite_count, last, last_step, min, min_step, max, max_step, sum."""
+    runs = summary["run_id"].astype(np.int64).tolist()
     kids = summary["key_id"].astype(np.int64).tolist()
-    columns = [kids, [names[k] for k in kids]]
+    columns = [runs, kids, [names[r][k] for r, k in zip(runs, kids, strict=True)]]
     for f in SUMMARY_FIELDS[1:]:
         dtype = np.float64 if f in ("last", "min", "max", "sum") else np.int64
         columns.append(summary[f].astype(dtype).tolist())
     return columns
 
 
-def build_rows(run_pk: int, g: Planned) -> list[tuple[Any, ...]]:
-    """One row per key per ROW_POINTS points: (run_id, key_id, first_step, last_step, n, steps, vals, times)."""
+def build_rows(g: Planned) -> list[tuple[Any, ...]]:
+    """One row per (run, key) per ROW_POINTS points: (run_id, key_id, first_step, last_step, n, steps,
+    vals, times). `g` holds run ids."""
+    if len(g.key_ids) == 0:
+        return []
+    assert g.run_ids is not None
     starts, ends = g.starts(), g.ends()
     lens = ends - starts
     per_key = (lens + ROW_POINTS - 1) // ROW_POINTS
@@ -145,8 +227,8 @@ def build_rows(run_pk: int, g: Planned) -> list[tuple[Any, ...]]:
     first = steps_le[row_start].tolist()
     last = steps_le[row_end - 1].tolist()
     kid = g.key_ids[row_start].tolist()
-    rows = []
-    for i, (a, b) in enumerate(zip(row_start.tolist(), row_end.tolist(), strict=True)):
-        lo, hi = a * 8, b * 8
-        rows.append((run_pk, kid[i], first[i], last[i], b - a, sb[lo:hi], vb[lo:hi], tb[lo:hi]))
-    return rows
+    run = g.run_ids[row_start].tolist()
+    return [
+        (run[i], kid[i], first[i], last[i], b - a, sb[a * 8 : b * 8], vb[a * 8 : b * 8], tb[a * 8 : b * 8])
+        for i, (a, b) in enumerate(zip(row_start.tolist(), row_end.tolist(), strict=True))
+    ]

@@ -6,20 +6,23 @@ A stream (run, stream_id) has a high-water mark in metric_streams. A batch with 
                  ROW_POINTS points), the per-key summary (one set-based statement), the run's counters
                  and the new high-water mark, all in ONE transaction;
   >  committed+1 is a SEQUENCE_GAP error.
-Acks are sent only after the commit. Several queued batches are committed in one transaction (group
-commit) and acknowledged with the highest sequence. The run row is locked in that transaction, so
-concurrent streams of one run cannot corrupt its summary.
+Acks are sent only after the commit. Several queued batches of a stream are committed in one
+transaction and acknowledged with the highest sequence; the streams of the process commit together
+(metrics/group.py): one transaction holds the queued batches of many streams. The run rows are locked
+in that transaction, so concurrent streams of one run cannot corrupt its summary.
 
-Validation happens before anything is written: a bad batch is rejected whole (the batches before it
-in the same group are committed and acknowledged first).
-"""
+Validation happens before anything is written: structure when a batch arrives (check_batch), the
+sequence, state and step order under the lock (StreamSession.accept), stream by stream: a bad batch
+is rejected whole (the batches before it are committed and acknowledged first) and never fails the
+other streams committed with it."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import asyncpg
 import numpy as np
@@ -30,11 +33,10 @@ from ...common.deps import Deps
 from ...common.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ServiceError
 from ...common.logging import get_logger
 from ...common.names import RunName
-from ..media import store as media_store
 from ..runs import store as runs_store
 from ..runs.states import TERMINAL
 from . import store
-from .chunks import Planned, build_rows, combine, summarize, summary_columns
+from .chunks import Planned, merge
 from .limits import (
     GROUP_POINTS,
     MAX_BATCH_KEYS,
@@ -67,6 +69,11 @@ class Batch:
 class Ack:
     sequence: int
     committed_points: int
+
+
+# A commit's result for one stream: its ack (None when nothing could be acknowledged) and the error
+# that ends the stream (None when every batch was taken).
+Outcome = tuple[Ack | None, BaseException | None]
 
 
 def check_batch(b: Batch, checked_keys: set[str]) -> None:
@@ -132,18 +139,27 @@ class StreamSession:
         self.key_ids: dict[str, int] = {}
         self.last_steps = np.full(16, -1, dtype=np.int64)
         self._cache_token: tuple[int, int] | None = None
+        self._names: dict[int, str] = {}
         self.timeout = DEFAULT_TIMEOUT
 
     # --- key dictionary cache, valid while nobody else wrote to the run ---
 
-    async def _refresh_keys(self, conn: Conn, token: tuple[int, int]) -> None:
-        if token == self._cache_token:
-            return
-        rows = await store.load_keys(conn, self.run_pk)
+    def keys_stale(self, token: tuple[int, int]) -> bool:
+        """Whether the cached key dictionary may differ from the database's (token: the run's point
+        count and highest key id, read under the run lock)."""
+        return token != self._cache_token
+
+    def set_keys(self, rows: Sequence[asyncpg.Record], token: tuple[int, int]) -> None:
         self.key_ids = {r["key"]: r["key_id"] for r in rows}
+        self._names = {}
         self.last_steps = np.full(max(16, token[1] + 1), -1, dtype=np.int64)
         for r in rows:
             self.last_steps[r["key_id"]] = r["last_step"]
+        self._cache_token = token
+
+    def forget_keys(self) -> None:
+        """After a rolled-back commit: the in-memory dictionary may be ahead of the database."""
+        self._cache_token = None
 
     def _key_ids_for(self, keys: list[str], used: np.ndarray, new: dict[str, int]) -> np.ndarray:
         """Run key ids of the batch's keys (-1 for listed keys no point uses: they get no id)."""
@@ -164,37 +180,54 @@ class StreamSession:
             out[i] = kid
         return out
 
+    def batch_key_ids(self, b: Batch, new: dict[str, int]) -> np.ndarray:
+        """Run key ids of the batch's points; keys new to the run get the next ids, in `new`."""
+        if len(b.key_idx) == 0:
+            return np.empty(0, np.int64)
+        known = [self.key_ids.get(k, new.get(k, -1)) for k in b.keys]
+        if -1 not in known:
+            ids: np.ndarray = np.asarray(known, dtype=np.int64)[b.key_idx]
+            return ids
+        used = np.flatnonzero(np.bincount(b.key_idx, minlength=len(b.keys)))
+        ids = self._key_ids_for(b.keys, used, new)[b.key_idx]
+        return ids
+
     def plan(self, b: Batch, allow_out_of_order: bool) -> Planned:
-        """Map keys to ids, order points by (key, step) and check step order; mutates the cache only
-        when the batch is accepted."""
+        """One batch: map keys to ids, order points by (key, step), check step order; mutates the
+        cache only when the batch is accepted."""
         new: dict[str, int] = {}
-        if len(b.key_idx):
-            used = np.flatnonzero(np.bincount(b.key_idx, minlength=len(b.keys)))
-            kid = self._key_ids_for(b.keys, used, new)[b.key_idx]
-        else:
-            kid = np.empty(0, np.int64)
-        if allow_out_of_order:
-            order = np.lexsort((b.steps, kid))
-        elif len(kid) > 1 and not bool(np.all(kid[1:] >= kid[:-1])):
-            order = np.argsort(kid, kind="stable")
-        else:
-            order = None
-        if order is not None:
-            kid, steps, values, times = kid[order], b.steps[order], b.values[order], b.times[order]
-        else:
-            steps, values, times = b.steps, b.values, b.times
-        size = max(len(self.key_ids) + len(new), 1)
+        p = merge(
+            [Planned(b.sequence, self.batch_key_ids(b, new), b.steps, b.values, b.times)], allow_out_of_order
+        )
+        self._grow(len(self.key_ids) + len(new))
+        if not allow_out_of_order:
+            self._check_order(p)
+        self.key_ids.update(new)
+        if len(p.key_ids):
+            ends = p.ends()
+            np.maximum.at(self.last_steps, p.key_ids[ends - 1], p.steps[ends - 1])
+        return p
+
+    def _grow(self, size: int) -> None:
         if size > len(self.last_steps):
             self.last_steps = np.concatenate([self.last_steps, np.full(size * 2, -1, dtype=np.int64)])
-        planned = Planned(b.sequence, kid, steps, values, times)
-        if not allow_out_of_order:
-            self._check_order(planned)
-        for key, key_id in new.items():
-            self.key_ids[key] = key_id
-        if len(kid):
-            ends = planned.ends()
-            np.maximum.at(self.last_steps, kid[ends - 1], steps[ends - 1])
-        return planned
+
+    def floors(self, key_ids: np.ndarray, new_keys: int) -> np.ndarray:
+        """Each point's floor: the highest step committed for its key (-1 for a new key)."""
+        self._grow(len(self.key_ids) + new_keys)
+        floor: np.ndarray = self.last_steps[key_ids]
+        return floor
+
+    def take_keys(self, new: dict[str, int], key_ids: np.ndarray, last_steps: np.ndarray) -> None:
+        """Accepted: cache the new key ids and the keys' highest steps (distinct key ids)."""
+        self.key_ids.update(new)
+        self._grow(len(self.key_ids))
+        self.last_steps[key_ids] = np.maximum(self.last_steps[key_ids], last_steps)
+
+    def key_names(self) -> dict[int, str]:
+        if len(self._names) != len(self.key_ids):
+            self._names = {v: k for k, v in self.key_ids.items()}
+        return self._names
 
     def _check_order(self, p: Planned) -> None:
         if len(p.key_ids) == 0:
@@ -214,20 +247,77 @@ class StreamSession:
                 "allow_out_of_order_steps to accept it)",
             )
 
-    # --- committing a group of batches in one transaction ---
+    # --- accepting batches under the run lock (before anything is written) ---
 
-    async def commit(self, batches: list[Batch]) -> tuple[Ack, ServiceError | None]:
-        """Commit the acceptable prefix of `batches`; returns the ack and the error that stopped it."""
-        try:
-            return await self._commit(batches)
-        except BaseException:
-            self._cache_token = None  # the in-memory dictionary may be ahead of the rolled-back database
-            raise
+    def fresh_keys(self, batches: list[Batch]) -> set[str]:
+        """Keys of the batches the run does not have yet (to look up among its rich-value keys)."""
+        return {k for b in batches for k in b.keys if k not in self.key_ids}
 
-    async def _check_no_media_keys(self, conn: Conn, b: Batch) -> None:
+    def accept(self, lock: asyncpg.Record, batches: list[Batch], media: set[tuple[int, str]]) -> Accepted:
+        """Sequence and state checks of queued batches against the locked rows: replays are skipped,
+        the acceptable prefix gets key ids (new keys in `new_keys`, not cached yet), the first refused
+        batch stops it (its error is returned, not raised: what came before it is still committed).
+        Step order is checked for the whole group at once (chunks.plan_group). `media`: the (run, key)
+        pairs among the fresh keys that hold rich values. Writes nothing."""
+        committed, error, replayed = lock["sequence"], None, 0
+        parts: list[Planned] = []
+        new: dict[str, int] = {}
+        for b in batches:
+            if b.sequence <= committed:
+                replayed += 1
+                continue  # a replay of an acknowledged batch: exactly-once means do nothing
+            error = self._refusal(b, committed, lock)
+            if error is None:
+                try:
+                    self._check_no_media_keys(b, new, media)
+                    parts.append(Planned(b.sequence, self.batch_key_ids(b, new), b.steps, b.values, b.times))
+                except InvalidArgument as e:
+                    error = e
+            if error is not None:
+                break
+            committed = b.sequence
+        return Accepted(parts, new, len(parts), committed, error, replayed)
+
+    def accept_each(
+        self, lock: asyncpg.Record, batches: list[Batch], media: set[tuple[int, str]]
+    ) -> Accepted:
+        """`accept` with the step order checked batch by batch, to find the batch whose steps go
+        backwards (the batches before it are still committed). Caches the keys of accepted batches."""
+        allow = lock["allow_out_of_order"]
+        committed, error, replayed = lock["sequence"], None, 0
+        planned: list[Planned] = []
+        for b in batches:
+            if b.sequence <= committed:
+                replayed += 1
+                continue
+            error = self._refusal(b, committed, lock)
+            if error is None:
+                try:
+                    self._check_no_media_keys(b, {}, media)
+                    planned.append(self.plan(b, allow))
+                except InvalidArgument as e:
+                    error = e
+            if error is not None:
+                break
+            committed = b.sequence
+        parts = [merge(planned, allow)] if planned else []
+        return Accepted(parts, {}, len(planned), committed, error, replayed)
+
+    @staticmethod
+    def _refusal(b: Batch, committed: int, lock: asyncpg.Record) -> ServiceError | None:
+        if b.sequence != committed + 1:
+            return InvalidArgument(
+                "batch.sequence", Reason.SEQUENCE_GAP, f"expected sequence {committed + 1}, got {b.sequence}"
+            )
+        if lock["state"] in TERMINAL:
+            return FailedPrecondition(Reason.RUN_FINISHED, "the run is finished and accepts no more points")
+        return None
+
+    def _check_no_media_keys(self, b: Batch, new: dict[str, int], media: set[tuple[int, str]]) -> None:
         """A key new to the run may not hold rich values already (a key holds one kind of value)."""
-        fresh = [k for k in b.keys if k not in self.key_ids]
-        clash = await media_store.media_keys_among(conn, self.run_pk, fresh) if fresh else []
+        clash = sorted(
+            k for k in b.keys if k not in self.key_ids and k not in new and (self.run_pk, k) in media
+        )
         if clash:
             raise InvalidArgument(
                 f"batch.keys[{b.keys.index(clash[0])}]",
@@ -235,61 +325,28 @@ class StreamSession:
                 f"key {clash[0]!r} holds rich values in this run; scalar metrics need a key of their own",
             )
 
-    async def _commit(self, batches: list[Batch]) -> tuple[Ack, ServiceError | None]:
-        async with self.pool.acquire(timeout=self.timeout) as conn, conn.transaction():
-            lock = await store.lock_for_batch(conn, self.run_pk, self.stream_id)
-            if lock is None:
-                raise NotFound("run", f"run {self.run_pk} (deleted while streaming)")
-            token = (lock["point_count"], lock["max_key_id"])
-            await self._refresh_keys(conn, token)
-            error: ServiceError | None
-            committed, error, planned = lock["sequence"], None, []
-            for b in batches:
-                if b.sequence <= committed:
-                    prom.INGEST_REPLAYED.inc()
-                    continue  # a replay of an acknowledged batch: exactly-once means do nothing
-                if b.sequence != committed + 1:
-                    error = InvalidArgument(
-                        "batch.sequence",
-                        Reason.SEQUENCE_GAP,
-                        f"expected sequence {committed + 1}, got {b.sequence}",
-                    )
-                    break
-                if lock["state"] in TERMINAL:
-                    error = FailedPrecondition(
-                        Reason.RUN_FINISHED, "the run is finished and accepts no more points"
-                    )
-                    break
-                try:
-                    await self._check_no_media_keys(conn, b)
-                    planned.append(self.plan(b, lock["allow_out_of_order"]))
-                except InvalidArgument as e:
-                    error = e
-                    break
-                committed = b.sequence
-            points = lock["point_count"]
-            if planned:
-                points = await self._write(conn, planned, committed)
-                self._cache_token = (points, len(self.key_ids) - 1)
-            else:
-                self._cache_token = token
-        self.committed = committed
-        return Ack(committed, points), error
+    def committed_to(self, sequence: int, run_points: int, wrote: bool, token: tuple[int, int]) -> Ack:
+        """After the commit: the new high-water mark, and a cache token matching the database."""
+        self.committed = sequence
+        self._cache_token = (run_points, len(self.key_ids) - 1) if wrote else token
+        return Ack(sequence, run_points)
 
-    async def _write(self, conn: Conn, planned: list[Planned], sequence: int) -> int:
-        """COPY the rows of every batch, then one statement for summaries, counters and the mark."""
-        rows = [row for p in planned for row in build_rows(self.run_pk, p)]
-        if rows:
-            await store.copy_chunks(conn, rows, self.timeout)
-        names = {v: k for k, v in self.key_ids.items()}
-        summary = summary_columns(combine([summarize(p) for p in planned]), names)
-        points = sum(len(p.key_ids) for p in planned)
-        prom.INGEST_POINTS.inc(points)
-        prom.INGEST_BATCHES.inc(len(planned))
-        next_step = max((int(p.steps.max()) + 1 for p in planned if len(p.steps)), default=0)
-        return await store.commit_summary(
-            conn, self.run_pk, self.stream_id, summary, sequence, points, next_step, self.timeout
-        )
+
+@dataclass
+class Accepted:
+    """What a stream's queued batches give under the lock: the accepted batches' points with key ids
+    (`parts`, in sequence order; empty when no batch was accepted), keys new to the run, how many
+    batches, the new high-water mark, the error that stopped them (if one did), how many were
+    replays; `points` and `next_step` once planned."""
+
+    parts: list[Planned]
+    new_keys: dict[str, int]
+    batches: int
+    sequence: int
+    error: ServiceError | None
+    replayed: int
+    points: int = 0
+    next_step: int = 0
 
 
 async def open_stream(
@@ -320,9 +377,17 @@ async def set_summary_overrides(conn: Conn, run_pk: int, overrides: Sequence[tup
 _END = object()
 
 
-async def pump(session: StreamSession, batches: AsyncIterator[Batch]) -> AsyncIterator[Ack]:
+class Committer(Protocol):
+    """Commits a stream's queued batches (metrics/group.py: together with other streams' batches)."""
+
+    async def commit(self, session: StreamSession, batches: list[Batch]) -> Outcome: ...
+
+
+async def pump(
+    session: StreamSession, batches: AsyncIterator[Batch], committer: Committer
+) -> AsyncGenerator[Ack, None]:
     """Read batches into a bounded queue (a full queue stops reading: the client's writes wait) and
-    commit them in groups; yield one ack per committed group. Errors surface in stream order."""
+    hand what is queued to the committer; yield one ack per commit. Errors surface in stream order."""
     queue: asyncio.Queue[object] = asyncio.Queue(maxsize=QUEUE_BATCHES)
 
     async def reader() -> None:
@@ -344,9 +409,10 @@ async def pump(session: StreamSession, batches: AsyncIterator[Batch]) -> AsyncIt
         while True:
             group, tail = await _take_group(queue)
             if group:
-                ack, error = await session.commit(group)
-                prom.INGEST_ACK_LAG.observe(time.monotonic() - group[0].received)
-                yield ack
+                ack, error = await committer.commit(session, group)
+                if ack is not None:
+                    prom.INGEST_ACK_LAG.observe(time.monotonic() - group[0].received)
+                    yield ack
                 if error is not None:
                     raise error
             if tail is _END:

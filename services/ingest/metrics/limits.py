@@ -17,7 +17,8 @@ MAX_BATCH_KEYS = MAX_KEYS_PER_RUN
 MAX_STREAM_ID = 128
 ROW_POINTS = 320  # points per metric_chunks row: 3 x 8 x 320 bytes stay inline (< toast_tuple_target)
 QUEUE_BATCHES = 16  # batches a stream holds in memory before the server stops reading (backpressure)
-GROUP_POINTS = 250_000  # points committed in one transaction at most (group commit)
+GROUP_POINTS = 250_000  # points committed in one transaction at most (group commit, all streams)
+COMMITTERS = 2  # committer tasks per process, each committing for its share of the runs
 # Highest step of a point: the run's next_step (last step + 1) must still fit in a PostgreSQL bigint.
 MAX_STEP = 2**63 - 2
 

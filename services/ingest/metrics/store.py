@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -28,22 +29,48 @@ async def open_stream(conn: Conn, run_pk: int, stream_id: str) -> int:
     return result
 
 
-async def lock_for_batch(conn: Conn, run_pk: int, stream_id: str) -> asyncpg.Record:
-    """Lock the run and stream rows (concurrent streams of one run commit one after the other) and
-    read what a batch's validation needs, plus a cache token for the key dictionary."""
-    row = await conn.fetchrow(
-        """SELECT r.state, r.allow_out_of_order, r.point_count, s.sequence,
+async def lock_streams(
+    conn: Conn, run_pks: Sequence[int], stream_ids: Sequence[str], skip_locked: bool = False
+) -> list[asyncpg.Record]:
+    """Lock the run and stream rows of every (run, stream) in run id order (two transactions that lock
+    several runs wait for each other in one order, so they cannot deadlock) and read what validating
+    their batches needs, plus a cache token for each run's key dictionary. A deleted run has no row;
+    with `skip_locked`, neither has a run another transaction holds locked."""
+    return await conn.fetch(
+        f"""SELECT r.id AS run_pk, s.stream_id, r.state, r.allow_out_of_order, r.point_count, s.sequence,
                   (SELECT coalesce(max(k.key_id), -1) FROM metric_keys k WHERE k.run_id = r.id) AS max_key_id
-           FROM runs r JOIN metric_streams s ON s.run_id = r.id AND s.stream_id = $2
-           WHERE r.id = $1 FOR UPDATE OF r, s""",
-        run_pk,
-        stream_id,
+           FROM unnest($1::bigint[], $2::text[]) AS u(run_id, stream_id)
+           JOIN runs r ON r.id = u.run_id
+           JOIN metric_streams s ON s.run_id = u.run_id AND s.stream_id = u.stream_id
+           ORDER BY r.id, s.stream_id
+           FOR UPDATE OF r, s{" SKIP LOCKED" if skip_locked else ""}""",
+        list(run_pks),
+        list(stream_ids),
     )
-    return cast(asyncpg.Record, row)  # RETURNING: a row inserted, or one known to exist
 
 
-async def load_keys(conn: Conn, run_pk: int) -> list[asyncpg.Record]:
-    return await conn.fetch("SELECT key_id, key, last_step FROM metric_keys WHERE run_id = $1", run_pk)
+async def existing_runs(conn: Conn, run_pks: Sequence[int]) -> set[int]:
+    rows = await conn.fetch("SELECT id FROM runs WHERE id = ANY($1::bigint[])", list(run_pks))
+    return {r["id"] for r in rows}
+
+
+async def media_keys(conn: Conn, run_pks: Sequence[int], keys: Sequence[str]) -> set[tuple[int, str]]:
+    """Which of the (run, key) pairs hold rich (media) values (one statement for a whole group)."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT u.run_id, u.key FROM unnest($1::bigint[], $2::text[]) AS u(run_id, key)
+           WHERE EXISTS (SELECT 1 FROM media_entries m WHERE m.run_id = u.run_id AND m.key = u.key)""",
+        list(run_pks),
+        list(keys),
+    )
+    return {(r["run_id"], r["key"]) for r in rows}
+
+
+async def load_keys(conn: Conn, run_pks: Sequence[int]) -> list[asyncpg.Record]:
+    """The key dictionaries of several runs (one statement)."""
+    return await conn.fetch(
+        "SELECT run_id, key_id, key, last_step FROM metric_keys WHERE run_id = ANY($1::bigint[])",
+        list(run_pks),
+    )
 
 
 async def copy_chunks(conn: Conn, records: Sequence[tuple[Any, ...]], timeout: float) -> None:
@@ -77,13 +104,13 @@ async def copy_chunks(conn: Conn, records: Sequence[tuple[Any, ...]], timeout: f
 
 _COMMIT_SQL = """
 WITH u AS (
-    SELECT * FROM unnest($3::int[], $4::text[], $5::bigint[], $6::bigint[], $7::float8[], $8::bigint[],
-                         $9::float8[], $10::bigint[], $11::float8[], $12::bigint[], $13::float8[])
-        AS u(key_id, key, count, finite_count, last, last_step, min, min_step, max, max_step, sum)
+    SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::bigint[], $6::float8[],
+                         $7::bigint[], $8::float8[], $9::bigint[], $10::float8[], $11::bigint[], $12::float8[])
+        AS u(run_id, key_id, key, count, finite_count, last, last_step, min, min_step, max, max_step, sum)
 ), k AS (
     INSERT INTO metric_keys AS m (run_id, key_id, key, count, finite_count, last, last_step,
                                   min, min_step, max, max_step, sum)
-    SELECT $1, key_id, key, count, finite_count, last, last_step,
+    SELECT run_id, key_id, key, count, finite_count, last, last_step,
            CASE WHEN finite_count > 0 THEN min END, CASE WHEN finite_count > 0 THEN min_step END,
            CASE WHEN finite_count > 0 THEN max END, CASE WHEN finite_count > 0 THEN max_step END, sum
     FROM u
@@ -99,43 +126,52 @@ WITH u AS (
         max_step = CASE WHEN m.max IS NULL OR EXCLUDED.max > m.max
                         THEN coalesce(EXCLUDED.max_step, m.max_step) ELSE m.max_step END,
         max = CASE WHEN m.max IS NULL OR EXCLUDED.max > m.max THEN coalesce(EXCLUDED.max, m.max) ELSE m.max END
+), v AS (
+    SELECT * FROM unnest($13::bigint[], $14::text[], $15::bigint[], $16::bigint[], $17::bigint[])
+        AS v(run_id, stream_id, sequence, points, next_step)
 ), s AS (
-    UPDATE metric_streams SET sequence = $14, update_time = now() WHERE run_id = $1 AND stream_id = $2
+    UPDATE metric_streams m SET sequence = v.sequence, update_time = now()
+    FROM v WHERE m.run_id = v.run_id AND m.stream_id = v.stream_id
 )
-UPDATE runs SET point_count = point_count + $15, next_step = greatest(next_step, $16),
-                heartbeat_time = now(),
-                state = CASE WHEN state = $17 THEN $18 ELSE state END,
-                finish_time = CASE WHEN state = $17 THEN NULL ELSE finish_time END
-WHERE id = $1
-RETURNING point_count
+UPDATE runs r SET point_count = r.point_count + v.points, next_step = greatest(r.next_step, v.next_step),
+                  heartbeat_time = now(),
+                  state = CASE WHEN r.state = $18 THEN $19 ELSE r.state END,
+                  finish_time = CASE WHEN r.state = $18 THEN NULL ELSE r.finish_time END
+FROM v WHERE r.id = v.run_id
+RETURNING r.id, r.point_count
 """
 
 
-async def commit_summary(
-    conn: Conn,
-    run_pk: int,
-    stream_id: str,
-    summary: Sequence[list[Any]],
-    sequence: int,
-    points: int,
-    next_step: int,
-    timeout: float,
-) -> int:
-    """Merge per-key summaries (one set-based statement), move the stream's high-water mark and the
-    run's counters. Returns the run's point count. A crashed run that sends data is running again."""
-    result: int = await conn.fetchval(
+@dataclass
+class StreamMove:
+    """What one stream's accepted batches change: its high-water mark and its run's counters."""
+
+    run_pk: int
+    stream_id: str
+    sequence: int
+    points: int
+    next_step: int
+
+
+async def commit_group(
+    conn: Conn, summary: Sequence[list[Any]], moves: Sequence[StreamMove], timeout: float
+) -> dict[int, int]:
+    """Merge per-key summaries of several runs (one row per (run, key)), move every stream's
+    high-water mark and its run's counters, in ONE statement. The streams belong to distinct runs.
+    Returns each run's point count. A crashed run that sends data is running again."""
+    rows = await conn.fetch(
         _COMMIT_SQL,
-        run_pk,
-        stream_id,
         *summary,
-        sequence,
-        points,
-        next_step,
+        [m.run_pk for m in moves],
+        [m.stream_id for m in moves],
+        [m.sequence for m in moves],
+        [m.points for m in moves],
+        [m.next_step for m in moves],
         CRASHED,
         RUNNING,
         timeout=timeout,
     )
-    return result
+    return {r["id"]: r["point_count"] for r in rows}
 
 
 _OVERRIDES_SQL = """
