@@ -187,29 +187,42 @@ def test_a_stream_whose_call_ends_mid_commit_loses_and_duplicates_nothing(
     server: ServerThread, pg_dsn: str
 ) -> None:
     """Commits are held (metric_chunks locked) while a group is in its transaction; one member's call
-    ends then. The group still commits it; the reconnected stream replays and stores nothing twice."""
+    ends then. The group still commits it, and the call ends only once that commit has (nothing of an
+    ended call commits after it ended); the reconnected stream replays and stores nothing twice. A
+    stream queued behind the group whose call ends before its turn writes nothing."""
     names = [new_run(server) for _ in range(3)]
     members = [
         (open_session(server, n), domain_batches(steps_batch(1, 0), steps_batch(2, 10))) for n in names
     ]
+    late = new_run(server)
     committer = GroupCommitter(server.deps.pool)
     lock = server.run(asyncpg.connect(pg_dsn))
     server.run(lock.execute("BEGIN; LOCK TABLE metric_chunks IN EXCLUSIVE MODE"))
 
-    async def go() -> list[object]:
+    async def go() -> tuple[list[object], bool]:
         tasks = [asyncio.ensure_future(committer.commit(s, b)) for s, b in members]
         await asyncio.sleep(0.3)
         assert committer.stats.groups == 1  # the group waits on the lock, inside its transaction
-        tasks[1].cancel()  # the stream's call ends
+        queued = asyncio.ensure_future(committer.commit(late_session, [*late_batches]))
+        await asyncio.sleep(0.05)
+        queued.cancel()  # not taken yet: dropped
+        tasks[1].cancel()  # the stream's call ends while its group writes it
+        await asyncio.sleep(0.3)
+        ended_before_commit = tasks[1].done()
         await lock.execute("ROLLBACK")
-        return await asyncio.gather(*tasks, return_exceptions=True)
+        return [*await asyncio.gather(*tasks, queued, return_exceptions=True)], ended_before_commit
 
+    late_session = open_session(server, late)
+    late_batches = domain_batches(steps_batch(1, 0))
     try:
-        results = server.run(go(), timeout=60)
+        results, ended_before_commit = server.run(go(), timeout=60)
     finally:
         server.run(lock.close())
         server.run(committer.close())
+    assert not ended_before_commit, "the call ended while its group was still writing it"
     assert isinstance(results[1], asyncio.CancelledError) and committer.stats.largest == 3
+    assert isinstance(results[3], asyncio.CancelledError)
+    assert points(server, late) == {} and get_run(server, late).point_count == 0
     for name in names:
         assert_steps(server, name, range(0, 20))
     responses, error = stream(

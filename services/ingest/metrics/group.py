@@ -56,6 +56,7 @@ class Member:
     session: StreamSession
     batches: list[Batch]
     deferred: bool = False  # its run was locked by another transaction when a group wanted it
+    in_flight: bool = False  # taken into a group whose transaction has not ended yet
     done: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     @property
@@ -223,13 +224,25 @@ class GroupCommitter:
         self._task: asyncio.Task[None] | None = None
 
     async def commit(self, session: StreamSession, batches: list[Batch]) -> Outcome:
-        """Queue a stream's batches for the next group and wait for their outcome."""
+        """Queue a stream's batches for the next group and wait for their outcome.
+
+        A call that ends while it waits (cancelled, or cut when its caller lost access) drops its
+        batches if no group has taken them yet; if a group is writing them, the call ends only once
+        that transaction has: nothing of an ended call commits after it ended."""
         member = Member(session, batches)
         self._pending.append(member)
         self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="metric-group-committer")
-        return await member.done
+        try:
+            return await asyncio.shield(member.done)
+        except asyncio.CancelledError:
+            if not member.in_flight:
+                member.done.cancel()  # _take skips it: nothing of it is written
+            else:
+                with contextlib.suppress(BaseException):  # a second cancellation stops the wait
+                    await asyncio.shield(member.done)
+            raise
 
     async def close(self) -> None:
         if self._task is not None:
@@ -247,6 +260,8 @@ class GroupCommitter:
             self._wake.clear()
             while group := self._take():
                 if all(m.deferred for m in group):  # only streams whose runs are locked elsewhere
+                    for m in group:
+                        m.in_flight = False
                     self._pending.extendleft(reversed(group))
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), LOCKED_RETRY)
@@ -269,6 +284,7 @@ class GroupCommitter:
             if m.session.run_pk in runs:
                 later.append(m)  # another stream of the same run: the next group
                 continue
+            m.in_flight = True
             group.append(m)
             runs.add(m.session.run_pk)
             points += m.points
@@ -298,7 +314,7 @@ class GroupCommitter:
         later = []
         for m, outcome in zip(group, outcomes, strict=True):
             if outcome is None:
-                m.deferred = True
+                m.deferred, m.in_flight = True, False
                 later.append(m)
             else:
                 m.resolve(outcome)
