@@ -139,7 +139,11 @@ def many_runs(
           f"{result['sent_fraction']:.0%} of the scheduled steps were sent)")  # fmt: skip
     print(f"  ack latency p50 {result['p50'] * 1000:.0f} ms, p99 {result['p99'] * 1000:.0f} ms "
           f"({result['batches']:,} batches, {points / max(1, result['batches']):.0f} points each)")  # fmt: skip
-    print(f"  goal >= 1,000,000 points/s with p99 <= 1 s: ratio {rate / 1e6:.2f}x")
+    print(f"  sustained      {result['sustained']:>12,.0f} points/s acknowledged from {seconds / 10:.0f} s to "
+          f"{seconds:.0f} s (after the runs started, before they all flushed their last batch at once)")  # fmt: skip
+    met = result["sustained"] >= 1e6 * 0.99 and result["p99"] <= 1.0
+    print(f"  goal >= 1,000,000 points/s with p99 <= 1 s: end to end {rate / 1e6:.2f}x, sustained "
+          f"{result['sustained'] / 1e6:.2f}x, p99 {result['p99']:.2f} s: {'met' if met else 'NOT met'}")  # fmt: skip
     print(usage.line("ingest") + f", load generator {result['cpu']:.1f}")
     print(f"  machine load average {os.getloadavg()[0]:.1f} (1 min): the processes above got "
           f"{(usage.server_cpu + usage.pg_cpu + result['cpu']) / usage.seconds:.2f} of {os.cpu_count()} cores")  # fmt: skip

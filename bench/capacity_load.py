@@ -7,7 +7,9 @@ Run as its own process by bench_capacity (so its CPU is measured apart from the 
 
 Each run sends, every tick, one batch holding every step that fell due since its last batch (a run
 that fell behind catches up with bigger batches, as the SDK's batching does), with at most `window`
-batches unacknowledged. Prints `STREAMING` when the streams are open and the clock starts, then one
+batches unacknowledged; when the time is up it sends the rest of its schedule at once (as a finishing
+run flushes), so every run sends exactly seconds × rate steps and the durable rate is every scheduled
+point over the time to its last ack. Prints `STREAMING` when the streams are open and the clock starts, then one
 JSON line: acked points, seconds, ack latency p50/p99 (batch written -> ack read), the schedule lag,
 and the load generator's own CPU seconds while streaming.
 """
@@ -37,6 +39,7 @@ class Tally:
 
     points: int = 0
     latencies: list[float] = field(default_factory=list)
+    acks: list[tuple[float, int]] = field(default_factory=list)  # (when, points) of every ack
     last_ack: float = 0.0
     due_steps: int = 0
     sent_steps: int = 0
@@ -87,13 +90,16 @@ class RunStream:
         reader = asyncio.create_task(self._read(tally))
         seq = sent = 0
         next_tick = start + tick * (hash(self.name) % 1000) / 1000  # spread the runs over a tick
-        while True:
-            await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
+        total = int(seconds * rate)
+        while sent < total:
+            wake = min(next_tick, start + seconds)  # the last batch goes when the time is up
+            await asyncio.sleep(max(0.0, wake - time.monotonic()))
             now = time.monotonic()
-            if now - start >= seconds:
-                break
-            next_tick += tick
-            due = int((now - start) * rate) - sent
+            if wake == next_tick:
+                next_tick += tick
+            # Every step due by now; once the time is up, the rest of the schedule (as a finishing
+            # run flushes what it logged), so every run sends exactly `total` steps.
+            due = (total if now - start >= seconds else int((now - start) * rate)) - sent
             if due <= 0:
                 continue
             await self._make_room(reader)
@@ -104,7 +110,7 @@ class RunStream:
                 pb.StreamMetricsRequest(batch=make_batch(seq, self.keys, sent, count, time.time()))
             )
             sent += count
-        tally.due_steps += int(seconds * rate)
+        tally.due_steps += total
         tally.sent_steps += sent
         await self.call.done_writing()
         await reader
@@ -128,6 +134,7 @@ class RunStream:
                 sent_at, points = self.pending.pop(seq)
                 tally.latencies.append(now - sent_at)
                 tally.points += points
+                tally.acks.append((now, points))
                 self.room.release()
             tally.last_ack = now
 
@@ -148,6 +155,11 @@ async def drive(args: argparse.Namespace) -> dict[str, float]:
     for c in channels:
         await c.close()
     lat = np.array(tally.latencies or [0.0])
+    # Sustained: points acknowledged from the end of a warm-up (a tenth of the time) to the end of the
+    # schedule, over that window: the rate the server keeps up with, without the first ticks (runs
+    # starting) and the last (every run flushing at once).
+    warm = args.seconds / 10
+    window = [p for t, p in tally.acks if warm <= t - start <= args.seconds]
     return {
         "points": tally.points,
         "seconds": tally.last_ack - start,
@@ -156,6 +168,7 @@ async def drive(args: argparse.Namespace) -> dict[str, float]:
         "p99": float(np.percentile(lat, 99)),
         "batches": len(tally.latencies),
         "sent_fraction": tally.sent_steps / max(1, tally.due_steps),
+        "sustained": sum(window) / (args.seconds - warm),
         "cpu": cpu,
     }
 
