@@ -21,6 +21,7 @@ from ...common.projects import get_project
 from ...common.runs import summary_rows_by_run
 from . import cursor, store
 from .attrs import Attr, attr_or_invalid, parse_order
+from .candidates import candidate_ids
 from .estimate import Count, estimate_count
 from .filters import Node, parse_filter, regex_patterns
 
@@ -150,6 +151,9 @@ async def count_runs(
     async with pool.acquire(timeout=timeout) as conn, conn.transaction(readonly=True):
         project_id = await resolve_project(conn, parent)
         await prepare(conn, node, timeout)
+        found = await candidate_ids(conn, project_id, node, timeout)
+        if found is not None:  # a selective index path: count its candidates exactly
+            return Count(await store.count_runs(conn, project_id, node, timeout, candidates=found), False)
         if not allow_estimate:
             return Count(await store.count_runs(conn, project_id, node, timeout), False)
         return await estimate_count(conn, project_id, node, timeout)

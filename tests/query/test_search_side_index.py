@@ -1,0 +1,289 @@
+"""The side indexes of the runs table (numeric config ranges, $regex trigrams): the literal analysis of
+regexes, the tables kept equal to what the runs hold through inserts, updates and deletes, every
+candidate set a superset of its condition's matches, and searches and counts that give the same
+answer with and without the index path, over randomized data (unicode, case-insensitive regexes,
+config changed after creation, deleted runs)."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from typing import Any
+
+import pytest
+from strata.query.v1 import query_service_pb2 as q
+from strata_server.query.search import candidates as cand
+from strata_server.query.search import store
+from strata_server.query.search.attrs import parse_order
+from strata_server.query.search.filters import parse_filter
+from strata_server.query.search.regex_literals import required_literals
+
+from tests.fixtures import query as fx
+
+PARENT = "entities/side/projects/p"
+WORDS = [
+    "adam",
+    "sgd",
+    "roberta",
+    "bert-base",
+    "Größe",
+    "naïve",
+    "日本語モデル",
+    "lr=0.01",
+    "x.y(z)",
+    "AbCdEf",
+]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("^run 12345$", [["run 12345"]]),
+        ("adam(w)?|sgd_mom", [["adam"], ["sgd_mom"]]),
+        ("lr=0\\.01", [["lr=0.01"]]),
+        ("abcd*efg", [["abc", "efg"]]),
+        ("abc+def", [["abc", "def"]]),
+        ("abc?def", [["def"]]),
+        ("abcd{2,3}xyz", [["abc", "xyz"]]),
+        ("[abc]def[^x]ghi", [["def", "ghi"]]),
+        ("\\x41bcd\\dxyz", [["xyz"]]),  # \\x takes every hex digit: "bcd" is part of it
+        ("\\x41ghi", [["ghi"]]),
+        ("\\u00e9abc", [["abc"]]),
+        ("***=a.b*c", [["a.b*c"]]),
+        ("日本語", [["日本語"]]),
+        ("ab*cd", None),  # only "a" and "cd": too short
+        ("abc|.*", None),  # one alternative needs nothing
+        ("(?i)abc", None),  # embedded options: not analysed
+        ("[[:alpha:]]+", None),
+        ("(abc)", None),
+    ],
+)
+def test_required_literals(pattern: str, expected: list[list[str]] | None) -> None:
+    assert required_literals(pattern) == expected
+
+
+def _config(rng: random.Random, i: int) -> dict[str, Any]:
+    return {
+        "lr": rng.choice([rng.uniform(-1, 1), 10 ** rng.uniform(-8, 2), 0, 1e300, -5e-310, 2**70]),
+        "model": {"name": rng.choice(WORDS) + str(i % 7), "depth": rng.randint(0, 9)},
+        "s": rng.choice(WORDS) + " " + rng.choice(WORDS),
+        "n": rng.choice([str(rng.randint(0, 99)), rng.randint(0, 99), True, None]),
+        "list": [rng.randint(0, 5), rng.choice(WORDS)],
+        **({"long": "q" * 2100 + rng.choice(WORDS)} if i % 17 == 0 else {}),
+    }
+
+
+@pytest.fixture(scope="module")
+def project(server):  # type: ignore[no-untyped-def]
+    rng = random.Random(11)
+
+    async def load() -> int:
+        pid = await fx.create_project(server.deps.pool, "side", "p")
+        other = await fx.create_project(server.deps.pool, "side", "other")
+        for i in range(240):
+            await fx.add_run(
+                server.deps.pool,
+                pid if i % 8 else other,
+                f"r{i}",
+                config=_config(rng, i),
+                display_name=f"{rng.choice(WORDS)} run {i}",
+                tags=[rng.choice(WORDS)],
+                job_type=rng.choice(["train", "eval", "ÉVAL"]),
+            )
+        async with server.deps.pool.acquire() as conn:
+            # config changed after creation (and a number beyond float8), names changed, runs deleted
+            ids = [r["id"] for r in await conn.fetch("SELECT id FROM runs WHERE project_id = $1", pid)]
+            for k, run_pk in enumerate(ids[::5]):
+                raw = json.dumps(_config(rng, k + 1000))
+                raw = raw[:-1] + ', "huge": 1e400}' if k % 3 == 0 else raw
+                await conn.execute(
+                    "UPDATE runs SET config = $2::jsonb, display_name = $3 WHERE id = $1",
+                    run_pk,
+                    raw,
+                    f"renamed {rng.choice(WORDS)} {k}",
+                )
+            await conn.execute("DELETE FROM runs WHERE id = ANY($1)", ids[1::9])
+        return pid
+
+    return server.run(load())
+
+
+def _filters(rng: random.Random, values: list[Any], texts: list[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for _ in range(60):
+        path = rng.choice(["config.lr", "config.model.depth", "config.n", "config.huge", "config.lr"])
+        bound = rng.choice(values)
+        ops = rng.sample(["$gt", "$gte", "$lt", "$lte"], rng.randint(1, 2))
+        out.append({path: {op: bound for op in ops}})
+    for _ in range(60):
+        text = rng.choice(texts)
+        start = rng.randrange(max(1, len(text) - 3))
+        piece = text[start : start + rng.randint(3, 6)]
+        lit = "".join(c if c.isalnum() or c == " " else "\\" + c for c in piece)
+        pattern = rng.choice([lit, "^.*" + lit, lit + "|zzzq", lit + "s?", "(a|b)?" + lit + "[0-9]*"])
+        key = rng.choice(["display_name", "config.s", "config.model.name", "tags", "job_type", "config.long"])
+        doc: dict[str, Any] = {"$regex": pattern}
+        if rng.random() < 0.4:
+            doc = {
+                "$regex": "".join(c.swapcase() if rng.random() < 0.5 else c for c in pattern),
+                "$options": "i",
+            }
+        out.append({key: doc} if rng.random() < 0.7 else {key: doc, "config.model.depth": {"$gte": 3}})
+    return out
+
+
+def _sample_data(server, pid: int) -> tuple[list[Any], list[str]]:  # type: ignore[no-untyped-def]
+    async def read() -> tuple[list[Any], list[str]]:
+        async with server.deps.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT display_name, config::text AS c, tags, job_type FROM runs WHERE project_id = $1", pid
+            )
+        values: list[Any] = [0, -1, 1e-9, 0.5, 3, 1e300, -5e-310]
+        texts: list[str] = []
+        for r in rows:
+            c = json.loads(r["c"])
+            numbers = [v for v in (c.get("lr"), c["model"]["depth"]) if isinstance(v, (int, float))]
+            values += [v if abs(v) < 2**63 else float(v) for v in numbers]  # filters take int64
+            texts += [r["display_name"], c["s"], c["model"]["name"], *r["tags"], r["job_type"]]
+        return values, texts
+
+    return server.run(read())
+
+
+async def _ids(conn, pid: int, node, candidates: list[int] | None) -> list[int]:  # type: ignore[no-untyped-def]
+    spec = store.SearchSpec(pid, node, parse_order(["display_name"]), None, 1000, candidates)
+    return [pk for pk, _ in await store.search_ids(conn, spec, 30)]
+
+
+def test_every_filter_gives_the_same_runs_with_and_without_the_index_path(
+    server, project, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    async def no_index_path(*args: object) -> None:
+        return None
+
+    monkeypatch.setattr(store, "candidate_ids", no_index_path)  # searches below scan unless given candidates
+    rng = random.Random(5)
+    values, texts = _sample_data(server, project)
+    docs = _filters(rng, values, texts)
+
+    async def check() -> tuple[int, int]:
+        used = matched = 0
+        async with server.deps.pool.acquire() as conn, conn.transaction(readonly=True):
+            await store.begin_read(conn)
+            for doc in docs:
+                node = parse_filter(json.dumps(doc))
+                truth = await _ids(conn, project, node, None)
+                matched += bool(truth)
+                for probe in cand.probes(project, node, await cand.case_insensitive_safe(conn, 30)):
+                    used += 1
+                    ids = [r[0] for r in await conn.fetch(probe.query, *probe.params)]
+                    assert set(truth) <= set(ids), doc  # a superset of the matches
+                    assert await _ids(conn, project, node, ids) == truth, doc
+                    exact = await store.count_runs(conn, project, node, 30)
+                    assert await store.count_runs(conn, project, node, 30, candidates=ids) == exact, doc
+        return used, matched
+
+    used, matched = server.run(check())
+    assert used >= 100  # nearly every generated filter had an index path
+    assert matched >= 50  # and many match some runs: the comparison is not between empty results
+
+
+def _recomputed(conn, table: str):  # type: ignore[no-untyped-def]
+    if table == "run_config_numbers":
+        return conn.fetch(
+            """SELECT r.id, strata_config_key(r.project_id, l.path) AS key, strata_config_number(l.value) AS num
+               FROM runs r, strata_config_leaves(r.config) l WHERE jsonb_typeof(l.value) = 'number'
+               EXCEPT ALL SELECT run_id, key, num FROM run_config_numbers"""
+        )
+    return conn.fetch(
+        """SELECT r.id, strata_run_trigrams(r.project_id, r.display_name, r.run_id, r.job_type, r.run_group,
+                                             r.author_name, r.tags, r.config) AS codes FROM runs r
+           EXCEPT ALL SELECT run_id, codes FROM run_text_trigrams"""
+    )
+
+
+def test_side_tables_equal_what_the_runs_hold(server, project) -> None:  # type: ignore[no-untyped-def]
+    async def check() -> None:
+        async with server.deps.pool.acquire() as conn:
+            for table in ("run_config_numbers", "run_text_trigrams"):
+                assert await _recomputed(conn, table) == []  # nothing missing
+                stale = await conn.fetchval(
+                    f"SELECT count(*) FROM {table} WHERE run_id NOT IN (SELECT id FROM runs)"
+                )
+                assert stale == 0  # nothing left by deleted runs
+            counts = await conn.fetchrow(
+                """SELECT (SELECT count(*) FROM run_text_trigrams) AS t, (SELECT count(*) FROM runs) AS r"""
+            )
+            assert counts["t"] == counts["r"]
+
+    server.run(check())
+
+
+def test_a_heartbeat_update_does_not_touch_the_side_tables(server, project) -> None:  # type: ignore[no-untyped-def]
+    async def check() -> tuple[int, int]:
+        async with server.deps.pool.acquire() as conn:
+            run_pk = await conn.fetchval("SELECT min(id) FROM runs WHERE project_id = $1", project)
+            before = await conn.fetchval(
+                "SELECT xmin::text::bigint FROM run_text_trigrams WHERE run_id = $1", run_pk
+            )
+            await conn.execute(
+                "UPDATE runs SET heartbeat_time = now(), point_count = point_count + 1 WHERE id = $1", run_pk
+            )
+            await conn.execute("UPDATE runs SET config = config WHERE id = $1", run_pk)  # unchanged value
+            after = await conn.fetchval(
+                "SELECT xmin::text::bigint FROM run_text_trigrams WHERE run_id = $1", run_pk
+            )
+            return before, after
+
+    before, after = server.run(check())
+    assert before == after
+
+
+def test_selective_filters_read_only_candidates(server, project) -> None:  # type: ignore[no-untyped-def]
+    async def sizes() -> list[int | None]:
+        async with server.deps.pool.acquire() as conn:
+            out = []
+            for doc in (
+                {"display_name": {"$regex": "run 12$"}},
+                {"config.lr": {"$gt": 1e299}},
+                {"config.s": {"$regex": "日本語モ", "$options": ""}},
+                {"job_type": {"$regex": "ÉVAL"}},
+            ):
+                found = await cand.candidate_ids(conn, project, parse_filter(json.dumps(doc)), 30)
+                out.append(None if found is None else len(found))
+            return out
+
+    for size in server.run(sizes()):
+        assert size is not None and size < 100
+
+
+def test_no_index_path_for_what_it_cannot_answer() -> None:
+    for doc in (
+        {"display_name": {"$regex": "[0-9]+"}},  # no literal
+        {"config.list.0": {"$gt": 1}},  # a list index
+        {"$or": [{"config.lr": {"$gt": 1}}, {"state": "finished"}]},  # not a top-level condition
+        {"config.lr": {"$gt": True}},  # not a number
+        {"display_name": {"$regex": "日本語", "$options": "i"}},  # case-insensitive beyond ASCII
+    ):
+        assert cand.probes(1, parse_filter(json.dumps(doc)), True) == []
+
+
+def test_search_and_count_over_grpc_use_the_index_path(server, project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    client = server.client()
+    monkeypatch.setattr(cand, "CAP", 10)
+    for doc in ({"display_name": {"$regex": "run 1[0-9]$"}}, {"config.model.depth": {"$gte": 9}}):
+        text = json.dumps(doc)
+        resp = client.query.SearchRuns(q.SearchRunsRequest(parent=PARENT, filter_json=text, page_size=5))
+        names = [r.display_name for r in resp.runs]
+        count = client.query.CountRuns(
+            q.CountRunsRequest(parent=PARENT, filter_json=text, allow_estimate=True)
+        )
+        exact = client.query.CountRuns(q.CountRunsRequest(parent=PARENT, filter_json=text))
+        assert count.count == exact.count and not count.estimated
+        assert len(names) == min(5, exact.count)
+    letters = "".join(random.Random(1).choices(string.ascii_lowercase, k=12))
+    empty = client.query.CountRuns(
+        q.CountRunsRequest(parent=PARENT, filter_json=json.dumps({"display_name": {"$regex": letters}}))
+    )
+    assert empty.count == 0
