@@ -28,6 +28,7 @@ from .sqlgen import RANGE_OPS
 
 CAP = 20_000
 MAX_PROBES = 4
+MAX_DEPTH = 6  # config paths strata_config_leaves reaches (query/0003)
 TEXT_FIELDS = {"display_name", "run_id", "job_type", "group", "user", "tags"}
 # A path segment PostgreSQL's `#>` may read as a list index (strtol: spaces, a sign, digits).
 _INDEX_LIKE = re.compile(r" *[+-]?[0-9]+")
@@ -75,7 +76,8 @@ def _conjuncts(node: Node) -> list[Leaf]:
 
 
 def _indexable_path(path: tuple[str, ...]) -> bool:
-    return bool(path) and not any(_INDEX_LIKE.fullmatch(p) for p in path)
+    """Paths strata_config_leaves indexes: objects only, at most MAX_DEPTH keys."""
+    return 0 < len(path) <= MAX_DEPTH and not any(_INDEX_LIKE.fullmatch(p) for p in path)
 
 
 def _numeric_range(leaf: Leaf) -> bool:

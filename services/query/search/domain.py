@@ -199,7 +199,8 @@ async def group_runs(
     async with pool.acquire(timeout=timeout) as conn, conn.transaction(readonly=True):
         project_id = await resolve_project(conn, parent)
         await prepare(conn, node, timeout)
-        rows = await store.group_runs(conn, project_id, node, by, what, timeout)
+        found = await candidate_ids(conn, project_id, node, timeout)
+        rows = await store.group_runs(conn, project_id, node, by, what, timeout, found)
     if len(rows) > store.MAX_GROUPS:
         raise InvalidArgument("group_by", Reason.OUT_OF_RANGE, f"more than {store.MAX_GROUPS} groups")
     nan = math.nan

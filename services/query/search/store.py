@@ -386,13 +386,21 @@ def group_expr(sql: Sql, attr: Attr) -> tuple[str, str]:
 
 
 async def group_runs(
-    conn: Conn, project_id: int, node: Node, group_by: Attr, metric: Attr, timeout: float
+    conn: Conn,
+    project_id: int,
+    node: Node,
+    group_by: Attr,
+    metric: Attr,
+    timeout: float,
+    candidates: list[int] | None = None,
 ) -> list[asyncpg.Record]:
     sql = Sql()
     project = sql.param(project_id, "int8")
     g, extra = group_expr(sql, group_by)
     m = sql.expr(metric)
     cond = where(sql, node)
+    if candidates is not None:
+        cond = f"r.id = ANY({sql.param(candidates, 'int8[]')}) AND {cond}"
     query = f"""SELECT g::text AS value, count(*) AS run_count, count(m) AS metric_count,
                        avg(m) AS mean, min(m) AS min, max(m) AS max
                 FROM (SELECT COALESCE({g}, 'null'::jsonb) AS g, {m} AS m
