@@ -68,7 +68,7 @@ SEARCHES = {
     "config string $regex, no match (trigrams)": ({"config.model.name": {"$regex": "llama"}}, []),
     "config string $regex, common (ordered walk)": ({"config.model.name": {"$regex": "^rob"}}, []),
     "name $regex, no literal, rare (scan fallback)": (
-        {"display_name": {"$regex": "^[a-z]+ 9[0-9]{3}7$"}},
+        {"display_name": {"$regex": "^[a-z]+ 9[0-9]{2}77$"}},
         [],
     ),
 }

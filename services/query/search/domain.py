@@ -151,12 +151,10 @@ async def count_runs(
     async with pool.acquire(timeout=timeout) as conn, conn.transaction(readonly=True):
         project_id = await resolve_project(conn, parent)
         await prepare(conn, node, timeout)
-        found = await candidate_ids(conn, project_id, node, timeout)
-        if found is not None:  # a selective index path: count its candidates exactly
-            return Count(await store.count_runs(conn, project_id, node, timeout, candidates=found), False)
-        if not allow_estimate:
-            return Count(await store.count_runs(conn, project_id, node, timeout), False)
-        return await estimate_count(conn, project_id, node, timeout)
+        if allow_estimate:  # the sample first: a common filter needs no candidate set
+            return await estimate_count(conn, project_id, node, timeout)
+        found = await candidate_ids(conn, project_id, node, timeout)  # None: no selective index path
+        return Count(await store.count_runs(conn, project_id, node, timeout, candidates=found), False)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@
    estimate. Its relative error is about 1/sqrt(matches in the sample): ~3% for a filter matching a
    fifth of the runs. A project no larger than the sample is read whole: the count is exact.
 2. When the sample holds fewer than MIN_SAMPLE_MATCHES matches (a selective filter, a poor estimate),
-   a capped count follows (the planner's plan, so the filter indexes serve it): up to EXACT_UP_TO
+   the candidates of the search side indexes are counted exactly when there is a selective set
+   (candidates.py); else a capped count follows (the planner's plan, so the filter indexes serve it): up to EXACT_UP_TO
    matches it is the exact answer; above, the estimate stands (at least EXACT_UP_TO + 1).
 
 The answer says `estimated`; callers offer an exact count (allow_estimate = false).
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 from ...common.db import Conn
 from . import store
+from .candidates import candidate_ids
 from .filters import Node
 
 EXACT_UP_TO = 1000
@@ -43,6 +45,9 @@ async def estimate_count(conn: Conn, project_id: int, node: Node, timeout: float
     estimate = round(matched / sampled * size) if sampled else 0
     if matched >= MIN_SAMPLE_MATCHES and estimate > EXACT_UP_TO:
         return Count(estimate, True)
+    found = await candidate_ids(conn, project_id, node, timeout)
+    if found is not None:  # a selective side-index path: its candidates are counted exactly
+        return Count(await store.count_runs(conn, project_id, node, timeout, candidates=found), False)
     capped = await store.count_runs(conn, project_id, node, timeout, cap=EXACT_UP_TO)
     if capped <= EXACT_UP_TO:
         return Count(capped, False)
