@@ -16,6 +16,7 @@ from strata.query.v1 import query_service_pb2 as q
 from strata_server.query.search import candidates as cand
 from strata_server.query.search import store
 from strata_server.query.search.attrs import parse_attr, parse_order
+from strata_server.query.search.containment import containment_docs
 from strata_server.query.search.filters import parse_filter
 from strata_server.query.search.regex_literals import required_literals
 
@@ -271,11 +272,19 @@ def test_no_index_path_for_what_it_cannot_answer() -> None:
     for doc in (
         {"display_name": {"$regex": "[0-9]+"}},  # no literal
         {"config.list.0": {"$gt": 1}},  # a list index
+        {"config.list.+1": {"$gt": 1}},  # also a list index for `#>` (strtol)
+        {"config.a.b.c.d.e.f.g": {"$gt": 1}},  # deeper than the indexed 6 keys
         {"$or": [{"config.lr": {"$gt": 1}}, {"state": "finished"}]},  # not a top-level condition
         {"config.lr": {"$gt": True}},  # not a number
         {"display_name": {"$regex": "日本語", "$options": "i"}},  # case-insensitive beyond ASCII
     ):
         assert cand.probes(1, parse_filter(json.dumps(doc)), True) == []
+
+
+def test_a_signed_or_spaced_list_index_gets_no_containment_prefilter() -> None:
+    assert containment_docs(("list", "+1"), [1]) == []
+    assert containment_docs(("list", " 1"), [1]) == []
+    assert containment_docs(("list", "x1"), [1]) != []
 
 
 def test_search_and_count_over_grpc_use_the_index_path(server, project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -296,3 +305,15 @@ def test_search_and_count_over_grpc_use_the_index_path(server, project, monkeypa
         q.CountRunsRequest(parent=PARENT, filter_json=json.dumps({"display_name": {"$regex": letters}}))
     )
     assert empty.count == 0
+
+
+def test_a_signed_list_index_finds_the_element(server, project) -> None:  # type: ignore[no-untyped-def]
+    async def add() -> None:
+        await fx.add_run(server.deps.pool, project, "signed-index", config={"sl": [0, 7, "x"]})
+
+    server.run(add())
+    client = server.client()
+    for path in ("config.sl.1", "config.sl.+1"):  # PostgreSQL's `#>` reads "+1" as list index 1
+        for doc in ({path: 7}, {path: {"$gte": 7}}):
+            req = q.CountRunsRequest(parent=PARENT, filter_json=json.dumps(doc))
+            assert client.query.CountRuns(req).count == 1, doc
