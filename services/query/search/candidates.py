@@ -56,13 +56,16 @@ def probes(project_id: int, node: Node, ci_safe: bool) -> list[Probe]:
     return out[:MAX_PROBES]
 
 
-async def candidate_ids(conn: Conn, project_id: int, node: Node, timeout: float) -> list[int] | None:
-    """The smallest probe's run ids when some probe finds at most CAP runs, else None."""
+async def candidate_ids(
+    conn: Conn, project_id: int, node: Node, timeout: float, cap: int | None = None
+) -> list[int] | None:
+    """The smallest probe's run ids when some probe finds at most `cap` (default CAP) runs, else None."""
+    cap = CAP if cap is None else min(cap, CAP)
     found = probes(project_id, node, await case_insensitive_safe(conn, timeout))
     best: list[int] | None = None
     for probe in found:
-        rows = await conn.fetch(f"{probe.query} LIMIT {CAP + 1}", *probe.params, timeout=timeout)
-        if len(rows) <= CAP and (best is None or len(rows) < len(best)):
+        rows = await conn.fetch(f"{probe.query} LIMIT {max(cap + 1, 0)}", *probe.params, timeout=timeout)
+        if len(rows) <= cap and (best is None or len(rows) < len(best)):
             best = [r[0] for r in rows]
             if len(best) < 100:
                 break

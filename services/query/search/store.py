@@ -95,6 +95,11 @@ async def _with_candidates(conn: Conn, spec: SearchSpec, timeout: float) -> Sear
 
 async def _part_a(conn: Conn, spec: SearchSpec, timeout: float) -> tuple[list[Row], SearchSpec]:
     walk = _walk(spec, spec.limit, WALK_BUDGET)
+    ordered_index = walk is not None
+    if walk is not None and spec.candidates is None:
+        few = await candidate_ids(conn, spec.project_id, spec.filter, timeout, cap=WALK_BUDGET)
+        if few is not None:  # a side index leaves fewer runs than the walk would read: sort those
+            spec, walk = replace(spec, candidates=few), None
     if walk is not None:
         # Candidates must stream through nested loops in index order so the walk stops once the page
         # is full; a hash join would read the whole budget first.
@@ -113,9 +118,7 @@ async def _part_a(conn: Conn, spec: SearchSpec, timeout: float) -> tuple[list[Ro
     # when they narrow it, and let the planner filter first and sort the few survivors, rather than
     # walk the order index again (what it picks when it guesses wrong).
     spec = await _with_candidates(conn, spec, timeout)
-    rows = await _run(
-        conn, *_general(spec, spec.limit, tail=False, unordered_index=walk is not None), timeout
-    )
+    rows = await _run(conn, *_general(spec, spec.limit, tail=False, unordered_index=ordered_index), timeout)
     return rows, spec
 
 
