@@ -331,7 +331,7 @@ async def ingest_cost(dsn: str, updates: int) -> None:
         print("\n-- cost of the query service's indexes to ingest")
         await update_cost(conn, updates)
         await runs_cost(conn, updates)
-        await create_cost(conn, updates)
+        await create_cost(dsn, updates)
         await copy_cost(conn)
     finally:
         await conn.close()
@@ -407,35 +407,45 @@ async def runs_cost(conn: Any, updates: int) -> None:
           f"   | without any: {per['runs_plain']:.1f} us ({per['runs_filters'] / per['runs_plain']:.2f}x)")  # fmt: skip
 
 
-async def create_cost(conn: Any, updates: int) -> None:
+async def create_cost(dsn: str, updates: int) -> None:
     """Creating a run (INSERT with a 20-key config), changing its config, and ingest's per-batch runs
-    update, with the search side-index triggers of query/0003 and with them disabled (interleaved)."""
-    pid = await conn.fetchval(
-        """WITH e AS (INSERT INTO entities (name, kind) VALUES ('cost', 'user') RETURNING id)
-           INSERT INTO projects (entity_id, name) SELECT id, 'cost' FROM e RETURNING id"""
-    )
-    config = json.dumps(fx._config(np.random.default_rng(0)))
-    statements = {
-        "create": "INSERT INTO runs (project_id, run_id, display_name, config) VALUES ($1, $2, $2, $3::jsonb)",
-        "config update": "UPDATE runs SET config = jsonb_set($3::jsonb, '{seed}', to_jsonb(length($2))) "
-        "WHERE project_id = $1 AND run_id = $2",
-        "per-batch update": "UPDATE runs SET point_count = point_count + 100, heartbeat_time = now() "
-        "WHERE project_id = $1 AND run_id = $2 AND $3::jsonb IS NOT NULL",
-    }
-    times: dict[tuple[str, bool], list[float]] = {}
-    for i in range(updates * 2):
-        for on in (True, False) if i % 2 else (False, True):
-            await conn.execute(f"ALTER TABLE runs {'ENABLE' if on else 'DISABLE'} TRIGGER USER")
-            for what, statement in statements.items():
-                t = time.perf_counter()
-                await conn.execute(statement, pid, f"c{i}-{on}", config)
-                times.setdefault((what, on), []).append(time.perf_counter() - t)
-    await conn.execute("ALTER TABLE runs ENABLE TRIGGER USER")
-    for what in statements:
-        on, off = (statistics.median(times[(what, flag)]) * 1e6 for flag in (True, False))
-        print(
-            f"  run {what:<17} with the side-index triggers {on:7.1f} us   | without: {off:7.1f} us ({on / off:.2f}x)"
+    update, with the search side-index triggers of query/0003 (one connection) and without them (a
+    second connection in session_replication_role = replica, where ordinary triggers do not fire),
+    interleaved."""
+    import asyncpg
+
+    on, off = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    try:
+        await off.execute("SET session_replication_role = replica")
+        for conn in (on, off):  # commits without waiting for the disk: the statements' own cost
+            await conn.execute("SET synchronous_commit = off")
+        pid = await on.fetchval(
+            """WITH e AS (INSERT INTO entities (name, kind) VALUES ('cost', 'user') RETURNING id)
+               INSERT INTO projects (entity_id, name) SELECT id, 'cost' FROM e RETURNING id"""
         )
+        config = json.dumps(fx._config(np.random.default_rng(0)))
+        statements = {
+            "create": "INSERT INTO runs (project_id, run_id, display_name, config) VALUES ($1, $2, $2, $3::jsonb)",
+            "per-batch update": "UPDATE runs SET point_count = point_count + 100, heartbeat_time = now() "
+            "WHERE project_id = $1 AND run_id = $2 AND $3::jsonb IS NOT NULL",
+            "config update": "UPDATE runs SET config = jsonb_set($3::jsonb, '{seed}', to_jsonb(length($2))) "
+            "WHERE project_id = $1 AND run_id = $2",
+        }
+        times: dict[tuple[str, bool], list[float]] = {}
+        for i in range(updates * 2):
+            for flag in (True, False) if i % 2 else (False, True):
+                conn = on if flag else off
+                for what, statement in statements.items():
+                    t = time.perf_counter()
+                    await conn.execute(statement, pid, f"c{i}-{flag}", config)
+                    times.setdefault((what, flag), []).append(time.perf_counter() - t)
+    finally:
+        await on.close()
+        await off.close()
+    for what in statements:
+        with_, without = (statistics.median(times[(what, flag)]) * 1e6 for flag in (True, False))
+        print(f"  run {what:<17} with the side-index triggers {with_:7.1f} us   | without: {without:7.1f} us"
+              f" ({with_ / without:.2f}x)")  # fmt: skip
 
 
 async def copy_cost(conn: Any) -> None:
