@@ -10,6 +10,11 @@ Search plan for one page (keyset pagination, order keys k1..km, ties by run id i
    page fills, the general query (the planner's choice) finishes part A.
 2. Runs where k1 is missing ("part B", NULLS LAST), ordered by k2..km: only when part A did not fill
    the page and the filter does not already require k1.
+
+Where the filter has a config range or a $regex at its top level, the side indexes (candidates.py)
+may narrow it to a candidate set: at most a walk's budget of runs makes the walk unnecessary; at most
+candidates.CAP serves the general query after a walk ran out of budget. Every query then reads only
+`r.id = ANY(candidates)`.
 """
 
 from __future__ import annotations
