@@ -322,13 +322,15 @@ def test_a_signed_list_index_finds_the_element(server, project) -> None:  # type
             assert client.query.CountRuns(req).count == 1, doc
 
 
+@pytest.mark.parametrize("budget", [2000, 3])
 @pytest.mark.parametrize("order", [[], ["-summary.val/f1"], ["config.lr"]])
 def test_pages_in_every_order_are_the_same_with_and_without_the_index_path(
-    server, project, monkeypatch, order
+    server, project, monkeypatch, order, budget
 ) -> None:  # type: ignore[no-untyped-def]
-    """The whole flow (ordered walk, early candidate sets, the tail of runs missing the order key),
-    page by page, against the same searches with the index path switched off."""
+    """The whole flow (ordered walk, early candidate sets, the longer walk, the tail of runs missing
+    the order key), page by page, against the same searches with the index path switched off."""
     monkeypatch.setattr(cand, "CAP", 40)  # small sets, so that both early and late probes happen
+    monkeypatch.setattr(store, "WALK_BUDGET", budget)  # 3: walks run out, the longer walk reads 48
     values, texts = _sample_data(server, project)
     docs = _filters(random.Random(9), values, texts)[::3]
     real = store.candidate_ids
@@ -337,7 +339,8 @@ def test_pages_in_every_order_are_the_same_with_and_without_the_index_path(
         return None
 
     async def pages(conn, node, lookup) -> list[int]:  # type: ignore[no-untyped-def]
-        monkeypatch.setattr(store, "candidate_ids", lookup)
+        monkeypatch.setattr(store, "candidate_ids", lookup)  # off: no candidate set, no longer walk
+        monkeypatch.setattr(store, "probes", cand.probes if lookup is real else lambda *a: [])
         out: list[int] = []
         position = None
         for _ in range(50):

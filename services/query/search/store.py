@@ -29,12 +29,13 @@ import asyncpg
 from ...common.db import Conn
 from ...common.runs import RUN_COLUMNS, RUN_FROM, RUN_STATE_NAMES
 from .attrs import Attr, OrderKey
-from .candidates import candidate_ids
+from .candidates import candidate_ids, probes
 from .cursor import Position
 from .filters import And, Leaf, Node, required_present, summary_metrics
 from .sqlgen import RANGE_OPS, OrderExpr, Sql, keyset_after, order_exprs, where
 
 WALK_BUDGET = 2000
+LONG_WALK_FACTOR = 16  # the second, longer walk of filters only a side index could narrow
 MAX_GROUPS = 10_000
 # run state names indexed by RunState number + 1 (PostgreSQL arrays start at 1), bound as a parameter
 STATE_NAMES_BY_NUMBER = [RUN_STATE_NAMES.get(n, "unspecified") for n in range(max(RUN_STATE_NAMES) + 1)]
@@ -106,11 +107,7 @@ async def _part_a(conn: Conn, spec: SearchSpec, timeout: float) -> tuple[list[Ro
         if few is not None:  # a side index leaves fewer runs than the walk would read: sort those
             spec, walk = replace(spec, candidates=few), None
     if walk is not None:
-        # Candidates must stream through nested loops in index order so the walk stops once the page
-        # is full; a hash join would read the whole budget first.
-        await conn.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
-        rows = await _run(conn, walk[0], walk[1], timeout)
-        await conn.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
+        rows = await _walk_rows(conn, walk, timeout)
         if len(rows) >= spec.limit:
             return rows, spec
         count_walk = _walk(spec, spec.limit, WALK_BUDGET, count_only=True)
@@ -123,8 +120,26 @@ async def _part_a(conn: Conn, spec: SearchSpec, timeout: float) -> tuple[list[Ro
     # when they narrow it, and let the planner filter first and sort the few survivors, rather than
     # walk the order index again (what it picks when it guesses wrong).
     spec = await _with_candidates(conn, spec, timeout)
+    if walk is not None and spec.candidates is None and probes(spec.project_id, spec.filter, True):
+        # A regex or config range whose side index found too many candidates (a common literal, a
+        # wide range) and no other index: the planner would read the whole project. A longer walk
+        # stops as soon as the page is full, so filters matching more than ~0.2% of runs end here.
+        longer = _walk(spec, spec.limit, WALK_BUDGET * LONG_WALK_FACTOR)
+        assert longer is not None
+        rows = await _walk_rows(conn, longer, timeout)
+        if len(rows) >= spec.limit:
+            return rows, spec
     rows = await _run(conn, *_general(spec, spec.limit, tail=False, unordered_index=ordered_index), timeout)
     return rows, spec
+
+
+async def _walk_rows(conn: Conn, walk: tuple[str, list[Any]], timeout: float) -> list[Row]:
+    # Candidates must stream through nested loops in index order so the walk stops once the page
+    # is full; a hash join would read the whole budget first.
+    await conn.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
+    rows = await _run(conn, walk[0], walk[1], timeout)
+    await conn.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
+    return rows
 
 
 async def _run(conn: Conn, query: str, params: list[Any], timeout: float) -> list[Row]:
