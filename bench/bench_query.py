@@ -67,6 +67,10 @@ SEARCHES = {
     "name $regex i, 11 matches (trigrams)": ({"display_name": {"$regex": "RUN 1234", "$options": "i"}}, []),
     "config string $regex, no match (trigrams)": ({"config.model.name": {"$regex": "llama"}}, []),
     "config string $regex, common (ordered walk)": ({"config.model.name": {"$regex": "^rob"}}, []),
+    "name $regex, common literal, 1.1% (trigrams or longer walk)": (
+        {"display_name": {"$regex": "^run 1.*5$"}},
+        [],
+    ),
     "name $regex, no literal, rare (scan fallback)": (
         {"display_name": {"$regex": "^[a-z]+ 9[0-9]{2}77$"}},
         [],
