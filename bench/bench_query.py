@@ -411,19 +411,19 @@ async def runs_cost(conn: Any, updates: int) -> None:
           f"   | without any: {per['runs_plain']:.1f} us ({per['runs_filters'] / per['runs_plain']:.2f}x)")  # fmt: skip
 
 
+SIDE_TRIGGERS = ["runs_search_index_insert", "runs_search_index_update", "runs_search_index_delete"]
+
+
 async def create_cost(dsn: str, updates: int) -> None:
-    """Creating a run (INSERT with a 20-key config), changing its config, and ingest's per-batch runs
-    update, with the search side-index triggers of query/0003 (one connection) and without them (a
-    second connection in session_replication_role = replica, where ordinary triggers do not fire),
-    interleaved."""
+    """Creating a run (INSERT with a 20-key config), ingest's per-batch runs update and a config
+    update, with the search side-index triggers of query/0003 and with them disabled, in alternating
+    blocks of 25 (the first statement after each switch, which plans again, is not counted)."""
     import asyncpg
 
-    on, off = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn)
     try:
-        await off.execute("SET session_replication_role = replica")
-        for conn in (on, off):  # commits without waiting for the disk: the statements' own cost
-            await conn.execute("SET synchronous_commit = off")
-        pid = await on.fetchval(
+        await conn.execute("SET synchronous_commit = off")  # commits do not wait for the disk
+        pid = await conn.fetchval(
             """WITH e AS (INSERT INTO entities (name, kind) VALUES ('cost', 'user') RETURNING id)
                INSERT INTO projects (entity_id, name) SELECT id, 'cost' FROM e RETURNING id"""
         )
@@ -436,16 +436,19 @@ async def create_cost(dsn: str, updates: int) -> None:
             "WHERE project_id = $1 AND run_id = $2",
         }
         times: dict[tuple[str, bool], list[float]] = {}
-        for i in range(updates * 2):
-            for flag in (True, False) if i % 2 else (False, True):
-                conn = on if flag else off
+        for block in range(max(4, updates // 25)):
+            on = block % 2 == 1
+            action = "ENABLE" if on else "DISABLE"
+            await conn.execute("; ".join(f"ALTER TABLE runs {action} TRIGGER {t}" for t in SIDE_TRIGGERS))
+            for i in range(26):
                 for what, statement in statements.items():
                     t = time.perf_counter()
-                    await conn.execute(statement, pid, f"c{i}-{flag}", config)
-                    times.setdefault((what, flag), []).append(time.perf_counter() - t)
+                    await conn.execute(statement, pid, f"c{block}-{i}", config)
+                    if i:
+                        times.setdefault((what, on), []).append(time.perf_counter() - t)
+        await conn.execute("; ".join(f"ALTER TABLE runs ENABLE TRIGGER {t}" for t in SIDE_TRIGGERS))
     finally:
-        await on.close()
-        await off.close()
+        await conn.close()
     for what in statements:
         with_, without = (statistics.median(times[(what, flag)]) * 1e6 for flag in (True, False))
         print(f"  run {what:<17} with the side-index triggers {with_:7.1f} us   | without: {without:7.1f} us"
