@@ -364,3 +364,38 @@ def test_pages_in_every_order_are_the_same_with_and_without_the_index_path(
         return nonempty
 
     assert server.run(check()) >= 10
+
+
+def test_runs_written_through_ingest_are_found_by_range_and_regex(server, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Created, renamed and reconfigured through the SDK (ingest's own SQL): the triggers keep the
+    side indexes in step, and searches that use them see every change at once."""
+    import strata
+
+    monkeypatch.setenv("STRATA_ADDR", server.addr)
+    monkeypatch.setenv("STRATA_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.setattr(cand, "CAP", 5)
+    ids = []
+    for i in range(8):
+        run = strata.init(
+            project="sdk", entity="side", config={"lr": 0.001 * (i + 1), "opt": {"name": f"adam{i}"}}
+        )
+        if i == 3:
+            run.name = "Zeta-Ünïcode run"
+            run.config["lr"] = 0.5
+            run.config["opt"] = {"name": "lamb-q"}
+        run.finish()
+        ids.append(run.id)
+    api = strata.Api(server.addr)
+
+    def found(doc: dict[str, Any]) -> list[str]:
+        return sorted(r.id for r in api.runs("side/sdk", doc))
+
+    assert found({"config.lr": {"$gt": 0.1}}) == [ids[3]]
+    assert found({"config.lr": {"$gte": 0.004, "$lt": 0.1}}) == sorted(ids[4:])  # 0.004 itself: run 3 moved
+    for pattern in ("zeta-Ün", "ZETA-ün", "^zeta-.nïcode"):  # PostgreSQL folds Ü too; the index ASCII only
+        assert found({"display_name": {"$regex": pattern, "$options": "i"}}) == [ids[3]], pattern
+    assert found({"config.opt.name": {"$regex": "^lamb"}}) == [ids[3]]
+    assert found({"config.opt.name": {"$regex": "adam3"}}) == []  # the old value is gone
+    api.runs("side/sdk", {"config.lr": {"$gt": 0.1}})[0].delete()
+    assert found({"config.lr": {"$gt": 0.1}}) == []
+    assert found({"display_name": {"$regex": "Zeta"}}) == []
