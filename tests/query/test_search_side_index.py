@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from strata.query.v1 import query_service_pb2 as q
 from strata_server.query.search import candidates as cand
-from strata_server.query.search import store
+from strata_server.query.search import estimate, store
 from strata_server.query.search.attrs import parse_attr, parse_order
 from strata_server.query.search.containment import containment_docs
 from strata_server.query.search.cursor import Position
@@ -399,3 +399,28 @@ def test_runs_written_through_ingest_are_found_by_range_and_regex(server, tmp_pa
     api.runs("side/sdk", {"config.lr": {"$gt": 0.1}})[0].delete()
     assert found({"config.lr": {"$gt": 0.1}}) == []
     assert found({"display_name": {"$regex": "Zeta"}}) == []
+
+
+def test_a_slow_capped_count_gives_way_to_the_estimate(server, project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A selective filter no index serves: the capped count is cut at CAPPED_COUNT_MS and the
+    sample's estimate stands, flagged; the transaction stays usable and its statement timeout as it was."""
+    real_count = store.count_runs
+
+    async def slow_count(conn, *args, **kwargs) -> int:  # type: ignore[no-untyped-def]
+        await conn.execute("SELECT pg_sleep(2)")
+        return await real_count(conn, *args, **kwargs)
+
+    node = parse_filter(json.dumps({"display_name": {"$regex": "^[a-z]+ 9[0-9]7$"}}))
+
+    async def run(cut: bool) -> tuple[estimate.Count, str, str]:
+        async with server.deps.pool.acquire() as conn, conn.transaction(readonly=True):
+            before = await conn.fetchval("SHOW statement_timeout")
+            monkeypatch.setattr(estimate.store, "count_runs", slow_count if cut else real_count)
+            monkeypatch.setattr(estimate, "SAMPLE_RUNS", 50)  # a sample smaller than the project
+            got = await estimate.estimate_count(conn, project, node, 30)
+            return got, before, await conn.fetchval("SHOW statement_timeout")
+
+    got, before, after = server.run(run(cut=True))
+    assert got.estimated and before == after
+    got, before, after = server.run(run(cut=False))
+    assert not got.estimated and before == after
