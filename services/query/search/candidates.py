@@ -38,6 +38,7 @@ _INDEX_LIKE = re.compile(r" *[+-]?[0-9]+")
 class Probe:
     query: str  # selects run ids; parameters $1.. are `params`
     params: list[Any]
+    bounded: bool  # an index range scan that stops at the LIMIT (a GIN bitmap scan reads it all first)
 
 
 def probes(project_id: int, node: Node, ci_safe: bool) -> list[Probe]:
@@ -57,11 +58,14 @@ def probes(project_id: int, node: Node, ci_safe: bool) -> list[Probe]:
 
 
 async def candidate_ids(
-    conn: Conn, project_id: int, node: Node, timeout: float, cap: int | None = None
+    conn: Conn, project_id: int, node: Node, timeout: float, cap: int | None = None, bounded: bool = False
 ) -> list[int] | None:
-    """The smallest probe's run ids when some probe finds at most `cap` (default CAP) runs, else None."""
+    """The smallest probe's run ids when some probe finds at most `cap` (default CAP) runs, else None.
+    With `bounded`, only probes whose cost is bounded by the cap (range scans, not regex trigrams,
+    whose GIN bitmap covers every run holding a common literal): for a probe that may well fail."""
     cap = CAP if cap is None else min(cap, CAP)
     found = probes(project_id, node, await case_insensitive_safe(conn, timeout))
+    found = [p for p in found if p.bounded or not bounded]
     best: list[int] | None = None
     for probe in found:
         rows = await conn.fetch(f"{probe.query} LIMIT {max(cap + 1, 0)}", *probe.params, timeout=timeout)
@@ -102,7 +106,7 @@ def _range_probe(project_id: int, path: tuple[str, ...], leaves: list[Leaf]) -> 
         params.append(json.dumps(leaf.value))
         op = ">=" if leaf.op in ("gt", "gte") else "<="
         conds.append(f"num {op} strata_config_number(${len(params)}::jsonb)")
-    return Probe(f"SELECT run_id FROM run_config_numbers WHERE {' AND '.join(conds)}", params)
+    return Probe(f"SELECT run_id FROM run_config_numbers WHERE {' AND '.join(conds)}", params, True)
 
 
 def _field(leaf: Leaf) -> tuple[str, Any] | None:
@@ -135,7 +139,7 @@ def _regex_probe(project_id: int, leaf: Leaf, ci_safe: bool) -> Probe | None:
         alternatives.append(f"codes @> strata_literal_codes($1::int8, {field}, ${len(params)}::text[])")
     long_value = f"codes @> strata_trigram_codes($1::int8, {field}, repeat('x', strata_trigram_limit() + 1))"
     where = " OR ".join([*alternatives, long_value])
-    return Probe(f"SELECT run_id FROM run_text_trigrams WHERE {where}", params)
+    return Probe(f"SELECT run_id FROM run_text_trigrams WHERE {where}", params, False)
 
 
 def _ascii_pieces(literals: list[str]) -> list[str]:

@@ -103,8 +103,8 @@ async def _part_a(conn: Conn, spec: SearchSpec, timeout: float) -> tuple[list[Ro
     walk = _walk(spec, spec.limit, WALK_BUDGET)
     ordered_index = walk is not None
     if walk is not None and spec.candidates is None:
-        few = await candidate_ids(conn, spec.project_id, spec.filter, timeout, cap=WALK_BUDGET)
-        if few is not None:  # a side index leaves fewer runs than the walk would read: sort those
+        few = await candidate_ids(conn, spec.project_id, spec.filter, timeout, cap=WALK_BUDGET, bounded=True)
+        if few is not None:  # a config range leaves fewer runs than the walk would read: sort those
             spec, walk = replace(spec, candidates=few), None
     if walk is not None:
         rows = await _walk_rows(conn, walk, timeout)
