@@ -138,6 +138,13 @@ async def vacuum_side_indexes(pool: Any) -> None:
     run_config_numbers) and the GIN pending list of run_text_trigrams."""
     async with pool.acquire() as conn:
         await conn.execute("VACUUM ANALYZE run_config_numbers, run_text_trigrams")
+        sizes = await conn.fetch(
+            """SELECT relname, pg_total_relation_size(oid) AS bytes FROM pg_class
+               WHERE relname IN ('runs', 'run_config_numbers', 'run_text_trigrams') ORDER BY relname"""
+        )
+    print(
+        "  sizes with indexes: " + ", ".join(f"{r['relname']} {r['bytes'] / 2**20:,.0f} MiB" for r in sizes)
+    )
 
 
 async def naive_scan(srv: ServerThread, project_id: int, iters: int) -> float:
