@@ -56,8 +56,25 @@ SEARCHES = {
     "quick filter: rare tag": ({"tags": "zzz"}, []),
     "selective summary range": ({"summary.val/f1": {"$gt": 0.9999}}, []),
     "created_at range, sort by summary": ({"created_at": {"$gt": "2024-01-10"}}, ["-summary.val/f1"]),
-    "config range, rare (no index: scans the project)": ({"config.lr": {"$lt": 1.0001e-5}}, []),
-    "name $regex (no index: scans the project)": ({"display_name": {"$regex": "^run 12345$"}}, []),
+    "config range, rare (side index: config numbers)": ({"config.lr": {"$lt": 1.0001e-5}}, []),
+    "config range, no match (side index), sort by summary": (
+        {"config.lr": {"$gt": 0.01}},
+        ["-summary.val/f1"],
+    ),
+    "config range, 0.5% (side index)": ({"config.warmup_steps": {"$gte": 1990}}, []),
+    "config range, 4% (ordered walk)": ({"config.lr": {"$gt": 0.0075}}, []),
+    "name $regex, 1 match (side index: trigrams)": ({"display_name": {"$regex": "^run 12345$"}}, []),
+    "name $regex i, 11 matches (trigrams)": ({"display_name": {"$regex": "RUN 1234", "$options": "i"}}, []),
+    "config string $regex, no match (trigrams)": ({"config.model.name": {"$regex": "llama"}}, []),
+    "config string $regex, common (ordered walk)": ({"config.model.name": {"$regex": "^rob"}}, []),
+    "name $regex, common literal, 1.1% (trigrams or longer walk)": (
+        {"display_name": {"$regex": "^run 1.*5$"}},
+        [],
+    ),
+    "name $regex, no literal, rare (scan fallback)": (
+        {"display_name": {"$regex": "^[a-z]+ 9[0-9]{2}77$"}},
+        [],
+    ),
 }
 FILTER_INDEXES = [
     "runs_config_path",
@@ -116,6 +133,20 @@ def bench_search(srv: ServerThread, project_id: int, n_runs: int, iters: int) ->
         line(f"{label[:36]} {shown}", ms, "exact count", base)
 
 
+async def vacuum_side_indexes(pool: Any) -> None:
+    """What autovacuum does soon after a bulk load: statistics, the visibility map (index-only scans of
+    run_config_numbers) and the GIN pending list of run_text_trigrams."""
+    async with pool.acquire() as conn:
+        await conn.execute("VACUUM ANALYZE run_config_numbers, run_text_trigrams")
+        sizes = await conn.fetch(
+            """SELECT relname, pg_total_relation_size(oid) AS bytes FROM pg_class
+               WHERE relname IN ('runs', 'run_config_numbers', 'run_text_trigrams') ORDER BY relname"""
+        )
+    print(
+        "  sizes with indexes: " + ", ".join(f"{r['relname']} {r['bytes'] / 2**20:,.0f} MiB" for r in sizes)
+    )
+
+
 async def naive_scan(srv: ServerThread, project_id: int, iters: int) -> float:
     async with srv.deps.pool.acquire() as conn, conn.transaction():
         for setting in ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"):
@@ -134,8 +165,9 @@ async def search_sql(
     """The search's own SQL (search/store.py; no gRPC, no loading of the page's runs); with drop, in
     a transaction that dropped the filter indexes of query/0002 and is rolled back: what the same
     statements cost without them."""
-    from strata_server.query.search import attrs, filters, store
+    from strata_server.query.search import attrs, candidates, filters, store
 
+    cap = candidates.CAP
     spec = store.SearchSpec(
         project_id, filters.parse_filter(json.dumps(doc)), attrs.parse_order(order), None, 51
     )
@@ -143,8 +175,9 @@ async def search_sql(
         tx = conn.transaction()
         await tx.start()
         try:
-            if drop:
+            if drop:  # ... and without the side indexes of query/0003 (no candidate sets)
                 await conn.execute(f"DROP INDEX {', '.join(FILTER_INDEXES)}")
+                candidates.CAP = -1
             await store.begin_read(conn)
             times = []
             for _ in range(n):
@@ -153,6 +186,7 @@ async def search_sql(
                 times.append(time.perf_counter() - t)
             return statistics.median(times) * 1000
         finally:
+            candidates.CAP = cap
             await tx.rollback()
 
 
@@ -308,6 +342,7 @@ async def ingest_cost(dsn: str, updates: int) -> None:
         print("\n-- cost of the query service's indexes to ingest")
         await update_cost(conn, updates)
         await runs_cost(conn, updates)
+        await create_cost(dsn, updates)
         await copy_cost(conn)
     finally:
         await conn.close()
@@ -383,6 +418,50 @@ async def runs_cost(conn: Any, updates: int) -> None:
           f"   | without any: {per['runs_plain']:.1f} us ({per['runs_filters'] / per['runs_plain']:.2f}x)")  # fmt: skip
 
 
+SIDE_TRIGGERS = ["runs_search_index_insert", "runs_search_index_update", "runs_search_index_delete"]
+
+
+async def create_cost(dsn: str, updates: int) -> None:
+    """Creating a run (INSERT with a 20-key config), ingest's per-batch runs update and a config
+    update, with the search side-index triggers of query/0003 and with them disabled, in alternating
+    blocks of 25 (the first statement after each switch, which plans again, is not counted)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SET synchronous_commit = off")  # commits do not wait for the disk
+        pid = await conn.fetchval(
+            """WITH e AS (INSERT INTO entities (name, kind) VALUES ('cost', 'user') RETURNING id)
+               INSERT INTO projects (entity_id, name) SELECT id, 'cost' FROM e RETURNING id"""
+        )
+        config = json.dumps(fx._config(np.random.default_rng(0)))
+        statements = {
+            "create": "INSERT INTO runs (project_id, run_id, display_name, config) VALUES ($1, $2, $2, $3::jsonb)",
+            "per-batch update": "UPDATE runs SET point_count = point_count + 100, heartbeat_time = now() "
+            "WHERE project_id = $1 AND run_id = $2 AND $3::jsonb IS NOT NULL",
+            "config update": "UPDATE runs SET config = jsonb_set($3::jsonb, '{seed}', to_jsonb(length($2))) "
+            "WHERE project_id = $1 AND run_id = $2",
+        }
+        times: dict[tuple[str, bool], list[float]] = {}
+        for block in range(max(4, updates // 25)):
+            on = block % 2 == 1
+            action = "ENABLE" if on else "DISABLE"
+            await conn.execute("; ".join(f"ALTER TABLE runs {action} TRIGGER {t}" for t in SIDE_TRIGGERS))
+            for i in range(26):
+                for what, statement in statements.items():
+                    t = time.perf_counter()
+                    await conn.execute(statement, pid, f"c{block}-{i}", config)
+                    if i:
+                        times.setdefault((what, on), []).append(time.perf_counter() - t)
+        await conn.execute("; ".join(f"ALTER TABLE runs ENABLE TRIGGER {t}" for t in SIDE_TRIGGERS))
+    finally:
+        await conn.close()
+    for what in statements:
+        with_, without = (statistics.median(times[(what, flag)]) * 1e6 for flag in (True, False))
+        print(f"  run {what:<17} with the side-index triggers {with_:7.1f} us   | without: {without:7.1f} us"
+              f" ({with_ / without:.2f}x)")  # fmt: skip
+
+
 async def copy_cost(conn: Any) -> None:
     """COPY into metric_chunks with and without the BRIN index on id."""
     await conn.execute("CREATE TEMP TABLE mc_plain (LIKE metric_chunks INCLUDING ALL EXCLUDING INDEXES)")
@@ -413,12 +492,17 @@ def main(argv: list[str]) -> None:
     only = set(args.only or ["search", "compare", "history", "ingest"])
     cmp_runs, cmp_points = (1000, 500) if args.quick else (1000, 2000)
     with postgres_database() as dsn:
-        with server_thread(dsn, rollup_interval=0.0, pg_pool_max=4) as srv:
+        with server_thread(dsn, rollup_interval=0.0, pg_pool_max=4, pg_statement_timeout=0) as srv:
             t = time.perf_counter()
             project_id = srv.run(fx.create_project(srv.deps.pool, "bench", "sweep"))
             if only & {"search", "history"}:
                 srv.run(fx.bulk_runs(srv.deps.pool, project_id, n_runs), timeout=7200)
                 print(f"loaded {n_runs:,} runs in {time.perf_counter() - t:.0f} s (COPY)")
+                t = time.perf_counter()
+                srv.run(vacuum_side_indexes(srv.deps.pool), timeout=7200)
+                print(
+                    f"VACUUM ANALYZE of the search side indexes in {time.perf_counter() - t:.0f} s (autovacuum's job)"
+                )
             if "search" in only:
                 bench_search(srv, project_id, n_runs, iters)
             if "compare" in only:

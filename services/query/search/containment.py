@@ -6,7 +6,7 @@ element equal to v. Every such run also satisfies `config @> {"a": {"b": v}}` or
 The prefilter is a superset (an object value also contains smaller objects), so the exact test
 stays and rechecks every run the index yields: adding the prefilter never changes a result.
 
-A path segment that is an integer may index into a list (`#>` reads `config.layers.0` from
+A path segment that is an integer (as strtol reads one: " 1" and "+1" too) may index into a list (`#>` reads `config.layers.0` from
 `{"layers": [...]}`), which containment cannot express; such paths get no prefilter.
 """
 
@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-_INDEX_LIKE = re.compile(r"-?[0-9]+")
+_INDEX_LIKE = re.compile(r" *[+-]?[0-9]+")  # what `#>` reads as a list index (strtol: spaces, a sign)
 
 
 def containment_docs(path: Sequence[str], values: Sequence[Any]) -> list[str]:

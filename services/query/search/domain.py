@@ -21,6 +21,7 @@ from ...common.projects import get_project
 from ...common.runs import summary_rows_by_run
 from . import cursor, store
 from .attrs import Attr, attr_or_invalid, parse_order
+from .candidates import candidate_ids
 from .estimate import Count, estimate_count
 from .filters import Node, parse_filter, regex_patterns
 
@@ -150,9 +151,10 @@ async def count_runs(
     async with pool.acquire(timeout=timeout) as conn, conn.transaction(readonly=True):
         project_id = await resolve_project(conn, parent)
         await prepare(conn, node, timeout)
-        if not allow_estimate:
-            return Count(await store.count_runs(conn, project_id, node, timeout), False)
-        return await estimate_count(conn, project_id, node, timeout)
+        if allow_estimate:  # the sample first: a common filter needs no candidate set
+            return await estimate_count(conn, project_id, node, timeout)
+        found = await candidate_ids(conn, project_id, node, timeout)  # None: no selective index path
+        return Count(await store.count_runs(conn, project_id, node, timeout, candidates=found), False)
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,8 @@ async def group_runs(
     async with pool.acquire(timeout=timeout) as conn, conn.transaction(readonly=True):
         project_id = await resolve_project(conn, parent)
         await prepare(conn, node, timeout)
-        rows = await store.group_runs(conn, project_id, node, by, what, timeout)
+        found = await candidate_ids(conn, project_id, node, timeout)
+        rows = await store.group_runs(conn, project_id, node, by, what, timeout, found)
     if len(rows) > store.MAX_GROUPS:
         raise InvalidArgument("group_by", Reason.OUT_OF_RANGE, f"more than {store.MAX_GROUPS} groups")
     nan = math.nan

@@ -10,13 +10,18 @@ Search plan for one page (keyset pagination, order keys k1..km, ties by run id i
    page fills, the general query (the planner's choice) finishes part A.
 2. Runs where k1 is missing ("part B", NULLS LAST), ordered by k2..km: only when part A did not fill
    the page and the filter does not already require k1.
+
+Where the filter has a config range or a $regex at its top level, the side indexes (candidates.py)
+may narrow it to a candidate set: at most a walk's budget of runs makes the walk unnecessary; at most
+candidates.CAP serves the general query after a walk ran out of budget. Every query then reads only
+`r.id = ANY(candidates)`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import asyncpg
@@ -24,11 +29,13 @@ import asyncpg
 from ...common.db import Conn
 from ...common.runs import RUN_COLUMNS, RUN_FROM, RUN_STATE_NAMES
 from .attrs import Attr, OrderKey
+from .candidates import candidate_ids, probes
 from .cursor import Position
 from .filters import And, Leaf, Node, required_present, summary_metrics
 from .sqlgen import RANGE_OPS, OrderExpr, Sql, keyset_after, order_exprs, where
 
 WALK_BUDGET = 2000
+LONG_WALK_FACTOR = 16  # the second, longer walk of filters only a side index could narrow
 MAX_GROUPS = 10_000
 # run state names indexed by RunState number + 1 (PostgreSQL arrays start at 1), bound as a parameter
 STATE_NAMES_BY_NUMBER = [RUN_STATE_NAMES.get(n, "unspecified") for n in range(max(RUN_STATE_NAMES) + 1)]
@@ -41,6 +48,7 @@ class SearchSpec:
     keys: list[OrderKey]
     position: Position | None
     limit: int
+    candidates: list[int] | None = None  # run pks that include every match (candidates.py), or None
 
 
 Row = tuple[int, tuple[Any, ...]]  # (run pk, order values)
@@ -75,34 +83,63 @@ async def search_ids(conn: Conn, spec: SearchSpec, timeout: float) -> list[Row]:
     in_tail = pos is not None and pos.values[0] is None and k1.attr.nullable
     rows: list[Row] = []
     if not in_tail:
-        rows = await _part_a(conn, spec, timeout)
+        rows, spec = await _part_a(conn, spec, timeout)
     k1_required = k1.attr in required_present(spec.filter)
     if len(rows) < spec.limit and k1.attr.nullable and not k1_required:
+        spec = await _with_candidates(conn, spec, timeout)
         rows += await _run(conn, *_general(spec, spec.limit - len(rows), tail=True), timeout)
     return rows
 
 
-async def _part_a(conn: Conn, spec: SearchSpec, timeout: float) -> list[Row]:
+async def _with_candidates(conn: Conn, spec: SearchSpec, timeout: float) -> SearchSpec:
+    """spec restricted to the side indexes' candidate runs when a selective index path exists."""
+    if spec.candidates is not None:
+        return spec
+    found = await candidate_ids(conn, spec.project_id, spec.filter, timeout)
+    return spec if found is None else replace(spec, candidates=found)
+
+
+async def _part_a(conn: Conn, spec: SearchSpec, timeout: float) -> tuple[list[Row], SearchSpec]:
     walk = _walk(spec, spec.limit, WALK_BUDGET)
+    ordered_index = walk is not None
+    if walk is not None and spec.candidates is None:
+        few = await candidate_ids(conn, spec.project_id, spec.filter, timeout, cap=WALK_BUDGET, bounded=True)
+        if few is not None:  # a config range leaves fewer runs than the walk would read: sort those
+            spec, walk = replace(spec, candidates=few), None
     if walk is not None:
-        # Candidates must stream through nested loops in index order so the walk stops once the page
-        # is full; a hash join would read the whole budget first.
-        await conn.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
-        rows = await _run(conn, walk[0], walk[1], timeout)
-        await conn.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
+        rows = await _walk_rows(conn, walk, timeout)
         if len(rows) >= spec.limit:
-            return rows
+            return rows, spec
         count_walk = _walk(spec, spec.limit, WALK_BUDGET, count_only=True)
         assert count_walk is not None  # the spec has a walk (above)
         count_query, count_params = count_walk
         candidates = await conn.fetchval(count_query, *count_params, timeout=timeout)
         if candidates < WALK_BUDGET:
-            return rows  # the walk saw every candidate: part A is complete
-    # After a walk ran out of budget the filter is selective: let the planner filter first and sort
-    # the few survivors, rather than walk the order index again (what it picks when it guesses wrong).
-    return await _run(
-        conn, *_general(spec, spec.limit, tail=False, unordered_index=walk is not None), timeout
-    )
+            return rows, spec  # the walk saw every candidate: part A is complete
+    # After a walk ran out of budget the filter is selective: read only the side indexes' candidates
+    # when they narrow it, and let the planner filter first and sort the few survivors, rather than
+    # walk the order index again (what it picks when it guesses wrong).
+    spec = await _with_candidates(conn, spec, timeout)
+    if walk is not None and spec.candidates is None and probes(spec.project_id, spec.filter, True):
+        # A regex or config range whose side index found too many candidates (a common literal, a
+        # wide range) and no other index: the planner would read the whole project. A longer walk
+        # stops as soon as the page is full, so filters matching more than ~0.2% of runs end here.
+        longer = _walk(spec, spec.limit, WALK_BUDGET * LONG_WALK_FACTOR)
+        assert longer is not None
+        rows = await _walk_rows(conn, longer, timeout)
+        if len(rows) >= spec.limit:
+            return rows, spec
+    rows = await _run(conn, *_general(spec, spec.limit, tail=False, unordered_index=ordered_index), timeout)
+    return rows, spec
+
+
+async def _walk_rows(conn: Conn, walk: tuple[str, list[Any]], timeout: float) -> list[Row]:
+    # Candidates must stream through nested loops in index order so the walk stops once the page
+    # is full; a hash join would read the whole budget first.
+    await conn.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
+    rows = await _run(conn, walk[0], walk[1], timeout)
+    await conn.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
+    return rows
 
 
 async def _run(conn: Conn, query: str, params: list[Any], timeout: float) -> list[Row]:
@@ -123,14 +160,16 @@ def _general(
     project = sql.param(spec.project_id, "int8")
     source = "runs r"
     runs_only, rest = _split(spec.filter)
-    if unordered_index and runs_only:
+    only = [] if spec.candidates is None else [f"r.id = ANY({sql.param(spec.candidates, 'int8[]')})"]
+    if unordered_index and (runs_only or only):
         # Run-attribute conditions first, on their own (MATERIALIZED: the planner may not merge them
         # back); summary joins and sorting then only see the few runs that pass.
-        first_pass = where(sql, And(tuple(runs_only)))
+        first_pass = " AND ".join([*only, where(sql, And(tuple(runs_only)))])
         source = f"(WITH c AS MATERIALIZED (SELECT * FROM runs r WHERE r.project_id = {project} AND {first_pass}) SELECT * FROM c) r"
-        spec = SearchSpec(spec.project_id, And(tuple(rest)), spec.keys, spec.position, spec.limit)
+        spec = replace(spec, filter=And(tuple(rest)))
+        only = []
     exprs = order_exprs(sql, spec.keys)
-    conds = [f"r.project_id = {project}", where(sql, spec.filter)]
+    conds = [f"r.project_id = {project}", *only, where(sql, spec.filter)]
     inner = _inner_metrics(spec.filter)
     if tail:
         order, select = _tail_part(sql, spec, exprs, conds)
@@ -279,12 +318,21 @@ def _walk_outer(
 # --- counting and grouping ---------------------------------------------------------------------
 
 
-async def count_runs(conn: Conn, project_id: int, node: Node, timeout: float, cap: int | None = None) -> int:
+async def count_runs(
+    conn: Conn,
+    project_id: int,
+    node: Node,
+    timeout: float,
+    cap: int | None = None,
+    candidates: list[int] | None = None,
+) -> int:
     """The number of matching runs; with `cap`, counting stops at cap + 1 (the planner's plan, so
-    indexes serve selective filters)."""
+    indexes serve selective filters); with `candidates`, only those runs are read (candidates.py)."""
     sql = Sql()
     project = sql.param(project_id, "int8")
     cond = where(sql, node)
+    if candidates is not None:
+        cond = f"r.id = ANY({sql.param(candidates, 'int8[]')}) AND {cond}"
     matching = f"FROM runs r {sql.joins(_inner_metrics(node))} WHERE r.project_id = {project} AND {cond}"
     if cap is None:
         query = f"SELECT count(*) {matching}"
@@ -361,13 +409,21 @@ def group_expr(sql: Sql, attr: Attr) -> tuple[str, str]:
 
 
 async def group_runs(
-    conn: Conn, project_id: int, node: Node, group_by: Attr, metric: Attr, timeout: float
+    conn: Conn,
+    project_id: int,
+    node: Node,
+    group_by: Attr,
+    metric: Attr,
+    timeout: float,
+    candidates: list[int] | None = None,
 ) -> list[asyncpg.Record]:
     sql = Sql()
     project = sql.param(project_id, "int8")
     g, extra = group_expr(sql, group_by)
     m = sql.expr(metric)
     cond = where(sql, node)
+    if candidates is not None:
+        cond = f"r.id = ANY({sql.param(candidates, 'int8[]')}) AND {cond}"
     query = f"""SELECT g::text AS value, count(*) AS run_count, count(m) AS metric_count,
                        avg(m) AS mean, min(m) AS min, max(m) AS max
                 FROM (SELECT COALESCE({g}, 'null'::jsonb) AS g, {m} AS m
