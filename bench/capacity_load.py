@@ -8,7 +8,7 @@ Run as its own process by bench_capacity (so its CPU is measured apart from the 
 Each run sends, every tick, one batch holding every step that fell due since its last batch (a run
 that fell behind catches up with bigger batches, as the SDK's batching does), with at most `window`
 batches unacknowledged; when the time is up it sends the rest of its schedule at once (as a finishing
-run flushes), so every run sends exactly seconds × rate steps and the durable rate is every scheduled
+run flushes), so every run sends exactly seconds * rate steps and the durable rate is every scheduled
 point over the time to its last ack. Prints `STREAMING` when the streams are open and the clock starts, then one
 JSON line: acked points, seconds, ack latency p50/p99 (batch written -> ack read), the schedule lag,
 and the load generator's own CPU seconds while streaming.
