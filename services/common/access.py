@@ -21,7 +21,7 @@ from typing import Any
 import grpc
 
 from .logging import get_logger
-from .method_handlers import BehaviourInterceptor, wrapped
+from .method_handlers import BehaviourInterceptor, closing, wrapped
 from .metrics import RPC_CALLS, RPC_IN_FLIGHT, RPC_SECONDS
 
 log = get_logger("strata.access")
@@ -111,8 +111,9 @@ class AccessInterceptor(BehaviourInterceptor):
             with self._observed(method, context):
                 result = behavior(request, context)
                 if hasattr(result, "__aiter__"):
-                    async for response in result:
-                        yield response
+                    async with closing(result) as responses:
+                        async for response in responses:
+                            yield response
                 else:  # a handler written with context.write()
                     await result
 

@@ -19,7 +19,7 @@ import grpc
 from grpc_status import rpc_status
 
 from .errors import InvalidArgument, Reason, to_status
-from .method_handlers import BehaviourInterceptor, replaced, wrapped
+from .method_handlers import BehaviourInterceptor, closing, replaced, wrapped
 
 FIELD = "request"
 
@@ -77,8 +77,9 @@ def _unary_stream(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., 
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         if isinstance(request, Malformed):
             await _refuse(context, request)
-        async for response in behavior(request, context):
-            yield response
+        async with closing(behavior(request, context)) as responses:
+            async for response in responses:
+                yield response
 
     return wrapper
 
@@ -92,8 +93,9 @@ def _stream_unary(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awai
 
 def _stream_stream(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
     async def wrapper(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-        async for response in behavior(_checked(requests), context):
-            yield response
+        async with closing(behavior(_checked(requests), context)) as responses:
+            async for response in responses:
+                yield response
 
     return wrapper
 

@@ -33,7 +33,7 @@ from .context import ANONYMOUS, CallInfo, CallToken, Principal, reset_call, set_
 from .errors import PermissionDenied, Reason, Unauthenticated, to_status
 from .limits import HeavyCallLimiter
 from .logging import get_logger
-from .method_handlers import BehaviourInterceptor, wrapped
+from .method_handlers import BehaviourInterceptor, closing, wrapped
 
 log = get_logger("strata.rpc")
 
@@ -225,14 +225,15 @@ class _Call:
                 async with self.limits.slot(self.method, principal), self._registered() as open_call:
                     try:
                         if inspect.isasyncgen(result):
-                            async for response in result:
-                                if open_call is None:
+                            async with closing(result) as responses:
+                                async for response in responses:
+                                    if open_call is None:
+                                        yield response
+                                        continue
+                                    open_call.interruptible = False  # gRPC sends it outside the handler
                                     yield response
-                                    continue
-                                open_call.interruptible = False  # gRPC sends it outside the handler
-                                yield response
-                                open_call.interruptible = True
-                                open_call.raise_if_cut()
+                                    open_call.interruptible = True
+                                    open_call.raise_if_cut()
                         else:  # a handler written with context.write()
                             await result
                     except (asyncio.CancelledError, Exception):

@@ -7,7 +7,8 @@ one place that bridges the two.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -31,6 +32,20 @@ def wrapped(handler: grpc.RpcMethodHandler, wrap: Wrap) -> grpc.RpcMethodHandler
         if behaviour:
             return replaced(handler, **{kind: wrap(kind, behaviour)})
     return handler
+
+
+@contextlib.asynccontextmanager
+async def closing(responses: AsyncIterator[Any]) -> AsyncIterator[AsyncIterator[Any]]:
+    """`async with closing(stream) as it: async for r in it: yield r` closes a wrapped handler's
+    stream when the wrapper leaves the block for any reason (its end, an error, a cancelled or cut
+    call): the handler's cleanup (`finally`, `async with`) runs before the wrapper's own, not whenever
+    the collector finalizes the abandoned generator. (`async for` alone never closes what it iterates.)"""
+    try:
+        yield responses
+    finally:
+        close = getattr(responses, "aclose", None)
+        if close is not None:
+            await close()
 
 
 class BehaviourInterceptor(grpc.aio.ServerInterceptor):

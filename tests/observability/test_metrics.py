@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -144,3 +145,37 @@ def test_background_passes_report_their_duration_and_last_success(observed: Serv
     after = scrape(observed)
     assert value(after, "strata_background_job_duration_seconds_count", task="test-pass") >= 1
     assert value(after, "strata_background_job_last_success_timestamp_seconds", task="test-pass") > 0
+
+
+def test_a_cancelled_stream_is_cleaned_up_before_it_leaves_the_in_flight_gauge(
+    observed: ServerThread,
+) -> None:
+    """The interceptors close the handler's stream when a call ends early, so its cleanup (here the
+    metric stream's open-streams gauge) has run by the time the call stops counting as in flight."""
+    from strata.ingest.v1 import ingest_service_pb2_grpc as pb_grpc
+
+    from tests.fixtures.ingest import batch
+
+    with observed.client() as client:
+        parent = "entities/tester/projects/obs"
+        name = client.ingest.CreateRun(pb.CreateRunRequest(parent=parent, run_id="cancelled-stream")).run.name
+    waiting = threading.Event()
+
+    def requests() -> Iterator[pb.StreamMetricsRequest]:
+        yield pb.StreamMetricsRequest(open=pb.StreamOpen(run=name, stream_id="s"))
+        yield pb.StreamMetricsRequest(batch=batch(1, {"loss": [(0, 1.0)]}))
+        waiting.wait(30)  # the call stays open (no half-close) until the client cancels it
+
+    with grpc.insecure_channel(observed.addr) as channel:
+        call = pb_grpc.IngestServiceStub(channel).StreamMetrics(requests(), timeout=60)
+        kinds = []
+        with pytest.raises(grpc.RpcError) as ended:
+            for response in call:
+                kinds.append(response.WhichOneof("kind"))
+                if kinds[-1] == "ack":
+                    assert value(scrape(observed), "strata_ingest_open_streams") >= 1
+                    call.cancel()
+        waiting.set()
+    assert ended.value.code() == grpc.StatusCode.CANCELLED and kinds == ["opened", "ack"]
+    after = settled(observed)  # no RPC in flight: the stream's call has been recorded
+    assert value(after, "strata_ingest_open_streams") == 0
