@@ -16,8 +16,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from strata.reports.v1 import report_pb2 as rp
 from strata.reports.v1 import reports_service_pb2 as rs
+from strata.wire import markdown as report_markdown
 
-from . import convert, report_markdown
+from . import convert
 from .api_common import Json, call, finite, int_param, project_name
 
 
@@ -27,7 +28,7 @@ def report_name(request: Request) -> str:
 
 def spec(report: rp.Report) -> dict[str, Any]:
     """The report as JSON with the proto's field names (enums by name, e.g. "BAND_STDDEV"); each
-    Markdown block also carries its `html` (report_markdown.py)."""
+    Markdown block also carries its `html` (strata.wire.markdown)."""
     out: dict[str, Any] = json_format.MessageToDict(report, preserving_proto_field_name=True)
     out["id"] = report.name.rsplit("/", 1)[-1]
     out.setdefault("blocks", [])

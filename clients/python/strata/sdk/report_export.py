@@ -1,6 +1,6 @@
 """Reports as files: Markdown (headings, Markdown blocks, run tables as Markdown tables) and one
 self-contained HTML page (data inline, charts drawn as inline SVG by _report_svg.py, Markdown blocks
-rendered by report_markdown.py, MediaPanels' images and tables inline by report_media.py: no script,
+rendered by strata.wire.markdown, MediaPanels' images and tables inline by report_media.py: no script,
 no stylesheet and no image is fetched, so the page opens with no network).
 
 Panel data is computed by the server when the export runs, so an exported "last week" report shows
@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from strata.reports.v1 import report_pb2 as rp
 
+from ..wire import markdown as report_markdown
 from . import _report_svg as svg
-from . import report_markdown, report_media
+from . import report_media
 from .report_spec import (
     ArtifactLineage,
     ArtifactVersions,

@@ -12,6 +12,8 @@ both sides check is defined once and cannot drift:
                the generated classes, with fewer copies of the payload.
   fields       field-by-field conversion between messages and dataclasses: same-named fields are
                copied, only the ones that differ are spelled out (both directions, server and SDK).
+  markdown     a report's Markdown blocks as safe HTML (no raw HTML, safe links only), the same in
+               the HTML export and in the console's report page.
 
 Changing any of them is a change to the protocol between clients and servers: keep them backwards
 compatible.

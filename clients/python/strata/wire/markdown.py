@@ -2,9 +2,8 @@
 with raw HTML off (a `<script>` or `<img onerror=...>` in the source is shown as the characters typed),
 links only to http(s), mailto and #anchors (a `javascript:` link stays text), images off (a report
 opens with no network), headings shifted two levels down (`#` is an h3, under the report's title and
-heading blocks). The HTML export renders Markdown with the same configuration
-(clients/python/strata/sdk/report_markdown.py; a test holds the two to the same output); the console
-draws this HTML through markdown.js's allowlist of elements and attributes.
+heading blocks). One renderer for both sides: the HTML export of a report (client) and the console's
+report page (server; it draws this HTML through markdown.js's allowlist of elements and attributes).
 """
 
 from __future__ import annotations
