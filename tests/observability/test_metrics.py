@@ -20,6 +20,7 @@ from strata_server.common.config import S3Settings
 
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.servers import ServerThread, make_settings
+from tests.fixtures.wait import poll_until
 
 from .conftest import scrape, settled, start_observed, value
 
@@ -100,12 +101,17 @@ def test_an_error_is_counted_with_its_code_and_logged_with_the_caller(
     with observed.client() as client, pytest.raises(StrataError) as err:
         client.ingest.GetRun(pb.GetRunRequest(name="entities/tester/projects/obs/runs/nope"))
     assert err.value.code == grpc.StatusCode.NOT_FOUND
-    after = settled(observed)
-    assert (
-        value(after, "strata_rpc_calls_total", method=method, code="NOT_FOUND")
-        - value(before, "strata_rpc_calls_total", method=method, code="NOT_FOUND")
-        == 1
+    counted = value(before, "strata_rpc_calls_total", method=method, code="NOT_FOUND") + 1
+    # Other servers of this test process share the metrics registry, so the in-flight sum `settled`
+    # waits for is only a hint here: wait for this call's own count instead.
+    poll_until(
+        lambda: value(scrape(observed), "strata_rpc_calls_total", method=method, code="NOT_FOUND") >= counted,
+        timeout=20,
+        interval=0.05,
+        what="the NOT_FOUND call counted",
     )
+    after = settled(observed)
+    assert value(after, "strata_rpc_calls_total", method=method, code="NOT_FOUND") == counted
     lines = [e for e in log_events if e["event"] == "access" and e["method"] == method]
     assert len(lines) == 1
     line = lines[0]

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import strata
 
+from tests.fixtures.web import sdk_as_alice
 from tests.web.seed import ENTITY, PROJECT
 from tests.web.test_browser import css, severe_logs, shot, sign_in, wait
 from tests.web.test_media_browser import SCRIPT_CELL, FigureShim, picture
@@ -65,11 +66,7 @@ def log_runs() -> None:
 
 @pytest.fixture(scope="module")
 def made(console, tmp_path_factory: pytest.TempPathFactory) -> Made:  # type: ignore[no-untyped-def]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("STRATA_ADDR", console.keys_server.addr)
-        mp.setenv("STRATA_API_KEY", console.data.alice)
-        mp.setenv("STRATA_WEB_URL", console.url)
-        mp.setenv("STRATA_SPOOL_DIR", str(tmp_path_factory.mktemp("spool")))
+    with sdk_as_alice(console, tmp_path_factory.mktemp("spool")):
         log_runs()
         report = strata.Report(project=PROJECT, entity=ENTITY, title="Media report")
         report.blocks = [
@@ -139,10 +136,7 @@ def test_media_panels_draw_each_runs_values(console, browser, made) -> None:  # 
 
 
 def test_html_export_shows_images_and_tables_inline_offline(console, made, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("STRATA_ADDR", console.keys_server.addr)
-        mp.setenv("STRATA_API_KEY", console.data.alice)
-        mp.setenv("STRATA_WEB_URL", console.url)
+    with sdk_as_alice(console):
         page = strata.Api().report(made.url).export_html()
     srcs = re.findall(r'\bsrc="([^"]*)"', page)
     assert len(srcs) == 3 + 2 and all(s.startswith("data:image/png;base64,") for s in srcs)  # latest steps
@@ -186,10 +180,7 @@ def test_a_long_runs_table_is_drawn_a_page_at_a_time(console, browser, made) -> 
         await fx.bulk_runs(pool, await fx.create_project(pool, ENTITY, PROJECT), 250)
 
     console.keys_server.run(many())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("STRATA_ADDR", console.keys_server.addr)
-        mp.setenv("STRATA_API_KEY", console.data.alice)
-        mp.setenv("STRATA_WEB_URL", console.url)
+    with sdk_as_alice(console):
         report = strata.Report(project=PROJECT, entity=ENTITY, title="Long table")
         table = strata.report.RunsTable(columns=["name", "state"])
         report.blocks = [strata.report.PanelGrid(runsets=[strata.report.Runset(limit=5000)], panels=[table])]

@@ -15,6 +15,7 @@ import strata
 from strata.reports.v1 import report_pb2 as rp
 from strata.reports.v1 import reports_service_pb2 as rs
 
+from tests.fixtures.web import sdk_as_alice
 from tests.web.seed import ENTITY, PROJECT
 from tests.web.test_browser import css, severe_logs, shot, sign_in, wait
 
@@ -50,11 +51,7 @@ def sweep() -> None:
 
 @pytest.fixture(scope="module")
 def made(console, tmp_path_factory: pytest.TempPathFactory) -> Made:  # type: ignore[no-untyped-def]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("STRATA_ADDR", console.keys_server.addr)
-        mp.setenv("STRATA_API_KEY", console.data.alice)
-        mp.setenv("STRATA_WEB_URL", console.url)
-        mp.setenv("STRATA_SPOOL_DIR", str(tmp_path_factory.mktemp("spool")))
+    with sdk_as_alice(console, tmp_path_factory.mktemp("spool")):
         sweep()
         report = strata.Report(
             project=PROJECT, entity=ENTITY, title="Width sweep", description="Loss by layer width"
@@ -191,11 +188,7 @@ def test_reports_list_and_an_outsiders_404(console, browser, made) -> None:  # t
 
 
 def test_a_live_panel_refreshes_while_its_run_runs(console, browser, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("STRATA_ADDR", console.keys_server.addr)
-        mp.setenv("STRATA_API_KEY", console.data.alice)
-        mp.setenv("STRATA_WEB_URL", console.url)
-        mp.setenv("STRATA_SPOOL_DIR", str(tmp_path_factory.mktemp("live")))
+    with sdk_as_alice(console, tmp_path_factory.mktemp("live")):
         run = strata.init(project=PROJECT, entity=ENTITY, job_type="live-probe")
         run.log({"live/loss": 1.0})
         report = strata.Report(project=PROJECT, entity=ENTITY, title="Live")
