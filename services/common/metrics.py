@@ -49,6 +49,20 @@ INGEST_ACK_LAG = Histogram(
     "From the arrival of a group's oldest batch to its durable acknowledgement.",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+INGEST_GROUP_STREAMS = Histogram(
+    "strata_ingest_group_streams",
+    "Streams whose batches one group commit wrote together (one transaction).",
+    buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500),
+)
+INGEST_GROUP_SECONDS = Histogram(
+    "strata_ingest_group_commit_seconds",
+    "Duration of one group commit's transaction (lock, COPY, marks and counters).",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+INGEST_RETRIED_ALONE = Counter(
+    "strata_ingest_streams_retried_alone",
+    "Streams committed in a transaction of their own after their group's transaction failed.",
+)
 
 # --- blob store ---
 UPLOAD_BYTES = Counter("strata_upload_bytes", "Blob bytes received by uploads (sessions and batches).")

@@ -19,6 +19,7 @@ import pytest
 from strata.errors import Reason
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.ingest.v1 import ingest_service_pb2_grpc as pb_grpc
+from strata_server.common import metrics as prom
 from strata_server.common.errors import ServiceError
 from strata_server.common.names import parse_run
 from strata_server.ingest import convert
@@ -173,8 +174,10 @@ def test_a_failed_group_transaction_retries_its_members_alone(server: ServerThre
     ]
     members.insert(2, (open_session(server, bad, poison), domain_batches(steps_batch(1, 0))))
     committer = GroupCommitter(server.deps.pool)
+    retried = prom.INGEST_RETRIED_ALONE._value.get()
     outcomes = commit_together(server, committer, members)
     assert committer.stats.largest == 5 and committer.stats.retried_alone == 5
+    assert prom.INGEST_RETRIED_ALONE._value.get() - retried == 5  # operators see it on /metrics
     ack_bad, e_bad = outcomes.pop(2)
     assert ack_bad is None and isinstance(e_bad, asyncpg.RaiseError)
     for (ack, error), name in zip(outcomes, runs, strict=True):

@@ -78,6 +78,9 @@ def test_a_workflow_moves_the_rpc_ingest_transfer_s3_and_pool_metrics(
     assert moved("strata_ingest_points_total") == POINTS
     assert moved("strata_ingest_batches_total") >= 1
     assert moved("strata_ingest_ack_lag_seconds_count") >= 1
+    assert moved("strata_ingest_group_streams_count") >= 1  # the streams committed in groups
+    assert moved("strata_ingest_group_streams_sum") >= moved("strata_ingest_group_streams_count")
+    assert moved("strata_ingest_group_commit_seconds_count") >= 1
     assert value(after, "strata_ingest_open_streams") == 0  # both runs finished: their streams closed
     assert moved("strata_upload_bytes_total") >= size
     assert moved("strata_download_bytes_total") >= size

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -297,8 +298,11 @@ class GroupCommitter:
         self.stats.groups += 1
         self.stats.members += len(group)
         self.stats.largest = max(self.stats.largest, len(group))
+        prom.INGEST_GROUP_STREAMS.observe(len(group))
+        started = time.perf_counter()
         try:
             outcomes = await commit_group(self.pool, group, self.timeout, wait_for_locks=False)
+            prom.INGEST_GROUP_SECONDS.observe(time.perf_counter() - started)
         except asyncio.CancelledError:
             for m in group:
                 m.resolve((None, Unavailable("the server is stopping")))
@@ -324,6 +328,7 @@ class GroupCommitter:
     async def _retry_alone(self, group: list[Member]) -> None:
         for m in group:
             self.stats.retried_alone += 1
+            prom.INGEST_RETRIED_ALONE.inc()
             try:
                 (outcome,) = await commit_group(self.pool, [m], self.timeout)
             except asyncio.CancelledError:
