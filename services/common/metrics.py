@@ -44,10 +44,12 @@ INGEST_REPLAYED = Counter(
     "nothing written.",
 )
 INGEST_OPEN_STREAMS = Gauge("strata_ingest_open_streams", "Metric streams open now.")
+# seconds, for the ingest histograms: a millisecond commit to a queue half a minute deep
+_INGEST_SECONDS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 INGEST_ACK_LAG = Histogram(
     "strata_ingest_ack_lag_seconds",
     "From the arrival of a group's oldest batch to its durable acknowledgement.",
-    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    buckets=_INGEST_SECONDS,
 )
 INGEST_GROUP_STREAMS = Histogram(
     "strata_ingest_group_streams",
@@ -57,7 +59,7 @@ INGEST_GROUP_STREAMS = Histogram(
 INGEST_GROUP_SECONDS = Histogram(
     "strata_ingest_group_commit_seconds",
     "Duration of one group commit's transaction (lock, COPY, marks and counters).",
-    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    buckets=_INGEST_SECONDS,
 )
 INGEST_RETRIED_ALONE = Counter(
     "strata_ingest_streams_retried_alone",
