@@ -212,13 +212,21 @@ def test_a_stream_survives_sigkill_of_its_ingest_replica(cluster: Cluster, as_ad
     ingest, logged_before = cluster.replicas["ingest"], len(cluster.router_log())
     since = {r.addr: len(r.log_text()) for r in ingest}
     killed: list[tuple[Replica, int]] = []  # (replica, points committed when it was killed)
-    started, run_id = threading.Event(), []
+    started, done_killing, run_id = threading.Event(), threading.Event(), []
 
     def kill_the_streams_replica() -> None:
-        started.wait(60)
-        victim = poll_until(lambda: _stream_holder(ingest, since), timeout=30, what="an open stream")
-        victim.kill()
-        killed.append((victim, asyncio.run(_stored(cluster.dsn, run_id[0]))[1]))
+        try:
+            started.wait(60)
+            victim = poll_until(lambda: _stream_holder(ingest, since), timeout=30, what="an open stream")
+            # Kill only once the stream has committed something, so the kill lands mid-stream however
+            # fast the machine is (the logging loop waits for the kill before its second half).
+            poll_until(
+                lambda: asyncio.run(_stored(cluster.dsn, run_id[0]))[1] > 0, timeout=30, what="a commit"
+            )
+            victim.kill()
+            killed.append((victim, asyncio.run(_stored(cluster.dsn, run_id[0]))[1]))
+        finally:
+            done_killing.set()
 
     killer = threading.Thread(target=kill_the_streams_replica, daemon=True)
     killer.start()
@@ -230,6 +238,8 @@ def test_a_stream_survives_sigkill_of_its_ingest_replica(cluster: Cluster, as_ad
                 run.log({"x": float(i)})
                 if i == 100_000:
                     started.set()
+                elif i == POINTS // 2:
+                    done_killing.wait(60)
             streamer = run._streamer
         elapsed = time.monotonic() - begun
         killer.join(timeout=30)
