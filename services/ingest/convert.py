@@ -69,6 +69,7 @@ def batch(msg: metric_pb2.MetricBatch) -> Batch:
         steps=np.array(msg.steps, dtype=np.int64),
         values=np.array(msg.values, dtype=np.float64),
         times=np.array(msg.times, dtype=np.float64),
+        last_sequence=msg.last_sequence,
     )
 
 

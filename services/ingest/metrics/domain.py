@@ -1,11 +1,12 @@
 """The metric stream: validate columnar batches, and commit them exactly once.
 
-A stream (run, stream_id) has a high-water mark in metric_streams. A batch with sequence
-  <= committed   is a replay: acknowledged, nothing written;
-  == committed+1 is committed: its points (COPY into metric_chunks, one row per key and up to
-                 ROW_POINTS points), the per-key summary (one set-based statement), the run's counters
-                 and the new high-water mark, all in ONE transaction;
-  >  committed+1 is a SEQUENCE_GAP error.
+A stream (run, stream_id) has a high-water mark in metric_streams. A batch carries the sequence
+numbers first..last (one number, or a range of merged client batches: MetricBatch.last_sequence). With
+  last  <= committed   it is a replay: acknowledged, nothing written;
+  first == committed+1 it is committed: its points (COPY into metric_chunks, one row per key and up to
+                       ROW_POINTS points), the per-key summary (one set-based statement), the run's
+                       counters and the new high-water mark `last`, all in ONE transaction;
+  otherwise            a SEQUENCE_GAP error (a gap, or a range that partly overlaps the committed ones).
 Acks are sent only after the commit. Several queued batches of a stream are committed in one
 transaction and acknowledged with the highest sequence; the streams of the process commit together
 (metrics/group.py): one transaction holds the queued batches of many streams. The run rows are locked
@@ -42,6 +43,7 @@ from .limits import (
     MAX_BATCH_KEYS,
     MAX_BATCH_POINTS,
     MAX_KEYS_PER_RUN,
+    MAX_SEQUENCE,
     MAX_STEP,
     MAX_STREAM_ID,
     QUEUE_BATCHES,
@@ -63,6 +65,12 @@ class Batch:
     values: np.ndarray
     times: np.ndarray
     received: float = field(default_factory=time.monotonic)  # when it arrived (the ack lag metric)
+    last_sequence: int = 0  # the range's last sequence (0: the batch is `sequence` alone)
+
+    @property
+    def last(self) -> int:
+        """The highest sequence number this batch carries."""
+        return self.last_sequence or self.sequence
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,12 @@ def check_batch(b: Batch, checked_keys: set[str]) -> None:
     """Structural validation (no database): lengths, key grammar, index range, steps, size."""
     if b.sequence < 1:
         raise InvalidArgument("batch.sequence", Reason.OUT_OF_RANGE, "sequence numbers start at 1")
+    if b.last < b.sequence or b.last > MAX_SEQUENCE:
+        raise InvalidArgument(
+            "batch.last_sequence",
+            Reason.OUT_OF_RANGE,
+            f"last_sequence must be 0 or in sequence..{MAX_SEQUENCE}",
+        )
     n = len(b.key_idx)
     for name, column in (("steps", b.steps), ("values", b.values), ("times", b.times)):
         if len(column) != n:
@@ -197,7 +211,7 @@ class StreamSession:
         cache only when the batch is accepted."""
         new: dict[str, int] = {}
         p = merge(
-            [Planned(b.sequence, self.batch_key_ids(b, new), b.steps, b.values, b.times)], allow_out_of_order
+            [Planned(b.last, self.batch_key_ids(b, new), b.steps, b.values, b.times)], allow_out_of_order
         )
         self._grow(len(self.key_ids) + len(new))
         if not allow_out_of_order:
@@ -263,19 +277,19 @@ class StreamSession:
         parts: list[Planned] = []
         new: dict[str, int] = {}
         for b in batches:
-            if b.sequence <= committed:
+            if b.last <= committed:
                 replayed += 1
                 continue  # a replay of an acknowledged batch: exactly-once means do nothing
             error = self._refusal(b, committed, lock)
             if error is None:
                 try:
                     self._check_no_media_keys(b, new, media)
-                    parts.append(Planned(b.sequence, self.batch_key_ids(b, new), b.steps, b.values, b.times))
+                    parts.append(Planned(b.last, self.batch_key_ids(b, new), b.steps, b.values, b.times))
                 except InvalidArgument as e:
                     error = e
             if error is not None:
                 break
-            committed = b.sequence
+            committed = b.last
         return Accepted(parts, new, len(parts), committed, error, replayed)
 
     def accept_each(
@@ -287,7 +301,7 @@ class StreamSession:
         committed, error, replayed = lock["sequence"], None, 0
         planned: list[Planned] = []
         for b in batches:
-            if b.sequence <= committed:
+            if b.last <= committed:
                 replayed += 1
                 continue
             error = self._refusal(b, committed, lock)
@@ -299,15 +313,16 @@ class StreamSession:
                     error = e
             if error is not None:
                 break
-            committed = b.sequence
+            committed = b.last
         parts = [merge(planned, allow)] if planned else []
         return Accepted(parts, {}, len(planned), committed, error, replayed)
 
     @staticmethod
     def _refusal(b: Batch, committed: int, lock: asyncpg.Record) -> ServiceError | None:
         if b.sequence != committed + 1:
+            got = f"{b.sequence}..{b.last}" if b.last != b.sequence else str(b.sequence)
             return InvalidArgument(
-                "batch.sequence", Reason.SEQUENCE_GAP, f"expected sequence {committed + 1}, got {b.sequence}"
+                "batch.sequence", Reason.SEQUENCE_GAP, f"expected sequence {committed + 1}, got {got}"
             )
         if lock["state"] in TERMINAL:
             return FailedPrecondition(Reason.RUN_FINISHED, "the run is finished and accepts no more points")

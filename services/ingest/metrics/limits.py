@@ -21,6 +21,8 @@ GROUP_POINTS = 250_000  # points committed in one transaction at most (group com
 COMMITTERS = 2  # committer tasks per process, each committing for its share of the runs
 # Highest step of a point: the run's next_step (last step + 1) must still fit in a PostgreSQL bigint.
 MAX_STEP = 2**63 - 2
+# Highest sequence number of a stream (metric_streams.sequence is a PostgreSQL bigint).
+MAX_SEQUENCE = 2**63 - 1
 
 STREAM_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 

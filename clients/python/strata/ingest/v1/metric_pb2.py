@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dstrata/ingest/v1/metric.proto\x12\x10strata.ingest.v1\"p\n\x0bMetricBatch\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x13\n\x0bkey_indices\x18\x03 \x03(\r\x12\r\n\x05steps\x18\x04 \x03(\x03\x12\x0e\n\x06values\x18\x05 \x03(\x01\x12\r\n\x05times\x18\x06 \x03(\x01\"7\n\tMetricAck\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x18\n\x10\x63ommitted_points\x18\x02 \x01(\x03\x42\x37Z5go.strata-ml.dev/api/gen/go/strata/ingest/v1;ingestv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dstrata/ingest/v1/metric.proto\x12\x10strata.ingest.v1\"\x87\x01\n\x0bMetricBatch\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x13\n\x0bkey_indices\x18\x03 \x03(\r\x12\r\n\x05steps\x18\x04 \x03(\x03\x12\x0e\n\x06values\x18\x05 \x03(\x01\x12\r\n\x05times\x18\x06 \x03(\x01\x12\x15\n\rlast_sequence\x18\x07 \x01(\x04\"7\n\tMetricAck\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x18\n\x10\x63ommitted_points\x18\x02 \x01(\x03\x42\x37Z5go.strata-ml.dev/api/gen/go/strata/ingest/v1;ingestv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -22,8 +22,8 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'strata.ingest.v1.metric_pb2
 if _descriptor._USE_C_DESCRIPTORS == False:
   _globals['DESCRIPTOR']._options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z5go.strata-ml.dev/api/gen/go/strata/ingest/v1;ingestv1'
-  _globals['_METRICBATCH']._serialized_start=51
-  _globals['_METRICBATCH']._serialized_end=163
-  _globals['_METRICACK']._serialized_start=165
-  _globals['_METRICACK']._serialized_end=220
+  _globals['_METRICBATCH']._serialized_start=52
+  _globals['_METRICBATCH']._serialized_end=187
+  _globals['_METRICACK']._serialized_start=189
+  _globals['_METRICACK']._serialized_end=244
 # @@protoc_insertion_point(module_scope)

@@ -6,20 +6,22 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Optional as _Op
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class MetricBatch(_message.Message):
-    __slots__ = ("sequence", "keys", "key_indices", "steps", "values", "times")
+    __slots__ = ("sequence", "keys", "key_indices", "steps", "values", "times", "last_sequence")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     KEYS_FIELD_NUMBER: _ClassVar[int]
     KEY_INDICES_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
     TIMES_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     keys: _containers.RepeatedScalarFieldContainer[str]
     key_indices: _containers.RepeatedScalarFieldContainer[int]
     steps: _containers.RepeatedScalarFieldContainer[int]
     values: _containers.RepeatedScalarFieldContainer[float]
     times: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, sequence: _Optional[int] = ..., keys: _Optional[_Iterable[str]] = ..., key_indices: _Optional[_Iterable[int]] = ..., steps: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., times: _Optional[_Iterable[float]] = ...) -> None: ...
+    last_sequence: int
+    def __init__(self, sequence: _Optional[int] = ..., keys: _Optional[_Iterable[str]] = ..., key_indices: _Optional[_Iterable[int]] = ..., steps: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., times: _Optional[_Iterable[float]] = ..., last_sequence: _Optional[int] = ...) -> None: ...
 
 class MetricAck(_message.Message):
     __slots__ = ("sequence", "committed_points")
