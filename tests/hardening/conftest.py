@@ -46,8 +46,8 @@ def encoded(seq: int, key: str, steps: list[int]) -> bytes:
 
 @dataclass
 class StandIn:
-    """A StreamMetrics server that commits every batch in memory, except that a batch holding
-    POISON_STEP is answered with `code` (every time it is sent)."""
+    """A StreamMetrics server that commits every batch (or merged range) in memory, except that a
+    message holding POISON_STEP is answered with `code` (every time it is sent)."""
 
     code: grpc.StatusCode
     addr: str = ""
@@ -70,7 +70,7 @@ class StandIn:
                     self.poison_attempts += 1
                 context.abort(self.code, "stand-in failure")
             if b.sequence == self.committed + 1:
-                self.committed = b.sequence
+                self.committed = b.last_sequence or b.sequence  # a merged message carries a range
             yield pb.StreamMetricsResponse(ack=metric_pb2.MetricAck(sequence=self.committed))
 
 

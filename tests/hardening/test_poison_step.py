@@ -78,7 +78,9 @@ def test_a_batch_the_server_keeps_failing_on_is_retried_alone_a_bounded_number_o
     with Client(stand_in.addr) as client:
         window, _, warnings = deliver(client, "entities/e/projects/p/runs/r", payloads)
     assert window.acked == 39 and stand_in.committed == 39
-    assert stand_in.poison_attempts == MAX_SERVER_ERRORS
+    # once inside the first (merged) message, then MAX_SERVER_ERRORS times as a batch of its own
+    assert stand_in.poison_attempts == 1 + MAX_SERVER_ERRORS
+    assert stand_in.sessions[0] == [1], "the batches waiting at the start go as one merged message"
     assert any("batch 3" in w for w in warnings), warnings
     retries = [s for s in stand_in.sessions[1:] if s and s[0] == 3][: MAX_SERVER_ERRORS - 1]
     assert all(s == [3] for s in retries), f"a suspect batch is sent alone: {stand_in.sessions}"
@@ -89,7 +91,8 @@ def test_a_code_about_the_caller_stops_the_stream_and_keeps_the_batch(stand_in: 
     payloads = [encoded(1, "a", [0]), encoded(2, "a", [POISON_STEP]), encoded(3, "a", [2])]
     with Client(stand_in.addr) as client:
         window, _, warnings = deliver(client, "entities/e/projects/p/runs/r", payloads)
-    assert window.acked == 1 and stand_in.poison_attempts == 1
+    # the three batches went as one merged message: refused whole, and kept whole for `strata sync`
+    assert window.acked == 0 and stand_in.poison_attempts == 1 and stand_in.sessions == [[1]]
     assert any("stopped" in w for w in warnings), warnings
 
 

@@ -5,8 +5,12 @@ that partly overlaps what is committed, or that is malformed, is refused and wri
 from __future__ import annotations
 
 import grpc
+import numpy as np
 from strata.errors import Reason
 from strata.ingest.v1 import metric_pb2
+from strata.sdk._stream import BatchStreamer, Window, empty_batch
+from strata.sdk._wire import encode_batch, merge_batches
+from strata_server.ingest.metrics.limits import MAX_STEP
 
 from tests.fixtures.ingest import batch, last_ack, stream
 from tests.fixtures.ingest import run_points as points
@@ -80,3 +84,90 @@ def test_a_malformed_range_is_refused_with_its_field_and_writes_nothing(server: 
     # the largest allowed range end is accepted
     responses, error = stream(client, name, [ranged(1, 2**63 - 1, {"a": [(0, 0.0)]})])
     assert error is None and last_ack(responses) == 2**63 - 1
+
+
+# --- the SDK merges the batches waiting to be sent ---
+
+
+def small_batches(count: int, poison_at: int = 0) -> list[bytes]:
+    """`count` encoded one-flush batches of keys a and b (2 steps each); batch `poison_at` holds a
+    step the server refuses (OUT_OF_RANGE)."""
+    out = []
+    for seq in range(1, count + 1):
+        steps = np.array([2 * seq, 2 * seq + 1] if seq != poison_at else [2 * seq, MAX_STEP + 1])
+        keys = ["a", "b"] if seq % 3 else ["b", "c", "a"]  # keys and their order vary between batches
+        idx = np.repeat(np.arange(len(keys)), 2)
+        values = np.tile(steps.astype(np.float64), len(keys)) + idx
+        out.append(encode_batch(seq, keys, idx, np.tile(steps, len(keys)), values, np.full(len(idx), 1.7e9)))
+    return out
+
+
+def test_merge_batches_unites_keys_keeps_each_keys_step_order_and_carries_the_range() -> None:
+    payloads = small_batches(6)
+    merged = metric_pb2.MetricBatch.FromString(merge_batches(payloads, 1, 6))
+    assert (merged.sequence, merged.last_sequence) == (1, 6)
+    assert list(merged.keys) == ["a", "b", "c"]
+    singles = [metric_pb2.MetricBatch.FromString(p) for p in payloads]
+    for key in ("a", "b", "c"):
+        want = [
+            (s, v)
+            for b in singles
+            for i, s, v in zip(b.key_indices, b.steps, b.values, strict=True)
+            if b.keys[i] == key
+        ]
+        got = [
+            (s, v)
+            for i, s, v in zip(merged.key_indices, merged.steps, merged.values, strict=True)
+            if merged.keys[i] == key
+        ]
+        assert got == want, key
+    assert list(merged.key_indices) == sorted(merged.key_indices)  # key-major, as the server likes it
+    empty = metric_pb2.MetricBatch.FromString(merge_batches([empty_batch(7), empty_batch(8)], 7, 8))
+    assert (empty.sequence, empty.last_sequence, len(empty.steps)) == (7, 8, 0)
+
+
+def stream_with_sdk(
+    server: ServerThread, name: str, payloads: list[bytes]
+) -> tuple[Window, BatchStreamer, list[str]]:
+    window, warnings = Window(), []
+    for seq, payload in enumerate(payloads, start=1):
+        window.add(seq, payload, None, 2)
+    window.close()
+    streamer = BatchStreamer(server.client(), name, "sdk", window, warn=warnings.append)
+    streamer.start()
+    streamer.join(timeout=60)
+    assert not streamer.is_alive(), "the streamer is stuck"
+    return window, streamer, warnings
+
+
+def test_the_sdk_sends_waiting_batches_as_merged_messages_and_stores_each_point_once(
+    server: ServerThread,
+) -> None:
+    name = new_run(server)
+    payloads = small_batches(300)
+    window, streamer, warnings = stream_with_sdk(server, name, payloads)
+    assert window.acked == 300 and not warnings
+    assert streamer.messages < 10, f"300 waiting batches went as {streamer.messages} messages"
+    stored = points(server, name)
+    # a key's value is its step plus the key's index in its batch's key list (see small_batches)
+    offset = {"a": lambda seq: 2 if seq % 3 == 0 else 0, "b": lambda seq: 0 if seq % 3 == 0 else 1}
+    for key, plus in offset.items():
+        steps, values = stored[key]
+        assert steps.tolist() == list(range(2, 602)), key
+        assert values.tolist() == [float(s + plus(s // 2)) for s in range(2, 602)], key
+    assert stored["c"][0].tolist() == [s for seq in range(3, 301, 3) for s in (2 * seq, 2 * seq + 1)]
+    sent_points = sum(len(metric_pb2.MetricBatch.FromString(p).steps) for p in payloads)
+    assert written(server, name)[0::2] == (sent_points, 300)
+
+
+def test_a_refused_merged_message_is_resent_batch_by_batch_and_only_the_bad_batch_is_dropped(
+    server: ServerThread,
+) -> None:
+    name = new_run(server)
+    payloads = small_batches(40, poison_at=25)
+    window, streamer, warnings = stream_with_sdk(server, name, payloads)
+    assert window.acked == 40
+    assert len(warnings) == 1 and "batch 25 " in warnings[0] and "OUT_OF_RANGE" in warnings[0], warnings
+    steps = points(server, name)["a"][0].tolist()
+    assert steps == [s for seq in range(1, 41) if seq != 25 for s in (2 * seq, 2 * seq + 1)]
+    assert streamer.messages > 1

@@ -2,8 +2,12 @@
 
 `Window` holds the batches that are produced but not yet acknowledged (in memory up to a bound,
 otherwise read back from the spool). `BatchStreamer` is a thread that opens the stream, learns the
-server's committed sequence, sends everything after it (at most MAX_INFLIGHT unacknowledged batches on
-the wire), and drops batches as acks arrive. When the connection or the server's database fails, it
+server's committed sequence, sends everything after it (at most MAX_INFLIGHT unacknowledged messages on
+the wire), and drops batches as acks arrive. The producer spools a small batch every flush; when
+several are waiting (the server is slower than the flushes, or `strata sync` replays a spool) they go
+as ONE message carrying their sequence range (MetricBatch.last_sequence), so a busy server gets fewer,
+bigger messages while the spool keeps every flush. A refused merged message is sent again batch by
+batch, so the refusal names the one batch at fault. When the connection or the server's database fails, it
 backs off (full jitter, capped) and opens the stream again: the server tells it where to resume and
 ignores batches it already committed. A batch the server refuses for good (or keeps failing on,
 alone) is quarantined: replaced by an empty batch of the same sequence, with a warning, so one poison
@@ -27,13 +31,14 @@ import numpy as np
 from strata.errors import Reason, StrataError
 from strata.ingest.v1 import ingest_service_pb2 as pb
 from strata.sdk._spool import read_at
-from strata.sdk._wire import batch_request, encode_batch
+from strata.sdk._wire import batch_request, encode_batch, merge_batches
 
 if TYPE_CHECKING:
     from strata.client import Client
 
 METHOD = "/strata.ingest.v1.IngestService/StreamMetrics"
-MAX_INFLIGHT = 32
+MAX_INFLIGHT = 4  # unacknowledged messages; batches produced meanwhile are merged into the next one
+MERGE_BYTES = 1 << 20  # a merged message stays under ~1 MB (~50,000 points; the server takes 100,000)
 MAX_MEMORY_BYTES = 256 * 1024 * 1024
 # The server or the network is busy or away: retried without limit, with backoff.
 RETRYABLE = frozenset(
@@ -164,7 +169,10 @@ class BatchStreamer(threading.Thread):
         self.max_backoff = max_backoff
         self.ack_timeout = float(os.environ.get("STRATA_ACK_TIMEOUT") or 120)
         self.reconnects = 0
+        self.messages = 0  # messages sent (all sessions)
         self._sent_upto = 0  # highest sequence sent in the current session
+        self._ranges: dict[int, int] = {}  # first -> last sequence of each message of this session
+        self._single_until = 0  # send batch by batch (no merging) until this sequence is acknowledged
         self._suspect: tuple[int | None, int] = (None, 0)  # (batch, consecutive server errors)
         self._stopping = threading.Event()
         channel = client.channel_for(METHOD)
@@ -200,6 +208,12 @@ class BatchStreamer(threading.Thread):
         if e.code in RETRYABLE or e.reason == Reason.SEQUENCE_GAP:
             return True
         culprit = self.window.acked + 1 if self._sent_upto > self.window.acked else None
+        merged_to = self._ranges.get(culprit, 0) if culprit is not None else 0
+        if culprit is not None and merged_to > culprit and e.code not in STOP_CODES:
+            # a merged message failed on what may be one batch's fault: its batches go one by one,
+            # so the next failure names the batch (and only that one is retried alone or quarantined)
+            self._single_until = max(self._single_until, merged_to)
+            return True
         if e.code in SERVER_ERRORS and self._strike(culprit) < MAX_SERVER_ERRORS:
             return True
         if e.code in STOP_CODES or culprit is None:
@@ -231,6 +245,7 @@ class BatchStreamer(threading.Thread):
         requests.put(opening.SerializeToString())
         md = self.client.call_metadata()
         self._sent_upto = 0
+        self._ranges = {}
         call = self._call(iter(requests.get, None), metadata=md)
         state: dict[str, object] = {"done": False, "error": None}
         reader = None
@@ -265,9 +280,10 @@ class BatchStreamer(threading.Thread):
         while True:
             with w.cond:
                 while not (state["done"] or self._stopping.is_set()):
+                    self._forget_acked(sent_at, w.acked)
                     # a suspect batch (see SERVER_ERRORS) goes alone, so the server commits it alone
                     limit = 1 if self._suspect[0] == w.acked + 1 else MAX_INFLIGHT
-                    if next_seq <= w.produced and next_seq - w.acked <= limit:
+                    if next_seq <= w.produced and len(sent_at) < limit:
                         break
                     if w.closed and next_seq > w.produced:
                         requests.put(None)  # half-close: the server commits what it has and ends the call
@@ -276,16 +292,44 @@ class BatchStreamer(threading.Thread):
                     self._check_progress(sent_at, w.acked)
                 if state["done"] or self._stopping.is_set():
                     return
-            requests.put(batch_request(w.payload(next_seq)))
+                alone = self._suspect[0] == w.acked + 1 or w.acked < self._single_until
+                produced = next_seq if alone else w.produced
+            last, payload = self._message(next_seq, produced)
+            requests.put(batch_request(payload))
+            self.messages += 1
             sent_at[next_seq] = time.monotonic()
-            self._sent_upto = next_seq
-            next_seq += 1
+            self._ranges[next_seq] = last
+            self._sent_upto = last
+            next_seq = last + 1
+
+    def _message(self, first: int, produced: int) -> tuple[int, bytes]:
+        """The next message: batch `first`, merged with the batches after it that are produced already
+        (up to `produced`), as long as the message stays under MERGE_BYTES."""
+        payloads = [self.window.payload(first)]
+        size = len(payloads[0])
+        last = first
+        while last < produced:
+            after = self.window.payload(last + 1)
+            if size + len(after) > MERGE_BYTES:
+                break
+            payloads.append(after)
+            size += len(after)
+            last += 1
+        if last == first:
+            return first, payloads[0]
+        return last, merge_batches(payloads, first, last)
+
+    def _forget_acked(self, sent_at: dict[int, float], acked: int) -> None:
+        """Drop the acknowledged messages (acks fall on message boundaries: a message is acknowledged
+        whole), so `sent_at` holds the messages in flight."""
+        for first in [s for s in sent_at if s <= acked]:
+            del sent_at[first]
+            self._ranges.pop(first, None)
 
     def _check_progress(self, sent_at: dict[int, float], acked: int) -> None:
-        """A batch unacknowledged for ack_timeout seconds means a stuck call: give it up and reconnect
+        """A message unacknowledged for ack_timeout seconds means a stuck call: give it up and reconnect
         (the server keeps exactly-once; keepalives only catch dead connections, not stuck servers)."""
-        for seq in [s for s in sent_at if s <= acked]:
-            del sent_at[seq]
+        self._forget_acked(sent_at, acked)
         oldest = sent_at.get(acked + 1)
         if oldest is not None and time.monotonic() - oldest > self.ack_timeout:
             raise StrataError(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from strata.ingest.v1 import metric_pb2
 from strata.wire.transfer import varint
 
 
@@ -45,9 +46,12 @@ def encode_batch(
     steps: np.ndarray,
     values: np.ndarray,
     times: np.ndarray,
+    last_sequence: int = 0,
 ) -> bytes:
-    """strata.ingest.v1.MetricBatch bytes (field numbers 1..6 of metric.proto)."""
+    """strata.ingest.v1.MetricBatch bytes (field numbers 1..7 of metric.proto)."""
     parts = [b"\x08" + varint(sequence)]
+    if last_sequence and last_sequence != sequence:
+        parts.append(b"\x38" + varint(last_sequence))
     for key in keys:
         raw = key.encode()
         parts.append(b"\x12" + varint(len(raw)) + raw)
@@ -74,3 +78,33 @@ def batch_sequence(batch: bytes) -> int:
             return value
         shift += 7
     raise ValueError("malformed sequence varint")
+
+
+def merge_batches(payloads: Sequence[bytes], first: int, last: int) -> bytes:
+    """Encoded batches `first`..`last` (consecutive, in order) as ONE MetricBatch carrying that range
+    (sequence=first, last_sequence=last): their keys united, their points concatenated in sequence
+    order, then ordered by key (stable: a key's points keep their order, so steps stay ascending)."""
+    keys: dict[str, int] = {}
+    idx, steps, values, times = [], [], [], []
+    for payload in payloads:
+        b = metric_pb2.MetricBatch.FromString(payload)
+        remap = np.fromiter((keys.setdefault(k, len(keys)) for k in b.keys), dtype=np.int64, count=len(b.keys))
+        if len(b.key_indices):
+            idx.append(remap[np.asarray(b.key_indices, dtype=np.int64)])
+            steps.append(np.asarray(b.steps, dtype=np.int64))
+            values.append(np.asarray(b.values, dtype=np.float64))
+            times.append(np.asarray(b.times, dtype=np.float64))
+    if not idx:
+        empty = np.empty(0)
+        return encode_batch(first, [], empty, empty, empty, empty, last)
+    all_idx = np.concatenate(idx)
+    order = np.argsort(all_idx, kind="stable")
+    return encode_batch(
+        first,
+        list(keys),
+        all_idx[order],
+        np.concatenate(steps)[order],
+        np.concatenate(values)[order],
+        np.concatenate(times)[order],
+        last,
+    )
