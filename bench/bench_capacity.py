@@ -32,6 +32,8 @@ import grpc
 import psutil
 from strata.query.v1 import query_service_pb2 as q
 from strata.query.v1 import query_service_pb2_grpc as q_grpc
+from strata.sdk._sender import FLUSH_INTERVAL as SDK_FLUSH
+from strata.sdk._stream import MAX_INFLIGHT
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -120,11 +122,12 @@ def measured(pg: PostgresServer, dsn: str, server_pid: int) -> Iterator[Usage]:
 
 
 def many_runs(
-    pg: PostgresServer, dsn: str, server: IngestProcess, runs: int, seconds: float, tick: float
+    pg: PostgresServer, dsn: str, server: IngestProcess, runs: int, seconds: float, tick: float, window: int
 ) -> None:
     assert server.proc is not None
     cmd = [sys.executable, "-m", "bench.capacity_load", server.addr, "--runs", str(runs)]
     cmd += ["--keys", "10", "--rate", "100", "--seconds", str(seconds), "--tick", str(tick)]
+    cmd += ["--window", str(window)]
     load = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert load.stdout is not None
     line = load.stdout.readline()
@@ -133,12 +136,14 @@ def many_runs(
         result: dict[str, Any] = json.loads(load.stdout.readline())
     load.wait(timeout=60)
     points, rate = result["points"], result["points"] / result["seconds"]
-    print(f"\nmany runs: {runs} runs x 10 keys x 100 steps/s for {seconds:.0f} s, a batch every {tick:g} s (offered "
-          f"{result['offered']:,.0f} points/s), one ingest process, load generator in its own process")  # fmt: skip
+    print(f"\nmany runs: {runs} runs x 10 keys x 100 steps/s for {seconds:.0f} s, a batch every {tick:g} s{' (the SDK flush interval)' if tick == SDK_FLUSH else ''} (offered "
+          f"{result['offered']:,.0f} points/s), one ingest process, load generator in its own process, {window} batches in flight per run")  # fmt: skip
     print(f"  durable (acked) {rate:>12,.0f} points/s   ({points:,} points in {result['seconds']:.1f} s; "
           f"{result['sent_fraction']:.0%} of the scheduled steps were sent)")  # fmt: skip
     print(f"  ack latency p50 {result['p50'] * 1000:.0f} ms, p99 {result['p99'] * 1000:.0f} ms "
           f"({result['batches']:,} batches, {points / max(1, result['batches']):.0f} points each)")  # fmt: skip
+    print(f"  point latency p50 {result['point_p50'] * 1000:.0f} ms, p99 {result['point_p99'] * 1000:.0f} ms "
+          f"(a batch's oldest step fell due -> ack: the tick and any wait for a window slot included)")  # fmt: skip
     print(f"  sustained      {result['sustained']:>12,.0f} points/s acknowledged from {seconds / 10:.0f} s to "
           f"{seconds:.0f} s (after the runs started, before they all flushed their last batch at once)")  # fmt: skip
     met = result["sustained"] >= 1e6 * 0.99 and result["p99"] <= 1.0
@@ -226,6 +231,16 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--quick", action="store_true", help="200 runs for 10 s; a shorter firehose")
     parser.add_argument("--runs", type=int, default=0, help="concurrent runs (default 1,000; quick 200)")
     parser.add_argument("--seconds", type=float, default=0.0, help="streaming seconds (default 20; quick 10)")
+    parser.add_argument(
+        "--ticks", default=f"{SDK_FLUSH:g},0.1,1", help="seconds between a run's batches, one phase each"
+    )
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=MAX_INFLIGHT,
+        help="unacknowledged batches per run (the SDK's MAX_INFLIGHT)",
+    )
+    parser.add_argument("--only-many", action="store_true", help="skip the firehose and the searches")
     args = parser.parse_args(argv)
     runs = args.runs or (200 if args.quick else 1000)
     seconds = args.seconds or (10.0 if args.quick else 20.0)
@@ -237,12 +252,15 @@ def main(argv: list[str]) -> None:
         dsn = pg.create_database("bench")
         server = IngestProcess(dsn, Path(tempfile.mkdtemp(prefix="bench-capacity-"))).start()
         try:
-            for tick in (0.1, 1.0):
-                phase("many runs", functools.partial(many_runs, pg, dsn, server, runs, seconds, tick))
-            phase("firehose", lambda: firehose(pg, dsn, server, 20_000 if args.quick else 50_000))
+            for tick in map(float, args.ticks.split(",")):
+                run = functools.partial(many_runs, pg, dsn, server, runs, seconds, tick, args.window)
+                phase("many runs", run)
+            if not args.only_many:
+                phase("firehose", lambda: firehose(pg, dsn, server, 20_000 if args.quick else 50_000))
         finally:
             server.stop()
-        phase("searches", lambda: searches(pg, 10_000, 5.0 if args.quick else 15.0))
+        if not args.only_many:
+            phase("searches", lambda: searches(pg, 10_000, 5.0 if args.quick else 15.0))
     finally:
         pg.stop()
     print("\n(2 shared cores: other work on the machine moves every figure)")

@@ -5,13 +5,15 @@ Run as its own process by bench_capacity (so its CPU is measured apart from the 
 
     python -m bench.capacity_load ADDR --runs 1000 --keys 10 --rate 100 --seconds 20
 
-Each run sends, every tick, one batch holding every step that fell due since its last batch (a run
-that fell behind catches up with bigger batches, as the SDK's batching does), with at most `window`
-batches unacknowledged; when the time is up it sends the rest of its schedule at once (as a finishing
+Each run sends, every tick, one batch holding every step that fell due since its last batch, with at
+most `window` batches unacknowledged (the SDK's MAX_INFLIGHT): a run whose window is full sends what
+fell due meanwhile as one bigger batch once an ack frees a slot, as the SDK merges its waiting
+flushes; when the time is up it sends the rest of its schedule at once (as a finishing
 run flushes), so every run sends exactly seconds * rate steps and the durable rate is every scheduled
 point over the time to its last ack. Prints `STREAMING` when the streams are open and the clock starts, then one
-JSON line: acked points, seconds, ack latency p50/p99 (batch written -> ack read), the schedule lag,
-and the load generator's own CPU seconds while streaming.
+JSON line: acked points, seconds, ack latency p50/p99 (batch written -> ack read), point latency
+p50/p99 (the batch's oldest step fell due -> ack read: what a user waits for, including the wait for
+the tick and for a window slot), the schedule lag, and the load generator's own CPU seconds.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Tally:
 
     points: int = 0
     latencies: list[float] = field(default_factory=list)
+    point_latencies: list[float] = field(default_factory=list)
     acks: list[tuple[float, int]] = field(default_factory=list)  # (when, points) of every ack
     last_ack: float = 0.0
     due_steps: int = 0
@@ -77,7 +80,7 @@ class RunStream:
     def __init__(self, stub: pb_grpc.IngestServiceStub, name: str, keys: list[str], window: int) -> None:
         self.stub, self.name, self.keys, self.window = stub, name, keys, window
         self.call = stub.StreamMetrics()
-        self.pending: dict[int, tuple[float, int]] = {}
+        self.pending: dict[int, tuple[float, float, int]] = {}  # seq -> (sent, oldest step due, points)
         self.room = asyncio.Semaphore(window)
 
     async def open(self) -> None:
@@ -105,7 +108,7 @@ class RunStream:
             await self._make_room(reader)
             count = min(due, MAX_STEPS_PER_BATCH)
             seq += 1
-            self.pending[seq] = (time.monotonic(), count * len(self.keys))
+            self.pending[seq] = (time.monotonic(), start + sent / rate, count * len(self.keys))
             await self.call.write(
                 pb.StreamMetricsRequest(batch=make_batch(seq, self.keys, sent, count, time.time()))
             )
@@ -131,8 +134,9 @@ class RunStream:
                 continue
             now = time.monotonic()
             for seq in [s for s in self.pending if s <= resp.ack.sequence]:
-                sent_at, points = self.pending.pop(seq)
+                sent_at, due_at, points = self.pending.pop(seq)
                 tally.latencies.append(now - sent_at)
+                tally.point_latencies.append(now - due_at)
                 tally.points += points
                 tally.acks.append((now, points))
                 self.room.release()
@@ -155,6 +159,7 @@ async def drive(args: argparse.Namespace) -> dict[str, float]:
     for c in channels:
         await c.close()
     lat = np.array(tally.latencies or [0.0])
+    point_lat = np.array(tally.point_latencies or [0.0])
     # Sustained: points acknowledged from the end of a warm-up (a tenth of the time) to the end of the
     # schedule, over that window: the rate the server keeps up with, without the first ticks (runs
     # starting) and the last (every run flushing at once).
@@ -166,6 +171,8 @@ async def drive(args: argparse.Namespace) -> dict[str, float]:
         "offered": args.runs * args.keys * args.rate,
         "p50": float(np.percentile(lat, 50)),
         "p99": float(np.percentile(lat, 99)),
+        "point_p50": float(np.percentile(point_lat, 50)),
+        "point_p99": float(np.percentile(point_lat, 99)),
         "batches": len(tally.latencies),
         "sent_fraction": tally.sent_steps / max(1, tally.due_steps),
         "sustained": sum(window) / (args.seconds - warm),

@@ -88,7 +88,9 @@ def merge_batches(payloads: Sequence[bytes], first: int, last: int) -> bytes:
     idx, steps, values, times = [], [], [], []
     for payload in payloads:
         b = metric_pb2.MetricBatch.FromString(payload)
-        remap = np.fromiter((keys.setdefault(k, len(keys)) for k in b.keys), dtype=np.int64, count=len(b.keys))
+        remap = np.fromiter(
+            (keys.setdefault(k, len(keys)) for k in b.keys), dtype=np.int64, count=len(b.keys)
+        )
         if len(b.key_indices):
             idx.append(remap[np.asarray(b.key_indices, dtype=np.int64)])
             steps.append(np.asarray(b.steps, dtype=np.int64))
