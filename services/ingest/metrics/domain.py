@@ -265,7 +265,7 @@ class StreamSession:
 
     def fresh_keys(self, batches: list[Batch]) -> set[str]:
         """Keys of the batches the run does not have yet (to look up among its rich-value keys)."""
-        return {k for b in batches for k in b.keys if k not in self.key_ids}
+        return set().union(*(b.keys for b in batches)) - self.key_ids.keys()
 
     def accept(self, lock: asyncpg.Record, batches: list[Batch], media: set[tuple[int, str]]) -> Accepted:
         """Sequence and state checks of queued batches against the locked rows: replays are skipped,
@@ -330,6 +330,8 @@ class StreamSession:
 
     def _check_no_media_keys(self, b: Batch, new: dict[str, int], media: set[tuple[int, str]]) -> None:
         """A key new to the run may not hold rich values already (a key holds one kind of value)."""
+        if not media:  # the usual case: none of the group's fresh keys holds rich values
+            return
         clash = sorted(
             k for k in b.keys if k not in self.key_ids and k not in new and (self.run_pk, k) in media
         )
