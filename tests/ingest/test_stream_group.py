@@ -186,6 +186,43 @@ def test_a_failed_group_transaction_retries_its_members_alone(server: ServerThre
     assert points(server, bad) == {} and get_run(server, bad).point_count == 0
 
 
+def test_a_stream_that_failed_alone_is_committed_alone_when_it_comes_back(
+    server: ServerThread, poison: str
+) -> None:
+    """Its client reconnects and resends: the poisoned stream joins no group (which would fail and
+    retry every member alone again), it is committed alone, and the others go together."""
+    runs = [new_run(server) for _ in range(3)]
+    bad = new_run(server)
+    good = [open_session(server, name) for name in runs]
+    bad_session = open_session(server, bad, poison)
+    committer = GroupCommitter(server.deps.pool)
+
+    async def together(
+        members: list[tuple[domain.StreamSession, list[domain.Batch]]],
+    ) -> list[domain.Outcome]:
+        return await asyncio.gather(*(committer.commit(s, b) for s, b in members))
+
+    try:
+        first = [(s, domain_batches(steps_batch(1, 0))) for s in good]
+        first.insert(1, (bad_session, domain_batches(steps_batch(1, 0))))
+        outcomes = server.run(together(first), timeout=60)
+        assert committer.stats.retried_alone == 4 and committer.stats.suspects == 1
+        assert isinstance(outcomes[1][1], asyncpg.RaiseError)
+        groups, members = committer.stats.groups, committer.stats.members
+        again = [(s, domain_batches(steps_batch(2, 10))) for s in good]
+        again.insert(1, (bad_session, domain_batches(steps_batch(1, 0))))
+        outcomes = server.run(together(again), timeout=60)
+        assert committer.stats.retried_alone == 4, "no group failed: the suspect went alone"
+        assert (committer.stats.groups - groups, committer.stats.members - members) == (2, 4)  # 3 + 1
+        ack_bad, e_bad = outcomes.pop(1)
+        assert ack_bad is None and isinstance(e_bad, asyncpg.RaiseError)
+        for (ack, error), name in zip(outcomes, runs, strict=True):
+            assert error is None and ack is not None and ack.sequence == 2
+            assert_steps(server, name, range(0, 20))
+    finally:
+        server.run(committer.close())
+
+
 def test_a_stream_whose_call_ends_mid_commit_loses_and_duplicates_nothing(
     server: ServerThread, pg_dsn: str
 ) -> None:

@@ -19,7 +19,10 @@ one stream) and commits it:
 If the group's transaction fails with anything but an unavailable database (a constraint or
 serialization error of one member, say), every member is retried alone, each in its own transaction:
 one bad member cannot fail the others. The high-water marks make the retry safe: what the failed
-transaction may have committed after all (a lost COMMIT reply) is a replay in the retry.
+transaction may have committed after all (a lost COMMIT reply) is a replay in the retry. A stream
+that then failed alone is a suspect for SUSPECT_SECONDS: when its client reconnects and sends again,
+it is committed alone and joins no group, so one poisoned stream does not make every group it would
+join fail and retry its members one by one; it leaves the suspects once a commit of it succeeds.
 
 A stream whose call ends while its batches are in a commit loses nothing: the commit completes, the
 client reconnects and reads the mark. Batches not yet taken are dropped with their call.
@@ -30,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -48,6 +51,8 @@ from .limits import COMMITTERS, GROUP_POINTS
 log = get_logger(__name__)
 
 LOCKED_RETRY = 0.05  # seconds a committer left with only streams of locked runs waits before retrying
+SUSPECT_SECONDS = 300.0  # a stream whose commit failed alone is committed alone for this long
+MAX_SUSPECTS = 10_000  # suspects remembered per committer (the oldest are forgotten first)
 
 
 @dataclass
@@ -78,6 +83,7 @@ class Stats:
     largest: int = 0
     retried_alone: int = 0
     deferred: int = 0
+    suspects: int = 0  # streams marked to commit alone after failing alone
 
 
 async def commit_group(
@@ -221,6 +227,7 @@ class GroupCommitter:
         self.pool, self.max_points, self.timeout = pool, max_points, timeout
         self.stats = Stats()
         self._pending: deque[Member] = deque()
+        self._suspects: OrderedDict[tuple[int, str], float] = OrderedDict()  # stream -> until (monotonic)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -285,6 +292,13 @@ class GroupCommitter:
             if m.session.run_pk in runs:
                 later.append(m)  # another stream of the same run: the next group
                 continue
+            if self._suspect(m):
+                if group:
+                    later.append(m)  # it goes alone, in a group of its own
+                    continue
+                m.in_flight = True
+                group.append(m)
+                break
             m.in_flight = True
             group.append(m)
             runs.add(m.session.run_pk)
@@ -311,6 +325,8 @@ class GroupCommitter:
             if len(group) == 1 or isinstance(classify(e), Unavailable):
                 for m in group:
                     m.resolve((None, e))
+                if len(group) == 1 and not isinstance(classify(e), Unavailable):
+                    self._suspected(group[0])
                 return
             log.warning("metric_group_commit_failed", members=len(group), error=type(e).__name__)
             await self._retry_alone(group)
@@ -321,6 +337,7 @@ class GroupCommitter:
                 m.deferred, m.in_flight = True, False
                 later.append(m)
             else:
+                self._suspects.pop(_stream_key(m), None)
                 m.resolve(outcome)
         self.stats.deferred += len(later)
         self._pending.extendleft(reversed(later))
@@ -336,7 +353,33 @@ class GroupCommitter:
                 raise
             except Exception as e:
                 outcome = (None, e)
+                if not isinstance(classify(e), Unavailable):
+                    self._suspected(m)
+            else:
+                self._suspects.pop(_stream_key(m), None)
             m.resolve(outcome or (None, Unavailable("the run stayed locked")))
+
+    def _suspected(self, m: Member) -> None:
+        """`m`'s stream failed a commit alone: commit it alone for SUSPECT_SECONDS."""
+        self.stats.suspects += 1
+        key = _stream_key(m)
+        self._suspects.pop(key, None)
+        self._suspects[key] = time.monotonic() + SUSPECT_SECONDS
+        while len(self._suspects) > MAX_SUSPECTS:
+            self._suspects.popitem(last=False)
+
+    def _suspect(self, m: Member) -> bool:
+        until = self._suspects.get(_stream_key(m))
+        if until is None:
+            return False
+        if until < time.monotonic():
+            del self._suspects[_stream_key(m)]
+            return False
+        return True
+
+
+def _stream_key(m: Member) -> tuple[int, str]:
+    return m.session.run_pk, m.session.stream_id
 
 
 class Committers:
