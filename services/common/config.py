@@ -40,6 +40,14 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("STRATA_PG_POOL_MIN", "2", "Minimum connections in the asyncpg pool."),
     ("STRATA_PG_POOL_MAX", "16", "Maximum connections in the asyncpg pool."),
     (
+        "STRATA_INGEST_COMMITTERS",
+        "2",
+        "Group committers per ingest process (1-64): each commits the metric streams of its share of the "
+        "runs, all of them in one transaction at a time, so this is how many metric transactions one "
+        "process runs at once. Raise it when PostgreSQL has cores to spare and the "
+        "strata_ingest_group_commit_seconds histogram shows commits as the wait.",
+    ),
+    (
         "STRATA_PG_STATEMENT_TIMEOUT",
         "30",
         "Seconds any one SQL statement of the pool may run (PostgreSQL statement_timeout; 0: no limit). "
@@ -256,6 +264,17 @@ def _env(name: str, default: str) -> str:
     return value if value != "" else default
 
 
+def _int_in(name: str, default: int, low: int, high: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be in {low}..{high}, got {value}")
+    return value
+
+
 def _bool(name: str, default: bool) -> bool:
     return _env(name, "true" if default else "false").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -342,6 +361,7 @@ class Settings:
     grpc_max_connection_age: float = 300.0
     grpc_max_connection_age_grace: float = 60.0
     rollup_interval: float = 2.0
+    ingest_committers: int = 2
     web_addr: str = "127.0.0.1:8080"  # "off": the all-in-one server starts no console
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -375,6 +395,7 @@ class Settings:
             pg_read_dsn=_secret("STRATA_PG_READ_DSN") or None,
             pg_pool_min=int(_env("STRATA_PG_POOL_MIN", "2")),
             pg_pool_max=int(_env("STRATA_PG_POOL_MAX", "16")),
+            ingest_committers=_int_in("STRATA_INGEST_COMMITTERS", 2, 1, 64),
             pg_statement_timeout=float(_env("STRATA_PG_STATEMENT_TIMEOUT", "30")),
             heavy_calls_per_principal=int(_env("STRATA_HEAVY_CALLS_PER_PRINCIPAL", "4")),
             heavy_call_wait=float(_env("STRATA_HEAVY_CALL_WAIT", "2")),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from strata_server.common.config import MIN_PEPPER_BYTES, SECRET_VARIABLES, ConfigError, Settings
+from strata_server.ingest.metrics.group import committers_of
 
 PEPPER = "0123456789abcdef" * 4  # 64 characters, as `openssl rand -hex 32` prints
 DSN = "postgresql://strata:s3cret@db:5432/strata"
@@ -92,3 +94,19 @@ def test_a_config_error_stops_the_process_with_its_message(clean_env: pytest.Mon
     with pytest.raises(SystemExit) as raised:
         Settings.from_env()
     assert "STRATA_API_KEY_PEPPER" in str(raised.value.code)
+
+
+@pytest.mark.parametrize("value", ["0", "65", "two", "1.5"])
+def test_a_committer_count_out_of_range_or_not_a_number_is_refused(
+    value: str, clean_env: pytest.MonkeyPatch
+) -> None:
+    clean_env.setenv("STRATA_INGEST_COMMITTERS", value)
+    with pytest.raises(ConfigError, match="STRATA_INGEST_COMMITTERS"):
+        Settings.from_env()
+
+
+def test_the_ingest_process_runs_as_many_committers_as_configured(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("STRATA_INGEST_COMMITTERS", "5")
+    settings = Settings.from_env()
+    deps = SimpleNamespace(settings=settings, pool=None, extras={})  # what committers_of reads
+    assert settings.ingest_committers == 5 and len(committers_of(deps).all) == 5  # type: ignore[arg-type]

@@ -1,6 +1,6 @@
 """Cross-stream group commit: the queued batches of many metric streams in ONE transaction.
 
-A process has a few committers (COMMITTERS), each owning the streams of the runs whose id falls to it
+A process has a few committers (STRATA_INGEST_COMMITTERS, default COMMITTERS), each owning the streams of the runs whose id falls to it
 (run id modulo COMMITTERS), so two committers never lock the same run. A stream hands its queued
 batches to its committer and waits; the committer loops: whenever it has work and its previous commit
 finished, it takes what is waiting (at most one stream per run, up to GROUP_POINTS points; at least
@@ -403,7 +403,7 @@ def committers_of(deps: Deps) -> Committers:
     """The process's committers (created on first use)."""
     found = deps.extras.get(_KEY)
     if not isinstance(found, Committers):
-        found = deps.extras[_KEY] = Committers(deps.pool)
+        found = deps.extras[_KEY] = Committers(deps.pool, deps.settings.ingest_committers)
     return found
 
 
