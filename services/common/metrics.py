@@ -37,7 +37,11 @@ RPC_IN_FLIGHT = Gauge("strata_rpc_in_flight", "RPCs being served now, by method.
 
 # --- metric streams (ingest) ---
 INGEST_POINTS = Counter("strata_ingest_points", "Metric points committed by metric streams.")
-INGEST_BATCHES = Counter("strata_ingest_batches", "Metric batches committed by metric streams.")
+INGEST_BATCHES = Counter(
+    "strata_ingest_batches",
+    "Metric batch messages committed by metric streams (a message carrying a merged range of client "
+    "batches counts once).",
+)
 INGEST_REPLAYED = Counter(
     "strata_ingest_batches_replayed",
     "Batches received again after they were committed (client resends from its spool): acknowledged, "
