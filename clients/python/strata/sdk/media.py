@@ -107,7 +107,7 @@ class Image(Media):
         if self.file_type == "jpeg" and not _has_pil():
             raise _bad(key, "a JPEG image without Pillow installed (pip install pillow)", ImportError)
         if type(src).__module__.startswith("PIL."):
-            src = np.asarray(src)
+            src = np.asarray(_pil_rgb(src))
         if not isinstance(src, np.ndarray) and not hasattr(src, "__array__"):
             raise _bad(
                 key, f"an image from {type(src).__name__} (use an ndarray, a PIL image or a path)", TypeError
@@ -328,6 +328,25 @@ def _sniff(data: bytes) -> tuple[str, int, int]:
             return (img.format or "").lower(), img.width, img.height
     except Exception:  # no Pillow, or not an image it knows: stored as it is
         return ("jpeg" if data[:2] == b"\xff\xd8" else "unknown"), 0, 0
+
+
+def _pil_rgb(img: Any) -> Any:
+    """A PIL image in a mode whose array is pixels: L, RGB or RGBA. Palette images become RGB(A)
+    (their array would be palette indices), CMYK, YCbCr, LAB and HSV become RGB, LA and PA become RGBA,
+    1-bit becomes L, and 16/32-bit integer or float greys are scaled to 0..255 by their own range
+    (W&B's Image does the same conversions)."""
+    mode = img.mode
+    if mode in ("L", "RGB", "RGBA"):
+        return img
+    if mode == "1":
+        return img.convert("L")
+    if mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        grey = np.asarray(img, dtype=np.float64)
+        low, high = (float(grey.min()), float(grey.max())) if grey.size else (0.0, 0.0)
+        scaled = (grey - low) * (255.0 / (high - low)) if high > low else np.zeros_like(grey)
+        return scaled.round().astype(np.uint8)
+    alpha = "A" in mode or (mode == "P" and "transparency" in img.info)
+    return img.convert("RGBA" if alpha else "RGB")
 
 
 def _has_pil() -> bool:
