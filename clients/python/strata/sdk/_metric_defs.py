@@ -20,7 +20,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-RESERVED = "_strata_metrics"
+from strata.wire.metric_keys import METRIC_DEFINITIONS
+
+RESERVED = METRIC_DEFINITIONS
 SUMMARIES = frozenset({"min", "max", "mean", "last", "best", "first", "none", "copy"})
 GOALS = {"minimize": "min", "min": "min", "maximize": "max", "max": "max"}
 

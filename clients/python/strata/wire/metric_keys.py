@@ -10,6 +10,9 @@ MAX_KEYS_PER_RUN = 10_000
 MAX_KEY_LENGTH = 256
 KEY_RE = re.compile(r"[A-Za-z0-9_./:() -]{1,256}")
 RESERVED_KEYS = frozenset({"_runtime", "_timestamp"})
+# The run config key under which run.define_metric stores its definitions ({name or glob: {"step_metric",
+# "summary", "goal", "hidden"}}); readers show the config without it.
+METRIC_DEFINITIONS = "_strata_metrics"
 
 
 def key_problem(key: str) -> str | None:

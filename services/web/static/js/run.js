@@ -1,12 +1,14 @@
 /* A run: overview (config, summary with min/max/mean, tags, notes, provenance), a chart per metric key
    (x = step, wall time, relative time or another metric; smoothing; log scale; min/max band), files,
-   artifacts used and logged. Charts of a running run refresh every 5 s. */
+   artifacts used and logged. Charts of a running run refresh every 5 s. Metric definitions
+   (run.define_metric) are honoured as W&B does: a hidden metric gets no chart, and a metric with a
+   step_metric is drawn against it while the x axis is "step". */
 "use strict";
 (function () {
   const { el, api, qs, content, page, fmtValue, fmtTime, fmtNum, table, kv } = S;
   const base = `${S.url.apiProject(page.entity, page.project)}/runs/${encodeURIComponent(page.run)}`;
   S.projectCrumbs(["runs", S.url.project(page.entity, page.project)], [page.run, null]);
-  const view = { x: "_step", smooth: 0, log: false, band: false, keys: [], history: {}, charts: new Map(), run: null, timer: null };
+  const view = { x: "_step", smooth: 0, log: false, band: false, keys: [], allKeys: [], history: {}, charts: new Map(), run: null, timer: null };
 
   const overview = el("section", { id: "overview" });
   const controls = el("div", { class: "chart-controls", id: "chart-controls" });
@@ -40,7 +42,7 @@
   function renderControls() {
     const xSel = el("select", { id: "x-axis" },
       [["_step", "step"], ["_timestamp", "wall time"], ["_relative", "relative time"]].map(([v, l]) => el("option", { value: v, text: l })),
-      view.keys.map((k) => el("option", { value: k, text: `metric: ${k}` })));
+      view.allKeys.map((k) => el("option", { value: k, text: `metric: ${k}` })));
     xSel.addEventListener("change", () => { view.x = xSel.value; loadHistory(); });
     const smooth = el("input", { id: "smoothing", type: "range", min: 0, max: 0.99, step: 0.01, value: 0 });
     smooth.addEventListener("input", () => { view.smooth = Number(smooth.value); redrawAll(); });
@@ -53,10 +55,27 @@
       el("span", { class: "muted", text: "drag: zoom · wheel: zoom · shift+drag: pan · double-click: reset" }));
   }
 
-  function xFor(s) {
-    if (view.x === "_step") return s.steps;
-    if (view.x === "_timestamp") return s.times;
-    if (view.x === "_relative") { const t0 = view.run.create_time || s.times[0] || 0; return s.times.map((t) => t - t0); }
+  /* run.define_metric's definition of `key`: its exact name first, then the first glob ("val/*") matching. */
+  function definitionOf(key) {
+    const defs = (view.run && view.run.metric_definitions) || {};
+    if (Object.prototype.hasOwnProperty.call(defs, key)) return defs[key];
+    const glob = Object.keys(defs).find((g) => /[*?[]/.test(g) && globMatch(g, key));
+    return glob === undefined ? null : defs[glob];
+  }
+  function globMatch(glob, key) {  /* fnmatch: * any run of characters, ? one, [...] a class */
+    const re = glob.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    try { return new RegExp(`^${re}$`).test(key); } catch (e) { return false; }
+  }
+  /* The x axis of `key`'s chart: the chosen one, or the key's step_metric while "step" is chosen. */
+  function xOf(key) {
+    const d = definitionOf(key);
+    return view.x === "_step" && d && d.step_metric && d.step_metric !== key ? d.step_metric : view.x;
+  }
+
+  function xFor(s, x) {
+    if (x === "_step") return s.steps;
+    if (x === "_timestamp") return s.times;
+    if (x === "_relative") { const t0 = view.run.create_time || s.times[0] || 0; return s.times.map((t) => t - t0); }
     return s.x_values;
   }
 
@@ -72,8 +91,10 @@
       series.push({ label: "max", values: hi, color: "rgba(31,119,180,0.3)", width: 0.5 }, { label: "min", values: lo, color: "rgba(31,119,180,0.3)", width: 0.5 });
       bands.push([series.length - 1, series.length]);
     }
-    const xLabel = { _step: "step", _timestamp: "wall time", _relative: "seconds since start" }[view.x] || view.x;
-    const chart = Charts.draw(holder.el, { title: key, x: xFor(s), series, bands, xLabel, time: view.x === "_timestamp", log: view.log });
+    const x = xOf(key);
+    const xLabel = { _step: "step", _timestamp: "wall time", _relative: "seconds since start" }[x] || x;
+    const chart = Charts.draw(holder.el, { title: key, x: xFor(s, x), series, bands, xLabel, time: x === "_timestamp", log: view.log });
+    holder.el.dataset.x = x;
     holder.el.dataset.total = String(s.total_points);
     holder.plot = chart;
   }
@@ -100,12 +121,15 @@
   }
 
   async function loadKeys(keys) {
-    const x = view.x === "_relative" ? "_timestamp" : view.x;
-    for (let i = 0; i < keys.length; i += 100) {
-      const part = keys.slice(i, i + 100);
-      const r = await api("GET", `${base}/history${qs({ key: part, samples: 500, x_axis: x === "_step" ? "" : x })}`);
-      r.series.forEach((s) => { view.history[s.key] = s; });
-      part.forEach(drawChart);
+    const byX = new Map();  /* one history request per x axis (keys with a step_metric have their own) */
+    keys.forEach((k) => { const x = xOf(k) === "_relative" ? "_timestamp" : xOf(k); byX.set(x, [...(byX.get(x) || []), k]); });
+    for (const [x, xKeys] of byX) {
+      for (let i = 0; i < xKeys.length; i += 100) {
+        const part = xKeys.slice(i, i + 100);
+        const r = await api("GET", `${base}/history${qs({ key: part, samples: 500, x_axis: x === "_step" ? "" : x })}`);
+        r.series.forEach((s) => { view.history[s.key] = s; });
+        part.forEach(drawChart);
+      }
     }
     document.body.dataset.chartsReady = "1";
   }
@@ -144,7 +168,8 @@
     try {
       const [{ run }, { keys }] = await Promise.all([api("GET", base), api("GET", `${base}/keys`)]);
       view.run = run; renderOverview(run);
-      view.keys = keys.map((k) => k.key);
+      view.allKeys = keys.map((k) => k.key);
+      view.keys = view.allKeys.filter((k) => !(definitionOf(k) || {}).hidden);
       renderControls(); buildCharts();
       if (!view.keys.length) document.body.dataset.chartsReady = "1";
       if (run.state === "running") view.timer = setTimeout(refresh, 5000);
