@@ -22,9 +22,9 @@ from strata.query.v1 import query_service_pb2 as query
 from . import convert
 from .api_common import Json, bridge, call, call_page, caller, run_name
 from .api_spec import (
-    INT64,
     INTEGER,
     OBJECT,
+    STEP_LIMIT,
     STRING,
     Param,
     array,
@@ -91,8 +91,8 @@ async def media_keys(request: Request) -> Response:
 
 @declare(
     KEY,
-    Param("min_step", "integer", "only steps from this one", minimum=0, maximum=INT64),
-    Param("max_step", "integer", "only steps up to this one", minimum=0, maximum=INT64),
+    Param("min_step", "integer", "only steps from this one", minimum=0, maximum=STEP_LIMIT),
+    Param("max_step", "integer", "only steps up to this one", minimum=0, maximum=STEP_LIMIT),
     *paged(100, 1000),
     response=listing("values"),
 )
@@ -113,7 +113,7 @@ async def media_values(request: Request) -> Response:
 
 @declare(
     KEY,
-    Param("step", "integer", "the table's step (default: the latest)", minimum=0, maximum=INT64),
+    Param("step", "integer", "the table's step (default: the latest)", minimum=0, maximum=STEP_LIMIT),
     Param("index", "integer", "the table's position in its step", default=0, minimum=0, maximum=2**31 - 1),
     response=obj(entry=OBJECT, columns=array(obj(name=STRING, values=array({}))), rows=INTEGER),
 )

@@ -19,9 +19,9 @@ from . import convert
 from .api_common import Json, bridge, call, call_page, caller, json_with_series, project_name, run_name
 from .api_spec import (
     BOOLEAN,
-    INT64,
     INTEGER,
     OBJECT,
+    STEP_LIMIT,
     STRING,
     Param,
     array,
@@ -135,8 +135,8 @@ async def metric_keys(request: Request) -> Response:
     ),
     Param("samples", "integer", "points per key at most", default=500, minimum=2, maximum=100_000),
     Param("x_axis", "string", "the key whose values are the x axis (default: the step)"),
-    Param("min_step", "integer", "only steps from this one", minimum=-INT64, maximum=INT64),
-    Param("max_step", "integer", "only steps up to this one", minimum=-INT64, maximum=INT64),
+    Param("min_step", "integer", "only steps from this one", minimum=-STEP_LIMIT, maximum=STEP_LIMIT),
+    Param("max_step", "integer", "only steps up to this one", minimum=-STEP_LIMIT, maximum=STEP_LIMIT),
     response=obj(series=array(OBJECT)),
 )
 async def history(request: Request) -> Response:

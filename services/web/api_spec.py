@@ -27,7 +27,7 @@ from .bridge import ApiError
 Kind = Literal["string", "integer", "boolean", "strings"]
 F = TypeVar("F", bound=Callable[..., Any])
 ATTRIBUTE = "__api_spec__"
-INT64 = 2**62  # the limit of a step bound (the services' int64, with room)
+STEP_LIMIT = 2**62  # the largest step bound the console passes on (the services' int64, with room)
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,17 @@ class Param:
     pattern: str = ""
     missing: str = ""
     invalid: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == "integer":
+            self.limits()
+
+    def limits(self) -> tuple[int, int]:
+        """(minimum, maximum) of an integer: every one declares both, so no value reaches a service
+        unchecked."""
+        if self.minimum is None or self.maximum is None:
+            raise ValueError(f"the integer ?{self.name}= needs its limits (minimum and maximum)")
+        return self.minimum, self.maximum
 
     def schema(self) -> dict[str, Any]:
         """The parameter's JSON Schema (OpenAPI 3.1)."""
@@ -153,8 +164,7 @@ def optional_integer(request: Request, name: str) -> int | None:
         value = int(raw)
     except ValueError:
         raise ApiError(400, "INVALID_ARGUMENT", f"{name} must be an integer", name) from None
-    lo = -INT64 if param.minimum is None else param.minimum
-    hi = INT64 if param.maximum is None else param.maximum
+    lo, hi = param.limits()
     if not lo <= value <= hi:
         raise ApiError(400, "OUT_OF_RANGE", f"{name} must be in [{lo}, {hi}]", name)
     return value

@@ -137,7 +137,10 @@ def test_bodies_and_answers_come_from_the_declarations(doc: Any) -> None:
 
 
 def test_a_route_added_to_the_table_is_documented_from_its_declaration(app: Any) -> None:
-    @declare(Param("loud", "boolean", "shout"), Param("times", "integer", "how often", default=1, maximum=9))
+    @declare(
+        Param("loud", "boolean", "shout"),
+        Param("times", "integer", "how often", default=1, minimum=1, maximum=9),
+    )
     async def ping(request: object) -> PlainTextResponse:
         """GET /api/v1/ping: answers pong."""
         return PlainTextResponse("pong")

@@ -107,7 +107,7 @@ async def probe(handler: Any, query: str = "") -> Any:
 @declare(
     Param("seen", "string", "a declared text"),
     Param("n", "integer", "a declared number", default=3, minimum=1, maximum=5),
-    Param("limit", "integer", "a declared number without default"),
+    Param("limit", "integer", "a declared number without default", minimum=0, maximum=9),
 )
 async def reads_declared(request: Request) -> JSONResponse:
     return JSONResponse({"seen": api_spec.string(request, "seen"), "n": api_spec.integer(request, "n")})
@@ -144,9 +144,11 @@ async def test_a_handler_without_a_declaration_reads_no_parameter() -> None:
         await probe(undeclared, "?page_size=3")
 
 
-def test_a_parameter_cannot_be_declared_twice() -> None:
+def test_a_parameter_cannot_be_declared_twice_nor_an_integer_without_limits() -> None:
     with pytest.raises(ValueError, match="twice"):
-        declare(Param("a", "string", "one"), Param("a", "integer", "two"))
+        declare(Param("a", "string", "one"), Param("a", "boolean", "two"))
+    with pytest.raises(ValueError, match="limits"):
+        Param("n", "integer", "a number", default=1, minimum=0)
 
 
 def test_no_api_module_reads_the_query_around_its_declaration() -> None:
