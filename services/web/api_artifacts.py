@@ -18,24 +18,64 @@ from .api_common import (
     call_page,
     caller,
     json_body,
-    page_params,
     project_name,
     version_name,
 )
 from .api_runs import download_response
+from .api_spec import (
+    BOOLEAN,
+    INTEGER,
+    OBJECT,
+    STRING,
+    TOKEN,
+    Param,
+    array,
+    declare,
+    listing,
+    obj,
+    page,
+    paged,
+    string,
+)
 from .bridge import ApiError
 
+EVENT = obj(event=OBJECT)
+CHANGE = obj(key=STRING, old=STRING, new=STRING)
+DIFF = obj(
+    old_version=STRING,
+    new_version=STRING,
+    files_added=INTEGER,
+    files_removed=INTEGER,
+    files_changed=INTEGER,
+    files=array(obj(path=STRING, change=STRING, old_size=INTEGER, new_size=INTEGER)),
+    files_truncated=BOOLEAN,
+    metadata=array(CHANGE),
+    inputs=array(OBJECT),
+    old_producer_run=STRING,
+    new_producer_run=STRING,
+    config=array(CHANGE),
+)
 
+
+@declare(
+    Param("type", "string", "only collections of this type (e.g. model, dataset)"),
+    *paged(500, 500),
+    response=listing("artifacts"),
+)
 async def list_artifacts(request: Request) -> Response:
     """GET .../artifacts?type=..: the project's collections (ListArtifacts), one page."""
     req = registry.ListArtifactsRequest(
         parent=project_name(request),
-        type=request.query_params.get("type", ""),
-        **page_params(request, 500, 500),
+        type=string(request, "type"),
+        **page(request),
     )
     return await call_page(request, "registry", "ListArtifacts", req, "artifacts", convert.artifact)
 
 
+@declare(
+    *paged(100, 500),
+    response=obj(artifact=OBJECT, versions=array(OBJECT), next_page_token=TOKEN, aliases=array(OBJECT)),
+)
 async def get_artifact(request: Request) -> Response:
     """GET .../artifacts/{artifact}: the collection, its versions (one page) and its aliases."""
     name = artifact_name(request)
@@ -46,7 +86,7 @@ async def get_artifact(request: Request) -> Response:
         "ListArtifactVersions",
         registry.ListArtifactVersionsRequest(
             parent=name,
-            **page_params(request, 100, 500),
+            **page(request),
         ),
     )
     aliases = await call(request, "registry", "ListAliases", registry.ListAliasesRequest(artifact=name))
@@ -60,16 +100,25 @@ async def get_artifact(request: Request) -> Response:
     )
 
 
+@declare(
+    Param("alias", "string", "only this alias's moves"),
+    *paged(50, 1000),
+    response=listing("events"),
+)
 async def alias_history(request: Request) -> Response:
     """GET .../artifacts/{artifact}/alias-history?alias=..: moves, newest first (ListAliasHistory)."""
     req = registry.ListAliasHistoryRequest(
         artifact=artifact_name(request),
-        alias=request.query_params.get("alias", ""),
-        **page_params(request, 50, 1000),
+        alias=string(request, "alias"),
+        **page(request),
     )
     return await call_page(request, "registry", "ListAliasHistory", req, "events", convert.alias_event)
 
 
+@declare(
+    body=obj(("alias", "version"), alias=STRING, version=STRING, reason=STRING),
+    response=EVENT,
+)
 async def set_alias(request: Request) -> Response:
     """POST .../artifacts/{artifact}/aliases {"alias", "version": "vN", "reason"}: move an alias (SetAlias).
     A protected alias moved by a non-admin is refused with the server's PROTECTED_ALIAS message."""
@@ -89,6 +138,7 @@ async def set_alias(request: Request) -> Response:
     return Json({"event": convert.alias_event(resp.event)})
 
 
+@declare(body=obj((), reason=STRING), response=EVENT)
 async def revert_alias(request: Request) -> Response:
     """POST .../artifacts/{artifact}/aliases/{alias}/revert {"reason"}: move it back (RevertAlias)."""
     body = await json_body(request)
@@ -101,6 +151,10 @@ async def revert_alias(request: Request) -> Response:
     return Json({"event": convert.alias_event(resp.event)})
 
 
+@declare(
+    *paged(1000, 10_000),
+    response=obj(version=OBJECT, files=array(OBJECT), next_page_token=TOKEN, used_by=array(OBJECT)),
+)
 async def get_version(request: Request) -> Response:
     """GET .../artifacts/{artifact}/versions/{version}: metadata, files (one page), logged-by, used-by."""
     name = version_name(request)
@@ -111,7 +165,7 @@ async def get_version(request: Request) -> Response:
         "ListManifestEntries",
         registry.ListManifestEntriesRequest(
             version=name,
-            **page_params(request, 1000, 10_000),
+            **page(request),
         ),
     )
     opts = lineage.TraversalOptions(max_depth=1, max_nodes=1000)
@@ -129,11 +183,13 @@ async def get_version(request: Request) -> Response:
     )
 
 
+@declare(
+    Param("path", "string", "the file's path in the version", required=True),
+    produces=("application/octet-stream",),
+)
 async def version_file(request: Request) -> Response:
     """GET .../versions/{version}/file?path=..: the file's bytes, streamed from the registry (ReadBlob)."""
-    name, path = version_name(request), request.query_params.get("path", "")
-    if not path:
-        raise ApiError(400, "FIELD_REQUIRED", "path= is required", "path")
+    name, path = version_name(request), string(request, "path")
     entries = await call(
         request,
         "registry",
@@ -149,12 +205,15 @@ async def version_file(request: Request) -> Response:
     return await download_response(bridge(request).stream(caller(request), "registry", "ReadBlob", req), path)
 
 
+@declare(
+    Param("old", "string", "the old version (vN or N)", required=True, missing="old= and new= are required"),
+    Param("new", "string", "the new version (vN or N)", required=True, missing="old= and new= are required"),
+    response=DIFF,
+)
 async def diff(request: Request) -> Response:
     """GET .../artifacts/{artifact}/diff?old=vA&new=vB: files, metadata, inputs, producing runs' config."""
     base = f"{artifact_name(request)}/versions/"
-    old, new = request.query_params.get("old", ""), request.query_params.get("new", "")
-    if not old or not new:
-        raise ApiError(400, "FIELD_REQUIRED", "old= and new= are required", "old" if not old else "new")
+    old, new = string(request, "old"), string(request, "new")
     req = lineage.DiffArtifactVersionsRequest(
         old_version=base + (old if old.startswith("v") else f"v{old}"),
         new_version=base + (new if new.startswith("v") else f"v{new}"),

@@ -1,4 +1,6 @@
-"""What every API endpoint shares: the caller, resource names from the path, JSON answers, parameters."""
+"""What every API endpoint shares: the caller, resource names from the path, JSON answers and bodies.
+
+Query parameters are declared and read through `api_spec`."""
 
 from __future__ import annotations
 
@@ -76,40 +78,6 @@ def artifact_name(request: Request) -> str:
 def version_name(request: Request) -> str:
     v = request.path_params["version"]
     return f"{artifact_name(request)}/versions/{v if v.startswith('v') else 'v' + v}"
-
-
-def page_params(request: Request, default: int, hi: int) -> dict[str, Any]:
-    """`page_size` (1..hi, `default` when absent) and `page_token` from the query, as request fields."""
-    return {
-        "page_size": int_param(request, "page_size", default, 1, hi),
-        "page_token": request.query_params.get("page_token", ""),
-    }
-
-
-def int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "INVALID_ARGUMENT", f"{name} must be an integer", name) from None
-    if not lo <= value <= hi:
-        raise ApiError(400, "OUT_OF_RANGE", f"{name} must be in [{lo}, {hi}]", name)
-    return value
-
-
-def bool_param(request: Request, name: str) -> bool:
-    """?name=true|1 (false|0|absent: False); anything else is INVALID_ARGUMENT."""
-    raw = request.query_params.get(name, "").lower()
-    if raw not in ("", "0", "1", "true", "false"):
-        raise ApiError(400, "INVALID_ARGUMENT", f"{name} must be true or false", name)
-    return raw in ("1", "true")
-
-
-def list_param(request: Request, name: str) -> list[str]:
-    """Repeated (?k=a&k=b) or comma-free single values; empty strings dropped."""
-    return [v for v in request.query_params.getlist(name) if v]
 
 
 async def json_body(request: Request) -> dict[str, Any]:

@@ -8,25 +8,51 @@ from starlette.routing import Route
 from strata.lineage.v1 import lineage_service_pb2 as lineage
 
 from . import convert
-from .api_common import Json, call, int_param, page_params
-from .bridge import ApiError
+from .api_common import Json, call
+from .api_spec import (
+    BOOLEAN,
+    INTEGER,
+    OBJECT,
+    STRING,
+    Param,
+    array,
+    declare,
+    integer,
+    obj,
+    page,
+    paged,
+    string,
+)
+
+NODE = Param(
+    "node",
+    "string",
+    "a run or artifact version resource name (entities/...)",
+    required=True,
+    pattern="^entities/",
+    invalid=("INVALID_NAME", "node= must be a run or artifact version resource name"),
+)
 
 
 def node_param(request: Request) -> str:
-    node = request.query_params.get("node", "")
-    if not node.startswith("entities/"):
-        raise ApiError(400, "INVALID_NAME", "node= must be a run or artifact version resource name", "node")
-    return node
+    return string(request, "node")
 
 
+@declare(
+    NODE,
+    Param("depth", "integer", "hops from the node", default=5, minimum=1, maximum=50),
+    Param("direction", "string", "both, upstream or downstream", default="both"),
+    Param("max_nodes", "integer", "nodes at most per direction", default=500, minimum=1, maximum=5000),
+    response=obj(root=STRING, nodes=array(OBJECT), edges=array(OBJECT), truncated=BOOLEAN),
+)
 async def graph(request: Request) -> Response:
     """GET /api/v1/lineage?node=..&depth=..&direction=both|upstream|downstream: nodes and edges
     (TraceUpstream and/or TraceDownstream), merged."""
     node = node_param(request)
-    direction = request.query_params.get("direction", "both")
+    direction = string(request, "direction")
     opts = lineage.TraversalOptions(
-        max_depth=int_param(request, "depth", 5, 1, 50),
-        max_nodes=int_param(request, "max_nodes", 500, 1, 5000),
+        max_depth=integer(request, "depth"),
+        max_nodes=integer(request, "max_nodes"),
     )
     graphs = []
     if direction in ("both", "upstream"):
@@ -53,6 +79,18 @@ async def graph(request: Request) -> Response:
 IMPACT_MAX_NODES = 100_000  # the service's cap on one impact; every page of one walk passes the same
 
 
+@declare(
+    NODE,
+    *paged(200, 10_000),
+    response=obj(
+        root=STRING,
+        version_count=INTEGER,
+        run_count=INTEGER,
+        nodes=array(OBJECT),
+        next_page_token={"type": ["string", "null"], "description": "null on the last page"},
+        truncated=BOOLEAN,
+    ),
+)
 async def impact(request: Request) -> Response:
     """GET /api/v1/impact?node=..&page_size=..&page_token=..: one page of everything downstream, in
     breadth-first order, straight from AnalyzeImpact's paging (the first page costs only the first hops);
@@ -61,7 +99,7 @@ async def impact(request: Request) -> Response:
     req = lineage.AnalyzeImpactRequest(
         node=node,
         max_nodes=IMPACT_MAX_NODES,
-        **page_params(request, 200, 10_000),
+        **page(request),
     )
     resp = await call(request, "lineage", "AnalyzeImpact", req)
     root = resp.graph.root

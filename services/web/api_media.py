@@ -20,7 +20,23 @@ from strata.ingest.v1 import media_pb2
 from strata.query.v1 import query_service_pb2 as query
 
 from . import convert
-from .api_common import Json, bridge, call, call_page, caller, int_param, page_params, run_name
+from .api_common import Json, bridge, call, call_page, caller, run_name
+from .api_spec import (
+    INTEGER,
+    OBJECT,
+    STEP_LIMIT,
+    STRING,
+    Param,
+    array,
+    declare,
+    integer,
+    listing,
+    obj,
+    optional_integer,
+    page,
+    paged,
+    string,
+)
 from .bridge import ApiError
 
 # What a media answer may do in the browser: nothing but show itself (no script, no same-origin rights,
@@ -45,6 +61,7 @@ IMAGE_MAGIC = (
 )
 ACTIVE = ("text/html", "image/svg+xml")  # types that can carry script: downloads unless framed/embedded
 EMBEDDING_DESTS = {"iframe", "frame", "image"}
+KEY = Param("key", "string", "the media key", required=True)
 
 
 def kind(value: int) -> str:
@@ -61,6 +78,7 @@ def entry(e: media_pb2.MediaEntry) -> dict[str, Any]:
     }
 
 
+@declare(response=obj(keys=array(OBJECT)))
 async def media_keys(request: Request) -> Response:
     """GET .../runs/{run}/media: the run's media keys with type, count and step range (ListMediaKeys)."""
     resp = await call(request, "query", "ListMediaKeys", query.ListMediaKeysRequest(run=run_name(request)))
@@ -71,37 +89,45 @@ async def media_keys(request: Request) -> Response:
     return Json({"keys": keys})
 
 
-def required(request: Request, name: str) -> str:
-    value = request.query_params.get(name, "")
-    if not value:
-        raise ApiError(400, "FIELD_REQUIRED", f"{name}= is required", name)
-    return value
-
-
+@declare(
+    KEY,
+    Param("min_step", "integer", "only steps from this one", minimum=0, maximum=STEP_LIMIT),
+    Param("max_step", "integer", "only steps up to this one", minimum=0, maximum=STEP_LIMIT),
+    *paged(100, 1000),
+    response=listing("values"),
+)
 async def media_values(request: Request) -> Response:
     """GET .../runs/{run}/media/values?key=&min_step=&max_step=&page_size=&page_token=: a key's values,
     latest step first, then by list position (ListMedia)."""
     req = query.ListMediaRequest(
         run=run_name(request),
-        key=required(request, "key"),
-        **page_params(request, 100, 1000),
+        key=string(request, "key"),
+        **page(request),
     )
     for bound in ("min_step", "max_step"):
-        if request.query_params.get(bound):
-            setattr(req, bound, int_param(request, bound, 0, 0, 2**62))
+        value = optional_integer(request, bound)
+        if value is not None:
+            setattr(req, bound, value)
     return await call_page(request, "query", "ListMedia", req, "entries", entry, key="values")
 
 
+@declare(
+    KEY,
+    Param("step", "integer", "the table's step (default: the latest)", minimum=0, maximum=STEP_LIMIT),
+    Param("index", "integer", "the table's position in its step", default=0, minimum=0, maximum=2**31 - 1),
+    response=obj(entry=OBJECT, columns=array(obj(name=STRING, values=array({}))), rows=INTEGER),
+)
 async def media_table(request: Request) -> Response:
     """GET .../runs/{run}/media/table?key=&step=&index=: a table as columns, each a JSON array
     (GetMediaTable; the latest table without step=)."""
     req = query.GetMediaTableRequest(
         run=run_name(request),
-        key=required(request, "key"),
-        index=int_param(request, "index", 0, 0, 2**31 - 1),
+        key=string(request, "key"),
+        index=integer(request, "index"),
     )
-    if request.query_params.get("step"):
-        req.step = int_param(request, "step", 0, 0, 2**62)
+    step = optional_integer(request, "step")
+    if step is not None:
+        req.step = step
     resp = await call(request, "query", "GetMediaTable", req)
     columns = [{"name": c.name, "values": convert.loads(c.values_json)} for c in resp.columns]
     return Json({"entry": entry(resp.entry), "columns": columns, "rows": resp.rows})
@@ -134,15 +160,17 @@ def media_headers(request: Request, mime: str, sha256: str) -> dict[str, str]:
     return headers
 
 
+@declare(
+    Param("type", "string", "the value's kind", required=True, enum=KINDS),
+    produces=("image/*", "application/json", "text/html", "text/plain", "application/octet-stream"),
+)
 async def media_blob(request: Request) -> Response:
     """GET .../runs/{run}/media/blob/{sha256}?type=: a value's bytes (ReadMedia, streamed), sandboxed
     and typed: type= is the value's kind (image, plotly, html, table, histogram, text)."""
     sha256 = request.path_params["sha256"]
     if not SHA256.match(sha256):
         raise ApiError(400, "INVALID_DIGEST", "sha256 must be 64 lowercase hex characters", "sha256")
-    kind_param = request.query_params.get("type", "")
-    if kind_param not in KINDS:
-        raise ApiError(400, "INVALID_ARGUMENT", f"type must be one of {', '.join(KINDS)}", "type")
+    kind_param = string(request, "type")
     req = query.ReadMediaRequest(run=run_name(request), sha256=sha256)
     iterator = iter(bridge(request).stream(caller(request), "query", "ReadMedia", req))
     try:

@@ -10,6 +10,7 @@ from strata.iam.v1 import iam_service_pb2 as iam
 
 from . import convert
 from .api_common import Json, call, project_name
+from .api_spec import BOOLEAN, OBJECT, STRING, array, declare, obj
 from .bridge import ApiError
 
 
@@ -18,6 +19,11 @@ async def principal(request: Request) -> iam.GetPrincipalResponse:
     return who
 
 
+@declare(
+    response=obj(
+        name=STRING, server_admin=BOOLEAN, teams=array(obj(team=STRING, role=STRING)), open_local=BOOLEAN
+    ),
+)
 async def me(request: Request) -> Response:
     """GET /api/v1/me: who the caller is, their teams, and whether this is open-local mode."""
     p = await principal(request)
@@ -53,6 +59,7 @@ async def entities_of(request: Request) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+@declare(response=obj(projects=array(OBJECT)))
 async def projects(request: Request) -> Response:
     """GET /api/v1/projects: projects of the caller's entities and teams (ListProjects per entity)."""
     out = []
@@ -82,6 +89,7 @@ def project_json(p: iam_pb2.Project) -> dict[str, object]:
     }
 
 
+@declare(response=obj(project=OBJECT))
 async def get_project(request: Request) -> Response:
     """GET /api/v1/projects/{entity}/{project}: the project (GetProject)."""
     resp = await call(request, "iam", "GetProject", iam.GetProjectRequest(name=project_name(request)))

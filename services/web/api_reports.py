@@ -19,7 +19,8 @@ from strata.reports.v1 import reports_service_pb2 as rs
 from strata.wire import markdown as report_markdown
 
 from . import convert
-from .api_common import Json, call, finite, int_param, project_name
+from .api_common import Json, call, finite, project_name
+from .api_spec import OBJECT, declare, listing, obj, page, paged
 
 
 def report_name(request: Request) -> str:
@@ -74,23 +75,25 @@ def panel_data(d: rp.PanelData) -> dict[str, Any]:
     }
 
 
+@declare(*paged(100, 1000), response=listing("reports"))
 async def list_reports(request: Request) -> Response:
     """GET .../reports?page_size=&page_token=: the project's reports, newest first (ListReports)."""
     req = rs.ListReportsRequest(
         parent=project_name(request),
-        page_size=int_param(request, "page_size", 100, 1, 1000),
-        page_token=request.query_params.get("page_token", ""),
+        **page(request),
     )
     resp = await call(request, "reports", "ListReports", req)
     return Json({"reports": [spec(r) for r in resp.reports], "next_page_token": resp.next_page_token})
 
 
+@declare(response=obj(report=OBJECT))
 async def get_report(request: Request) -> Response:
     """GET .../reports/{report}: the report's typed spec (title, description, blocks, revision) (GetReport)."""
     resp = await call(request, "reports", "GetReport", rs.GetReportRequest(name=report_name(request)))
     return Json({"report": spec(resp.report)})
 
 
+@declare(response=obj(data=OBJECT))
 async def get_panel(request: Request) -> Response:
     """GET .../reports/{report}/panels/{block}/{panel}: one panel's data, computed now (GetPanelData).
     A runset naming a project the caller may not read answers 403 PERMISSION_DENIED."""

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from strata.iam.v1 import iam_service_pb2 as iam
 
 from .api_common import Json, bridge, json_body
+from .api_spec import BOOLEAN, STRING, declare, obj
 from .bridge import ApiError, Caller
 from .sessions import COOKIE, SessionStore
 
@@ -18,6 +19,7 @@ def store(request: Request) -> SessionStore:
     return sessions
 
 
+@declare(body=obj(api_key=STRING), response=obj(name=STRING, csrf=STRING))
 async def sign_in(request: Request) -> Response:
     """POST /api/v1/session: {"api_key": "..."} -> a session cookie (the key stays on the server)."""
     body = await json_body(request)
@@ -48,6 +50,7 @@ async def sign_in(request: Request) -> Response:
     return response
 
 
+@declare(response=obj(signed_out=BOOLEAN))
 async def sign_out(request: Request) -> Response:
     """DELETE /api/v1/session: revoke the session; the cookie is cleared and worthless from now on."""
     session_id = request.cookies.get(COOKIE)

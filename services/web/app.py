@@ -26,6 +26,7 @@ from . import (
     pages,
 )
 from .api_common import Json
+from .api_spec import OBJECT, STRING, array, declare, obj
 from .bridge import ApiError, Bridge
 from .config import WebSettings
 from .security import SecurityHeaders, bearer_key, check_write, resolve_caller
@@ -77,6 +78,7 @@ API_ROUTES = [
 ]
 
 
+@declare(response=obj(endpoints=array(obj(path=STRING, methods=array(STRING), doc=STRING))))
 async def api_index(request: Request) -> Response:
     """GET /api/v1: every endpoint with its methods and what it does (the first docstring paragraph)."""
     out = []
@@ -86,6 +88,7 @@ async def api_index(request: Request) -> Response:
     return Json({"endpoints": out})
 
 
+@declare(response={**OBJECT, "description": "an OpenAPI 3.1 document"})
 async def api_document(request: Request) -> Response:
     """GET /api/v1/openapi.json: the OpenAPI 3 document of this API, built from the route table."""
     state = request.app.state

@@ -20,6 +20,7 @@ from strata.query.v1 import query_service_pb2 as query
 
 from . import convert
 from .api_common import Json, call, json_body, json_with_series, project_name
+from .api_spec import INTEGER, OBJECT, STRING, array, declare, obj
 from .bridge import ApiError
 
 MAX_RUNS = 1000
@@ -93,6 +94,10 @@ async def group_values(request: Request, run_ids: list[str], group_by: str) -> d
     return out
 
 
+@declare(
+    body=obj(("runs", "key"), runs=array(STRING), key=STRING, samples=INTEGER, group_by=STRING),
+    response=obj(("key",), key=STRING, group_by=STRING, series=array(OBJECT), bands=array(OBJECT)),
+)
 async def compare(request: Request) -> Response:
     """POST .../compare: lines per run, or mean line + min/max band per group."""
     body = await json_body(request)

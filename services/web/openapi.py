@@ -1,31 +1,29 @@
-"""The console's JSON API as an OpenAPI 3 document, built from the route table (GET /api/v1/openapi.json).
+"""The console's JSON API as an OpenAPI 3.1 document, built from the route table (GET /api/v1/openapi.json).
 
 Every route under /api/v1 becomes a path with one operation per HTTP method, so no endpoint can be
 missing: the path and its path parameters come from the route, the summary and description from the
-endpoint's docstring (its first line reads "METHOD path?query=..: what it does"), the query parameters
-from the `name=` pairs of that first line and from the parameters the handler reads (`_read_params`). Every operation shares the error model (`Error`) and the two
-ways to call: a session cookie (browsers; writing requests also need `X-CSRF-Token` and a same-origin
-`Origin`) or `Authorization: Bearer <API key>` (scripts).
+endpoint's docstring, and the query parameters, request body and answer from the endpoint's declaration
+(`api_spec.declare`), the same declaration its handler reads its query through. Nothing is guessed from
+source code. Every operation shares the error model (`Error`) and the two ways to call: a session cookie
+(browsers; writing requests also need `X-CSRF-Token` and a same-origin `Origin`) or
+`Authorization: Bearer <API key>` (scripts).
 """
 
 from __future__ import annotations
 
-import inspect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
+from .api_spec import Spec, spec_of
 from .sessions import COOKIE
 
 PREFIX = "/api/v1"
-_QUERY = re.compile(r"[?&]([a-z_][a-z0-9_]*)=")
-_PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
-_BINARY = ("bytes", "streamed")
-_READS = re.compile(r'(?:_param\(\s*request,\s*|query_params\.get(?:list)?\(\s*)"([a-z_][a-z0-9_]*)"')
-_LOOPED = re.compile(r"for \w+ in ([A-Z_]+):")
-_HANDS_ON = re.compile(r"\b([a-z_][a-z0-9_]*)\(request\b")
+_PATH_PARAM = re.compile(r"{([^}:]+)(?::([^}]*))?}")
+_CONVERTOR_TYPES = {"int": "integer", "float": "number"}
+_WRITES = ("POST", "PUT", "PATCH")
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -51,66 +49,49 @@ def api_routes(routes: Iterable[BaseRoute]) -> list[Route]:
 
 
 def _doc(route: Route) -> tuple[str, str]:
-    """(first line, whole docstring) of the endpoint."""
-    text = " ".join((route.endpoint.__doc__ or "").split())
-    first = (route.endpoint.__doc__ or "").strip().split("\n\n")[0]
-    return " ".join(first.split()), text
+    """(first paragraph, whole docstring) of the endpoint, each on one line."""
+    doc = (route.endpoint.__doc__ or "").strip()
+    return " ".join(doc.split("\n\n")[0].split()), " ".join(doc.split())
 
 
-def _read_params(function: Callable[..., Any], depth: int = 2) -> list[str]:
-    """Query parameters a handler reads: string literals given to the `*_param(request, "x")` helpers
-    or to `query_params.get("x")`, the names of a module tuple it loops over into them, and the same in
-    the helpers it hands the request to (`depth` levels)."""
-    try:
-        source = inspect.getsource(function)
-    except (OSError, TypeError):
-        return []
-    names = _READS.findall(source)
-    scope = getattr(function, "__globals__", {})
-    for loop in _LOOPED.findall(source):
-        values = scope.get(loop)
-        if isinstance(values, (tuple, list, frozenset)) and all(isinstance(v, str) for v in values):
-            names += list(values)
-    if depth > 0:
-        for helper in _HANDS_ON.findall(source):
-            if callable(scope.get(helper)) and helper != function.__name__:
-                names += _read_params(scope[helper], depth - 1)
-    return names
-
-
-def _parameters(route: Route, summary: str) -> list[dict[str, Any]]:
+def _parameters(route: Route, spec: Spec) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in _PATH_PARAM.findall(route.path)
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": _CONVERTOR_TYPES.get(convertor, "string")},
+        }
+        for name, convertor in _PATH_PARAM.findall(route.path)
     ]
-    path_names = {p["name"] for p in params}
-    query = summary.split(":", 1)[0]  # "GET .../runs?filter=..: what": the part before the colon
-    for name in dict.fromkeys(_QUERY.findall(query) + _read_params(route.endpoint)):
-        if name not in path_names:
-            params.append({"name": name, "in": "query", "required": False, "schema": {"type": "string"}})
+    for p in spec.params:
+        param = {"name": p.name, "in": "query", "required": p.required, "description": p.description}
+        params.append({**param, "schema": p.schema()})
     return params
+
+
+def _answer(spec: Spec) -> dict[str, Any]:
+    if spec.produces:  # bytes: OpenAPI 3.1 describes them by the media type alone
+        return {"description": "the bytes", "content": {media: {} for media in spec.produces}}
+    schema = spec.response or {"type": "object"}
+    return {"description": "OK", "content": {"application/json": {"schema": schema}}}
 
 
 def _operation(route: Route, method: str) -> dict[str, Any]:
     summary, description = _doc(route)
-    binary = method == "GET" and any(word in summary for word in _BINARY)
-    content = (
-        {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
-        if binary
-        else {"application/json": {"schema": {"type": "object"}}}
-    )
+    spec = spec_of(route.endpoint) or Spec()
     error = {"description": "the error model", "content": {"application/json": {"schema": _ref("Error")}}}
     op: dict[str, Any] = {
         "operationId": method.lower() + re.sub(r"[^A-Za-z0-9]+", "_", route.path[len(PREFIX) :]).rstrip("_"),
         "summary": summary or f"{method} {route.path}",
         "description": description,
-        "parameters": _parameters(route, summary),
-        "responses": {"200": {"description": "OK", "content": content}, "4XX": error, "5XX": error},
+        "parameters": _parameters(route, spec),
+        "responses": {"200": _answer(spec), "4XX": error, "5XX": error},
     }
-    if method in ("POST", "PUT", "PATCH"):
+    if spec.body is not None or method in _WRITES:
         op["requestBody"] = {
-            "required": False,
-            "content": {"application/json": {"schema": {"type": "object"}}},
+            "required": spec.body is not None,
+            "content": {"application/json": {"schema": spec.body or {"type": "object"}}},
         }
     return op
 
