@@ -61,6 +61,10 @@ def log_runs() -> None:
             {"cm": strata.Plotly(LINE), "page": strata.Html("<h1>framed</h1><script>top.__pwned=1</script>")},
             step=3,
         )
+    noise = np.random.default_rng(0)
+    with strata.init(project=PROJECT, name="bigimgs") as run:
+        for step in range(4):  # about 1 MB each (noise does not compress): 2 MB of earlier steps hold one
+            run.log({"big": strata.Image(noise.integers(0, 256, (700, 500, 3), dtype=np.uint8))}, step=step)
     for name in ("imgs-a", "imgs-b"):
         with strata.init(project=PROJECT, name=name) as run:
             for step in range(IMAGE_STEPS):
@@ -95,7 +99,9 @@ def reports(sdk_env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Repor
         mp.setenv("STRATA_WEB_URL", web.url)
         log_runs()
         yield Reports(
-            web.url, report("Figures and samples", ["cm", "samples", "page"]), report("Samples", ["samples"])
+            web.url,
+            report("Figures and samples", ["cm", "samples", "page", "big"]),
+            report("Samples", ["samples"]),
         )
     web.stop()
 
@@ -150,6 +156,12 @@ def test_images_show_the_newest_8_steps_newest_first(exported: Path) -> None:
         assert re.findall(r"<figcaption>s(\d+)i0</figcaption>", body) == [str(s) for s in range(9, 1, -1)]
 
 
+def test_older_steps_stop_at_the_size_limit_and_say_so(exported: Path) -> None:
+    body = runs_html(exported.read_text(encoding="utf-8"))["bigimgs"]
+    assert re.findall(r'class="step-label">step (\d+)<', body) == ["3", "2"]  # the newest always
+    assert "2 older steps left out: too large to inline" in body
+
+
 def test_an_export_without_plotly_runs_no_script(reports: Reports, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STRATA_WEB_URL", reports.console)
     page = reports.images.export_html()
@@ -169,7 +181,9 @@ def test_without_the_console_figures_are_named_and_the_export_succeeds(
         == 2
     )
     assert "Plotly figures are named, not drawn" in capsys.readouterr().err
-    assert page.count('class="step-label">step ') == 8 + 8 + 2 + 1  # images as before; figures at 2 steps
+    assert (
+        page.count('class="step-label">step ') == 8 + 8 + 2 + 1 + 2
+    )  # as with the console; figures at 2 steps
 
 
 def test_markdown_export_names_the_media_panels(reports: Reports) -> None:
@@ -253,7 +267,8 @@ def test_the_exported_file_draws_offline_without_errors(chrome: Any, exported: P
         "return [...run.querySelectorAll('.step-label')].map(e => e.textContent)"
     )
     assert labels == [f"step {s}" for s in range(9, 1, -1)]
-    assert d.execute_script("return [...document.images].every(i => i.complete && i.naturalWidth === 24)")
+    widths = d.execute_script("return [...document.images].map(i => i.complete ? i.naturalWidth : 0)")
+    assert sorted(widths) == [24] * (8 * 2 + 8) + [500] * 2  # every image decoded
     d.switch_to.frame(d.find_element("css selector", "iframe[sandbox='']"))
     assert d.find_element("tag name", "h1").text == "framed"  # the sandboxed HTML renders under the policy
     d.switch_to.default_content()

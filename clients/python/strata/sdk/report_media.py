@@ -26,7 +26,7 @@ MAX_STEPS = 8  # per run, newest first
 MAX_IMAGES = 8  # per run and step
 MAX_ROWS = 50  # table rows shown
 MAX_BYTES = 4 << 20  # a value larger than this is named, not inlined
-MAX_RUN_BYTES = 16 << 20  # inlined bytes per run beyond its newest step; older steps are left out past it
+MAX_EARLIER_BYTES = 2 << 20  # per run, bytes inlined for the steps before its newest; older ones are left out
 _IMAGE_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
 
 Steps = list[tuple[int, list[MediaValue]]]
@@ -72,7 +72,7 @@ def panel(client: Client, key: str, data: rp.PanelData, plotly: PlotlyInline) ->
 def _run_body(client: Client, run: str, key: str, steps: Steps, plotly: PlotlyInline) -> str:
     if steps[0][1][0].type == "image":
         return _image_strip(steps)
-    newest, earlier, budget = _step(client, run, key, *steps[0], plotly), [], MAX_RUN_BYTES
+    newest, earlier, budget = _step(client, run, key, *steps[0], plotly), [], MAX_EARLIER_BYTES
     for step, values in steps[1:]:
         budget -= sum(v.size for v in values)
         if budget < 0:
@@ -96,13 +96,13 @@ def _step(
 
 
 def _image_strip(steps: Steps) -> str:
-    """Images of each step side by side, newest first, each step labelled; older steps are left out
-    once the run's inlined bytes pass MAX_RUN_BYTES (the newest step is always shown)."""
-    out, budget = [], MAX_RUN_BYTES
+    """Images of each step side by side, newest first, each step labelled; the newest step is always
+    shown, older steps until their bytes pass MAX_EARLIER_BYTES."""
+    out, budget = [], MAX_EARLIER_BYTES
     for n, (step, values) in enumerate(steps):
         shown = values[:MAX_IMAGES]
-        budget -= sum(v.size for v in shown if v.size <= MAX_BYTES)
-        if n and budget < 0:
+        budget -= sum(v.size for v in shown if v.size <= MAX_BYTES) if n else 0
+        if budget < 0:
             out.append(f"<p><em>{len(steps) - n} older steps left out: too large to inline</em></p>")
             break
         images = "".join(_image(v) for v in shown)
