@@ -72,13 +72,12 @@ def panel(client: Client, key: str, data: rp.PanelData, plotly: PlotlyInline) ->
 def _run_body(client: Client, run: str, key: str, steps: Steps, plotly: PlotlyInline) -> str:
     if steps[0][1][0].type == "image":
         return _image_strip(steps)
-    newest, earlier, budget = _step(client, run, key, *steps[0], plotly), [], MAX_EARLIER_BYTES
+    newest, budget = _step(client, run, key, *steps[0], plotly), MAX_EARLIER_BYTES
+    earlier: list[str] = []
     for step, values in steps[1:]:
         budget -= sum(v.size for v in values)
         if budget < 0:
-            earlier.append(
-                f"<p><em>{len(steps) - 1 - len(earlier)} older steps left out: too large to inline</em></p>"
-            )
+            earlier.append(_left_out(len(steps) - 1 - len(earlier)))
             break
         earlier.append(_step(client, run, key, step, values, plotly))
     if not earlier:
@@ -103,13 +102,17 @@ def _image_strip(steps: Steps) -> str:
         shown = values[:MAX_IMAGES]
         budget -= sum(v.size for v in shown if v.size <= MAX_BYTES) if n else 0
         if budget < 0:
-            out.append(f"<p><em>{len(steps) - n} older steps left out: too large to inline</em></p>")
+            out.append(_left_out(len(steps) - n))
             break
         images = "".join(_image(v) for v in shown)
         out.append(
             f'<div class="step" data-step="{step}"><div class="step-label">step {step}</div>{images}</div>'
         )
     return '<div class="images">' + "".join(out) + "</div>"
+
+
+def _left_out(n: int) -> str:
+    return f"<p><em>{n} older step{'s' * (n > 1)} left out: too large to inline</em></p>"
 
 
 def _values(client: Client, run: str, key: str, values: list[MediaValue], plotly: PlotlyInline) -> str:
