@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 import strata
+import strata_server.web
 from strata.sdk import report_plotly
 from strata_server.web.config import WebSettings
 
@@ -37,6 +38,7 @@ LINE = {
 }
 HEAT = {"data": [{"type": "heatmap", "z": [[50, 10], [5, 35]], "x": ["spam", "ham"], "y": ["spam", "ham"]}]}
 IMAGE_STEPS = 10  # the export shows the newest 8
+VENDORED = Path(strata_server.web.__file__).parent / "static" / "vendor" / "plotly-strict.min.js"
 FIGURE_TAG = '<script type="application/json" class="plotly-data">'
 
 
@@ -132,6 +134,7 @@ def test_plotly_export_carries_each_figure_as_data_and_plotly_once(exported: Pat
     assert csp is not None
     hashes = re.findall(r"'sha256-[^']+'", csp.group(1))
     js = page.split('<script id="plotly-js">', 1)[1].split("</script>", 1)[0]
+    assert js == VENDORED.read_text(encoding="utf-8")  # the console's file, as it is
     assert hashes == [report_plotly.script_hash(js), report_plotly.script_hash(report_plotly.DRAW)]
     assert "default-src 'none'" in csp.group(1)
 

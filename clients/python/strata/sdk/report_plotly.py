@@ -23,7 +23,7 @@ import urllib.request
 
 SCRIPT_PATH = "/static/vendor/plotly-strict.min.js"
 BANNER = "plotly.js (strict"  # the vendored build's licence banner, in its first lines
-FETCH_TIMEOUT = 60.0
+FETCH_TIMEOUT = 30.0
 
 # Draws every .plotly-figure not inside a closed <details>, and those of a <details> when it opens
 # (a figure drawn while hidden would be sized 0). The console draws with the same layout and config.
