@@ -173,6 +173,14 @@ def test_an_export_without_plotly_runs_no_script(reports: Reports, monkeypatch: 
     assert len(page.encode()) < 200_000  # 24 small images and the page: no 5 MB of plotly.js
 
 
+def test_an_export_without_plotly_does_not_read_plotly(
+    reports: Reports, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STRATA_WEB_URL", f"http://127.0.0.1:{free_port()}")  # nobody listens
+    page = reports.images.export_html()
+    assert page.count('class="step-label">step ') == 16 and "plotly" not in capsys.readouterr().err.lower()
+
+
 def test_without_the_console_figures_are_named_and_the_export_succeeds(
     reports: Reports, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
