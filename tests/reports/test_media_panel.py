@@ -48,7 +48,8 @@ def test_a_key_nobody_logged_has_no_rows(report: strata.Report) -> None:
     assert list(data.rows) == [] and data.run_count == RUNS
 
 
-def test_html_export_inlines_each_listed_runs_latest_image(report: strata.Report) -> None:
+def test_html_export_inlines_each_listed_runs_images_at_its_steps(report: strata.Report) -> None:
     page = report.export_html()
-    assert page.count('src="data:image/png;base64,') == 12
+    assert page.count('src="data:image/png;base64,') == 12 * 2  # 12 runs listed, steps 5 and 0
+    assert page.count('class="step-label">step 5<') == page.count('class="step-label">step 0<') == 12
     assert "No run of this panel logged <code>never/logged</code>" in page

@@ -138,20 +138,26 @@ def test_media_panels_draw_each_runs_values(console, browser, made) -> None:  # 
 def test_html_export_shows_images_and_tables_inline_offline(console, made, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with sdk_as_alice(console):
         page = strata.Api().report(made.url).export_html()
-    srcs = re.findall(r'\bsrc="([^"]*)"', page)
-    assert len(srcs) == 3 + 2 and all(s.startswith("data:image/png;base64,") for s in srcs)  # latest steps
-    assert not re.search(r"(?i)<(link|script)\b(?![^>]*application/json)", page)
+    own = page.split('<script id="plotly-js">')[0]  # the page without the inlined plotly.js
+    srcs = re.findall(r'\bsrc="([^"]*)"', own)
+    assert len(srcs) == 2 * 3 + 3 * 2  # every step of m0 (3 images each) and m1 (2 each)
+    assert all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert not re.search(r"(?i)<link\b", page)  # the only scripts: plotly.js and the one drawing "cm"
+    assert re.findall(r"(?i)<script\b(?![^>]*application/json)[^>]*>", page) == [
+        '<script id="plotly-js">',
+        '<script id="plotly-draw">',
+    ]
     assert '<iframe sandbox="" referrerpolicy="no-referrer" srcdoc="&lt;h1&gt;framed' in page
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page  # the Markdown's and the table's
     assert (
         "<h3>Samples</h3>" in page
         and "<td>m1</td>" in page
-        and "javascript:" not in page.replace("[bad](javascript:window.__pwned=1)", "")
+        and "javascript:" not in own.replace("[bad](javascript:window.__pwned=1)", "")
     )
     out = tmp_path / "report.html"
     out.write_text(page, encoding="utf-8")
     dom = render_offline(out, SHOTS / "report-media-export.png")
-    assert dom.count("<img") == 5 and dom.count('class="media-table"') == 1 and "<svg" in dom
+    assert dom.count("<img") == 12 and dom.count('class="media-table"') == 1 and "<svg" in dom
     assert "__pwned=1" not in re.sub(
         r"&lt;script&gt;window.__pwned=1&lt;/script&gt;|\[bad\]\([^)]*\)|srcdoc=\"[^\"]*\"", "", dom
     )

@@ -1,7 +1,9 @@
 """Reports as files: Markdown (headings, Markdown blocks, run tables as Markdown tables) and one
 self-contained HTML page (data inline, charts drawn as inline SVG by _report_svg.py, Markdown blocks
-rendered by strata.wire.markdown, MediaPanels' images and tables inline by report_media.py: no script,
-no stylesheet and no image is fetched, so the page opens with no network).
+rendered by strata.wire.markdown, MediaPanels' values inline by report_media.py: no script, no
+stylesheet and no image is fetched, so the page opens with no network). Its Content-Security-Policy
+runs no script, except, when the report has Plotly figures, the inlined plotly.js and the one fixed
+script that draws them from their JSON (report_plotly.py).
 
 Panel data is computed by the server when the export runs, so an exported "last week" report shows
 the runs of the week it was exported in.
@@ -17,7 +19,8 @@ from strata.reports.v1 import report_pb2 as rp
 
 from ..wire import markdown as report_markdown
 from . import _report_svg as svg
-from . import report_media
+from . import report_media, report_plotly
+from ._urls import web_url
 from .report_spec import (
     ArtifactLineage,
     ArtifactVersions,
@@ -71,7 +74,8 @@ def to_markdown(report: Report, top: int | None = None) -> str:
                     table = markdown_table(report.panel_data(i, j), top)
                     out.append(f"**{title}**\n\n{table}" if title else table)
                 else:
-                    out.append(f"*{type(panel).__name__}: {title or 'untitled'} (see the report's page)*")
+                    name = title or getattr(panel, "key", "") or "untitled"
+                    out.append(f"*{type(panel).__name__}: {name} (see the report's page)*")
         elif isinstance(block, (ArtifactLineage, ArtifactVersions)):
             out.append(f"*{type(block).__name__}: `{block.artifact}`*")
     return "\n\n".join(out) + "\n"
@@ -83,7 +87,10 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 .media-panel{display:block}.images{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0;text-align:center}
 .images img{width:128px;image-rendering:pixelated;border:1px solid #ccc}iframe{width:100%;height:240px;border:1px solid #ccc}
 blockquote{border-left:3px solid #ccc;margin-left:0;padding-left:.8em}
-pre{background:#f6f8fa;padding:.5em;white-space:pre-wrap}"""
+pre{background:#f6f8fa;padding:.5em;white-space:pre-wrap}
+.images .step{display:flex;flex-wrap:wrap;gap:4px;align-items:flex-start;align-content:flex-start;border-left:2px solid #ddd;padding-left:6px}
+.images .step+.step img{width:64px}.images .step+.step figcaption{font-size:11px}.step-label{font-size:12px;color:#555;width:100%}.plotly-figure{min-width:480px}
+details.earlier{margin:.5em 0}details.earlier>summary{cursor:pointer;color:#555}"""
 
 
 def to_html(report: Report) -> str:
@@ -92,18 +99,24 @@ def to_html(report: Report) -> str:
     if report.description:
         body.append(f"<p>{html.escape(report.description)}</p>")
     data: dict[str, Any] = {}
+    plotly = report_plotly.PlotlyInline(web_url())
     for i, block in enumerate(report.blocks):
-        body.append(_block_html(report, i, block, data))
+        body.append(_block_html(report, i, block, data, plotly))
     inline = html.escape(json.dumps(data, separators=(",", ":")), quote=False)
+    scripts, hashes = plotly.scripts()
+    policy = html.escape(report_plotly.csp(hashes), quote=False)  # its quotes are single: kept as they are
     return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
         f"<title>{html.escape(report.title)}</title><style>{_STYLE}</style></head><body>\n"
         + "\n".join(body)
-        + f'\n<script type="application/json" id="report-data">{inline}</script>\n</body></html>\n'
+        + f'\n<script type="application/json" id="report-data">{inline}</script>\n{scripts}</body></html>\n'
     )
 
 
-def _block_html(report: Report, i: int, block: Any, data: dict[str, Any]) -> str:
+def _block_html(
+    report: Report, i: int, block: Any, data: dict[str, Any], plotly: report_plotly.PlotlyInline
+) -> str:
     if isinstance(block, Heading):
         level = min(block.level + 1, 4)
         return f"<h{level}>{html.escape(block.text)}</h{level}>"
@@ -119,7 +132,7 @@ def _block_html(report: Report, i: int, block: Any, data: dict[str, Any]) -> str
         data[f"{i}.{j}"] = _plain(got)
         title = html.escape(getattr(panel, "title", "") or type(panel).__name__)
         if isinstance(panel, MediaPanel):
-            drawn = report_media.panel(report._api.client, panel.key, got)
+            drawn = report_media.panel(report._api.client, panel.key, got, plotly)
             title = html.escape(panel.title or panel.key)
             parts.append(f'<div class="panel media-panel" data-panel="{i}.{j}"><h4>{title}</h4>{drawn}</div>')
             continue
