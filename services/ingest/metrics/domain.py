@@ -43,6 +43,7 @@ from .limits import (
     MAX_BATCH_KEYS,
     MAX_BATCH_POINTS,
     MAX_KEYS_PER_RUN,
+    MAX_RANGE_BATCHES,
     MAX_SEQUENCE,
     MAX_STEP,
     MAX_STREAM_ID,
@@ -88,11 +89,12 @@ def check_batch(b: Batch, checked_keys: set[str]) -> None:
     """Structural validation (no database): lengths, key grammar, index range, steps, size."""
     if b.sequence < 1:
         raise InvalidArgument("batch.sequence", Reason.OUT_OF_RANGE, "sequence numbers start at 1")
-    if b.last < b.sequence or b.last > MAX_SEQUENCE:
+    if b.last < b.sequence or b.last > MAX_SEQUENCE or b.last - b.sequence >= MAX_RANGE_BATCHES:
         raise InvalidArgument(
             "batch.last_sequence",
             Reason.OUT_OF_RANGE,
-            f"last_sequence must be 0 or in sequence..{MAX_SEQUENCE}",
+            f"last_sequence must be 0 or in sequence..{MAX_SEQUENCE}, a range of at most "
+            f"{MAX_RANGE_BATCHES} batches",
         )
     n = len(b.key_idx)
     for name, column in (("steps", b.steps), ("values", b.values), ("times", b.times)):

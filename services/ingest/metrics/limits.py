@@ -23,6 +23,10 @@ COMMITTERS = 2  # committer tasks per process, each committing for its share of 
 MAX_STEP = 2**63 - 2
 # Highest sequence number of a stream (metric_streams.sequence is a PostgreSQL bigint).
 MAX_SEQUENCE = 2**63 - 1
+# Batches one message may carry as a range (MetricBatch.last_sequence - sequence + 1): a client merges
+# the small batches it spooled meanwhile (the SDK: at most 10,000); a range that claims millions is a
+# client bug that would mark batches it never sent as committed.
+MAX_RANGE_BATCHES = 100_000
 
 STREAM_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 

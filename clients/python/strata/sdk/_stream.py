@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 METHOD = "/strata.ingest.v1.IngestService/StreamMetrics"
 MAX_INFLIGHT = 4  # unacknowledged messages; batches produced meanwhile are merged into the next one
 MERGE_BYTES = 1 << 20  # a merged message stays under ~1 MB (~50,000 points; the server takes 100,000)
+MERGE_BATCHES = 10_000  # and carries at most this many batches (the server takes ranges of 100,000)
 MAX_MEMORY_BYTES = 256 * 1024 * 1024
 # The server or the network is busy or away: retried without limit, with backoff.
 RETRYABLE = frozenset(
@@ -308,7 +309,7 @@ class BatchStreamer(threading.Thread):
         payloads = [self.window.payload(first)]
         size = len(payloads[0])
         last = first
-        while last < produced:
+        while last < produced and last - first + 1 < MERGE_BATCHES:
             after = self.window.payload(last + 1)
             if size + len(after) > MERGE_BYTES:
                 break
