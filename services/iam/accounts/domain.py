@@ -125,9 +125,8 @@ async def list_entities(
 ) -> tuple[list[asyncpg.Record], str]:
     """Users or teams by name; with member_only, the teams the caller belongs to (all for a server
     admin, its own team for a service account)."""
-    limit = paging.page_size(size, PAGE_DEFAULT, PAGE_MAXIMUM)
-    query = {"list": kind}
-    after = paging.decode_as(token, query, str)
+    req = paging.page_request({"list": kind}, size, token, str, PAGE_DEFAULT, PAGE_MAXIMUM)
+    after = req.position
     member_id = caller.user_id if member_only and not caller.server_admin else None
     if member_only and not caller.server_admin and member_id is None:
         if caller.service_account_id is None:
@@ -136,8 +135,8 @@ async def list_entities(
             team = await store.get_entity_by_id(conn, caller.team_id)
         return ([team] if team is not None and after is None else []), ""
     async with deps.pool.acquire(timeout=timeout) as conn:
-        rows = await store.list_entities(conn, kind, after or "", limit + 1, member_id)
-    return paging.page(rows, limit, lambda r: r["name"], query)
+        rows = await store.list_entities(conn, kind, after or "", req.limit + 1, member_id)
+    return req.page(rows, lambda r: r["name"])
 
 
 async def create_team(

@@ -70,13 +70,12 @@ async def list_events(
     deps: Deps, f: Filter, size: int, token: str, timeout: float
 ) -> tuple[list[asyncpg.Record], str]:
     """Events matching the filter, newest first."""
-    limit = paging.page_size(size, PAGE_DEFAULT, PAGE_MAXIMUM)
     query = {"list": "audit", "filter": asdict(check_filter(f))}
-    before = paging.decode_as(token, query, int) or None
+    req = paging.page_request(query, size, token, int, PAGE_DEFAULT, PAGE_MAXIMUM)
     async with deps.pool.acquire(timeout=timeout) as conn:
         q = await _query(conn, f)
-        rows = await store.list_events(conn, q, limit + 1, before_id=before)
-    return paging.page(rows, limit, lambda r: r["id"], query)
+        rows = await store.list_events(conn, q, req.limit + 1, before_id=req.position or None)
+    return req.page(rows, lambda r: r["id"])
 
 
 async def export_events(deps: Deps, f: Filter, timeout: float) -> AsyncIterator[list[asyncpg.Record]]:

@@ -110,9 +110,8 @@ async def list_projects(
 ) -> tuple[list[asyncpg.Record], str]:
     """The projects of `parent` the caller can see, by name."""
     entity_name = parse_entity(parent, "parent")
-    limit = paging.page_size(size, PAGE_DEFAULT, PAGE_MAXIMUM)
     query = {"list": "projects", "parent": entity_name}
-    after = paging.decode_as(token, query, str) or ""
+    req = paging.page_request(query, size, token, str, PAGE_DEFAULT, PAGE_MAXIMUM)
     async with deps.pool.acquire(timeout=timeout) as conn:
         entity = await accounts_store.get_entity(conn, entity_name)
         if entity is None:
@@ -124,9 +123,14 @@ async def list_projects(
             else None
         )
         rows = await store.list_projects(
-            conn, entity["id"], after, limit + 1, public_only=not full and limited is None, limited_to=limited
+            conn,
+            entity["id"],
+            req.position or "",
+            req.limit + 1,
+            public_only=not full and limited is None,
+            limited_to=limited,
         )
-    return paging.page(rows, limit, lambda r: r["name"], query)
+    return req.page(rows, lambda r: r["name"])
 
 
 def _changes(paths: list[str], s: ProjectSettings) -> dict[str, Any]:

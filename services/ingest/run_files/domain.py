@@ -66,13 +66,12 @@ class RunFiles:
 
     async def list(self, name: RunName, page_size: int, page_token: str) -> tuple[list[RunFileView], str]:
         """One page of the run's files, ordered by path; the token holds the last path of the page."""
-        size = paging.page_size(page_size, DEFAULT_PAGE, MAX_PAGE)
         query = {"rpc": "ListRunFiles", "run": str(name)}
-        after = paging.decode_as(page_token, query, str) or ""
+        req = paging.page_request(query, page_size, page_token, str, DEFAULT_PAGE, MAX_PAGE)
         async with self.pool.acquire(timeout=self.timeout) as conn:
             run = await self._run(conn, name)
-            rows = await store.list_files(conn, run["id"], after, size + 1)
-        kept, token = paging.page(rows, size, lambda r: r["path"], query)
+            rows = await store.list_files(conn, run["id"], req.position or "", req.limit + 1)
+        kept, token = req.page(rows, lambda r: r["path"])
         return [_view(r) for r in kept], token
 
     async def read(
