@@ -244,7 +244,7 @@ def test_audit_events_are_filtered_paged_and_scoped(lab: dict) -> None:
     assert [e.id for e in since] == [e.id for e in by_actor]
 
 
-def test_the_audit_log_is_append_only_and_written_with_its_action(keys_server: KeysServer) -> None:
+def test_the_audit_log_is_append_only_and_written_with_its_action(keys_server: KeysServer, lab: dict) -> None:
     """UPDATE, DELETE and TRUNCATE are refused; an event recorded in a transaction that rolls back is
     gone with it, one created with a project on first use exists with it."""
 
