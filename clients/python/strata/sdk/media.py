@@ -443,6 +443,31 @@ class Table(Media):
         self.columns, self._rows = columns, [list(r) for r in rows]
         return self
 
+    def add_data(self, *row: Any) -> None:
+        """Append one row, a cell per column (W&B's Table.add_data)."""
+        if self.dataframe is not None or self.columns is None or len(row) != len(self.columns):
+            raise ValueError(
+                f"add_data takes one cell per column ({len(self.columns or [])}), got {len(row)}"
+            )
+        if not isinstance(self.data, list):
+            self.data = list(self.data or [])
+        self.data.append(list(row))
+
+    def get_column(self, name: str) -> list[Any]:
+        """The cells of one column, top to bottom."""
+        i = [str(c) for c in self.columns or []].index(name)
+        return (
+            [row[i] for row in self.data or []] if self.dataframe is None else list(self.dataframe.iloc[:, i])
+        )
+
+    def get_dataframe(self) -> Any:
+        """The table as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+
+        if self.dataframe is not None:
+            return self.dataframe.copy()
+        return pd.DataFrame.from_records([list(r) for r in self.data or []], columns=self.columns)
+
     def encode(self) -> Encoded:
         assert self.columns is not None
         rows = (
