@@ -108,7 +108,7 @@ def test_an_image_and_the_other_rich_values_in_an_artifact(work: Path) -> None:
     fetched = wandb.Api().artifact("art-media/samples:latest")
     img = fetched.get("sample", root=work / "dl")
     assert isinstance(img, wandb.Image) and img.caption == "a cat"
-    assert Path(img._source).read_bytes() == media.png(pixels)
+    assert Path(img.path).read_bytes() == media.png(pixels)
     doc = json.loads((work / "dl" / "sample.image-file.json").read_text())
     assert doc["_type"] == "image-file" and doc["path"] == png_path
     assert (doc["width"], doc["height"], doc["format"]) == (8, 6, "png")
@@ -123,7 +123,16 @@ def test_an_image_and_the_other_rich_values_in_an_artifact(work: Path) -> None:
     ]
     table = fetched.get("thumbs", root=work / "dl")
     assert [type(c).__name__ for c in table.get_column("image")] == ["Image", "Image"]
-    assert Path(table.data[0][0]._source).read_bytes() == media.png(pixels)
+    assert Path(table.data[0][0].path).read_bytes() == media.png(pixels)
+
+
+def test_an_image_read_back_opens_with_pillow_as_in_wandb(work: Path) -> None:
+    pytest.importorskip("PIL")
+    pixels = np.random.default_rng(1).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    art = wandb.Artifact("pil-read", type="dataset")
+    art.add(wandb.Image(pixels), "x")
+    img = _log("art-media", art).get("x", root=work)
+    assert np.array_equal(np.asarray(img.image), pixels)
 
 
 def test_a_value_read_back_logs_again_to_a_run(work: Path) -> None:
@@ -215,7 +224,7 @@ def test_offline_run_queues_the_values_and_sync_logs_them(env: ServerThread, wor
     assert done.returncode == 0, done.stdout + done.stderr
     logged = wandb.Api().artifact("art-offline/offline-preds:v0")
     assert logged.get("preds", root=work / "o").data == [[1, 0.25], [2, None]]
-    assert Path(logged.get("sample", root=work / "o")._source).read_bytes() == media.png(
+    assert Path(logged.get("sample", root=work / "o").path).read_bytes() == media.png(
         np.full((3, 3), 200, np.uint8)
     )
 

@@ -91,6 +91,24 @@ class Image(Media):
         self.file_type = file_type if file_type == "png" else file_type.lower().replace("jpg", "jpeg")
         self._path: Path | None = None
 
+    @property
+    def path(self) -> str | None:
+        """The image file it was made from (one read back from an artifact: the downloaded file)."""
+        src = self._source
+        return os.fspath(src) if isinstance(src, (str, os.PathLike)) else None
+
+    @property
+    def image(self) -> Any:
+        """The image as a PIL image (W&B's Image.image; needs Pillow)."""
+        from PIL import Image as PILImage
+
+        src = self._source
+        if isinstance(src, (str, os.PathLike)):
+            return PILImage.open(src)
+        if type(src).__module__.startswith("PIL."):
+            return src
+        return PILImage.fromarray(_to_uint8(_checked_pixels("image", np.asarray(src))))
+
     def check(self, key: str) -> Media:
         """The pixels' private copy to queue (an image file: the image itself); raises naming the key.
         Each call takes its own copy: the same Image logged twice is stored twice, as it was each time."""
