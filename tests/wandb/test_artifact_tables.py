@@ -113,7 +113,7 @@ def test_an_image_and_the_other_rich_values_in_an_artifact(work: Path) -> None:
     assert doc["_type"] == "image-file" and doc["path"] == png_path
     assert (doc["width"], doc["height"], doc["format"]) == (8, 6, "png")
     html = fetched.get("report", root=work / "dl")
-    assert isinstance(html, wandb.Html) and html.data == "<h1>Epoch 3</h1>"
+    assert isinstance(html, wandb.Html) and html.data == html.html == "<h1>Epoch 3</h1>"
     fig = fetched.get("fig", root=work / "dl")
     assert isinstance(fig, wandb.Plotly) and fig.figure["data"][0]["y"] == [1, 2]
     hist = fetched.get("weights", root=work / "dl")
@@ -121,6 +121,7 @@ def test_an_image_and_the_other_rich_values_in_an_artifact(work: Path) -> None:
         [1, 3, 2],
         [0.0, 1.0, 2.0, 3.0],
     ]
+    assert (hist.histogram, hist.bins) == ([1, 3, 2], [0.0, 1.0, 2.0, 3.0])  # W&B's names
     table = fetched.get("thumbs", root=work / "dl")
     assert [type(c).__name__ for c in table.get_column("image")] == ["Image", "Image"]
     assert Path(table.data[0][0].path).read_bytes() == media.png(pixels)
@@ -133,6 +134,29 @@ def test_an_image_read_back_opens_with_pillow_as_in_wandb(work: Path) -> None:
     art.add(wandb.Image(pixels), "x")
     img = _log("art-media", art).get("x", root=work)
     assert np.array_equal(np.asarray(img.image), pixels)
+
+
+def test_files_written_by_wandb_read_back(work: Path) -> None:
+    """A table file as W&B writes it (column_types, an image cell, NaN) in a folder added with add_dir."""
+    png = media.png(np.full((2, 3), 7, np.uint8))
+    folder = work / "from-wandb"
+    (folder / "media" / "images").mkdir(parents=True)
+    (folder / "media" / "images" / "5f1c0ffee.png").write_bytes(png)
+    cell = {
+        "_type": "image-file",
+        "format": "png",
+        "height": 2,
+        "width": 3,
+        "path": "media/images/5f1c0ffee.png",
+    }
+    types = {"wb_type": "typedDict", "params": {"type_map": {"a": {"wb_type": "number"}}}}
+    doc = {"_type": "table", "column_types": types, "columns": ["a", "img"], "data": [[float("nan"), cell]]}
+    (folder / "val.table.json").write_text(json.dumps(doc, sort_keys=True))  # NaN, as Python writes it
+    art = wandb.Artifact("from-wandb", type="dataset")
+    art.add_dir(str(folder))
+    table = _log("art-media", art).get("val", root=work / "dl")
+    assert table.columns == ["a", "img"] and math.isnan(table.data[0][0])
+    assert Path(table.data[0][1].path).read_bytes() == png
 
 
 def test_a_value_read_back_logs_again_to_a_run(work: Path) -> None:

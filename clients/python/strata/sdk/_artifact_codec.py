@@ -156,12 +156,16 @@ def decode(doc: Any, fetch: Fetch) -> media.Media:
         data = [[_uncell(c, fetch) for c in row] for row in doc.get("data", [])]
         return media.Table(columns=list(doc.get("columns", [])), data=data)
     if log_type == "histogram":
-        return media.Histogram(np_histogram=(doc["values"], doc["bins"]))
+        hist = media.Histogram(np_histogram=(doc["values"], doc["bins"]))
+        vars(hist).update(histogram=doc["values"], bins=doc["bins"])  # W&B's attribute names, too
+        return hist
     local = fetch(doc["path"])
     if log_type == "image-file":
         return media.Image(local, caption=doc.get("caption"))
     if log_type == "html-file":
-        return media.Html(local.read_text(encoding="utf-8"))
+        html = media.Html(local.read_text(encoding="utf-8"))
+        vars(html)["html"] = html.data  # W&B's attribute name, too
+        return html
     return media.Plotly(json.loads(local.read_text(encoding="utf-8")))
 
 

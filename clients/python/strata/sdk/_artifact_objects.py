@@ -99,12 +99,14 @@ class ArtifactObjects:
     def _held_paths(self, name: str) -> list[str]:
         paths = [codec.with_suffix(name, k) for k in codec.KINDS]
         held = [p for p in paths if p in self._files]
-        if self._base is not None:
+        if self._base is not None:  # new_draft(): the base's members are this version's too
             client = self._require_client()
-            page = client.registry.ListManifestEntries(
-                pb.ListManifestEntriesRequest(version=self._base.name, path_prefix=name + ".", page_size=100)
-            )
-            held += [e.path for e in page.entries if e.path in paths and e.path not in held]
+            for path in paths:
+                page = client.registry.ListManifestEntries(
+                    pb.ListManifestEntriesRequest(version=self._base.name, path_prefix=path, page_size=10)
+                )
+                if path not in held and any(e.path == path for e in page.entries):
+                    held.append(path)
         return held
 
     def _stage(self, path: str, data: bytes) -> None:
