@@ -40,12 +40,14 @@ from strata.wire.paths import printable
 from . import _references
 from ._artifact_extras import ArtifactExtras
 from ._artifact_log import jsonable, log_version, say
+from ._artifact_objects import ArtifactObjectNotFound, ArtifactObjects
 from ._artifact_refs import TTL, ArtifactTTL, parse_ref
 from ._context import default_entity, default_project, project_parent
 from ._transfer_common import DownloadIncomplete, safe_relative_path
 
 __all__ = [
     "Artifact",
+    "ArtifactObjectNotFound",
     "ArtifactTTL",
     "fetch_artifact",
     "list_artifact_versions",
@@ -85,9 +87,10 @@ def _download_references(
     return skipped
 
 
-class Artifact(ArtifactExtras):
+class Artifact(ArtifactExtras, ArtifactObjects):
     """A versioned collection of files. Build one and log it, or get one with use_artifact / Api.artifact.
-    Reading a logged one (files(), get_entry(), logged_by(), used_by(), ...): see _artifact_extras."""
+    Reading a logged one (files(), get_entry(), logged_by(), used_by(), ...): see _artifact_extras;
+    rich values inside it (add(table, name), get(name)): see _artifact_objects."""
 
     INHERIT = ArtifactTTL.INHERIT
 

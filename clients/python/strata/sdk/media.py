@@ -91,6 +91,24 @@ class Image(Media):
         self.file_type = file_type if file_type == "png" else file_type.lower().replace("jpg", "jpeg")
         self._path: Path | None = None
 
+    @property
+    def path(self) -> str | None:
+        """The image file it was made from (one read back from an artifact: the downloaded file)."""
+        src = self._source
+        return os.fspath(src) if isinstance(src, (str, os.PathLike)) else None
+
+    @property
+    def image(self) -> Any:
+        """The image as a PIL image (W&B's Image.image; needs Pillow)."""
+        from PIL import Image as PILImage
+
+        src = self._source
+        if isinstance(src, (str, os.PathLike)):
+            return PILImage.open(src)
+        if type(src).__module__.startswith("PIL."):
+            return src
+        return PILImage.fromarray(_to_uint8(_checked_pixels("image", np.asarray(src))))
+
     def check(self, key: str) -> Media:
         """The pixels' private copy to queue (an image file: the image itself); raises naming the key.
         Each call takes its own copy: the same Image logged twice is stored twice, as it was each time."""
@@ -461,6 +479,31 @@ class Table(Media):
                 raise _bad(key, f"a ragged table: row {i} has {n} cells for {len(columns)} columns")
         self.columns, self._rows = columns, [list(r) for r in rows]
         return self
+
+    def add_data(self, *row: Any) -> None:
+        """Append one row, a cell per column (W&B's Table.add_data)."""
+        if self.dataframe is not None or self.columns is None or len(row) != len(self.columns):
+            raise ValueError(
+                f"add_data takes one cell per column ({len(self.columns or [])}), got {len(row)}"
+            )
+        if not isinstance(self.data, list):
+            self.data = list(self.data or [])
+        self.data.append(list(row))
+
+    def get_column(self, name: str) -> list[Any]:
+        """The cells of one column, top to bottom."""
+        i = [str(c) for c in self.columns or []].index(name)
+        return (
+            [row[i] for row in self.data or []] if self.dataframe is None else list(self.dataframe.iloc[:, i])
+        )
+
+    def get_dataframe(self) -> Any:
+        """The table as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+
+        if self.dataframe is not None:
+            return self.dataframe.copy()
+        return pd.DataFrame.from_records([list(r) for r in self.data or []], columns=self.columns)
 
     def encode(self) -> Encoded:
         assert self.columns is not None
