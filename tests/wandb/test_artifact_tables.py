@@ -86,6 +86,10 @@ def test_get_through_the_public_api_and_by_file_name(work: Path) -> None:
     by_file = fetched.get("t.table.json", root=work / "out2")
     assert by_name.data == by_file.data == [[1], [2]]
     assert (work / "out" / "t.table.json").is_file()
+    # get_entry finds the value's file by the name it was added under, as W&B's does
+    assert fetched.get_entry("t").path == fetched.get_entry("t.table.json").path == "t.table.json"
+    with pytest.raises(KeyError):
+        fetched.get_entry("nothing")
 
 
 def test_an_image_and_the_other_rich_values_in_an_artifact(work: Path) -> None:

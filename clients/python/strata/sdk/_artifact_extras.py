@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from strata.registry.v1 import artifact_pb2
 
+from . import _artifact_codec as codec
 from ._urls import artifact_url
 
 if TYPE_CHECKING:
@@ -101,10 +102,13 @@ class ArtifactExtras:
                 yield ArtifactFile(self, entry)
 
     def get_entry(self, name: str) -> ArtifactFile:
-        """The member at path `name` (KeyError when absent)."""
-        for entry in self._entries(name):
-            if entry.path == name:
-                return ArtifactFile(self, entry)
+        """The member at path `name`, or, as W&B does, the file of the value added under `name`
+        ("preds" -> "preds.table.json"); KeyError when neither is there."""
+        candidates = [name, *(codec.with_suffix(name, kind) for kind in codec.KINDS)]
+        found = {e.path: e for e in self._entries(name) if e.path in candidates}
+        for path in candidates:
+            if path in found:
+                return ArtifactFile(self, found[path])
         raise KeyError(f"{name!r} is not in {self.qualified_name}")
 
     get_path = get_entry
