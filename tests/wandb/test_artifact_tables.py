@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ from strata.errors import Reason, StrataError
 from strata.sdk import media
 from strata.sdk.artifact import ArtifactObjectNotFound
 
+from tests.fixtures.scripts import run_cli, run_script
 from tests.fixtures.servers import ServerThread
 
 pytestmark = [pytest.mark.usefixtures("env"), pytest.mark.timeout(120)]
@@ -245,10 +244,7 @@ def test_offline_run_queues_the_values_and_sync_logs_them(env: ServerThread, wor
     art.add(wandb.Image(np.full((3, 3), 200, np.uint8)), "sample")
     run.log_artifact(art)
     run.finish()
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "strata"), "sync", str(run.spool_path)],
-        capture_output=True, text=True, timeout=120, env=dict(os.environ),
-    )  # fmt: skip
+    done = run_cli("sync", str(run.spool_path))
     assert done.returncode == 0, done.stdout + done.stderr
     logged = wandb.Api().artifact("art-offline/offline-preds:v0")
     assert logged.get("preds", root=work / "o").data == [[1, 0.25], [2, None]]
@@ -279,15 +275,7 @@ run.finish()
 
 
 def test_wandb_tables_in_artifacts_script_runs_unchanged(work: Path) -> None:
-    (work / "tables.py").write_text(SCRIPT)
-    done = subprocess.run(
-        [sys.executable, "tables.py"],
-        cwd=work,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_script(work, "tables.py", SCRIPT)
     assert done.returncode == 0, done.stderr
     assert "accuracy 0.666" in done.stdout and "['id', 'prediction', 'truth']" in done.stdout
     assert (

@@ -18,6 +18,7 @@ import strata as wandb
 from strata.errors import Reason, StrataError
 from strata.ingest.v1 import ingest_service_pb2 as ipb
 
+from tests.fixtures.scripts import run_cli, run_script
 from tests.fixtures.servers import ServerThread
 from tests.registry.helpers import sql
 
@@ -63,15 +64,7 @@ wandb.finish()
 
 
 def test_quickstart_training_script_runs_unchanged(env: ServerThread, work: Path) -> None:
-    (work / "train.py").write_text(QUICKSTART)
-    done = subprocess.run(
-        [sys.executable, "train.py"],
-        cwd=work,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_script(work, "train.py", QUICKSTART)
     assert done.returncode == 0, done.stderr
     [run] = list(wandb.Api().runs("username/my-awesome-project"))
     assert run.state == "finished" and run.config["epochs"] == 10 and run.summary["_step"] == 7
@@ -201,10 +194,7 @@ def test_cli_history_samples_about_n_rows(env: ServerThread, work: Path) -> None
     for step in range(100):
         run.log({"loss": 1.0 / (step + 1)})
     run.finish()
-    out = subprocess.run(
-        [str(Path(sys.executable).parent / "strata"), "runs", "history", run.path, "--keys", "loss", "--samples", "4", "--format", "csv"],
-        capture_output=True, text=True, timeout=60, env=dict(os.environ),
-    )  # fmt: skip
+    out = run_cli("runs", "history", run.path, "--keys", "loss", "--samples", "4", "--format", "csv")
     assert out.returncode == 0, out.stderr
     assert len(out.stdout.strip().splitlines()) - 1 == 4  # rows after the header
 
