@@ -4,8 +4,11 @@ a real Strata server per module reached through real channels."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from strata_server.common import logging as slog
@@ -42,6 +45,17 @@ def seaweed() -> Iterator[SeaweedS3]:
     server = SeaweedS3()
     yield server
     server.cleanup()
+
+
+@pytest.fixture
+def embedded_data_dir() -> Iterator[Path]:
+    """A data folder for a server's embedded PostgreSQL, outside pytest's temporary root: run as root,
+    pgserver runs PostgreSQL as a user of its own and opens the folder's parents to it, but any pytest
+    session starting meanwhile (another checkout's run on this machine) closes /tmp/pytest-of-<user>
+    again (mode 0700), and initdb then fails with "Permission denied"."""
+    path = Path(tempfile.mkdtemp(prefix="strata-embedded-"))
+    yield path / "data"
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -102,21 +102,36 @@ def test_infrastructure_errors_are_classified() -> None:
     assert unexpected and status.code == grpc.StatusCode.INTERNAL.value[0] and "boom" not in status.message
 
 
+@dataclass(frozen=True)
+class _NotedRetry(RetryPolicy):
+    """The retry policy, noting that it was asked to retry a failed attempt."""
+
+    retried: threading.Event = field(default_factory=threading.Event)
+
+    def retries(self, err: StrataError) -> bool:
+        retry = super().retries(err)
+        if retry:
+            self.retried.set()
+        return retry
+
+
 def test_client_retries_unavailable_until_the_server_is_up(pg_dsn: str, tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     late = ServerThread(make_settings(tmp_path, pg_dsn, addr=f"127.0.0.1:{port}"))
-    starter = threading.Timer(1.0, late.start)
+    # The server starts once the first attempt has failed (not after a fixed delay, which a slow
+    # start-up can outlast), and the attempts outlast any start-up: their backoff is at most 0.5 s,
+    # but the channel's own reconnect backoff grows (1 s, 1.6 s, 2.6 s, ...) between connection tries.
+    policy = _NotedRetry(max_attempts=300, initial_backoff=0.2, max_backoff=0.5)
+    starter = threading.Thread(target=lambda: policy.retried.wait(60) and late.start())
     starter.start()
     try:
-        with Client(
-            f"127.0.0.1:{port}", retry=RetryPolicy(max_attempts=30, initial_backoff=0.2, max_backoff=0.5)
-        ) as c:
-            t0 = time.monotonic()
+        with Client(f"127.0.0.1:{port}", retry=policy) as c:
             got = c.iam.GetPrincipal(iam_service_pb2.GetPrincipalRequest(), timeout=5)
-            assert got.server_admin and time.monotonic() - t0 >= 0.5
+        assert got.server_admin and policy.retried.is_set()  # answered after a refused attempt
     finally:
+        policy.retried.set()
         starter.join()
         late.stop()
 

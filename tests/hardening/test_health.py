@@ -82,8 +82,8 @@ def test_health_follows_the_blob_store(thread_server: ServerThread, tmp_path: Pa
 
 
 @pytest.fixture
-def embedded(tmp_path: Path) -> Iterator[ServerProcess]:
-    server = ServerProcess(tmp_path / "data", STRATA_AUTH_MODE="open-local")
+def embedded(embedded_data_dir: Path) -> Iterator[ServerProcess]:
+    server = ServerProcess(embedded_data_dir, STRATA_AUTH_MODE="open-local")
     yield server
     server.stop()
 

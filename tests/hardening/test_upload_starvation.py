@@ -130,9 +130,9 @@ def test_an_idle_stream_is_ended_after_the_idle_time(srv: KeysServer) -> None:
     srv.run(set_idle(1.0))
     try:
         with srv.client(key) as c:
+            started = time.monotonic()  # before the call starts: the server's idle clock cannot lead
             stream = IdleStream(c, project)
             try:
-                started = time.monotonic()
                 e = stream.error(timeout=30)
                 elapsed = time.monotonic() - started
             finally:

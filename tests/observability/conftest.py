@@ -41,15 +41,20 @@ def scrape(server: ServerThread) -> Samples:
 
 def settled(server: ServerThread) -> Samples:
     """A scrape taken once no RPC is in flight in this process: a caller may see its answer before the
-    server has finished recording the call (its access line and counters follow the response)."""
-    last: list[Samples] = []
+    server has finished recording the call (its access line and counters follow the response).
+
+    The scrape that sees nothing in flight is not the one returned: a scrape is no snapshot (it reads
+    the families one after another, in registration order, while the server's thread goes on), so it
+    may have read `strata_rpc_calls_total` just before a call was counted and `strata_rpc_in_flight`
+    just after that call left it. Every call that had left the gauge by then is fully recorded, so the
+    next scrape, which starts later, holds all of it."""
 
     def idle() -> bool:
-        last[:] = [scrape(server)]
-        return sum(v for (name, _), v in last[0].items() if name == "strata_rpc_in_flight") == 0
+        samples = scrape(server)
+        return sum(v for (name, _), v in samples.items() if name == "strata_rpc_in_flight") == 0
 
     poll_until(idle, timeout=20, interval=0.05, what="no RPC in flight")
-    return last[0]
+    return scrape(server)
 
 
 def value(samples: Samples, name: str, **labels: str) -> float:

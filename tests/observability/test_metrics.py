@@ -105,8 +105,7 @@ def test_an_error_is_counted_with_its_code_and_logged_with_the_caller(
         client.ingest.GetRun(pb.GetRunRequest(name="entities/tester/projects/obs/runs/nope"))
     assert err.value.code == grpc.StatusCode.NOT_FOUND
     counted = value(before, "strata_rpc_calls_total", method=method, code="NOT_FOUND") + 1
-    # Other servers of this test process share the metrics registry, so the in-flight sum `settled`
-    # waits for is only a hint here: wait for this call's own count instead.
+    # wait for this call's own count too (the registry is shared by every server of this process)
     poll_until(
         lambda: value(scrape(observed), "strata_rpc_calls_total", method=method, code="NOT_FOUND") >= counted,
         timeout=20,

@@ -23,9 +23,11 @@ def stop(proc: subprocess.Popen[bytes]) -> int:
     return proc.wait(timeout=30)
 
 
-def test_all_in_one_server_serves_every_service_and_keeps_data_across_restarts(tmp_path: Path) -> None:
+def test_all_in_one_server_serves_every_service_and_keeps_data_across_restarts(
+    tmp_path: Path, embedded_data_dir: Path
+) -> None:
     addr = f"127.0.0.1:{free_port()}"
-    env = {"STRATA_DATA_DIR": str(tmp_path / "data"), "STRATA_PG_DSN": "", "STRATA_S3_ENDPOINT": ""}
+    env = {"STRATA_DATA_DIR": str(embedded_data_dir), "STRATA_PG_DSN": "", "STRATA_S3_ENDPOINT": ""}
     proc = start("strata_server", addr, env, tmp_path / "first.log")
     try:
         health = wait_serving(addr, proc)
@@ -36,7 +38,7 @@ def test_all_in_one_server_serves_every_service_and_keeps_data_across_restarts(t
 
         async def mark() -> None:
             conn = await asyncpg.connect(
-                host=str(tmp_path / "data" / "pg"), user="postgres", database="postgres"
+                host=str(embedded_data_dir / "pg"), user="postgres", database="postgres"
             )
             await conn.execute("INSERT INTO entities (name, kind) VALUES ('smoke-marker', 'user')")
             await conn.close()
@@ -54,7 +56,7 @@ def test_all_in_one_server_serves_every_service_and_keeps_data_across_restarts(t
 
         async def check() -> int:
             conn = await asyncpg.connect(
-                host=str(tmp_path / "data" / "pg"), user="postgres", database="postgres"
+                host=str(embedded_data_dir / "pg"), user="postgres", database="postgres"
             )
             try:
                 return await conn.fetchval("SELECT count(*) FROM entities WHERE name = 'smoke-marker'")

@@ -111,7 +111,7 @@ def test_history_is_newest_first_with_strictly_decreasing_revisions(client) -> N
     assert revisions[-1] == 1
 
 
-def test_concurrent_moves_keep_exactly_one_holder_and_a_complete_ordered_history(server) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_moves_keep_exactly_one_holder_and_a_complete_ordered_history(server, client) -> None:  # type: ignore[no-untyped-def]
     """Writers move `prod` between versions from 6 threads while a reader checks there is always exactly
     one holder; afterwards the history chains every move (each from = the previous to), in order."""
     with server.client() as c:
