@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from collections.abc import AsyncIterator
 
 import asyncpg
 import grpc
@@ -390,3 +391,31 @@ def test_a_bad_stream_among_busy_ones_gets_its_error_and_the_others_commit(serve
         responses, error = results[name]
         assert error is None and last_ack(responses) == 30
         assert_steps(server, name, range(0, 300))
+
+
+async def test_a_stream_cancelled_again_while_it_winds_down_still_leaves_the_open_streams_gauge() -> None:
+    """A call can be cancelled a second time while the stream's cleanup waits for its reader to stop
+    (the client cancels, then its connection drops). The cleanup finishes anyway: before, the second
+    cancellation skipped it, and /metrics counted the stream as open for the life of the process."""
+    session = domain.StreamSession(None, 1, "twice", 0, 0)  # type: ignore[arg-type]  # no database reached
+
+    async def no_batches() -> AsyncIterator[domain.Batch]:
+        await asyncio.Event().wait()  # the client sends nothing more
+        yield  # type: ignore[misc]  # makes this an async generator
+
+    class Unused:
+        async def commit(self, session: domain.StreamSession, batches: list[domain.Batch]) -> domain.Outcome:
+            raise AssertionError("nothing is committed")
+
+    gauge = prom.INGEST_OPEN_STREAMS._value
+    before = gauge.get()
+    acks = domain.pump(session, no_batches(), Unused())
+    call = asyncio.ensure_future(anext(acks))
+    await asyncio.sleep(0)  # one step of the call: the stream opens and waits for batches
+    assert gauge.get() == before + 1
+    call.cancel()
+    await asyncio.sleep(0)  # the cancellation reaches the stream's cleanup, which waits for its reader
+    call.cancel()  # and the call is cancelled again meanwhile
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert gauge.get() == before

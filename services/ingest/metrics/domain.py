@@ -440,9 +440,11 @@ async def pump(
                 raise tail
     finally:
         task.cancel()
-        await asyncio.wait([task])  # the reader's outcome was already delivered through the queue
-        prom.INGEST_OPEN_STREAMS.dec()
-        log.info("metric_stream_closed", stream_id=session.stream_id, committed=session.committed)
+        try:
+            await asyncio.wait([task])  # the reader's outcome was already delivered through the queue
+        finally:  # even when the call is cancelled again while the reader winds down
+            prom.INGEST_OPEN_STREAMS.dec()
+            log.info("metric_stream_closed", stream_id=session.stream_id, committed=session.committed)
 
 
 async def _take_group(queue: asyncio.Queue[object]) -> tuple[list[Batch], object]:
