@@ -36,3 +36,16 @@ def spooled_images(spool_path: Path, key: str) -> dict[tuple[int, int], np.ndarr
         for e in spooled_entries(spool_path)
         if e.key == key
     }
+
+
+def gradient(size: int, step: int, i: int) -> np.ndarray:
+    """A size x size RGB gradient whose colours differ by step and list position (distinct images for
+    media panels and exports)."""
+    y, x = np.mgrid[0:size, 0:size]
+    scale = 256 // size
+    channels = (
+        (x * scale + step * 25) % 256,
+        (y * scale + i * 70) % 256,
+        np.full((size, size), (255 - step * 20 - i * 50) % 256),
+    )
+    return np.stack(channels, axis=-1).astype(np.uint8)

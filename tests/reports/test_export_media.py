@@ -25,6 +25,7 @@ from strata_server.web.config import WebSettings
 
 from tests.fixtures.processes import free_port
 from tests.fixtures.web import WebThread
+from tests.media.pngs import gradient
 
 pytestmark = [pytest.mark.usefixtures("sdk_env"), pytest.mark.timeout(240)]
 SHOTS = Path(os.environ.get("STRATA_REPORT_SHOTS", "/tmp"))
@@ -43,10 +44,7 @@ FIGURE_TAG = '<script type="application/json" class="plotly-data">'
 
 
 def picture(step: int, i: int) -> np.ndarray:
-    """A 24x24 gradient whose colours differ by step and list position."""
-    y, x = np.mgrid[0:24, 0:24]
-    channels = ((x * 10 + step * 25) % 256, (y * 10 + i * 90) % 256, np.full((24, 24), 255 - step * 20))
-    return np.stack(channels, axis=-1).astype(np.uint8)
+    return gradient(24, step, i)
 
 
 @dataclass

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import strata
 
+from tests.media.pngs import gradient
 from tests.web.seed import ENTITY, PROJECT
 from tests.web.test_browser import DOCS, css, shot, sign_in, wait
 
@@ -46,10 +47,7 @@ class FigureShim:
 
 
 def picture(step: int, i: int) -> np.ndarray:
-    """A 16x16 gradient whose colours differ by step and position."""
-    y, x = np.mgrid[0:16, 0:16]
-    channels = ((x * 16 + step * 80) % 256, (y * 16 + i * 60) % 256, np.full((16, 16), 255 - i * 50))
-    return np.stack(channels, axis=-1).astype(np.uint8)
+    return gradient(16, step, i)
 
 
 @dataclass
