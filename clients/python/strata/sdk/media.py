@@ -85,11 +85,36 @@ class Image(Media):
     __slots__ = ("_path", "_source", "caption", "file_type")
     type = media_pb2.MEDIA_TYPE_IMAGE
 
-    def __init__(self, data_or_path: Any, caption: str | None = None, file_type: str = "png") -> None:
+    def __init__(
+        self,
+        data_or_path: Any,
+        caption: str | None = None,
+        file_type: str | None = "png",
+        *,
+        mode: str | None = None,
+        grouping: int | None = None,
+        classes: Any = None,
+        boxes: Any = None,
+        masks: Any = None,
+        normalize: bool = True,
+    ) -> None:
+        """W&B's keywords are taken: `mode` converts a PIL image to that PIL mode (an array's mode is its
+        shape); `boxes`, `masks`, `classes` and `grouping` are not stored (a warning says so once);
+        `normalize` is what Strata does anyway (floats in [0, 1] are scaled to 0..255)."""
+        del grouping, normalize
+        file_type = file_type or "png"
         self._source = data_or_path
         self.caption = caption
         self.file_type = file_type if file_type == "png" else file_type.lower().replace("jpg", "jpeg")
         self._path: Path | None = None
+        if mode is not None and type(data_or_path).__module__.startswith("PIL."):
+            self._source = data_or_path.convert(mode)
+        elif mode is not None and not isinstance(data_or_path, np.ndarray):
+            _unsupported("Image:mode", "strata.Image: mode= converts PIL images only; it is ignored here")
+        if boxes is not None or masks is not None or classes is not None:
+            _unsupported(
+                "Image:overlays", "strata.Image: boxes=, masks= and classes= are not stored; the image is"
+            )
 
     @property
     def path(self) -> str | None:
@@ -367,6 +392,12 @@ def _pil_rgb(img: Any) -> Any:
     return img.convert("RGBA" if alpha else "RGB")
 
 
+def _unsupported(key: str, message: str) -> None:
+    from ._wandb import warn_once
+
+    warn_once(key, message)
+
+
 def _has_pil() -> bool:
     try:
         import PIL  # noqa: F401
@@ -406,7 +437,15 @@ class Html(Media):
 
     type = media_pb2.MEDIA_TYPE_HTML
 
-    def __init__(self, data: str | os.PathLike[str]) -> None:
+    def __init__(self, data: Any, inject: bool = True, data_is_not_path: bool = False) -> None:
+        """The markup, a path to an .html file, or an open text file. As in W&B, a string that names an
+        existing file is read from it unless data_is_not_path=True; `inject` (W&B's default
+        stylesheet) has no meaning here."""
+        del inject
+        if hasattr(data, "read"):
+            data = data.read()
+        elif isinstance(data, str) and not data_is_not_path and len(data) < 4096 and os.path.isfile(data):
+            data = Path(data)
         self.data = data
 
     def check(self, key: str) -> Media:
@@ -449,9 +488,22 @@ class Table(Media):
 
     type = media_pb2.MEDIA_TYPE_TABLE
 
-    def __init__(self, columns: list[str] | None = None, data: Any = None, dataframe: Any = None) -> None:
+    def __init__(
+        self,
+        columns: list[str] | None = None,
+        data: Any = None,
+        rows: Any = None,
+        dataframe: Any = None,
+        dtype: Any = None,
+        optional: Any = True,
+        allow_mixed_types: bool = False,
+        log_mode: str | None = None,
+    ) -> None:
+        """W&B's signature: `rows` is the old name of `data`; `dtype`, `optional`, `allow_mixed_types`
+        and `log_mode` are taken and have no effect (Strata infers no column types)."""
+        del dtype, optional, allow_mixed_types, log_mode
         self.columns = columns
-        self.data = data
+        self.data = data if data is not None else rows
         self.dataframe = dataframe
         self._rows: list[list[Any]] | None = None
 
