@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import strata as wandb
 from PIL import Image as PILImage
+from strata.sdk import _wandb
 
 from tests.fixtures.servers import ServerThread
 from tests.media.pngs import decode_png, gradient
@@ -24,6 +25,7 @@ def test_wandb_keywords_of_image_table_and_html_are_taken(server: ServerThread, 
     page.write_text("<h1>from a file</h1>")
     colour = gradient(8, 1, 2)
     run = wandb.init(project="signatures", entity="tester", addr=server.addr)
+    _wandb._warned.clear()  # each warning is said once per process: let this test hear them
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         run.log(

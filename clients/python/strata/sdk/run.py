@@ -352,6 +352,19 @@ class Run(RunFinishing):
 
         return _artifact.log_artifact(self, artifact_or_path, aliases, name=name, type=type)
 
+    def log_code(
+        self,
+        root: str | None = ".",
+        name: str | None = None,
+        include_fn: Any = None,
+        exclude_fn: Any = None,
+    ) -> Any:
+        """W&B's run.log_code: the source files under root (.py, requirements*.txt, Dockerfile*, or
+        include_fn(path, root)) as a `code` artifact named source-<run id>; None when none matched."""
+        from strata.sdk._wandb_extras import log_code
+
+        return log_code(self, root, name, include_fn, exclude_fn)
+
     def use_artifact(self, ref: Any, type: str | None = None) -> Any:  # W&B's name
         from strata.sdk import artifact as _artifact
 
