@@ -82,3 +82,42 @@ def test_log_code_stores_the_sources_as_a_code_artifact(work: Path) -> None:
         "train.py",
     ]
     assert only_py is not None and logged.logged_by().id == run.id
+
+
+def test_run_files_download_the_w_and_b_way(work: Path) -> None:
+    (work / "ckpt").mkdir()
+    (work / "ckpt" / "model.h5").write_bytes(b"weights v1")
+    run = wandb.init(project="extras-files")
+    wandb.save("ckpt/model.h5")
+    run.finish()
+    public = wandb.Api().run(run.path)
+    [f] = public.files()
+    assert (f.name, f.size) == ("ckpt/model.h5", len(b"weights v1")) and "model.h5" in repr(f)
+    with public.file("ckpt/model.h5").download(root=str(work / "out")) as opened:
+        assert Path(opened.name).read_bytes() == b"weights v1"
+    with pytest.raises(ValueError, match="already exists"):
+        public.file("ckpt/model.h5").download(root=str(work / "out"))
+    (work / "out" / "ckpt" / "model.h5").write_bytes(b"changed here")
+    public.file("ckpt/model.h5").download(root=str(work / "out"), exist_ok=True).close()
+    assert (work / "out" / "ckpt" / "model.h5").read_bytes() == b"changed here"  # kept as it is
+    public.file("ckpt/model.h5").download(root=str(work / "out"), replace=True).close()
+    assert (work / "out" / "ckpt" / "model.h5").read_bytes() == b"weights v1"
+    with pytest.raises(KeyError, match=r"ckpt/model\.h5"):
+        public.file("nope.txt")
+
+
+def test_api_artifacts_and_flush(work: Path) -> None:
+    run = wandb.init(project="extras-arts")
+    for i in range(2):
+        art = wandb.Artifact("weights", type="model")
+        with art.new_file("w.txt") as f:
+            f.write(f"v{i}")
+        run.log_artifact(art)
+    run.finish()
+    api = wandb.Api()
+    api.flush()  # nothing cached: a no-op, as W&B scripts call it before reading again
+    versions = api.artifacts("model", "extras-arts/weights")
+    assert [v.version for v in versions] == ["v1", "v0"]
+    assert api.artifacts("dataset", "extras-arts/weights") == []
+    with pytest.raises(ValueError, match="tags"):
+        api.artifacts("model", "extras-arts/weights", tags=["best"])

@@ -179,11 +179,23 @@ class RunExtras:
         """The artifact versions this run used (lineage: USED)."""
         return self._versions(upstream=True)
 
-    def files(self) -> list[Any]:
-        """The run's files (strata.save / run files): objects with .path, .blob, .create_time."""
+    def files(self) -> list[RunFile]:
+        """The run's files (strata.save / run files), as W&B's File objects: .name (the path), .size,
+        .download(root, replace=, exist_ok=); also .path, .blob, .create_time."""
         from .run_files import list_run_files
 
-        return list_run_files(self._api.client, self.resource_name)
+        return [
+            RunFile(self._api.client, self.resource_name, f)
+            for f in list_run_files(self._api.client, self.resource_name)
+        ]
+
+    def file(self, name: str) -> RunFile:
+        """The run file at path `name` (W&B's run.file(name)); KeyError naming the files there."""
+        found = {f.name: f for f in self.files()}
+        if name not in found:
+            held = ", ".join(sorted(found)[:20]) or "none"
+            raise KeyError(f"run {self.resource_name} has no file {name!r} (it has: {held})")
+        return found[name]
 
     def download_files(self, root: str | Path = ".", path_prefix: str = "") -> None:
         from .run_files import download_run_files
@@ -220,3 +232,36 @@ class RunExtras:
             for art in self.logged_artifacts():
                 art.delete(delete_aliases=True)
         self._api.client.ingest.DeleteRun(ipb.DeleteRunRequest(name=self.resource_name))
+
+
+class RunFile:
+    """A file attached to a run (W&B's File): `.name` is its path in the run."""
+
+    def __init__(self, client: Any, run_name: str, msg: Any) -> None:
+        self._client, self._run_name = client, run_name
+        self.name = self.path = msg.path
+        self.blob = msg.blob
+        self.size = msg.blob.size
+        self.digest = msg.blob.sha256
+        self.create_time = msg.create_time
+        self.updated_at = msg.create_time.ToDatetime() if msg.HasField("create_time") else None
+
+    def download(self, root: str | Path = ".", replace: bool = False, exist_ok: bool = False) -> Any:
+        """Download to root/<name>, verified, and return it opened for reading (as W&B does). A file
+        already there is an error unless replace=True (download again) or exist_ok=True (keep it)."""
+        from . import transfer
+
+        target = Path(root) / self.name
+        if target.exists() and not replace:
+            if exist_ok:
+                return open(target)  # W&B's File.download returns the open file
+            raise ValueError(
+                f"{target} already exists: pass replace=True to overwrite it or exist_ok=True to keep it"
+            )
+        transfer.download_run_file_entries(
+            self._client, self._run_name, [(self.name, self.digest, self.size)], Path(root), progress=False
+        )
+        return open(target)
+
+    def __repr__(self) -> str:
+        return f"<File {self.name} ({self.size} bytes)>"

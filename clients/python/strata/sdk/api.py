@@ -205,6 +205,17 @@ class Api(ApiExtras, ReportsApi):
 
         return fetch_artifact(self, ref, type)
 
+    def artifacts(self, type_name: str, name: str, per_page: int = 50, tags: Any = None) -> Any:
+        """W&B's `api.artifacts(type_name, name)`: the collection's live versions, newest first."""
+        del per_page
+        if tags:
+            raise ValueError("api.artifacts(tags=...): artifact tags are not stored by Strata; use aliases")
+        return self.artifact_versions(type_name, name)
+
+    def flush(self) -> None:
+        """W&B's `api.flush()` clears its local cache; Strata's Api asks the server on every call, so
+        there is nothing to clear."""
+
     def artifact_versions(self, type_name: str, name: str | None = None) -> Any:
         """Live versions of a collection, newest first: W&B's (type_name, name) form, or (name)."""
         from strata.sdk.artifact import list_artifact_versions
