@@ -1,4 +1,5 @@
-"""A run's rich values (images, Plotly figures, HTML, tables, histograms, text) for the media panel.
+"""A run's rich values (images, Plotly figures, HTML, tables, histograms, text, audio, video) for the
+media panel.
 
 Four endpoints, each one query RPC: the run's media keys, a key's values by step (latest first, paged),
 a table as columns, and a value's bytes. The bytes come from the console's own origin, so every media
@@ -18,6 +19,7 @@ from starlette.routing import Route
 from strata.errors import StrataError
 from strata.ingest.v1 import media_pb2
 from strata.query.v1 import query_service_pb2 as query
+from strata.wire import media_formats
 
 from . import convert
 from .api_common import Json, bridge, call, call_page, caller, run_name
@@ -46,7 +48,7 @@ MEDIA_CSP = (
     "font-src 'none'; frame-ancestors 'self'"
 )
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-KINDS = ("image", "plotly", "html", "table", "histogram", "text")
+KINDS = ("image", "plotly", "html", "table", "histogram", "text", "audio", "video")
 BY_KIND = {
     "plotly": "application/json",
     "table": "application/json",
@@ -134,7 +136,10 @@ async def media_table(request: Request) -> Response:
 
 
 def content_type(kind_param: str, head: bytes) -> str:
-    """The value's type: images by their magic bytes (SVG by its root element), the rest by kind."""
+    """The value's type: images, audio and video by their first bytes (SVG by its root element), the
+    rest by kind."""
+    if kind_param in ("audio", "video"):
+        return media_formats.content_type(kind_param, head)
     if kind_param == "image":
         for magic, mime in IMAGE_MAGIC:
             if head.startswith(magic):
@@ -162,11 +167,19 @@ def media_headers(request: Request, mime: str, sha256: str) -> dict[str, str]:
 
 @declare(
     Param("type", "string", "the value's kind", required=True, enum=KINDS),
-    produces=("image/*", "application/json", "text/html", "text/plain", "application/octet-stream"),
+    produces=(
+        "image/*",
+        "audio/*",
+        "video/*",
+        "application/json",
+        "text/html",
+        "text/plain",
+        "application/octet-stream",
+    ),
 )
 async def media_blob(request: Request) -> Response:
     """GET .../runs/{run}/media/blob/{sha256}?type=: a value's bytes (ReadMedia, streamed), sandboxed
-    and typed: type= is the value's kind (image, plotly, html, table, histogram, text)."""
+    and typed: type= is the value's kind (image, plotly, html, table, histogram, text, audio, video)."""
     sha256 = request.path_params["sha256"]
     if not SHA256.match(sha256):
         raise ApiError(400, "INVALID_DIGEST", "sha256 must be 64 lowercase hex characters", "sha256")

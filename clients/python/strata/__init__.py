@@ -34,6 +34,8 @@ _LAZY = {
     "Api": "strata.sdk.api",
     "Lineage": "strata.sdk.lineage",
     "Report": "strata.sdk.report",
+    "Audio": "strata.sdk.media_av",
+    "Video": "strata.sdk.media_av",
     "log": "strata.sdk._wandb",
     "define_metric": "strata.sdk._wandb",
     "save": "strata.sdk._wandb",

@@ -37,6 +37,8 @@ TYPE_NAMES = {
     media_pb2.MEDIA_TYPE_TABLE: "table",
     media_pb2.MEDIA_TYPE_HISTOGRAM: "histogram",
     media_pb2.MEDIA_TYPE_TEXT: "text",
+    media_pb2.MEDIA_TYPE_AUDIO: "audio",
+    media_pb2.MEDIA_TYPE_VIDEO: "video",
 }
 _SUFFIX = {
     "plotly": ".plotly.json",
@@ -66,9 +68,10 @@ class MediaValue:
         return f"<MediaValue {self.key}@{self.step}[{self.index}] {self.type} {self.size} bytes>"
 
     def _default_name(self) -> str:
-        suffix = (
-            "." + self.metadata.get("format", "png") if self.type == "image" else _SUFFIX.get(self.type, "")
-        )
+        if self.type in ("image", "audio", "video"):  # the format the bytes are in: png, wav, mp4, ...
+            suffix = "." + str(self.metadata.get("format") or {"image": "png"}.get(self.type, "bin"))
+        else:
+            suffix = _SUFFIX.get(self.type, "")
         return f"{self.key.replace('/', '_')}_{self.step}_{self.index}{suffix}"
 
     def download(self, root: str | Path = ".", name: str | None = None) -> Path:

@@ -18,6 +18,7 @@ from typing import Any
 from strata.client import Client
 from strata.query.v1 import query_service_pb2 as q
 from strata.reports.v1 import report_pb2 as rp
+from strata.wire import media_formats
 
 from ._media_read import MediaValue, table
 from .report_plotly import PlotlyInline, note
@@ -127,6 +128,8 @@ def _values(client: Client, run: str, key: str, values: list[MediaValue], plotly
     for v in values:
         if v.size > MAX_BYTES:
             out.append(f"<p><em>{kind} value of {v.size:,} bytes: too large to inline.</em></p>")
+        elif kind in ("audio", "video"):
+            out.append(_player(kind, v))
         elif kind == "plotly":
             out.append(_plotly(v, plotly))
         elif kind == "html":
@@ -144,6 +147,24 @@ def _plotly(v: MediaValue, plotly: PlotlyInline) -> str:
         return plotly.figure(v.read_bytes(), f"{v.key} step {v.step}")
     except ValueError:  # not JSON, or NaN/infinity, which plotly.js cannot read either
         return "<p><em>A Plotly figure whose JSON cannot be read.</em></p>"
+
+
+def _player(kind: str, v: MediaValue) -> str:
+    """Audio or video inline as a data: URI in the browser's player (a GIF made from frames: an image)."""
+    data = v.read_bytes()
+    mime = media_formats.content_type(kind, data[:12])
+    if mime == "application/octet-stream":
+        return f"<p><em>{kind} of an unknown format</em></p>"
+    uri = f"data:{mime};base64,{base64.b64encode(data).decode()}"
+    caption = html.escape(str(v.metadata.get("caption", "")))
+    label = caption or html.escape(v.key)
+    player = (
+        f'<img src="{uri}" alt="{label}">'
+        if mime.startswith("image/")
+        else f'<{kind} controls preload="metadata" src="{uri}" title="{label}"></{kind}>'
+    )
+    figcaption = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return f"<figure>{player}{figcaption}</figure>"
 
 
 def _image(v: MediaValue) -> str:

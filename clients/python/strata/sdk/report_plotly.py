@@ -138,11 +138,11 @@ class PlotlyInline:
 
 
 def csp(script_hashes: list[str]) -> str:
-    """The export's policy: nothing is fetched (images are data: URIs), styles inline, and only the
+    """The export's policy: nothing is fetched (images, audio and video are data: URIs), styles inline, and only the
     listed scripts run (none when there are no figures)."""
     scripts = " ".join(script_hashes) or "'none'"
     return (
-        f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src {scripts}; "
+        f"default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; script-src {scripts}; "
         "base-uri 'none'; form-action 'none'"
     )
 

@@ -1,7 +1,8 @@
 /* A run's media panel: one box per media key. Images in a grid with a step slider; Plotly figures drawn
    by plotly.js (loaded only when a figure is shown); HTML in an iframe with sandbox="" (no script, an
    opaque origin) whose bytes also arrive with a sandboxing CSP; tables sortable and paged, cells set with
-   textContent; histograms over steps as a heatmap on a canvas; text as preformatted text. Counts are
+   textContent; histograms over steps as a heatmap on a canvas; text as preformatted text; audio and
+   video in the browser's players. Counts are
    exposed as data- attributes (data-images, data-step, data-rows, data-steps) for tests and scripts.
    Media.draw(box, base, key) draws one key of any run (base: the run's media API URL); a report's
    MediaPanel uses it for each run of its runset. */
@@ -188,7 +189,23 @@
       text: `x: step ${hs[0].step} … ${hs[hs.length - 1].step} · y: ${fmtNum(lo)} … ${fmtNum(hi)} · darker = more` }));
   }
 
-  const RENDER = { image: images, plotly, html, text, table: tables, histogram: histograms };
+  /* Audio and video play from the console's own origin (the bytes' type told by their first bytes);
+     a GIF made from frames is shown as an image. */
+  function players(kind) {
+    return (box, values) => stepper(box, values, (body, vals) => {
+      body.replaceChildren(el("div", { class: "media-av" }, vals.map((v) => {
+        const m = v.metadata || {};
+        const label = m.caption || `${v.key} step ${v.step}`;
+        const player = kind === "video" && m.format === "gif"
+          ? el("img", { src: blobUrl(v), alt: label })
+          : el(kind, { controls: true, preload: "metadata", src: blobUrl(v), title: label });
+        return el("figure", {}, player, m.caption ? el("figcaption", { text: m.caption }) : "");
+      })));
+      box.dataset.ready = "1";
+    });
+  }
+
+  const RENDER = { image: images, plotly, html, text, table: tables, histogram: histograms, audio: players("audio"), video: players("video") };
   return async (box, k) => (RENDER[k.type] || text)(box, await allValues(k.key));
   }  // forRun
 
@@ -202,7 +219,7 @@
 
   const base = `${S.url.apiProject(page.entity, page.project)}/runs/${encodeURIComponent(page.run)}/media`;
   const section = el("section", { id: "media" });
-  const ORDER = ["image", "plotly", "histogram", "table", "html", "text"];  // panels: pictures first
+  const ORDER = ["image", "video", "plotly", "histogram", "audio", "table", "html", "text"];  // panels: pictures first
 
   async function panel(k) {
     const box = el("div", { class: "media-panel", "data-key": k.key, "data-type": k.type, "data-count": k.count });

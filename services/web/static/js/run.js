@@ -171,7 +171,10 @@
       view.allKeys = keys.map((k) => k.key);
       view.keys = view.allKeys.filter((k) => !(definitionOf(k) || {}).hidden);
       renderControls(); buildCharts();
-      if (!view.keys.length) document.body.dataset.chartsReady = "1";
+      if (!view.keys.length) {
+        grid.replaceChildren(el("p", { class: "muted", id: "no-charts", text: "no metrics logged" }));
+        document.body.dataset.chartsReady = "1";
+      }
       if (run.state === "running") view.timer = setTimeout(refresh, 5000);
       await loadSides();
     } catch (e) { S.showError(overview, e); }

@@ -16,7 +16,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from strata.common.v1 import blob_pb2 as strata_dot_common_dot_v1_dot_blob__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cstrata/ingest/v1/media.proto\x12\x10strata.ingest.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bstrata/common/v1/blob.proto\"\xd5\x01\n\nMediaEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04step\x18\x02 \x01(\x03\x12\r\n\x05index\x18\x03 \x01(\x05\x12)\n\x04type\x18\x04 \x01(\x0e\x32\x1b.strata.ingest.v1.MediaType\x12*\n\x04\x62lob\x18\x05 \x01(\x0b\x32\x1c.strata.common.v1.BlobDigest\x12\x15\n\rmetadata_json\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xae\x01\n\tMediaType\x12\x1a\n\x16MEDIA_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10MEDIA_TYPE_IMAGE\x10\x01\x12\x15\n\x11MEDIA_TYPE_PLOTLY\x10\x02\x12\x13\n\x0fMEDIA_TYPE_HTML\x10\x03\x12\x14\n\x10MEDIA_TYPE_TABLE\x10\x04\x12\x18\n\x14MEDIA_TYPE_HISTOGRAM\x10\x05\x12\x13\n\x0fMEDIA_TYPE_TEXT\x10\x06\x42\x37Z5go.strata-ml.dev/api/gen/go/strata/ingest/v1;ingestv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cstrata/ingest/v1/media.proto\x12\x10strata.ingest.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bstrata/common/v1/blob.proto\"\xd5\x01\n\nMediaEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04step\x18\x02 \x01(\x03\x12\r\n\x05index\x18\x03 \x01(\x05\x12)\n\x04type\x18\x04 \x01(\x0e\x32\x1b.strata.ingest.v1.MediaType\x12*\n\x04\x62lob\x18\x05 \x01(\x0b\x32\x1c.strata.common.v1.BlobDigest\x12\x15\n\rmetadata_json\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xda\x01\n\tMediaType\x12\x1a\n\x16MEDIA_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10MEDIA_TYPE_IMAGE\x10\x01\x12\x15\n\x11MEDIA_TYPE_PLOTLY\x10\x02\x12\x13\n\x0fMEDIA_TYPE_HTML\x10\x03\x12\x14\n\x10MEDIA_TYPE_TABLE\x10\x04\x12\x18\n\x14MEDIA_TYPE_HISTOGRAM\x10\x05\x12\x13\n\x0fMEDIA_TYPE_TEXT\x10\x06\x12\x14\n\x10MEDIA_TYPE_AUDIO\x10\x07\x12\x14\n\x10MEDIA_TYPE_VIDEO\x10\x08\x42\x37Z5go.strata-ml.dev/api/gen/go/strata/ingest/v1;ingestv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -25,7 +25,7 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _globals['DESCRIPTOR']._options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z5go.strata-ml.dev/api/gen/go/strata/ingest/v1;ingestv1'
   _globals['_MEDIATYPE']._serialized_start=329
-  _globals['_MEDIATYPE']._serialized_end=503
+  _globals['_MEDIATYPE']._serialized_end=547
   _globals['_MEDIAENTRY']._serialized_start=113
   _globals['_MEDIAENTRY']._serialized_end=326
 # @@protoc_insertion_point(module_scope)

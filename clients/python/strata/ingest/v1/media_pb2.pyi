@@ -16,6 +16,8 @@ class MediaType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MEDIA_TYPE_TABLE: _ClassVar[MediaType]
     MEDIA_TYPE_HISTOGRAM: _ClassVar[MediaType]
     MEDIA_TYPE_TEXT: _ClassVar[MediaType]
+    MEDIA_TYPE_AUDIO: _ClassVar[MediaType]
+    MEDIA_TYPE_VIDEO: _ClassVar[MediaType]
 MEDIA_TYPE_UNSPECIFIED: MediaType
 MEDIA_TYPE_IMAGE: MediaType
 MEDIA_TYPE_PLOTLY: MediaType
@@ -23,6 +25,8 @@ MEDIA_TYPE_HTML: MediaType
 MEDIA_TYPE_TABLE: MediaType
 MEDIA_TYPE_HISTOGRAM: MediaType
 MEDIA_TYPE_TEXT: MediaType
+MEDIA_TYPE_AUDIO: MediaType
+MEDIA_TYPE_VIDEO: MediaType
 
 class MediaEntry(_message.Message):
     __slots__ = ("key", "step", "index", "type", "blob", "metadata_json", "create_time")
