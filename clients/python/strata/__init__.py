@@ -41,6 +41,7 @@ _LAZY = {
     "use_artifact": "strata.sdk._wandb",
     "login": "strata.sdk._wandb",
     "util": "strata.util",
+    "plot": "strata.plot",
     "Image": "strata.sdk.media",
     "Plotly": "strata.sdk.media",
     "Html": "strata.sdk.media",
@@ -58,7 +59,7 @@ def __getattr__(name: str) -> Any:
         from strata.sdk._wandb import module_attribute
 
         return module_attribute(name)
-    if name in ("util", "report"):
+    if name in ("util", "report", "plot"):
         return importlib.import_module(f"strata.{name}")
     module = _LAZY.get(name)
     if module is None:
