@@ -308,7 +308,7 @@ def _sequence(values: Any, arg: str) -> Sequence[Any]:
     if isinstance(values, np.ndarray):
         if values.ndim != 1:
             raise ValueError(f"{arg} must be 1-D, got shape {values.shape}")
-        return values.tolist()
+        return list(values.tolist())
     if values is None or isinstance(values, (str, bytes, dict)) or not hasattr(values, "__len__"):
         raise TypeError(f"{arg} must be a list of values, got {type(values).__name__}")
     return list(values)

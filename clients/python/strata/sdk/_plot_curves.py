@@ -57,7 +57,7 @@ def classes(labels: np.ndarray, n_columns: int, classes_to_plot: Any) -> list[in
     """The class indices to draw: those present in y_true, or classes_to_plot (checked)."""
     if classes_to_plot is None:
         return [int(c) for c in np.unique(labels)]
-    chosen = [classes_to_plot] if np.isscalar(classes_to_plot) else list(classes_to_plot)
+    chosen: list[Any] = [classes_to_plot] if np.isscalar(classes_to_plot) else list(classes_to_plot)
     for c in chosen:
         if not isinstance(c, (int, np.integer)) or not 0 <= int(c) < n_columns:
             raise ValueError(f"classes_to_plot holds {c!r}, not a class index in 0..{n_columns - 1}")
