@@ -47,6 +47,7 @@ _LAZY = {
     "unwatch": "strata.sdk._wandb_extras",
     "alert": "strata.sdk._wandb_extras",
     "util": "strata.util",
+    "plot": "strata.plot",
     "Image": "strata.sdk.media",
     "Plotly": "strata.sdk.media",
     "Html": "strata.sdk.media",
@@ -64,7 +65,7 @@ def __getattr__(name: str) -> Any:
         from strata.sdk._wandb import module_attribute
 
         return module_attribute(name)
-    if name in ("util", "report"):
+    if name in ("util", "report", "plot"):
         return importlib.import_module(f"strata.{name}")
     module = _LAZY.get(name)
     if module is None:
