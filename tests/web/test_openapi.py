@@ -118,6 +118,8 @@ def test_declared_types_limits_and_enums_are_in_the_document(doc: Any) -> None:
         "table",
         "histogram",
         "text",
+        "audio",
+        "video",
     ]
     lineage = {p["name"]: p for p in doc["paths"]["/api/v1/lineage"]["get"]["parameters"]}
     assert (

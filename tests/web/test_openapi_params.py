@@ -23,7 +23,7 @@ pytestmark = pytest.mark.timeout(60)
 
 P = "/api/v1/projects/alice/demo"
 BLOB = "/runs/r1/media/blob/" + "a" * 64
-KINDS = "image, plotly, html, table, histogram, text"
+KINDS = "image, plotly, html, table, histogram, text, audio, video"
 # (url, reason, field, message): every one is checked before any gRPC call, so the console alone answers.
 REFUSED = [
     (f"{P}/runs?filter=nope", "INVALID_FILTER", "filter", None),
