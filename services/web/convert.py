@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from strata.ingest.v1 import run_pb2
 from strata.lineage.v1 import lineage_pb2
 from strata.registry.v1 import artifact_pb2
-from strata.wire.metric_keys import METRIC_DEFINITIONS
+from strata.wire.metric_keys import split_config
 
 
 def num(x: float) -> float | str | None:
@@ -56,18 +56,10 @@ def summary(s: run_pb2.MetricSummary) -> dict[str, Any]:
     }
 
 
-def _config_and_definitions(config_json: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The run's config without the metric definitions run.define_metric keeps in it, and those."""
-    config = loads(config_json) or {}
-    if not isinstance(config, dict):
-        return {}, {}
-    defs = config.pop(METRIC_DEFINITIONS, None)
-    return config, defs if isinstance(defs, dict) else {}
-
-
 def run(r: run_pb2.Run) -> dict[str, Any]:
     prov = r.provenance
-    config, definitions = _config_and_definitions(r.config_json)
+    stored = loads(r.config_json)
+    config, definitions = split_config(stored if isinstance(stored, dict) else {})
     return {
         "name": r.name,
         "id": r.run_id,

@@ -51,13 +51,6 @@ def definition(
     return out
 
 
-def split_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the user's config, the metric definitions) of a stored config."""
-    data = dict(config)
-    defs = data.pop(RESERVED, None)
-    return data, dict(defs) if isinstance(defs, Mapping) else {}
-
-
 def lookup(defs: Mapping[str, Any], key: str) -> dict[str, Any] | None:
     """The definition for `key`: an exact name first, else the first glob that matches."""
     if key in defs:

@@ -29,10 +29,11 @@ from strata.client import Client
 from strata.errors import Reason, StrataError
 from strata.ingest.v1 import run_pb2
 from strata.query.v1 import query_service_pb2 as q
+from strata.wire.metric_keys import split_config
 
 from ._api_extras import ApiExtras, RunExtras
 from ._context import default_entity, default_project, project_parent, short_run_name
-from ._metric_defs import default_x_axis, split_config, summary_of
+from ._metric_defs import default_x_axis, summary_of
 from .report import ReportsApi
 
 STATE_NAMES = {1: "running", 2: "finished", 3: "failed", 4: "killed", 5: "crashed"}

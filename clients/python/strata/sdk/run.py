@@ -52,6 +52,7 @@ from strata.sdk._stream import BatchStreamer, Window
 from strata.sdk._sync import deliver_leftovers, new_run_id, new_stream_id
 from strata.sdk._urls import run_url
 from strata.sdk.media import Media
+from strata.wire.metric_keys import split_config
 
 __all__ = ["MAX_STEP", "Config", "Run", "Summary", "finish", "init"]
 
@@ -87,7 +88,7 @@ class Run(RunFinishing):
         self.step = run.next_step if run is not None else 0
         self.resumed = False
         self.committed_points = 0
-        config, self._metric_defs = _metric_defs.split_config(
+        config, self._metric_defs = split_config(
             json.loads((run.config_json if run is not None else create.config_json) or "{}")
         )
         self.config = Config(self, config)

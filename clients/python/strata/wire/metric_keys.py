@@ -5,6 +5,8 @@ keys, query parses filters with the same grammar). Public and stable: see strata
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 MAX_KEYS_PER_RUN = 10_000
 MAX_KEY_LENGTH = 256
@@ -13,6 +15,13 @@ RESERVED_KEYS = frozenset({"_runtime", "_timestamp"})
 # The run config key under which run.define_metric stores its definitions ({name or glob: {"step_metric",
 # "summary", "goal", "hidden"}}); readers show the config without it.
 METRIC_DEFINITIONS = "_strata_metrics"
+
+
+def split_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the user's config, the metric definitions) of a stored run config."""
+    data = dict(config)
+    defs = data.pop(METRIC_DEFINITIONS, None)
+    return data, dict(defs) if isinstance(defs, Mapping) else {}
 
 
 def key_problem(key: str) -> str | None:
