@@ -56,11 +56,6 @@ BY_KIND = {
     "html": "text/html; charset=utf-8",
     "text": "text/plain; charset=utf-8",
 }
-IMAGE_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF8", "image/gif"),
-)
 ACTIVE = ("text/html", "image/svg+xml")  # types that can carry script: downloads unless framed/embedded
 EMBEDDING_DESTS = {"iframe", "frame", "image"}
 KEY = Param("key", "string", "the media key", required=True)
@@ -138,17 +133,8 @@ async def media_table(request: Request) -> Response:
 def content_type(kind_param: str, head: bytes) -> str:
     """The value's type: images, audio and video by their first bytes (SVG by its root element), the
     rest by kind."""
-    if kind_param in ("audio", "video"):
+    if kind_param in ("image", "audio", "video"):
         return media_formats.content_type(kind_param, head)
-    if kind_param == "image":
-        for magic, mime in IMAGE_MAGIC:
-            if head.startswith(magic):
-                return mime
-        if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-            return "image/webp"
-        if b"<svg" in head[:1024].lower():
-            return "image/svg+xml"
-        return "application/octet-stream"
     return BY_KIND.get(kind_param, "application/octet-stream")
 
 

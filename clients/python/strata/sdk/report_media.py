@@ -28,7 +28,6 @@ MAX_IMAGES = 8  # per run and step
 MAX_ROWS = 50  # table rows shown
 MAX_BYTES = 4 << 20  # a value larger than this is named, not inlined
 MAX_EARLIER_BYTES = 2 << 20  # per run, bytes inlined for the steps before its newest; older ones are left out
-_IMAGE_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
 
 Steps = list[tuple[int, list[MediaValue]]]
 
@@ -171,10 +170,8 @@ def _image(v: MediaValue) -> str:
     if v.size > MAX_BYTES:
         return f"<p><em>image of {v.size:,} bytes: too large to inline</em></p>"
     data = v.read_bytes()
-    mime = next((m for magic, m in _IMAGE_TYPES if data.startswith(magic)), "")
-    if not mime and b"<svg" in data[:1024]:
-        mime = "image/svg+xml"  # shown through <img>: an SVG there runs no script
-    if not mime:
+    mime = media_formats.content_type("image", data[:1024])  # an SVG shown through <img> runs no script
+    if mime == "application/octet-stream":
         return "<p><em>an image of an unknown format</em></p>"
     caption = html.escape(str(v.metadata.get("caption", "")))
     uri = f"data:{mime};base64,{base64.b64encode(data).decode()}"

@@ -1,10 +1,17 @@
-"""The file formats of logged audio and video, told by their first bytes (never by a name a client
-chose): the SDK records the format, the console serves the bytes with the matching content type, the
-report export inlines them with it. Shared by the client and the server."""
+"""The file formats of logged images, audio and video, told by their first bytes (never by a name a
+client chose): the SDK records the format, the console serves the bytes with the matching content
+type, the report export inlines them with it. Shared by the client and the server."""
 
 from __future__ import annotations
 
-# (format, content type) of audio files, by signature
+# format -> content type, by kind
+IMAGE = {
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "svg": "image/svg+xml",
+}
 AUDIO = {"wav": "audio/wav", "mp3": "audio/mpeg", "ogg": "audio/ogg", "flac": "audio/flac"}
 VIDEO = {"mp4": "video/mp4", "webm": "video/webm", "ogg": "video/ogg", "gif": "image/gif"}
 
@@ -29,8 +36,24 @@ def sniff(head: bytes) -> str:
     return ""
 
 
+def sniff_image(head: bytes) -> str:
+    """The format of image bytes from their first 1 KiB: png, jpeg, gif, webp, svg (by its root
+    element), or "" when none matches."""
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if head[:4] == b"GIF8":
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return "svg" if b"<svg" in head[:1024].lower() else ""
+
+
 def content_type(kind: str, head: bytes) -> str:
-    """The content type to serve audio ("audio") or video ("video") bytes with;
-    application/octet-stream when the bytes are not a format of that kind."""
+    """The content type to serve an image ("image", from its first 1 KiB), audio ("audio") or video
+    ("video") with; application/octet-stream when the bytes are not a format of that kind."""
+    if kind == "image":
+        return IMAGE.get(sniff_image(head), "application/octet-stream")
     table = AUDIO if kind == "audio" else VIDEO if kind == "video" else {}
     return table.get(sniff(head), "application/octet-stream")
