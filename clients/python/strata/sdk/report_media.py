@@ -128,7 +128,7 @@ def _values(client: Client, run: str, key: str, values: list[MediaValue], plotly
         if v.size > MAX_BYTES:
             out.append(f"<p><em>{kind} value of {v.size:,} bytes: too large to inline.</em></p>")
         elif kind in ("audio", "video"):
-            out.append(_player(kind, v))
+            out.append(_inline(kind, v))
         elif kind == "plotly":
             out.append(_plotly(v, plotly))
         elif kind == "html":
@@ -148,12 +148,19 @@ def _plotly(v: MediaValue, plotly: PlotlyInline) -> str:
         return "<p><em>A Plotly figure whose JSON cannot be read.</em></p>"
 
 
-def _player(kind: str, v: MediaValue) -> str:
-    """Audio or video inline as a data: URI in the browser's player (a GIF made from frames: an image)."""
+def _image(v: MediaValue) -> str:
+    if v.size > MAX_BYTES:
+        return f"<p><em>image of {v.size:,} bytes: too large to inline</em></p>"
+    return _inline("image", v)
+
+
+def _inline(kind: str, v: MediaValue) -> str:
+    """An image, audio or video inline as a data: URI: images (and a GIF made from frames) in <img>,
+    where an SVG runs no script; sound and video in the browser's player."""
     data = v.read_bytes()
-    mime = media_formats.content_type(kind, data[:12])
+    mime = media_formats.content_type(kind, data[:1024])
     if mime == "application/octet-stream":
-        return f"<p><em>{kind} of an unknown format</em></p>"
+        return f"<p><em>{'an image' if kind == 'image' else kind} of an unknown format</em></p>"
     uri = f"data:{mime};base64,{base64.b64encode(data).decode()}"
     caption = html.escape(str(v.metadata.get("caption", "")))
     label = caption or html.escape(v.key)
@@ -164,19 +171,6 @@ def _player(kind: str, v: MediaValue) -> str:
     )
     figcaption = f"<figcaption>{caption}</figcaption>" if caption else ""
     return f"<figure>{player}{figcaption}</figure>"
-
-
-def _image(v: MediaValue) -> str:
-    if v.size > MAX_BYTES:
-        return f"<p><em>image of {v.size:,} bytes: too large to inline</em></p>"
-    data = v.read_bytes()
-    mime = media_formats.content_type("image", data[:1024])  # an SVG shown through <img> runs no script
-    if mime == "application/octet-stream":
-        return "<p><em>an image of an unknown format</em></p>"
-    caption = html.escape(str(v.metadata.get("caption", "")))
-    uri = f"data:{mime};base64,{base64.b64encode(data).decode()}"
-    figcaption = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return f'<figure><img src="{uri}" alt="{caption or html.escape(v.key)}">{figcaption}</figure>'
 
 
 def _cell(value: Any) -> str:
