@@ -172,3 +172,29 @@ def test_a_refused_merged_message_is_resent_batch_by_batch_and_only_the_bad_batc
     steps = points(server, name)["a"][0].tolist()
     assert steps == [s for seq in range(1, 41) if seq != 25 for s in (2 * seq, 2 * seq + 1)]
     assert streamer.messages > 1
+
+
+def test_waiting_batches_past_the_merge_size_go_as_several_messages_each_batch_once(
+    server: ServerThread,
+) -> None:
+    """60 batches of 2,000 points (~40 KB each, 2.4 MB in all) do not fit one 1 MB message: the batch
+    that did not fit starts the next message (read once), and every point is stored once, in order."""
+    name = new_run(server)
+    steps = np.arange(2_000, dtype=np.int64)
+    payloads = [
+        encode_batch(
+            seq,
+            ["a"],
+            np.zeros(2_000, np.int64),
+            steps + 2_000 * (seq - 1),
+            steps * 0.5,
+            np.full(2_000, 1.7e9),
+        )
+        for seq in range(1, 61)
+    ]
+    window, streamer, warnings = stream_with_sdk(server, name, payloads)
+    assert window.acked == 60 and not warnings
+    assert 3 <= streamer.messages < 60, f"{streamer.messages} messages"
+    stored_steps, values = points(server, name)["a"]
+    assert stored_steps.tolist() == list(range(120_000))
+    assert values.tolist() == (np.tile(steps, 60) * 0.5).tolist()

@@ -174,6 +174,7 @@ class BatchStreamer(threading.Thread):
         self._sent_upto = 0  # highest sequence sent in the current session
         self._ranges: dict[int, int] = {}  # first -> last sequence of each message of this session
         self._single_until = 0  # send batch by batch (no merging) until this sequence is acknowledged
+        self._peeked: tuple[int, bytes] | None = None  # (sequence, bytes) read but left for the next message
         self._suspect: tuple[int | None, int] = (None, 0)  # (batch, consecutive server errors)
         self._stopping = threading.Event()
         channel = client.channel_for(METHOD)
@@ -247,6 +248,7 @@ class BatchStreamer(threading.Thread):
         md = self.client.call_metadata()
         self._sent_upto = 0
         self._ranges = {}
+        self._peeked = None  # a batch may have been replaced (quarantined) since it was read
         call = self._call(iter(requests.get, None), metadata=md)
         state: dict[str, object] = {"done": False, "error": None}
         reader = None
@@ -306,12 +308,13 @@ class BatchStreamer(threading.Thread):
     def _message(self, first: int, produced: int) -> tuple[int, bytes]:
         """The next message: batch `first`, merged with the batches after it that are produced already
         (up to `produced`), as long as the message stays under MERGE_BYTES."""
-        payloads = [self.window.payload(first)]
+        payloads = [self._payload(first)]
         size = len(payloads[0])
         last = first
         while last < produced and last - first + 1 < MERGE_BATCHES:
-            after = self.window.payload(last + 1)
+            after = self._payload(last + 1)
             if size + len(after) > MERGE_BYTES:
+                self._peeked = (last + 1, after)  # the next message starts with it: read it once
                 break
             payloads.append(after)
             size += len(after)
@@ -319,6 +322,11 @@ class BatchStreamer(threading.Thread):
         if last == first:
             return first, payloads[0]
         return last, merge_batches(payloads, first, last)
+
+    def _payload(self, seq: int) -> bytes:
+        """Batch `seq`'s bytes: the one read last time and left out of its message, else the window's."""
+        peeked, self._peeked = self._peeked, None
+        return peeked[1] if peeked is not None and peeked[0] == seq else self.window.payload(seq)
 
     def _forget_acked(self, sent_at: dict[int, float], acked: int) -> None:
         """Drop the acknowledged messages (acks fall on message boundaries: a message is acknowledged
