@@ -322,10 +322,11 @@ class GroupCommitter:
                 m.resolve((None, Unavailable("the server is stopping")))
             raise
         except Exception as e:
-            if len(group) == 1 or isinstance(classify(e), Unavailable):
+            unavailable = isinstance(classify(e), Unavailable)
+            if len(group) == 1 or unavailable:
                 for m in group:
                     m.resolve((None, e))
-                if len(group) == 1 and not isinstance(classify(e), Unavailable):
+                if len(group) == 1 and not unavailable:
                     self._suspected(group[0])
                 return
             log.warning("metric_group_commit_failed", members=len(group), error=type(e).__name__)

@@ -21,7 +21,8 @@ import numpy as np
 from strata.ingest.v1 import media_pb2
 from strata.wire.media_formats import AUDIO, VIDEO, sniff
 
-from .media import Encoded, Media, _bad, _has_pil
+from ._pixels import _bad, _has_pil
+from .media import Encoded, Media
 
 MAX_AV_BYTES = 100 * 1000 * 1000  # per audio or video value
 MAX_CHANNELS = 8
